@@ -1,0 +1,227 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is one service's database. Writes go through a pool that on SQLite
+// holds a single connection (SQLite allows one writer; queueing in Go is
+// cheaper than spinning on SQLITE_BUSY); reads use a pool of their own.
+// On PostgreSQL both are the same pool.
+type DB struct {
+	dialect Dialect
+	w       *sql.DB
+	r       *sql.DB
+	where   string // path or host:port, for messages; never the password
+}
+
+// Open opens the database named by dsn: "sqlite:PATH" or
+// "postgres://user@host:port/db?...". It checks that the database answers
+// within the context's deadline and names the path or host when it does not.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("database %q: want sqlite:PATH or postgres://...", Redact(dsn))
+	}
+}
+
+// ValidateDSN reports whether dsn has a form Open accepts, without opening it.
+func ValidateDSN(dsn string) error {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		if strings.TrimPrefix(dsn, "sqlite:") == "" {
+			return errors.New("sqlite: needs a file path, as in sqlite:/var/lib/campus/identity.db")
+		}
+		return nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		u, err := url.Parse(dsn)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("%q is not a valid postgres:// URL", Redact(dsn))
+		}
+		return nil
+	default:
+		return fmt.Errorf("%q: want sqlite:PATH or postgres://user@host:port/database", Redact(dsn))
+	}
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("sqlite database %s: directory %s: %w", path, dir, err)
+		}
+	}
+	// _txlock=immediate makes every transaction take the write lock at BEGIN,
+	// so a transaction never fails half-way when another process (a CLI
+	// command beside the server) writes too; busy_timeout makes it wait.
+	// Times are written in SQLite's own format so its date functions work.
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+	w, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&_pragma=journal_mode(WAL)&"+common)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite database %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite database %s: %w", path, err)
+	}
+	// journal_mode is only honoured when set on a writable connection; make
+	// sure the file really is in WAL mode before opening readers beside it.
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		w.Close()
+		return nil, fmt.Errorf("sqlite database %s: cannot switch to WAL mode (got %q): %v", path, mode, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)&"+common)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite database %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0)*2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &DB{dialect: SQLite, w: w, r: r, where: path}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	where := Redact(dsn)
+	if u, err := url.Parse(dsn); err == nil {
+		where = u.Host + u.Path
+	}
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: %w", where, err)
+	}
+	p.SetMaxOpenConns(max(8, runtime.GOMAXPROCS(0)*4))
+	p.SetMaxIdleConns(max(8, runtime.GOMAXPROCS(0)*4))
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.PingContext(pctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("cannot reach postgres at %s: %w", where, err)
+	}
+	return &DB{dialect: Postgres, w: p, r: p, where: where}, nil
+}
+
+// Dialect reports which engine this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// String names the database for messages and logs (never with a password).
+func (db *DB) String() string { return string(db.dialect) + ":" + db.where }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		err = errors.Join(err, db.r.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("%s: %w", db, err)
+	}
+	var one int
+	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("%s: %w", db, err)
+	}
+	return nil
+}
+
+// QueryContext runs a read-only query on the read pool.
+func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.r.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a read-only single-row query on the read pool.
+func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.r.QueryRowContext(ctx, query, args...)
+}
+
+// ExecContext runs one statement outside an explicit transaction on the
+// write pool.
+func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return db.w.ExecContext(ctx, query, args...)
+}
+
+// Tx runs fn in a read-write transaction and commits when fn returns nil;
+// otherwise (or on panic) it rolls back, so a request is applied whole or not
+// at all.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return runTx(ctx, db.w, nil, fn)
+}
+
+// ReadTx runs fn in a read-only transaction on the read pool: one consistent
+// snapshot for queries that must agree with each other.
+func (db *DB) ReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.dialect == SQLite {
+		// modernc rejects the ReadOnly option; the read pool is query_only.
+		opts = nil
+	}
+	return runTx(ctx, db.r, opts, fn)
+}
+
+func runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
+	tx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Redact removes a password from a database URL, for messages and logs.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "redacted")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "redacted")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}

@@ -1,0 +1,269 @@
+package db_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"campus/internal/db"
+	"campus/internal/db/dbtest"
+)
+
+var testMigrations = fstest.MapFS{
+	"0001_init.sql": {Data: []byte(`
+CREATE TABLE items (
+	id TEXT PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE,
+	created_at TIMESTAMPTZ NOT NULL,
+	payload BYTEA
+);`)},
+	"0002_owner.sql":          {Data: []byte(`ALTER TABLE items ADD COLUMN owner TEXT NOT NULL DEFAULT '';`)},
+	"0002_owner.postgres.sql": {Data: []byte(`ALTER TABLE items ADD COLUMN owner TEXT NOT NULL DEFAULT 'pg';`)},
+}
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, testMigrations, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+
+		t.Run("schema version", func(t *testing.T) {
+			v, err := d.SchemaVersion(ctx)
+			if err != nil || v != 2 {
+				t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
+			}
+			applied, err := d.Migrate(ctx, testMigrations)
+			if err != nil || len(applied) != 0 {
+				t.Fatalf("second Migrate applied %v, %v; want nothing", applied, err)
+			}
+		})
+
+		t.Run("dialect override", func(t *testing.T) {
+			want := ""
+			if d.Dialect() == db.Postgres {
+				want = "pg"
+			}
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			if _, err := d.ExecContext(ctx, `INSERT INTO items (id, name, created_at, payload) VALUES ($1, $2, $3, $4)`, "o1", "override", now, []byte{0, 1, 2}); err != nil {
+				t.Fatal(err)
+			}
+			var owner string
+			var created time.Time
+			var payload []byte
+			if err := d.QueryRowContext(ctx, `SELECT owner, created_at, payload FROM items WHERE id = $1`, "o1").Scan(&owner, &created, &payload); err != nil {
+				t.Fatal(err)
+			}
+			if owner != want {
+				t.Errorf("owner default = %q, want %q", owner, want)
+			}
+			if !created.Equal(now) {
+				t.Errorf("created_at = %v, want %v", created, now)
+			}
+			if string(payload) != "\x00\x01\x02" {
+				t.Errorf("payload = %v", payload)
+			}
+		})
+
+		t.Run("transaction is all or nothing", func(t *testing.T) {
+			boom := errors.New("boom")
+			err := d.Tx(ctx, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, name, created_at) VALUES ('t1', 't1', $1)`, time.Now().UTC()); err != nil {
+					return err
+				}
+				return boom
+			})
+			if !errors.Is(err, boom) {
+				t.Fatalf("Tx error = %v, want boom", err)
+			}
+			var n int
+			if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE id = 't1'`).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("rolled-back row visible: n=%d err=%v", n, err)
+			}
+		})
+
+		t.Run("unique violation", func(t *testing.T) {
+			ins := func(id string) error {
+				return d.Tx(ctx, func(tx *sql.Tx) error {
+					_, err := tx.ExecContext(ctx, `INSERT INTO items (id, name, created_at) VALUES ($1, 'same', $2)`, id, time.Now().UTC())
+					return err
+				})
+			}
+			if err := ins("u1"); err != nil {
+				t.Fatal(err)
+			}
+			err := ins("u2")
+			if !db.IsUniqueViolation(err) {
+				t.Fatalf("IsUniqueViolation(%v) = false", err)
+			}
+			if db.IsUniqueViolation(errors.New("other")) {
+				t.Fatal("plain error taken for a unique violation")
+			}
+		})
+
+		t.Run("read transaction", func(t *testing.T) {
+			var n int
+			err := d.ReadTx(ctx, func(tx *sql.Tx) error {
+				return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM items`).Scan(&n)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+
+		t.Run("ping", func(t *testing.T) {
+			if err := d.Ping(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
+}
+
+func TestSchemaTooNewIsRefusedUntouched(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, testMigrations, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		older := fstest.MapFS{"0001_init.sql": testMigrations["0001_init.sql"]}
+		_, err := d.Migrate(ctx, older)
+		if !errors.Is(err, db.ErrSchemaTooNew) {
+			t.Fatalf("Migrate with older binary: %v, want ErrSchemaTooNew", err)
+		}
+		if !strings.Contains(err.Error(), "schema version 2") || !strings.Contains(err.Error(), "up to 1") {
+			t.Errorf("message does not name both versions: %v", err)
+		}
+		if v, _ := d.SchemaVersion(ctx); v != 2 {
+			t.Fatalf("schema version changed to %d", v)
+		}
+	})
+}
+
+func TestFailedMigrationLeavesNothing(t *testing.T) {
+	t.Parallel()
+	broken := fstest.MapFS{
+		"0001_init.sql":   testMigrations["0001_init.sql"],
+		"0002_broken.sql": {Data: []byte("CREATE TABLE half (id TEXT);\nTHIS IS NOT SQL;")},
+	}
+	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		applied, err := d.Migrate(ctx, broken)
+		if err == nil || !strings.Contains(err.Error(), "0002_broken") {
+			t.Fatalf("Migrate = %v, want an error naming 0002_broken", err)
+		}
+		if len(applied) != 1 {
+			t.Fatalf("applied %d migrations, want 1", len(applied))
+		}
+		if v, _ := d.SchemaVersion(ctx); v != 1 {
+			t.Fatalf("schema version %d, want 1", v)
+		}
+		if _, err := d.ExecContext(ctx, "SELECT * FROM half"); err == nil {
+			t.Fatal("table of the failed migration exists")
+		}
+	})
+}
+
+func TestConcurrentMigrationsDoNotRace(t *testing.T) {
+	t.Parallel()
+	open := map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "c.db") },
+		"postgres": func(t *testing.T) string { return dbtest.PostgresURL(t) },
+	}
+	for name, dsn := range open {
+		t.Run(name, func(t *testing.T) {
+			url := dsn(t)
+			ctx := context.Background()
+			const replicas = 4
+			var wg sync.WaitGroup
+			total := make(chan int, replicas)
+			errs := make(chan error, replicas)
+			for range replicas {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					d, err := db.Open(ctx, url)
+					if err != nil {
+						errs <- err
+						return
+					}
+					defer d.Close()
+					applied, err := d.Migrate(ctx, testMigrations)
+					if err != nil {
+						errs <- err
+						return
+					}
+					total <- len(applied)
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			close(total)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			sum := 0
+			for n := range total {
+				sum += n
+			}
+			if sum != 2 {
+				t.Fatalf("replicas applied %d migrations in all, want exactly 2", sum)
+			}
+		})
+	}
+}
+
+func TestLoadMigrationsRejectsBadSets(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		fs   fstest.MapFS
+		want string
+	}{
+		{"bad name", fstest.MapFS{"init.sql": {}}, "NNNN_name.sql"},
+		{"gap", fstest.MapFS{"0001_a.sql": {}, "0003_c.sql": {}}, "2 was expected"},
+		{"duplicate", fstest.MapFS{"0001_a.sql": {}, "0001_b.sql": {}}, "both have version 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := db.LoadMigrations(tt.fs, db.SQLite)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("LoadMigrations = %v, want error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestOpenNamesWhatFailed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name, dsn, want string
+	}{
+		{"unknown scheme", "mysql://x", "want sqlite:PATH or postgres://"},
+		{"missing directory", "sqlite:/nonexistent/dir/x.db", "/nonexistent/dir"},
+		{"unreachable postgres", "postgres://u:secret@127.0.0.1:1/db?sslmode=disable&connect_timeout=2", "127.0.0.1:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := db.Open(ctx, tt.dsn)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Open(%q) = %v, want error containing %q", tt.dsn, err, tt.want)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Fatalf("error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	got := db.Redact("postgres://u:hunter2@h/db?password=x2")
+	if strings.Contains(got, "hunter2") || strings.Contains(got, "x2") {
+		t.Fatalf("Redact left a password: %s", got)
+	}
+}

@@ -1,0 +1,60 @@
+package db
+
+import (
+	"errors"
+	"regexp"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Migrations are written in PostgreSQL's types; SQLite gets the few that it
+// would otherwise misread. TIMESTAMP makes modernc return time.Time, and
+// BLOB keeps bytes as bytes.
+var sqliteTypes = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`(?i)\bTIMESTAMPTZ\b`), "TIMESTAMP"},
+	{regexp.MustCompile(`(?i)\bBYTEA\b`), "BLOB"},
+}
+
+// rewrite adapts PostgreSQL DDL to the dialect.
+func (d Dialect) rewrite(sql string) string {
+	if d != SQLite {
+		return sql
+	}
+	for _, t := range sqliteTypes {
+		sql = t.re.ReplaceAllString(sql, t.with)
+	}
+	return sql
+}
+
+// IsUniqueViolation reports whether err is a unique or primary key
+// constraint violation, which stores turn into a conflict.
+func IsUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// IsForeignKeyViolation reports whether err is a foreign key violation.
+func IsForeignKeyViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23503"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
