@@ -77,6 +77,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("sqlite database %s: directory %s: %w", path, dir, err)
 		}
 	}
+	// The file holds password hashes and keys: readable by campus only.
+	// SQLite gives its -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite database %s: %w", path, err)
+	}
+	f.Close()
 	// _txlock=immediate makes every transaction take the write lock at BEGIN,
 	// so a transaction never fails half-way when another process (a CLI
 	// command beside the server) writes too; busy_timeout makes it wait.

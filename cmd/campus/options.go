@@ -1,0 +1,240 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"campus/internal/config"
+	"campus/internal/db"
+	"campus/internal/identity"
+)
+
+// serverOptions are the settings every serving command shares.
+type serverOptions struct {
+	DataDir       string
+	Addr          string
+	PublicURL     string
+	TLSCert       string
+	TLSKey        string
+	ACMEDomains   []string
+	ACMEEmail     string
+	PlainHTTP     bool
+	LogFormat     string
+	LogLevel      string
+	ShutdownGrace time.Duration
+}
+
+func (o *serverOptions) register(s *config.Set) {
+	o.registerData(s)
+	s.String(&o.Addr, "addr", "addr", "CAMPUS_ADDR", ":8443", "Address to listen on, HOST:PORT (port 0 picks a free one)")
+	s.String(&o.PublicURL, "public_url", "public-url", "CAMPUS_PUBLIC_URL", "", "URL people and services reach campus at; links, redirects and the issuer use it (default: derived from --addr)")
+	s.String(&o.TLSCert, "tls.cert", "tls-cert", "CAMPUS_TLS_CERT", "", "PEM certificate (chain) to serve; reloaded when the file changes")
+	s.String(&o.TLSKey, "tls.key", "tls-key", "CAMPUS_TLS_KEY", "", "PEM private key of --tls-cert")
+	s.StringList(&o.ACMEDomains, "tls.acme_domains", "acme-domain", "CAMPUS_ACME_DOMAIN", "", "Domain(s) to get a Let's Encrypt certificate for (port 443 must reach campus)")
+	s.String(&o.ACMEEmail, "tls.acme_email", "acme-email", "CAMPUS_ACME_EMAIL", "", "Contact e-mail for the ACME account")
+	s.Bool(&o.PlainHTTP, "plain_http", "plain-http", "CAMPUS_PLAIN_HTTP", "false", "Serve plain HTTP; only behind a proxy that terminates TLS")
+	s.String(&o.LogFormat, "log.format", "log-format", "CAMPUS_LOG_FORMAT", "text", "Log format: text (for a terminal) or json")
+	s.String(&o.LogLevel, "log.level", "log-level", "CAMPUS_LOG_LEVEL", "info", "Log level: debug, info, warn or error")
+	s.Duration(&o.ShutdownGrace, "shutdown_grace", "shutdown-grace", "CAMPUS_SHUTDOWN_GRACE", "15s", "How long requests in flight may finish after Ctrl-C or SIGTERM")
+}
+
+func (o *serverOptions) registerData(s *config.Set) {
+	s.String(&o.DataDir, "data", "data", "CAMPUS_DATA", "./campus-data", "Data directory: SQLite databases, the self-signed certificate, the ACME cache")
+}
+
+func (o *serverOptions) validate() []error {
+	var errs []error
+	if o.DataDir == "" {
+		errs = append(errs, errors.New("--data must not be empty"))
+	}
+	if _, _, err := splitAddr(o.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q: %v", o.Addr, err))
+	}
+	if o.PublicURL != "" {
+		if err := checkBaseURL(o.PublicURL); err != nil {
+			errs = append(errs, fmt.Errorf("--public-url %q: %v", o.PublicURL, err))
+		}
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together: give both or neither"))
+	}
+	if len(o.ACMEDomains) > 0 && o.TLSCert != "" {
+		errs = append(errs, errors.New("--acme-domain and --tls-cert exclude each other: choose one source of certificates"))
+	}
+	if o.PlainHTTP && (o.TLSCert != "" || len(o.ACMEDomains) > 0) {
+		errs = append(errs, errors.New("--plain-http serves no TLS, so --tls-cert and --acme-domain make no sense with it"))
+	}
+	for _, d := range o.ACMEDomains {
+		if d == "" || strings.ContainsAny(d, "/:* ") {
+			errs = append(errs, fmt.Errorf("--acme-domain %q: want a plain domain name such as campus.example.edu", d))
+		}
+	}
+	if o.LogFormat != "text" && o.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", o.LogFormat))
+	}
+	switch o.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.LogLevel))
+	}
+	if o.ShutdownGrace <= 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-grace %s: must be positive", o.ShutdownGrace))
+	}
+	return errs
+}
+
+// scheme is the scheme campus itself serves.
+func (o *serverOptions) scheme() string {
+	if o.PlainHTTP {
+		return "http"
+	}
+	return "https"
+}
+
+// publicURL is --public-url, or derived from the address actually bound:
+// :8443 gives https://localhost:8443, 127.0.0.1:9000 https://127.0.0.1:9000.
+func (o *serverOptions) publicURL(bound net.Addr) string {
+	if o.PublicURL != "" {
+		return strings.TrimSuffix(o.PublicURL, "/")
+	}
+	host, port, _ := splitAddr(o.Addr)
+	if tcp, ok := bound.(*net.TCPAddr); ok {
+		port = strconv.Itoa(tcp.Port)
+	}
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "localhost"
+	}
+	u := url.URL{Scheme: o.scheme(), Host: net.JoinHostPort(host, port)}
+	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		u.Host = host
+		if strings.Contains(host, ":") {
+			u.Host = "[" + host + "]"
+		}
+	}
+	return u.String()
+}
+
+func splitAddr(addr string) (host, port string, err error) {
+	host, port, err = net.SplitHostPort(addr)
+	if err != nil {
+		return "", "", errors.New("want HOST:PORT, as in :8443 or 127.0.0.1:9000")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", "", errors.New("the port must be a number from 0 to 65535")
+	}
+	return host, port, nil
+}
+
+// checkBaseURL accepts an absolute http(s) URL without query or fragment.
+func checkBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return errors.New("want an absolute https:// URL")
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return errors.New("must not have a query, fragment or user info")
+	}
+	return nil
+}
+
+// checkServiceURL is checkBaseURL plus: plain http only to a loopback host,
+// since tokens and keys travel over it.
+func checkServiceURL(s string) error {
+	if err := checkBaseURL(s); err != nil {
+		return err
+	}
+	u, _ := url.Parse(s)
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return errors.New("must be https:// (plain http only to localhost)")
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// dbOption is one service's --db setting. Its default lives in the data
+// directory; "{data}" stands for it so that help and `campus config` show
+// where the file will be.
+type dbOption struct {
+	service string
+	DSN     string
+}
+
+func (d *dbOption) register(s *config.Set, flag string) {
+	s.String(&d.DSN, d.service+".db", flag, "CAMPUS_"+strings.ToUpper(d.service)+"_DB", "sqlite:{data}/"+d.service+".db",
+		"Database of the "+d.service+" service: sqlite:PATH or postgres://USER@HOST:PORT/DB")
+}
+
+func (d *dbOption) validate() []error {
+	if err := db.ValidateDSN(d.DSN); err != nil {
+		return []error{fmt.Errorf("%s database: %v", d.service, err)}
+	}
+	return nil
+}
+
+// resolve replaces {data} with the data directory.
+func (d *dbOption) resolve(dataDir string) string {
+	if rest, ok := strings.CutPrefix(d.DSN, "sqlite:{data}"); ok {
+		return "sqlite:" + filepath.Join(dataDir, rest)
+	}
+	return d.DSN
+}
+
+func (d *dbOption) isSQLite() bool { return strings.HasPrefix(d.DSN, "sqlite:") }
+
+// adminOptions are the settings of the first administrator.
+type adminOptions struct {
+	Email    string
+	Password string
+}
+
+func (a *adminOptions) register(s *config.Set) {
+	s.String(&a.Email, "admin.email", "admin-email", "CAMPUS_ADMIN_EMAIL", "admin@localhost", "E-mail of the administrator created on the first start")
+	s.String(&a.Password, "admin.password", "", "CAMPUS_ADMIN_PASSWORD", "",
+		"Password of the administrator created on the first start (default: generated and printed once)", config.Secret(), config.EnvOnly())
+}
+
+func (a *adminOptions) validate() []error {
+	var errs []error
+	if at := strings.LastIndex(a.Email, "@"); at < 1 || at == len(a.Email)-1 || strings.ContainsAny(a.Email, " \t<>") {
+		errs = append(errs, fmt.Errorf("--admin-email %q: not an e-mail address", a.Email))
+	}
+	if a.Password != "" && len([]rune(a.Password)) < identity.MinPasswordLength {
+		errs = append(errs, fmt.Errorf("CAMPUS_ADMIN_PASSWORD is too short: at least %d characters", identity.MinPasswordLength))
+	}
+	return errs
+}
+
+// upstreamOptions tell a service running alone where identity is.
+type upstreamOptions struct {
+	Issuer string
+	CAFile string
+}
+
+func (u *upstreamOptions) register(s *config.Set) {
+	s.String(&u.Issuer, "issuer", "issuer", "CAMPUS_ISSUER", "", "Identity's issuer URL, e.g. https://id.example.edu (required)")
+	s.String(&u.CAFile, "ca_file", "ca-file", "CAMPUS_CA_FILE", "", "PEM file of CA certificates to trust when calling other services (default: the system's)")
+}
+
+func (u *upstreamOptions) validate() []error {
+	if u.Issuer == "" {
+		return []error{errors.New("--issuer is required: the identity service's issuer URL")}
+	}
+	if err := checkServiceURL(u.Issuer); err != nil {
+		return []error{fmt.Errorf("--issuer %q: %v", u.Issuer, err)}
+	}
+	return nil
+}

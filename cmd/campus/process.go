@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"campus/internal/certs"
+	"campus/internal/config"
+	"campus/internal/db"
+	"campus/internal/httpserver"
+)
+
+// load fills a command's settings and reports every problem at once:
+// those of parsing and those of validation.
+func load(s *config.Set, e env, args []string, validate ...func() []error) error {
+	if err := s.Load(args, e.getenv); errors.Is(err, config.ErrHelp) {
+		s.Usage(e.stdout)
+		return config.ErrHelp
+	}
+	var errs []error
+	for _, v := range validate {
+		errs = append(errs, v()...)
+	}
+	return s.Problems(errs...)
+}
+
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// process is a serving campus process: its listener, TLS and public URL.
+type process struct {
+	opts      *serverOptions
+	e         env
+	logger    *slog.Logger
+	dataDir   string
+	ln        net.Listener
+	publicURL *url.URL
+	tls       *tls.Config
+}
+
+// start prepares a serving process: the data directory when something lives
+// there, the listener, and the certificate. Each failure is one line naming
+// the path, port or host at fault.
+func start(e env, o *serverOptions, needDataDir bool) (*process, error) {
+	p := &process{opts: o, e: e, logger: newLogger(e.stderr, o.LogFormat, o.LogLevel)}
+	dir, err := filepath.Abs(o.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", o.DataDir, err)
+	}
+	p.dataDir = dir
+	selfSigned := !o.PlainHTTP && o.TLSCert == "" && len(o.ACMEDomains) == 0
+	if needDataDir || selfSigned || len(o.ACMEDomains) > 0 {
+		if err := ensureDir(dir); err != nil {
+			return nil, err
+		}
+	}
+
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("cannot listen on %s: the port is already in use (is campus already running?)", o.Addr)
+		}
+		return nil, fmt.Errorf("cannot listen on %s: %w", o.Addr, err)
+	}
+	p.ln = ln
+	p.publicURL, _ = url.Parse(o.publicURL(ln.Addr()))
+
+	switch {
+	case o.PlainHTTP:
+		p.logger.Warn("serving plain HTTP: only safe behind a proxy that terminates TLS", "addr", ln.Addr().String())
+	case o.TLSCert != "":
+		r, err := certs.NewReloader(o.TLSCert, o.TLSKey, p.logger, time.Now)
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		p.tls = certs.ServerConfig(r.GetCertificate)
+	case len(o.ACMEDomains) > 0:
+		p.tls, _ = certs.ACME(o.ACMEDomains, o.ACMEEmail, filepath.Join(dir, "acme"))
+	default:
+		hosts := []string{"localhost", "127.0.0.1", "::1"}
+		if h := p.publicURL.Hostname(); !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+		c, created, err := certs.SelfSigned(certs.SelfSignedDir(dir), hosts, time.Now())
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		if created {
+			p.logger.Info("created a self-signed certificate; browsers will warn about it",
+				"cert", filepath.Join(certs.SelfSignedDir(dir), "cert.pem"), "hosts", hosts)
+		}
+		p.tls = certs.ServerConfig(certs.Static(c))
+	}
+	return p, nil
+}
+
+// ensureDir creates dir and checks that campus can write there.
+func ensureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create data directory %s: %w", dir, errors.Unwrap(err))
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("data directory %s is not writable: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// serve serves h until ctx is done.
+func (p *process) serve(ctx context.Context, h http.Handler) error {
+	hsts := p.publicURL.Scheme == "https"
+	root := httpserver.Chain(h, httpserver.RequestID, httpserver.SecureHeaders(hsts))
+	srv := httpserver.New(root, p.tls, p.logger)
+	url := p.publicURL.String()
+	p.logger.Info("campus is ready", "url", url, "addr", p.ln.Addr().String(), "version", version)
+	fmt.Fprintf(p.e.stdout, "campus is running at %s/\n", url)
+	if p.e.ready != nil {
+		p.e.ready(url)
+	}
+	return httpserver.Serve(ctx, srv, p.ln, p.opts.ShutdownGrace, p.logger)
+}
+
+// basePath is the path of the public URL, "" at the root of the origin.
+func (p *process) basePath() string {
+	return trimSlash(p.publicURL.Path)
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// mount serves h under prefix with one request log line per request,
+// naming the service, and panic recovery.
+func mount(mux *http.ServeMux, logger *slog.Logger, prefix, service string, h http.Handler) {
+	h = httpserver.Chain(h, httpserver.Log(logger, service), httpserver.Recover(logger))
+	if prefix == "" {
+		mux.Handle("/", h)
+		return
+	}
+	mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
+}
+
+// openDB opens one service's database and brings its schema up to date.
+func openDB(ctx context.Context, logger *slog.Logger, service, dsn string, migrations fs.FS) (*db.DB, error) {
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("%s database: %w", service, err)
+	}
+	applied, err := d.Migrate(ctx, migrations)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("%s database: %w", service, err)
+	}
+	for _, m := range applied {
+		logger.Info("migrated", "service", service, "db", d.String(), "version", m.Version, "name", m.Name)
+	}
+	return d, nil
+}
+
+func dbCheck(d *db.DB) httpserver.Check {
+	return httpserver.Check{Name: "database", Fn: d.Ping}
+}

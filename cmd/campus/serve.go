@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"net/http"
+
+	"campus/internal/config"
+	"campus/internal/httpserver"
+	identitystore "campus/internal/identity/store"
+	portalstore "campus/internal/portal/store"
+	studystore "campus/internal/study/store"
+)
+
+type serveConfig struct {
+	server                        serverOptions
+	admin                         adminOptions
+	identityDB, studyDB, portalDB dbOption
+}
+
+func newServeConfig() (*serveConfig, *config.Set) {
+	c := &serveConfig{
+		identityDB: dbOption{service: "identity"},
+		studyDB:    dbOption{service: "study"},
+		portalDB:   dbOption{service: "portal"},
+	}
+	s := config.NewSet("serve", "Run identity, study and portal in one process on one HTTPS port: portal at /, identity at /idp/, the study API at /study/.")
+	c.server.register(s)
+	c.identityDB.register(s, "identity-db")
+	c.studyDB.register(s, "study-db")
+	c.portalDB.register(s, "portal-db")
+	c.admin.register(s)
+	return c, s
+}
+
+func (c *serveConfig) validate() []error {
+	errs := c.server.validate()
+	errs = append(errs, c.identityDB.validate()...)
+	errs = append(errs, c.studyDB.validate()...)
+	errs = append(errs, c.portalDB.validate()...)
+	return append(errs, c.admin.validate()...)
+}
+
+// runServe runs the whole system in one process: one origin, three
+// services, each with its own database.
+func runServe(ctx context.Context, e env, args []string) error {
+	c, s := newServeConfig()
+	if err := load(s, e, args, c.validate); err != nil {
+		return err
+	}
+	needData := c.identityDB.isSQLite() || c.studyDB.isSQLite() || c.portalDB.isSQLite()
+	p, err := start(e, &c.server, needData)
+	if err != nil {
+		return err
+	}
+	defer p.ln.Close()
+
+	idb, err := openDB(ctx, p.logger, "identity", c.identityDB.resolve(p.dataDir), identitystore.Migrations)
+	if err != nil {
+		return err
+	}
+	defer idb.Close()
+	sdb, err := openDB(ctx, p.logger, "study", c.studyDB.resolve(p.dataDir), studystore.Migrations)
+	if err != nil {
+		return err
+	}
+	defer sdb.Close()
+	pdb, err := openDB(ctx, p.logger, "portal", c.portalDB.resolve(p.dataDir), portalstore.Migrations)
+	if err != nil {
+		return err
+	}
+	defer pdb.Close()
+
+	base := p.basePath()
+	origin := p.publicURL.String()
+	issuer := origin + "/idp"
+	identityCheck := httpserver.Check{Name: "identity", Fn: idb.Ping}
+
+	identityH, err := identityService(ctx, p, idb, c.admin, issuer)
+	if err != nil {
+		return err
+	}
+	studyH := studyService(p, issuer, []httpserver.Check{dbCheck(sdb), identityCheck})
+	portalH, err := portalService(p, base, issuer, origin+"/study", []httpserver.Check{dbCheck(pdb), identityCheck})
+	if err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mount(mux, p.logger, base+"/idp", "identity", identityH)
+	mount(mux, p.logger, base+"/study", "study", studyH)
+	// The process's own probes cover every service; they take the root's
+	// /healthz and /readyz, where the portal's would otherwise be.
+	probes := http.NewServeMux()
+	probes.Handle("GET /healthz", httpserver.Healthz("campus"))
+	probes.Handle("GET /readyz", httpserver.Readyz("campus", p.logger,
+		httpserver.Check{Name: "identity", Fn: idb.Ping},
+		httpserver.Check{Name: "study", Fn: sdb.Ping},
+		httpserver.Check{Name: "portal", Fn: pdb.Ping}))
+	probeH := http.StripPrefix(base, httpserver.Chain(probes, httpserver.Log(p.logger, "campus"), httpserver.Recover(p.logger)))
+	mux.Handle("GET "+base+"/healthz", probeH)
+	mux.Handle("GET "+base+"/readyz", probeH)
+	mount(mux, p.logger, base, "portal", portalH)
+
+	return p.serve(ctx, mux)
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"campus/internal/certs"
+	"campus/internal/config"
+	"campus/internal/httpserver"
+	identitystore "campus/internal/identity/store"
+	portalstore "campus/internal/portal/store"
+	studystore "campus/internal/study/store"
+)
+
+// standaloneConfig is the configuration of one service running alone.
+type standaloneConfig struct {
+	server   serverOptions
+	db       dbOption
+	admin    adminOptions    // identity only
+	upstream upstreamOptions // study and portal
+	studyURL string          // portal only
+	service  string
+}
+
+func newStandaloneConfig(service string) (*standaloneConfig, *config.Set) {
+	summaries := map[string]string{
+		"identity": "Run the identity service alone: accounts, sign-in and the OpenID Provider. Its issuer is --public-url.",
+		"study":    "Run the study service alone: the REST API for programmes, modules, lectures, enrolments and grades.",
+		"portal":   "Run the portal alone: the website, signing in through identity and joining identity and study.",
+	}
+	c := &standaloneConfig{service: service, db: dbOption{service: service}}
+	s := config.NewSet(service, summaries[service])
+	c.server.register(s)
+	c.db.register(s, "db")
+	switch service {
+	case "identity":
+		c.admin.register(s)
+	case "study":
+		c.upstream.register(s)
+	case "portal":
+		c.upstream.register(s)
+		s.String(&c.studyURL, "study_url", "study-url", "CAMPUS_STUDY_URL", "", "Base URL of the study service, e.g. https://study.example.edu (required)")
+	}
+	return c, s
+}
+
+func (c *standaloneConfig) validate() []error {
+	errs := append(c.server.validate(), c.db.validate()...)
+	switch c.service {
+	case "identity":
+		errs = append(errs, c.admin.validate()...)
+	case "study":
+		errs = append(errs, c.upstream.validate()...)
+	case "portal":
+		errs = append(errs, c.upstream.validate()...)
+		if c.studyURL == "" {
+			errs = append(errs, errors.New("--study-url is required: the study service's base URL"))
+		} else if err := checkServiceURL(c.studyURL); err != nil {
+			errs = append(errs, fmt.Errorf("--study-url %q: %v", c.studyURL, err))
+		}
+	}
+	return errs
+}
+
+func runIdentity(ctx context.Context, e env, args []string) error {
+	return runStandalone(ctx, e, "identity", args)
+}
+
+func runStudy(ctx context.Context, e env, args []string) error {
+	return runStandalone(ctx, e, "study", args)
+}
+
+func runPortal(ctx context.Context, e env, args []string) error {
+	return runStandalone(ctx, e, "portal", args)
+}
+
+// runStandalone runs one service on its own address with its own database,
+// as a replica behind a load balancer would. Its routes sit under the path
+// of its public URL.
+func runStandalone(ctx context.Context, e env, service string, args []string) error {
+	c, s := newStandaloneConfig(service)
+	if err := load(s, e, args, c.validate); err != nil {
+		return err
+	}
+	p, err := start(e, &c.server, c.db.isSQLite())
+	if err != nil {
+		return err
+	}
+	defer p.ln.Close()
+
+	var h http.Handler
+	self := p.publicURL.String()
+	switch service {
+	case "identity":
+		d, err := openDB(ctx, p.logger, service, c.db.resolve(p.dataDir), identitystore.Migrations)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		if h, err = identityService(ctx, p, d, c.admin, self); err != nil {
+			return err
+		}
+	case "study", "portal":
+		client, err := certs.Client(c.upstream.CAFile)
+		if err != nil {
+			return err
+		}
+		issuer := strings.TrimSuffix(c.upstream.Issuer, "/")
+		identityCheck := httpserver.URLCheck("identity", client, issuer+"/healthz")
+		if service == "study" {
+			d, err := openDB(ctx, p.logger, service, c.db.resolve(p.dataDir), studystore.Migrations)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			h = studyService(p, issuer, []httpserver.Check{dbCheck(d), identityCheck})
+		} else {
+			d, err := openDB(ctx, p.logger, service, c.db.resolve(p.dataDir), portalstore.Migrations)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			studyURL := strings.TrimSuffix(c.studyURL, "/")
+			studyCheck := httpserver.URLCheck("study", client, studyURL+"/healthz")
+			if h, err = portalService(p, p.basePath(), issuer, studyURL, []httpserver.Check{dbCheck(d), identityCheck, studyCheck}); err != nil {
+				return err
+			}
+		}
+	}
+	mux := http.NewServeMux()
+	mount(mux, p.logger, p.basePath(), service, h)
+	return p.serve(ctx, mux)
+}

@@ -1,0 +1,95 @@
+package httpserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Check is one readiness condition: a database, a service depended on.
+type Check struct {
+	Name string
+	Fn   func(context.Context) error
+}
+
+// Healthz answers 200 while the process is alive and serving.
+func Healthz(service string) http.Handler {
+	body, _ := json.Marshal(map[string]string{"status": "ok", "service": service})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(body)
+	})
+}
+
+// Readyz answers 200 when every check passes within two seconds, else 503
+// naming the failing checks. The reasons go to the log, not to the caller.
+func Readyz(service string, logger *slog.Logger, checks ...Check) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		results := make(map[string]string, len(checks))
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		ready := true
+		for _, c := range checks {
+			wg.Go(func() {
+				err := c.Fn(ctx)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					ready = false
+					results[c.Name] = "failing"
+					logger.Warn("readiness check failed", "service", service, "check", c.Name, "err", err)
+					return
+				}
+				results[c.Name] = "ok"
+			})
+		}
+		wg.Wait()
+		status, code := "ready", http.StatusOK
+		if !ready {
+			status, code = "unavailable", http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(map[string]any{"status": status, "service": service, "checks": results})
+	})
+}
+
+// URLCheck passes when a GET of url answers 2xx. The last good answer is
+// remembered for a few seconds so that probes of many replicas do not turn
+// into a load on the service depended on.
+func URLCheck(name string, client *http.Client, url string) Check {
+	var mu sync.Mutex
+	var okUntil time.Time
+	return Check{Name: name, Fn: func(ctx context.Context) error {
+		mu.Lock()
+		fresh := time.Now().Before(okUntil)
+		mu.Unlock()
+		if fresh {
+			return nil
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		mu.Lock()
+		okUntil = time.Now().Add(5 * time.Second)
+		mu.Unlock()
+		return nil
+	}}
+}

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"campus/internal/db"
+	"campus/internal/identity"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are the identity schema's migrations, for db.Migrate.
+var Migrations, _ = fs.Sub(migrations, "migrations")
+
+// Store keeps identity's data.
+type Store struct {
+	db  *db.DB
+	now func() time.Time
+}
+
+// New returns a store over an opened, migrated database.
+func New(d *db.DB, now func() time.Time) *Store {
+	return &Store{db: d, now: now}
+}
+
+// Key folds a username or e-mail for uniqueness and look-up.
+func Key(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+const factFirstAdmin = "first_admin_created"
+
+// FirstAdminCreated reports whether the first administrator was ever
+// created. Once it was, campus never creates or resets one again, even if
+// that account is later removed.
+func (s *Store) FirstAdminCreated(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM installation WHERE fact = $1`, factFirstAdmin).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read installation facts: %w", err)
+	}
+	return n > 0, nil
+}
+
+// CreateFirstAdmin creates the first administrator with the given password
+// hash, once per installation. created is false when another process did it
+// first (replicas starting together).
+func (s *Store) CreateFirstAdmin(ctx context.Context, a identity.Account, passwordHash string) (acc identity.Account, created bool, err error) {
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		now := s.now().UTC()
+		res, err := tx.ExecContext(ctx, `INSERT INTO installation (fact, done_at) VALUES ($1, $2) ON CONFLICT (fact) DO NOTHING`, factFirstAdmin, now)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // another process created it first
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		a.ID, a.Status, a.EmailVerified, a.CreatedAt, a.UpdatedAt = id.String(), identity.StatusActive, true, now, now
+		a.Roles = []string{identity.RoleAdmin}
+		if err := insertAccountTx(ctx, tx, a, passwordHash); err != nil {
+			return err
+		}
+		acc, created = a, true
+		return nil
+	})
+	if err != nil {
+		return identity.Account{}, false, fmt.Errorf("create first administrator: %w", err)
+	}
+	return acc, created, nil
+}
+
+func insertAccountTx(ctx context.Context, tx *sql.Tx, a identity.Account, passwordHash string) error {
+	var hash any
+	if passwordHash != "" {
+		hash = passwordHash
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO accounts
+		(id, username, username_key, email, email_key, display_name, given_name, family_name,
+		 semester, programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		a.ID, a.Username, Key(a.Username), a.Email, Key(a.Email), a.DisplayName, a.GivenName, a.FamilyName,
+		a.Semester, a.ProgrammeID, a.ProgrammeTitle, a.Status, a.EmailVerified, hash, a.CreatedAt, a.UpdatedAt)
+	if err != nil {
+		if db.IsUniqueViolation(err) {
+			return fmt.Errorf("username or e-mail already taken: %w", identity.ErrConflict)
+		}
+		return err
+	}
+	for _, r := range a.Roles {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO account_roles (account_id, role) VALUES ($1, $2)`, a.ID, r); err != nil {
+			return fmt.Errorf("give role %s: %w", r, err)
+		}
+	}
+	return nil
+}
+
+// AccountByLogin finds an account by username or e-mail, case-insensitively,
+// with its password hash ("" when it has none).
+func (s *Store) AccountByLogin(ctx context.Context, login string) (identity.Account, string, error) {
+	var a identity.Account
+	var hash sql.NullString
+	var last sql.NullTime
+	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT id, username, email, display_name, given_name, family_name, semester,
+			programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at, last_login_at
+			FROM accounts WHERE username_key = $1 OR email_key = $1`, Key(login)).Scan(
+			&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.GivenName, &a.FamilyName, &a.Semester,
+			&a.ProgrammeID, &a.ProgrammeTitle, &a.Status, &a.EmailVerified, &hash, &a.CreatedAt, &a.UpdatedAt, &last)
+		if errors.Is(err, sql.ErrNoRows) {
+			return identity.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if last.Valid {
+			a.LastLoginAt = &last.Time
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role`, a.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r string
+			if err := rows.Scan(&r); err != nil {
+				return err
+			}
+			a.Roles = append(a.Roles, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return identity.Account{}, "", err
+	}
+	return a, hash.String, nil
+}

@@ -1,0 +1,3 @@
+// Package store is the portal's SQL store (browser sessions only) with its
+// embedded migrations.
+package store

@@ -1,0 +1,12 @@
+package store
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are the portal schema's migrations, for db.Migrate.
+var Migrations, _ = fs.Sub(migrations, "migrations")
