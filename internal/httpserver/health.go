@@ -62,19 +62,10 @@ func Readyz(service string, logger *slog.Logger, checks ...Check) http.Handler {
 	})
 }
 
-// URLCheck passes when a GET of url answers 2xx. The last good answer is
-// remembered for a few seconds so that probes of many replicas do not turn
-// into a load on the service depended on.
+// URLCheck passes when a GET of url answers 2xx. Each probe asks afresh:
+// a readiness answer must not hide an outage that has already begun.
 func URLCheck(name string, client *http.Client, url string) Check {
-	var mu sync.Mutex
-	var okUntil time.Time
 	return Check{Name: name, Fn: func(ctx context.Context) error {
-		mu.Lock()
-		fresh := time.Now().Before(okUntil)
-		mu.Unlock()
-		if fresh {
-			return nil
-		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
@@ -87,9 +78,6 @@ func URLCheck(name string, client *http.Client, url string) Check {
 		if resp.StatusCode/100 != 2 {
 			return fmt.Errorf("GET %s: %s", url, resp.Status)
 		}
-		mu.Lock()
-		okUntil = time.Now().Add(5 * time.Second)
-		mu.Unlock()
 		return nil
 	}}
 }
