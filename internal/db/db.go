@@ -45,7 +45,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return openPostgres(ctx, dsn)
 	default:
-		return nil, fmt.Errorf("database %q: want sqlite:PATH or postgres://...", Redact(dsn))
+		return nil, fmt.Errorf("database %q: want sqlite:PATH or postgres://USER@HOST:PORT/DB", Redact(dsn))
 	}
 }
 
