@@ -77,7 +77,7 @@ func Verify(pw, phc string, p Params) (ok, rehash bool, err error) {
 }
 
 // Generate returns a random password of 24 characters in groups of four
-// (about 119 bits), from an alphabet without look-alike characters, so it
+// (about 140 bits), from an alphabet without look-alike characters, so it
 // can be read off a terminal and typed.
 func Generate() string {
 	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
