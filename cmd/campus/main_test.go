@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"campus/internal/certs"
 	"campus/internal/config"
 	"campus/internal/db"
 	"campus/internal/db/dbtest"
@@ -518,5 +519,80 @@ func TestReadyzJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &v); err != nil {
 			t.Errorf("log line is not JSON: %s", line)
 		}
+	}
+}
+
+func TestServeWithProvidedCertificate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// An operator's certificate: any PEM pair for the address works.
+	certDir := filepath.Join(dir, "provided")
+	if _, _, err := certs.SelfSigned(certDir, []string{"127.0.0.1"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(certDir, "cert.pem"), filepath.Join(certDir, "key.pem")
+
+	data := filepath.Join(dir, "data")
+	r := startCampus(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", data, "--tls-cert", certFile, "--tls-key", keyFile)
+	res := get(t, tlsClient(t, certFile), r.url+"/readyz")
+	if res.status != http.StatusOK {
+		t.Fatalf("readyz with provided certificate = %d", res.status)
+	}
+	if _, err := os.Stat(filepath.Join(data, "tls")); !os.IsNotExist(err) {
+		t.Errorf("a self-signed certificate was made although one was provided: %v", err)
+	}
+}
+
+func TestServePlainHTTPBehindProxy(t *testing.T) {
+	t.Parallel()
+	r := startCampus(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--plain-http")
+	if !strings.HasPrefix(r.url, "http://127.0.0.1:") {
+		t.Fatalf("public URL %q, want http://", r.url)
+	}
+	res := get(t, &http.Client{Timeout: 5 * time.Second}, r.url+"/readyz")
+	if res.status != http.StatusOK || res.header.Get("Strict-Transport-Security") != "" {
+		t.Fatalf("plain readyz = %d, HSTS %q", res.status, res.header.Get("Strict-Transport-Security"))
+	}
+	if !strings.Contains(r.stderr.String(), "plain HTTP") {
+		t.Errorf("no warning about plain HTTP in the log:\n%s", r.stderr)
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "campus.yaml")
+	os.WriteFile(good, []byte("addr: 127.0.0.1:0\nadmin:\n  email: it@uni.example\nlog:\n  format: json\n"), 0o600)
+	r := startCampus(t, map[string]string{"CAMPUS_DATA": filepath.Join(dir, "data")}, "serve", "--config", good)
+	if !strings.Contains(r.stdout.String(), "it@uni.example") {
+		t.Errorf("administrator e-mail from the file not used:\n%s", r.stdout)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(r.stderr.String()), "{") {
+		t.Errorf("log format from the file not used:\n%s", r.stderr)
+	}
+
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("adress: :9000\nlog:\n  format: [1, 2]\n"), 0o600)
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--config", bad, "--data", filepath.Join(dir, "never")}, envMap(nil), io.Discard, &stderr)
+	if code := exitCode(err, &stderr); code != 2 {
+		t.Fatalf("bad config file: exit %d, want 2", code)
+	}
+	for _, w := range []string{"adress", bad, "log.format"} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("message lacks %q:\n%s", w, stderr.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "never")); !os.IsNotExist(err) {
+		t.Error("a bad config file still created the data directory")
+	}
+}
+
+func TestUnexpectedArgument(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"serve", "extra"}, envMap(nil), io.Discard, &stderr)
+	if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), `unexpected argument "extra"`) {
+		t.Fatalf("exit %d:\n%s", code, stderr.String())
 	}
 }

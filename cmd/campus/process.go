@@ -31,6 +31,9 @@ func load(s *config.Set, e env, args []string, validate ...func() []error) error
 		return config.ErrHelp
 	}
 	var errs []error
+	for _, a := range s.Args() {
+		errs = append(errs, fmt.Errorf("unexpected argument %q (flags start with --)", a))
+	}
 	for _, v := range validate {
 		errs = append(errs, v()...)
 	}
