@@ -26,13 +26,17 @@ import (
 // load fills a command's settings and reports every problem at once:
 // those of parsing and those of validation.
 func load(s *config.Set, e env, args []string, validate ...func() []error) error {
-	if err := s.Load(args, e.getenv); errors.Is(err, config.ErrHelp) {
+	loadErr := s.Load(args, e.getenv)
+	if errors.Is(loadErr, config.ErrHelp) {
 		s.Usage(e.stdout)
 		return config.ErrHelp
 	}
 	var errs []error
-	for _, a := range s.Args() {
-		errs = append(errs, fmt.Errorf("unexpected argument %q (flags start with --)", a))
+	// After an unknown flag its value stands alone; saying so again is noise.
+	if loadErr == nil {
+		for _, a := range s.Args() {
+			errs = append(errs, fmt.Errorf("unexpected argument %q (flags start with --)", a))
+		}
 	}
 	for _, v := range validate {
 		errs = append(errs, v()...)
