@@ -20,11 +20,8 @@ type migrateConfig struct {
 }
 
 func newMigrateConfig() (*migrateConfig, *config.Set) {
-	c := &migrateConfig{
-		identityDB: dbOption{service: "identity"},
-		studyDB:    dbOption{service: "study"},
-		portalDB:   dbOption{service: "portal"},
-	}
+	c := &migrateConfig{}
+	c.identityDB, c.studyDB, c.portalDB = serviceDBs()
 	s := config.NewSet("migrate", "Apply the database migrations of the chosen services and exit. Safe to run while other replicas start: migrations take a lock.")
 	c.data.registerData(s)
 	s.StringList(&c.services, "migrate.services", "service", "CAMPUS_MIGRATE_SERVICES", "identity,study,portal", "Services whose databases to migrate")

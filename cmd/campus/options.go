@@ -178,6 +178,11 @@ func (d *dbOption) register(s *config.Set, flag string) {
 		"Database of the "+d.service+" service: sqlite:PATH or postgres://USER@HOST:PORT/DB")
 }
 
+// serviceDBs returns the --db settings of the three services.
+func serviceDBs() (identity, study, portal dbOption) {
+	return dbOption{service: "identity"}, dbOption{service: "study"}, dbOption{service: "portal"}
+}
+
 func (d *dbOption) validate() []error {
 	if err := db.ValidateDSN(d.DSN); err != nil {
 		return []error{fmt.Errorf("%s database: %v", d.service, err)}

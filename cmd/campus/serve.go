@@ -18,11 +18,8 @@ type serveConfig struct {
 }
 
 func newServeConfig() (*serveConfig, *config.Set) {
-	c := &serveConfig{
-		identityDB: dbOption{service: "identity"},
-		studyDB:    dbOption{service: "study"},
-		portalDB:   dbOption{service: "portal"},
-	}
+	c := &serveConfig{}
+	c.identityDB, c.studyDB, c.portalDB = serviceDBs()
 	s := config.NewSet("serve", "Run identity, study and portal in one process on one HTTPS port: portal at /, identity at /idp/, the study API at /study/.")
 	c.server.register(s)
 	c.identityDB.register(s, "identity-db")

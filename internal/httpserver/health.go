@@ -18,7 +18,15 @@ type Check struct {
 
 // Healthz answers 200 while the process is alive and serving.
 func Healthz(service string) http.Handler {
-	body, _ := json.Marshal(map[string]string{"status": "ok", "service": service})
+	return JSON(map[string]string{"status": "ok", "service": service})
+}
+
+// JSON serves a fixed document, encoded once.
+func JSON(v any) http.Handler {
+	body, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("httpserver.JSON: %v", err)) // a programming error
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

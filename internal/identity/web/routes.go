@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 
@@ -24,19 +23,11 @@ func NewServer(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz("identity"))
 	mux.Handle("GET /readyz", httpserver.Readyz("identity", d.Logger, d.Ready...))
-	mux.Handle("GET /{$}", handleIndex(d.Issuer))
-	mux.Handle("/", problem.NotFound())
-	return mux
-}
-
-func handleIndex(issuer string) http.Handler {
-	body, _ := json.Marshal(map[string]string{
+	mux.Handle("GET /{$}", httpserver.JSON(map[string]string{
 		"service":     "identity",
 		"description": "campus identity: accounts, roles, sign-in and single sign-on (OpenID Provider)",
-		"issuer":      issuer,
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	})
+		"issuer":      d.Issuer,
+	}))
+	mux.Handle("/", problem.NotFound())
+	return mux
 }

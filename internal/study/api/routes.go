@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 
@@ -23,20 +22,12 @@ func NewServer(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz("study"))
 	mux.Handle("GET /readyz", httpserver.Readyz("study", d.Logger, d.Ready...))
-	mux.Handle("GET /{$}", handleIndex(d.Issuer))
-	mux.Handle("/", problem.NotFound())
-	return mux
-}
-
-func handleIndex(issuer string) http.Handler {
-	body, _ := json.Marshal(map[string]string{
+	mux.Handle("GET /{$}", httpserver.JSON(map[string]string{
 		"service":      "study",
 		"description":  "campus study: programmes, modules, lectures, enrolments and grades (REST API)",
 		"api":          "v1",
-		"token_issuer": issuer,
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	})
+		"token_issuer": d.Issuer,
+	}))
+	mux.Handle("/", problem.NotFound())
+	return mux
 }
