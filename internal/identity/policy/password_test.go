@@ -1,0 +1,130 @@
+package policy
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestIsCommon(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		password string
+		want     bool
+	}{
+		{name: "top of the list", password: "123456", want: true},
+		{name: "lower case entry", password: "password", want: true},
+		{name: "upper case is the same password", password: "PASSWORD", want: true},
+		{name: "mixed case long entry", password: "Password123", want: true},
+		{name: "keyboard walk", password: "qwertyuiop", want: true},
+		{name: "last line of the list", password: "xpcrew", want: true},
+		{name: "passphrase", password: "correct horse battery staple", want: false},
+		{name: "surrounding space is part of the password", password: " password ", want: false},
+		{name: "empty", password: "", want: false},
+		{name: "non-ASCII", password: "Grüße aus Köln", want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := IsCommon(tt.password); got != tt.want {
+				t.Errorf("IsCommon(%q) = %v, want %v", tt.password, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCommonPasswordList(t *testing.T) {
+	t.Parallel()
+	if n := len(commonPasswords()); n < 10_000 {
+		t.Errorf("list has %d entries, want at least 10,000", n)
+	}
+	if n := len(commonPasswordsGz); n >= 1<<20 {
+		t.Errorf("embedded list is %d bytes, want well under 1 MiB", n)
+	}
+}
+
+func TestPasswordPolicyCheck(t *testing.T) {
+	t.Parallel()
+	var (
+		short    = "Use at least 10 characters."
+		long     = "Use at most 256 characters."
+		common   = "This is one of the most commonly used passwords; choose another."
+		personal = "Do not use your username or e-mail address in the password."
+	)
+	def := DefaultPasswordPolicy()
+	tests := []struct {
+		name     string
+		policy   PasswordPolicy
+		password string
+		inputs   []string
+		want     []string // nil = accepted
+	}{
+		{name: "good passphrase", policy: def, password: "lantern orbit velvet", inputs: []string{"emuster", "erika.muster@uni.example"}},
+		{name: "exactly the minimum", policy: def, password: "gT4#kq9!Lz"},
+		{name: "one below the minimum", policy: def, password: "gT4#kq9!L", want: []string{short}},
+		{name: "empty", policy: def, password: "", want: []string{short}},
+		{name: "length counts code points not bytes", policy: def, password: "ßüöäéñçøåæ"},
+		{name: "nine multi-byte code points are too short", policy: def, password: "日本語のパスワード", want: []string{short}},
+		{name: "exactly the maximum", policy: def, password: strings.Repeat("x7", 128)},
+		{name: "one above the maximum", policy: def, password: strings.Repeat("x7", 128) + "y", want: []string{long}},
+		{name: "maximum counts code points", policy: def, password: strings.Repeat("ü", 256)},
+		{name: "common", policy: def, password: "password123", want: []string{common}},
+		{name: "common in other case", policy: def, password: "PassWord123", want: []string{common}},
+		{name: "common allowed when not refused", policy: PasswordPolicy{MinLength: 10, MaxLength: 256}, password: "password123"},
+		{name: "short and common", policy: def, password: "password", want: []string{short, common}},
+		{name: "contains the username", policy: def, password: "emuster-2026-secret", inputs: []string{"emuster"}, want: []string{personal}},
+		{name: "username ignoring case", policy: def, password: "EMuster-2026-secret", inputs: []string{"emuSTER"}, want: []string{personal}},
+		{name: "same as the username", policy: def, password: "emustermann", inputs: []string{"emustermann"}, want: []string{personal}},
+		{name: "contains the e-mail local part", policy: def, password: "hi erika.muster!", inputs: []string{"erika.muster@uni.example"}, want: []string{personal}},
+		{name: "e-mail domain does not count", policy: def, password: "uni.example rocks", inputs: []string{"erika.muster@uni.example"}},
+		{name: "username of exactly four characters counts", policy: def, password: "annabelle-lee-poem", inputs: []string{"anna"}, want: []string{personal}},
+		{name: "username of three characters is ignored", policy: def, password: "bobsleigh champion", inputs: []string{"bob"}},
+		{name: "e-mail local part of three characters is ignored", policy: def, password: "bobsleigh champion", inputs: []string{"bob@uni.example"}},
+		{name: "empty inputs are ignored", policy: def, password: "lantern orbit velvet", inputs: []string{"", "@uni.example"}},
+		{name: "several personal matches give one reason", policy: def, password: "emuster erika.muster", inputs: []string{"emuster", "erika.muster@uni.example"}, want: []string{personal}},
+		{name: "every reason at once", policy: def, password: "anna", inputs: []string{"anna"}, want: []string{short, common, personal}},
+		{name: "custom minimum", policy: PasswordPolicy{MinLength: 12, MaxLength: 20, RefuseCommon: true}, password: "gT4#kq9!Lz1", want: []string{"Use at least 12 characters."}},
+		{name: "custom maximum", policy: PasswordPolicy{MinLength: 4, MaxLength: 12}, password: "gT4#kq9!Lz1aa", want: []string{"Use at most 12 characters."}},
+		{name: "zero lengths fall back to the defaults", policy: PasswordPolicy{}, password: "gT4#kq9!L", want: []string{short}},
+		{name: "zero maximum falls back to the default", policy: PasswordPolicy{}, password: strings.Repeat("a", 257), want: []string{long}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.policy.Check(tt.password, tt.inputs...)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Check(%q) = %v, want nil", tt.password, err)
+				}
+				return
+			}
+			var pe *PasswordError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Check(%q) = %v, want a *PasswordError", tt.password, err)
+			}
+			if !slices.Equal(pe.Reasons, tt.want) {
+				t.Errorf("Check(%q) reasons = %q, want %q", tt.password, pe.Reasons, tt.want)
+			}
+			if got, want := err.Error(), strings.Join(tt.want, " "); got != want {
+				t.Errorf("Error() = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestDefaultPasswordPolicy(t *testing.T) {
+	t.Parallel()
+	if got, want := DefaultPasswordPolicy(), (PasswordPolicy{MinLength: 10, MaxLength: 256, RefuseCommon: true}); got != want {
+		t.Errorf("DefaultPasswordPolicy() = %+v, want %+v", got, want)
+	}
+}
+
+func BenchmarkIsCommon(b *testing.B) {
+	IsCommon("") // load the list outside the measurement
+	passwords := []string{"password123", "Correct Horse Battery Staple", "qwertyuiop", "lantern orbit velvet"}
+	for i := 0; b.Loop(); i++ {
+		IsCommon(passwords[i%len(passwords)])
+	}
+}
