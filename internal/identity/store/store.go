@@ -106,16 +106,27 @@ func insertAccountTx(ctx context.Context, tx *sql.Tx, a identity.Account, passwo
 	return nil
 }
 
+const accountColumns = `id, username, email, display_name, given_name, family_name, semester,
+	programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at, last_login_at`
+
 // AccountByLogin finds an account by username or e-mail, case-insensitively,
 // with its password hash ("" when it has none).
 func (s *Store) AccountByLogin(ctx context.Context, login string) (identity.Account, string, error) {
+	return s.account(ctx, `username_key = $1 OR email_key = $1`, Key(login))
+}
+
+// Account returns an account by its subject id.
+func (s *Store) Account(ctx context.Context, id string) (identity.Account, error) {
+	a, _, err := s.account(ctx, `id = $1`, id)
+	return a, err
+}
+
+func (s *Store) account(ctx context.Context, where string, arg any) (identity.Account, string, error) {
 	var a identity.Account
 	var hash sql.NullString
 	var last sql.NullTime
 	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT id, username, email, display_name, given_name, family_name, semester,
-			programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at, last_login_at
-			FROM accounts WHERE username_key = $1 OR email_key = $1`, Key(login)).Scan(
+		err := tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE `+where, arg).Scan(
 			&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.GivenName, &a.FamilyName, &a.Semester,
 			&a.ProgrammeID, &a.ProgrammeTitle, &a.Status, &a.EmailVerified, &hash, &a.CreatedAt, &a.UpdatedAt, &last)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -124,9 +135,7 @@ func (s *Store) AccountByLogin(ctx context.Context, login string) (identity.Acco
 		if err != nil {
 			return err
 		}
-		if last.Valid {
-			a.LastLoginAt = &last.Time
-		}
+		a.LastLoginAt = timePtr(last)
 		rows, err := tx.QueryContext(ctx, `SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role`, a.ID)
 		if err != nil {
 			return err
@@ -145,4 +154,37 @@ func (s *Store) AccountByLogin(ctx context.Context, login string) (identity.Acco
 		return identity.Account{}, "", err
 	}
 	return a, hash.String, nil
+}
+
+// Permissions returns the permissions granted by the account's roles.
+func (s *Store) Permissions(ctx context.Context, accountID string) ([]identity.Permission, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT rp.permission FROM role_permissions rp
+		JOIN account_roles ar ON ar.role = rp.role WHERE ar.account_id = $1 ORDER BY rp.permission`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []identity.Permission
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		out = append(out, identity.Permission(p))
+	}
+	return out, rows.Err()
+}
+
+// RecordSignIn notes a successful sign-in.
+func (s *Store) RecordSignIn(ctx context.Context, accountID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE accounts SET last_login_at = $2, failed_logins = 0, locked_until = NULL WHERE id = $1`,
+		accountID, s.now().UTC())
+	return err
+}
+
+// SetPasswordHash replaces an account's password hash (a rehash with new
+// parameters, or a password change).
+func (s *Store) SetPasswordHash(ctx context.Context, accountID, hash string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1`, accountID, hash, s.now().UTC())
+	return err
 }

@@ -1,0 +1,106 @@
+package identity
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrTokenReused means a refresh token or authorization code was presented
+// a second time; everything issued from it has been revoked.
+var ErrTokenReused = errors.New("token reused")
+
+// Client is an application that signs its users in through identity.
+type Client struct {
+	ID                     string
+	Name                   string
+	SecretHash             string // "" for public clients
+	Public                 bool
+	FirstParty             bool // skips consent
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+	Scopes                 []string // scopes it may ask for
+	BackchannelLogoutURI   string
+	IDTokenAlg             string // RS256 (default), ES256 or EdDSA
+	Source                 string // db, config or builtin
+	CreatedAt, UpdatedAt   time.Time
+}
+
+// AuthRequest is an authorization request between /authorize and the code
+// being redeemed.
+type AuthRequest struct {
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	State               string
+	Nonce               string
+	Scopes              []string
+	ResponseType        string
+	ResponseMode        string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              []string
+	MaxAge              *int
+	LoginHint           string
+	AccountID           string // set once the person signed in
+	SessionID           string
+	AuthTime            time.Time
+	AMR                 []string
+	StepUp              bool // the password was entered for this very request
+	Done                bool
+	CodeExpiresAt       *time.Time
+	RedeemedAt          *time.Time
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+}
+
+// Session is a person's sign-in at identity, shared by every application
+// they use (single sign-on). ID is the sid claim.
+type Session struct {
+	ID        string
+	AccountID string
+	AuthTime  time.Time
+	AMR       []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	EndedAt   *time.Time
+}
+
+// RefreshToken is one link of a rotating refresh token chain.
+type RefreshToken struct {
+	ID            string
+	FamilyID      string
+	AuthRequestID string
+	ClientID      string
+	AccountID     string
+	SessionID     string
+	Scopes        []string
+	AMR           []string
+	AuthTime      time.Time
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	UsedAt        *time.Time
+	RevokedAt     *time.Time
+}
+
+// AccessToken records an access token issued to a person, by its jti.
+type AccessToken struct {
+	ID            string
+	FamilyID      string
+	AuthRequestID string
+	SessionID     string
+	ClientID      string
+	AccountID     string
+	Scopes        []string
+	ExpiresAt     time.Time
+}
+
+// SigningKey is a stored signing key; the private key is encrypted.
+type SigningKey struct {
+	ID         string
+	Alg        string
+	State      string // next, current, previous, retired
+	PrivateKey []byte
+	PublicJWK  string
+	CreatedAt  time.Time
+}
