@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -199,6 +200,79 @@ func (d *dbOption) resolve(dataDir string) string {
 }
 
 func (d *dbOption) isSQLite() bool { return strings.HasPrefix(d.DSN, "sqlite:") }
+
+// identityOptions are identity's own settings, for serve and identity.
+type identityOptions struct {
+	admin              adminOptions
+	KeyEncryptionKey   string
+	Welcome            string
+	AccessTokenTTL     time.Duration
+	IDTokenTTL         time.Duration
+	RefreshTokenTTL    time.Duration
+	StepUpTTL          time.Duration
+	SessionTTL         time.Duration
+	MaxLoginAttempts   int
+	LockoutMinutes     int
+	SignInsPerIPMinute int
+}
+
+func (o *identityOptions) register(s *config.Set) {
+	o.admin.register(s)
+	s.String(&o.KeyEncryptionKey, "identity.key_encryption_key", "", "CAMPUS_KEY_ENCRYPTION_KEY", "",
+		"32 bytes, base64: encrypts the signing keys in the database (default: generated in the data dir; set it when replicas share a database)",
+		config.Secret(), config.EnvOnly())
+	s.String(&o.Welcome, "identity.welcome_text", "welcome-text", "CAMPUS_WELCOME_TEXT",
+		"Sign in with your university account.", "Text shown on the sign-in page")
+	s.Duration(&o.AccessTokenTTL, "identity.access_token_ttl", "access-token-ttl", "CAMPUS_ACCESS_TOKEN_TTL", "10m", "Lifetime of access tokens")
+	s.Duration(&o.IDTokenTTL, "identity.id_token_ttl", "id-token-ttl", "CAMPUS_ID_TOKEN_TTL", "1h", "Lifetime of id_tokens")
+	s.Duration(&o.RefreshTokenTTL, "identity.refresh_token_ttl", "refresh-token-ttl", "CAMPUS_REFRESH_TOKEN_TTL", "336h", "Lifetime of refresh tokens (each use rotates them)")
+	s.Duration(&o.StepUpTTL, "identity.step_up_ttl", "step-up-ttl", "CAMPUS_STEP_UP_TTL", "15m", "Lifetime of an access token carrying studies:write (the study token)")
+	s.Duration(&o.SessionTTL, "identity.session_ttl", "session-ttl", "CAMPUS_SESSION_TTL", "12h", "Lifetime of a sign-in session at identity (single sign-on)")
+	s.Int(&o.MaxLoginAttempts, "identity.max_login_attempts", "max-login-attempts", "CAMPUS_MAX_LOGIN_ATTEMPTS", "5", "Failed sign-ins before an account is locked")
+	s.Int(&o.LockoutMinutes, "identity.lockout_minutes", "lockout-minutes", "CAMPUS_LOCKOUT_MINUTES", "10", "How long a locked account stays locked")
+	s.Int(&o.SignInsPerIPMinute, "identity.sign_ins_per_ip_minute", "sign-ins-per-ip-minute", "CAMPUS_SIGN_INS_PER_IP_MINUTE", "30", "Sign-in attempts allowed per client address and minute")
+}
+
+func (o *identityOptions) validate() []error {
+	errs := o.admin.validate()
+	if o.KeyEncryptionKey != "" {
+		if _, err := decodeKey(o.KeyEncryptionKey); err != nil {
+			errs = append(errs, fmt.Errorf("CAMPUS_KEY_ENCRYPTION_KEY: %v", err))
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--access-token-ttl", o.AccessTokenTTL}, {"--id-token-ttl", o.IDTokenTTL}, {"--refresh-token-ttl", o.RefreshTokenTTL},
+		{"--step-up-ttl", o.StepUpTTL}, {"--session-ttl", o.SessionTTL}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s %s: must be positive", d.name, d.v))
+		}
+	}
+	if o.MaxLoginAttempts < 1 {
+		errs = append(errs, fmt.Errorf("--max-login-attempts %d: must be at least 1", o.MaxLoginAttempts))
+	}
+	if o.LockoutMinutes < 1 {
+		errs = append(errs, fmt.Errorf("--lockout-minutes %d: must be at least 1", o.LockoutMinutes))
+	}
+	if o.SignInsPerIPMinute < 1 {
+		errs = append(errs, fmt.Errorf("--sign-ins-per-ip-minute %d: must be at least 1", o.SignInsPerIPMinute))
+	}
+	return errs
+}
+
+// decodeKey reads a 32-byte key given in base64 (standard or URL alphabet).
+func decodeKey(s string) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(strings.TrimSpace(s)); err == nil {
+			if len(b) != 32 {
+				return nil, fmt.Errorf("want 32 bytes, got %d (make one with: openssl rand -base64 32)", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("not base64 (make one with: openssl rand -base64 32)")
+}
 
 // adminOptions are the settings of the first administrator.
 type adminOptions struct {

@@ -13,7 +13,7 @@ import (
 
 type serveConfig struct {
 	server                        serverOptions
-	admin                         adminOptions
+	identity                      identityOptions
 	identityDB, studyDB, portalDB dbOption
 }
 
@@ -25,7 +25,7 @@ func newServeConfig() (*serveConfig, *config.Set) {
 	c.identityDB.register(s, "identity-db")
 	c.studyDB.register(s, "study-db")
 	c.portalDB.register(s, "portal-db")
-	c.admin.register(s)
+	c.identity.register(s)
 	return c, s
 }
 
@@ -34,7 +34,7 @@ func (c *serveConfig) validate() []error {
 	errs = append(errs, c.identityDB.validate()...)
 	errs = append(errs, c.studyDB.validate()...)
 	errs = append(errs, c.portalDB.validate()...)
-	return append(errs, c.admin.validate()...)
+	return append(errs, c.identity.validate()...)
 }
 
 // runServe runs the whole system in one process: one origin, three
@@ -72,7 +72,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	issuer := origin + "/idp"
 	identityCheck := httpserver.Check{Name: "identity", Fn: idb.Ping}
 
-	identityH, err := identityService(ctx, p, idb, c.admin, issuer)
+	identityH, err := identityService(ctx, p, idb, c.identity, identitySetup{issuer: issuer, base: base + "/idp", portalOrigin: origin})
 	if err != nil {
 		return err
 	}

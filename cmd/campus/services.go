@@ -2,27 +2,50 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	"campus/internal/identity"
+	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
+	"campus/internal/identity/policy"
 	identitystore "campus/internal/identity/store"
 	identityweb "campus/internal/identity/web"
 	"campus/internal/portal"
 	"campus/internal/study/api"
 )
 
-// identityService builds identity's handler over its database and creates
-// the first administrator on the very first start.
-func identityService(ctx context.Context, p *process, d *db.DB, admin adminOptions, issuer string) (http.Handler, error) {
+// API audiences: every access token names the APIs that accept it.
+var apiAudiences = []string{"campus-study", "campus-identity"}
+
+// identitySetup is what identityService needs to know about where it runs.
+type identitySetup struct {
+	issuer string // identity's issuer URL
+	base   string // its path on the origin ("/idp" in all-in-one mode)
+	// portalOrigin, when set, registers the portal's client for that origin
+	// (all-in-one mode).
+	portalOrigin string
+}
+
+// identityService builds identity's handler over its database: the first
+// administrator on the very first start, the signing keys, the OpenID
+// Provider and the sign-in pages.
+func identityService(ctx context.Context, p *process, d *db.DB, o identityOptions, setup identitySetup) (http.Handler, error) {
 	st := identitystore.New(d, time.Now)
-	first, err := identity.EnsureFirstAdmin(ctx, st, admin.Email, admin.Password,
+	first, err := identity.EnsureFirstAdmin(ctx, st, o.admin.Email, o.admin.Password,
 		func(pw string) (string, error) { return password.Hash(pw, password.Default) }, password.Generate)
 	if err != nil {
 		return nil, err
@@ -33,11 +56,115 @@ func identityService(ctx context.Context, p *process, d *db.DB, admin adminOptio
 		announceAdmin(p.e.stdout, first)
 		p.logger.Info("created the first administrator", "email", first.Account.Email, "sub", first.Account.ID)
 	}
+
+	secret, err := identitySecret(p, o)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := oidcop.NewKeys(st, secret, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	if err := keys.Ensure(ctx); err != nil {
+		return nil, err
+	}
+	if setup.portalOrigin != "" {
+		if err := st.PutClient(ctx, portalClient(setup.portalOrigin, secret)); err != nil {
+			return nil, fmt.Errorf("register the portal's client: %w", err)
+		}
+	}
+
+	storage := oidcop.NewStorage(st, keys, oidcop.Config{
+		Issuer:          setup.issuer,
+		AccessTokenTTL:  o.AccessTokenTTL,
+		StepUpTTL:       o.StepUpTTL,
+		IDTokenTTL:      o.IDTokenTTL,
+		RefreshTokenTTL: o.RefreshTokenTTL,
+		SessionCookie:   identityweb.SessionCookie,
+		APIAudiences:    apiAudiences,
+	}, setup.base+"/login", time.Now, p.logger)
+	provider, err := oidcop.NewProvider(storage, secret, setup.base+identityweb.LoggedOutPath)
+	if err != nil {
+		return nil, fmt.Errorf("OpenID Provider: %w", err)
+	}
 	return identityweb.NewServer(identityweb.Deps{
-		Logger: p.logger,
-		Issuer: issuer,
-		Ready:  []httpserver.Check{dbCheck(d)},
-	}), nil
+		Logger:   p.logger,
+		Issuer:   setup.issuer,
+		Base:     setup.base,
+		Secure:   strings.HasPrefix(setup.issuer, "https://"),
+		Ready:    []httpserver.Check{dbCheck(d)},
+		Store:    st,
+		Storage:  storage,
+		Provider: provider,
+		Now:      time.Now,
+		Login: identityweb.LoginConfig{
+			Welcome:        o.Welcome,
+			SessionTTL:     o.SessionTTL,
+			Password:       password.Default,
+			Lockout:        policy.Lockout{MaxAttempts: o.MaxLoginAttempts, Duration: time.Duration(o.LockoutMinutes) * time.Minute},
+			PerIPPerMinute: o.SignInsPerIPMinute,
+		},
+	})
+}
+
+// identitySecret is the key-encryption key: from configuration, or a file
+// in the data directory made on the first start.
+func identitySecret(p *process, o identityOptions) ([]byte, error) {
+	if o.KeyEncryptionKey != "" {
+		return decodeKey(o.KeyEncryptionKey)
+	}
+	path := filepath.Join(p.dataDir, "identity-secret.key")
+	if b, err := os.ReadFile(path); err == nil {
+		k, err := decodeKey(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return k, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := ensureDir(p.dataDir); err != nil {
+		return nil, err
+	}
+	k := make([]byte, 32)
+	rand.Read(k)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	p.logger.Info("created the key that encrypts identity's signing keys; back it up with the database", "path", path)
+	return k, nil
+}
+
+// PortalClientID is the portal's client at identity.
+const PortalClientID = "campus-portal"
+
+// portalSecret derives the portal's client secret from identity's secret,
+// so that both halves of an all-in-one process agree without storing it.
+func portalSecret(secret []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("campus-portal client secret"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func portalClient(origin string, secret []byte) identity.Client {
+	return identity.Client{
+		ID:                     PortalClientID,
+		Name:                   "campus portal",
+		SecretHash:             oidcop.HashToken(portalSecret(secret)),
+		FirstParty:             true,
+		RedirectURIs:           []string{origin + "/auth/callback"},
+		PostLogoutRedirectURIs: []string{origin + "/"},
+		GrantTypes:             []string{"authorization_code", "refresh_token"},
+		Scopes:                 []string{"users:read", "users:write", "roles:write", "studies:write", "grades:write", "grades:read"},
+		BackchannelLogoutURI:   origin + "/auth/backchannel-logout",
+		IDTokenAlg:             "RS256",
+		Source:                 "builtin",
+	}
 }
 
 // announceAdmin shows the first administrator's credentials on the

@@ -19,7 +19,7 @@ import (
 type standaloneConfig struct {
 	server   serverOptions
 	db       dbOption
-	admin    adminOptions    // identity only
+	identity identityOptions // identity only
 	upstream upstreamOptions // study and portal
 	studyURL string          // portal only
 	service  string
@@ -37,7 +37,7 @@ func newStandaloneConfig(service string) (*standaloneConfig, *config.Set) {
 	c.db.register(s, "db")
 	switch service {
 	case "identity":
-		c.admin.register(s)
+		c.identity.register(s)
 	case "study":
 		c.upstream.register(s)
 	case "portal":
@@ -51,7 +51,7 @@ func (c *standaloneConfig) validate() []error {
 	errs := append(c.server.validate(), c.db.validate()...)
 	switch c.service {
 	case "identity":
-		errs = append(errs, c.admin.validate()...)
+		errs = append(errs, c.identity.validate()...)
 	case "study":
 		errs = append(errs, c.upstream.validate()...)
 	case "portal":
@@ -100,7 +100,7 @@ func runStandalone(ctx context.Context, e env, service string, args []string) er
 			return err
 		}
 		defer d.Close()
-		if h, err = identityService(ctx, p, d, c.admin, self); err != nil {
+		if h, err = identityService(ctx, p, d, c.identity, identitySetup{issuer: self, base: p.basePath()}); err != nil {
 			return err
 		}
 	case "study", "portal":

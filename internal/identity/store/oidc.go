@@ -549,3 +549,9 @@ func (s *Store) RotateSigningKeys(ctx context.Context, next []identity.SigningKe
 		return nil
 	})
 }
+
+// ReauthenticateSession records a fresh password entry in a live session.
+func (s *Store) ReauthenticateSession(ctx context.Context, sessionID string, authTime time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET auth_time = $2 WHERE id = $1 AND ended_at IS NULL`, sessionID, authTime.UTC())
+	return err
+}

@@ -188,3 +188,26 @@ func (s *Store) SetPasswordHash(ctx context.Context, accountID, hash string) err
 	_, err := s.db.ExecContext(ctx, `UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1`, accountID, hash, s.now().UTC())
 	return err
 }
+
+// SignInState returns an account's failed sign-ins and lock.
+func (s *Store) SignInState(ctx context.Context, accountID string) (failed int, lockedUntil time.Time, err error) {
+	var until sql.NullTime
+	err = s.db.QueryRowContext(ctx, `SELECT failed_logins, locked_until FROM accounts WHERE id = $1`, accountID).Scan(&failed, &until)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, identity.ErrNotFound
+	}
+	return failed, until.Time, err
+}
+
+// SetSignInState records failed sign-ins and a lock (zero time: none).
+func (s *Store) SetSignInState(ctx context.Context, accountID string, failed int, lockedUntil time.Time) error {
+	var until any
+	if !lockedUntil.IsZero() {
+		until = lockedUntil.UTC()
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE accounts SET failed_logins = $2, locked_until = $3 WHERE id = $1`, accountID, failed, until)
+	return err
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.Ping(ctx) }

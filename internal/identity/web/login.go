@@ -1,0 +1,413 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"campus/internal/identity"
+	"campus/internal/identity/oidcop"
+	"campus/internal/identity/password"
+	"campus/internal/identity/policy"
+)
+
+// LoginStore is what signing in needs of identity's store.
+type LoginStore interface {
+	AccountByLogin(ctx context.Context, login string) (identity.Account, string, error)
+	Account(ctx context.Context, id string) (identity.Account, error)
+	Permissions(ctx context.Context, accountID string) ([]identity.Permission, error)
+	Client(ctx context.Context, id string) (identity.Client, error)
+	AuthRequest(ctx context.Context, id string) (identity.AuthRequest, error)
+	CompleteAuthRequest(ctx context.Context, id, accountID, sessionID string, authTime time.Time, amr, scopes []string, stepUp bool) error
+	CreateSession(ctx context.Context, sess identity.Session, tokenHash string) error
+	SessionByToken(ctx context.Context, tokenHash string) (identity.Session, error)
+	ReauthenticateSession(ctx context.Context, sessionID string, authTime time.Time) error
+	RecordSignIn(ctx context.Context, accountID string) error
+	SetPasswordHash(ctx context.Context, accountID, hash string) error
+	SignInState(ctx context.Context, accountID string) (int, time.Time, error)
+	SetSignInState(ctx context.Context, accountID string, failed int, lockedUntil time.Time) error
+}
+
+// LoginConfig are the sign-in settings.
+type LoginConfig struct {
+	Welcome    string
+	SessionTTL time.Duration
+	Password   password.Params
+	Lockout    policy.Lockout
+	// PerIPPerMinute bounds sign-in attempts from one client address.
+	PerIPPerMinute int
+}
+
+// SessionCookie is the name of identity's session cookie.
+const SessionCookie = "campus_idp_session"
+
+const csrfCookie = "campus_idp_csrf"
+
+// errWrongCredentials is the one answer to a failed sign-in, whether the
+// account exists, the password is wrong or the account is locked.
+const errWrongCredentials = "The username or password is not right. Check them and try again."
+
+// login serves identity's sign-in page.
+type login struct {
+	store    LoginStore
+	storage  *oidcop.Storage
+	provider *op.Provider
+	pages    *pages
+	cfg      LoginConfig
+	base     string // path prefix of identity, "" at the root
+	secure   bool   // cookies only over https
+	limiter  *policy.Limiter
+	now      func() time.Time
+	logger   *slog.Logger
+	// decoy is verified for unknown usernames, so that the answer takes as
+	// long as for a real account.
+	decoy string
+}
+
+func newLogin(d Deps, p *pages) (*login, error) {
+	decoy, err := password.Hash(oidcop.NewToken(), d.Login.Password)
+	if err != nil {
+		return nil, err
+	}
+	perIP := d.Login.PerIPPerMinute
+	if perIP <= 0 {
+		perIP = 30
+	}
+	if d.Login.SessionTTL <= 0 {
+		d.Login.SessionTTL = 12 * time.Hour
+	}
+	return &login{
+		store: d.Store, storage: d.Storage, provider: d.Provider, pages: p, cfg: d.Login,
+		base: d.Base, secure: d.Secure, limiter: policy.NewLimiter(perIP, min(perIP, 10), d.Now),
+		now: d.Now, logger: d.Logger, decoy: decoy,
+	}, nil
+}
+
+type loginView struct {
+	Title, Base, Welcome, ClientName, AuthRequestID, CSRF, Username, Error string
+	StepUp                                                                 bool
+}
+
+// forcesLogin reports whether the request demands a fresh password entry:
+// prompt=login, or a session older than max_age (OIDC Core 3.1.2.1).
+func forcesLogin(ar identity.AuthRequest, sess *identity.Session, now time.Time) bool {
+	if slices.Contains(ar.Prompt, oidc.PromptLogin) {
+		return true
+	}
+	return ar.MaxAge != nil && sess != nil && now.Sub(sess.AuthTime) > time.Duration(*ar.MaxAge)*time.Second
+}
+
+func (l *login) session(r *http.Request) *identity.Session {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return nil
+	}
+	s, err := l.store.SessionByToken(r.Context(), oidcop.HashToken(c.Value))
+	if err != nil {
+		return nil
+	}
+	return &s
+}
+
+func (l *login) handleShow() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ar, client, ok := l.request(w, r, r.URL.Query().Get("authRequestID"))
+		if !ok {
+			return
+		}
+		sess := l.session(r)
+		force := forcesLogin(ar, sess, l.now())
+		if sess != nil && !force {
+			acc, err := l.store.Account(r.Context(), sess.AccountID)
+			if err == nil {
+				l.finish(w, r, ar, client, acc, *sess, false)
+				return
+			}
+		}
+		if slices.Contains(ar.Prompt, oidc.PromptNone) {
+			op.AuthRequestError(w, r, errRequest{ar}, oidc.ErrLoginRequired(), l.provider)
+			return
+		}
+		l.render(w, r, http.StatusOK, ar, client, ar.LoginHint, "")
+	})
+}
+
+func (l *login) handleSubmit() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			l.message(w, http.StatusBadRequest, "Sign-in failed", "The form could not be read. Go back and try again.", true)
+			return
+		}
+		ar, client, ok := l.request(w, r, r.PostForm.Get("authRequestID"))
+		if !ok {
+			return
+		}
+		username := r.PostForm.Get("username")
+		if !l.csrfOK(r) {
+			l.render(w, r, http.StatusForbidden, ar, client, username, "Your sign-in form expired. Please enter your password again.")
+			return
+		}
+		ip := clientIP(r)
+		if !l.limiter.Allow(ip) {
+			wait := max(1, int(l.limiter.RetryAfter(ip).Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(wait))
+			l.render(w, r, http.StatusTooManyRequests, ar, client, username,
+				fmt.Sprintf("Too many sign-in attempts from your network. Try again in %d seconds.", wait))
+			return
+		}
+		acc, err := l.authenticate(r.Context(), username, r.PostForm.Get("password"))
+		if err != nil {
+			l.logger.Info("sign-in refused", "client", client.ID, "ip", ip, "reason", err.Error())
+			l.render(w, r, http.StatusUnauthorized, ar, client, username, errWrongCredentials)
+			return
+		}
+		now := l.now()
+		sess := l.session(r)
+		switch {
+		case sess != nil && sess.AccountID == acc.ID:
+			if err := l.store.ReauthenticateSession(r.Context(), sess.ID, now); err != nil {
+				l.fail(w, err)
+				return
+			}
+			sess.AuthTime = now
+		default:
+			if sess != nil { // someone else signs in on this browser
+				if err := l.storage.EndSession(r.Context(), *sess); err != nil {
+					l.fail(w, err)
+					return
+				}
+			}
+			s, err := l.newSession(w, r.Context(), acc.ID, now)
+			if err != nil {
+				l.fail(w, err)
+				return
+			}
+			sess = &s
+		}
+		l.finish(w, r, ar, client, acc, *sess, slices.Contains(ar.Prompt, oidc.PromptLogin))
+	})
+}
+
+// authenticate checks the password and applies the lockout. Every failure
+// is the same error to the caller; the reason is for the log.
+func (l *login) authenticate(ctx context.Context, username, pw string) (identity.Account, error) {
+	acc, hash, err := l.store.AccountByLogin(ctx, username)
+	if errors.Is(err, identity.ErrNotFound) || (err == nil && hash == "") {
+		password.Verify(pw, l.decoy, l.cfg.Password) //nolint:errcheck // only spends the same time
+		return acc, errors.New("unknown account or no local password")
+	}
+	if err != nil {
+		return acc, err
+	}
+	failed, until, err := l.store.SignInState(ctx, acc.ID)
+	if err != nil {
+		return acc, err
+	}
+	state := policy.LockState{FailedAttempts: failed, LockedUntil: until}
+	now := l.now()
+	ok, rehash, err := password.Verify(pw, hash, l.cfg.Password)
+	if err != nil {
+		return acc, err
+	}
+	if l.cfg.Lockout.IsLocked(state, now) {
+		return acc, errors.New("account locked")
+	}
+	if !ok {
+		next := l.cfg.Lockout.AfterFailure(state, now)
+		if err := l.store.SetSignInState(ctx, acc.ID, next.FailedAttempts, next.LockedUntil); err != nil {
+			return acc, err
+		}
+		if !next.LockedUntil.IsZero() {
+			l.logger.Warn("account locked after failed sign-ins", "sub", acc.ID, "until", next.LockedUntil)
+		}
+		return acc, errors.New("wrong password")
+	}
+	if rehash {
+		if h, err := password.Hash(pw, l.cfg.Password); err == nil {
+			if err := l.store.SetPasswordHash(ctx, acc.ID, h); err != nil {
+				l.logger.Error("rehash password", "err", err)
+			}
+		}
+	}
+	return acc, nil
+}
+
+func (l *login) newSession(w http.ResponseWriter, ctx context.Context, accountID string, now time.Time) (identity.Session, error) {
+	token := oidcop.NewToken()
+	s := identity.Session{ID: oidcop.NewToken(), AccountID: accountID, AuthTime: now, AMR: []string{"pwd"},
+		CreatedAt: now, ExpiresAt: now.Add(l.cfg.SessionTTL)}
+	if err := l.store.CreateSession(ctx, s, oidcop.HashToken(token)); err != nil {
+		return s, err
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: l.base + "/", Expires: s.ExpiresAt,
+		HttpOnly: true, Secure: l.secure, SameSite: http.SameSiteLaxMode})
+	return s, nil
+}
+
+// finish applies the account rules, grants scopes and sends the browser
+// back through the provider's callback, which issues the code.
+func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthRequest, client identity.Client, acc identity.Account, sess identity.Session, passwordNow bool) {
+	ctx := r.Context()
+	if acc.Status != identity.StatusActive {
+		l.render(w, r, http.StatusForbidden, ar, client, acc.Username, "This account is disabled. Ask the university's administrators for help.")
+		return
+	}
+	perms, err := l.store.Permissions(ctx, acc.ID)
+	if err != nil {
+		l.fail(w, err)
+		return
+	}
+	stepUp := passwordNow && slices.Contains(ar.Scopes, oidcop.StepUpScope)
+	scopes := grantScopes(ar.Scopes, perms, stepUp)
+	if err := l.store.CompleteAuthRequest(ctx, ar.ID, acc.ID, sess.ID, sess.AuthTime, sess.AMR, scopes, stepUp); err != nil {
+		l.fail(w, err)
+		return
+	}
+	if passwordNow || sess.CreatedAt.Equal(sess.AuthTime) {
+		if err := l.store.RecordSignIn(ctx, acc.ID); err != nil {
+			l.logger.Error("record sign-in", "err", err)
+		}
+	}
+	l.logger.Info("signed in", "sub", acc.ID, "client", client.ID, "sso", !passwordNow, "step_up", stepUp)
+	http.Redirect(w, r, op.AuthCallbackURL(l.provider)(ctx, ar.ID), http.StatusSeeOther)
+}
+
+// grantScopes keeps the requested scopes the person may have: OpenID's own,
+// and each permission scope their roles grant; studies:write only right
+// after the password was entered for this request (the step-up).
+func grantScopes(requested []string, perms []identity.Permission, stepUp bool) []string {
+	var out []string
+	for _, s := range requested {
+		switch s {
+		case oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess:
+			out = append(out, s)
+		case oidcop.StepUpScope:
+			if stepUp && slices.Contains(perms, identity.Permission(s)) {
+				out = append(out, s)
+			}
+		default:
+			if slices.Contains(perms, identity.Permission(s)) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// request loads a pending authorization request and its client, or
+// answers with a page saying the link expired.
+func (l *login) request(w http.ResponseWriter, r *http.Request, id string) (identity.AuthRequest, identity.Client, bool) {
+	ar, err := l.store.AuthRequest(r.Context(), id)
+	if err != nil || ar.Done {
+		l.message(w, http.StatusBadRequest, "Sign-in link expired",
+			"This sign-in link is no longer valid. Go back to the application you came from and sign in again.", true)
+		return ar, identity.Client{}, false
+	}
+	client, err := l.store.Client(r.Context(), ar.ClientID)
+	if err != nil {
+		l.fail(w, err)
+		return ar, client, false
+	}
+	return ar, client, true
+}
+
+func (l *login) render(w http.ResponseWriter, r *http.Request, status int, ar identity.AuthRequest, client identity.Client, username, msg string) {
+	token := l.csrfToken(w, r)
+	name := client.Name
+	if name == "" {
+		name = client.ID
+	}
+	v := loginView{Title: "Sign in", Base: l.base, Welcome: l.cfg.Welcome, ClientName: name, AuthRequestID: ar.ID,
+		CSRF: token, Username: username, Error: msg, StepUp: slices.Contains(ar.Prompt, oidc.PromptLogin) && slices.Contains(ar.Scopes, oidcop.StepUpScope)}
+	l.pages.render(w, status, "login", v)
+}
+
+func (l *login) message(w http.ResponseWriter, status int, title, msg string, isErr bool) {
+	l.pages.render(w, status, "message", messageView{Title: title, Base: l.base, Message: msg, IsError: isErr})
+}
+
+func (l *login) fail(w http.ResponseWriter, err error) {
+	l.logger.Error("sign-in", "err", err)
+	l.message(w, http.StatusInternalServerError, "Something went wrong", "Signing in failed on our side. Please try again in a moment.", true)
+}
+
+// csrfToken returns the browser's CSRF token, setting one if it has none
+// (double-submit: the form must carry the cookie's value, which another
+// site can neither read nor set).
+func (l *login) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
+		return c.Value
+	}
+	b := make([]byte, 24)
+	rand.Read(b)
+	t := base64.RawURLEncoding.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: t, Path: l.base + "/", HttpOnly: true, Secure: l.secure, SameSite: http.SameSiteStrictMode})
+	return t
+}
+
+func (l *login) csrfOK(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	return err == nil && len(c.Value) >= 32 && subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get("csrf"))) == 1
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// errRequest lets the library send an error back to the client's redirect
+// URI for a stored request.
+type errRequest struct{ ar identity.AuthRequest }
+
+func (e errRequest) GetRedirectURI() string             { return e.ar.RedirectURI }
+func (e errRequest) GetResponseType() oidc.ResponseType { return oidc.ResponseType(e.ar.ResponseType) }
+func (e errRequest) GetState() string                   { return e.ar.State }
+func (e errRequest) GetResponseMode() oidc.ResponseMode { return oidc.ResponseMode(e.ar.ResponseMode) }
+
+type messageView struct {
+	Title, Base, Message string
+	IsError              bool
+}
+
+// pages are identity's HTML templates, parsed once at start.
+type pages struct {
+	t      map[string]*template.Template
+	logger *slog.Logger
+}
+
+func (p *pages) render(w http.ResponseWriter, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := p.t[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		p.logger.Error("render", "page", name, "err", err)
+		http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", htmlCSP)
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// htmlCSP allows identity's own stylesheet and nothing else: no script at
+// all. It sets no form-action: browsers apply it to the redirects after the
+// sign-in form, and the last of those goes to the application.
+const htmlCSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
