@@ -48,6 +48,7 @@ func commands() []command {
 		{"study", "Run the study service alone (programmes, modules, lectures, grades API)", runStudy},
 		{"portal", "Run the portal alone (the website)", runPortal},
 		{"migrate", "Apply database migrations and exit", runMigrate},
+		{"clients", "Manage the applications that sign in through identity: add, list, show, remove", runClients},
 		{"config", "Print the effective configuration of a command, secrets redacted", runConfig},
 		{"version", "Print the version", runVersion},
 	}

@@ -26,6 +26,11 @@ import (
 // load fills a command's settings and reports every problem at once:
 // those of parsing and those of validation.
 func load(s *config.Set, e env, args []string, validate ...func() []error) error {
+	return loadArgs(s, e, args, 0, validate...)
+}
+
+// loadArgs is load for commands that take up to n positional arguments.
+func loadArgs(s *config.Set, e env, args []string, n int, validate ...func() []error) error {
 	loadErr := s.Load(args, e.getenv)
 	if errors.Is(loadErr, config.ErrHelp) {
 		s.Usage(e.stdout)
@@ -33,8 +38,8 @@ func load(s *config.Set, e env, args []string, validate ...func() []error) error
 	}
 	var errs []error
 	// After an unknown flag its value stands alone; saying so again is noise.
-	if loadErr == nil {
-		for _, a := range s.Args() {
+	if loadErr == nil && len(s.Args()) > n {
+		for _, a := range s.Args()[n:] {
 			errs = append(errs, fmt.Errorf("unexpected argument %q (flags start with --)", a))
 		}
 	}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"campus/internal/config"
+	"campus/internal/identity"
+	"campus/internal/identity/oidcop"
+	identitystore "campus/internal/identity/store"
+)
+
+// clientsConfig are the settings of `campus clients ...`: where identity's
+// database is, and for add the registration.
+type clientsConfig struct {
+	data       serverOptions
+	identityDB dbOption
+	json       bool
+	c          identity.Client
+}
+
+func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
+	c := &clientsConfig{identityDB: dbOption{service: "identity"}}
+	summary := map[string]string{
+		"add":    "Register an application (OAuth client). A confidential client gets a generated secret, shown once.",
+		"list":   "List the registered applications.",
+		"show":   "Show one application: campus clients show ID",
+		"remove": "Remove an application and its tokens: campus clients remove ID",
+	}[sub]
+	s := config.NewSet("clients "+sub, summary+" Works on the same --data/--identity-db as serve, also while it runs.")
+	c.data.registerData(s)
+	c.identityDB.register(s, "identity-db")
+	s.Bool(&c.json, "clients.json", "json", "CAMPUS_CLIENTS_JSON", "false", "Print JSON")
+	if sub == "add" {
+		s.String(&c.c.ID, "client.id", "id", "CAMPUS_CLIENT_ID", "", "Client id (required)")
+		s.String(&c.c.Name, "client.name", "name", "CAMPUS_CLIENT_NAME", "", "Name shown on sign-in and consent pages (default: the id)")
+		s.Bool(&c.c.Public, "client.public", "public", "CAMPUS_CLIENT_PUBLIC", "false", "A public client (browser or native app): no secret, PKCE with S256 required")
+		s.StringList(&c.c.RedirectURIs, "client.redirect_uris", "redirect-uri", "CAMPUS_CLIENT_REDIRECT_URIS", "", "Redirect URI, matched exactly (repeatable)")
+		s.StringList(&c.c.PostLogoutRedirectURIs, "client.post_logout_redirect_uris", "post-logout-redirect-uri", "CAMPUS_CLIENT_POST_LOGOUT_REDIRECT_URIS", "", "Where a logout may return to, matched exactly (repeatable)")
+		s.String(&c.c.BackchannelLogoutURI, "client.backchannel_logout_uri", "backchannel-logout-uri", "CAMPUS_CLIENT_BACKCHANNEL_LOGOUT_URI", "", "URL that receives logout tokens (OIDC Back-Channel Logout)")
+		s.StringList(&c.c.GrantTypes, "client.grant_types", "grant-type", "CAMPUS_CLIENT_GRANT_TYPES", "authorization_code,refresh_token", "Grant types: authorization_code, refresh_token, client_credentials (repeatable)")
+		s.StringList(&c.c.Scopes, "client.scopes", "scope", "CAMPUS_CLIENT_SCOPES", "openid,profile,email,offline_access", "Scopes the client may ask for (repeatable)")
+		s.Bool(&c.c.FirstParty, "client.first_party", "first-party", "CAMPUS_CLIENT_FIRST_PARTY", "false", "A university application: skips the consent page")
+		s.String(&c.c.IDTokenAlg, "client.id_token_alg", "id-token-alg", "CAMPUS_CLIENT_ID_TOKEN_ALG", "RS256", "id_token signing algorithm: RS256, ES256 or EdDSA")
+	}
+	return c, s
+}
+
+func runClients(ctx context.Context, e env, args []string) error {
+	subs := []string{"add", "list", "show", "remove"}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(e.stdout, "Usage: campus clients add|list|show|remove [flags]\n\nManage the applications that sign in through identity. 'campus clients SUB --help' for the flags.")
+			return nil
+		}
+		return &config.UsageError{Command: "clients", Problems: []string{"want a subcommand: add, list, show or remove"}}
+	}
+	sub, args := args[0], args[1:]
+	found := false
+	for _, s := range subs {
+		found = found || s == sub
+	}
+	if !found {
+		return &config.UsageError{Command: "clients", Problems: []string{fmt.Sprintf("unknown subcommand %q: want add, list, show or remove", sub)}}
+	}
+	c, s := newClientsConfig(sub)
+	nargs := 0
+	if sub == "show" || sub == "remove" {
+		nargs = 1
+	}
+	validate := func() []error {
+		errs := c.identityDB.validate()
+		if nargs == 1 && len(s.Args()) != 1 {
+			errs = append(errs, fmt.Errorf("give the client id: campus clients %s ID", sub))
+		}
+		if sub == "add" {
+			if c.c.Name == "" {
+				c.c.Name = c.c.ID
+			}
+			if err := c.c.Validate(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errs
+	}
+	if err := loadArgs(s, e, args, nargs, validate); err != nil {
+		return err
+	}
+	st, closeDB, err := openIdentityStore(ctx, e, c.data.DataDir, &c.identityDB)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+
+	switch sub {
+	case "add":
+		return clientsAdd(ctx, e.stdout, st, c.c, c.json)
+	case "list":
+		cs, err := st.Clients(ctx)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return writeJSON(e.stdout, clientViews(cs))
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tTYPE\tGRANTS\tSOURCE")
+		for _, cl := range cs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", cl.ID, cl.Name, clientType(cl), strings.Join(cl.GrantTypes, ","), cl.Source)
+		}
+		return tw.Flush()
+	case "show":
+		cl, err := st.Client(ctx, s.Args()[0])
+		if errors.Is(err, identity.ErrNotFound) {
+			return fmt.Errorf("no client %q", s.Args()[0])
+		}
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return writeJSON(e.stdout, clientViews([]identity.Client{cl})[0])
+		}
+		printClient(e.stdout, cl, "")
+		return nil
+	default: // remove
+		if err := st.DeleteClient(ctx, s.Args()[0]); errors.Is(err, identity.ErrNotFound) {
+			return fmt.Errorf("no client %q", s.Args()[0])
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Removed client %q and its tokens.\n", s.Args()[0])
+		return nil
+	}
+}
+
+// openIdentityStore opens identity's database for a command beside the
+// server (SQLite waits for the server's writes; migrations are applied).
+func openIdentityStore(ctx context.Context, e env, dataDir string, dbo *dbOption) (*identitystore.Store, func(), error) {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dbo.isSQLite() {
+		if err := ensureDir(abs); err != nil {
+			return nil, nil, err
+		}
+	}
+	d, err := openDB(ctx, newLogger(e.stderr, "text", "warn"), "identity", dbo.resolve(abs), identitystore.Migrations)
+	if err != nil {
+		return nil, nil, err
+	}
+	return identitystore.New(d, time.Now), func() { d.Close() }, nil
+}
+
+func clientsAdd(ctx context.Context, w io.Writer, st *identitystore.Store, c identity.Client, asJSON bool) error {
+	secret := ""
+	if !c.Public {
+		secret = oidcop.NewToken()
+		c.SecretHash = oidcop.HashToken(secret)
+	}
+	c.Source = "db"
+	created, err := st.CreateClient(ctx, c)
+	if errors.Is(err, identity.ErrConflict) {
+		return fmt.Errorf("a client with id %q exists already (campus clients remove %s first)", c.ID, c.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		v := clientViews([]identity.Client{created})[0]
+		v.Secret = secret
+		return writeJSON(w, v)
+	}
+	fmt.Fprintf(w, "Client %q created.\n", c.ID)
+	printClient(w, created, secret)
+	return nil
+}
+
+type clientView struct {
+	ID                     string    `json:"client_id"`
+	Secret                 string    `json:"client_secret,omitempty"`
+	Name                   string    `json:"name"`
+	Type                   string    `json:"type"`
+	FirstParty             bool      `json:"first_party"`
+	RedirectURIs           []string  `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI   string    `json:"backchannel_logout_uri,omitempty"`
+	GrantTypes             []string  `json:"grant_types"`
+	Scopes                 []string  `json:"scopes"`
+	IDTokenAlg             string    `json:"id_token_signed_response_alg"`
+	Source                 string    `json:"source"`
+	CreatedAt              time.Time `json:"created_at"`
+}
+
+func clientViews(cs []identity.Client) []clientView {
+	out := make([]clientView, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, clientView{ID: c.ID, Name: c.Name, Type: clientType(c), FirstParty: c.FirstParty,
+			RedirectURIs: nonNil(c.RedirectURIs), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
+			BackchannelLogoutURI: c.BackchannelLogoutURI, GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes),
+			IDTokenAlg: c.IDTokenAlg, Source: c.Source, CreatedAt: c.CreatedAt})
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func clientType(c identity.Client) string {
+	if c.Public {
+		return "public"
+	}
+	return "confidential"
+}
+
+func printClient(w io.Writer, c identity.Client, secret string) {
+	fmt.Fprintf(w, "  client_id:      %s\n", c.ID)
+	if secret != "" {
+		fmt.Fprintf(w, "  client_secret:  %s\n", secret)
+		fmt.Fprintln(w, "                  (shown only this once: put it in the application's configuration now)")
+	}
+	fmt.Fprintf(w, "  name:           %s\n", c.Name)
+	fmt.Fprintf(w, "  type:           %s%s\n", clientType(c), map[bool]string{true: ", first party (no consent page)", false: ""}[c.FirstParty])
+	fmt.Fprintf(w, "  grant types:    %s\n", strings.Join(c.GrantTypes, ", "))
+	fmt.Fprintf(w, "  scopes:         %s\n", strings.Join(c.Scopes, " "))
+	for _, u := range c.RedirectURIs {
+		fmt.Fprintf(w, "  redirect URI:   %s\n", u)
+	}
+	for _, u := range c.PostLogoutRedirectURIs {
+		fmt.Fprintf(w, "  after logout:   %s\n", u)
+	}
+	if c.BackchannelLogoutURI != "" {
+		fmt.Fprintf(w, "  logout tokens:  %s\n", c.BackchannelLogoutURI)
+	}
+	fmt.Fprintf(w, "  id_token alg:   %s\n", c.IDTokenAlg)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
