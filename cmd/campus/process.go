@@ -75,6 +75,8 @@ type process struct {
 // the path, port or host at fault.
 func start(e env, o *serverOptions, needDataDir bool) (*process, error) {
 	p := &process{opts: o, e: e, logger: newLogger(e.stderr, o.LogFormat, o.LogLevel)}
+	// The OpenID Provider library logs only through slog's default logger.
+	slog.SetDefault(p.logger)
 	dir, err := filepath.Abs(o.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", o.DataDir, err)

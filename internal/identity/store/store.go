@@ -211,3 +211,19 @@ func (s *Store) SetSignInState(ctx context.Context, accountID string, failed int
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
+
+// CreateAccount stores a new account with its roles; ErrConflict when the
+// username or e-mail is taken.
+func (s *Store) CreateAccount(ctx context.Context, a identity.Account, passwordHash string) (identity.Account, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return a, err
+	}
+	now := s.now().UTC()
+	a.ID, a.CreatedAt, a.UpdatedAt = id.String(), now, now
+	if a.Status == "" {
+		a.Status = identity.StatusActive
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error { return insertAccountTx(ctx, tx, a, passwordHash) })
+	return a, err
+}

@@ -92,7 +92,7 @@ func newLogin(d Deps, p *pages) (*login, error) {
 	}
 	return &login{
 		store: d.Store, storage: d.Storage, provider: d.Provider, pages: p, cfg: d.Login,
-		base: d.Base, secure: d.Secure, limiter: policy.NewLimiter(perIP, min(perIP, 10), d.Now),
+		base: d.Base, secure: d.Secure, limiter: policy.NewLimiter(perIP, max(10, perIP/6), d.Now),
 		now: d.Now, logger: d.Logger, decoy: decoy,
 	}, nil
 }
