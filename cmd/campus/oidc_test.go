@@ -611,4 +611,3 @@ func signForeign(t *testing.T, payload string) string {
 	}
 	return s
 }
-

@@ -13,8 +13,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"campus/internal/httpserver"
-	"campus/internal/problem"
 	"campus/internal/identity/oidcop"
+	"campus/internal/problem"
 )
 
 //go:embed templates/*.html
