@@ -49,6 +49,7 @@ func commands() []command {
 		{"portal", "Run the portal alone (the website)", runPortal},
 		{"migrate", "Apply database migrations and exit", runMigrate},
 		{"clients", "Manage the applications that sign in through identity: add, list, show, remove", runClients},
+		{"keys", "Manage identity's signing keys: list, rotate", runKeys},
 		{"config", "Print the effective configuration of a command, secrets redacted", runConfig},
 		{"version", "Print the version", runVersion},
 	}

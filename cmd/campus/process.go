@@ -130,6 +130,14 @@ func start(e env, o *serverOptions, needDataDir bool) (*process, error) {
 	return p, nil
 }
 
+func absPath(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	return abs, nil
+}
+
 // ensureDir creates dir and checks that campus can write there.
 func ensureDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {

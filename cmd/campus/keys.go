@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"campus/internal/config"
+	"campus/internal/identity/oidcop"
+)
+
+// runKeys manages identity's signing keys: `campus keys list` and
+// `campus keys rotate`.
+func runKeys(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(e.stdout, "Usage: campus keys list|rotate [flags]\n\nrotate makes the next signing keys current; the current ones stay published\nas previous, so tokens in flight keep verifying, and new next keys are\npublished before they sign. A running campus picks the change up within 30s.")
+			return nil
+		}
+		return &config.UsageError{Command: "keys", Problems: []string{"want a subcommand: list or rotate"}}
+	}
+	sub := args[0]
+	var data serverOptions
+	var kek string
+	dbo := dbOption{service: "identity"}
+	s := config.NewSet("keys "+sub, "Manage identity's signing keys on the same --data/--identity-db as serve, also while it runs.")
+	data.registerData(s)
+	dbo.register(s, "identity-db")
+	s.String(&kek, "identity.key_encryption_key", "", "CAMPUS_KEY_ENCRYPTION_KEY", "", "Key that encrypts the signing keys (default: the one in the data dir)", config.Secret(), config.EnvOnly())
+	if err := load(s, e, args[1:], dbo.validate); err != nil {
+		return err
+	}
+	st, closeDB, err := openIdentityStore(ctx, e, data.DataDir, &dbo)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	p := &process{e: e, logger: newLogger(e.stderr, "text", "warn")}
+	if p.dataDir, err = absPath(data.DataDir); err != nil {
+		return err
+	}
+	secret, err := identitySecret(p, identityOptions{KeyEncryptionKey: kek})
+	if err != nil {
+		return err
+	}
+	keys, err := oidcop.NewKeys(st, secret, time.Now)
+	if err != nil {
+		return err
+	}
+	if err := keys.Ensure(ctx); err != nil {
+		return err
+	}
+	if sub == "rotate" {
+		if err := keys.Rotate(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, "Rotated the signing keys: next keys now sign, the previous ones stay published until the next rotation.")
+	}
+	stored, err := st.SigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED")
+	for _, k := range stored {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Alg, strings.ToUpper(k.State[:1])+k.State[1:], k.CreatedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
