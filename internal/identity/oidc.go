@@ -104,3 +104,31 @@ type SigningKey struct {
 	PublicJWK  string
 	CreatedAt  time.Time
 }
+
+// AuditEvent is one entry of the audit trail. It never holds a secret.
+type AuditEvent struct {
+	ID       string
+	At       time.Time
+	Action   string // sign_in, sign_out, lock, unlock, password_changed, roles_changed, account_disabled, ...
+	Outcome  string // success, failure, denied
+	Actor    string // who acted: an account or client id, "" when anonymous
+	Target   string // what was acted upon: an account, role or client
+	ClientIP string
+	ClientID string
+	Detail   string
+}
+
+// Audit outcomes.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeDenied  = "denied"
+)
+
+// AuditFilter selects audit events; zero fields do not filter.
+type AuditFilter struct {
+	Action, Actor, Target, Outcome string
+	Since, Until                   time.Time
+	Limit                          int    // default 100, at most 1000
+	Before                         string // page: events older than this id
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -43,3 +44,5 @@ func nullString(s string) any {
 	}
 	return s
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -40,6 +40,7 @@ type LoginStore interface {
 	SetPasswordHash(ctx context.Context, accountID, hash string) error
 	SignInState(ctx context.Context, accountID string) (int, time.Time, error)
 	SetSignInState(ctx context.Context, accountID string, failed int, lockedUntil time.Time) error
+	RecordEvent(ctx context.Context, e identity.AuditEvent) error
 }
 
 // LoginConfig are the sign-in settings.
@@ -170,9 +171,10 @@ func (l *login) handleSubmit() http.Handler {
 				fmt.Sprintf("Too many sign-in attempts from your network. Try again in %d seconds.", wait))
 			return
 		}
-		acc, err := l.authenticate(r.Context(), username, r.PostForm.Get("password"))
+		acc, err := l.authenticate(r.Context(), username, r.PostForm.Get("password"), ip, client.ID)
 		if err != nil {
-			l.logger.Info("sign-in refused", "client", client.ID, "ip", ip, "reason", err.Error())
+			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeFailure, Target: acc.ID,
+				ClientIP: ip, ClientID: client.ID, Detail: err.Error()})
 			l.render(w, r, http.StatusUnauthorized, ar, client, username, errWrongCredentials)
 			return
 		}
@@ -205,7 +207,7 @@ func (l *login) handleSubmit() http.Handler {
 
 // authenticate checks the password and applies the lockout. Every failure
 // is the same error to the caller; the reason is for the log.
-func (l *login) authenticate(ctx context.Context, username, pw string) (identity.Account, error) {
+func (l *login) authenticate(ctx context.Context, username, pw, ip, clientID string) (identity.Account, error) {
 	acc, hash, err := l.store.AccountByLogin(ctx, username)
 	if errors.Is(err, identity.ErrNotFound) || (err == nil && hash == "") {
 		password.Verify(pw, l.decoy, l.cfg.Password) //nolint:errcheck // only spends the same time
@@ -233,7 +235,8 @@ func (l *login) authenticate(ctx context.Context, username, pw string) (identity
 			return acc, err
 		}
 		if !next.LockedUntil.IsZero() {
-			l.logger.Warn("account locked after failed sign-ins", "sub", acc.ID, "until", next.LockedUntil)
+			l.audit(ctx, identity.AuditEvent{Action: "lock", Outcome: identity.OutcomeSuccess, Target: acc.ID, ClientIP: ip,
+				ClientID: clientID, Detail: "too many failed sign-ins; locked until " + next.LockedUntil.UTC().Format(time.RFC3339)})
 		}
 		return acc, errors.New("wrong password")
 	}
@@ -283,8 +286,26 @@ func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthR
 			l.logger.Error("record sign-in", "err", err)
 		}
 	}
-	l.logger.Info("signed in", "sub", acc.ID, "client", client.ID, "sso", !passwordNow, "step_up", stepUp)
+	detail := "password"
+	if !passwordNow {
+		detail = "single sign-on"
+	}
+	if stepUp {
+		detail = "password step-up for studies:write"
+	}
+	l.audit(ctx, identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeSuccess, Actor: acc.ID, Target: acc.ID,
+		ClientIP: clientIP(r), ClientID: client.ID, Detail: detail})
 	http.Redirect(w, r, op.AuthCallbackURL(l.provider)(ctx, ar.ID), http.StatusSeeOther)
+}
+
+// audit records an event in the audit trail and the log.
+func (l *login) audit(ctx context.Context, e identity.AuditEvent) {
+	l.logger.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("action", e.Action), slog.String("outcome", e.Outcome),
+		slog.String("actor", e.Actor), slog.String("target", e.Target), slog.String("client_ip", e.ClientIP),
+		slog.String("client_id", e.ClientID), slog.String("detail", e.Detail))
+	if err := l.store.RecordEvent(ctx, e); err != nil {
+		l.logger.Error("record audit event", "err", err)
+	}
 }
 
 // grantScopes keeps the requested scopes the person may have: OpenID's own,

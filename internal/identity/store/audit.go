@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"campus/internal/identity"
+)
+
+// RecordEvent appends an event to the audit trail.
+func (s *Store) RecordEvent(ctx context.Context, e identity.AuditEvent) error {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return err
+	}
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO audit_events (id, at, action, outcome, actor, target, client_ip, client_id, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id.String(), e.At.UTC(), e.Action, e.Outcome, e.Actor, e.Target, e.ClientIP, e.ClientID, e.Detail)
+	return err
+}
+
+// Events lists audit events, newest first.
+func (s *Store) Events(ctx context.Context, f identity.AuditFilter) ([]identity.AuditEvent, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+itoa(len(args))))
+	}
+	if f.Action != "" {
+		add("action = ?", f.Action)
+	}
+	if f.Actor != "" {
+		add("actor = ?", f.Actor)
+	}
+	if f.Target != "" {
+		add("target = ?", f.Target)
+	}
+	if f.Outcome != "" {
+		add("outcome = ?", f.Outcome)
+	}
+	if !f.Since.IsZero() {
+		add("at >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", f.Until.UTC())
+	}
+	if f.Before != "" {
+		add("id < ?", f.Before)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	q := `SELECT id, at, action, outcome, actor, target, client_ip, client_id, detail FROM audit_events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT " + itoa(limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []identity.AuditEvent
+	for rows.Next() {
+		var e identity.AuditEvent
+		if err := rows.Scan(&e.ID, &e.At, &e.Action, &e.Outcome, &e.Actor, &e.Target, &e.ClientIP, &e.ClientID, &e.Detail); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
