@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"campus/internal/certs"
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	"campus/internal/identity"
@@ -74,6 +75,13 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 		}
 	}
 
+	httpClient, err := certs.Client("")
+	if err != nil {
+		return nil, err
+	}
+	deliverer := oidcop.NewDeliverer(st, keys, setup.issuer, oidcop.NoRedirects(httpClient), time.Now, p.logger)
+	go deliverer.Run(ctx)
+
 	storage := oidcop.NewStorage(st, keys, oidcop.Config{
 		Issuer:          setup.issuer,
 		AccessTokenTTL:  o.AccessTokenTTL,
@@ -82,6 +90,9 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 		RefreshTokenTTL: o.RefreshTokenTTL,
 		SessionCookie:   identityweb.SessionCookie,
 		APIAudiences:    apiAudiences,
+		SessionEnded: func(context.Context, string, string, []string) {
+			deliverer.Notify()
+		},
 	}, setup.base+"/login", time.Now, p.logger)
 	provider, err := oidcop.NewProvider(storage, secret, setup.base+identityweb.LoggedOutPath)
 	if err != nil {

@@ -132,3 +132,18 @@ type AuditFilter struct {
 	Limit                          int    // default 100, at most 1000
 	Before                         string // page: events older than this id
 }
+
+// LogoutDelivery is one back-channel logout notice to one client.
+type LogoutDelivery struct {
+	ID            string
+	ClientID      string
+	URI           string
+	AccountID     string
+	SessionID     string
+	CreatedAt     time.Time
+	Attempts      int
+	NextAttemptAt time.Time
+	DeliveredAt   *time.Time
+	FailedAt      *time.Time // gave up
+	LastError     string
+}

@@ -291,19 +291,41 @@ func (s *Store) EndSession(ctx context.Context, sessionID string) (clients []str
 		if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = $2 WHERE session_id = $1 AND revoked_at IS NULL`, sessionID, now); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT client_id FROM session_clients WHERE session_id = $1 ORDER BY client_id`, sessionID)
+		var account string
+		if err := tx.QueryRowContext(ctx, `SELECT account_id FROM sessions WHERE id = $1`, sessionID).Scan(&account); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT c.id, c.backchannel_logout_uri FROM session_clients sc
+			JOIN clients c ON c.id = sc.client_id WHERE sc.session_id = $1 ORDER BY c.id`, sessionID)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		type target struct{ client, uri string }
+		var targets []target
 		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
+			var t target
+			if err := rows.Scan(&t.client, &t.uri); err != nil {
+				rows.Close()
 				return err
 			}
-			clients = append(clients, c)
+			clients = append(clients, t.client)
+			if t.uri != "" {
+				targets = append(targets, t)
+			}
 		}
-		return rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// The deliveries are stored with the session's end, so a crash or a
+		// client that is down loses none of them.
+		for _, t := range targets {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO logout_deliveries (id, client_id, uri, account_id, session_id, created_at, next_attempt_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $6)`, newID(), t.client, t.uri, account, sessionID, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return clients, err
 }

@@ -1,0 +1,185 @@
+package oidcop
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"campus/internal/identity"
+)
+
+// OutboxStore is what logout delivery needs of the store.
+type OutboxStore interface {
+	ClaimLogoutDeliveries(ctx context.Context, limit int, lease time.Duration) ([]identity.LogoutDelivery, error)
+	LogoutDelivered(ctx context.Context, id string) error
+	LogoutFailed(ctx context.Context, id, reason string, next time.Time) error
+	Client(ctx context.Context, id string) (identity.Client, error)
+}
+
+// Deliverer sends back-channel logout tokens from the outbox (OIDC
+// Back-Channel Logout 1.0), retrying with exponential backoff so that a
+// client that was down hears of the logout when it is back.
+type Deliverer struct {
+	store  OutboxStore
+	keys   *Keys
+	issuer string
+	client *http.Client
+	now    func() time.Time
+	logger *slog.Logger
+	wake   chan struct{}
+
+	// Poll is how often the outbox is read without a wake-up; Base is the
+	// first retry delay, doubled per attempt up to Max; GiveUp is how long
+	// a delivery is tried before it is marked failed.
+	Poll, Base, Max, GiveUp time.Duration
+}
+
+// NewDeliverer returns a deliverer; client should not follow redirects.
+func NewDeliverer(store OutboxStore, keys *Keys, issuer string, client *http.Client, now func() time.Time, logger *slog.Logger) *Deliverer {
+	return &Deliverer{store: store, keys: keys, issuer: issuer, client: client, now: now, logger: logger,
+		wake: make(chan struct{}, 1), Poll: 5 * time.Second, Base: 10 * time.Second, Max: time.Hour, GiveUp: 72 * time.Hour}
+}
+
+// Notify makes Run look at the outbox now (a session just ended).
+func (d *Deliverer) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends.
+func (d *Deliverer) Run(ctx context.Context) {
+	t := time.NewTicker(d.Poll)
+	defer t.Stop()
+	for {
+		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			d.logger.Error("back-channel logout delivery", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-d.wake:
+		}
+	}
+}
+
+// DeliverDue sends every delivery that is due and returns how many
+// succeeded.
+func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
+	ok := 0
+	for {
+		// The lease outlasts a batch: 20 deliveries of at most 10s each.
+		batch, err := d.store.ClaimLogoutDeliveries(ctx, 20, 5*time.Minute)
+		if err != nil || len(batch) == 0 {
+			return ok, err
+		}
+		for _, del := range batch {
+			if err := d.deliver(ctx, del); err != nil {
+				next := time.Time{}
+				if d.now().Sub(del.CreatedAt) < d.GiveUp {
+					next = d.now().Add(d.backoff(del.Attempts))
+				}
+				d.logger.Warn("back-channel logout not delivered", "client", del.ClientID, "attempt", del.Attempts+1,
+					"retry_at", next, "err", err)
+				if err := d.store.LogoutFailed(ctx, del.ID, err.Error(), next); err != nil {
+					return ok, err
+				}
+				continue
+			}
+			if err := d.store.LogoutDelivered(ctx, del.ID); err != nil {
+				return ok, err
+			}
+			d.logger.Info("back-channel logout delivered", "client", del.ClientID, "sid", del.SessionID, "attempt", del.Attempts+1)
+			ok++
+		}
+	}
+}
+
+func (d *Deliverer) backoff(attempts int) time.Duration {
+	b := d.Base
+	for range attempts {
+		b *= 2
+		if b >= d.Max {
+			return d.Max
+		}
+	}
+	return b
+}
+
+// logoutClaims is the logout token (Back-Channel Logout 1.0 section 2.4):
+// iss, aud, iat, exp, jti, sid, sub and the events member; never a nonce.
+type logoutClaims struct {
+	jwt.Claims
+	SessionID string         `json:"sid"`
+	Events    map[string]any `json:"events"`
+}
+
+const logoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+func (d *Deliverer) deliver(ctx context.Context, del identity.LogoutDelivery) error {
+	c, err := d.store.Client(ctx, del.ClientID)
+	if err != nil {
+		return fmt.Errorf("client %s: %w", del.ClientID, err)
+	}
+	alg := jose.SignatureAlgorithm(c.IDTokenAlg)
+	if alg == "" {
+		alg = jose.RS256
+	}
+	key, err := d.keys.Signer(ctx, alg)
+	if err != nil {
+		return err
+	}
+	// Signed like the client's id_tokens, so it verifies with the keys the
+	// client already uses; typed so that it cannot pass for an id_token.
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key.key, KeyID: key.id}},
+		(&jose.SignerOptions{}).WithType("logout+jwt"))
+	if err != nil {
+		return err
+	}
+	now := d.now()
+	token, err := jwt.Signed(signer).Claims(logoutClaims{
+		Claims: jwt.Claims{Issuer: d.issuer, Subject: del.AccountID, Audience: jwt.Audience{del.ClientID},
+			IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(2 * time.Minute)), ID: NewToken()},
+		SessionID: del.SessionID,
+		Events:    map[string]any{logoutEvent: map[string]any{}},
+	}).Serialize()
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, del.URI, strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	// Section 2.8: the client answers 200 when it logged the session out.
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	return fmt.Errorf("%s answered %s", del.URI, resp.Status)
+}
+
+// NoRedirects makes an HTTP client return redirects instead of following
+// them: a logout token goes to the registered URI and nowhere else.
+func NoRedirects(c *http.Client) *http.Client {
+	cc := *c
+	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cc
+}

@@ -1,0 +1,168 @@
+package oidcop_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"campus/internal/db/dbtest"
+	"campus/internal/identity"
+	"campus/internal/identity/oidcop"
+	"campus/internal/identity/store"
+)
+
+// receiver is a relying party's back-channel logout endpoint that can be
+// switched off.
+type receiver struct {
+	*httptest.Server
+	up     atomic.Bool
+	mu     sync.Mutex
+	tokens []string
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !r.up.Load() {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		if req.Method != http.MethodPost || req.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		req.ParseForm()
+		r.mu.Lock()
+		r.tokens = append(r.tokens, req.PostForm.Get("logout_token"))
+		r.mu.Unlock()
+		w.Header().Set("Cache-Control", "no-store")
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func TestBackchannelLogoutRedelivery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	st := store.New(dbtest.SQLite(t, store.Migrations), clock)
+	keys, err := oidcop.NewKeys(st, make([]byte, 32), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rcv := newReceiver(t)
+	acc, _ := st.CreateAccount(ctx, identity.Account{Username: "ada", Email: "ada@uni.example", Roles: []string{"student"}}, "h")
+	st.CreateClient(ctx, identity.Client{ID: "lms", Name: "LMS", RedirectURIs: []string{"https://lms/cb"}, GrantTypes: []string{"authorization_code"},
+		BackchannelLogoutURI: rcv.URL + "/logout", IDTokenAlg: "ES256", Source: "db"})
+	st.CreateClient(ctx, identity.Client{ID: "quiet", Name: "No logout URI", RedirectURIs: []string{"https://q/cb"}, GrantTypes: []string{"authorization_code"}, IDTokenAlg: "RS256", Source: "db"})
+	st.CreateSession(ctx, identity.Session{ID: "sid-1", AccountID: acc.ID, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, "cookie")
+	st.AddSessionClient(ctx, "sid-1", "lms")
+	st.AddSessionClient(ctx, "sid-1", "quiet")
+
+	d := oidcop.NewDeliverer(st, keys, "https://campus.example/idp", oidcop.NoRedirects(http.DefaultClient), clock,
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := st.EndSession(ctx, "sid-1"); err != nil {
+		t.Fatal(err)
+	}
+
+	// The client is down: the attempt fails and is scheduled again.
+	if n, err := d.DeliverDue(ctx); err != nil || n != 0 {
+		t.Fatalf("DeliverDue while down = %d, %v", n, err)
+	}
+	pending, _ := st.LogoutDeliveries(ctx, true, 10)
+	if len(pending) != 1 || pending[0].Attempts != 1 || pending[0].LastError == "" || !pending[0].NextAttemptAt.Equal(now.Add(d.Base)) {
+		t.Fatalf("after a failed attempt: %+v", pending)
+	}
+	// Not due yet: nothing is sent, even though the client is back.
+	rcv.up.Store(true)
+	if n, _ := d.DeliverDue(ctx); n != 0 {
+		t.Fatal("delivered before the retry was due")
+	}
+	now = now.Add(d.Base)
+	if n, err := d.DeliverDue(ctx); err != nil || n != 1 {
+		t.Fatalf("DeliverDue after recovery = %d, %v", n, err)
+	}
+	if n, _ := d.DeliverDue(ctx); n != 0 {
+		t.Fatal("delivered twice")
+	}
+	if left, _ := st.LogoutDeliveries(ctx, true, 10); len(left) != 0 {
+		t.Fatalf("still pending: %+v", left)
+	}
+
+	// The logout token verifies with the published keys and says what the
+	// specification requires.
+	rcv.mu.Lock()
+	raw := rcv.tokens[0]
+	rcv.mu.Unlock()
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatalf("logout token: %v", err)
+	}
+	if typ, _ := tok.Headers[0].ExtraHeaders["typ"].(string); typ != "logout+jwt" {
+		t.Errorf("typ %q, want logout+jwt", typ)
+	}
+	pub, _ := keys.Public(ctx)
+	var claims map[string]any
+	verified := false
+	for _, k := range pub {
+		if k.ID() == tok.Headers[0].KeyID {
+			verified = tok.Claims(k.Key(), &claims) == nil
+		}
+	}
+	if !verified {
+		t.Fatal("logout token does not verify with the published key")
+	}
+	events, _ := claims["events"].(map[string]any)
+	if claims["iss"] != "https://campus.example/idp" || claims["aud"] != "lms" || claims["sub"] != acc.ID || claims["sid"] != "sid-1" ||
+		claims["jti"] == nil || claims["iat"] == nil || events == nil || events["http://schemas.openid.net/event/backchannel-logout"] == nil {
+		b, _ := json.Marshal(claims)
+		t.Fatalf("claims %s", b)
+	}
+	if _, has := claims["nonce"]; has {
+		t.Error("a logout token must not carry a nonce")
+	}
+}
+
+func TestBackchannelLogoutGivesUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	st := store.New(dbtest.SQLite(t, store.Migrations), clock)
+	keys, _ := oidcop.NewKeys(st, make([]byte, 32), clock)
+	keys.Ensure(ctx)
+	rcv := newReceiver(t) // never comes up
+	acc, _ := st.CreateAccount(ctx, identity.Account{Username: "bo", Email: "bo@uni.example"}, "h")
+	st.CreateClient(ctx, identity.Client{ID: "lms", Name: "LMS", RedirectURIs: []string{"https://lms/cb"}, GrantTypes: []string{"authorization_code"},
+		BackchannelLogoutURI: rcv.URL, IDTokenAlg: "RS256", Source: "db"})
+	st.CreateSession(ctx, identity.Session{ID: "s", AccountID: acc.ID, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, "c")
+	st.AddSessionClient(ctx, "s", "lms")
+	st.EndSession(ctx, "s")
+	d := oidcop.NewDeliverer(st, keys, "https://campus.example/idp", http.DefaultClient, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for range 30 { // 120 hours of a client that never answers
+		d.DeliverDue(ctx)
+		now = now.Add(4 * time.Hour)
+	}
+	all, _ := st.LogoutDeliveries(ctx, false, 10)
+	if len(all) != 1 || all[0].FailedAt == nil || all[0].DeliveredAt != nil {
+		t.Fatalf("after %s of failures: %+v", d.GiveUp, all)
+	}
+	// Backoff doubled from Base and was capped at Max.
+	if all[0].Attempts < 3 {
+		t.Fatalf("attempts %d", all[0].Attempts)
+	}
+}

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/google/uuid"
+
+	"campus/internal/identity"
+)
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// ClaimLogoutDeliveries leases up to limit due deliveries for lease: each
+// is claimed by a conditional update, so that of several replicas polling
+// the same table exactly one sends it, on SQLite and PostgreSQL alike.
+func (s *Store) ClaimLogoutDeliveries(ctx context.Context, limit int, lease time.Duration) ([]identity.LogoutDelivery, error) {
+	now := s.now().UTC()
+	rows, err := s.db.QueryContext(ctx, `SELECT id, client_id, uri, account_id, session_id, created_at, attempts, next_attempt_at
+		FROM logout_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1
+		ORDER BY next_attempt_at LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	var due []identity.LogoutDelivery
+	for rows.Next() {
+		var d identity.LogoutDelivery
+		if err := rows.Scan(&d.ID, &d.ClientID, &d.URI, &d.AccountID, &d.SessionID, &d.CreatedAt, &d.Attempts, &d.NextAttemptAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		due = append(due, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var claimed []identity.LogoutDelivery
+	for _, d := range due {
+		res, err := s.db.ExecContext(ctx, `UPDATE logout_deliveries SET next_attempt_at = $3
+			WHERE id = $1 AND next_attempt_at = $2 AND delivered_at IS NULL`, d.ID, d.NextAttemptAt.UTC(), now.Add(lease))
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			claimed = append(claimed, d)
+		}
+	}
+	return claimed, nil
+}
+
+// LogoutDelivered records a successful delivery.
+func (s *Store) LogoutDelivered(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE logout_deliveries SET delivered_at = $2, attempts = attempts + 1, last_error = '' WHERE id = $1`,
+		id, s.now().UTC())
+	return err
+}
+
+// LogoutFailed records a failed attempt: retry at next, or, when next is
+// zero, give up.
+func (s *Store) LogoutFailed(ctx context.Context, id, reason string, next time.Time) error {
+	var failedAt any
+	if next.IsZero() {
+		failedAt, next = s.now().UTC(), s.now()
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE logout_deliveries SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, failed_at = $4
+		WHERE id = $1`, id, truncate(reason, 500), next.UTC(), failedAt)
+	return err
+}
+
+// LogoutDeliveries lists deliveries, newest first: all of them, or only
+// those not yet delivered (pending and failed).
+func (s *Store) LogoutDeliveries(ctx context.Context, undeliveredOnly bool, limit int) ([]identity.LogoutDelivery, error) {
+	q := `SELECT id, client_id, uri, account_id, session_id, created_at, attempts, next_attempt_at, delivered_at, failed_at, last_error
+		FROM logout_deliveries`
+	if undeliveredOnly {
+		q += ` WHERE delivered_at IS NULL`
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT $1`
+	rows, err := s.db.QueryContext(ctx, q, max(1, min(limit, 1000)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []identity.LogoutDelivery
+	for rows.Next() {
+		var d identity.LogoutDelivery
+		var delivered, failed sql.NullTime
+		if err := rows.Scan(&d.ID, &d.ClientID, &d.URI, &d.AccountID, &d.SessionID, &d.CreatedAt, &d.Attempts, &d.NextAttemptAt,
+			&delivered, &failed, &d.LastError); err != nil {
+			return nil, err
+		}
+		d.DeliveredAt, d.FailedAt = timePtr(delivered), timePtr(failed)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
