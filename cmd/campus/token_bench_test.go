@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"campus/internal/identity"
+	"campus/internal/identity/oidcop"
+	identitystore "campus/internal/identity/store"
+)
+
+// identityHandler builds identity in-process on a fresh SQLite database,
+// as serve does, for benchmarks of its endpoints without TLS or sockets.
+func identityHandler(b *testing.B) (http.Handler, *identitystore.Store) {
+	b.Helper()
+	dir := b.TempDir()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	slog.SetDefault(logger)
+	p := &process{e: env{stdout: io.Discard, stderr: io.Discard}, logger: logger, dataDir: dir}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	d, err := openDB(ctx, logger, "identity", "sqlite:"+filepath.Join(dir, "identity.db"), identitystore.Migrations)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { d.Close() })
+	opts := identityOptions{admin: adminOptions{Email: "admin@localhost", Password: "correct-horse-battery"},
+		Welcome: "hi", AccessTokenTTL: 600e9, IDTokenTTL: 3600e9, RefreshTokenTTL: 3600e9, StepUpTTL: 600e9, SessionTTL: 3600e9,
+		MaxLoginAttempts: 5, LockoutMinutes: 10, SignInsPerIPMinute: 1 << 20}
+	h, err := identityService(ctx, p, d, opts, identitySetup{issuer: "https://campus.test/idp", base: ""})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h, identitystore.New(d, time.Now)
+}
+
+// addServiceClient registers a client for the client credentials grant.
+func addServiceClient(b *testing.B, st *identitystore.Store, id, secret string) {
+	b.Helper()
+	_, err := st.CreateClient(context.Background(), identity.Client{ID: id, Name: id, SecretHash: oidcop.HashToken(secret),
+		GrantTypes: []string{"client_credentials"}, Scopes: []string{"grades:read"}, IDTokenAlg: "RS256", Source: "db"})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkTokenClientCredentials measures the token endpoint's own cost
+// for the client credentials grant, without TLS and load generator.
+//
+//	go test -run '^$' -bench TokenClientCredentials -benchtime 3s ./cmd/campus
+func BenchmarkTokenClientCredentials(b *testing.B) {
+	h, st := identityHandler(b)
+	secret := oidcop.NewToken()
+	addServiceClient(b, st, "svc", secret)
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("svc:"+secret))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader("grant_type=client_credentials&scope=grades:read"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Authorization", auth)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+			}
+		}
+	})
+}
+
