@@ -75,4 +75,3 @@ func BenchmarkTokenClientCredentials(b *testing.B) {
 		}
 	})
 }
-
