@@ -1,0 +1,231 @@
+package tokencheck
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// issuer is a fake OpenID Provider serving discovery and a JWKS.
+type issuer struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	keys    []jose.JSONWebKey
+	fetches atomic.Int32
+}
+
+func newIssuer(t testing.TB) *issuer {
+	is := &issuer{}
+	is.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			json.NewEncoder(w).Encode(map[string]string{"issuer": is.srv.URL, "jwks_uri": is.srv.URL + "/keys"})
+		case "/keys":
+			is.fetches.Add(1)
+			is.mu.Lock()
+			defer is.mu.Unlock()
+			json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: is.keys})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(is.srv.Close)
+	return is
+}
+
+type signer struct {
+	kid string
+	alg jose.SignatureAlgorithm
+	key crypto.Signer
+}
+
+func (is *issuer) addKey(t testing.TB, alg jose.SignatureAlgorithm) signer {
+	var k crypto.Signer
+	var err error
+	switch alg {
+	case jose.ES256:
+		k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case jose.RS256:
+		k, err = rsa.GenerateKey(rand.Reader, 2048)
+	case jose.EdDSA:
+		_, k, err = ed25519.GenerateKey(rand.Reader)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := signer{kid: string(alg) + "-" + time.Now().Format("150405.000000"), alg: alg, key: k}
+	is.mu.Lock()
+	is.keys = append(is.keys, jose.JSONWebKey{Key: k.Public(), KeyID: s.kid, Algorithm: string(alg), Use: "sig"})
+	is.mu.Unlock()
+	return s
+}
+
+func (s signer) sign(t testing.TB, claims map[string]any) string {
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: jose.JSONWebKey{Key: s.key, KeyID: s.kid}}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := jwt.Signed(sig).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+func goodClaims(iss string) map[string]any {
+	return map[string]any{"iss": iss, "sub": "u1", "aud": []string{"campus-study", "campus-identity"}, "exp": now.Add(10 * time.Minute).Unix(),
+		"iat": now.Unix(), "jti": "t1", "client_id": "portal", "scope": "openid grades:read", "roles": []string{"student"}}
+}
+
+func TestVerify(t *testing.T) {
+	t.Parallel()
+	is := newIssuer(t)
+	es := is.addKey(t, jose.ES256)
+	rs := is.addKey(t, jose.RS256)
+	ed := is.addKey(t, jose.EdDSA)
+	v := New(is.srv.URL, "campus-study", is.srv.Client(), func() time.Time { return now })
+	with := func(k string, val any) map[string]any {
+		c := goodClaims(is.srv.URL)
+		if val == nil {
+			delete(c, k)
+		} else {
+			c[k] = val
+		}
+		return c
+	}
+	good := es.sign(t, goodClaims(is.srv.URL))
+	parts := strings.Split(good, ".")
+	hsKey, _ := json.Marshal(is.keys[0])
+	hs, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: hsKey}, nil)
+	confused, _ := jwt.Signed(hs).Claims(goodClaims(is.srv.URL)).Serialize()
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"`+is.srv.URL+`","sub":"admin","aud":"campus-study","exp":9999999999}`)) + "." + parts[2]
+
+	tests := []struct {
+		name  string
+		token string
+		want  error
+	}{
+		{"ES256", good, nil},
+		{"RS256", rs.sign(t, goodClaims(is.srv.URL)), nil},
+		{"EdDSA", ed.sign(t, goodClaims(is.srv.URL)), nil},
+		{"wrong audience", es.sign(t, with("aud", "campus-other")), ErrInvalid},
+		{"wrong issuer", es.sign(t, with("iss", "https://evil.example")), ErrInvalid},
+		{"expired", es.sign(t, with("exp", now.Add(-time.Minute).Unix())), ErrInvalid},
+		{"no expiry", es.sign(t, with("exp", nil)), ErrInvalid},
+		{"not yet valid", es.sign(t, with("nbf", now.Add(time.Hour).Unix())), ErrInvalid},
+		{"alg none", base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + parts[1] + ".", ErrMalformed},
+		{"HS256 with the public key as secret", confused, ErrMalformed},
+		{"tampered payload", tampered, ErrInvalid},
+		{"garbage", "not.a.jwt", ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := v.Verify(context.Background(), tt.token)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Verify = %v, want %v", err, tt.want)
+			}
+			if tt.want == nil && (c.Subject != "u1" || c.ClientID != "portal" || !c.HasScope("grades:read") || c.Roles[0] != "student") {
+				t.Fatalf("claims %+v", c)
+			}
+		})
+	}
+}
+
+func TestKeyRotationAndRefreshLimit(t *testing.T) {
+	t.Parallel()
+	is := newIssuer(t)
+	old := is.addKey(t, jose.ES256)
+	clock := now
+	v := New(is.srv.URL, "campus-study", is.srv.Client(), func() time.Time { return clock })
+	if _, err := v.Verify(context.Background(), old.sign(t, goodClaims(is.srv.URL))); err != nil {
+		t.Fatal(err)
+	}
+	// A new key appears (rotation): the first token naming it fetches again.
+	next := is.addKey(t, jose.ES256)
+	clock = clock.Add(v.RefreshEvery)
+	if _, err := v.Verify(context.Background(), next.sign(t, goodClaims(is.srv.URL))); err != nil {
+		t.Fatalf("token of the rotated key: %v", err)
+	}
+	// Tokens naming keys nobody published do not each cause a fetch.
+	before := is.fetches.Load()
+	stranger := signer{kid: "forged", alg: jose.ES256, key: old.key}
+	for range 50 {
+		if _, err := v.Verify(context.Background(), stranger.sign(t, goodClaims(is.srv.URL))); !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("forged kid: %v", err)
+		}
+	}
+	if n := is.fetches.Load() - before; n > 0 {
+		t.Fatalf("forged key ids caused %d fetches within RefreshEvery", n)
+	}
+}
+
+func TestRememberedTokenStillExpires(t *testing.T) {
+	t.Parallel()
+	is := newIssuer(t)
+	es := is.addKey(t, jose.ES256)
+	clock := now
+	v := New(is.srv.URL, "campus-study", is.srv.Client(), func() time.Time { return clock })
+	raw := es.sign(t, goodClaims(is.srv.URL))
+	for range 2 {
+		if _, err := v.Verify(context.Background(), raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock = clock.Add(11 * time.Minute)
+	if _, err := v.Verify(context.Background(), raw); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("expired remembered token: %v", err)
+	}
+}
+
+// BenchmarkVerify measures on one core a token's first verification
+// (signature and claims: cold) and each later one (remembered: warm).
+//
+//	go test -run '^$' -bench Verify -cpu 1 ./internal/tokencheck
+func BenchmarkVerify(b *testing.B) {
+	is := newIssuer(b)
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.EdDSA} {
+		s := is.addKey(b, alg)
+		v := New(is.srv.URL, "campus-study", is.srv.Client(), func() time.Time { return now })
+		raw := s.sign(b, goodClaims(is.srv.URL))
+		if _, err := v.Verify(context.Background(), raw); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(string(alg)+"/cold", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.verify(context.Background(), raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifications/s")
+		})
+		b.Run(string(alg)+"/warm", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(context.Background(), raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifications/s")
+		})
+	}
+}
