@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -74,4 +75,41 @@ func BenchmarkTokenClientCredentials(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkIntrospection measures RFC 7662 introspection of a live access
+// token by a confidential client, in-process.
+//
+//	go test -run '^$' -bench Introspection -benchtime 3s ./cmd/campus
+func BenchmarkIntrospection(b *testing.B) {
+	h, st := identityHandler(b)
+	secret := oidcop.NewToken()
+	addServiceClient(b, st, "svc", secret)
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("svc:"+secret))
+	req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader("grant_type=client_credentials&scope=grades:read"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", auth)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(rec.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		b.Fatalf("no token: %v %s", err, rec.Body.String())
+	}
+	body := "token=" + tok.AccessToken
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodPost, "/oauth/introspect", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Authorization", auth)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"active":true`) {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "introspections/s")
 }

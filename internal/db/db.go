@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -33,6 +34,7 @@ type DB struct {
 	w       *sql.DB
 	r       *sql.DB
 	where   string // path or host:port, for messages; never the password
+	stmts   sync.Map // query -> *sql.Stmt on the read pool
 }
 
 // Open opens the database named by dsn: "sqlite:PATH" or
@@ -148,6 +150,10 @@ func (db *DB) String() string { return string(db.dialect) + ":" + db.where }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -175,6 +181,32 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 // QueryRowContext runs a read-only single-row query on the read pool.
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return db.r.QueryRowContext(ctx, query, args...)
+}
+
+// QueryRowPrepared is QueryRowContext through a statement prepared once
+// and kept: for the few hot queries (token checks run thousands of times a
+// second), where parsing the SQL each time would be most of the cost.
+func (db *DB) QueryRowPrepared(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := db.prepared(ctx, query)
+	if err != nil {
+		return db.r.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // ExecContext runs one statement outside an explicit transaction on the

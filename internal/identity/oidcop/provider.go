@@ -30,7 +30,10 @@ func NewProvider(storage *Storage, secret []byte, loggedOutPath string) (*op.Pro
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
 	}
-	opts := []op.Option{op.WithHttpInterceptors(interceptor(storage.cfg.SessionCookie))}
+	opts := []op.Option{
+		op.WithHttpInterceptors(interceptor(storage.cfg.SessionCookie)),
+		op.WithAccessTokenKeySet(newRememberingKeySet(storage)),
+	}
 	if u, err := url.Parse(storage.cfg.Issuer); err == nil && u.Scheme == "http" {
 		// Only behind a TLS-terminating proxy or on loopback in tests.
 		opts = append(opts, op.WithAllowInsecure())

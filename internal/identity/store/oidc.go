@@ -66,7 +66,7 @@ func (s *Store) PutClient(ctx context.Context, c identity.Client) error {
 
 // Client returns one client.
 func (s *Store) Client(ctx context.Context, id string) (identity.Client, error) {
-	return scanClient(s.db.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
+	return scanClient(s.db.QueryRowPrepared(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
 }
 
 // Clients lists every client by id.
@@ -485,7 +485,7 @@ func (s *Store) AccessTokenScopes(ctx context.Context, jti string) ([]string, bo
 	var scopes string
 	var revoked sql.NullTime
 	var expires time.Time
-	err := s.db.QueryRowContext(ctx, `SELECT scopes, revoked_at, expires_at FROM access_tokens WHERE id = $1`, jti).Scan(&scopes, &revoked, &expires)
+	err := s.db.QueryRowPrepared(ctx, `SELECT scopes, revoked_at, expires_at FROM access_tokens WHERE id = $1`, jti).Scan(&scopes, &revoked, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -499,7 +499,7 @@ func (s *Store) AccessTokenScopes(ctx context.Context, jti string) ([]string, bo
 // revoked (directly, by its refresh family, code reuse or session end).
 func (s *Store) AccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT
+	err := s.db.QueryRowPrepared(ctx, `SELECT
 		(SELECT COUNT(*) FROM revoked_access_tokens WHERE id = $1) +
 		(SELECT COUNT(*) FROM access_tokens WHERE id = $1 AND revoked_at IS NOT NULL)`, jti).Scan(&n)
 	return n > 0, err
