@@ -33,7 +33,7 @@ type DB struct {
 	dialect Dialect
 	w       *sql.DB
 	r       *sql.DB
-	where   string // path or host:port, for messages; never the password
+	where   string   // path or host:port, for messages; never the password
 	stmts   sync.Map // query -> *sql.Stmt on the read pool
 }
 
