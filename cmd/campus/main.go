@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // zone names for login windows, also in a static binary without zoneinfo
 
 	"campus/internal/config"
 )

@@ -214,6 +214,7 @@ type identityOptions struct {
 	MaxLoginAttempts   int
 	LockoutMinutes     int
 	SignInsPerIPMinute int
+	TimeZone           string
 }
 
 func (o *identityOptions) register(s *config.Set) {
@@ -230,6 +231,7 @@ func (o *identityOptions) register(s *config.Set) {
 	s.Duration(&o.SessionTTL, "identity.session_ttl", "session-ttl", "CAMPUS_SESSION_TTL", "12h", "Lifetime of a sign-in session at identity (single sign-on)")
 	s.Int(&o.MaxLoginAttempts, "identity.max_login_attempts", "max-login-attempts", "CAMPUS_MAX_LOGIN_ATTEMPTS", "5", "Failed sign-ins before an account is locked")
 	s.Int(&o.LockoutMinutes, "identity.lockout_minutes", "lockout-minutes", "CAMPUS_LOCKOUT_MINUTES", "10", "How long a locked account stays locked")
+	s.String(&o.TimeZone, "identity.timezone", "timezone", "CAMPUS_TIMEZONE", "UTC", "Time zone of login windows, e.g. Europe/Berlin")
 	s.Int(&o.SignInsPerIPMinute, "identity.sign_ins_per_ip_minute", "sign-ins-per-ip-minute", "CAMPUS_SIGN_INS_PER_IP_MINUTE", "30", "Sign-in attempts allowed per client address and minute")
 }
 
@@ -254,6 +256,9 @@ func (o *identityOptions) validate() []error {
 	}
 	if o.LockoutMinutes < 1 {
 		errs = append(errs, fmt.Errorf("--lockout-minutes %d: must be at least 1", o.LockoutMinutes))
+	}
+	if _, err := time.LoadLocation(o.TimeZone); err != nil || o.TimeZone == "" {
+		errs = append(errs, fmt.Errorf("--timezone %q: not a time zone name such as Europe/Berlin or UTC", o.TimeZone))
 	}
 	if o.SignInsPerIPMinute < 1 {
 		errs = append(errs, fmt.Errorf("--sign-ins-per-ip-minute %d: must be at least 1", o.SignInsPerIPMinute))

@@ -114,8 +114,18 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 			Password:       password.Default,
 			Lockout:        policy.Lockout{MaxAttempts: o.MaxLoginAttempts, Duration: time.Duration(o.LockoutMinutes) * time.Minute},
 			PerIPPerMinute: o.SignInsPerIPMinute,
+			Location:       location(o.TimeZone),
 		},
 	})
+}
+
+// location is a validated time zone name's location.
+func location(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // identitySecret is the key-encryption key: from configuration, or a file

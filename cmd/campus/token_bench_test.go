@@ -35,7 +35,7 @@ func identityHandler(b *testing.B) (http.Handler, *identitystore.Store) {
 	b.Cleanup(func() { d.Close() })
 	opts := identityOptions{admin: adminOptions{Email: "admin@localhost", Password: "correct-horse-battery"},
 		Welcome: "hi", AccessTokenTTL: 600e9, IDTokenTTL: 3600e9, RefreshTokenTTL: 3600e9, StepUpTTL: 600e9, SessionTTL: 3600e9,
-		MaxLoginAttempts: 5, LockoutMinutes: 10, SignInsPerIPMinute: 1 << 20}
+		MaxLoginAttempts: 5, LockoutMinutes: 10, SignInsPerIPMinute: 1 << 20, TimeZone: "UTC"}
 	h, err := identityService(ctx, p, d, opts, identitySetup{issuer: "https://campus.test/idp", base: ""})
 	if err != nil {
 		b.Fatal(err)

@@ -25,3 +25,12 @@ func ClientAllowed(restrictions map[string][]string, roles []string, clientID st
 	}
 	return true, ""
 }
+
+// Rules are the sign-in restrictions that apply to one person: their
+// account's own login window (nil: none), the windows of their roles, and
+// the applications their roles are limited to.
+type Rules struct {
+	Account *Window
+	Roles   map[string]Window
+	Clients map[string][]string
+}

@@ -41,6 +41,7 @@ type LoginStore interface {
 	SignInState(ctx context.Context, accountID string) (int, time.Time, error)
 	SetSignInState(ctx context.Context, accountID string, failed int, lockedUntil time.Time) error
 	RecordEvent(ctx context.Context, e identity.AuditEvent) error
+	SignInRules(ctx context.Context, accountID string) (policy.Rules, error)
 }
 
 // LoginConfig are the sign-in settings.
@@ -51,6 +52,8 @@ type LoginConfig struct {
 	Lockout    policy.Lockout
 	// PerIPPerMinute bounds sign-in attempts from one client address.
 	PerIPPerMinute int
+	// Location is the time zone of login windows.
+	Location *time.Location
 }
 
 // SessionCookie is the name of identity's session cookie.
@@ -270,6 +273,12 @@ func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthR
 		l.render(w, r, http.StatusForbidden, ar, client, acc.Username, "This account is disabled. Ask the university's administrators for help.")
 		return
 	}
+	if msg := l.refusal(ctx, acc, client); msg != "" {
+		l.audit(ctx, identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
+			ClientIP: clientIP(r), ClientID: client.ID, Detail: msg})
+		l.render(w, r, http.StatusForbidden, ar, client, acc.Username, msg)
+		return
+	}
 	perms, err := l.store.Permissions(ctx, acc.ID)
 	if err != nil {
 		l.fail(w, err)
@@ -306,6 +315,32 @@ func (l *login) audit(ctx context.Context, e identity.AuditEvent) {
 	if err := l.store.RecordEvent(ctx, e); err != nil {
 		l.logger.Error("record audit event", "err", err)
 	}
+}
+
+// refusal applies the account's application limits and login windows; it
+// returns the message to show, or "" to go on. It runs after the password
+// was checked (or a session exists), so it may say precisely why.
+func (l *login) refusal(ctx context.Context, acc identity.Account, client identity.Client) string {
+	rules, err := l.store.SignInRules(ctx, acc.ID)
+	if err != nil {
+		l.logger.Error("read sign-in rules", "sub", acc.ID, "err", err)
+		return "Signing in is not possible right now because of a configuration problem. Please tell the university's administrators."
+	}
+	if ok, role := policy.ClientAllowed(rules.Clients, acc.Roles, client.ID); !ok {
+		name := client.Name
+		if name == "" {
+			name = client.ID
+		}
+		return fmt.Sprintf("Your role %q does not give access to %s.", role, name)
+	}
+	loc := l.cfg.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	if err := policy.Decide(rules.Account, rules.Roles, l.now(), loc); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // grantScopes keeps the requested scopes the person may have: OpenID's own,
