@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -42,6 +43,8 @@ type LoginStore interface {
 	SetSignInState(ctx context.Context, accountID string, failed int, lockedUntil time.Time) error
 	RecordEvent(ctx context.Context, e identity.AuditEvent) error
 	SignInRules(ctx context.Context, accountID string) (policy.Rules, error)
+	Consent(ctx context.Context, accountID, clientID string) ([]string, error)
+	SaveConsent(ctx context.Context, accountID, clientID string, scopes []string) error
 }
 
 // LoginConfig are the sign-in settings.
@@ -138,7 +141,7 @@ func (l *login) handleShow() http.Handler {
 		if sess != nil && !force {
 			acc, err := l.store.Account(r.Context(), sess.AccountID)
 			if err == nil {
-				l.finish(w, r, ar, client, acc, *sess, false)
+				l.finish(w, r, ar, client, acc, *sess, false, false)
 				return
 			}
 		}
@@ -204,7 +207,7 @@ func (l *login) handleSubmit() http.Handler {
 			}
 			sess = &s
 		}
-		l.finish(w, r, ar, client, acc, *sess, slices.Contains(ar.Prompt, oidc.PromptLogin))
+		l.finish(w, r, ar, client, acc, *sess, true, false)
 	})
 }
 
@@ -267,7 +270,7 @@ func (l *login) newSession(w http.ResponseWriter, ctx context.Context, accountID
 
 // finish applies the account rules, grants scopes and sends the browser
 // back through the provider's callback, which issues the code.
-func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthRequest, client identity.Client, acc identity.Account, sess identity.Session, passwordNow bool) {
+func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthRequest, client identity.Client, acc identity.Account, sess identity.Session, passwordNow, consented bool) {
 	ctx := r.Context()
 	if acc.Status != identity.StatusActive {
 		l.render(w, r, http.StatusForbidden, ar, client, acc.Username, "This account is disabled. Ask the university's administrators for help.")
@@ -284,8 +287,27 @@ func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthR
 		l.fail(w, err)
 		return
 	}
-	stepUp := passwordNow && slices.Contains(ar.Scopes, oidcop.StepUpScope)
+	// The step-up: prompt=login was asked and the password was entered
+	// after this request began.
+	stepUp := slices.Contains(ar.Prompt, oidc.PromptLogin) && !sess.AuthTime.Before(ar.CreatedAt) &&
+		slices.Contains(ar.Scopes, oidcop.StepUpScope)
 	scopes := grantScopes(ar.Scopes, perms, stepUp)
+	if !client.FirstParty && !consented {
+		allowed, err := l.store.Consent(ctx, acc.ID, client.ID)
+		if err != nil {
+			l.fail(w, err)
+			return
+		}
+		if slices.Contains(ar.Prompt, oidc.PromptConsent) || !covers(allowed, scopes) {
+			if slices.Contains(ar.Prompt, oidc.PromptNone) {
+				// OIDC Core 3.1.2.6; the library has no constructor for it.
+				op.AuthRequestError(w, r, errRequest{ar}, &oidc.Error{ErrorType: "consent_required", Description: "the user has not allowed this application"}, l.provider)
+				return
+			}
+			l.askConsent(w, r, ar, client, acc, scopes)
+			return
+		}
+	}
 	if err := l.store.CompleteAuthRequest(ctx, ar.ID, acc.ID, sess.ID, sess.AuthTime, sess.AMR, scopes, stepUp); err != nil {
 		l.fail(w, err)
 		return
@@ -341,6 +363,95 @@ func (l *login) refusal(ctx context.Context, acc identity.Account, client identi
 		return err.Error()
 	}
 	return ""
+}
+
+func covers(allowed, needed []string) bool {
+	for _, s := range needed {
+		if !slices.Contains(allowed, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// scopeText says in plain words what a scope lets an application do.
+var scopeText = map[string]string{
+	oidc.ScopeOpenID:        "know that it is you (your campus account id)",
+	oidc.ScopeProfile:       "see your name and username",
+	oidc.ScopeEmail:         "see your e-mail address",
+	oidc.ScopeOfflineAccess: "keep access while you are not using it",
+	"users:read":            "read the accounts of other people",
+	"users:write":           "change the accounts of other people",
+	"roles:write":           "create and change roles",
+	"studies:write":         "change study programmes, modules and lectures",
+	"grades:write":          "record grades",
+	"grades:read":           "read grades",
+}
+
+type consentView struct {
+	Title, Base, ClientName, Username, AuthRequestID, CSRF string
+	Scopes                                                 []string
+}
+
+func (l *login) askConsent(w http.ResponseWriter, r *http.Request, ar identity.AuthRequest, client identity.Client, acc identity.Account, scopes []string) {
+	var texts []string
+	for _, s := range scopes {
+		if t, ok := scopeText[s]; ok {
+			texts = append(texts, t)
+		}
+	}
+	name := client.Name
+	if name == "" {
+		name = client.ID
+	}
+	l.pages.render(w, http.StatusOK, "consent", consentView{Title: "Allow " + name, Base: l.base, ClientName: name,
+		Username: acc.Username, AuthRequestID: ar.ID, CSRF: l.csrfToken(w, r), Scopes: texts})
+}
+
+// handleConsent takes the answer of the consent page. The person is the
+// one signed in to identity (the session cookie), never a form field.
+func (l *login) handleConsent() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			l.message(w, http.StatusBadRequest, "Something went wrong", "The form could not be read. Go back and try again.", true)
+			return
+		}
+		ar, client, ok := l.request(w, r, r.PostForm.Get("authRequestID"))
+		if !ok {
+			return
+		}
+		sess := l.session(r)
+		if sess == nil || !l.csrfOK(r) {
+			l.message(w, http.StatusForbidden, "Please sign in again", "Your sign-in expired before you answered. Go back to the application and sign in again.", true)
+			return
+		}
+		acc, err := l.store.Account(r.Context(), sess.AccountID)
+		if err != nil {
+			l.fail(w, err)
+			return
+		}
+		if r.PostForm.Get("decision") != "allow" {
+			l.audit(r.Context(), identity.AuditEvent{Action: "consent", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: client.ID,
+				ClientIP: clientIP(r), ClientID: client.ID})
+			op.AuthRequestError(w, r, errRequest{ar}, oidc.ErrAccessDenied().WithDescription("the user did not allow access"), l.provider)
+			return
+		}
+		perms, err := l.store.Permissions(r.Context(), acc.ID)
+		if err != nil {
+			l.fail(w, err)
+			return
+		}
+		stepUp := slices.Contains(ar.Prompt, oidc.PromptLogin) && !sess.AuthTime.Before(ar.CreatedAt)
+		scopes := grantScopes(ar.Scopes, perms, stepUp)
+		if err := l.store.SaveConsent(r.Context(), acc.ID, client.ID, scopes); err != nil {
+			l.fail(w, err)
+			return
+		}
+		l.audit(r.Context(), identity.AuditEvent{Action: "consent", Outcome: identity.OutcomeSuccess, Actor: acc.ID, Target: client.ID,
+			ClientIP: clientIP(r), ClientID: client.ID, Detail: strings.Join(scopes, " ")})
+		l.finish(w, r, ar, client, acc, *sess, false, true)
+	})
 }
 
 // grantScopes keeps the requested scopes the person may have: OpenID's own,

@@ -66,6 +66,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.Handle("GET /login", issuerCtx.Handler(l.handleShow()))
 	mux.Handle("POST /login", issuerCtx.Handler(l.handleSubmit()))
+	mux.Handle("POST /consent", issuerCtx.Handler(l.handleConsent()))
 	mux.Handle("GET /logged-out", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l.message(w, http.StatusOK, "Signed out", "You are signed out of every campus application.", false)
 	}))
@@ -111,7 +112,7 @@ func parsePages(logger *slog.Logger) (*pages, error) {
 		return nil, fmt.Errorf("identity templates: %w", err)
 	}
 	p := &pages{t: map[string]*template.Template{}, logger: logger}
-	for _, name := range []string{"login", "message"} {
+	for _, name := range []string{"login", "message", "consent"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("identity template %s: %w", name, err)
