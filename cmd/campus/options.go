@@ -215,6 +215,7 @@ type identityOptions struct {
 	LockoutMinutes     int
 	SignInsPerIPMinute int
 	TimeZone           string
+	SigningKeyFile     string
 }
 
 func (o *identityOptions) register(s *config.Set) {
@@ -231,6 +232,8 @@ func (o *identityOptions) register(s *config.Set) {
 	s.Duration(&o.SessionTTL, "identity.session_ttl", "session-ttl", "CAMPUS_SESSION_TTL", "12h", "Lifetime of a sign-in session at identity (single sign-on)")
 	s.Int(&o.MaxLoginAttempts, "identity.max_login_attempts", "max-login-attempts", "CAMPUS_MAX_LOGIN_ATTEMPTS", "5", "Failed sign-ins before an account is locked")
 	s.Int(&o.LockoutMinutes, "identity.lockout_minutes", "lockout-minutes", "CAMPUS_LOCKOUT_MINUTES", "10", "How long a locked account stays locked")
+	s.String(&o.SigningKeyFile, "identity.signing_key_file", "signing-key-file", "CAMPUS_SIGNING_KEY_FILE", "",
+		"PEM private key that signs instead of the generated keys of its algorithm (RSA: RS256, P-256: ES256, Ed25519: EdDSA)")
 	s.String(&o.TimeZone, "identity.timezone", "timezone", "CAMPUS_TIMEZONE", "UTC", "Time zone of login windows, e.g. Europe/Berlin")
 	s.Int(&o.SignInsPerIPMinute, "identity.sign_ins_per_ip_minute", "sign-ins-per-ip-minute", "CAMPUS_SIGN_INS_PER_IP_MINUTE", "30", "Sign-in attempts allowed per client address and minute")
 }

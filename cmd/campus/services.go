@@ -66,6 +66,14 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 	if err != nil {
 		return nil, err
 	}
+	if o.SigningKeyFile != "" {
+		id, alg, key, err := oidcop.LoadStaticKey(o.SigningKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		keys.UseStatic(id, alg, key)
+		p.logger.Info("signing with a key from a file", "path", o.SigningKeyFile, "alg", alg, "kid", id)
+	}
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, err
 	}

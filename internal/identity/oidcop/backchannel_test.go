@@ -2,11 +2,19 @@ package oidcop_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -164,5 +172,41 @@ func TestBackchannelLogoutGivesUp(t *testing.T) {
 	// Backoff doubled from Base and was capped at Max.
 	if all[0].Attempts < 3 {
 		t.Fatalf("attempts %d", all[0].Attempts)
+	}
+}
+
+func TestStaticSigningKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	path := filepath.Join(dir, "es256.pem")
+	os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	id, alg, key, err := oidcop.LoadStaticKey(path)
+	if err != nil || alg != jose.ES256 {
+		t.Fatalf("LoadStaticKey: %v %v", alg, err)
+	}
+	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
+	keys, _ := oidcop.NewKeys(st, make([]byte, 32), time.Now)
+	keys.UseStatic(id, alg, key)
+	if err := keys.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := keys.Signer(ctx, jose.ES256)
+	if err != nil || signer.ID() != id {
+		t.Fatalf("ES256 signer %v, want the static key %s", signer, id)
+	}
+	pub, _ := keys.Public(ctx)
+	found := false
+	for _, k := range pub {
+		found = found || k.ID() == id
+	}
+	if !found {
+		t.Fatal("static key not published")
+	}
+	os.WriteFile(path, []byte("nonsense"), 0o600)
+	if _, _, _, err := oidcop.LoadStaticKey(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("broken PEM: %v", err)
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -281,4 +283,51 @@ func randomID(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// LoadStaticKey reads a PEM private key (PKCS#8, or PKCS#1 RSA, or SEC 1
+// EC) for UseStatic: RSA signs RS256, P-256 ES256, Ed25519 EdDSA. The key
+// id is the RFC 7638 thumbprint, stable across restarts and replicas.
+func LoadStaticKey(path string) (id string, alg jose.SignatureAlgorithm, key crypto.Signer, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("signing key %s: %w", path, err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return "", "", nil, fmt.Errorf("signing key %s: no PEM block", path)
+	}
+	var parsed any
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		parsed, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		parsed, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		parsed, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	}
+	if err != nil {
+		return "", "", nil, fmt.Errorf("signing key %s: %w", path, err)
+	}
+	switch k := parsed.(type) {
+	case *rsa.PrivateKey:
+		if k.N.BitLen() < 2048 {
+			return "", "", nil, fmt.Errorf("signing key %s: RSA keys need at least 2048 bits", path)
+		}
+		alg, key = jose.RS256, k
+	case *ecdsa.PrivateKey:
+		if k.Curve != elliptic.P256() {
+			return "", "", nil, fmt.Errorf("signing key %s: only P-256 EC keys (ES256)", path)
+		}
+		alg, key = jose.ES256, k
+	case ed25519.PrivateKey:
+		alg, key = jose.EdDSA, k
+	default:
+		return "", "", nil, fmt.Errorf("signing key %s: unsupported key type %T", path, parsed)
+	}
+	tp, err := (&jose.JSONWebKey{Key: key.Public()}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return base64.RawURLEncoding.EncodeToString(tp), alg, key, nil
 }
