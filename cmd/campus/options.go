@@ -14,6 +14,7 @@ import (
 	"campus/internal/config"
 	"campus/internal/db"
 	"campus/internal/identity"
+	"campus/internal/identity/password"
 )
 
 // serverOptions are the settings every serving command shares.
@@ -216,6 +217,16 @@ type identityOptions struct {
 	SignInsPerIPMinute int
 	TimeZone           string
 	SigningKeyFile     string
+	Argon2MemoryKiB    int
+	Argon2Time         int
+	Argon2Threads      int
+}
+
+// passwordParams are the argon2id parameters from the settings.
+func (o *identityOptions) passwordParams() password.Params {
+	p := password.Default
+	p.Memory, p.Time, p.Threads = uint32(o.Argon2MemoryKiB), uint32(o.Argon2Time), uint8(o.Argon2Threads)
+	return p
 }
 
 func (o *identityOptions) register(s *config.Set) {
@@ -234,6 +245,9 @@ func (o *identityOptions) register(s *config.Set) {
 	s.Int(&o.LockoutMinutes, "identity.lockout_minutes", "lockout-minutes", "CAMPUS_LOCKOUT_MINUTES", "10", "How long a locked account stays locked")
 	s.String(&o.SigningKeyFile, "identity.signing_key_file", "signing-key-file", "CAMPUS_SIGNING_KEY_FILE", "",
 		"PEM private key that signs instead of the generated keys of its algorithm (RSA: RS256, P-256: ES256, Ed25519: EdDSA)")
+	s.Int(&o.Argon2MemoryKiB, "identity.argon2.memory_kib", "argon2-memory-kib", "CAMPUS_ARGON2_MEMORY_KIB", "19456", "argon2id memory per password hash in KiB (OWASP: 19456 with time 2)")
+	s.Int(&o.Argon2Time, "identity.argon2.time", "argon2-time", "CAMPUS_ARGON2_TIME", "2", "argon2id passes")
+	s.Int(&o.Argon2Threads, "identity.argon2.threads", "argon2-threads", "CAMPUS_ARGON2_THREADS", "1", "argon2id lanes")
 	s.String(&o.TimeZone, "identity.timezone", "timezone", "CAMPUS_TIMEZONE", "UTC", "Time zone of login windows, e.g. Europe/Berlin")
 	s.Int(&o.SignInsPerIPMinute, "identity.sign_ins_per_ip_minute", "sign-ins-per-ip-minute", "CAMPUS_SIGN_INS_PER_IP_MINUTE", "30", "Sign-in attempts allowed per client address and minute")
 }
@@ -259,6 +273,16 @@ func (o *identityOptions) validate() []error {
 	}
 	if o.LockoutMinutes < 1 {
 		errs = append(errs, fmt.Errorf("--lockout-minutes %d: must be at least 1", o.LockoutMinutes))
+	}
+	// OWASP's floor: 7 MiB at 5 passes down to 19 MiB at 2; never less than 7 MiB or 1 pass.
+	if o.Argon2MemoryKiB < 7168 || o.Argon2MemoryKiB > 4<<20 {
+		errs = append(errs, fmt.Errorf("--argon2-memory-kib %d: want 7168 (7 MiB) to 4194304 (4 GiB)", o.Argon2MemoryKiB))
+	}
+	if o.Argon2Time < 1 || o.Argon2Time > 100 {
+		errs = append(errs, fmt.Errorf("--argon2-time %d: want 1 to 100", o.Argon2Time))
+	}
+	if o.Argon2Threads < 1 || o.Argon2Threads > 255 {
+		errs = append(errs, fmt.Errorf("--argon2-threads %d: want 1 to 255", o.Argon2Threads))
 	}
 	if _, err := time.LoadLocation(o.TimeZone); err != nil || o.TimeZone == "" {
 		errs = append(errs, fmt.Errorf("--timezone %q: not a time zone name such as Europe/Berlin or UTC", o.TimeZone))

@@ -46,8 +46,9 @@ type identitySetup struct {
 // Provider and the sign-in pages.
 func identityService(ctx context.Context, p *process, d *db.DB, o identityOptions, setup identitySetup) (http.Handler, error) {
 	st := identitystore.New(d, time.Now)
+	hashParams := o.passwordParams()
 	first, err := identity.EnsureFirstAdmin(ctx, st, o.admin.Email, o.admin.Password,
-		func(pw string) (string, error) { return password.Hash(pw, password.Default) }, password.Generate)
+		func(pw string) (string, error) { return password.Hash(pw, hashParams) }, password.Generate)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +120,7 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 		Login: identityweb.LoginConfig{
 			Welcome:        o.Welcome,
 			SessionTTL:     o.SessionTTL,
-			Password:       password.Default,
+			Password:       hashParams,
 			Lockout:        policy.Lockout{MaxAttempts: o.MaxLoginAttempts, Duration: time.Duration(o.LockoutMinutes) * time.Minute},
 			PerIPPerMinute: o.SignInsPerIPMinute,
 			Location:       location(o.TimeZone),

@@ -15,12 +15,25 @@ import (
 
 	"campus/internal/identity"
 	"campus/internal/identity/oidcop"
+	"campus/internal/identity/password"
 	identitystore "campus/internal/identity/store"
 )
 
 // identityHandler builds identity in-process on a fresh SQLite database,
 // as serve does, for benchmarks of its endpoints without TLS or sockets.
 func identityHandler(b *testing.B) (http.Handler, *identitystore.Store) {
+	b.Helper()
+	return identityHandlerAt(b, "")
+}
+
+// identityHandlerAt is identityHandler mounted under base (e.g. "/idp").
+func identityHandlerAt(b *testing.B, base string) (http.Handler, *identitystore.Store) {
+	b.Helper()
+	return identityHandlerWith(b, base, password.Default)
+}
+
+// identityHandlerWith is identityHandlerAt with argon2id parameters.
+func identityHandlerWith(b *testing.B, base string, hash password.Params) (http.Handler, *identitystore.Store) {
 	b.Helper()
 	dir := b.TempDir()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -35,8 +48,9 @@ func identityHandler(b *testing.B) (http.Handler, *identitystore.Store) {
 	b.Cleanup(func() { d.Close() })
 	opts := identityOptions{admin: adminOptions{Email: "admin@localhost", Password: "correct-horse-battery"},
 		Welcome: "hi", AccessTokenTTL: 600e9, IDTokenTTL: 3600e9, RefreshTokenTTL: 3600e9, StepUpTTL: 600e9, SessionTTL: 3600e9,
-		MaxLoginAttempts: 5, LockoutMinutes: 10, SignInsPerIPMinute: 1 << 20, TimeZone: "UTC"}
-	h, err := identityService(ctx, p, d, opts, identitySetup{issuer: "https://campus.test/idp", base: ""})
+		MaxLoginAttempts: 5, LockoutMinutes: 10, SignInsPerIPMinute: 1 << 20, TimeZone: "UTC",
+		Argon2MemoryKiB: int(hash.Memory), Argon2Time: int(hash.Time), Argon2Threads: int(hash.Threads)}
+	h, err := identityService(ctx, p, d, opts, identitySetup{issuer: "https://campus.test/idp", base: base})
 	if err != nil {
 		b.Fatal(err)
 	}
