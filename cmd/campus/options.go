@@ -220,6 +220,7 @@ type identityOptions struct {
 	Argon2MemoryKiB    int
 	Argon2Time         int
 	Argon2Threads      int
+	Clients            []clientSpec
 }
 
 // passwordParams are the argon2id parameters from the settings.
@@ -248,6 +249,7 @@ func (o *identityOptions) register(s *config.Set) {
 	s.Int(&o.Argon2MemoryKiB, "identity.argon2.memory_kib", "argon2-memory-kib", "CAMPUS_ARGON2_MEMORY_KIB", "19456", "argon2id memory per password hash in KiB (OWASP: 19456 with time 2)")
 	s.Int(&o.Argon2Time, "identity.argon2.time", "argon2-time", "CAMPUS_ARGON2_TIME", "2", "argon2id passes")
 	s.Int(&o.Argon2Threads, "identity.argon2.threads", "argon2-threads", "CAMPUS_ARGON2_THREADS", "1", "argon2id lanes")
+	s.File(&o.Clients, "identity.clients", "Applications (OAuth clients) declared in the config file: id, name, public, first_party, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, id_token_alg")
 	s.String(&o.TimeZone, "identity.timezone", "timezone", "CAMPUS_TIMEZONE", "UTC", "Time zone of login windows, e.g. Europe/Berlin")
 	s.Int(&o.SignInsPerIPMinute, "identity.sign_ins_per_ip_minute", "sign-ins-per-ip-minute", "CAMPUS_SIGN_INS_PER_IP_MINUTE", "30", "Sign-in attempts allowed per client address and minute")
 }
@@ -287,6 +289,7 @@ func (o *identityOptions) validate() []error {
 	if _, err := time.LoadLocation(o.TimeZone); err != nil || o.TimeZone == "" {
 		errs = append(errs, fmt.Errorf("--timezone %q: not a time zone name such as Europe/Berlin or UTC", o.TimeZone))
 	}
+	errs = append(errs, validateClientSpecs(o.Clients)...)
 	if o.SignInsPerIPMinute < 1 {
 		errs = append(errs, fmt.Errorf("--sign-ins-per-ip-minute %d: must be at least 1", o.SignInsPerIPMinute))
 	}

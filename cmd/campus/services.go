@@ -78,6 +78,9 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, err
 	}
+	if err := syncConfigClients(ctx, p.e.stdout, st, o.Clients); err != nil {
+		return nil, err
+	}
 	if setup.portalOrigin != "" {
 		if err := st.PutClient(ctx, portalClient(setup.portalOrigin, secret)); err != nil {
 			return nil, fmt.Errorf("register the portal's client: %w", err)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -171,6 +172,10 @@ type Set struct {
 
 	args     []string
 	problems []string
+
+	files     []*fileSetting
+	fileByKey map[string]*fileSetting
+	fileVals  map[*fileSetting]reflect.Value
 }
 
 // NewSet returns an empty Set for "campus <command>".
@@ -323,6 +328,9 @@ func (s *Set) Args() []string { return slices.Clone(s.args) }
 func (s *Set) Source(key string) string {
 	if st := s.byKey[key]; st != nil {
 		return st.source
+	}
+	if fs := s.fileByKey[key]; fs != nil {
+		return fs.source
 	}
 	return ""
 }

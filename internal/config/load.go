@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -46,6 +47,7 @@ func (c *collector) invalid(st *setting, at, where, raw string) {
 func (s *Set) Load(args []string, getenv func(string) string) error {
 	s.args = nil
 	s.problems = nil
+	s.fileVals = map[*fileSetting]reflect.Value{}
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
@@ -98,6 +100,8 @@ func (s *Set) Load(args []string, getenv func(string) string) error {
 		st.source, st.origin = source, origin
 		st.assign(v)
 	}
+
+	s.applyFiles(s.fileVals, path)
 
 	s.problems = dedup(c.problems)
 	if len(s.problems) == 0 {
@@ -325,6 +329,18 @@ func (s *Set) walk(path string, m *yaml.Node, prefix string, seen map[string]int
 		}
 		seen[key] = k.Line
 
+		if fs := s.fileByKey[key]; fs != nil {
+			if isNull(v) {
+				continue
+			}
+			val, err := fs.decode(v)
+			if err != nil {
+				c.addf("config file %s, line %d: %s: %v", path, v.Line, key, err)
+				continue
+			}
+			s.fileVals[fs] = val
+			continue
+		}
 		if st := s.byKey[key]; st != nil {
 			if isNull(v) {
 				continue
@@ -360,6 +376,11 @@ func (s *Set) walk(path string, m *yaml.Node, prefix string, seen map[string]int
 func (s *Set) isPrefix(key string) bool {
 	for _, st := range s.settings {
 		if strings.HasPrefix(st.key, key+".") {
+			return true
+		}
+	}
+	for _, fs := range s.files {
+		if strings.HasPrefix(fs.key, key+".") {
 			return true
 		}
 	}

@@ -53,6 +53,9 @@ func (s *Set) Usage(w io.Writer) {
 		e.usage, e.detail = st.usage, strings.Join(details, ", ")
 		entries = append(entries, e)
 	}
+	for _, fs := range s.files {
+		entries = append(entries, entry{"file: " + fs.key, fs.usage, "(config file only)"})
+	}
 	entries = append(entries,
 		entry{"--config path", "YAML config file with settings keyed as shown by \"file:\"", "env " + configEnv},
 		entry{"-h, --help", "Show this help", ""},
@@ -100,26 +103,39 @@ func (s *Set) Print(w io.Writer) {
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	mappings := map[string]*yaml.Node{"": root}
 	for _, st := range s.settings {
-		parts := strings.Split(st.key, ".")
-		parent := root
-		for i, part := range parts[:len(parts)-1] {
-			prefix := strings.Join(parts[:i+1], ".")
-			m := mappings[prefix]
-			if m == nil {
-				m = &yaml.Node{Kind: yaml.MappingNode}
-				parent.Content = append(parent.Content, strNode(part), m)
-				mappings[prefix] = m
-			}
-			parent = m
-		}
+		parent, name := parentFor(root, mappings, st.key)
 		val := st.valueNode()
 		val.LineComment = "# " + strings.ReplaceAll(st.origin, "\n", " ")
-		parent.Content = append(parent.Content, strNode(parts[len(parts)-1]), val)
+		parent.Content = append(parent.Content, strNode(name), val)
+	}
+	for _, fs := range s.files {
+		parent, name := parentFor(root, mappings, fs.key)
+		k := strNode(name)
+		k.LineComment = "# " + fs.origin
+		parent.Content = append(parent.Content, k, fs.valueNode())
 	}
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
 	_ = enc.Encode(root)
 	_ = enc.Close()
+}
+
+// parentFor returns the mapping a dotted key's last part belongs in,
+// creating the mappings on the way, and that last part.
+func parentFor(root *yaml.Node, mappings map[string]*yaml.Node, key string) (*yaml.Node, string) {
+	parts := strings.Split(key, ".")
+	parent := root
+	for i, part := range parts[:len(parts)-1] {
+		prefix := strings.Join(parts[:i+1], ".")
+		m := mappings[prefix]
+		if m == nil {
+			m = &yaml.Node{Kind: yaml.MappingNode}
+			parent.Content = append(parent.Content, strNode(part), m)
+			mappings[prefix] = m
+		}
+		parent = m
+	}
+	return parent, parts[len(parts)-1]
 }
 
 func strNode(v string) *yaml.Node {
