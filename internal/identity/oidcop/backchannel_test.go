@@ -210,3 +210,66 @@ func TestStaticSigningKey(t *testing.T) {
 		t.Fatalf("broken PEM: %v", err)
 	}
 }
+
+func TestKeyRotationKeepsTokensInFlightValid(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	st := store.New(dbtest.SQLite(t, store.Migrations), clock)
+	keys, _ := oidcop.NewKeys(st, make([]byte, 32), clock)
+	if err := keys.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	published := func() map[string]bool {
+		pub, _ := keys.Public(ctx)
+		m := map[string]bool{}
+		for _, k := range pub {
+			m[k.ID()] = true
+		}
+		return m
+	}
+	before, _ := keys.Signer(ctx, jose.ES256)
+	if len(published()) != 6 {
+		t.Fatalf("published %d keys, want current and next for 3 algorithms", len(published()))
+	}
+	if err := keys.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := keys.Signer(ctx, jose.ES256)
+	if after.ID() == before.ID() {
+		t.Fatal("rotation did not change the signing key")
+	}
+	if p := published(); !p[before.ID()] || !p[after.ID()] || len(p) != 9 {
+		t.Fatalf("after one rotation: previous, current and next must be published, got %d", len(p))
+	}
+	// Another process's rotation is picked up on the next reload.
+	other, _ := oidcop.NewKeys(st, make([]byte, 32), clock)
+	other.Ensure(ctx)
+	if err := other.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := keys.Signer(ctx, jose.ES256); k.ID() != after.ID() {
+		t.Fatal("reloaded before reloadEvery")
+	}
+	now = now.Add(time.Minute)
+	if k, _ := keys.Signer(ctx, jose.ES256); k.ID() == after.ID() {
+		t.Fatal("another process's rotation not picked up")
+	}
+	if published()[before.ID()] {
+		t.Fatal("a key two rotations old is still published")
+	}
+	// A wrong key-encryption key is refused with a clear message.
+	wrong, _ := oidcop.NewKeys(st, bytes32(1), clock)
+	if err := wrong.Ensure(ctx); err == nil || !strings.Contains(err.Error(), "key-encryption key") {
+		t.Fatalf("wrong KEK: %v", err)
+	}
+}
+
+func bytes32(b byte) []byte {
+	k := make([]byte, 32)
+	for i := range k {
+		k[i] = b
+	}
+	return k
+}
