@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -135,6 +136,7 @@ func runClients(ctx context.Context, e env, args []string) error {
 		} else if err != nil {
 			return err
 		}
+		auditClient(ctx, st, "client_removed", s.Args()[0], "campus clients remove")
 		fmt.Fprintf(e.stdout, "Removed client %q and its tokens.\n", s.Args()[0])
 		return nil
 	}
@@ -173,6 +175,7 @@ func clientsAdd(ctx context.Context, w io.Writer, st *identitystore.Store, c ide
 	if err != nil {
 		return err
 	}
+	auditClient(ctx, st, "client_added", c.ID, "campus clients add")
 	if asJSON {
 		v := clientViews([]identity.Client{created})[0]
 		v.Secret = secret
@@ -244,6 +247,14 @@ func printClient(w io.Writer, c identity.Client, secret string) {
 		fmt.Fprintf(w, "  logout tokens:  %s\n", c.BackchannelLogoutURI)
 	}
 	fmt.Fprintf(w, "  id_token alg:   %s\n", c.IDTokenAlg)
+}
+
+// auditClient records a client change in the audit trail; a failure to
+// record does not undo the change, but is reported.
+func auditClient(ctx context.Context, st *identitystore.Store, action, clientID, actor string) {
+	if err := st.RecordEvent(ctx, identity.AuditEvent{Action: action, Outcome: identity.OutcomeSuccess, Actor: actor, Target: clientID, ClientID: clientID}); err != nil {
+		fmt.Fprintln(os.Stderr, "campus: could not record the change in the audit trail:", err)
+	}
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -90,6 +90,9 @@ func syncConfigClients(ctx context.Context, w io.Writer, st *identitystore.Store
 		if err := st.PutClient(ctx, c); err != nil {
 			return fmt.Errorf("client %q from the config file: %w", c.ID, err)
 		}
+		if existing.ID == "" {
+			auditClient(ctx, st, "client_added", c.ID, "config file")
+		}
 	}
 	all, err := st.Clients(ctx)
 	if err != nil {
@@ -100,6 +103,7 @@ func syncConfigClients(ctx context.Context, w io.Writer, st *identitystore.Store
 			if err := st.DeleteClient(ctx, c.ID); err != nil {
 				return err
 			}
+			auditClient(ctx, st, "client_removed", c.ID, "config file")
 		}
 	}
 	return nil
