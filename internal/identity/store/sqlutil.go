@@ -23,10 +23,6 @@ func parseList(s string) []string {
 	return v
 }
 
-func nullTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
 	return t.UTC()
 }
 
