@@ -23,9 +23,6 @@ func parseList(s string) []string {
 	return v
 }
 
-	return t.UTC()
-}
-
 func timePtr(n sql.NullTime) *time.Time {
 	if !n.Valid {
 		return nil
