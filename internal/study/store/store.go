@@ -2,7 +2,16 @@ package store
 
 import (
 	"embed"
+	"encoding/base64"
+	"encoding/json"
 	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"campus/internal/db"
 )
 
 //go:embed migrations/*.sql
@@ -10,3 +19,80 @@ var migrations embed.FS
 
 // Migrations are the study schema's migrations, for db.Migrate.
 var Migrations, _ = fs.Sub(migrations, "migrations")
+
+// Store keeps the study service's data.
+type Store struct {
+	db  *db.DB
+	now func() time.Time
+	// MaxAttempts is how many attempts a person has per examination.
+	MaxAttempts int
+}
+
+// New returns a store over an opened, migrated database.
+func New(d *db.DB, now func() time.Time) *Store {
+	return &Store{db: d, now: now, MaxAttempts: 3}
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Page asks for one page of a list.
+type Page struct {
+	Limit  int    // 1..200, default 50
+	Cursor string // from the previous page's Next
+}
+
+func (p Page) limit() int {
+	switch {
+	case p.Limit <= 0:
+		return 50
+	case p.Limit > 200:
+		return 200
+	}
+	return p.Limit
+}
+
+// cursor is a keyset position: the sort value and id of the last row.
+type cursor struct {
+	Key string `json:"k"`
+	ID  string `json:"i"`
+}
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, bool) {
+	var c cursor
+	if s == "" {
+		return c, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &c) != nil {
+		return cursor{}, false
+	}
+	return c, true
+}
+
+// like turns user text into a case-insensitive LIKE pattern, escaping the
+// pattern characters so that "50%" finds "50%" and nothing else.
+func like(q string) string {
+	q = strings.ToLower(strings.TrimSpace(q))
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(q) + "%"
+}
+
+// args collects query arguments and hands out their placeholders.
+type args struct{ list []any }
+
+func (a *args) add(v any) string {
+	a.list = append(a.list, v)
+	return "$" + strconv.Itoa(len(a.list))
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,710 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"campus/internal/db"
+	"campus/internal/study"
+)
+
+// ---- programmes
+
+const programmeColumns = `id, title, degree, semesters, credits_required, description, language, status, version, created_at, updated_at`
+
+func scanProgramme(row interface{ Scan(...any) error }) (study.Programme, error) {
+	var p study.Programme
+	err := row.Scan(&p.ID, &p.Title, &p.Degree, &p.Semesters, &p.CreditsRequired, &p.Description, &p.Language, &p.Status,
+		&p.Version, &p.CreatedAt, &p.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, study.ErrNotFound
+	}
+	return p, err
+}
+
+// CreateProgramme stores a new, validated programme.
+func (s *Store) CreateProgramme(ctx context.Context, p study.Programme) (study.Programme, error) {
+	if p.Status == "" {
+		p.Status = study.ProgrammeDraft
+	}
+	if err := p.Validate(); err != nil {
+		return p, err
+	}
+	now := s.now().UTC()
+	p.ID, p.Version, p.CreatedAt, p.UpdatedAt = newID(), 1, now, now
+	_, err := s.db.ExecContext(ctx, `INSERT INTO programmes (`+programmeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		p.ID, p.Title, p.Degree, p.Semesters, p.CreditsRequired, p.Description, p.Language, p.Status, p.Version, p.CreatedAt, p.UpdatedAt)
+	return p, err
+}
+
+// Programme returns one programme.
+func (s *Store) Programme(ctx context.Context, id string) (study.Programme, error) {
+	return scanProgramme(s.db.QueryRowPrepared(ctx, `SELECT `+programmeColumns+` FROM programmes WHERE id = $1`, id))
+}
+
+// ProgrammeQuery filters the programme list.
+type ProgrammeQuery struct {
+	Q        string
+	Degree   string
+	Statuses []study.ProgrammeStatus // empty: any
+	Page
+}
+
+// Programmes lists programmes by title, a page at a time.
+func (s *Store) Programmes(ctx context.Context, q ProgrammeQuery) ([]study.Programme, string, error) {
+	var a args
+	var where []string
+	if q.Q != "" {
+		p := a.add(like(q.Q))
+		where = append(where, `(LOWER(title) LIKE `+p+` ESCAPE '\' OR LOWER(description) LIKE `+p+` ESCAPE '\')`)
+	}
+	if q.Degree != "" {
+		where = append(where, `degree = `+a.add(q.Degree))
+	}
+	if len(q.Statuses) > 0 {
+		var ph []string
+		for _, st := range q.Statuses {
+			ph = append(ph, a.add(string(st)))
+		}
+		where = append(where, `status IN (`+strings.Join(ph, ", ")+`)`)
+	}
+	if c, ok := decodeCursor(q.Cursor); ok {
+		k, i := a.add(c.Key), a.add(c.ID)
+		where = append(where, `(title > `+k+` OR (title = `+k+` AND id > `+i+`))`)
+	}
+	query := `SELECT ` + programmeColumns + ` FROM programmes`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	limit := q.limit()
+	query += fmt.Sprintf(` ORDER BY title, id LIMIT %d`, limit+1)
+	rows, err := s.db.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []study.Programme
+	for rows.Next() {
+		p, err := scanProgramme(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = cursor{Key: last.Title, ID: last.ID}.encode()
+	}
+	return out, next, nil
+}
+
+// ProgrammeTree returns a programme with its modules (ordered by
+// recommended semester, then code) and each module's lectures, in one
+// consistent snapshot of three queries.
+func (s *Store) ProgrammeTree(ctx context.Context, id string) (study.ProgrammeTree, error) {
+	var t study.ProgrammeTree
+	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		t.Programme, err = scanProgramme(tx.QueryRowContext(ctx, `SELECT `+programmeColumns+` FROM programmes WHERE id = $1`, id))
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+prefixed("m", moduleColumns)+`, pm.compulsory, pm.recommended_semester
+			FROM programme_modules pm JOIN modules m ON m.id = pm.module_id
+			WHERE pm.programme_id = $1 ORDER BY pm.recommended_semester, m.code`, id)
+		if err != nil {
+			return err
+		}
+		index := map[string]int{}
+		for rows.Next() {
+			var mp study.ModuleInProgramme
+			m := &mp.Module
+			if err := rows.Scan(&m.ID, &m.Code, &m.Title, &m.Credits, &m.DurationSemesters, &m.Description, &m.Responsible,
+				&m.TeachingForm, &m.ExaminationForm, &m.Version, &m.CreatedAt, &m.UpdatedAt, &mp.Compulsory, &mp.RecommendedSemester); err != nil {
+				rows.Close()
+				return err
+			}
+			index[m.ID] = len(t.Modules)
+			t.Modules = append(t.Modules, mp)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT ml.module_id, `+prefixed("l", lectureColumns)+`
+			FROM programme_modules pm JOIN module_lectures ml ON ml.module_id = pm.module_id JOIN lectures l ON l.id = ml.lecture_id
+			WHERE pm.programme_id = $1 ORDER BY l.code`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var moduleID string
+			var l study.Lecture
+			if err := rows.Scan(&moduleID, &l.ID, &l.Code, &l.Title, &l.Description, &l.Semester, &l.Responsible, &l.HoursPerWeek,
+				&l.Version, &l.CreatedAt, &l.UpdatedAt); err != nil {
+				return err
+			}
+			i := index[moduleID]
+			t.Modules[i].Lectures = append(t.Modules[i].Lectures, l)
+		}
+		return rows.Err()
+	})
+	return t, err
+}
+
+// UpdateProgramme applies change to the programme if it is still at
+// version (If-Match), validates and stores it with the next version.
+func (s *Store) UpdateProgramme(ctx context.Context, id string, version int, change func(*study.Programme)) (study.Programme, error) {
+	var p study.Programme
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		p, err = scanProgramme(tx.QueryRowContext(ctx, `SELECT `+programmeColumns+` FROM programmes WHERE id = $1`, id))
+		if err != nil {
+			return err
+		}
+		if p.Version != version {
+			return study.ErrVersionMismatch
+		}
+		change(&p)
+		p.ID = id
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		p.Version, p.UpdatedAt = version+1, s.now().UTC()
+		return checkedUpdate(tx.ExecContext(ctx, `UPDATE programmes SET title = $3, degree = $4, semesters = $5, credits_required = $6,
+			description = $7, language = $8, status = $9, version = $10, updated_at = $11 WHERE id = $1 AND version = $2`,
+			id, version, p.Title, p.Degree, p.Semesters, p.CreditsRequired, p.Description, p.Language, p.Status, p.Version, p.UpdatedAt))
+	})
+	return p, err
+}
+
+// checkedUpdate turns "no row at that version" into ErrVersionMismatch.
+func checkedUpdate(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return study.ErrVersionMismatch
+	}
+	return nil
+}
+
+// DeleteProgramme removes a programme at version. It refuses while modules
+// are linked or people are enrolled, listing them, unless force: then the
+// links and enrolments go with it.
+func (s *Store) DeleteProgramme(ctx context.Context, id string, version int, force bool) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		p, err := scanProgramme(tx.QueryRowContext(ctx, `SELECT `+programmeColumns+` FROM programmes WHERE id = $1`, id))
+		if err != nil {
+			return err
+		}
+		if p.Version != version {
+			return study.ErrVersionMismatch
+		}
+		links, err := collectLinks(ctx, tx, []linkQuery{
+			{"module", `SELECT m.id, m.code || ' ' || m.title FROM programme_modules pm JOIN modules m ON m.id = pm.module_id WHERE pm.programme_id = $1 ORDER BY m.code`},
+			{"enrolment", `SELECT id, subject FROM enrolments WHERE programme_id = $1 ORDER BY id`},
+		}, id)
+		if err != nil {
+			return err
+		}
+		if len(links) > 0 && !force {
+			return &study.LinkedError{Links: links}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM enrolments WHERE programme_id = $1`, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM programmes WHERE id = $1`, id)
+		return err
+	})
+}
+
+type linkQuery struct{ kind, query string }
+
+// collectLinks lists what refers to id (at most 100 of each kind).
+func collectLinks(ctx context.Context, tx *sql.Tx, queries []linkQuery, id string) ([]study.Link, error) {
+	var links []study.Link
+	for _, q := range queries {
+		rows, err := tx.QueryContext(ctx, q.query+` LIMIT 100`, id)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			l := study.Link{Kind: q.kind}
+			if err := rows.Scan(&l.ID, &l.Title); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			links = append(links, l)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return links, nil
+}
+
+// ---- modules
+
+const moduleColumns = `id, code, title, credits, duration_semesters, description, responsible, teaching_form, examination_form, version, created_at, updated_at`
+
+func prefixed(alias, columns string) string {
+	parts := strings.Split(columns, ", ")
+	for i, p := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func scanModule(row interface{ Scan(...any) error }) (study.Module, error) {
+	var m study.Module
+	err := row.Scan(&m.ID, &m.Code, &m.Title, &m.Credits, &m.DurationSemesters, &m.Description, &m.Responsible,
+		&m.TeachingForm, &m.ExaminationForm, &m.Version, &m.CreatedAt, &m.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, study.ErrNotFound
+	}
+	return m, err
+}
+
+// CreateModule stores a new module; ErrConflict when its code is taken.
+func (s *Store) CreateModule(ctx context.Context, m study.Module) (study.Module, error) {
+	if m.DurationSemesters == 0 {
+		m.DurationSemesters = 1
+	}
+	if err := m.Validate(); err != nil {
+		return m, err
+	}
+	now := s.now().UTC()
+	m.ID, m.Version, m.CreatedAt, m.UpdatedAt = newID(), 1, now, now
+	_, err := s.db.ExecContext(ctx, `INSERT INTO modules (`+moduleColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		m.ID, m.Code, m.Title, m.Credits, m.DurationSemesters, m.Description, m.Responsible, m.TeachingForm, m.ExaminationForm,
+		m.Version, m.CreatedAt, m.UpdatedAt)
+	if db.IsUniqueViolation(err) {
+		return m, fmt.Errorf("a module with code %q exists already: %w", m.Code, study.ErrConflict)
+	}
+	return m, err
+}
+
+// Module returns one module.
+func (s *Store) Module(ctx context.Context, id string) (study.Module, error) {
+	return scanModule(s.db.QueryRowPrepared(ctx, `SELECT `+moduleColumns+` FROM modules WHERE id = $1`, id))
+}
+
+// ModuleDetail returns a module with its lectures and programmes.
+func (s *Store) ModuleDetail(ctx context.Context, id string) (study.ModuleDetail, error) {
+	var d study.ModuleDetail
+	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if d.Module, err = scanModule(tx.QueryRowContext(ctx, `SELECT `+moduleColumns+` FROM modules WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		if d.Lectures, err = lecturesWhere(ctx, tx, `l.id IN (SELECT lecture_id FROM module_lectures WHERE module_id = $1)`, id); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.title, pm.compulsory, pm.recommended_semester FROM programme_modules pm
+			JOIN programmes p ON p.id = pm.programme_id WHERE pm.module_id = $1 ORDER BY p.title`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r study.ProgrammeRef
+			if err := rows.Scan(&r.ID, &r.Title, &r.Compulsory, &r.RecommendedSemester); err != nil {
+				return err
+			}
+			d.Programmes = append(d.Programmes, r)
+		}
+		return rows.Err()
+	})
+	return d, err
+}
+
+// ListQuery filters a module or lecture list.
+type ListQuery struct {
+	Q        string
+	Semester study.Offered // lectures only
+	Page
+}
+
+// Modules lists modules by code, a page at a time.
+func (s *Store) Modules(ctx context.Context, q ListQuery) ([]study.Module, string, error) {
+	var a args
+	var where []string
+	if q.Q != "" {
+		p := a.add(like(q.Q))
+		where = append(where, `(LOWER(code) LIKE `+p+` ESCAPE '\' OR LOWER(title) LIKE `+p+` ESCAPE '\')`)
+	}
+	if c, ok := decodeCursor(q.Cursor); ok {
+		k, i := a.add(c.Key), a.add(c.ID)
+		where = append(where, `(code > `+k+` OR (code = `+k+` AND id > `+i+`))`)
+	}
+	query := `SELECT ` + moduleColumns + ` FROM modules`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	limit := q.limit()
+	query += fmt.Sprintf(` ORDER BY code, id LIMIT %d`, limit+1)
+	rows, err := s.db.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []study.Module
+	for rows.Next() {
+		m, err := scanModule(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = cursor{Key: out[limit-1].Code, ID: out[limit-1].ID}.encode()
+	}
+	return out, next, nil
+}
+
+// UpdateModule changes a module at version.
+func (s *Store) UpdateModule(ctx context.Context, id string, version int, change func(*study.Module)) (study.Module, error) {
+	var m study.Module
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if m, err = scanModule(tx.QueryRowContext(ctx, `SELECT `+moduleColumns+` FROM modules WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		if m.Version != version {
+			return study.ErrVersionMismatch
+		}
+		change(&m)
+		m.ID = id
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		m.Version, m.UpdatedAt = version+1, s.now().UTC()
+		err = checkedUpdate(tx.ExecContext(ctx, `UPDATE modules SET code = $3, title = $4, credits = $5, duration_semesters = $6,
+			description = $7, responsible = $8, teaching_form = $9, examination_form = $10, version = $11, updated_at = $12
+			WHERE id = $1 AND version = $2`, id, version, m.Code, m.Title, m.Credits, m.DurationSemesters, m.Description,
+			m.Responsible, m.TeachingForm, m.ExaminationForm, m.Version, m.UpdatedAt))
+		if db.IsUniqueViolation(err) {
+			return fmt.Errorf("a module with code %q exists already: %w", m.Code, study.ErrConflict)
+		}
+		return err
+	})
+	return m, err
+}
+
+// DeleteModule removes a module at version; refused while programmes,
+// lectures or grades refer to it, unless force (grades are never forced
+// away: they are records of examinations).
+func (s *Store) DeleteModule(ctx context.Context, id string, version int, force bool) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		m, err := scanModule(tx.QueryRowContext(ctx, `SELECT `+moduleColumns+` FROM modules WHERE id = $1`, id))
+		if err != nil {
+			return err
+		}
+		if m.Version != version {
+			return study.ErrVersionMismatch
+		}
+		grades, err := collectLinks(ctx, tx, []linkQuery{{"grade", `SELECT id, subject FROM grades WHERE module_id = $1 ORDER BY id`}}, id)
+		if err != nil {
+			return err
+		}
+		if len(grades) > 0 {
+			return &study.LinkedError{Links: grades}
+		}
+		links, err := collectLinks(ctx, tx, []linkQuery{
+			{"programme", `SELECT p.id, p.title FROM programme_modules pm JOIN programmes p ON p.id = pm.programme_id WHERE pm.module_id = $1 ORDER BY p.title`},
+			{"lecture", `SELECT l.id, l.code || ' ' || l.title FROM module_lectures ml JOIN lectures l ON l.id = ml.lecture_id WHERE ml.module_id = $1 ORDER BY l.code`},
+		}, id)
+		if err != nil {
+			return err
+		}
+		if len(links) > 0 && !force {
+			return &study.LinkedError{Links: links}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM modules WHERE id = $1`, id)
+		return err
+	})
+}
+
+// ---- lectures
+
+const lectureColumns = `id, code, title, description, semester, responsible, hours_per_week, version, created_at, updated_at`
+
+func scanLecture(row interface{ Scan(...any) error }) (study.Lecture, error) {
+	var l study.Lecture
+	err := row.Scan(&l.ID, &l.Code, &l.Title, &l.Description, &l.Semester, &l.Responsible, &l.HoursPerWeek, &l.Version, &l.CreatedAt, &l.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, study.ErrNotFound
+	}
+	return l, err
+}
+
+func lecturesWhere(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]study.Lecture, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+prefixed("l", lectureColumns)+` FROM lectures l WHERE `+where+` ORDER BY l.code`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []study.Lecture
+	for rows.Next() {
+		l, err := scanLecture(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// CreateLecture stores a new lecture; ErrConflict when its code is taken.
+func (s *Store) CreateLecture(ctx context.Context, l study.Lecture) (study.Lecture, error) {
+	if l.Semester == "" {
+		l.Semester = study.OfferedBoth
+	}
+	if err := l.Validate(); err != nil {
+		return l, err
+	}
+	now := s.now().UTC()
+	l.ID, l.Version, l.CreatedAt, l.UpdatedAt = newID(), 1, now, now
+	_, err := s.db.ExecContext(ctx, `INSERT INTO lectures (`+lectureColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		l.ID, l.Code, l.Title, l.Description, l.Semester, l.Responsible, l.HoursPerWeek, l.Version, l.CreatedAt, l.UpdatedAt)
+	if db.IsUniqueViolation(err) {
+		return l, fmt.Errorf("a lecture with code %q exists already: %w", l.Code, study.ErrConflict)
+	}
+	return l, err
+}
+
+// Lecture returns one lecture.
+func (s *Store) Lecture(ctx context.Context, id string) (study.Lecture, error) {
+	return scanLecture(s.db.QueryRowPrepared(ctx, `SELECT `+lectureColumns+` FROM lectures WHERE id = $1`, id))
+}
+
+// LectureDetail returns a lecture with the modules using it.
+func (s *Store) LectureDetail(ctx context.Context, id string) (study.LectureDetail, error) {
+	var d study.LectureDetail
+	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if d.Lecture, err = scanLecture(tx.QueryRowContext(ctx, `SELECT `+lectureColumns+` FROM lectures WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT m.id, m.code, m.title FROM module_lectures ml JOIN modules m ON m.id = ml.module_id
+			WHERE ml.lecture_id = $1 ORDER BY m.code`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r study.ModuleRef
+			if err := rows.Scan(&r.ID, &r.Code, &r.Title); err != nil {
+				return err
+			}
+			d.Modules = append(d.Modules, r)
+		}
+		return rows.Err()
+	})
+	return d, err
+}
+
+// Lectures lists lectures by code, a page at a time.
+func (s *Store) Lectures(ctx context.Context, q ListQuery) ([]study.Lecture, string, error) {
+	var a args
+	var where []string
+	if q.Q != "" {
+		p := a.add(like(q.Q))
+		where = append(where, `(LOWER(code) LIKE `+p+` ESCAPE '\' OR LOWER(title) LIKE `+p+` ESCAPE '\')`)
+	}
+	if q.Semester != "" {
+		where = append(where, `semester = `+a.add(string(q.Semester)))
+	}
+	if c, ok := decodeCursor(q.Cursor); ok {
+		k, i := a.add(c.Key), a.add(c.ID)
+		where = append(where, `(code > `+k+` OR (code = `+k+` AND id > `+i+`))`)
+	}
+	query := `SELECT ` + lectureColumns + ` FROM lectures`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	limit := q.limit()
+	query += fmt.Sprintf(` ORDER BY code, id LIMIT %d`, limit+1)
+	rows, err := s.db.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []study.Lecture
+	for rows.Next() {
+		l, err := scanLecture(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = cursor{Key: out[limit-1].Code, ID: out[limit-1].ID}.encode()
+	}
+	return out, next, nil
+}
+
+// UpdateLecture changes a lecture at version.
+func (s *Store) UpdateLecture(ctx context.Context, id string, version int, change func(*study.Lecture)) (study.Lecture, error) {
+	var l study.Lecture
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if l, err = scanLecture(tx.QueryRowContext(ctx, `SELECT `+lectureColumns+` FROM lectures WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		if l.Version != version {
+			return study.ErrVersionMismatch
+		}
+		change(&l)
+		l.ID = id
+		if err := l.Validate(); err != nil {
+			return err
+		}
+		l.Version, l.UpdatedAt = version+1, s.now().UTC()
+		err = checkedUpdate(tx.ExecContext(ctx, `UPDATE lectures SET code = $3, title = $4, description = $5, semester = $6,
+			responsible = $7, hours_per_week = $8, version = $9, updated_at = $10 WHERE id = $1 AND version = $2`,
+			id, version, l.Code, l.Title, l.Description, l.Semester, l.Responsible, l.HoursPerWeek, l.Version, l.UpdatedAt))
+		if db.IsUniqueViolation(err) {
+			return fmt.Errorf("a lecture with code %q exists already: %w", l.Code, study.ErrConflict)
+		}
+		return err
+	})
+	return l, err
+}
+
+// DeleteLecture removes a lecture at version; refused while modules or
+// grades refer to it (modules can be forced, grades never).
+func (s *Store) DeleteLecture(ctx context.Context, id string, version int, force bool) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		l, err := scanLecture(tx.QueryRowContext(ctx, `SELECT `+lectureColumns+` FROM lectures WHERE id = $1`, id))
+		if err != nil {
+			return err
+		}
+		if l.Version != version {
+			return study.ErrVersionMismatch
+		}
+		grades, err := collectLinks(ctx, tx, []linkQuery{{"grade", `SELECT id, subject FROM grades WHERE lecture_id = $1 ORDER BY id`}}, id)
+		if err != nil {
+			return err
+		}
+		if len(grades) > 0 {
+			return &study.LinkedError{Links: grades}
+		}
+		links, err := collectLinks(ctx, tx, []linkQuery{
+			{"module", `SELECT m.id, m.code || ' ' || m.title FROM module_lectures ml JOIN modules m ON m.id = ml.module_id WHERE ml.lecture_id = $1 ORDER BY m.code`},
+		}, id)
+		if err != nil {
+			return err
+		}
+		if len(links) > 0 && !force {
+			return &study.LinkedError{Links: links}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM lectures WHERE id = $1`, id)
+		return err
+	})
+}
+
+// ---- links
+
+// LinkModule puts a module into a programme, or updates how it is part of
+// it; created tells which.
+func (s *Store) LinkModule(ctx context.Context, pm study.ProgrammeModule) (created bool, err error) {
+	if err := pm.Validate(); err != nil {
+		return false, err
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := exists(ctx, tx, `SELECT COUNT(*) FROM programmes WHERE id = $1`, pm.ProgrammeID); err != nil {
+			return fmt.Errorf("programme: %w", err)
+		}
+		if err := exists(ctx, tx, `SELECT COUNT(*) FROM modules WHERE id = $1`, pm.ModuleID); err != nil {
+			return fmt.Errorf("module: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE programme_modules SET compulsory = $3, recommended_semester = $4
+			WHERE programme_id = $1 AND module_id = $2`, pm.ProgrammeID, pm.ModuleID, pm.Compulsory, pm.RecommendedSemester)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		created = true
+		_, err = tx.ExecContext(ctx, `INSERT INTO programme_modules (programme_id, module_id, compulsory, recommended_semester)
+			VALUES ($1, $2, $3, $4)`, pm.ProgrammeID, pm.ModuleID, pm.Compulsory, pm.RecommendedSemester)
+		return err
+	})
+	return created, err
+}
+
+// UnlinkModule takes a module out of a programme.
+func (s *Store) UnlinkModule(ctx context.Context, programmeID, moduleID string) error {
+	return deleted(s.db.ExecContext(ctx, `DELETE FROM programme_modules WHERE programme_id = $1 AND module_id = $2`, programmeID, moduleID))
+}
+
+// LinkLecture puts a lecture into a module; created is false when it was
+// there already.
+func (s *Store) LinkLecture(ctx context.Context, moduleID, lectureID string) (created bool, err error) {
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := exists(ctx, tx, `SELECT COUNT(*) FROM modules WHERE id = $1`, moduleID); err != nil {
+			return fmt.Errorf("module: %w", err)
+		}
+		if err := exists(ctx, tx, `SELECT COUNT(*) FROM lectures WHERE id = $1`, lectureID); err != nil {
+			return fmt.Errorf("lecture: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO module_lectures (module_id, lecture_id) VALUES ($1, $2)
+			ON CONFLICT (module_id, lecture_id) DO NOTHING`, moduleID, lectureID)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		created = n == 1
+		return nil
+	})
+	return created, err
+}
+
+// UnlinkLecture takes a lecture out of a module.
+func (s *Store) UnlinkLecture(ctx context.Context, moduleID, lectureID string) error {
+	return deleted(s.db.ExecContext(ctx, `DELETE FROM module_lectures WHERE module_id = $1 AND lecture_id = $2`, moduleID, lectureID))
+}
+
+func exists(ctx context.Context, tx *sql.Tx, query, id string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, query, id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return study.ErrNotFound
+	}
+	return nil
+}
+
+func deleted(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return study.ErrNotFound
+	}
+	return nil
+}

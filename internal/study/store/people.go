@@ -1,0 +1,396 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"campus/internal/db"
+	"campus/internal/study"
+)
+
+// ---- enrolments
+
+const enrolmentColumns = `e.id, e.subject, e.programme_id, e.since, e.status, e.version, e.created_at, e.updated_at`
+
+// EnrolmentView is an enrolment with its programme's title.
+type EnrolmentView struct {
+	study.Enrolment
+	ProgrammeTitle string
+}
+
+func scanEnrolment(row interface{ Scan(...any) error }) (EnrolmentView, error) {
+	var e EnrolmentView
+	err := row.Scan(&e.ID, &e.Subject, &e.ProgrammeID, &e.Since, &e.Status, &e.Version, &e.CreatedAt, &e.UpdatedAt, &e.ProgrammeTitle)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, study.ErrNotFound
+	}
+	return e, err
+}
+
+// Enrol enrols a person in a programme. onlyPublished refuses drafts and
+// archived programmes (a student enrolling themselves). ErrConflict when
+// the person is already actively enrolled there.
+func (s *Store) Enrol(ctx context.Context, e study.Enrolment, onlyPublished bool) (EnrolmentView, error) {
+	now := s.now().UTC()
+	if e.Since.IsZero() {
+		e.Since = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	if e.Status == "" {
+		e.Status = study.EnrolmentActive
+	}
+	if err := e.Validate(); err != nil {
+		return EnrolmentView{}, err
+	}
+	var v EnrolmentView
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		p, err := scanProgramme(tx.QueryRowContext(ctx, `SELECT `+programmeColumns+` FROM programmes WHERE id = $1`, e.ProgrammeID))
+		if err != nil {
+			return err
+		}
+		if onlyPublished && p.Status != study.ProgrammePublished {
+			return &study.ValidationError{Fields: []study.FieldError{{Field: "programme_id", Message: "This programme is not open for enrolment."}}}
+		}
+		e.ID, e.Version, e.CreatedAt, e.UpdatedAt = newID(), 1, now, now
+		_, err = tx.ExecContext(ctx, `INSERT INTO enrolments (id, subject, programme_id, since, status, version, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, e.ID, e.Subject, e.ProgrammeID, e.Since, e.Status, e.Version, e.CreatedAt, e.UpdatedAt)
+		if db.IsUniqueViolation(err) {
+			return fmt.Errorf("already enrolled in %s: %w", p.Title, study.ErrConflict)
+		}
+		v = EnrolmentView{Enrolment: e, ProgrammeTitle: p.Title}
+		return err
+	})
+	return v, err
+}
+
+// EnrolmentQuery filters enrolments.
+type EnrolmentQuery struct {
+	Subject, ProgrammeID string
+	Status               study.EnrolmentStatus
+	Page
+}
+
+// Enrolments lists enrolments, a page at a time (by id).
+func (s *Store) Enrolments(ctx context.Context, q EnrolmentQuery) ([]EnrolmentView, string, error) {
+	var a args
+	var where []string
+	if q.Subject != "" {
+		where = append(where, `e.subject = `+a.add(q.Subject))
+	}
+	if q.ProgrammeID != "" {
+		where = append(where, `e.programme_id = `+a.add(q.ProgrammeID))
+	}
+	if q.Status != "" {
+		where = append(where, `e.status = `+a.add(string(q.Status)))
+	}
+	if c, ok := decodeCursor(q.Cursor); ok {
+		where = append(where, `e.id > `+a.add(c.ID))
+	}
+	query := `SELECT ` + enrolmentColumns + `, p.title FROM enrolments e JOIN programmes p ON p.id = e.programme_id`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	limit := q.limit()
+	query += fmt.Sprintf(` ORDER BY e.id LIMIT %d`, limit+1)
+	rows, err := s.db.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []EnrolmentView
+	for rows.Next() {
+		e, err := scanEnrolment(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = cursor{ID: out[limit-1].ID}.encode()
+	}
+	return out, next, nil
+}
+
+// Enrolment returns one enrolment.
+func (s *Store) Enrolment(ctx context.Context, id string) (EnrolmentView, error) {
+	return scanEnrolment(s.db.QueryRowContext(ctx, `SELECT `+enrolmentColumns+`, p.title FROM enrolments e
+		JOIN programmes p ON p.id = e.programme_id WHERE e.id = $1`, id))
+}
+
+// SetEnrolmentStatus changes an enrolment's status at version.
+func (s *Store) SetEnrolmentStatus(ctx context.Context, id string, version int, status study.EnrolmentStatus) (EnrolmentView, error) {
+	if !status.Valid() {
+		return EnrolmentView{}, &study.ValidationError{Fields: []study.FieldError{{Field: "status", Message: "Choose active, completed or withdrawn."}}}
+	}
+	var v EnrolmentView
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		v, err = scanEnrolment(tx.QueryRowContext(ctx, `SELECT `+enrolmentColumns+`, p.title FROM enrolments e
+			JOIN programmes p ON p.id = e.programme_id WHERE e.id = $1`, id))
+		if err != nil {
+			return err
+		}
+		if v.Version != version {
+			return study.ErrVersionMismatch
+		}
+		v.Status, v.Version, v.UpdatedAt = status, version+1, s.now().UTC()
+		err = checkedUpdate(tx.ExecContext(ctx, `UPDATE enrolments SET status = $3, version = $4, updated_at = $5
+			WHERE id = $1 AND version = $2`, id, version, status, v.Version, v.UpdatedAt))
+		if db.IsUniqueViolation(err) {
+			return fmt.Errorf("already actively enrolled in %s: %w", v.ProgrammeTitle, study.ErrConflict)
+		}
+		return err
+	})
+	return v, err
+}
+
+// ---- grades
+
+const gradeColumns = `id, subject, lecture_id, module_id, attempt, grade, graded_on, grader, status, version, created_at, updated_at`
+
+func scanGrade(row interface{ Scan(...any) error }) (study.GradeRecord, error) {
+	var g study.GradeRecord
+	var lecture, module sql.NullString
+	var grade int
+	err := row.Scan(&g.ID, &g.Subject, &lecture, &module, &g.Attempt, &grade, &g.Date, &g.Grader, &g.Status, &g.Version, &g.CreatedAt, &g.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, study.ErrNotFound
+	}
+	g.LectureID, g.ModuleID, g.Grade = lecture.String, module.String, study.Grade(grade)
+	return g, err
+}
+
+func gradesWhere(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, where string, args ...any) ([]study.GradeRecord, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+gradeColumns+` FROM grades WHERE `+where+` ORDER BY graded_on, attempt, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []study.GradeRecord
+	for rows.Next() {
+		g, err := scanGrade(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// ErrNotEnrolled means a grade was given for a person who is not actively
+// enrolled in any programme containing the lecture or module.
+var ErrNotEnrolled = errors.New("not enrolled in a programme with this lecture or module")
+
+// AddGrade records a grade. The attempt, when zero, is the next one the
+// rules allow; a given attempt must be exactly that one. Both are decided
+// inside the transaction, so two graders cannot both record attempt 2.
+func (s *Store) AddGrade(ctx context.Context, g study.GradeRecord) (study.GradeRecord, error) {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		g, err = s.addGradeTx(ctx, tx, g)
+		return err
+	})
+	return g, err
+}
+
+func (s *Store) addGradeTx(ctx context.Context, tx *sql.Tx, g study.GradeRecord) (study.GradeRecord, error) {
+	target, col := g.LectureID, "lecture_id"
+	if g.LectureID == "" {
+		target, col = g.ModuleID, "module_id"
+	}
+	enrolled, err := subjectTakes(ctx, tx, g.Subject, g.LectureID, g.ModuleID)
+	if err != nil {
+		return g, err
+	}
+	if !enrolled {
+		return g, ErrNotEnrolled
+	}
+	previous, err := gradesWhere(ctx, tx, `subject = $1 AND `+col+` = $2`, g.Subject, target)
+	if err != nil {
+		return g, err
+	}
+	next, err := study.NextAttemptAllowed(previous, s.MaxAttempts)
+	if err != nil {
+		return g, &study.ValidationError{Fields: []study.FieldError{{Field: "attempt", Message: err.Error()}}}
+	}
+	if g.Attempt == 0 {
+		g.Attempt = next
+	}
+	if g.Attempt != next {
+		return g, &study.ValidationError{Fields: []study.FieldError{{Field: "attempt", Message: fmt.Sprintf("The next attempt is %d.", next)}}}
+	}
+	now := s.now().UTC()
+	if g.Date.IsZero() {
+		g.Date = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	if g.Status == "" {
+		g.Status = study.GradeProvisional
+	}
+	if err := g.Validate(s.MaxAttempts); err != nil {
+		return g, err
+	}
+	g.ID, g.Version, g.CreatedAt, g.UpdatedAt = newID(), 1, now, now
+	_, err = tx.ExecContext(ctx, `INSERT INTO grades (`+gradeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		g.ID, g.Subject, nullString(g.LectureID), nullString(g.ModuleID), g.Attempt, int(g.Grade), g.Date, g.Grader, g.Status,
+		g.Version, g.CreatedAt, g.UpdatedAt)
+	if db.IsUniqueViolation(err) {
+		return g, fmt.Errorf("attempt %d is recorded already: %w", g.Attempt, study.ErrConflict)
+	}
+	return g, err
+}
+
+// subjectTakes reports whether a person is actively enrolled in a
+// programme that contains the lecture (through a module) or the module.
+func subjectTakes(ctx context.Context, tx *sql.Tx, subject, lectureID, moduleID string) (bool, error) {
+	var n int
+	var err error
+	if lectureID != "" {
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM enrolments e
+			JOIN programme_modules pm ON pm.programme_id = e.programme_id
+			JOIN module_lectures ml ON ml.module_id = pm.module_id
+			WHERE e.subject = $1 AND e.status = 'active' AND ml.lecture_id = $2`, subject, lectureID).Scan(&n)
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM enrolments e
+			JOIN programme_modules pm ON pm.programme_id = e.programme_id
+			WHERE e.subject = $1 AND e.status = 'active' AND pm.module_id = $2`, subject, moduleID).Scan(&n)
+	}
+	return n > 0, err
+}
+
+// Grade returns one grade record.
+func (s *Store) Grade(ctx context.Context, id string) (study.GradeRecord, error) {
+	return scanGrade(s.db.QueryRowContext(ctx, `SELECT `+gradeColumns+` FROM grades WHERE id = $1`, id))
+}
+
+// UpdateGrade changes a grade at version (e.g. provisional to final, or a
+// corrected value).
+func (s *Store) UpdateGrade(ctx context.Context, id string, version int, change func(*study.GradeRecord)) (study.GradeRecord, error) {
+	var g study.GradeRecord
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if g, err = scanGrade(tx.QueryRowContext(ctx, `SELECT `+gradeColumns+` FROM grades WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		if g.Version != version {
+			return study.ErrVersionMismatch
+		}
+		change(&g)
+		g.ID = id
+		if err := g.Validate(s.MaxAttempts); err != nil {
+			return err
+		}
+		g.Version, g.UpdatedAt = version+1, s.now().UTC()
+		return checkedUpdate(tx.ExecContext(ctx, `UPDATE grades SET grade = $3, graded_on = $4, status = $5, version = $6, updated_at = $7
+			WHERE id = $1 AND version = $2`, id, version, int(g.Grade), g.Date, g.Status, g.Version, g.UpdatedAt))
+	})
+	return g, err
+}
+
+// DeleteGrade removes a provisional grade at version; a final grade is an
+// examination record and stays (ErrConflict).
+func (s *Store) DeleteGrade(ctx context.Context, id string, version int) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		g, err := scanGrade(tx.QueryRowContext(ctx, `SELECT `+gradeColumns+` FROM grades WHERE id = $1`, id))
+		if err != nil {
+			return err
+		}
+		if g.Version != version {
+			return study.ErrVersionMismatch
+		}
+		if g.Status == study.GradeFinal {
+			return fmt.Errorf("a final grade cannot be deleted: %w", study.ErrConflict)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM grades WHERE id = $1`, id)
+		return err
+	})
+}
+
+// GradesOf returns a person's grade records.
+func (s *Store) GradesOf(ctx context.Context, subject string) ([]study.GradeRecord, error) {
+	return gradesWhere(ctx, s.db, `subject = $1`, subject)
+}
+
+// LectureGrades returns every grade record of a lecture.
+func (s *Store) LectureGrades(ctx context.Context, lectureID string) ([]study.GradeRecord, error) {
+	return gradesWhere(ctx, s.db, `lecture_id = $1`, lectureID)
+}
+
+// Student is a person taking a lecture, with their grades for it.
+type Student struct {
+	Subject     string
+	ProgrammeID string
+	Records     []study.GradeRecord
+}
+
+// LectureStudents lists the people actively enrolled in a programme that
+// contains the lecture, with their grades for it: the grade entry table.
+func (s *Store) LectureStudents(ctx context.Context, lectureID string) ([]Student, error) {
+	var out []Student
+	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		if err := exists(ctx, tx, `SELECT COUNT(*) FROM lectures WHERE id = $1`, lectureID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT e.subject, MIN(e.programme_id) FROM enrolments e
+			JOIN programme_modules pm ON pm.programme_id = e.programme_id
+			JOIN module_lectures ml ON ml.module_id = pm.module_id
+			WHERE ml.lecture_id = $1 AND e.status = 'active' GROUP BY e.subject ORDER BY e.subject`, lectureID)
+		if err != nil {
+			return err
+		}
+		index := map[string]int{}
+		for rows.Next() {
+			var st Student
+			if err := rows.Scan(&st.Subject, &st.ProgrammeID); err != nil {
+				rows.Close()
+				return err
+			}
+			index[st.Subject] = len(out)
+			out = append(out, st)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		grades, err := gradesWhere(ctx, tx, `lecture_id = $1`, lectureID)
+		if err != nil {
+			return err
+		}
+		for _, g := range grades {
+			if i, ok := index[g.Subject]; ok {
+				out[i].Records = append(out[i].Records, g)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Overview computes a person's overview of a programme from its tree and
+// their grades.
+func (s *Store) Overview(ctx context.Context, subject, programmeID string) (study.Overview, study.ProgrammeTree, error) {
+	tree, err := s.ProgrammeTree(ctx, programmeID)
+	if err != nil {
+		return study.Overview{}, tree, err
+	}
+	records, err := s.GradesOf(ctx, subject)
+	if err != nil {
+		return study.Overview{}, tree, err
+	}
+	modules := make([]study.Module, len(tree.Modules))
+	lectures := map[string][]study.Lecture{}
+	for i, m := range tree.Modules {
+		modules[i] = m.Module
+		lectures[m.ID] = m.Lectures
+	}
+	return study.ProgrammeOverview(tree.Programme, modules, lectures, records, s.MaxAttempts), tree, nil
+}
