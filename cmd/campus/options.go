@@ -352,3 +352,16 @@ func (u *upstreamOptions) validate() []error {
 	}
 	return nil
 }
+
+// registerMaxAttempts adds the study rule of how many attempts a person has
+// per examination.
+func registerMaxAttempts(s *config.Set, p *int) {
+	s.Int(p, "study.max_attempts", "max-attempts", "CAMPUS_MAX_ATTEMPTS", "3", "Attempts a person has per examination")
+}
+
+func validateMaxAttempts(n int) []error {
+	if n < 1 || n > 10 {
+		return []error{fmt.Errorf("--max-attempts %d: want 1 to 10", n)}
+	}
+	return nil
+}

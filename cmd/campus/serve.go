@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"campus/internal/config"
 	"campus/internal/httpserver"
@@ -15,6 +16,7 @@ type serveConfig struct {
 	server                        serverOptions
 	identity                      identityOptions
 	identityDB, studyDB, portalDB dbOption
+	maxAttempts                   int
 }
 
 func newServeConfig() (*serveConfig, *config.Set) {
@@ -26,6 +28,7 @@ func newServeConfig() (*serveConfig, *config.Set) {
 	c.studyDB.register(s, "study-db")
 	c.portalDB.register(s, "portal-db")
 	c.identity.register(s)
+	registerMaxAttempts(s, &c.maxAttempts)
 	return c, s
 }
 
@@ -34,6 +37,7 @@ func (c *serveConfig) validate() []error {
 	errs = append(errs, c.identityDB.validate()...)
 	errs = append(errs, c.studyDB.validate()...)
 	errs = append(errs, c.portalDB.validate()...)
+	errs = append(errs, validateMaxAttempts(c.maxAttempts)...)
 	return append(errs, c.identity.validate()...)
 }
 
@@ -76,7 +80,15 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	studyH := studyService(p, issuer, []httpserver.Check{dbCheck(sdb), identityCheck})
+	// Study reads identity's keys through the process itself.
+	loop := &inProcess{host: p.publicURL.Host}
+	secret, err := identitySecret(p, c.identity)
+	if err != nil {
+		return err
+	}
+	studyH := studyService(p, sdb, studySetup{issuer: issuer, client: &http.Client{Transport: loop, Timeout: 10 * time.Second},
+		introspectID: StudyClientID, introspectSecret: derivedSecret(secret, StudyClientID), maxAttempts: c.maxAttempts},
+		[]httpserver.Check{dbCheck(sdb), identityCheck})
 	portalH, err := portalService(p, base, issuer, origin+"/study", []httpserver.Check{dbCheck(pdb), identityCheck})
 	if err != nil {
 		return err
@@ -98,5 +110,6 @@ func runServe(ctx context.Context, e env, args []string) error {
 	mux.Handle("GET "+base+"/readyz", probeH)
 	mount(mux, p.logger, base, "portal", portalH)
 
+	loop.set(mux)
 	return p.serve(ctx, mux)
 }

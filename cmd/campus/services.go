@@ -27,6 +27,8 @@ import (
 	identityweb "campus/internal/identity/web"
 	"campus/internal/portal"
 	"campus/internal/study/api"
+	studystore "campus/internal/study/store"
+	"campus/internal/tokencheck"
 )
 
 // API audiences: every access token names the APIs that accept it.
@@ -84,6 +86,9 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 	if setup.portalOrigin != "" {
 		if err := st.PutClient(ctx, portalClient(setup.portalOrigin, secret)); err != nil {
 			return nil, fmt.Errorf("register the portal's client: %w", err)
+		}
+		if err := st.PutClient(ctx, studyClient(secret)); err != nil {
+			return nil, fmt.Errorf("register the study service's client: %w", err)
 		}
 	}
 
@@ -173,22 +178,31 @@ func identitySecret(p *process, o identityOptions) ([]byte, error) {
 	return k, nil
 }
 
-// PortalClientID is the portal's client at identity.
-const PortalClientID = "campus-portal"
+// The clients of campus's own services at identity, in all-in-one mode.
+const (
+	PortalClientID = "campus-portal"
+	StudyClientID  = "campus-study"
+)
 
-// portalSecret derives the portal's client secret from identity's secret,
-// so that both halves of an all-in-one process agree without storing it.
-func portalSecret(secret []byte) string {
+// derivedSecret derives a built-in client's secret from identity's secret,
+// so that the parts of an all-in-one process agree without storing it.
+func derivedSecret(secret []byte, clientID string) string {
 	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("campus-portal client secret"))
+	m.Write([]byte(clientID + " client secret"))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// studyClient lets the study service introspect API keys.
+func studyClient(secret []byte) identity.Client {
+	return identity.Client{ID: StudyClientID, Name: "campus study service", SecretHash: oidcop.HashToken(derivedSecret(secret, StudyClientID)),
+		FirstParty: true, GrantTypes: []string{"client_credentials"}, IDTokenAlg: "RS256", Source: "builtin"}
 }
 
 func portalClient(origin string, secret []byte) identity.Client {
 	return identity.Client{
 		ID:                     PortalClientID,
 		Name:                   "campus portal",
-		SecretHash:             oidcop.HashToken(portalSecret(secret)),
+		SecretHash:             oidcop.HashToken(derivedSecret(secret, PortalClientID)),
 		FirstParty:             true,
 		RedirectURIs:           []string{origin + "/auth/callback"},
 		PostLogoutRedirectURIs: []string{origin + "/"},
@@ -216,8 +230,36 @@ func announceAdmin(w io.Writer, f *identity.FirstAdmin) {
 	fmt.Fprintln(w, "")
 }
 
-func studyService(p *process, issuer string, ready []httpserver.Check) http.Handler {
-	return api.NewServer(api.Deps{Logger: p.logger, Issuer: issuer, Ready: ready})
+// studySetup is where the study service finds identity.
+type studySetup struct {
+	issuer string
+	// client reaches identity: in-process in all-in-one mode.
+	client *http.Client
+	// introspectID and introspectSecret are the study service's own client
+	// at identity, for introspecting API keys; empty: keys are refused.
+	introspectID, introspectSecret string
+	maxAttempts                    int
+}
+
+func studyService(p *process, d *db.DB, setup studySetup, ready []httpserver.Check) http.Handler {
+	st := studystore.New(d, time.Now)
+	st.MaxAttempts = setup.maxAttempts
+	var keys api.Introspector
+	if setup.introspectID != "" && setup.introspectSecret != "" {
+		keys = &api.IdentityIntrospector{URL: setup.issuer + "/oauth/introspect", ClientID: setup.introspectID,
+			ClientSecret: setup.introspectSecret, Client: setup.client, TTL: time.Minute, Now: time.Now}
+	} else {
+		p.logger.Info("study: no client for introspection configured; API keys are not accepted")
+	}
+	return api.NewServer(api.Deps{
+		Logger: p.logger,
+		Issuer: setup.issuer,
+		Ready:  ready,
+		Store:  st,
+		JWT:    tokencheck.New(setup.issuer, "campus-study", setup.client, time.Now),
+		Keys:   keys,
+		Now:    time.Now,
+	})
 }
 
 func portalService(p *process, base, identityURL, studyURL string, ready []httpserver.Check) (http.Handler, error) {

@@ -5,9 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,28 +15,6 @@ import (
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
 )
-
-// inProcess sends requests for the identity origin straight to its
-// handler: the whole HTTP exchange without sockets or TLS.
-type inProcess struct {
-	h    http.Handler
-	base string // path prefix the handler is mounted under
-}
-
-func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	r.URL.Path = strings.TrimPrefix(r.URL.Path, t.base)
-	r.RequestURI = r.URL.RequestURI()
-	r.RemoteAddr = "192.0.2.1:1234"
-	if r.Body == nil {
-		r.Body = http.NoBody
-	}
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
-}
 
 // BenchmarkSignInRoundTrip measures one whole sign-in: authorize, the
 // login form, the password check, the code and its exchange for tokens.
@@ -61,7 +37,8 @@ func benchSignIn(b *testing.B, hash password.Params) {
 		Scopes: []string{"openid"}, IDTokenAlg: "RS256", Source: "db"}); err != nil {
 		b.Fatal(err)
 	}
-	transport := inProcess{h: h, base: "/idp"}
+	transport := &inProcess{base: "/idp"}
+	transport.set(h)
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: transport})
 	cfg := oauth2.Config{ClientID: "app", ClientSecret: secret, RedirectURL: "https://app.test/cb", Scopes: []string{"openid"},
 		Endpoint: oauth2.Endpoint{AuthURL: "https://campus.test/idp/authorize", TokenURL: "https://campus.test/idp/oauth/token"}}

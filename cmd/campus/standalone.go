@@ -23,6 +23,9 @@ type standaloneConfig struct {
 	upstream upstreamOptions // study and portal
 	studyURL string          // portal only
 	service  string
+	// study only: its client at identity for introspecting API keys.
+	introspectID, introspectSecret string
+	maxAttempts                    int
 }
 
 func newStandaloneConfig(service string) (*standaloneConfig, *config.Set) {
@@ -40,6 +43,10 @@ func newStandaloneConfig(service string) (*standaloneConfig, *config.Set) {
 		c.identity.register(s)
 	case "study":
 		c.upstream.register(s)
+		s.String(&c.introspectID, "study.client_id", "client-id", "CAMPUS_STUDY_CLIENT_ID", "",
+			"The study service's client at identity, to introspect API keys (campus clients add --grant-type client_credentials)")
+		s.String(&c.introspectSecret, "study.client_secret", "", "CAMPUS_STUDY_CLIENT_SECRET", "", "Its secret", config.Secret(), config.EnvOnly())
+		registerMaxAttempts(s, &c.maxAttempts)
 	case "portal":
 		c.upstream.register(s)
 		s.String(&c.studyURL, "study_url", "study-url", "CAMPUS_STUDY_URL", "", "Base URL of the study service, e.g. https://study.example.edu (required)")
@@ -54,6 +61,7 @@ func (c *standaloneConfig) validate() []error {
 		errs = append(errs, c.identity.validate()...)
 	case "study":
 		errs = append(errs, c.upstream.validate()...)
+		errs = append(errs, validateMaxAttempts(c.maxAttempts)...)
 	case "portal":
 		errs = append(errs, c.upstream.validate()...)
 		if c.studyURL == "" {
@@ -116,7 +124,8 @@ func runStandalone(ctx context.Context, e env, service string, args []string) er
 				return err
 			}
 			defer d.Close()
-			h = studyService(p, issuer, []httpserver.Check{dbCheck(d), identityCheck})
+			h = studyService(p, d, studySetup{issuer: issuer, client: client, introspectID: c.introspectID,
+				introspectSecret: c.introspectSecret, maxAttempts: c.maxAttempts}, []httpserver.Check{dbCheck(d), identityCheck})
 		} else {
 			d, err := openDB(ctx, p.logger, service, c.db.resolve(p.dataDir), portalstore.Migrations)
 			if err != nil {

@@ -394,3 +394,102 @@ func (s *Store) Overview(ctx context.Context, subject, programmeID string) (stud
 	}
 	return study.ProgrammeOverview(tree.Programme, modules, lectures, records, s.MaxAttempts), tree, nil
 }
+
+// GradeRow is one row of a grade upload.
+type GradeRow struct {
+	Line   int
+	Record study.GradeRecord
+}
+
+// RowResult says what happened to a row: Err nil means accepted.
+type RowResult struct {
+	Line   int
+	Record study.GradeRecord
+	Err    error
+}
+
+var errDryRun = errors.New("dry run")
+
+// ApplyGrades records the rows in one transaction, each under a savepoint
+// so that a refused row leaves the others intact. With apply false the
+// transaction is rolled back at the end: the results say what would
+// happen, and nothing changes.
+func (s *Store) ApplyGrades(ctx context.Context, rows []GradeRow, apply bool) ([]RowResult, error) {
+	results := make([]RowResult, 0, len(rows))
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, row := range rows {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT grade_row`); err != nil {
+				return err
+			}
+			g, err := s.addGradeTx(ctx, tx, row.Record)
+			if err != nil {
+				if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT grade_row`); rerr != nil {
+					return rerr
+				}
+				var ve *study.ValidationError
+				if !errors.As(err, &ve) && !errors.Is(err, ErrNotEnrolled) && !errors.Is(err, study.ErrConflict) {
+					return err // not the row's fault: give up on the whole upload
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT grade_row`); err != nil {
+				return err
+			}
+			results = append(results, RowResult{Line: row.Line, Record: g, Err: err})
+		}
+		if !apply {
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	return results, err
+}
+
+// GradeExport selects grades to export.
+type GradeExport struct {
+	LectureID, ProgrammeID string
+}
+
+// ExportRow is a grade with its lecture's or module's code.
+type ExportRow struct {
+	study.GradeRecord
+	Code string
+}
+
+// EachGrade calls fn for every selected grade, in order, reading rows as it
+// goes (constant memory for any number of grades).
+func (s *Store) EachGrade(ctx context.Context, f GradeExport, fn func(ExportRow) error) error {
+	var a args
+	where := []string{"1 = 1"}
+	if f.LectureID != "" {
+		where = append(where, `g.lecture_id = `+a.add(f.LectureID))
+	}
+	if f.ProgrammeID != "" {
+		p := a.add(f.ProgrammeID)
+		where = append(where, `(g.module_id IN (SELECT module_id FROM programme_modules WHERE programme_id = `+p+`)
+			OR g.lecture_id IN (SELECT ml.lecture_id FROM module_lectures ml JOIN programme_modules pm ON pm.module_id = ml.module_id WHERE pm.programme_id = `+p+`))`)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+prefixed("g", gradeColumns)+`, COALESCE(l.code, m.code, '')
+		FROM grades g LEFT JOIN lectures l ON l.id = g.lecture_id LEFT JOIN modules m ON m.id = g.module_id
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY g.subject, g.id`, a.list...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ExportRow
+		var lecture, module sql.NullString
+		var grade int
+		if err := rows.Scan(&r.ID, &r.Subject, &lecture, &module, &r.Attempt, &grade, &r.Date, &r.Grader, &r.Status, &r.Version,
+			&r.CreatedAt, &r.UpdatedAt, &r.Code); err != nil {
+			return err
+		}
+		r.LectureID, r.ModuleID, r.Grade = lecture.String, module.String, study.Grade(grade)
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,324 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+
+	"campus/internal/study"
+	"campus/internal/study/store"
+)
+
+// visible reports whether p may see a programme with this status:
+// published ones are public, drafts and archived ones are for staff.
+func visible(p *Principal, status study.ProgrammeStatus) bool {
+	return status == study.ProgrammePublished || p.Staff()
+}
+
+func (s *server) listProgrammes(w http.ResponseWriter, r *http.Request, p *Principal) {
+	pg, err := page(r)
+	if err != nil {
+		badQuery(w, "limit", err)
+		return
+	}
+	q := store.ProgrammeQuery{Q: r.URL.Query().Get("q"), Degree: r.URL.Query().Get("degree"), Page: pg}
+	if st := r.URL.Query().Get("status"); st != "" {
+		status := study.ProgrammeStatus(st)
+		if !status.Valid() {
+			badQuery(w, "status", errString("status must be draft, published or archived"))
+			return
+		}
+		if !visible(p, status) {
+			forbidden(w, "studies:write", p)
+			return
+		}
+		q.Statuses = []study.ProgrammeStatus{status}
+	} else if !p.Staff() {
+		q.Statuses = []study.ProgrammeStatus{study.ProgrammePublished}
+	}
+	items, next, err := s.store.Programmes(r.Context(), q)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	out := list[programmeJSON]{Items: make([]programmeJSON, len(items)), NextCursor: next}
+	for i, it := range items {
+		out.Items[i] = programmeOut(it)
+	}
+	reply(w, http.StatusOK, 0, out)
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+func (s *server) createProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
+	var in programmeInput
+	if !decode(w, r, &in) {
+		return
+	}
+	var prog study.Programme
+	in.apply(&prog)
+	created, err := s.store.CreateProgramme(r.Context(), prog)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	w.Header().Set("Location", "programmes/"+created.ID)
+	reply(w, http.StatusCreated, created.Version, programmeOut(created))
+}
+
+func (s *server) getProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
+	t, err := s.store.ProgrammeTree(r.Context(), r.PathValue("id"))
+	if err == nil && !visible(p, t.Status) {
+		err = study.ErrNotFound // drafts do not exist for the public
+	}
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	reply(w, http.StatusOK, t.Version, treeOut(t))
+}
+
+func (s *server) patchProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
+	version, ok := ifMatch(w, r)
+	if !ok {
+		return
+	}
+	var in programmeInput
+	if !decode(w, r, &in) {
+		return
+	}
+	updated, err := s.store.UpdateProgramme(r.Context(), r.PathValue("id"), version, in.apply)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	reply(w, http.StatusOK, updated.Version, programmeOut(updated))
+}
+
+func (s *server) deleteProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
+	version, ok := ifMatch(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteProgramme(r.Context(), r.PathValue("id"), version, r.URL.Query().Get("force") == "true"); err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) listModules(w http.ResponseWriter, r *http.Request, p *Principal) {
+	pg, err := page(r)
+	if err != nil {
+		badQuery(w, "limit", err)
+		return
+	}
+	items, next, err := s.store.Modules(r.Context(), store.ListQuery{Q: r.URL.Query().Get("q"), Page: pg})
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	out := list[moduleJSON]{Items: make([]moduleJSON, len(items)), NextCursor: next}
+	for i, it := range items {
+		out.Items[i] = moduleOut(it)
+	}
+	reply(w, http.StatusOK, 0, out)
+}
+
+func (s *server) createModule(w http.ResponseWriter, r *http.Request, p *Principal) {
+	var in moduleInput
+	if !decode(w, r, &in) {
+		return
+	}
+	var m study.Module
+	in.apply(&m)
+	created, err := s.store.CreateModule(r.Context(), m)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	w.Header().Set("Location", "modules/"+created.ID)
+	reply(w, http.StatusCreated, created.Version, moduleOut(created))
+}
+
+func (s *server) getModule(w http.ResponseWriter, r *http.Request, p *Principal) {
+	d, err := s.store.ModuleDetail(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	if !p.Staff() {
+		// The public sees a module only in the programmes it can see.
+		d.Programmes = slices.DeleteFunc(d.Programmes, func(ref study.ProgrammeRef) bool {
+			prog, err := s.store.Programme(r.Context(), ref.ID)
+			return err != nil || !visible(p, prog.Status)
+		})
+	}
+	reply(w, http.StatusOK, d.Version, moduleDetailOut(d))
+}
+
+func (s *server) patchModule(w http.ResponseWriter, r *http.Request, p *Principal) {
+	version, ok := ifMatch(w, r)
+	if !ok {
+		return
+	}
+	var in moduleInput
+	if !decode(w, r, &in) {
+		return
+	}
+	updated, err := s.store.UpdateModule(r.Context(), r.PathValue("id"), version, in.apply)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	reply(w, http.StatusOK, updated.Version, moduleOut(updated))
+}
+
+func (s *server) deleteModule(w http.ResponseWriter, r *http.Request, p *Principal) {
+	version, ok := ifMatch(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteModule(r.Context(), r.PathValue("id"), version, r.URL.Query().Get("force") == "true"); err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) listLectures(w http.ResponseWriter, r *http.Request, p *Principal) {
+	pg, err := page(r)
+	if err != nil {
+		badQuery(w, "limit", err)
+		return
+	}
+	q := store.ListQuery{Q: r.URL.Query().Get("q"), Page: pg}
+	if sem := r.URL.Query().Get("semester"); sem != "" {
+		q.Semester = study.Offered(sem)
+		if !q.Semester.Valid() {
+			badQuery(w, "semester", errString("semester must be winter, summer or both"))
+			return
+		}
+	}
+	items, next, err := s.store.Lectures(r.Context(), q)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	reply(w, http.StatusOK, 0, list[lectureJSON]{Items: lecturesOut(items), NextCursor: next})
+}
+
+func (s *server) createLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
+	var in lectureInput
+	if !decode(w, r, &in) {
+		return
+	}
+	var l study.Lecture
+	in.apply(&l)
+	created, err := s.store.CreateLecture(r.Context(), l)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	w.Header().Set("Location", "lectures/"+created.ID)
+	reply(w, http.StatusCreated, created.Version, lectureOut(created))
+}
+
+func (s *server) getLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
+	d, err := s.store.LectureDetail(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	reply(w, http.StatusOK, d.Version, lectureDetailOut(d))
+}
+
+func (s *server) patchLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
+	version, ok := ifMatch(w, r)
+	if !ok {
+		return
+	}
+	var in lectureInput
+	if !decode(w, r, &in) {
+		return
+	}
+	updated, err := s.store.UpdateLecture(r.Context(), r.PathValue("id"), version, in.apply)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	reply(w, http.StatusOK, updated.Version, lectureOut(updated))
+}
+
+func (s *server) deleteLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
+	version, ok := ifMatch(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteLecture(r.Context(), r.PathValue("id"), version, r.URL.Query().Get("force") == "true"); err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) linkModule(w http.ResponseWriter, r *http.Request, p *Principal) {
+	in := linkInput{}
+	if r.ContentLength != 0 && !decode(w, r, &in) {
+		return
+	}
+	pm := study.ProgrammeModule{ProgrammeID: r.PathValue("id"), ModuleID: r.PathValue("moduleId"), Compulsory: true, RecommendedSemester: 1}
+	set(&pm.Compulsory, in.Compulsory)
+	set(&pm.RecommendedSemester, in.RecommendedSemester)
+	created, err := s.store.LinkModule(r.Context(), pm)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	m, err := s.store.ModuleDetail(r.Context(), pm.ModuleID)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	reply(w, status, 0, moduleInProgrammeJSON{moduleJSON: moduleOut(m.Module), Compulsory: pm.Compulsory,
+		RecommendedSemester: pm.RecommendedSemester, Lectures: lecturesOut(m.Lectures)})
+}
+
+func (s *server) unlinkModule(w http.ResponseWriter, r *http.Request, p *Principal) {
+	if err := s.store.UnlinkModule(r.Context(), r.PathValue("id"), r.PathValue("moduleId")); err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) linkLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
+	created, err := s.store.LinkLecture(r.Context(), r.PathValue("id"), r.PathValue("lectureId"))
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	l, err := s.store.Lecture(r.Context(), r.PathValue("lectureId"))
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	reply(w, status, l.Version, lectureOut(l))
+}
+
+func (s *server) unlinkLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
+	if err := s.store.UnlinkLecture(r.Context(), r.PathValue("id"), r.PathValue("lectureId")); err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

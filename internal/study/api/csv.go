@@ -1,0 +1,230 @@
+package api
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"campus/internal/problem"
+	"campus/internal/study"
+	"campus/internal/study/store"
+)
+
+const maxUpload = 5 << 20
+
+type csvRowJSON struct {
+	Line    int    `json:"line"`
+	Subject string `json:"subject"`
+	Grade   string `json:"grade"`
+	Attempt int    `json:"attempt,omitempty"`
+	Result  string `json:"result"` // accepted, refused
+	Reason  string `json:"reason,omitempty"`
+}
+
+type csvReport struct {
+	DryRun   bool         `json:"dry_run"`
+	Applied  bool         `json:"applied"`
+	Accepted int          `json:"accepted"`
+	Refused  int          `json:"refused"`
+	Rows     []csvRowJSON `json:"rows"`
+}
+
+// uploadGrades takes a CSV of grades for one lecture. By default it is a
+// dry run: every row is checked as if it were applied, and nothing is
+// stored. With dry_run=false the accepted rows are stored in one
+// transaction; refused rows are reported, never half-applied.
+func (s *server) uploadGrades(w http.ResponseWriter, r *http.Request, p *Principal) {
+	dryRun := r.URL.Query().Get("dry_run") != "false"
+	lectureID := r.PathValue("id")
+	if _, err := s.store.Lecture(r.Context(), lectureID); err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "text/csv" {
+		problem.Write(w, problem.Details{Status: http.StatusUnsupportedMediaType, Detail: "Send the grades as text/csv."})
+		return
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpload))
+	if err != nil {
+		problem.Write(w, problem.Details{Status: http.StatusRequestEntityTooLarge, Detail: "The file may be at most 5 MB."})
+		return
+	}
+	rows, refused, err := parseGradeCSV(data, p.Subject, lectureID)
+	if err != nil {
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Not a grade file", Detail: err.Error()})
+		return
+	}
+	results, err := s.store.ApplyGrades(r.Context(), rows, !dryRun)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	report := csvReport{DryRun: dryRun, Applied: !dryRun, Rows: []csvRowJSON{}}
+	byLine := map[int]csvRowJSON{}
+	for _, res := range results {
+		row := csvRowJSON{Line: res.Line, Subject: res.Record.Subject, Grade: res.Record.Grade.String(), Attempt: res.Record.Attempt, Result: "accepted"}
+		if res.Err != nil {
+			row.Result, row.Reason, row.Attempt = "refused", reason(res.Err), 0
+		}
+		byLine[res.Line] = row
+	}
+	for _, row := range refused {
+		byLine[row.Line] = row
+	}
+	for line := 2; len(byLine) > 0; line++ {
+		if row, ok := byLine[line]; ok {
+			report.Rows = append(report.Rows, row)
+			if row.Result == "accepted" {
+				report.Accepted++
+			} else {
+				report.Refused++
+			}
+			delete(byLine, line)
+		}
+	}
+	if report.Accepted == 0 {
+		report.Applied = false
+	}
+	reply(w, http.StatusOK, 0, report)
+}
+
+func reason(err error) string {
+	var ve *study.ValidationError
+	switch {
+	case errors.As(err, &ve) && len(ve.Fields) > 0:
+		return ve.Fields[0].Message
+	case errors.Is(err, store.ErrNotEnrolled):
+		return "Not enrolled in a programme with this lecture."
+	default:
+		return upperFirst(err.Error()) + "."
+	}
+}
+
+// parseGradeCSV reads the upload: UTF-8 (a BOM is fine), a header row with
+// subject and grade and optionally attempt, graded_on and status, separated
+// by commas or semicolons. Rows it can refuse on their own (bad values,
+// the same person twice) come back refused; the rest go to the store.
+func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []csvRowJSON, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) {
+		return nil, nil, errors.New("the file is not UTF-8 text; save it as CSV (UTF-8)")
+	}
+	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
+	cr := csv.NewReader(bytes.NewReader(data))
+	if bytes.Count(firstLine, []byte(";")) > bytes.Count(firstLine, []byte(",")) {
+		cr.Comma = ';'
+	}
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, errors.New("the file is empty; the first line must name the columns: subject,grade")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("the file is not valid CSV: %v", err)
+	}
+	cols := map[string]int{}
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(h))
+		switch name {
+		case "subject", "grade", "attempt", "graded_on", "status":
+			cols[name] = i
+		default:
+			return nil, nil, fmt.Errorf("unknown column %q; the columns are subject, grade, attempt, graded_on, status", h)
+		}
+	}
+	if _, ok := cols["subject"]; !ok {
+		return nil, nil, errors.New("the first line must name the columns, with at least subject and grade")
+	}
+	if _, ok := cols["grade"]; !ok {
+		return nil, nil, errors.New("the first line must name the columns, with at least subject and grade")
+	}
+	var rows []store.GradeRow
+	var refused []csvRowJSON
+	seen := map[string]int{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
+			refused = append(refused, csvRowJSON{Line: line, Result: "refused", Reason: "Not valid CSV: " + err.Error()})
+			continue
+		}
+		get := func(col string) string {
+			if i, ok := cols[col]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // a blank line
+		}
+		in := gradeInput{Subject: get("subject"), Grade: get("grade"), GradedOn: get("graded_on"), Status: get("status")}
+		row := csvRowJSON{Line: line, Subject: in.Subject, Grade: in.Grade, Result: "refused"}
+		if a := get("attempt"); a != "" {
+			n, err := strconv.Atoi(a)
+			if err != nil || n < 1 {
+				row.Reason = "The attempt must be a number like 1 or 2."
+				refused = append(refused, row)
+				continue
+			}
+			in.Attempt = n
+		}
+		g, errs := in.record(grader)
+		if len(errs) > 0 {
+			row.Reason = errs[0].Detail
+			refused = append(refused, row)
+			continue
+		}
+		if first, dup := seen[in.Subject]; dup {
+			row.Reason = fmt.Sprintf("The same person as on line %d.", first)
+			refused = append(refused, row)
+			continue
+		}
+		seen[in.Subject] = line
+		g.LectureID = lectureID
+		rows = append(rows, store.GradeRow{Line: line, Record: g})
+	}
+	return rows, refused, nil
+}
+
+// exportGrades streams grades as CSV without holding them in memory.
+func (s *server) exportGrades(w http.ResponseWriter, r *http.Request, p *Principal) {
+	f := store.GradeExport{LectureID: r.URL.Query().Get("lecture_id"), ProgrammeID: r.URL.Query().Get("programme_id")}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="grades.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	rc := http.NewResponseController(w)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"subject", "lecture_id", "module_id", "code", "attempt", "grade", "graded_on", "status", "grader"})
+	n := 0
+	err := s.store.EachGrade(r.Context(), f, func(g store.ExportRow) error {
+		cw.Write([]string{g.Subject, g.LectureID, g.ModuleID, g.Code, strconv.Itoa(g.Attempt), g.Grade.String(),
+			g.Date.Format(dateLayout), string(g.Status), g.Grader})
+		if n++; n%1000 == 0 {
+			cw.Flush()
+			rc.Flush() //nolint:errcheck // a client gone away ends the query through the context
+		}
+		return cw.Error()
+	})
+	cw.Flush()
+	if err != nil {
+		// The status is sent already; end the body so the client sees a
+		// truncated file rather than a complete-looking one.
+		s.logger.ErrorContext(r.Context(), "grade export", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}

@@ -1,0 +1,112 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"campus/internal/problem"
+	"campus/internal/study/store"
+)
+
+// server holds what every handler needs.
+type server struct {
+	store  *store.Store
+	auth   *authenticator
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p *Principal)
+
+// public serves anyone; a token, when sent, must be valid (a bad token is
+// an error, never silently ignored).
+func (s *server) public(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.auth.principal(r)
+		if err != nil && !errors.Is(err, errNoToken) {
+			unauthorized(w, err)
+			return
+		}
+		h(w, r, p)
+	})
+}
+
+// needs serves callers with a valid token and, unless scope is "", that
+// scope.
+func (s *server) needs(scope string, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.auth.principal(r)
+		if err != nil {
+			unauthorized(w, err)
+			return
+		}
+		if scope != "" && !p.Has(scope) {
+			forbidden(w, scope, p)
+			return
+		}
+		h(w, r, p)
+	})
+}
+
+// person serves a person's own data: any valid token of a person (an API
+// key included), never a service acting for itself.
+func (s *server) person(h handlerFunc) http.Handler {
+	return s.needs("", func(w http.ResponseWriter, r *http.Request, p *Principal) {
+		if p.Subject == "" || p.Subject == p.ClientID {
+			problem.Write(w, problem.Details{Status: http.StatusForbidden, Detail: "This is about a person's own data; a service token has none."})
+			return
+		}
+		h(w, r, p)
+	})
+}
+
+// writes refuses read-only API keys before any change.
+func writes(w http.ResponseWriter, p *Principal) bool {
+	if p.ReadOnly {
+		problem.Write(w, problem.Details{Status: http.StatusForbidden, Detail: "API keys are read-only; sign in to make changes."})
+		return false
+	}
+	return true
+}
+
+func unauthorized(w http.ResponseWriter, err error) {
+	if errors.Is(err, errNoToken) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="campus"`)
+		problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: "Sign in: send an access token as Authorization: Bearer TOKEN."})
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="campus", error="invalid_token"`)
+	problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: "The token is not valid (expired, revoked or not for this API). Sign in again."})
+}
+
+func forbidden(w http.ResponseWriter, scope string, p *Principal) {
+	detail := "This needs the permission " + scope + "."
+	switch {
+	case p.ReadOnly:
+		detail = "API keys are read-only; sign in to make changes."
+	case scope == "studies:write":
+		detail = "Changing the catalogue needs the study token: an administrator confirms the password (prompt=login) and gets studies:write for 15 minutes."
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="campus", error="insufficient_scope", scope="`+scope+`"`)
+	problem.Write(w, problem.Details{Status: http.StatusForbidden, Detail: detail})
+}
+
+func page(r *http.Request) (store.Page, error) {
+	p := store.Page{Cursor: r.URL.Query().Get("cursor")}
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			return p, errors.New("limit must be a number from 1 to 200")
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+func badQuery(w http.ResponseWriter, field string, err error) {
+	problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: err.Error(),
+		Errors: []problem.FieldError{{Field: field, Detail: err.Error()}}})
+}
