@@ -50,6 +50,7 @@ func commands() []command {
 		{"portal", "Run the portal alone (the website)", runPortal},
 		{"migrate", "Apply database migrations and exit", runMigrate},
 		{"clients", "Manage the applications that sign in through identity: add, list, show, remove", runClients},
+		{"demo", "Load demo data into an empty campus: demo load", runDemo},
 		{"keys", "Manage identity's signing keys: list, rotate", runKeys},
 		{"config", "Print the effective configuration of a command, secrets redacted", runConfig},
 		{"version", "Print the version", runVersion},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -17,6 +18,7 @@ type serveConfig struct {
 	identity                      identityOptions
 	identityDB, studyDB, portalDB dbOption
 	maxAttempts                   int
+	demo                          bool
 }
 
 func newServeConfig() (*serveConfig, *config.Set) {
@@ -29,6 +31,7 @@ func newServeConfig() (*serveConfig, *config.Set) {
 	c.portalDB.register(s, "portal-db")
 	c.identity.register(s)
 	registerMaxAttempts(s, &c.maxAttempts)
+	s.Bool(&c.demo, "demo", "demo", "CAMPUS_DEMO", "false", "Load demo data (programmes, modules, lectures, demo students and staff) into an empty campus at start")
 	return c, s
 }
 
@@ -110,6 +113,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 	mux.Handle("GET "+base+"/readyz", probeH)
 	mount(mux, p.logger, base, "portal", portalH)
 
+	if c.demo {
+		sst := studystore.New(sdb, time.Now)
+		sst.MaxAttempts = c.maxAttempts
+		if err := loadDemo(ctx, p.e.stdout, identitystore.New(idb, time.Now), sst, c.identity.passwordParams()); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
 	loop.set(mux)
 	return p.serve(ctx, mux)
 }
