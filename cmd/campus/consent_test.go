@@ -13,7 +13,7 @@ import (
 
 var formConsentCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func answerConsent(t *testing.T, p *idp, b *http.Client, pg page, decision string) page {
+func answerConsent(t testing.TB, p *idp, b *http.Client, pg page, decision string) page {
 	t.Helper()
 	ar, csrf := formAuthRequest.FindStringSubmatch(pg.body), formConsentCSRF.FindStringSubmatch(pg.body)
 	if ar == nil || csrf == nil || !strings.Contains(pg.body, "/consent") {

@@ -57,7 +57,7 @@ type running struct {
 
 // startCampus runs `campus args...` and waits until it serves. stop ends it
 // as Ctrl-C would and returns run's error.
-func startCampus(t *testing.T, environ map[string]string, args ...string) *running {
+func startCampus(t testing.TB, environ map[string]string, args ...string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
@@ -92,7 +92,7 @@ func startCampus(t *testing.T, environ map[string]string, args ...string) *runni
 }
 
 // tlsClient trusts exactly the certificate in certFile.
-func tlsClient(t *testing.T, certFile string) *http.Client {
+func tlsClient(t testing.TB, certFile string) *http.Client {
 	t.Helper()
 	pem, err := os.ReadFile(certFile)
 	if err != nil {
@@ -114,7 +114,7 @@ type response struct {
 	cert   *x509.Certificate
 }
 
-func get(t *testing.T, c *http.Client, url string) response {
+func get(t testing.TB, c *http.Client, url string) response {
 	t.Helper()
 	resp, err := c.Get(url)
 	if err != nil {
@@ -220,7 +220,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
-func adminHash(t *testing.T, dir string) string {
+func adminHash(t testing.TB, dir string) string {
 	t.Helper()
 	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(dir, "identity.db"))
 	if err != nil {

@@ -39,7 +39,7 @@ type idp struct {
 	http   *http.Client // trusts campus's certificate
 }
 
-func startIDP(t *testing.T) *idp {
+func startIDP(t testing.TB) *idp {
 	t.Helper()
 	dir := t.TempDir()
 	// Tests sign in far more often than people: lift the per-address limit.
@@ -48,7 +48,7 @@ func startIDP(t *testing.T) *idp {
 }
 
 // addClient registers a client with `campus clients add --json`.
-func (p *idp) addClient(t *testing.T, args ...string) clientView {
+func (p *idp) addClient(t testing.TB, args ...string) clientView {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	all := append([]string{"clients", "add", "--data", p.dir, "--json"}, args...)
@@ -63,7 +63,7 @@ func (p *idp) addClient(t *testing.T, args ...string) clientView {
 }
 
 // addUser creates an account with roles directly in identity's database.
-func (p *idp) addUser(t *testing.T, username, pw string, roles ...string) identity.Account {
+func (p *idp) addUser(t testing.TB, username, pw string, roles ...string) identity.Account {
 	t.Helper()
 	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(p.dir, "identity.db"))
 	if err != nil {
@@ -82,7 +82,7 @@ func (p *idp) addUser(t *testing.T, username, pw string, roles ...string) identi
 
 // browser is a user agent with cookies that stops at the first redirect
 // leaving campus (to the relying party).
-func (p *idp) browser(t *testing.T) *http.Client {
+func (p *idp) browser(t testing.TB) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	host := strings.TrimPrefix(p.url, "https://")
@@ -111,7 +111,7 @@ type page struct {
 	body     string
 }
 
-func visit(t *testing.T, b *http.Client, req *http.Request) page {
+func visit(t testing.TB, b *http.Client, req *http.Request) page {
 	t.Helper()
 	resp, err := b.Do(req)
 	if err != nil {
@@ -126,13 +126,13 @@ func visit(t *testing.T, b *http.Client, req *http.Request) page {
 	return pg
 }
 
-func getPage(t *testing.T, b *http.Client, u string) page {
+func getPage(t testing.TB, b *http.Client, u string) page {
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	return visit(t, b, req)
 }
 
 // submitLogin fills the sign-in form shown on pg.
-func submitLogin(t *testing.T, p *idp, b *http.Client, pg page, username, pw string) page {
+func submitLogin(t testing.TB, p *idp, b *http.Client, pg page, username, pw string) page {
 	t.Helper()
 	ar, csrf := formAuthRequest.FindStringSubmatch(pg.body), formCSRF.FindStringSubmatch(pg.body)
 	if ar == nil || csrf == nil {
@@ -151,7 +151,7 @@ type rp struct {
 	ctx      context.Context
 }
 
-func newRP(t *testing.T, p *idp, c clientView, scopes ...string) *rp {
+func newRP(t testing.TB, p *idp, c clientView, scopes ...string) *rp {
 	t.Helper()
 	ctx := oidc.ClientContext(context.Background(), p.http)
 	prov, err := oidc.NewProvider(ctx, p.issuer)
@@ -164,7 +164,7 @@ func newRP(t *testing.T, p *idp, c clientView, scopes ...string) *rp {
 
 // signIn runs the authorization code flow with PKCE through the sign-in
 // form and returns the tokens.
-func (r *rp) signIn(t *testing.T, p *idp, b *http.Client, username, pw string, extra ...oauth2.AuthCodeOption) (*oauth2.Token, string) {
+func (r *rp) signIn(t testing.TB, p *idp, b *http.Client, username, pw string, extra ...oauth2.AuthCodeOption) (*oauth2.Token, string) {
 	t.Helper()
 	verifier := oauth2.GenerateVerifier()
 	state, nonce := "st-"+oauth2.GenerateVerifier()[:8], "n-"+oauth2.GenerateVerifier()[:8]
@@ -188,7 +188,7 @@ func (r *rp) signIn(t *testing.T, p *idp, b *http.Client, username, pw string, e
 	return tok, code
 }
 
-func codeFrom(t *testing.T, pg page, redirect, state string) string {
+func codeFrom(t testing.TB, pg page, redirect, state string) string {
 	t.Helper()
 	if pg.location == nil {
 		t.Fatalf("no redirect to the client (status %d):\n%s", pg.status, pg.body)
@@ -205,7 +205,7 @@ func codeFrom(t *testing.T, pg page, redirect, state string) string {
 
 // claims reads a JWT's header algorithm and claims (after it was verified
 // elsewhere, or to look at a token that must be refused).
-func claims(t *testing.T, raw string) (string, map[string]any) {
+func claims(t testing.TB, raw string) (string, map[string]any) {
 	t.Helper()
 	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
 	if err != nil {
@@ -218,7 +218,7 @@ func claims(t *testing.T, raw string) (string, map[string]any) {
 	return tok.Headers[0].Algorithm, c
 }
 
-func postForm(t *testing.T, c *http.Client, u, user, pass string, form url.Values) (int, map[string]any) {
+func postForm(t testing.TB, c *http.Client, u, user, pass string, form url.Values) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -593,7 +593,7 @@ func TestLockoutAfterFailedSignIns(t *testing.T) {
 const errWrongCredentialsText = "The username or password is not right."
 
 // signForeign signs claims with a key campus does not know.
-func signForeign(t *testing.T, payload string) string {
+func signForeign(t testing.TB, payload string) string {
 	t.Helper()
 	key := sha256.Sum256([]byte("foreign"))
 	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: key[:]}, nil)

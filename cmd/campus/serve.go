@@ -89,9 +89,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	studyH := studyService(p, sdb, studySetup{issuer: issuer, client: &http.Client{Transport: loop, Timeout: 10 * time.Second},
+	studyH, err := studyService(p, sdb, studySetup{issuer: issuer, client: &http.Client{Transport: loop, Timeout: 10 * time.Second},
 		introspectID: StudyClientID, introspectSecret: derivedSecret(secret, StudyClientID), maxAttempts: c.maxAttempts},
 		[]httpserver.Check{dbCheck(sdb), identityCheck})
+	if err != nil {
+		return err
+	}
 	portalH, err := portalService(p, base, issuer, origin+"/study", []httpserver.Check{dbCheck(pdb), identityCheck})
 	if err != nil {
 		return err

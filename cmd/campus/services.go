@@ -241,7 +241,7 @@ type studySetup struct {
 	maxAttempts                    int
 }
 
-func studyService(p *process, d *db.DB, setup studySetup, ready []httpserver.Check) http.Handler {
+func studyService(p *process, d *db.DB, setup studySetup, ready []httpserver.Check) (http.Handler, error) {
 	st := studystore.New(d, time.Now)
 	st.MaxAttempts = setup.maxAttempts
 	var keys api.Introspector

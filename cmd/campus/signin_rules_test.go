@@ -17,7 +17,7 @@ import (
 
 // execIdentity changes identity's database directly, as an administrator
 // would through the admin API.
-func execIdentity(t *testing.T, p *idp, query string, args ...any) {
+func execIdentity(t testing.TB, p *idp, query string, args ...any) {
 	t.Helper()
 	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(p.dir, "identity.db"))
 	if err != nil {

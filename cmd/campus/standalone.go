@@ -124,8 +124,10 @@ func runStandalone(ctx context.Context, e env, service string, args []string) er
 				return err
 			}
 			defer d.Close()
-			h = studyService(p, d, studySetup{issuer: issuer, client: client, introspectID: c.introspectID,
-				introspectSecret: c.introspectSecret, maxAttempts: c.maxAttempts}, []httpserver.Check{dbCheck(d), identityCheck})
+			if h, err = studyService(p, d, studySetup{issuer: issuer, client: client, introspectID: c.introspectID,
+				introspectSecret: c.introspectSecret, maxAttempts: c.maxAttempts}, []httpserver.Check{dbCheck(d), identityCheck}); err != nil {
+				return err
+			}
 		} else {
 			d, err := openDB(ctx, p.logger, service, c.db.resolve(p.dataDir), portalstore.Migrations)
 			if err != nil {

@@ -10,11 +10,13 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"campus/internal/study/api/spectest"
 )
 
 // studyAPI calls the study API of a running campus as one caller.
 type studyAPI struct {
-	t     *testing.T
+	t     testing.TB
 	p     *idp
 	token string
 }
@@ -54,6 +56,14 @@ func (a studyAPI) do(method, path string, body any, headers ...string) apiResp {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	// Every exchange must be one api/study.yaml describes: the request,
+	// the status, the headers and the body against the schema.
+	specReq := req.Clone(req.Context())
+	specReq.URL.Path = strings.TrimPrefix(req.URL.Path, "/study")
+	if req.GetBody != nil {
+		specReq.Body, _ = req.GetBody()
+	}
+	spectest.Validator(a.t).Check(a.t, specReq, resp, raw)
 	r := apiResp{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	json.Unmarshal(raw, &r.body)
 	return r
@@ -112,7 +122,7 @@ func TestStudyAPIEndToEnd(t *testing.T) {
 		t.Fatalf("field errors: %s", bad.raw)
 	}
 	editor.must(http.StatusConflict, "POST", "/v1/modules", map[string]any{"code": "INF-101", "title": "Again", "credits": 1})
-	editor.must(http.StatusUnprocessableEntity, "POST", "/v1/lectures", map[string]any{"code": "X", "title": "Y", "bogus": 1})
+	editor.must(http.StatusBadRequest, "POST", "/v1/lectures", map[string]any{"code": "X", "title": "Y", "bogus": 1})
 
 	// Concurrent edits: If-Match required and checked.
 	editor.must(http.StatusPreconditionRequired, "PATCH", "/v1/modules/"+modID, map[string]any{"title": "Programming I"})
@@ -143,7 +153,7 @@ func TestStudyAPIEndToEnd(t *testing.T) {
 	student.must(http.StatusForbidden, "GET", "/v1/lectures/"+l1+"/grades", nil)
 	staff.must(http.StatusUnprocessableEntity, "POST", "/v1/lectures/"+l1+"/grades", map[string]any{"subject": stud.ID, "grade": "1.5"})
 	staff.must(http.StatusUnprocessableEntity, "POST", "/v1/lectures/"+l1+"/grades", map[string]any{"subject": "someone-else", "grade": "1.3"})
-	staff.must(http.StatusCreated, "POST", "/v1/lectures/"+l1+"/grades", map[string]any{"subject": stud.ID, "grade": "1,3", "status": "final"})
+	staff.must(http.StatusCreated, "POST", "/v1/lectures/"+l1+"/grades", map[string]any{"subject": stud.ID, "grade": "1.3", "status": "final"})
 
 	// CSV upload: a dry run changes nothing and reports every row.
 	upload := "subject;grade;status\n" + stud.ID + ";2,7;final\nnobody;1.0;final\n" + stud.ID + ";1.0;final\n"
@@ -183,10 +193,16 @@ func TestStudyAPIEndToEnd(t *testing.T) {
 		t.Fatalf("export: %d %v %q", exp.status, err, exp.raw)
 	}
 
-	// Deleting something linked lists the links; grades are never forced away.
+	// Deleting something linked lists the links; enrolments and grades are
+	// never forced away.
 	lk := editor.must(http.StatusConflict, "DELETE", "/v1/programmes/"+progID, nil, "If-Match", `"1"`)
-	if links, _ := lk.body["links"].([]any); len(links) < 2 {
+	if links, _ := lk.body["links"].([]any); len(links) != 1 || links[0].(map[string]any)["kind"] != "enrolment" {
 		t.Fatalf("links: %s", lk.raw)
+	}
+	editor.must(http.StatusConflict, "DELETE", "/v1/programmes/"+progID+"?force=true", nil, "If-Match", `"1"`)
+	ml := editor.must(http.StatusConflict, "DELETE", "/v1/modules/"+modID, nil, "If-Match", `"2"`)
+	if links, _ := ml.body["links"].([]any); len(links) != 3 {
+		t.Fatalf("module links: %s", ml.raw)
 	}
 	editor.must(http.StatusConflict, "DELETE", "/v1/lectures/"+l1+"?force=true", nil, "If-Match", `"1"`)
 

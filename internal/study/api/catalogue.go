@@ -8,10 +8,11 @@ import (
 	"campus/internal/study/store"
 )
 
-// visible reports whether p may see a programme with this status:
-// published ones are public, drafts and archived ones are for staff.
+// visible reports whether p may read a programme with this status by id:
+// drafts are for staff; published and archived ones are public (the list
+// shows the public only published ones).
 func visible(p *Principal, status study.ProgrammeStatus) bool {
-	return status == study.ProgrammePublished || p.Staff()
+	return status != study.ProgrammeDraft || p.Staff()
 }
 
 func (s *server) listProgrammes(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -27,8 +28,12 @@ func (s *server) listProgrammes(w http.ResponseWriter, r *http.Request, p *Princ
 			badQuery(w, "status", errString("status must be draft, published or archived"))
 			return
 		}
-		if !visible(p, status) {
-			forbidden(w, "studies:write", p)
+		if status != study.ProgrammePublished && !p.Staff() {
+			if p == nil {
+				unauthorized(w, errNoToken)
+			} else {
+				forbidden(w, "studies:write", p)
+			}
 			return
 		}
 		q.Statuses = []study.ProgrammeStatus{status}

@@ -183,7 +183,7 @@ func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []c
 			}
 			in.Attempt = n
 		}
-		g, errs := in.record(grader)
+		g, errs := in.record(grader, true)
 		if len(errs) > 0 {
 			row.Reason = errs[0].Detail
 			refused = append(refused, row)
@@ -209,10 +209,10 @@ func (s *server) exportGrades(w http.ResponseWriter, r *http.Request, p *Princip
 	w.Header().Set("Cache-Control", "no-store")
 	rc := http.NewResponseController(w)
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"subject", "lecture_id", "module_id", "code", "attempt", "grade", "graded_on", "status", "grader"})
+	cw.Write([]string{"id", "subject", "lecture_id", "module_id", "attempt", "grade", "graded_on", "status", "grader"})
 	n := 0
-	err := s.store.EachGrade(r.Context(), f, func(g store.ExportRow) error {
-		cw.Write([]string{g.Subject, g.LectureID, g.ModuleID, g.Code, strconv.Itoa(g.Attempt), g.Grade.String(),
+	err := s.store.EachGrade(r.Context(), f, func(g study.GradeRecord) error {
+		cw.Write([]string{g.ID, g.Subject, g.LectureID, g.ModuleID, strconv.Itoa(g.Attempt), g.Grade.String(),
 			g.Date.Format(dateLayout), string(g.Status), g.Grader})
 		if n++; n%1000 == 0 {
 			cw.Flush()

@@ -250,14 +250,16 @@ type gradeInput struct {
 }
 
 // record turns the input into a record, collecting every field problem.
-func (in gradeInput) record(grader string) (study.GradeRecord, []problem.FieldError) {
+// JSON takes grades as the scale writes them ("1.3"); lenient also takes
+// what spreadsheets write ("1,3", "2"), for CSV uploads.
+func (in gradeInput) record(grader string, lenient bool) (study.GradeRecord, []problem.FieldError) {
 	var errs []problem.FieldError
 	g := study.GradeRecord{Subject: in.Subject, Attempt: in.Attempt, Grader: grader, Status: study.GradeStatus(in.Status)}
 	if in.Subject == "" {
 		errs = append(errs, problem.FieldError{Field: "subject", Detail: "Name the person (their subject id)."})
 	}
 	grade, err := study.ParseGrade(in.Grade)
-	if err != nil {
+	if err != nil || (!lenient && grade.String() != in.Grade) {
 		errs = append(errs, problem.FieldError{Field: "grade", Detail: "Use a grade on the scale: 1.0, 1.3, 1.7, 2.0, 2.3, 2.7, 3.0, 3.3, 3.7, 4.0 or 5.0."})
 	}
 	g.Grade = grade
@@ -279,7 +281,7 @@ func (s *server) addGrade(w http.ResponseWriter, r *http.Request, p *Principal, 
 	if !decode(w, r, &in) {
 		return
 	}
-	g, errs := in.record(p.Subject)
+	g, errs := in.record(p.Subject, false)
 	if len(errs) > 0 {
 		problem.Write(w, problem.Details{Status: http.StatusUnprocessableEntity, Title: "Invalid values", Detail: "Some values break a rule; see errors.", Errors: errs})
 		return

@@ -40,12 +40,12 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		case errors.As(err, &syntax):
 			detail = fmt.Sprintf("The body is not valid JSON (at byte %d).", syntax.Offset)
 		case errors.As(err, &typ):
-			problem.Write(w, problem.Details{Status: http.StatusUnprocessableEntity, Detail: "A field has the wrong type.",
+			problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "A field has the wrong type.",
 				Errors: []problem.FieldError{{Field: typ.Field, Detail: "Expected " + typ.Type.String() + "."}}})
 			return false
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			problem.Write(w, problem.Details{Status: http.StatusUnprocessableEntity, Detail: "The body has a field this API does not know.",
+			problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "The body has a field this API does not know.",
 				Errors: []problem.FieldError{{Field: f, Detail: "Unknown field."}}})
 			return false
 		case errors.Is(err, io.EOF):

@@ -198,9 +198,9 @@ func checkedUpdate(res sql.Result, err error) error {
 	return nil
 }
 
-// DeleteProgramme removes a programme at version. It refuses while modules
-// are linked or people are enrolled, listing them, unless force: then the
-// links and enrolments go with it.
+// DeleteProgramme removes a programme at version. It refuses while people
+// are enrolled, and while modules are linked unless force (then the links
+// go with it), listing what refers to it.
 func (s *Store) DeleteProgramme(ctx context.Context, id string, version int, force bool) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		p, err := scanProgramme(tx.QueryRowContext(ctx, `SELECT `+programmeColumns+` FROM programmes WHERE id = $1`, id))
@@ -210,18 +210,23 @@ func (s *Store) DeleteProgramme(ctx context.Context, id string, version int, for
 		if p.Version != version {
 			return study.ErrVersionMismatch
 		}
+		// Enrolments are records of people; they are never forced away
+		// (archive the programme instead).
+		enrolled, err := collectLinks(ctx, tx, []linkQuery{{"enrolment", `SELECT id, subject FROM enrolments WHERE programme_id = $1 ORDER BY id`}}, id)
+		if err != nil {
+			return err
+		}
+		if len(enrolled) > 0 {
+			return &study.LinkedError{Links: enrolled}
+		}
 		links, err := collectLinks(ctx, tx, []linkQuery{
 			{"module", `SELECT m.id, m.code || ' ' || m.title FROM programme_modules pm JOIN modules m ON m.id = pm.module_id WHERE pm.programme_id = $1 ORDER BY m.code`},
-			{"enrolment", `SELECT id, subject FROM enrolments WHERE programme_id = $1 ORDER BY id`},
 		}, id)
 		if err != nil {
 			return err
 		}
 		if len(links) > 0 && !force {
 			return &study.LinkedError{Links: links}
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM enrolments WHERE programme_id = $1`, id); err != nil {
-			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM programmes WHERE id = $1`, id)
 		return err

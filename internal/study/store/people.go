@@ -32,8 +32,9 @@ func scanEnrolment(row interface{ Scan(...any) error }) (EnrolmentView, error) {
 }
 
 // Enrol enrols a person in a programme. onlyPublished refuses drafts and
-// archived programmes (a student enrolling themselves). ErrConflict when
-// the person is already actively enrolled there.
+// archived programmes (a student enrolling themselves); otherwise only
+// drafts are refused (staff may record a past enrolment in an archived
+// programme). ErrConflict when the person is already actively enrolled.
 func (s *Store) Enrol(ctx context.Context, e study.Enrolment, onlyPublished bool) (EnrolmentView, error) {
 	now := s.now().UTC()
 	if e.Since.IsZero() {
@@ -48,10 +49,13 @@ func (s *Store) Enrol(ctx context.Context, e study.Enrolment, onlyPublished bool
 	var v EnrolmentView
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		p, err := scanProgramme(tx.QueryRowContext(ctx, `SELECT `+programmeColumns+` FROM programmes WHERE id = $1`, e.ProgrammeID))
+		if errors.Is(err, study.ErrNotFound) {
+			return &study.ValidationError{Fields: []study.FieldError{{Field: "programme_id", Message: "There is no such programme."}}}
+		}
 		if err != nil {
 			return err
 		}
-		if onlyPublished && p.Status != study.ProgrammePublished {
+		if (onlyPublished && p.Status != study.ProgrammePublished) || p.Status == study.ProgrammeDraft {
 			return &study.ValidationError{Fields: []study.FieldError{{Field: "programme_id", Message: "This programme is not open for enrolment."}}}
 		}
 		e.ID, e.Version, e.CreatedAt, e.UpdatedAt = newID(), 1, now, now
@@ -140,6 +144,9 @@ func (s *Store) SetEnrolmentStatus(ctx context.Context, id string, version int, 
 		}
 		if v.Version != version {
 			return study.ErrVersionMismatch
+		}
+		if status == study.EnrolmentWithdrawn && v.Status != study.EnrolmentActive {
+			return fmt.Errorf("only an active enrolment can be withdrawn: %w", study.ErrConflict)
 		}
 		v.Status, v.Version, v.UpdatedAt = status, version+1, s.now().UTC()
 		err = checkedUpdate(tx.ExecContext(ctx, `UPDATE enrolments SET status = $3, version = $4, updated_at = $5
@@ -284,8 +291,12 @@ func (s *Store) UpdateGrade(ctx context.Context, id string, version int, change 
 		if g.Version != version {
 			return study.ErrVersionMismatch
 		}
+		wasFinal := g.Status == study.GradeFinal
 		change(&g)
 		g.ID = id
+		if wasFinal && g.Status != study.GradeFinal {
+			return &study.ValidationError{Fields: []study.FieldError{{Field: "status", Message: "A final grade cannot become provisional again."}}}
+		}
 		if err := g.Validate(s.MaxAttempts); err != nil {
 			return err
 		}
@@ -452,15 +463,9 @@ type GradeExport struct {
 	LectureID, ProgrammeID string
 }
 
-// ExportRow is a grade with its lecture's or module's code.
-type ExportRow struct {
-	study.GradeRecord
-	Code string
-}
-
 // EachGrade calls fn for every selected grade, in order, reading rows as it
 // goes (constant memory for any number of grades).
-func (s *Store) EachGrade(ctx context.Context, f GradeExport, fn func(ExportRow) error) error {
+func (s *Store) EachGrade(ctx context.Context, f GradeExport, fn func(study.GradeRecord) error) error {
 	var a args
 	where := []string{"1 = 1"}
 	if f.LectureID != "" {
@@ -471,19 +476,18 @@ func (s *Store) EachGrade(ctx context.Context, f GradeExport, fn func(ExportRow)
 		where = append(where, `(g.module_id IN (SELECT module_id FROM programme_modules WHERE programme_id = `+p+`)
 			OR g.lecture_id IN (SELECT ml.lecture_id FROM module_lectures ml JOIN programme_modules pm ON pm.module_id = ml.module_id WHERE pm.programme_id = `+p+`))`)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+prefixed("g", gradeColumns)+`, COALESCE(l.code, m.code, '')
-		FROM grades g LEFT JOIN lectures l ON l.id = g.lecture_id LEFT JOIN modules m ON m.id = g.module_id
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY g.subject, g.id`, a.list...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+prefixed("g", gradeColumns)+`
+		FROM grades g WHERE `+strings.Join(where, " AND ")+` ORDER BY g.subject, g.id`, a.list...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r ExportRow
+		var r study.GradeRecord
 		var lecture, module sql.NullString
 		var grade int
 		if err := rows.Scan(&r.ID, &r.Subject, &lecture, &module, &r.Attempt, &grade, &r.Date, &r.Grader, &r.Status, &r.Version,
-			&r.CreatedAt, &r.UpdatedAt, &r.Code); err != nil {
+			&r.CreatedAt, &r.UpdatedAt); err != nil {
 			return err
 		}
 		r.LectureID, r.ModuleID, r.Grade = lecture.String, module.String, study.Grade(grade)
