@@ -1,8 +1,12 @@
 package api
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
+	"sync"
+	"time"
 
 	"campus/internal/study"
 	"campus/internal/study/store"
@@ -72,16 +76,106 @@ func (s *server) createProgramme(w http.ResponseWriter, r *http.Request, p *Prin
 	reply(w, http.StatusCreated, created.Version, programmeOut(created))
 }
 
+// getProgramme serves a programme's whole tree. The rendering is kept and
+// served again while the catalogue's revision is unchanged: one tiny
+// query instead of three and the JSON encoding of the tree.
 func (s *server) getProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
-	t, err := s.store.ProgrammeTree(r.Context(), r.PathValue("id"))
-	if err == nil && !visible(p, t.Status) {
-		err = study.ErrNotFound // drafts do not exist for the public
-	}
+	id := r.PathValue("id")
+	rev, err := s.revision(r.Context())
 	if err != nil {
 		fail(w, r, s.logger, err)
 		return
 	}
-	reply(w, http.StatusOK, t.Version, treeOut(t))
+	t, ok := s.trees.get(id, rev)
+	if !ok {
+		tree, err := s.store.ProgrammeTree(r.Context(), id)
+		if err != nil {
+			fail(w, r, s.logger, err)
+			return
+		}
+		body, err := json.Marshal(treeOut(tree))
+		if err != nil {
+			fail(w, r, s.logger, err)
+			return
+		}
+		t = renderedTree{rev: rev, status: tree.Status, version: tree.Version, body: append(body, '\n')}
+		s.trees.put(id, t)
+	}
+	if !visible(p, t.status) {
+		fail(w, r, s.logger, study.ErrNotFound) // drafts do not exist for the public
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("ETag", etag(t.version))
+	w.Write(t.body)
+}
+
+// revisionTTL bounds how long the catalogue revision is taken from memory:
+// another replica's change is seen within it; this replica's own changes
+// at once (they forget the revision).
+const revisionTTL = 250 * time.Millisecond
+
+func (s *server) revision(ctx context.Context) (int64, error) {
+	s.rev.mu.Lock()
+	rev, fresh := s.rev.value, s.now().Before(s.rev.until)
+	s.rev.mu.Unlock()
+	if fresh {
+		return rev, nil
+	}
+	rev, err := s.store.CatalogueRevision(ctx)
+	if err != nil {
+		return 0, err
+	}
+	s.rev.mu.Lock()
+	s.rev.value, s.rev.until = rev, s.now().Add(revisionTTL)
+	s.rev.mu.Unlock()
+	return rev, nil
+}
+
+// changed forgets the catalogue revision after a change made here.
+func (s *server) changed() {
+	s.rev.mu.Lock()
+	s.rev.until = time.Time{}
+	s.rev.mu.Unlock()
+}
+
+type revisionMemo struct {
+	mu    sync.Mutex
+	value int64
+	until time.Time
+}
+
+// renderedTree is a programme tree as JSON, at a catalogue revision.
+type renderedTree struct {
+	rev     int64
+	status  study.ProgrammeStatus
+	version int
+	body    []byte
+}
+
+// treeCache keeps rendered programme trees (a university has hundreds of
+// programmes at most; the cap only guards against misuse).
+type treeCache struct {
+	mu sync.RWMutex
+	m  map[string]renderedTree
+}
+
+func (c *treeCache) get(id string, rev int64) (renderedTree, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	t, ok := c.m[id]
+	return t, ok && t.rev == rev
+}
+
+func (c *treeCache) put(id string, t renderedTree) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 2000 {
+		c.m = map[string]renderedTree{}
+	}
+	c.m[id] = t
 }
 
 func (s *server) patchProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {

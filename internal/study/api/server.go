@@ -17,6 +17,8 @@ type server struct {
 	auth   *authenticator
 	logger *slog.Logger
 	now    func() time.Time
+	trees  treeCache
+	rev    revisionMemo
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p *Principal)
@@ -48,6 +50,9 @@ func (s *server) needs(scope string, h handlerFunc) http.Handler {
 			return
 		}
 		h(w, r, p)
+		if scope == "studies:write" {
+			s.changed() // this replica reads its own catalogue changes at once
+		}
 	})
 }
 

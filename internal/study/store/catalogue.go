@@ -35,8 +35,13 @@ func (s *Store) CreateProgramme(ctx context.Context, p study.Programme) (study.P
 	}
 	now := s.now().UTC()
 	p.ID, p.Version, p.CreatedAt, p.UpdatedAt = newID(), 1, now, now
-	_, err := s.db.ExecContext(ctx, `INSERT INTO programmes (`+programmeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		p.ID, p.Title, p.Degree, p.Semesters, p.CreditsRequired, p.Description, p.Language, p.Status, p.Version, p.CreatedAt, p.UpdatedAt)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO programmes (`+programmeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			p.ID, p.Title, p.Degree, p.Semesters, p.CreditsRequired, p.Description, p.Language, p.Status, p.Version, p.CreatedAt, p.UpdatedAt); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
+	})
 	return p, err
 }
 
@@ -180,11 +185,29 @@ func (s *Store) UpdateProgramme(ctx context.Context, id string, version int, cha
 			return err
 		}
 		p.Version, p.UpdatedAt = version+1, s.now().UTC()
-		return checkedUpdate(tx.ExecContext(ctx, `UPDATE programmes SET title = $3, degree = $4, semesters = $5, credits_required = $6,
+		if err := checkedUpdate(tx.ExecContext(ctx, `UPDATE programmes SET title = $3, degree = $4, semesters = $5, credits_required = $6,
 			description = $7, language = $8, status = $9, version = $10, updated_at = $11 WHERE id = $1 AND version = $2`,
-			id, version, p.Title, p.Degree, p.Semesters, p.CreditsRequired, p.Description, p.Language, p.Status, p.Version, p.UpdatedAt))
+			id, version, p.Title, p.Degree, p.Semesters, p.CreditsRequired, p.Description, p.Language, p.Status, p.Version, p.UpdatedAt)); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
 	})
 	return p, err
+}
+
+// bump records a change to the catalogue (see CatalogueRevision); every
+// catalogue write calls it in its transaction.
+func bump(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE catalogue_revision SET revision = revision + 1 WHERE id = 1`)
+	return err
+}
+
+// CatalogueRevision is the number of the catalogue's current state: it
+// changes whenever a programme, module, lecture or link does.
+func (s *Store) CatalogueRevision(ctx context.Context) (int64, error) {
+	var rev int64
+	err := s.db.QueryRowPrepared(ctx, `SELECT revision FROM catalogue_revision WHERE id = 1`).Scan(&rev)
+	return rev, err
 }
 
 // checkedUpdate turns "no row at that version" into ErrVersionMismatch.
@@ -228,8 +251,10 @@ func (s *Store) DeleteProgramme(ctx context.Context, id string, version int, for
 		if len(links) > 0 && !force {
 			return &study.LinkedError{Links: links}
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM programmes WHERE id = $1`, id)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM programmes WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
 	})
 }
 
@@ -291,9 +316,14 @@ func (s *Store) CreateModule(ctx context.Context, m study.Module) (study.Module,
 	}
 	now := s.now().UTC()
 	m.ID, m.Version, m.CreatedAt, m.UpdatedAt = newID(), 1, now, now
-	_, err := s.db.ExecContext(ctx, `INSERT INTO modules (`+moduleColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		m.ID, m.Code, m.Title, m.Credits, m.DurationSemesters, m.Description, m.Responsible, m.TeachingForm, m.ExaminationForm,
-		m.Version, m.CreatedAt, m.UpdatedAt)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO modules (`+moduleColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			m.ID, m.Code, m.Title, m.Credits, m.DurationSemesters, m.Description, m.Responsible, m.TeachingForm, m.ExaminationForm,
+			m.Version, m.CreatedAt, m.UpdatedAt); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
+	})
 	if db.IsUniqueViolation(err) {
 		return m, fmt.Errorf("a module with code %q exists already: %w", m.Code, study.ErrConflict)
 	}
@@ -407,7 +437,10 @@ func (s *Store) UpdateModule(ctx context.Context, id string, version int, change
 		if db.IsUniqueViolation(err) {
 			return fmt.Errorf("a module with code %q exists already: %w", m.Code, study.ErrConflict)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return bump(ctx, tx)
 	})
 	return m, err
 }
@@ -441,8 +474,10 @@ func (s *Store) DeleteModule(ctx context.Context, id string, version int, force 
 		if len(links) > 0 && !force {
 			return &study.LinkedError{Links: links}
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM modules WHERE id = $1`, id)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM modules WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
 	})
 }
 
@@ -486,8 +521,13 @@ func (s *Store) CreateLecture(ctx context.Context, l study.Lecture) (study.Lectu
 	}
 	now := s.now().UTC()
 	l.ID, l.Version, l.CreatedAt, l.UpdatedAt = newID(), 1, now, now
-	_, err := s.db.ExecContext(ctx, `INSERT INTO lectures (`+lectureColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		l.ID, l.Code, l.Title, l.Description, l.Semester, l.Responsible, l.HoursPerWeek, l.Version, l.CreatedAt, l.UpdatedAt)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO lectures (`+lectureColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			l.ID, l.Code, l.Title, l.Description, l.Semester, l.Responsible, l.HoursPerWeek, l.Version, l.CreatedAt, l.UpdatedAt); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
+	})
 	if db.IsUniqueViolation(err) {
 		return l, fmt.Errorf("a lecture with code %q exists already: %w", l.Code, study.ErrConflict)
 	}
@@ -593,7 +633,10 @@ func (s *Store) UpdateLecture(ctx context.Context, id string, version int, chang
 		if db.IsUniqueViolation(err) {
 			return fmt.Errorf("a lecture with code %q exists already: %w", l.Code, study.ErrConflict)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return bump(ctx, tx)
 	})
 	return l, err
 }
@@ -625,8 +668,10 @@ func (s *Store) DeleteLecture(ctx context.Context, id string, version int, force
 		if len(links) > 0 && !force {
 			return &study.LinkedError{Links: links}
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM lectures WHERE id = $1`, id)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM lectures WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
 	})
 }
 
@@ -650,20 +695,26 @@ func (s *Store) LinkModule(ctx context.Context, pm study.ProgrammeModule) (creat
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			return nil
+		if n, _ := res.RowsAffected(); n == 0 {
+			created = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO programme_modules (programme_id, module_id, compulsory, recommended_semester)
+				VALUES ($1, $2, $3, $4)`, pm.ProgrammeID, pm.ModuleID, pm.Compulsory, pm.RecommendedSemester); err != nil {
+				return err
+			}
 		}
-		created = true
-		_, err = tx.ExecContext(ctx, `INSERT INTO programme_modules (programme_id, module_id, compulsory, recommended_semester)
-			VALUES ($1, $2, $3, $4)`, pm.ProgrammeID, pm.ModuleID, pm.Compulsory, pm.RecommendedSemester)
-		return err
+		return bump(ctx, tx)
 	})
 	return created, err
 }
 
 // UnlinkModule takes a module out of a programme.
 func (s *Store) UnlinkModule(ctx context.Context, programmeID, moduleID string) error {
-	return deleted(s.db.ExecContext(ctx, `DELETE FROM programme_modules WHERE programme_id = $1 AND module_id = $2`, programmeID, moduleID))
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := deleted(tx.ExecContext(ctx, `DELETE FROM programme_modules WHERE programme_id = $1 AND module_id = $2`, programmeID, moduleID)); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
+	})
 }
 
 // LinkLecture puts a lecture into a module; created is false when it was
@@ -683,14 +734,19 @@ func (s *Store) LinkLecture(ctx context.Context, moduleID, lectureID string) (cr
 		}
 		n, _ := res.RowsAffected()
 		created = n == 1
-		return nil
+		return bump(ctx, tx)
 	})
 	return created, err
 }
 
 // UnlinkLecture takes a lecture out of a module.
 func (s *Store) UnlinkLecture(ctx context.Context, moduleID, lectureID string) error {
-	return deleted(s.db.ExecContext(ctx, `DELETE FROM module_lectures WHERE module_id = $1 AND lecture_id = $2`, moduleID, lectureID))
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := deleted(tx.ExecContext(ctx, `DELETE FROM module_lectures WHERE module_id = $1 AND lecture_id = $2`, moduleID, lectureID)); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
+	})
 }
 
 func exists(ctx context.Context, tx *sql.Tx, query, id string) error {

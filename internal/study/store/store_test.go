@@ -220,3 +220,40 @@ func TestEnrolmentsAndGrades(t *testing.T) {
 		}
 	})
 }
+
+func TestCatalogueRevision(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := store.New(d, fixed)
+		rev := func() int64 {
+			r, err := s.CatalogueRevision(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		before := rev()
+		c := seed(t, s) // 1 programme, 2 modules, 3 lectures, 4 lecture links, 2 module links
+		if got := rev() - before; got != 12 {
+			t.Fatalf("12 catalogue writes moved the revision by %d", got)
+		}
+		before = rev()
+		s.ProgrammeTree(ctx, c.p.ID)
+		s.Programmes(ctx, store.ProgrammeQuery{})
+		if rev() != before {
+			t.Fatal("reads moved the revision")
+		}
+		s.UpdateLecture(ctx, c.l1.ID, c.l1.Version, func(l *study.Lecture) { l.Title = "Renamed" })
+		s.UnlinkLecture(ctx, c.m1.ID, c.l2.ID)
+		if got := rev() - before; got != 2 {
+			t.Fatalf("an update and an unlink moved the revision by %d", got)
+		}
+		// A refused change does not move it.
+		before = rev()
+		s.UpdateLecture(ctx, c.l1.ID, 1, func(l *study.Lecture) { l.Title = "Stale" })
+		if rev() != before {
+			t.Fatal("a refused update moved the revision")
+		}
+	})
+}
