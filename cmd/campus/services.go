@@ -124,6 +124,7 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 		Store:    st,
 		Storage:  storage,
 		Provider: provider,
+		Admin:    st,
 		Now:      time.Now,
 		Login: identityweb.LoginConfig{
 			Welcome:        o.Welcome,

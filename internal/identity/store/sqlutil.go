@@ -23,6 +23,13 @@ func parseList(s string) []string {
 	return v
 }
 
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC()
+}
+
 func timePtr(n sql.NullTime) *time.Time {
 	if !n.Valid {
 		return nil

@@ -103,7 +103,7 @@ func insertAccountTx(ctx context.Context, tx *sql.Tx, a identity.Account, passwo
 			return fmt.Errorf("give role %s: %w", r, err)
 		}
 	}
-	return nil
+	return indexAccountTx(ctx, tx, a)
 }
 
 const accountColumns = `id, username, email, display_name, given_name, family_name, semester,

@@ -37,6 +37,11 @@ type Deps struct {
 	Provider *op.Provider
 	Login    LoginConfig
 	Now      func() time.Time
+	// Admin is the store behind the admin REST API and registration.
+	Admin AdminStore
+	// RegistrationsPerIPHour bounds self-registrations per client address
+	// (default 10).
+	RegistrationsPerIPHour int
 }
 
 // NewServer returns identity's handler. Paths are relative to the issuer
@@ -78,6 +83,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	}
 	mux.Handle("GET /.well-known/openid-configuration", issuerCtx.Handler(handleDiscovery(d.Provider)))
 	mux.Handle(d.Provider.AuthorizationEndpoint().Relative()+"/callback", d.Provider)
+	registerAPI(mux, d, l, p)
 	mux.Handle("/", problem.NotFound())
 	return mux, nil
 }
@@ -112,7 +118,7 @@ func parsePages(logger *slog.Logger) (*pages, error) {
 		return nil, fmt.Errorf("identity templates: %w", err)
 	}
 	p := &pages{t: map[string]*template.Template{}, logger: logger}
-	for _, name := range []string{"login", "message", "consent"} {
+	for _, name := range []string{"login", "message", "consent", "register", "register_done"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("identity template %s: %w", name, err)

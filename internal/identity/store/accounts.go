@@ -1,0 +1,943 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+
+	"campus/internal/db"
+	"campus/internal/identity"
+	"campus/internal/identity/policy"
+)
+
+// Errors of the account and role administration.
+var (
+	// ErrStale means the resource changed since the caller read it: its
+	// version is not the one the caller named (If-Match).
+	ErrStale = errors.New("changed since it was read")
+	// ErrLastAdmin refuses a change that would leave no active account
+	// with the admin role.
+	ErrLastAdmin = fmt.Errorf("%w: this is the last active administrator; give another account the admin role first", identity.ErrConflict)
+)
+
+// TakenError says which of a username and an e-mail address another
+// account has already. It is an identity.ErrConflict.
+type TakenError struct{ Username, Email bool }
+
+func (e *TakenError) Error() string {
+	switch {
+	case e.Username && e.Email:
+		return "username and e-mail address are taken"
+	case e.Username:
+		return "username is taken"
+	case e.Email:
+		return "e-mail address is taken"
+	}
+	return "username or e-mail address is taken"
+}
+
+func (e *TakenError) Unwrap() error { return identity.ErrConflict }
+
+// LoginWindow is the stored form of a policy.Window, the JSON in
+// roles.login_window and accounts.login_window. Times are "HH:MM"; the
+// dates "YYYY-MM-DD" or empty.
+type LoginWindow struct {
+	Earliest  string `json:"earliest"`
+	Latest    string `json:"latest"`
+	FirstDate string `json:"first_date,omitempty"`
+	LastDate  string `json:"last_date,omitempty"`
+}
+
+// Window parses the stored window.
+func (w LoginWindow) Window() (policy.Window, error) {
+	return policy.ParseWindow(w.Earliest, w.Latest, w.FirstDate, w.LastDate)
+}
+
+func windowJSON(w *LoginWindow) any {
+	if w == nil {
+		return nil
+	}
+	b, _ := json.Marshal(w)
+	return string(b)
+}
+
+func parseWindowJSON(s sql.NullString) *LoginWindow {
+	if !s.Valid || s.String == "" {
+		return nil
+	}
+	var w LoginWindow
+	if json.Unmarshal([]byte(s.String), &w) != nil {
+		return nil
+	}
+	return &w
+}
+
+// AccountRecord is an account as administration reads and changes it: with
+// its version (the ETag), its own login window and its sign-in state.
+type AccountRecord struct {
+	identity.Account
+	Version      int
+	LoginWindow  *LoginWindow // nil: the windows of its roles apply
+	FailedLogins int
+	LockedUntil  *time.Time
+}
+
+const recordColumns = `a.id, a.username, a.email, a.display_name, a.given_name, a.family_name, a.semester,
+	a.programme_id, a.programme_title, a.status, a.email_verified, a.created_at, a.updated_at, a.last_login_at,
+	a.version, a.login_window, a.failed_logins, a.locked_until`
+
+func scanRecord(row interface{ Scan(...any) error }) (AccountRecord, error) {
+	var r AccountRecord
+	var last, locked sql.NullTime
+	var window sql.NullString
+	err := row.Scan(&r.ID, &r.Username, &r.Email, &r.DisplayName, &r.GivenName, &r.FamilyName, &r.Semester,
+		&r.ProgrammeID, &r.ProgrammeTitle, &r.Status, &r.EmailVerified, &r.CreatedAt, &r.UpdatedAt, &last,
+		&r.Version, &window, &r.FailedLogins, &locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, identity.ErrNotFound
+	}
+	r.LastLoginAt, r.LockedUntil, r.LoginWindow = timePtr(last), timePtr(locked), parseWindowJSON(window)
+	return r, err
+}
+
+type rowQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// rolesOf returns the roles of the accounts ids, each sorted.
+func rolesOf(ctx context.Context, q rowQuerier, ids []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var b argList
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = b.add(id)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT account_id, role FROM account_roles WHERE account_id IN (`+
+		strings.Join(marks, ", ")+`) ORDER BY account_id, role`, b.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, role string
+		if err := rows.Scan(&id, &role); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], role)
+	}
+	return out, rows.Err()
+}
+
+// AccountRecord returns an account with its version and sign-in state.
+func (s *Store) AccountRecord(ctx context.Context, id string) (AccountRecord, error) {
+	var r AccountRecord
+	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		r, err = recordTx(ctx, tx, id)
+		return err
+	})
+	return r, err
+}
+
+func recordTx(ctx context.Context, tx *sql.Tx, id string) (AccountRecord, error) {
+	r, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM accounts a WHERE a.id = $1`, id))
+	if err != nil {
+		return r, err
+	}
+	roles, err := rolesOf(ctx, tx, []string{r.ID})
+	r.Roles = roles[r.ID]
+	return r, err
+}
+
+// PasswordHash returns an account's password hash, "" when it has none.
+func (s *Store) PasswordHash(ctx context.Context, id string) (string, error) {
+	var h sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT password_hash FROM accounts WHERE id = $1`, id).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", identity.ErrNotFound
+	}
+	return h.String, err
+}
+
+// AccessTokenSession returns the sign-in session an access token (by jti)
+// was issued in; "" for tokens outside a session.
+func (s *Store) AccessTokenSession(ctx context.Context, jti string) (string, error) {
+	var sid sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT session_id FROM access_tokens WHERE id = $1`, jti).Scan(&sid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", identity.ErrNotFound
+	}
+	return sid.String, err
+}
+
+// Register creates an account after checking, in the same transaction,
+// that its username and e-mail are free: a *TakenError says which is not.
+func (s *Store) Register(ctx context.Context, a identity.Account, passwordHash string) (identity.Account, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return identity.Account{}, err
+	}
+	now := s.now().UTC()
+	a.ID, a.CreatedAt, a.UpdatedAt = id.String(), now, now
+	if a.Status == "" {
+		a.Status = identity.StatusActive
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := takenTx(ctx, tx, a.Username, a.Email, ""); err != nil {
+			return err
+		}
+		return insertAccountTx(ctx, tx, a, passwordHash)
+	})
+	if err != nil {
+		return identity.Account{}, err
+	}
+	return a, nil
+}
+
+// takenTx reports a *TakenError when another account than exceptID has the
+// username or the e-mail address.
+func takenTx(ctx context.Context, tx *sql.Tx, username, email, exceptID string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT username_key, email_key FROM accounts
+		WHERE (username_key = $1 OR email_key = $2) AND id <> $3`, Key(username), Key(email), exceptID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var t TakenError
+	for rows.Next() {
+		var u, e string
+		if err := rows.Scan(&u, &e); err != nil {
+			return err
+		}
+		t.Username = t.Username || u == Key(username)
+		t.Email = t.Email || e == Key(email)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if t.Username || t.Email {
+		return &t
+	}
+	return nil
+}
+
+// UpdateAccount changes an account in one transaction: it reads the
+// account, lets change modify it and writes it back with its version
+// increased. version is the one the caller read (0: any); ErrStale when it
+// is no longer current. What change may modify: the profile, status,
+// roles, login window and sign-in state. It refuses (ErrLastAdmin) a change
+// that leaves no active administrator, and (*TakenError) a username or
+// e-mail address another account has. A new e-mail address is unverified.
+func (s *Store) UpdateAccount(ctx context.Context, id string, version int, change func(*AccountRecord) error) (AccountRecord, error) {
+	var out AccountRecord
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		before, err := recordTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if version != 0 && before.Version != version {
+			return ErrStale
+		}
+		after := before
+		after.Roles = slices.Clone(before.Roles)
+		if err := change(&after); err != nil {
+			return err
+		}
+		after.ID, after.Version, after.CreatedAt, after.LastLoginAt = before.ID, before.Version, before.CreatedAt, before.LastLoginAt
+		slices.Sort(after.Roles)
+		after.Roles = slices.Compact(after.Roles)
+		if Key(after.Email) != Key(before.Email) {
+			after.EmailVerified = false
+		}
+		if isActiveAdmin(before.Account) && !isActiveAdmin(after.Account) {
+			if err := keepAnAdminTx(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if Key(after.Username) != Key(before.Username) || Key(after.Email) != Key(before.Email) {
+			if err := takenTx(ctx, tx, after.Username, after.Email, id); err != nil {
+				return err
+			}
+		}
+		after.UpdatedAt = s.now().UTC()
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET username = $3, username_key = $4, email = $5, email_key = $6,
+			display_name = $7, given_name = $8, family_name = $9, semester = $10, programme_id = $11, programme_title = $12,
+			status = $13, email_verified = $14, login_window = $15, failed_logins = $16, locked_until = $17,
+			updated_at = $18, version = version + 1
+			WHERE id = $1 AND version = $2`,
+			id, before.Version, after.Username, Key(after.Username), after.Email, Key(after.Email),
+			after.DisplayName, after.GivenName, after.FamilyName, after.Semester, after.ProgrammeID, after.ProgrammeTitle,
+			after.Status, after.EmailVerified, windowJSON(after.LoginWindow), after.FailedLogins, nullTime(after.LockedUntil),
+			after.UpdatedAt)
+		if db.IsUniqueViolation(err) {
+			return &TakenError{}
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrStale // changed between our read and our write (PostgreSQL)
+		}
+		after.Version++
+		if !slices.Equal(before.Roles, after.Roles) {
+			if err := setRolesTx(ctx, tx, id, after.Roles); err != nil {
+				return err
+			}
+		}
+		if err := indexAccountTx(ctx, tx, after.Account); err != nil {
+			return err
+		}
+		out = after
+		return nil
+	})
+	if err != nil {
+		return AccountRecord{}, err
+	}
+	return out, nil
+}
+
+func isActiveAdmin(a identity.Account) bool {
+	return a.Status == identity.StatusActive && slices.Contains(a.Roles, identity.RoleAdmin)
+}
+
+// keepAnAdminTx refuses when no active administrator but exceptID would
+// remain. The admin role's row is locked first, so that two transactions
+// each removing one of the last two administrators run one after the other
+// and the second sees the first (PostgreSQL; SQLite has one writer anyway).
+func keepAnAdminTx(ctx context.Context, tx *sql.Tx, exceptID string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE roles SET version = version WHERE name = $1`, identity.RoleAdmin); err != nil {
+		return err
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_roles r JOIN accounts a ON a.id = r.account_id
+		WHERE r.role = $1 AND a.status = $2 AND a.id <> $3`, identity.RoleAdmin, identity.StatusActive, exceptID).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrLastAdmin
+	}
+	return nil
+}
+
+func setRolesTx(ctx context.Context, tx *sql.Tx, accountID string, roles []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM account_roles WHERE account_id = $1`, accountID); err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO account_roles (account_id, role) VALUES ($1, $2)`, accountID, r); err != nil {
+			if db.IsForeignKeyViolation(err) {
+				return fmt.Errorf("role %q does not exist: %w", r, identity.ErrNotFound)
+			}
+			return fmt.Errorf("give role %s: %w", r, err)
+		}
+	}
+	return nil
+}
+
+// ---- search
+
+// maxWordBytes bounds a search word; longer words and terms are cut, so
+// that a term still matches the words it begins.
+const maxWordBytes = 64
+
+// fold lower-cases s and removes diacritics, so that "Müller" is found as
+// "muller" and "MÜLLER" alike.
+func fold(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, strings.ToLower(s))
+	if err != nil {
+		out = strings.ToLower(s)
+	}
+	return cutWord(out)
+}
+
+func cutWord(s string) string {
+	if len(s) <= maxWordBytes {
+		return s
+	}
+	s = s[:maxWordBytes]
+	for len(s) > 0 && !utf8ValidEnd(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// utf8ValidEnd reports whether s does not end inside a multi-byte rune.
+func utf8ValidEnd(s string) bool {
+	for i := len(s) - 1; i >= 0 && i >= len(s)-4; i-- {
+		c := s[i]
+		if c < 0x80 {
+			return true
+		}
+		if c >= 0xC0 { // a lead byte: is the rune complete?
+			need := 2
+			if c >= 0xE0 {
+				need = 3
+			}
+			if c >= 0xF0 {
+				need = 4
+			}
+			return len(s)-i == need
+		}
+	}
+	return false
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// searchWords are the words an account is found by: its username and
+// e-mail address whole, and each word of its username, e-mail local part
+// and names.
+func searchWords(a identity.Account) []string {
+	local := a.Email
+	if at := strings.LastIndexByte(local, '@'); at >= 0 {
+		local = local[:at]
+	}
+	words := []string{fold(a.Username), fold(a.Email)}
+	for _, s := range []string{a.Username, local, a.DisplayName, a.GivenName, a.FamilyName} {
+		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !isWordRune(r) }) {
+			words = append(words, fold(w))
+		}
+	}
+	slices.Sort(words)
+	words = slices.Compact(words)
+	return slices.DeleteFunc(words, func(w string) bool { return w == "" })
+}
+
+// indexAccountTx replaces an account's search words.
+func indexAccountTx(ctx context.Context, tx *sql.Tx, a identity.Account) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM account_search WHERE account_id = $1`, a.ID); err != nil {
+		return err
+	}
+	words := searchWords(a)
+	if len(words) == 0 {
+		return nil
+	}
+	var b argList
+	values := make([]string, len(words))
+	for i, w := range words {
+		values[i] = "(" + b.add(a.ID) + ", " + b.add([]byte(w)) + ")"
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO account_search (account_id, word) VALUES `+strings.Join(values, ", "), b.args...)
+	return err
+}
+
+const factSearchIndex = "account_search_indexed"
+
+// ensureSearchIndex indexes, once per installation, the accounts created
+// before the search index existed.
+func (s *Store) ensureSearchIndex(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM installation WHERE fact = $1`, factSearchIndex).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO installation (fact, done_at) VALUES ($1, $2) ON CONFLICT (fact) DO NOTHING`,
+			factSearchIndex, s.now().UTC())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // another replica did it
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, username, email, display_name, given_name, family_name FROM accounts a
+			WHERE NOT EXISTS (SELECT 1 FROM account_search w WHERE w.account_id = a.id)`)
+		if err != nil {
+			return err
+		}
+		var missing []identity.Account
+		for rows.Next() {
+			var a identity.Account
+			if err := rows.Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.GivenName, &a.FamilyName); err != nil {
+				rows.Close()
+				return err
+			}
+			missing = append(missing, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, a := range missing {
+			if err := indexAccountTx(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ---- listing
+
+// Sort orders of ListAccounts.
+const (
+	SortUsername    = "username"
+	SortEmail       = "email"
+	SortCreatedAt   = "created_at"
+	SortLastLoginAt = "last_login_at"
+)
+
+// AccountQuery selects a page of accounts.
+type AccountQuery struct {
+	// Search finds accounts by the beginnings of words of their username,
+	// e-mail address and names; every whitespace-separated term must match.
+	Search string
+	Role   string // only members of this role
+	Status string // only accounts with this status
+	Sort   string // one of the Sort constants; default username
+	Desc   bool
+	Limit  int    // default 50, at most 200
+	After  string // the cursor of the previous page
+}
+
+// AccountPage is one page of accounts and the cursor of the next ("" on
+// the last page).
+type AccountPage struct {
+	Accounts []AccountRecord
+	Next     string
+}
+
+// ErrBadCursor means a cursor is malformed or belongs to another order.
+var ErrBadCursor = errors.New("the cursor is not valid for this list; start again without it")
+
+// sortKey is one order of the list: a column, and whether it is unique (no
+// tie-breaker needed) or nullable (accounts without a value come last).
+type sortKey struct {
+	col      string
+	unique   bool
+	nullable bool
+	time     bool
+}
+
+var sortKeys = map[string]sortKey{
+	SortUsername:    {col: "a.username_key", unique: true},
+	SortEmail:       {col: "a.email_key", unique: true},
+	SortCreatedAt:   {col: "a.created_at", time: true},
+	SortLastLoginAt: {col: "a.last_login_at", time: true, nullable: true},
+}
+
+// cursor is the position after which the next page starts: the sort
+// value and id of the last account shown. Null is the phase of a nullable
+// order in which the accounts without a value are listed.
+type cursor struct {
+	Sort  string `json:"s"`
+	Desc  bool   `json:"d,omitempty"`
+	Value string `json:"v,omitempty"`
+	ID    string `json:"i"`
+	Null  bool   `json:"n,omitempty"`
+}
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s, sort string, desc bool) (*cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	var c cursor
+	if err != nil || json.Unmarshal(b, &c) != nil || c.Sort != sort || c.Desc != desc || c.ID == "" {
+		return nil, ErrBadCursor
+	}
+	if sortKeys[sort].time && !c.Null {
+		if _, err := time.Parse(time.RFC3339Nano, c.Value); err != nil {
+			return nil, ErrBadCursor
+		}
+	}
+	return &c, nil
+}
+
+// probeRows is how far a filter's matches are counted when choosing a
+// plan; a filter with more is broad and never where a query starts.
+const probeRows = 5000
+
+// listPlan is how a filtered list is read: chosen by cost (auto), or, in
+// tests, forced so that both plans are exercised on both engines.
+type listPlan int
+
+const (
+	planAuto listPlan = iota
+	// planFromFilter starts from the matches of the narrowest filter and
+	// sorts them.
+	planFromFilter
+	// planAlongIndex walks the sort order's index and checks every
+	// account against each filter until the page is full.
+	planAlongIndex
+)
+
+// argList numbers query arguments as $1, $2, ...
+type argList struct{ args []any }
+
+func (b *argList) add(v any) string {
+	b.args = append(b.args, v)
+	return "$" + itoa(len(b.args))
+}
+
+// accountSet is a filter that names a set of accounts, usable either as
+// the driving set of a query (a.id IN ...) or as a check per account.
+type accountSet struct {
+	name   string
+	in     func(b *argList) string // uncorrelated: SELECT account ids
+	drive  func(b *argList) string // the condition when driving; nil: a.id IN (in)
+	check  func(b *argList) string // a condition on a
+	probe  int                     // matches, counted up to probeRows
+	always bool                    // never the driver (a plain column test)
+}
+
+func searchTerms(q string) []string {
+	var terms []string
+	for _, f := range strings.Fields(q) {
+		f = strings.TrimFunc(f, func(r rune) bool { return !isWordRune(r) })
+		if t := fold(f); t != "" && !slices.Contains(terms, t) {
+			terms = append(terms, t)
+		}
+	}
+	return terms
+}
+
+func (q AccountQuery) sets() []*accountSet {
+	var sets []*accountSet
+	for _, t := range searchTerms(q.Search) {
+		lo, hi := []byte(t), append([]byte(t), 0xFF) // 0xFF never occurs in UTF-8
+		sets = append(sets, &accountSet{
+			name: "search " + t,
+			in: func(b *argList) string {
+				return `SELECT w.account_id FROM account_search w WHERE w.word >= ` + b.add(lo) + ` AND w.word < ` + b.add(hi)
+			},
+			check: func(b *argList) string {
+				return `EXISTS (SELECT 1 FROM account_search w WHERE w.account_id = a.id AND w.word >= ` + b.add(lo) + ` AND w.word < ` + b.add(hi) + `)`
+			},
+		})
+	}
+	if q.Role != "" {
+		role := q.Role
+		sets = append(sets, &accountSet{
+			name: "role " + role,
+			in: func(b *argList) string {
+				return `SELECT r.account_id FROM account_roles r WHERE r.role = ` + b.add(role)
+			},
+			check: func(b *argList) string {
+				return `EXISTS (SELECT 1 FROM account_roles r WHERE r.account_id = a.id AND r.role = ` + b.add(role) + `)`
+			},
+		})
+	}
+	switch q.Status {
+	case "":
+	case identity.StatusDisabled:
+		// Literal, so that both engines match the partial index.
+		sets = append(sets, &accountSet{
+			name:  "disabled",
+			in:    func(*argList) string { return `SELECT d.id FROM accounts d WHERE d.status = 'disabled'` },
+			drive: func(*argList) string { return `a.status = 'disabled'` },
+			check: func(*argList) string { return `a.status = 'disabled'` },
+		})
+	default:
+		status := q.Status
+		sets = append(sets, &accountSet{
+			name:   "status",
+			check:  func(b *argList) string { return `a.status = ` + b.add(status) },
+			always: true,
+		})
+	}
+	return sets
+}
+
+// ListAccounts returns a page of accounts in a stable order, by keyset
+// paging: each page continues after the last account of the previous one,
+// so that page 2,000 costs what page 1 costs.
+//
+// A filter's best plan depends on how many accounts it matches: a rare
+// term should be looked up and its few matches sorted, a common one (or the
+// student role) read along the sort order's index until the page is full.
+// SQLite has no statistics to tell (it would sort all 90,000 students to
+// show 50), and PostgreSQL's, on its default costs, still walk 5,000
+// accounts to find 50 of a term's 1,000. So the store counts each filter's
+// matches first, cheaply from an index, chooses (choosePlan) and writes
+// the query so that the engine follows.
+func (s *Store) ListAccounts(ctx context.Context, q AccountQuery) (AccountPage, error) {
+	return s.listAccounts(ctx, q, planAuto)
+}
+
+func (s *Store) listAccounts(ctx context.Context, q AccountQuery, plan listPlan) (AccountPage, error) {
+	if q.Sort == "" {
+		q.Sort = SortUsername
+	}
+	key, ok := sortKeys[q.Sort]
+	if !ok {
+		return AccountPage{}, fmt.Errorf("sort %q: want username, email, created_at or last_login_at", q.Sort)
+	}
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	q.Limit = min(q.Limit, 200)
+	after, err := decodeCursor(q.After, q.Sort, q.Desc)
+	if err != nil {
+		return AccountPage{}, err
+	}
+	sets := q.sets()
+	if strings.TrimSpace(q.Search) != "" {
+		if err := s.ensureSearchIndex(ctx); err != nil {
+			return AccountPage{}, fmt.Errorf("search index: %w", err)
+		}
+	}
+	var page AccountPage
+	err = s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		var driver *accountSet
+		switch {
+		case plan == planFromFilter:
+			for _, set := range sets {
+				if !set.always {
+					driver = set
+				}
+			}
+		case plan == planAlongIndex:
+		default:
+			if s.db.Dialect() == db.Postgres {
+				// A cached generic plan cannot see how rare a term or role
+				// is: plan each query for its values. Parallel workers
+				// take longer to start than a page takes to read.
+				if _, err := tx.ExecContext(ctx, `SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
+					set_config('max_parallel_workers_per_gather', '0', true)`); err != nil {
+					return err
+				}
+			}
+			var empty bool
+			driver, empty, err = choosePlan(ctx, tx, s.db.Dialect(), sets, q.Limit+1)
+			if err != nil || empty {
+				return err
+			}
+		}
+		if driver != nil && s.db.Dialect() == db.Postgres {
+			// PostgreSQL prices a thousand primary-key look-ups above
+			// reading all 100,000 accounts (its default costs assume
+			// disks, not a cached index) and would scan them all. The
+			// store has counted the matches; these last for this
+			// transaction only.
+			if _, err := tx.ExecContext(ctx, `SELECT set_config('enable_seqscan', 'off', true),
+				set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`); err != nil {
+				return err
+			}
+		}
+		want := q.Limit + 1
+		var recs []AccountRecord
+		var nulls []bool
+		// A nullable order lists the accounts with a value, then those
+		// without (by id): two index-friendly queries instead of one that
+		// neither engine can walk along an index.
+		phases := []bool{false}
+		if key.nullable {
+			phases = []bool{false, true}
+			if after != nil && after.Null {
+				phases = []bool{true}
+			}
+		}
+		for _, nullPhase := range phases {
+			if len(recs) >= want {
+				break
+			}
+			var b argList
+			var where []string
+			for _, set := range sets {
+				switch {
+				case set == driver && set.drive != nil:
+					where = append(where, set.drive(&b))
+				case set == driver:
+					where = append(where, `a.id IN (`+set.in(&b)+`)`)
+				default:
+					where = append(where, set.check(&b))
+				}
+			}
+			col, id, dir, cmp := key.col, "a.id", "ASC", ">"
+			if driver != nil {
+				// Sort the driver's matches; walking an index is what the
+				// plan chose against.
+				col, id = unindexed(s.db.Dialect(), col, key.time), unindexed(s.db.Dialect(), id, false)
+			}
+			if q.Desc {
+				dir, cmp = "DESC", "<"
+			}
+			var order string
+			switch {
+			case nullPhase:
+				where = append(where, col+` IS NULL`)
+				if after != nil && after.Null {
+					where = append(where, id+` `+cmp+` `+b.add(after.ID))
+				}
+				order = id + ` ` + dir
+			case key.unique:
+				if after != nil {
+					where = append(where, col+` `+cmp+` `+b.add(after.Value))
+				}
+				order = col + ` ` + dir
+			default:
+				if key.nullable {
+					where = append(where, col+` IS NOT NULL`)
+				}
+				if after != nil {
+					t, _ := time.Parse(time.RFC3339Nano, after.Value)
+					where = append(where, `(`+col+`, `+id+`) `+cmp+` (`+b.add(t.UTC())+`, `+b.add(after.ID)+`)`)
+				}
+				order = col + ` ` + dir + `, ` + id + ` ` + dir
+			}
+			query := `SELECT ` + recordColumns + ` FROM accounts a`
+			if len(where) > 0 {
+				query += ` WHERE ` + strings.Join(where, ` AND `)
+			}
+			query += ` ORDER BY ` + order + ` LIMIT ` + itoa(want-len(recs))
+			got, err := queryRecords(ctx, tx, query, b.args...)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, got...)
+			for range got {
+				nulls = append(nulls, nullPhase)
+			}
+		}
+		if len(recs) > q.Limit {
+			recs = recs[:q.Limit]
+			last := recs[len(recs)-1]
+			c := cursor{Sort: q.Sort, Desc: q.Desc, ID: last.ID, Null: nulls[len(recs)-1]}
+			switch q.Sort {
+			case SortUsername:
+				c.Value = Key(last.Username)
+			case SortEmail:
+				c.Value = Key(last.Email)
+			case SortCreatedAt:
+				c.Value = last.CreatedAt.UTC().Format(time.RFC3339Nano)
+			case SortLastLoginAt:
+				if last.LastLoginAt != nil {
+					c.Value = last.LastLoginAt.UTC().Format(time.RFC3339Nano)
+				}
+			}
+			page.Next = c.encode()
+		}
+		ids := make([]string, len(recs))
+		for i, r := range recs {
+			ids[i] = r.ID
+		}
+		roles, err := rolesOf(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		for i := range recs {
+			recs[i].Roles = roles[recs[i].ID]
+		}
+		page.Accounts = recs
+		return nil
+	})
+	if err != nil {
+		return AccountPage{}, err
+	}
+	return page, nil
+}
+
+// unindexed returns an expression equal to col that the engine cannot
+// read from an index, so that a query starting from a filter's matches
+// sorts them rather than walking the sort order's index. SQLite's unary
+// plus exists for exactly this; PostgreSQL needs a no-op operation.
+func unindexed(d db.Dialect, col string, isTime bool) string {
+	switch {
+	case d == db.SQLite:
+		return "+" + col
+	case isTime:
+		return "(" + col + " + INTERVAL '0 seconds')"
+	default:
+		return "(" + col + " || '')"
+	}
+}
+
+// choosePlan counts each filter's matches (up to probeRows) and returns
+// the filter to start from, or nil to walk the index. Starting from a
+// filter costs about its matches; walking costs about limit divided by the
+// share of accounts that pass every filter, taken as independent. Broad
+// filters are counted as probeRows, which overrates the walk a little.
+// empty reports that some filter matches nothing.
+func choosePlan(ctx context.Context, tx *sql.Tx, d db.Dialect, sets []*accountSet, limit int) (driver *accountSet, empty bool, err error) {
+	var total float64
+	for _, set := range sets {
+		if set.always {
+			continue
+		}
+		if total == 0 {
+			if total, err = estimateAccounts(ctx, tx, d); err != nil {
+				return nil, false, err
+			}
+		}
+		var b argList
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+set.in(&b)+` LIMIT `+itoa(probeRows)+`) p`, b.args...).Scan(&set.probe); err != nil {
+			return nil, false, fmt.Errorf("count %s: %w", set.name, err)
+		}
+		if set.probe == 0 {
+			return nil, true, nil
+		}
+	}
+	walk := float64(limit)
+	for _, set := range sets {
+		if !set.always {
+			walk *= max(total/float64(set.probe), 1)
+		}
+	}
+	for _, set := range sets {
+		if !set.always && set.probe < probeRows && float64(set.probe) < walk && (driver == nil || set.probe < driver.probe) {
+			driver = set
+		}
+	}
+	return driver, false, nil
+}
+
+// estimateAccounts estimates the number of accounts at the cost of a seek,
+// where COUNT(*) would read them all: SQLite's rowid grows with every
+// insert; PostgreSQL keeps a count from its last ANALYZE (-1 before the
+// first, when a large number makes the plan start from a filter).
+func estimateAccounts(ctx context.Context, tx *sql.Tx, d db.Dialect) (float64, error) {
+	q := `SELECT MAX(rowid) FROM accounts`
+	if d == db.Postgres {
+		q = `SELECT reltuples FROM pg_class WHERE oid = to_regclass('accounts')`
+	}
+	var n sql.NullFloat64
+	if err := tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return 0, err
+	}
+	if d == db.Postgres && n.Float64 < 1 {
+		return 1e9, nil
+	}
+	return max(n.Float64, 1), nil
+}
+
+func queryRecords(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]AccountRecord, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AccountRecord
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,180 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"campus/internal/identity"
+	"campus/internal/identity/password"
+	"campus/internal/identity/policy"
+	"campus/internal/identity/store"
+	"campus/internal/problem"
+)
+
+// registration is what a person registering as a student sends, by the
+// API (JSON) or the registration page (form fields of the same names).
+type registration struct {
+	Username       string `json:"username"`
+	Email          string `json:"email"`
+	Password       string `json:"password"`
+	DisplayName    string `json:"display_name"`
+	GivenName      string `json:"given_name"`
+	FamilyName     string `json:"family_name"`
+	ProgrammeID    string `json:"programme_id"`
+	ProgrammeTitle string `json:"programme_title"`
+}
+
+func (in *registration) trim() {
+	for _, s := range []*string{&in.Username, &in.Email, &in.DisplayName, &in.GivenName, &in.FamilyName, &in.ProgrammeID, &in.ProgrammeTitle} {
+		*s = strings.TrimSpace(*s)
+	}
+	if in.DisplayName == "" {
+		in.DisplayName = strings.TrimSpace(in.GivenName + " " + in.FamilyName)
+	}
+}
+
+// validate reports every problem of a registration at once.
+func (in registration) validate() []problem.FieldError {
+	var errs []problem.FieldError
+	for _, f := range []struct {
+		name, value string
+		check       func(string) string
+	}{
+		{"username", in.Username, checkUsername},
+		{"email", in.Email, checkEmail},
+		{"display_name", in.DisplayName, checkText(200, false)},
+		{"given_name", in.GivenName, checkText(100, true)},
+		{"family_name", in.FamilyName, checkText(100, true)},
+		{"programme_id", in.ProgrammeID, checkText(64, false)},
+		{"programme_title", in.ProgrammeTitle, checkText(200, false)},
+	} {
+		if msg := f.check(f.value); msg != "" {
+			errs = append(errs, problem.FieldError{Field: f.name, Detail: msg})
+		}
+	}
+	if in.Password == "" {
+		errs = append(errs, problem.FieldError{Field: "password", Detail: "is required"})
+	} else if err := policy.DefaultPasswordPolicy().Check(in.Password, in.Username, in.Email); err != nil {
+		errs = append(errs, passwordErrors("password", err)...)
+	}
+	return errs
+}
+
+// registrar creates student accounts for people who register themselves,
+// for both the API and the page. Attempts that pass validation are limited
+// per client address: they cost a password hash, and a taken username or
+// e-mail address tells whether an account exists.
+type registrar struct {
+	store   AdminStore
+	limiter *hourlyLimiter
+	params  password.Params
+	login   *login
+}
+
+func newRegistrar(d Deps, l *login) *registrar {
+	perHour := d.RegistrationsPerIPHour
+	if perHour <= 0 {
+		perHour = 10
+	}
+	return &registrar{store: d.Admin, limiter: newHourlyLimiter(perHour, perHour, d.Now), params: d.Login.Password, login: l}
+}
+
+// registerError is why a registration was refused.
+type registerError struct {
+	status     int
+	detail     string
+	fields     []problem.FieldError
+	retryAfter int // seconds, for 429
+}
+
+func (g *registrar) register(ctx context.Context, in registration, ip string) (store.AccountRecord, *registerError, error) {
+	in.trim()
+	if errs := in.validate(); errs != nil {
+		return store.AccountRecord{}, &registerError{status: http.StatusUnprocessableEntity, detail: "Some fields are not right; see errors.", fields: errs}, nil
+	}
+	if !g.limiter.Allow(ip) {
+		wait := max(1, int(g.limiter.RetryAfter(ip).Seconds()))
+		return store.AccountRecord{}, &registerError{status: http.StatusTooManyRequests, retryAfter: wait,
+			detail: fmt.Sprintf("Too many registrations from your network. Try again in %s.", humanWait(wait))}, nil
+	}
+	hash, err := password.Hash(in.Password, g.params)
+	if err != nil {
+		return store.AccountRecord{}, nil, err
+	}
+	acc, err := g.store.Register(ctx, identity.Account{Username: in.Username, Email: in.Email, DisplayName: in.DisplayName,
+		GivenName: in.GivenName, FamilyName: in.FamilyName, ProgrammeID: in.ProgrammeID, ProgrammeTitle: in.ProgrammeTitle,
+		Roles: []string{identity.RoleStudent}}, hash)
+	var taken *store.TakenError
+	if errors.As(err, &taken) {
+		g.login.audit(ctx, identity.AuditEvent{Action: "registered", Outcome: identity.OutcomeFailure, ClientIP: ip, Detail: taken.Error()})
+		var errs []problem.FieldError
+		if taken.Username {
+			errs = append(errs, problem.FieldError{Field: "username", Detail: "is taken; choose another"})
+		}
+		if taken.Email {
+			errs = append(errs, problem.FieldError{Field: "email", Detail: "has an account already; sign in, or use another address"})
+		}
+		return store.AccountRecord{}, &registerError{status: http.StatusConflict, detail: "The " + taken.Error() + ".", fields: errs}, nil
+	}
+	if err != nil {
+		return store.AccountRecord{}, nil, err
+	}
+	g.login.audit(ctx, identity.AuditEvent{Action: "registered", Outcome: identity.OutcomeSuccess, Actor: acc.ID, Target: acc.ID,
+		ClientIP: ip, Detail: "self-registration as student"})
+	rec, err := g.store.AccountRecord(ctx, acc.ID)
+	return rec, nil, err
+}
+
+func humanWait(seconds int) string {
+	if seconds < 120 {
+		return strconv.Itoa(seconds) + " seconds"
+	}
+	return strconv.Itoa((seconds+59)/60) + " minutes"
+}
+
+func (a *api) handleRegister(w http.ResponseWriter, r *http.Request, _ *principal) {
+	w.Header().Set("Cache-Control", "no-store")
+	var in registration
+	if !decode(w, r, &in, nil) {
+		return
+	}
+	rec, refused, err := a.reg.register(r.Context(), in, clientIP(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if refused != nil {
+		if refused.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(refused.retryAfter))
+		}
+		problem.Write(w, problem.Details{Status: refused.status, Detail: refused.detail, Errors: refused.fields})
+		return
+	}
+	w.Header().Set("Location", a.login.base+"/api/v1/users/"+rec.ID)
+	a.writeUser(w, http.StatusCreated, rec)
+}
+
+// hourlyLimiter is a policy.Limiter for rates per hour. The policy counts
+// per minute, at least one; a rate of n an hour is one a minute on a clock
+// that runs at n/60 of real time.
+type hourlyLimiter struct {
+	l     *policy.Limiter
+	speed float64 // of the limiter's clock against real time
+}
+
+func newHourlyLimiter(perHour, burst int, now func() time.Time) *hourlyLimiter {
+	start, speed := now(), float64(perHour)/60
+	clock := func() time.Time { return start.Add(time.Duration(float64(now().Sub(start)) * speed)) }
+	return &hourlyLimiter{l: policy.NewLimiter(1, burst, clock), speed: speed}
+}
+
+func (h *hourlyLimiter) Allow(key string) bool { return h.l.Allow(key) }
+
+func (h *hourlyLimiter) RetryAfter(key string) time.Duration {
+	return time.Duration(float64(h.l.RetryAfter(key)) / h.speed)
+}

@@ -1,0 +1,611 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"campus/internal/identity"
+	"campus/internal/identity/password"
+	"campus/internal/identity/policy"
+	"campus/internal/identity/store"
+	"campus/internal/problem"
+)
+
+// userView is an account as the API shows it.
+type userView struct {
+	ID             string             `json:"id"`
+	Username       string             `json:"username"`
+	Email          string             `json:"email"`
+	EmailVerified  bool               `json:"email_verified"`
+	DisplayName    string             `json:"display_name"`
+	GivenName      string             `json:"given_name"`
+	FamilyName     string             `json:"family_name"`
+	Semester       int                `json:"semester"`
+	ProgrammeID    string             `json:"programme_id"`
+	ProgrammeTitle string             `json:"programme_title"`
+	Status         string             `json:"status"`
+	Roles          []string           `json:"roles"`
+	LoginWindow    *store.LoginWindow `json:"login_window"`
+	Locked         bool               `json:"locked"`
+	LockedUntil    *time.Time         `json:"locked_until"`
+	FailedSignIns  int                `json:"failed_sign_ins"`
+	LastLoginAt    *time.Time         `json:"last_login_at"`
+	CreatedAt      time.Time          `json:"created_at"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	Version        int                `json:"version"`
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func viewUser(r store.AccountRecord, now time.Time) userView {
+	roles := r.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	return userView{ID: r.ID, Username: r.Username, Email: r.Email, EmailVerified: r.EmailVerified, DisplayName: r.DisplayName,
+		GivenName: r.GivenName, FamilyName: r.FamilyName, Semester: r.Semester, ProgrammeID: r.ProgrammeID,
+		ProgrammeTitle: r.ProgrammeTitle, Status: r.Status, Roles: roles, LoginWindow: r.LoginWindow,
+		Locked: r.LockedUntil != nil && r.LockedUntil.After(now), LockedUntil: utcPtr(r.LockedUntil), FailedSignIns: r.FailedLogins,
+		LastLoginAt: utcPtr(r.LastLoginAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version}
+}
+
+func (a *api) writeUser(w http.ResponseWriter, status int, r store.AccountRecord) {
+	w.Header().Set("ETag", etag(r.Version))
+	writeJSON(w, status, viewUser(r, a.now()))
+}
+
+// ---- list
+
+var listParams = []string{"q", "role", "status", "sort", "order", "limit", "cursor"}
+
+func (a *api) handleListUsers(w http.ResponseWriter, r *http.Request, _ *principal) {
+	qs := r.URL.Query()
+	var errs []problem.FieldError
+	for _, k := range sortedKeys(qs) {
+		if !slices.Contains(listParams, k) {
+			errs = append(errs, problem.FieldError{Field: k, Detail: "is not a parameter of this list; use " + strings.Join(listParams, ", ")})
+		}
+	}
+	q := store.AccountQuery{Search: qs.Get("q"), Role: qs.Get("role"), Status: qs.Get("status"), Sort: qs.Get("sort"), After: qs.Get("cursor"), Limit: 50}
+	if utf8.RuneCountInString(q.Search) > 200 {
+		errs = append(errs, problem.FieldError{Field: "q", Detail: "may be at most 200 characters"})
+	}
+	if q.Status != "" && q.Status != identity.StatusActive && q.Status != identity.StatusDisabled {
+		errs = append(errs, problem.FieldError{Field: "status", Detail: "must be active or disabled"})
+	}
+	if q.Sort == "" {
+		q.Sort = store.SortUsername
+	}
+	if !slices.Contains([]string{store.SortUsername, store.SortEmail, store.SortCreatedAt, store.SortLastLoginAt}, q.Sort) {
+		errs = append(errs, problem.FieldError{Field: "sort", Detail: "must be username, email, created_at or last_login_at"})
+	}
+	switch qs.Get("order") {
+	case "", "asc":
+	case "desc":
+		q.Desc = true
+	default:
+		errs = append(errs, problem.FieldError{Field: "order", Detail: "must be asc or desc"})
+	}
+	if s := qs.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 200 {
+			errs = append(errs, problem.FieldError{Field: "limit", Detail: "must be a whole number from 1 to 200"})
+		}
+		q.Limit = n
+	}
+	if errs != nil {
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Invalid query", Detail: "Some parameters are not right; see errors.", Errors: errs})
+		return
+	}
+	page, err := a.store.ListAccounts(r.Context(), q)
+	if errors.Is(err, store.ErrBadCursor) {
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Invalid query", Detail: "The cursor does not belong to this list.",
+			Errors: []problem.FieldError{{Field: "cursor", Detail: "is not valid for this sort and order; start again without it"}}})
+		return
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := struct {
+		Items      []userView `json:"items"`
+		NextCursor string     `json:"next_cursor,omitempty"`
+	}{Items: []userView{}, NextCursor: page.Next}
+	now := a.now()
+	for _, rec := range page.Accounts {
+		out.Items = append(out.Items, viewUser(rec, now))
+	}
+	if page.Next != "" {
+		next := url.Values{}
+		for k, v := range qs {
+			next[k] = v
+		}
+		next.Set("cursor", page.Next)
+		w.Header().Set("Link", `<`+a.login.base+r.URL.Path+"?"+next.Encode()+`>; rel="next"`)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ---- one user
+
+func (a *api) handleGetUser(w http.ResponseWriter, r *http.Request, _ *principal) {
+	rec, err := a.store.AccountRecord(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeUser(w, http.StatusOK, rec)
+}
+
+func (a *api) handleGetMe(w http.ResponseWriter, r *http.Request, p *principal) {
+	a.writeUser(w, http.StatusOK, *p.account)
+}
+
+// profilePatch is a JSON merge patch of an account's profile.
+type profilePatch struct {
+	Username       optional[string]            `json:"username"`
+	Email          optional[string]            `json:"email"`
+	DisplayName    optional[string]            `json:"display_name"`
+	GivenName      optional[string]            `json:"given_name"`
+	FamilyName     optional[string]            `json:"family_name"`
+	Semester       optional[int]               `json:"semester"`
+	ProgrammeID    optional[string]            `json:"programme_id"`
+	ProgrammeTitle optional[string]            `json:"programme_title"`
+	LoginWindow    optional[store.LoginWindow] `json:"login_window"`
+}
+
+// selfPatch is what people change of their own account: the profile, but
+// not the login window an administrator set for them.
+type selfPatch struct {
+	Username       optional[string] `json:"username"`
+	Email          optional[string] `json:"email"`
+	DisplayName    optional[string] `json:"display_name"`
+	GivenName      optional[string] `json:"given_name"`
+	FamilyName     optional[string] `json:"family_name"`
+	Semester       optional[int]    `json:"semester"`
+	ProgrammeID    optional[string] `json:"programme_id"`
+	ProgrammeTitle optional[string] `json:"programme_title"`
+}
+
+func (p selfPatch) profile() profilePatch {
+	return profilePatch{Username: p.Username, Email: p.Email, DisplayName: p.DisplayName, GivenName: p.GivenName,
+		FamilyName: p.FamilyName, Semester: p.Semester, ProgrammeID: p.ProgrammeID, ProgrammeTitle: p.ProgrammeTitle}
+}
+
+// apply validates the patch and applies it to a, returning the names of
+// the fields that changed, or the field errors.
+func (pp profilePatch) apply(a *store.AccountRecord) (changed []string, errs []problem.FieldError) {
+	str := func(name string, o optional[string], dst *string, check func(string) string) {
+		if !o.Set {
+			return
+		}
+		if o.Null {
+			errs = append(errs, problem.FieldError{Field: name, Detail: "cannot be null; send \"\" to clear it"})
+			return
+		}
+		v := strings.TrimSpace(o.Value)
+		if msg := check(v); msg != "" {
+			errs = append(errs, problem.FieldError{Field: name, Detail: msg})
+			return
+		}
+		if v != *dst {
+			*dst = v
+			changed = append(changed, name)
+		}
+	}
+	str("username", pp.Username, &a.Username, checkUsername)
+	str("email", pp.Email, &a.Email, checkEmail)
+	str("display_name", pp.DisplayName, &a.DisplayName, checkText(200, false))
+	str("given_name", pp.GivenName, &a.GivenName, checkText(100, false))
+	str("family_name", pp.FamilyName, &a.FamilyName, checkText(100, false))
+	str("programme_id", pp.ProgrammeID, &a.ProgrammeID, checkText(64, false))
+	str("programme_title", pp.ProgrammeTitle, &a.ProgrammeTitle, checkText(200, false))
+	if o := pp.Semester; o.Set {
+		switch {
+		case o.Null:
+			errs = append(errs, problem.FieldError{Field: "semester", Detail: "cannot be null; send 0 for none"})
+		case o.Value < 0 || o.Value > 40:
+			errs = append(errs, problem.FieldError{Field: "semester", Detail: "must be from 0 (none) to 40"})
+		case o.Value != a.Semester:
+			a.Semester = o.Value
+			changed = append(changed, "semester")
+		}
+	}
+	if o := pp.LoginWindow; o.Set {
+		var w *store.LoginWindow
+		if !o.Null {
+			if msg := checkWindow(o.Value); msg != "" {
+				errs = append(errs, problem.FieldError{Field: "login_window", Detail: msg})
+				return changed, errs
+			}
+			w = &o.Value
+		}
+		if (w == nil) != (a.LoginWindow == nil) || (w != nil && *w != *a.LoginWindow) {
+			a.LoginWindow = w
+			changed = append(changed, "login_window")
+		}
+	}
+	return changed, errs
+}
+
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$`)
+
+func checkUsername(s string) string {
+	if s == "" {
+		return "is required"
+	}
+	if !usernamePattern.MatchString(s) {
+		return "use 2 to 64 letters (a-z), digits, '.', '_' or '-', starting with a letter or digit"
+	}
+	return ""
+}
+
+func checkEmail(s string) string {
+	if s == "" {
+		return "is required"
+	}
+	addr, err := mail.ParseAddress(s)
+	_, domain, _ := strings.Cut(s, "@")
+	if err != nil || addr.Address != s || len(s) > 254 || !strings.Contains(domain, ".") {
+		return "is not an e-mail address like name@uni.example"
+	}
+	return ""
+}
+
+// checkText allows printable text up to max characters.
+func checkText(max int, required bool) func(string) string {
+	return func(s string) string {
+		if required && s == "" {
+			return "is required"
+		}
+		if utf8.RuneCountInString(s) > max {
+			return fmt.Sprintf("may be at most %d characters", max)
+		}
+		if strings.ContainsFunc(s, unicode.IsControl) {
+			return "may not contain control characters"
+		}
+		return ""
+	}
+}
+
+func checkWindow(w store.LoginWindow) string {
+	if _, err := w.Window(); err != nil {
+		return strings.TrimPrefix(err.Error(), "login window: ")
+	}
+	return ""
+}
+
+func (a *api) handlePatchUser(w http.ResponseWriter, r *http.Request, p *principal) {
+	var patch profilePatch
+	if !decode(w, r, &patch, nil) {
+		return
+	}
+	a.patchProfile(w, r, p, r.PathValue("id"), patch)
+}
+
+func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal) {
+	var patch selfPatch
+	if !decode(w, r, &patch, map[string]string{"login_window": "is set by administrators"}) {
+		return
+	}
+	a.patchProfile(w, r, p, p.account.ID, patch.profile())
+}
+
+func (a *api) patchProfile(w http.ResponseWriter, r *http.Request, p *principal, id string, patch profilePatch) {
+	version, ok := ifMatch(w, r, a.versionOf(r.Context(), id))
+	if !ok {
+		return
+	}
+	var changed []string
+	var fieldErrs []problem.FieldError
+	rec, err := a.store.UpdateAccount(r.Context(), id, version, func(rec *store.AccountRecord) error {
+		changed, fieldErrs = patch.apply(rec)
+		if fieldErrs != nil {
+			return errInvalid
+		}
+		return nil
+	})
+	if errors.Is(err, errInvalid) {
+		invalid(w, fieldErrs)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	detail := "changed: " + strings.Join(changed, ", ")
+	if changed == nil {
+		detail = "nothing changed"
+	}
+	a.audit(r, p, "profile_changed", identity.OutcomeSuccess, id, detail)
+	a.writeUser(w, http.StatusOK, rec)
+}
+
+// errInvalid stops a store update whose input turned out invalid.
+var errInvalid = errors.New("invalid input")
+
+func (a *api) versionOf(ctx context.Context, id string) func() (int, error) {
+	return func() (int, error) {
+		rec, err := a.store.AccountRecord(ctx, id)
+		return rec.Version, err
+	}
+}
+
+// ---- status, lock and roles
+
+// handleSetStatus disables or enables an account. Disabling ends every
+// session of the account, which revokes its tokens and tells its
+// applications (back-channel logout). Setting the status it has already
+// changes nothing, but a disable still ends sessions, so that a retry after
+// a failure finishes the job.
+func (a *api) handleSetStatus(status string) func(http.ResponseWriter, *http.Request, *principal) {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+		id := r.PathValue("id")
+		version, ok := ifMatch(w, r, a.versionOf(r.Context(), id))
+		if !ok {
+			return
+		}
+		rec, err := a.store.AccountRecord(r.Context(), id)
+		if err == nil && rec.Status != status {
+			rec, err = a.store.UpdateAccount(r.Context(), id, version, func(rec *store.AccountRecord) error {
+				rec.Status = status
+				return nil
+			})
+			action := map[string]string{identity.StatusDisabled: "account_disabled", identity.StatusActive: "account_enabled"}[status]
+			if err == nil {
+				a.audit(r, p, action, identity.OutcomeSuccess, id, "")
+			} else if errors.Is(err, store.ErrLastAdmin) {
+				a.audit(r, p, action, identity.OutcomeDenied, id, "last active administrator")
+			}
+		} else if err == nil && version != 0 && rec.Version != version {
+			err = store.ErrStale
+		}
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if status == identity.StatusDisabled {
+			if err := a.endSessions(r.Context(), id, ""); err != nil {
+				a.logger.Error("end sessions of a disabled account", "account", id, "err", err)
+				problem.Write(w, problem.Details{Status: http.StatusInternalServerError,
+					Detail: "The account is disabled, but not all of its sessions could be ended; disable it again to retry."})
+				return
+			}
+		}
+		a.writeUser(w, http.StatusOK, rec)
+	}
+}
+
+// endSessions ends every live session of an account except keep.
+func (a *api) endSessions(ctx context.Context, accountID, keep string) error {
+	ids, err := a.store.SessionsOf(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, sid := range ids {
+		if sid == keep {
+			continue
+		}
+		errs = append(errs, a.storage.EndSession(ctx, identity.Session{ID: sid, AccountID: accountID}))
+	}
+	return errors.Join(errs...)
+}
+
+func (a *api) handleUnlock(w http.ResponseWriter, r *http.Request, p *principal) {
+	id := r.PathValue("id")
+	version, ok := ifMatch(w, r, a.versionOf(r.Context(), id))
+	if !ok {
+		return
+	}
+	var was int
+	rec, err := a.store.UpdateAccount(r.Context(), id, version, func(rec *store.AccountRecord) error {
+		was = rec.FailedLogins
+		rec.FailedLogins, rec.LockedUntil = 0, nil
+		return nil
+	})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.audit(r, p, "unlock", identity.OutcomeSuccess, id, fmt.Sprintf("by an administrator; %d failed sign-ins cleared", was))
+	a.writeUser(w, http.StatusOK, rec)
+}
+
+type rolesBody struct {
+	Roles []string `json:"roles"`
+}
+
+// handlePutRoles replaces an account's roles. Nobody changes their own,
+// and nobody hands out or takes away a role that carries a permission they
+// do not hold themselves.
+func (a *api) handlePutRoles(w http.ResponseWriter, r *http.Request, p *principal) {
+	id := r.PathValue("id")
+	if p.isSelf(id) {
+		a.audit(r, p, "roles_changed", identity.OutcomeDenied, id, "own roles")
+		problem.Write(w, problem.Details{Status: http.StatusForbidden, Detail: "Nobody changes their own roles; ask another administrator."})
+		return
+	}
+	var body rolesBody
+	if !decode(w, r, &body, nil) {
+		return
+	}
+	version, ok := ifMatch(w, r, a.versionOf(r.Context(), id))
+	if !ok {
+		return
+	}
+	roles, err := a.store.Roles(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	perms := map[string][]identity.Permission{}
+	for _, role := range roles {
+		perms[role.Name] = role.Permissions
+	}
+	var errs []problem.FieldError
+	if body.Roles == nil {
+		errs = append(errs, problem.FieldError{Field: "roles", Detail: "is required: the complete list of roles ([] for none)"})
+	}
+	for i, name := range body.Roles {
+		if _, ok := perms[name]; !ok {
+			errs = append(errs, problem.FieldError{Field: "roles[" + strconv.Itoa(i) + "]", Detail: fmt.Sprintf("there is no role %q", name)})
+		}
+	}
+	if errs != nil {
+		invalid(w, errs)
+		return
+	}
+	var before []string
+	var lacking []string
+	rec, err := a.store.UpdateAccount(r.Context(), id, version, func(rec *store.AccountRecord) error {
+		before = rec.Roles
+		for _, name := range symmetricDifference(rec.Roles, body.Roles) {
+			for _, perm := range perms[name] {
+				if !slices.Contains(p.perms, perm) {
+					lacking = append(lacking, name+" ("+string(perm)+")")
+					break
+				}
+			}
+		}
+		if lacking != nil {
+			return errInvalid
+		}
+		rec.Roles = slices.Clone(body.Roles)
+		return nil
+	})
+	switch {
+	case errors.Is(err, errInvalid):
+		a.audit(r, p, "roles_changed", identity.OutcomeDenied, id, "lacks permissions of "+strings.Join(lacking, ", "))
+		problem.Write(w, problem.Details{Status: http.StatusForbidden,
+			Detail: "You can only give or take away roles whose permissions you hold yourself; you lack " + strings.Join(lacking, ", ") + "."})
+		return
+	case errors.Is(err, store.ErrLastAdmin):
+		a.audit(r, p, "roles_changed", identity.OutcomeDenied, id, "last active administrator")
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.audit(r, p, "roles_changed", identity.OutcomeSuccess, id, "["+strings.Join(before, ", ")+"] -> ["+strings.Join(rec.Roles, ", ")+"]")
+	a.writeUser(w, http.StatusOK, rec)
+}
+
+// symmetricDifference lists what is in exactly one of a and b.
+func symmetricDifference(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, s := range b {
+		if !slices.Contains(a, s) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ---- password
+
+type passwordBody struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// handleChangePassword changes the caller's password. It needs the current
+// one (attempts are limited per account); the new one must pass the
+// password policy. Every other session of the person ends: whoever else
+// was signed in with the old password is out, this session stays.
+func (a *api) handleChangePassword(w http.ResponseWriter, r *http.Request, p *principal) {
+	var body passwordBody
+	if !decode(w, r, &body, nil) {
+		return
+	}
+	ctx, acc := r.Context(), p.account
+	var errs []problem.FieldError
+	if body.CurrentPassword == "" {
+		errs = append(errs, problem.FieldError{Field: "current_password", Detail: "is required"})
+	}
+	if err := policy.DefaultPasswordPolicy().Check(body.NewPassword, acc.Username, acc.Email); err != nil {
+		errs = append(errs, passwordErrors("new_password", err)...)
+	} else if body.NewPassword == body.CurrentPassword {
+		errs = append(errs, problem.FieldError{Field: "new_password", Detail: "must differ from the current password"})
+	}
+	if errs != nil {
+		invalid(w, errs)
+		return
+	}
+	if !a.pwLimiter.Allow(acc.ID) {
+		wait := max(1, int(a.pwLimiter.RetryAfter(acc.ID).Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(wait))
+		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests, Detail: fmt.Sprintf("Too many attempts; try again in %d seconds.", wait)})
+		return
+	}
+	hash, err := a.store.PasswordHash(ctx, acc.ID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if hash == "" {
+		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "This account signs in through the university directory; change the password there."})
+		return
+	}
+	if ok, _, err := password.Verify(body.CurrentPassword, hash, a.params); err != nil || !ok {
+		a.audit(r, p, "password_changed", identity.OutcomeFailure, acc.ID, "current password wrong")
+		invalid(w, []problem.FieldError{{Field: "current_password", Detail: "is not right"}})
+		return
+	}
+	newHash, err := password.Hash(body.NewPassword, a.params)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := a.store.SetPasswordHash(ctx, acc.ID, newHash); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	keep, err := a.store.AccessTokenSession(ctx, p.jti)
+	if err != nil && !errors.Is(err, identity.ErrNotFound) {
+		a.logger.Error("find the token's session", "err", err)
+	}
+	a.audit(r, p, "password_changed", identity.OutcomeSuccess, acc.ID, "by the account holder; other sessions ended")
+	if err := a.endSessions(ctx, acc.ID, keep); err != nil {
+		a.logger.Error("end other sessions after a password change", "account", acc.ID, "err", err)
+		problem.Write(w, problem.Details{Status: http.StatusInternalServerError,
+			Detail: "The password was changed, but not all other sessions could be ended. Sign out everywhere to be sure."})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// passwordErrors turns the policy's reasons into field errors.
+func passwordErrors(field string, err error) []problem.FieldError {
+	var pe *policy.PasswordError
+	if !errors.As(err, &pe) {
+		return []problem.FieldError{{Field: field, Detail: err.Error()}}
+	}
+	var out []problem.FieldError
+	for _, reason := range pe.Reasons {
+		out = append(out, problem.FieldError{Field: field, Detail: reason})
+	}
+	return out
+}
