@@ -217,7 +217,9 @@ func TestAPIAuthorizationMatrix(t *testing.T) {
 				}
 				switch r.status {
 				case unauth:
-					if h := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(h, "Bearer ") || !strings.Contains(h, `error="invalid_token"`) {
+					// RFC 6750 section 3.1: an error code only when a token came.
+					h := r.header.Get("WWW-Authenticate")
+					if !strings.HasPrefix(h, "Bearer ") || strings.Contains(h, `error="invalid_token"`) != (tokens[who] != "") {
 						t.Errorf("WWW-Authenticate = %q", h)
 					}
 					if r.header.Get("Content-Type") != "application/problem+json" {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -25,8 +24,8 @@ func (s *Store) SignInRules(ctx context.Context, accountID string) (policy.Rules
 		if err != nil {
 			return err
 		}
-		if own.Valid && own.String != "" {
-			w, err := storedWindow(own.String)
+		if lw := parseWindowJSON(own); lw != nil {
+			w, err := lw.Window()
 			if err != nil {
 				return fmt.Errorf("login window of account %s: %w", accountID, err)
 			}
@@ -47,8 +46,8 @@ func (s *Store) SignInRules(ctx context.Context, accountID string) (policy.Rules
 			if c := parseList(clients); len(c) > 0 {
 				rules.Clients[name] = c
 			}
-			if window.Valid && window.String != "" {
-				w, err := storedWindow(window.String)
+			if lw := parseWindowJSON(window); lw != nil {
+				w, err := lw.Window()
 				if err != nil {
 					return fmt.Errorf("login window of role %s: %w", name, err)
 				}
@@ -58,20 +57,4 @@ func (s *Store) SignInRules(ctx context.Context, accountID string) (policy.Rules
 		return rows.Err()
 	})
 	return rules, err
-}
-
-// storedWindow parses the JSON of roles.login_window and
-// accounts.login_window: {"earliest":"08:00","latest":"18:00",
-// "first_date":"2026-10-01","last_date":"2027-03-31"}.
-func storedWindow(s string) (policy.Window, error) {
-	var w struct {
-		Earliest  string `json:"earliest"`
-		Latest    string `json:"latest"`
-		FirstDate string `json:"first_date"`
-		LastDate  string `json:"last_date"`
-	}
-	if err := json.Unmarshal([]byte(s), &w); err != nil {
-		return policy.Window{}, err
-	}
-	return policy.ParseWindow(w.Earliest, w.Latest, w.FirstDate, w.LastDate)
 }

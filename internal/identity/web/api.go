@@ -131,6 +131,8 @@ func registerAPI(mux *http.ServeMux, d Deps, l *login, p *pages) {
 	registerPage(mux, a, l, p)
 }
 
+var errNoBearer = errors.New("no bearer token")
+
 // guard authenticates the caller and checks the route's requirement.
 func (a *api) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -142,8 +144,12 @@ func (a *api) guard(rt route) http.Handler {
 		ctx := op.ContextWithIssuer(r.Context(), a.provider.IssuerFromRequest(r))
 		p, err := a.authenticate(ctx, r)
 		if err != nil {
-			// RFC 6750 section 3.1.
-			w.Header().Set("WWW-Authenticate", `Bearer realm="campus-identity", error="invalid_token", error_description=`+strconv.Quote(err.Error()))
+			// RFC 6750 section 3.1: no error code when no credentials came.
+			challenge := `Bearer realm="campus-identity"`
+			if !errors.Is(err, errNoBearer) {
+				challenge += `, error="invalid_token", error_description=` + strconv.Quote(err.Error())
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
 			problem.Write(w, problem.Details{Status: http.StatusUnauthorized,
 				Detail: "A valid access token is required (Authorization: Bearer ...): " + err.Error() + "."})
 			return
@@ -195,7 +201,7 @@ func (p *principal) isSelf(id string) bool { return p.account != nil && p.accoun
 func (a *api) authenticate(ctx context.Context, r *http.Request) (*principal, error) {
 	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
-		return nil, errors.New("no bearer token")
+		return nil, errNoBearer
 	}
 	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, strings.TrimSpace(raw), a.provider.AccessTokenVerifier(ctx))
 	if err != nil {

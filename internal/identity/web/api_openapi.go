@@ -19,8 +19,9 @@ info:
     "Authorization: Bearer TOKEN". It must name the audience
     campus-identity (all campus access tokens do) and carry the scope an
     operation lists under security. A person's scopes count only while
-    their roles still grant them. Missing or invalid tokens get 401 with
-    WWW-Authenticate: Bearer error="invalid_token"; a token without the
+    their roles still grant them. A request without a token gets 401 with
+    WWW-Authenticate: Bearer realm="campus-identity"; an invalid token adds
+    error="invalid_token" (RFC 6750 3.1); a token without the
     scope gets 403 naming it. The /me operations need a person's token
     issued to one of campus's own (first-party) applications; a
     client-credentials token has no account and gets 403.
