@@ -55,6 +55,14 @@ func TestBackchannelLogoutEndToEnd(t *testing.T) {
 		t.Fatalf("a second logout token arrived: %s", strings.SplitN(extra, ".", 2)[0])
 	default:
 	}
+	// Administrators see the outbox: delivered to lms, nothing to quiet.
+	users := p.addClient(t, "--id", "admin-tool", "--first-party", "--redirect-uri", "https://admin.uni.example/cb", "--scope", "openid", "--scope", "users:read")
+	at, _ := newRP(t, p, users, oidc.ScopeOpenID, "users:read").signIn(t, p, p.browser(t), "admin", adminPassword)
+	out := identityCall(t, p, at.AccessToken)("GET", "/api/v1/logout-deliveries")
+	if out.status != http.StatusOK || !strings.Contains(out.raw, `"client_id":"lms"`) || !strings.Contains(out.raw, `"status":"delivered"`) || strings.Contains(out.raw, "quiet") {
+		t.Fatalf("outbox: %d %s", out.status, out.raw)
+	}
+
 	// The refresh token of the ended session is dead too.
 	stale := *tok
 	stale.Expiry = time.Now().Add(-time.Minute)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -60,11 +61,45 @@ func TestConsentForThirdPartyApplications(t *testing.T) {
 		t.Fatalf("prompt=consent did not ask: %v", forced.location)
 	}
 
+	// Withdrawing the consent (self-service, through a first-party
+	// application) makes the application ask again and ends its tokens.
+	portalApp := p.addClient(t, "--id", "selfservice", "--first-party", "--redirect-uri", "https://self.uni.example/cb")
+	self, _ := newRP(t, p, portalApp, oidc.ScopeOpenID).signIn(t, p, b, "", "")
+	me := identityCall(t, p, self.AccessToken)
+	if got := me("GET", "/api/v1/me/consents"); got.status != http.StatusOK || !strings.Contains(got.raw, `"client_id":"cloud"`) {
+		t.Fatalf("my consents: %d %s", got.status, got.raw)
+	}
+	if got := me("DELETE", "/api/v1/me/consents/cloud"); got.status != http.StatusNoContent {
+		t.Fatalf("withdraw: %d %s", got.status, got.raw)
+	}
+	if got := me("DELETE", "/api/v1/me/consents/cloud"); got.status != http.StatusNotFound {
+		t.Fatalf("withdraw twice: %d", got.status)
+	}
+	if asked := authorize(); asked.location != nil || !strings.Contains(asked.body, "Allow Campus Cloud Drive?") {
+		t.Fatalf("after withdrawal the application was not asked about again: %v", asked.location)
+	}
+
 	// Another third-party application with prompt=none cannot ask.
 	wiki := p.addClient(t, "--id", "extwiki", "--redirect-uri", "https://wiki.example/cb")
 	rw := newRP(t, p, wiki, oidc.ScopeOpenID)
 	none := getPage(t, b, rw.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
 	if none.location == nil || none.location.Query().Get("error") != "consent_required" {
 		t.Fatalf("prompt=none without consent: %v", none.location)
+	}
+}
+
+// identityCall calls identity's admin API with a bearer token.
+func identityCall(t testing.TB, p *idp, token string) func(method, path string) apiResp {
+	return func(method, path string) apiResp {
+		t.Helper()
+		req, _ := http.NewRequest(method, p.issuer+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := p.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return apiResp{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	}
 }

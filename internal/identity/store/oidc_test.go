@@ -229,3 +229,38 @@ func TestClients(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestConsents(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		if got, _ := f.s.Consent(ctx, f.account.ID, "app"); got != nil {
+			t.Fatalf("consent before any: %v", got)
+		}
+		if err := f.s.SaveConsent(ctx, f.account.ID, "app", []string{"openid"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.SaveConsent(ctx, f.account.ID, "app", []string{"email", "openid"}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := f.s.Consent(ctx, f.account.ID, "app")
+		if len(got) != 2 {
+			t.Fatalf("scopes after two consents: %v, want openid and email once each", got)
+		}
+		f.s.CreateTokens(ctx, identity.AccessToken{ID: "a1", ClientID: "app", AccountID: f.account.ID, ExpiresAt: f.now.Add(time.Minute)},
+			&identity.RefreshToken{ID: "r1", FamilyID: "f", ClientID: "app", AccountID: f.account.ID, AuthTime: f.now, CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}, "rh")
+		if err := f.s.WithdrawConsent(ctx, f.account.ID, "app"); err != nil {
+			t.Fatal(err)
+		}
+		if rt, _ := f.s.RefreshToken(ctx, "rh"); rt.RevokedAt == nil {
+			t.Fatal("withdrawing consent left the application's refresh token alive")
+		}
+		if revoked, _ := f.s.AccessTokenRevoked(ctx, "a1"); !revoked {
+			t.Fatal("withdrawing consent left the application's access token alive")
+		}
+		if err := f.s.WithdrawConsent(ctx, f.account.ID, "app"); !errors.Is(err, identity.ErrNotFound) {
+			t.Fatalf("withdraw twice: %v", err)
+		}
+	})
+}

@@ -45,6 +45,9 @@ type AdminStore interface {
 	SessionsOf(ctx context.Context, accountID string) ([]string, error)
 	AccessTokenSession(ctx context.Context, jti string) (string, error)
 	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
+	Consents(ctx context.Context, accountID string) ([]store.Consent, error)
+	WithdrawConsent(ctx context.Context, accountID, clientID string) error
+	LogoutDeliveries(ctx context.Context, undeliveredOnly bool, limit int) ([]identity.LogoutDelivery, error)
 }
 
 var _ AdminStore = (*store.Store)(nil)
@@ -102,7 +105,10 @@ func (a *api) routes() []route {
 		{"GET /api/v1/me", needPerson, a.handleGetMe},
 		{"PATCH /api/v1/me", needPerson, a.handlePatchMe},
 		{"POST /api/v1/me/password", needPerson, a.handleChangePassword},
+		{"GET /api/v1/me/consents", needPerson, a.handleListConsents},
+		{"DELETE /api/v1/me/consents/{client_id}", needPerson, a.handleWithdrawConsent},
 		{"GET /api/v1/audit", read, a.handleAudit},
+		{"GET /api/v1/logout-deliveries", read, a.handleLogoutDeliveries},
 		{"POST /api/v1/registrations", needNothing, a.handleRegister},
 	}
 }

@@ -457,6 +457,76 @@ paths:
         "400": {$ref: "#/components/responses/BadQuery"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
+  /api/v1/me/consents:
+    get:
+      tags: [me]
+      summary: List the applications I allowed
+      description: Third-party applications I gave consent to, with the scopes I allowed.
+      operationId: listMyConsents
+      security:
+        - campus: []
+      responses:
+        "200":
+          description: My consents.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: "#/components/schemas/Consent"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+  /api/v1/me/consents/{client_id}:
+    delete:
+      tags: [me]
+      summary: Withdraw my consent for an application
+      description: The application is asked about again at the next sign-in, and its tokens for me are revoked now.
+      operationId: withdrawMyConsent
+      security:
+        - campus: []
+      parameters:
+        - {name: client_id, in: path, required: true, schema: {type: string}}
+      responses:
+        "204": {description: Withdrawn.}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404":
+          description: I have not allowed this application anything.
+          content:
+            application/problem+json:
+              schema: {$ref: "#/components/schemas/Problem"}
+  /api/v1/logout-deliveries:
+    get:
+      tags: [audit]
+      summary: Read the back-channel logout outbox
+      description: >
+        The logout notices sent to applications when sessions end (OIDC
+        Back-Channel Logout): delivered, pending (with the next retry and the
+        last error) and failed (given up after 72 hours). Newest first.
+      operationId: listLogoutDeliveries
+      security:
+        - campus: [users:read]
+      parameters:
+        - {name: undelivered, in: query, schema: {type: boolean}, description: Only pending and failed deliveries.}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
+      responses:
+        "200":
+          description: The deliveries.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: "#/components/schemas/LogoutDelivery"}
+        "400": {$ref: "#/components/responses/BadQuery"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
   /api/v1/registrations:
     post:
       tags: [registration]
@@ -786,6 +856,30 @@ components:
         family_name: {type: string, maxLength: 100}
         programme_id: {type: string, maxLength: 64}
         programme_title: {type: string, maxLength: 200}
+    Consent:
+      type: object
+      required: [client_id, client_name, scopes, granted_at]
+      properties:
+        client_id: {type: string}
+        client_name: {type: string}
+        scopes: {type: array, items: {type: string}}
+        granted_at: {type: string, format: date-time}
+    LogoutDelivery:
+      type: object
+      required: [id, client_id, uri, subject, sid, created_at, attempts, status]
+      properties:
+        id: {type: string}
+        client_id: {type: string}
+        uri: {type: string}
+        subject: {type: string}
+        sid: {type: string}
+        created_at: {type: string, format: date-time}
+        attempts: {type: integer}
+        next_attempt_at: {type: string, format: date-time}
+        delivered_at: {type: string, format: date-time}
+        failed_at: {type: string, format: date-time}
+        last_error: {type: string}
+        status: {type: string, enum: [pending, delivered, failed]}
     AuditEvent:
       type: object
       required: [id, at, action, outcome, actor, target, client_ip, client_id, detail]
