@@ -10,16 +10,13 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/google/uuid"
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 
 	"campus/internal/db"
 	"campus/internal/identity"
 	"campus/internal/identity/policy"
+	"campus/internal/textsearch"
 )
 
 // Errors of the account and role administration.
@@ -352,55 +349,6 @@ func setRolesTx(ctx context.Context, tx *sql.Tx, accountID string, roles []strin
 
 // ---- search
 
-// maxWordBytes bounds a search word; longer words and terms are cut, so
-// that a term still matches the words it begins.
-const maxWordBytes = 64
-
-// fold lower-cases s and removes diacritics, so that "Müller" is found as
-// "muller" and "MÜLLER" alike.
-func fold(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, strings.ToLower(s))
-	if err != nil {
-		out = strings.ToLower(s)
-	}
-	return cutWord(out)
-}
-
-func cutWord(s string) string {
-	if len(s) <= maxWordBytes {
-		return s
-	}
-	s = s[:maxWordBytes]
-	for len(s) > 0 && !utf8ValidEnd(s) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-// utf8ValidEnd reports whether s does not end inside a multi-byte rune.
-func utf8ValidEnd(s string) bool {
-	for i := len(s) - 1; i >= 0 && i >= len(s)-4; i-- {
-		c := s[i]
-		if c < 0x80 {
-			return true
-		}
-		if c >= 0xC0 { // a lead byte: is the rune complete?
-			need := 2
-			if c >= 0xE0 {
-				need = 3
-			}
-			if c >= 0xF0 {
-				need = 4
-			}
-			return len(s)-i == need
-		}
-	}
-	return false
-}
-
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
-
 // searchWords are the words an account is found by: its username and
 // e-mail address whole, and each word of its username, e-mail local part
 // and names.
@@ -409,15 +357,9 @@ func searchWords(a identity.Account) []string {
 	if at := strings.LastIndexByte(local, '@'); at >= 0 {
 		local = local[:at]
 	}
-	words := []string{fold(a.Username), fold(a.Email)}
-	for _, s := range []string{a.Username, local, a.DisplayName, a.GivenName, a.FamilyName} {
-		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !isWordRune(r) }) {
-			words = append(words, fold(w))
-		}
-	}
-	slices.Sort(words)
-	words = slices.Compact(words)
-	return slices.DeleteFunc(words, func(w string) bool { return w == "" })
+	words := append([]string{textsearch.Fold(a.Username), textsearch.Fold(a.Email)},
+		textsearch.Words(a.Username, local, a.DisplayName, a.GivenName, a.FamilyName)...)
+	return textsearch.Normalize(words)
 }
 
 // indexAccountTx replaces an account's search words.
@@ -605,21 +547,10 @@ type accountSet struct {
 	always bool                    // never the driver (a plain column test)
 }
 
-func searchTerms(q string) []string {
-	var terms []string
-	for _, f := range strings.Fields(q) {
-		f = strings.TrimFunc(f, func(r rune) bool { return !isWordRune(r) })
-		if t := fold(f); t != "" && !slices.Contains(terms, t) {
-			terms = append(terms, t)
-		}
-	}
-	return terms
-}
-
 func (q AccountQuery) sets() []*accountSet {
 	var sets []*accountSet
-	for _, t := range searchTerms(q.Search) {
-		lo, hi := []byte(t), append([]byte(t), 0xFF) // 0xFF never occurs in UTF-8
+	for _, t := range textsearch.Terms(q.Search) {
+		lo, hi := textsearch.Range(t)
 		sets = append(sets, &accountSet{
 			name: "search " + t,
 			in: func(b *argList) string {

@@ -40,6 +40,9 @@ func (s *Store) CreateProgramme(ctx context.Context, p study.Programme) (study.P
 			p.ID, p.Title, p.Degree, p.Semesters, p.CreditsRequired, p.Description, p.Language, p.Status, p.Version, p.CreatedAt, p.UpdatedAt); err != nil {
 			return err
 		}
+		if err := indexTx(ctx, tx, "programme", p.ID, programmeWords(p)); err != nil {
+			return err
+		}
 		return bump(ctx, tx)
 	})
 	return p, err
@@ -63,8 +66,11 @@ func (s *Store) Programmes(ctx context.Context, q ProgrammeQuery) ([]study.Progr
 	var a args
 	var where []string
 	if q.Q != "" {
-		p := a.add(like(q.Q))
-		where = append(where, `(LOWER(title) LIKE `+p+` ESCAPE '\' OR LOWER(description) LIKE `+p+` ESCAPE '\')`)
+		cond, ok := wordConditions(&a, "programme", "id", q.Q)
+		if !ok {
+			return nil, "", nil // nothing searchable: no match
+		}
+		where = append(where, cond...)
 	}
 	if q.Degree != "" {
 		where = append(where, `degree = `+a.add(q.Degree))
@@ -190,6 +196,9 @@ func (s *Store) UpdateProgramme(ctx context.Context, id string, version int, cha
 			id, version, p.Title, p.Degree, p.Semesters, p.CreditsRequired, p.Description, p.Language, p.Status, p.Version, p.UpdatedAt)); err != nil {
 			return err
 		}
+		if err := indexTx(ctx, tx, "programme", id, programmeWords(p)); err != nil {
+			return err
+		}
 		return bump(ctx, tx)
 	})
 	return p, err
@@ -252,6 +261,9 @@ func (s *Store) DeleteProgramme(ctx context.Context, id string, version int, for
 			return &study.LinkedError{Links: links}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM programmes WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if err := indexTx(ctx, tx, "programme", id, nil); err != nil {
 			return err
 		}
 		return bump(ctx, tx)
@@ -322,6 +334,9 @@ func (s *Store) CreateModule(ctx context.Context, m study.Module) (study.Module,
 			m.Version, m.CreatedAt, m.UpdatedAt); err != nil {
 			return err
 		}
+		if err := indexTx(ctx, tx, "module", m.ID, codeWords(m.Code, m.Title)); err != nil {
+			return err
+		}
 		return bump(ctx, tx)
 	})
 	if db.IsUniqueViolation(err) {
@@ -376,8 +391,11 @@ func (s *Store) Modules(ctx context.Context, q ListQuery) ([]study.Module, strin
 	var a args
 	var where []string
 	if q.Q != "" {
-		p := a.add(like(q.Q))
-		where = append(where, `(LOWER(code) LIKE `+p+` ESCAPE '\' OR LOWER(title) LIKE `+p+` ESCAPE '\')`)
+		cond, ok := wordConditions(&a, "module", "id", q.Q)
+		if !ok {
+			return nil, "", nil
+		}
+		where = append(where, cond...)
 	}
 	if c, ok := decodeCursor(q.Cursor); ok {
 		k, i := a.add(c.Key), a.add(c.ID)
@@ -440,6 +458,9 @@ func (s *Store) UpdateModule(ctx context.Context, id string, version int, change
 		if err != nil {
 			return err
 		}
+		if err := indexTx(ctx, tx, "module", id, codeWords(m.Code, m.Title)); err != nil {
+			return err
+		}
 		return bump(ctx, tx)
 	})
 	return m, err
@@ -475,6 +496,9 @@ func (s *Store) DeleteModule(ctx context.Context, id string, version int, force 
 			return &study.LinkedError{Links: links}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM modules WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if err := indexTx(ctx, tx, "module", id, nil); err != nil {
 			return err
 		}
 		return bump(ctx, tx)
@@ -526,6 +550,9 @@ func (s *Store) CreateLecture(ctx context.Context, l study.Lecture) (study.Lectu
 			l.ID, l.Code, l.Title, l.Description, l.Semester, l.Responsible, l.HoursPerWeek, l.Version, l.CreatedAt, l.UpdatedAt); err != nil {
 			return err
 		}
+		if err := indexTx(ctx, tx, "lecture", l.ID, codeWords(l.Code, l.Title)); err != nil {
+			return err
+		}
 		return bump(ctx, tx)
 	})
 	if db.IsUniqueViolation(err) {
@@ -570,8 +597,11 @@ func (s *Store) Lectures(ctx context.Context, q ListQuery) ([]study.Lecture, str
 	var a args
 	var where []string
 	if q.Q != "" {
-		p := a.add(like(q.Q))
-		where = append(where, `(LOWER(code) LIKE `+p+` ESCAPE '\' OR LOWER(title) LIKE `+p+` ESCAPE '\')`)
+		cond, ok := wordConditions(&a, "lecture", "id", q.Q)
+		if !ok {
+			return nil, "", nil
+		}
+		where = append(where, cond...)
 	}
 	if q.Semester != "" {
 		where = append(where, `semester = `+a.add(string(q.Semester)))
@@ -636,6 +666,9 @@ func (s *Store) UpdateLecture(ctx context.Context, id string, version int, chang
 		if err != nil {
 			return err
 		}
+		if err := indexTx(ctx, tx, "lecture", id, codeWords(l.Code, l.Title)); err != nil {
+			return err
+		}
 		return bump(ctx, tx)
 	})
 	return l, err
@@ -669,6 +702,9 @@ func (s *Store) DeleteLecture(ctx context.Context, id string, version int, force
 			return &study.LinkedError{Links: links}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM lectures WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if err := indexTx(ctx, tx, "lecture", id, nil); err != nil {
 			return err
 		}
 		return bump(ctx, tx)

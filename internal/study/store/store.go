@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io/fs"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,14 +71,6 @@ func decodeCursor(s string) (cursor, bool) {
 		return cursor{}, false
 	}
 	return c, true
-}
-
-// like turns user text into a case-insensitive LIKE pattern, escaping the
-// pattern characters so that "50%" finds "50%" and nothing else.
-func like(q string) string {
-	q = strings.ToLower(strings.TrimSpace(q))
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(q) + "%"
 }
 
 // args collects query arguments and hands out their placeholders.
