@@ -180,6 +180,18 @@ func (s *Store) Generate(ctx context.Context, z Sizes, progress Progress) error 
 		}); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE catalogue_revision SET revision = revision + 1 WHERE id = 1`)
-	return err
+	if _, err := s.db.ExecContext(ctx, `UPDATE catalogue_revision SET revision = revision + 1 WHERE id = 1`); err != nil {
+		return err
+	}
+	// The planner knows nothing of freshly loaded tables until autovacuum
+	// gets to them; without statistics it picks scans. SQLite plans from
+	// its indexes alone.
+	if !sqlite {
+		progress("statistics", 0, 1)
+		if _, err := s.db.ExecContext(ctx, `ANALYZE`); err != nil {
+			return err
+		}
+		progress("statistics", 1, 1)
+	}
+	return nil
 }
