@@ -257,3 +257,34 @@ func TestCatalogueRevision(t *testing.T) {
 		}
 	})
 }
+
+func TestGenerate(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := store.New(d, fixed)
+		z := store.Sizes{Programmes: 4, Modules: 40, Lectures: 160, Students: 20, Grades: 200}
+		stages := map[string]bool{}
+		if err := s.Generate(ctx, z, func(stage string, done, total int) { stages[stage] = true }); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range []string{"programmes", "modules", "lectures", "grades"} {
+			if !stages[st] {
+				t.Errorf("no progress reported for %s", st)
+			}
+		}
+		var n int
+		for table, want := range map[string]int{"programmes": 4, "modules": 40, "lectures": 160, "enrolments": 20, "grades": 200} {
+			if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil || n != want {
+				t.Errorf("%s: %d rows (%v), want %d", table, n, err, want)
+			}
+		}
+		if got, _, _ := s.Lectures(ctx, store.ListQuery{Q: "GL-000007"}); len(got) != 1 {
+			t.Errorf("search by code found %d lectures", len(got))
+		}
+		ov, _, err := s.Overview(ctx, "gs-0000001", "gp-0000001")
+		if err != nil || len(ov.Modules) == 0 {
+			t.Fatalf("overview of a generated student: %+v, %v", ov, err)
+		}
+	})
+}
