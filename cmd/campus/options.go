@@ -221,6 +221,8 @@ type identityOptions struct {
 	Argon2Time         int
 	Argon2Threads      int
 	Clients            []clientSpec
+	PasswordMinLength  int
+	RefuseCommon       bool
 }
 
 // passwordParams are the argon2id parameters from the settings.
@@ -246,6 +248,8 @@ func (o *identityOptions) register(s *config.Set) {
 	s.Int(&o.LockoutMinutes, "identity.lockout_minutes", "lockout-minutes", "CAMPUS_LOCKOUT_MINUTES", "10", "How long a locked account stays locked")
 	s.String(&o.SigningKeyFile, "identity.signing_key_file", "signing-key-file", "CAMPUS_SIGNING_KEY_FILE", "",
 		"PEM private key that signs instead of the generated keys of its algorithm (RSA: RS256, P-256: ES256, Ed25519: EdDSA)")
+	s.Int(&o.PasswordMinLength, "identity.password.min_length", "password-min-length", "CAMPUS_PASSWORD_MIN_LENGTH", "10", "Shortest new password accepted (characters)")
+	s.Bool(&o.RefuseCommon, "identity.password.refuse_common", "password-refuse-common", "CAMPUS_PASSWORD_REFUSE_COMMON", "true", "Refuse new passwords from the bundled list of the most common ones")
 	s.Int(&o.Argon2MemoryKiB, "identity.argon2.memory_kib", "argon2-memory-kib", "CAMPUS_ARGON2_MEMORY_KIB", "19456", "argon2id memory per password hash in KiB (OWASP: 19456 with time 2)")
 	s.Int(&o.Argon2Time, "identity.argon2.time", "argon2-time", "CAMPUS_ARGON2_TIME", "2", "argon2id passes")
 	s.Int(&o.Argon2Threads, "identity.argon2.threads", "argon2-threads", "CAMPUS_ARGON2_THREADS", "1", "argon2id lanes")
@@ -290,6 +294,9 @@ func (o *identityOptions) validate() []error {
 		errs = append(errs, fmt.Errorf("--timezone %q: not a time zone name such as Europe/Berlin or UTC", o.TimeZone))
 	}
 	errs = append(errs, validateClientSpecs(o.Clients)...)
+	if o.PasswordMinLength < 8 || o.PasswordMinLength > 128 {
+		errs = append(errs, fmt.Errorf("--password-min-length %d: want 8 to 128", o.PasswordMinLength))
+	}
 	if o.SignInsPerIPMinute < 1 {
 		errs = append(errs, fmt.Errorf("--sign-ins-per-ip-minute %d: must be at least 1", o.SignInsPerIPMinute))
 	}

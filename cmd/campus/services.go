@@ -133,6 +133,7 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 			Lockout:        policy.Lockout{MaxAttempts: o.MaxLoginAttempts, Duration: time.Duration(o.LockoutMinutes) * time.Minute},
 			PerIPPerMinute: o.SignInsPerIPMinute,
 			Location:       location(o.TimeZone),
+			Policy:         policy.PasswordPolicy{MinLength: o.PasswordMinLength, MaxLength: 256, RefuseCommon: o.RefuseCommon},
 		},
 	})
 }

@@ -49,7 +49,8 @@ func identityHandlerWith(b *testing.B, base string, hash password.Params) (http.
 	opts := identityOptions{admin: adminOptions{Email: "admin@localhost", Password: "correct-horse-battery"},
 		Welcome: "hi", AccessTokenTTL: 600e9, IDTokenTTL: 3600e9, RefreshTokenTTL: 3600e9, StepUpTTL: 600e9, SessionTTL: 3600e9,
 		MaxLoginAttempts: 5, LockoutMinutes: 10, SignInsPerIPMinute: 1 << 20, TimeZone: "UTC",
-		Argon2MemoryKiB: int(hash.Memory), Argon2Time: int(hash.Time), Argon2Threads: int(hash.Threads)}
+		Argon2MemoryKiB: int(hash.Memory), Argon2Time: int(hash.Time), Argon2Threads: int(hash.Threads),
+		PasswordMinLength: 10, RefuseCommon: true}
 	h, err := identityService(ctx, p, d, opts, identitySetup{issuer: "https://campus.test/idp", base: base})
 	if err != nil {
 		b.Fatal(err)

@@ -39,7 +39,7 @@ func (in *registration) trim() {
 }
 
 // validate reports every problem of a registration at once.
-func (in registration) validate() []problem.FieldError {
+func (in registration) validate(pw policy.PasswordPolicy) []problem.FieldError {
 	var errs []problem.FieldError
 	for _, f := range []struct {
 		name, value string
@@ -59,7 +59,7 @@ func (in registration) validate() []problem.FieldError {
 	}
 	if in.Password == "" {
 		errs = append(errs, problem.FieldError{Field: "password", Detail: "is required"})
-	} else if err := policy.DefaultPasswordPolicy().Check(in.Password, in.Username, in.Email); err != nil {
+	} else if err := pw.Check(in.Password, in.Username, in.Email); err != nil {
 		errs = append(errs, passwordErrors("password", err)...)
 	}
 	return errs
@@ -94,7 +94,7 @@ type registerError struct {
 
 func (g *registrar) register(ctx context.Context, in registration, ip string) (store.AccountRecord, *registerError, error) {
 	in.trim()
-	if errs := in.validate(); errs != nil {
+	if errs := in.validate(g.login.cfg.passwordPolicy()); errs != nil {
 		return store.AccountRecord{}, &registerError{status: http.StatusUnprocessableEntity, detail: "Some fields are not right; see errors.", fields: errs}, nil
 	}
 	if !g.limiter.Allow(ip) {

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"campus/internal/identity"
+	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
 )
 
@@ -256,7 +257,7 @@ func TestRegistrationValidate(t *testing.T) {
 			tc.change(&in)
 			in.trim()
 			var got []string
-			for _, e := range in.validate() {
+			for _, e := range in.validate(policy.DefaultPasswordPolicy()) {
 				if !slices.Contains(got, e.Field) {
 					got = append(got, e.Field)
 				}

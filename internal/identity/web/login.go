@@ -57,6 +57,17 @@ type LoginConfig struct {
 	PerIPPerMinute int
 	// Location is the time zone of login windows.
 	Location *time.Location
+	// Policy decides which new passwords are accepted (registration,
+	// password changes); the zero value means policy.DefaultPasswordPolicy.
+	Policy policy.PasswordPolicy
+}
+
+// passwordPolicy is the configured policy, or the default.
+func (c LoginConfig) passwordPolicy() policy.PasswordPolicy {
+	if c.Policy == (policy.PasswordPolicy{}) {
+		return policy.DefaultPasswordPolicy()
+	}
+	return c.Policy
 }
 
 // SessionCookie is the name of identity's session cookie.

@@ -107,7 +107,7 @@ func registerPage(mux *http.ServeMux, a *api, l *login, p *pages) {
 		}
 		shown := in
 		shown.trim()
-		errs := shown.validate()
+		errs := shown.validate(l.cfg.passwordPolicy())
 		if f.Get("password_confirm") != in.Password {
 			errs = append(errs, problem.FieldError{Field: "password_confirm", Detail: "does not match the password"})
 		}
