@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -78,17 +79,15 @@ func (s *server) uploadGrades(w http.ResponseWriter, r *http.Request, p *Princip
 	for _, row := range refused {
 		byLine[row.Line] = row
 	}
-	for line := 2; len(byLine) > 0; line++ {
-		if row, ok := byLine[line]; ok {
-			report.Rows = append(report.Rows, row)
-			if row.Result == "accepted" {
-				report.Accepted++
-			} else {
-				report.Refused++
-			}
-			delete(byLine, line)
+	for _, row := range byLine {
+		report.Rows = append(report.Rows, row)
+		if row.Result == "accepted" {
+			report.Accepted++
+		} else {
+			report.Refused++
 		}
 	}
+	slices.SortFunc(report.Rows, func(a, b csvRowJSON) int { return a.Line - b.Line })
 	if report.Accepted == 0 {
 		report.Applied = false
 	}
@@ -154,15 +153,20 @@ func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []c
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// A broken record has no fields to ask the position of.
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				line = pe.Line
+				line = pe.StartLine
 			}
 			refused = append(refused, csvRowJSON{Line: line, Result: "refused", Reason: "Not valid CSV: " + err.Error()})
+			if !errors.As(err, &pe) {
+				break // not a row's fault (a read error): stop here
+			}
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		get := func(col string) string {
 			if i, ok := cols[col]; ok && i < len(rec) {
 				return strings.TrimSpace(rec[i])
