@@ -86,35 +86,8 @@ func (s *Store) Programmes(ctx context.Context, q ProgrammeQuery) ([]study.Progr
 		k, i := a.add(c.Key), a.add(c.ID)
 		where = append(where, `(title > `+k+` OR (title = `+k+` AND id > `+i+`))`)
 	}
-	query := `SELECT ` + programmeColumns + ` FROM programmes`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	limit := q.limit()
-	query += fmt.Sprintf(` ORDER BY title, id LIMIT %d`, limit+1)
-	rows, err := s.db.QueryContext(ctx, query, a.list...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []study.Programme
-	for rows.Next() {
-		p, err := scanProgramme(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = cursor{Key: last.Title, ID: last.ID}.encode()
-	}
-	return out, next, nil
+	return readPage(ctx, s.db, `SELECT `+programmeColumns+` FROM programmes`, where, `title, id`, a, q.limit(), scanProgramme,
+		func(p study.Programme) cursor { return cursor{Key: p.Title, ID: p.ID} })
 }
 
 // ProgrammeTree returns a programme with its modules (ordered by
@@ -401,34 +374,8 @@ func (s *Store) Modules(ctx context.Context, q ListQuery) ([]study.Module, strin
 		k, i := a.add(c.Key), a.add(c.ID)
 		where = append(where, `(code > `+k+` OR (code = `+k+` AND id > `+i+`))`)
 	}
-	query := `SELECT ` + moduleColumns + ` FROM modules`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	limit := q.limit()
-	query += fmt.Sprintf(` ORDER BY code, id LIMIT %d`, limit+1)
-	rows, err := s.db.QueryContext(ctx, query, a.list...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []study.Module
-	for rows.Next() {
-		m, err := scanModule(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = cursor{Key: out[limit-1].Code, ID: out[limit-1].ID}.encode()
-	}
-	return out, next, nil
+	return readPage(ctx, s.db, `SELECT `+moduleColumns+` FROM modules`, where, `code, id`, a, q.limit(), scanModule,
+		func(m study.Module) cursor { return cursor{Key: m.Code, ID: m.ID} })
 }
 
 // UpdateModule changes a module at version.
@@ -610,34 +557,8 @@ func (s *Store) Lectures(ctx context.Context, q ListQuery) ([]study.Lecture, str
 		k, i := a.add(c.Key), a.add(c.ID)
 		where = append(where, `(code > `+k+` OR (code = `+k+` AND id > `+i+`))`)
 	}
-	query := `SELECT ` + lectureColumns + ` FROM lectures`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	limit := q.limit()
-	query += fmt.Sprintf(` ORDER BY code, id LIMIT %d`, limit+1)
-	rows, err := s.db.QueryContext(ctx, query, a.list...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []study.Lecture
-	for rows.Next() {
-		l, err := scanLecture(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = cursor{Key: out[limit-1].Code, ID: out[limit-1].ID}.encode()
-	}
-	return out, next, nil
+	return readPage(ctx, s.db, `SELECT `+lectureColumns+` FROM lectures`, where, `code, id`, a, q.limit(), scanLecture,
+		func(l study.Lecture) cursor { return cursor{Key: l.Code, ID: l.ID} })
 }
 
 // UpdateLecture changes a lecture at version.

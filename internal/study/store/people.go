@@ -93,34 +93,8 @@ func (s *Store) Enrolments(ctx context.Context, q EnrolmentQuery) ([]EnrolmentVi
 	if c, ok := decodeCursor(q.Cursor); ok {
 		where = append(where, `e.id > `+a.add(c.ID))
 	}
-	query := `SELECT ` + enrolmentColumns + `, p.title FROM enrolments e JOIN programmes p ON p.id = e.programme_id`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	limit := q.limit()
-	query += fmt.Sprintf(` ORDER BY e.id LIMIT %d`, limit+1)
-	rows, err := s.db.QueryContext(ctx, query, a.list...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []EnrolmentView
-	for rows.Next() {
-		e, err := scanEnrolment(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = cursor{ID: out[limit-1].ID}.encode()
-	}
-	return out, next, nil
+	return readPage(ctx, s.db, `SELECT `+enrolmentColumns+`, p.title FROM enrolments e JOIN programmes p ON p.id = e.programme_id`,
+		where, `e.id`, a, q.limit(), scanEnrolment, func(e EnrolmentView) cursor { return cursor{ID: e.ID} })
 }
 
 // Enrolment returns one enrolment.

@@ -1,11 +1,14 @@
 package store
 
 import (
+	"context"
 	"embed"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -86,4 +89,36 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
+}
+
+// readPage runs a list query with the conditions in where, ordered by
+// order, and returns at most limit rows and the cursor of the next page
+// ("" on the last): one row more than asked tells whether there is one.
+func readPage[T any](ctx context.Context, d *db.DB, query string, where []string, order string, a args, limit int,
+	scan func(interface{ Scan(...any) error }) (T, error), key func(T) cursor) ([]T, string, error) {
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	query += fmt.Sprintf(` ORDER BY %s LIMIT %d`, order, limit+1)
+	rows, err := d.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	out = out[:limit]
+	return out, key(out[limit-1]).encode(), nil
 }
