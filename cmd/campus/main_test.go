@@ -272,7 +272,8 @@ func TestServicesRunApart(t *testing.T) {
 	a, _ := os.ReadFile(idCert)
 	b, _ := os.ReadFile(filepath.Join(base, "study", "tls", "cert.pem"))
 	os.WriteFile(bundle, append(a, b...), 0o600)
-	portal := startCampus(t, nil, "portal", "--addr", "127.0.0.1:0", "--data", filepath.Join(base, "portal"),
+	portal := startCampus(t, map[string]string{"CAMPUS_PORTAL_CLIENT_SECRET": "not-used-until-sign-in",
+		"CAMPUS_PORTAL_SESSION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, "portal", "--addr", "127.0.0.1:0", "--data", filepath.Join(base, "portal"),
 		"--issuer", id.url, "--study-url", study.url, "--ca-file", bundle)
 
 	checks := []struct {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"campus/internal/certs"
 	"campus/internal/config"
 	"campus/internal/httpserver"
 	identitystore "campus/internal/identity/store"
@@ -79,23 +80,33 @@ func runServe(ctx context.Context, e env, args []string) error {
 	issuer := origin + "/idp"
 	identityCheck := httpserver.Check{Name: "identity", Fn: idb.Ping}
 
-	identityH, err := identityService(ctx, p, idb, c.identity, identitySetup{issuer: issuer, base: base + "/idp", portalOrigin: origin})
+	// The services reach each other through the process itself: study reads
+	// identity's keys, the portal signs in, identity delivers logout tokens
+	// to the portal. Other hosts go over the network.
+	network, err := certs.Client("")
 	if err != nil {
 		return err
 	}
-	// Study reads identity's keys through the process itself.
-	loop := &inProcess{host: p.publicURL.Host}
+	loop := &inProcess{host: p.publicURL.Host, next: network.Transport}
+	loopClient := &http.Client{Transport: loop, Timeout: 15 * time.Second}
+	identityH, err := identityService(ctx, p, idb, c.identity, identitySetup{issuer: issuer, base: base + "/idp", portalOrigin: origin, client: loopClient})
+	if err != nil {
+		return err
+	}
 	secret, err := identitySecret(p, c.identity)
 	if err != nil {
 		return err
 	}
-	studyH, err := studyService(p, sdb, studySetup{issuer: issuer, client: &http.Client{Transport: loop, Timeout: 10 * time.Second},
+	studyH, err := studyService(p, sdb, studySetup{issuer: issuer, client: loopClient,
 		introspectID: StudyClientID, introspectSecret: derivedSecret(secret, StudyClientID), maxAttempts: c.maxAttempts},
 		[]httpserver.Check{dbCheck(sdb), identityCheck})
 	if err != nil {
 		return err
 	}
-	portalH, err := portalService(p, base, issuer, origin+"/study", []httpserver.Check{dbCheck(pdb), identityCheck})
+	portalH, err := portalService(p, pdb, portalSetup{origin: p.publicURL.Scheme + "://" + p.publicURL.Host, base: base, issuer: issuer, studyURL: origin + "/study",
+		client: loopClient, clientID: PortalClientID,
+		secret: derivedSecret(secret, PortalClientID), sealKey: []byte(derivedSecret(secret, "portal sessions")),
+		sessionTTL: c.identity.SessionTTL}, []httpserver.Check{dbCheck(pdb), identityCheck})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	identitystore "campus/internal/identity/store"
 	identityweb "campus/internal/identity/web"
 	"campus/internal/portal"
+	portalstore "campus/internal/portal/store"
 	"campus/internal/study/api"
 	studystore "campus/internal/study/store"
 	"campus/internal/tokencheck"
@@ -41,6 +42,8 @@ type identitySetup struct {
 	// portalOrigin, when set, registers the portal's client for that origin
 	// (all-in-one mode).
 	portalOrigin string
+	// client delivers back-channel logout tokens; nil: the system's roots.
+	client *http.Client
 }
 
 // identityService builds identity's handler over its database: the first
@@ -92,9 +95,11 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 		}
 	}
 
-	httpClient, err := certs.Client("")
-	if err != nil {
-		return nil, err
+	httpClient := setup.client
+	if httpClient == nil {
+		if httpClient, err = certs.Client(""); err != nil {
+			return nil, err
+		}
 	}
 	deliverer := oidcop.NewDeliverer(st, keys, setup.issuer, oidcop.NoRedirects(httpClient), time.Now, p.logger)
 	go deliverer.Run(ctx)
@@ -264,13 +269,35 @@ func studyService(p *process, d *db.DB, setup studySetup, ready []httpserver.Che
 	})
 }
 
-func portalService(p *process, base, identityURL, studyURL string, ready []httpserver.Check) (http.Handler, error) {
+// portalSetup is where the portal finds identity and study.
+type portalSetup struct {
+	origin, base     string
+	issuer, studyURL string
+	client           *http.Client // reaches identity and study
+	clientID, secret string       // its client at identity
+	sealKey          []byte       // seals the tokens in its sessions
+	sessionTTL       time.Duration
+}
+
+// portalScopes are asked for at sign-in; identity grants those the
+// person's roles allow.
+var portalScopes = []string{"openid", "profile", "email", "offline_access", "users:read", "users:write", "roles:write", "grades:read", "grades:write"}
+
+func portalService(p *process, d *db.DB, setup portalSetup, ready []httpserver.Check) (http.Handler, error) {
 	return portal.NewServer(portal.Deps{
 		Logger:      p.logger,
 		Version:     version,
-		Base:        base,
-		IdentityURL: identityURL,
-		StudyURL:    studyURL,
+		Origin:      setup.origin,
+		Base:        setup.base,
+		IdentityURL: setup.issuer,
+		StudyURL:    setup.studyURL,
+		API:         setup.client,
 		Ready:       ready,
+		Sessions:    portalstore.New(d, time.Now),
+		OIDC: portal.OIDC{Issuer: setup.issuer, ClientID: setup.clientID, ClientSecret: setup.secret,
+			Client: setup.client, Scopes: portalScopes},
+		Secret:     setup.sealKey,
+		SessionTTL: setup.sessionTTL,
+		Now:        time.Now,
 	})
 }

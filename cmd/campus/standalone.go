@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"campus/internal/certs"
 	"campus/internal/config"
@@ -26,6 +27,8 @@ type standaloneConfig struct {
 	// study only: its client at identity for introspecting API keys.
 	introspectID, introspectSecret string
 	maxAttempts                    int
+	// portal only: its client at identity and the key sealing sessions.
+	portalClientID, portalSecret, portalSealKey string
 }
 
 func newStandaloneConfig(service string) (*standaloneConfig, *config.Set) {
@@ -50,6 +53,9 @@ func newStandaloneConfig(service string) (*standaloneConfig, *config.Set) {
 	case "portal":
 		c.upstream.register(s)
 		s.String(&c.studyURL, "study_url", "study-url", "CAMPUS_STUDY_URL", "", "Base URL of the study service, e.g. https://study.example.edu (required)")
+		s.String(&c.portalClientID, "portal.client_id", "client-id", "CAMPUS_PORTAL_CLIENT_ID", "campus-portal", "The portal's client at identity (campus clients add --id campus-portal --first-party --redirect-uri https://PORTAL/auth/callback ...)")
+		s.String(&c.portalSecret, "portal.client_secret", "", "CAMPUS_PORTAL_CLIENT_SECRET", "", "Its secret (required)", config.Secret(), config.EnvOnly())
+		s.String(&c.portalSealKey, "portal.session_key", "", "CAMPUS_PORTAL_SESSION_KEY", "", "32 bytes, base64: seals the tokens kept in sessions; the same on every replica (required)", config.Secret(), config.EnvOnly())
 	}
 	return c, s
 }
@@ -64,6 +70,12 @@ func (c *standaloneConfig) validate() []error {
 		errs = append(errs, validateMaxAttempts(c.maxAttempts)...)
 	case "portal":
 		errs = append(errs, c.upstream.validate()...)
+		if c.portalSecret == "" {
+			errs = append(errs, errors.New("CAMPUS_PORTAL_CLIENT_SECRET is required: the secret of the portal's client at identity"))
+		}
+		if _, err := decodeKey(c.portalSealKey); err != nil {
+			errs = append(errs, fmt.Errorf("CAMPUS_PORTAL_SESSION_KEY: %v", err))
+		}
 		if c.studyURL == "" {
 			errs = append(errs, errors.New("--study-url is required: the study service's base URL"))
 		} else if err := checkServiceURL(c.studyURL); err != nil {
@@ -136,7 +148,10 @@ func runStandalone(ctx context.Context, e env, service string, args []string) er
 			defer d.Close()
 			studyURL := strings.TrimSuffix(c.studyURL, "/")
 			studyCheck := httpserver.URLCheck("study", client, studyURL+"/healthz")
-			if h, err = portalService(p, p.basePath(), issuer, studyURL, []httpserver.Check{dbCheck(d), identityCheck, studyCheck}); err != nil {
+			key, _ := decodeKey(c.portalSealKey)
+			if h, err = portalService(p, d, portalSetup{origin: p.publicURL.Scheme + "://" + p.publicURL.Host, base: p.basePath(),
+				issuer: issuer, studyURL: studyURL, client: client, clientID: c.portalClientID, secret: c.portalSecret,
+				sealKey: key, sessionTTL: 12 * time.Hour}, []httpserver.Check{dbCheck(d), identityCheck, studyCheck}); err != nil {
 				return err
 			}
 		}

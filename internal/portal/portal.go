@@ -2,15 +2,22 @@ package portal
 
 import (
 	"bytes"
+	"context"
 	"embed"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
 
 	"campus/internal/httpserver"
-	"campus/internal/problem"
+	"campus/internal/portal/store"
 )
 
 //go:embed templates/*.html
@@ -19,19 +26,31 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// ContentSecurityPolicy allows nothing but the portal's own styles, images
-// and form targets: no inline script, no other origin.
-const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
 // Deps is what the portal needs.
 type Deps struct {
 	Logger  *slog.Logger
 	Version string
-	// Base is the portal's own path prefix ("" at the root of its origin).
-	Base string
-	// IdentityURL is identity's issuer URL; StudyURL the study service's base URL.
+	// Origin is the portal's public origin (https://host:port); Base its
+	// path prefix ("" at the root of the origin).
+	Origin, Base string
+	// IdentityURL is identity's issuer URL; StudyURL the study API's base
+	// URL (…/study); API reaches both (in-process in all-in-one mode).
 	IdentityURL, StudyURL string
+	API                   *http.Client
 	Ready                 []httpserver.Check
+	Sessions              *store.Store
+	OIDC                  OIDC
+	// Secret seals the tokens kept in sessions.
+	Secret     []byte
+	SessionTTL time.Duration
+	Now        func() time.Time
+}
+
+type server struct {
+	d     Deps
+	rp    *relyingParty
+	pages map[string]*template.Template
+	csp   string
 }
 
 // NewServer parses the templates (a broken one fails the start, not a
@@ -41,14 +60,46 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.SessionTTL <= 0 {
+		d.SessionTTL = 12 * time.Hour
+	}
+	rp, err := newRelyingParty(d.OIDC, d.Origin, d.Base, d.Sessions, d.Secret, d.SessionTTL, d.Now)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{d: d, rp: rp, pages: pages, csp: contentSecurityPolicy(d.IdentityURL)}
 	static, _ := fs.Sub(staticFS, "static")
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz("portal"))
 	mux.Handle("GET /readyz", httpserver.Readyz("portal", d.Logger, d.Ready...))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
-	mux.Handle("GET /{$}", handlePage(d, pages["home"], "Home"))
-	mux.Handle("/", problem.NotFound())
-	return htmlHeaders(mux), nil
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /programmes", s.catalogue)
+	mux.HandleFunc("GET /programmes/{id}", s.programme)
+	mux.HandleFunc("GET /auth/login", s.login)
+	mux.HandleFunc("GET /auth/callback", s.callback)
+	mux.HandleFunc("POST /auth/logout", s.logout)
+	mux.HandleFunc("POST /auth/backchannel-logout", s.backchannel)
+	mux.HandleFunc("GET /lang", s.switchLang)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusNotFound, T(langOf(r), "error.notfound"))
+	})
+	// Browsers tell where a request comes from; a state-changing request
+	// from another site is refused (Fetch Metadata, then Origin). Identity's
+	// back-channel logout is a server's request and carries neither.
+	return http.NewCrossOriginProtection().Handler(mux), nil
+}
+
+// contentSecurityPolicy allows the portal's own stylesheet and images and
+// nothing else, no script at all; forms go to the portal, and its sign-out
+// form's redirect to identity is allowed too (browsers apply form-action to
+// redirects).
+func contentSecurityPolicy(identity string) string {
+	formAction := "'self'"
+	if u, err := url.Parse(identity); err == nil && u.Host != "" {
+		formAction += " " + u.Scheme + "://" + u.Host
+	}
+	return "default-src 'none'; style-src 'self'; img-src 'self'; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
 func parsePages() (map[string]*template.Template, error) {
@@ -57,7 +108,7 @@ func parsePages() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)
@@ -67,29 +118,238 @@ func parsePages() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-type pageData struct {
-	Title, Base, Version, IdentityURL, StudyURL string
+// page is what every template gets.
+type page struct {
+	Lang    Lang
+	Title   string
+	Base    string
+	Version string
+	Path    string
+	User    *session
+	Data    any
 }
 
-func handlePage(d Deps, t *template.Template, title string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var buf bytes.Buffer
-		data := pageData{Title: title, Base: d.Base, Version: d.Version, IdentityURL: d.IdentityURL, StudyURL: d.StudyURL}
-		if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
-			d.Logger.Error("render page", "page", title, "err", err)
-			http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
+// T translates for the page's language.
+func (p page) T(key string, args ...any) string { return T(p.Lang, key, args...) }
+
+// Has tells whether the signed-in person holds a role.
+func (p page) Has(role string) bool { return p.User != nil && slices.Contains(p.User.Roles, role) }
+
+func (s *server) page(r *http.Request, titleKey string, data any) page {
+	lang := langOf(r)
+	return page{Lang: lang, Title: T(lang, titleKey), Base: s.d.Base, Version: s.d.Version, Path: r.URL.RequestURI(),
+		User: s.rp.current(r), Data: data}
+}
+
+func (s *server) render(w http.ResponseWriter, status int, name string, p page) {
+	var buf bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.d.Logger.Error("render page", "page", name, "err", err)
+		http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", s.csp)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", string(p.Lang))
+	h.Set("Vary", "Accept-Language, Cookie")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (s *server) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	p := s.page(r, "error.title", map[string]string{"Message": msg})
+	s.render(w, status, "message", p)
+}
+
+func (s *server) home(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "home", s.page(r, "home.title", nil))
+}
+
+func (s *server) switchLang(w http.ResponseWriter, r *http.Request) {
+	to := Lang(r.URL.Query().Get("to"))
+	if to != English && to != German {
+		to = English
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(to), Path: s.d.Base + "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: s.rp.secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, localPath(s.d.Base, r.URL.Query().Get("back")), http.StatusSeeOther)
+}
+
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	if err := s.rp.startSignIn(w, r, r.URL.Query().Get("return")); err != nil {
+		s.d.Logger.Error("start sign-in", "err", err)
+		s.fail(w, r, http.StatusServiceUnavailable, T(langOf(r), "error.unavailable"))
+	}
+}
+
+func (s *server) callback(w http.ResponseWriter, r *http.Request) {
+	to, err := s.rp.finishSignIn(w, r)
+	if err != nil {
+		var e errSignIn
+		lang := langOf(r)
+		if errors.As(err, &e) {
+			msg := T(lang, "error.expired")
+			if e.reason != "expired" {
+				msg = T(lang, "error.signin", e.reason)
+			}
+			s.fail(w, r, http.StatusBadRequest, msg)
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(buf.Bytes())
-	})
+		s.d.Logger.Error("finish sign-in", "err", err)
+		s.fail(w, r, http.StatusBadGateway, T(lang, "error.unavailable"))
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-func htmlHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", ContentSecurityPolicy)
-		next.ServeHTTP(w, r)
-	})
+func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	to, err := s.rp.signOut(w, r)
+	if err != nil {
+		s.d.Logger.Error("sign out", "err", err)
+		to = s.d.Base + "/"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func (s *server) backchannel(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	n, err := s.rp.backchannelLogout(r)
+	if err != nil {
+		s.d.Logger.Warn("back-channel logout refused", "err", err)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		return
+	}
+	s.d.Logger.Info("back-channel logout", "sessions_ended", n)
+}
+
+// apiGet reads JSON from the study API (or identity's), as the signed-in
+// person when there is one.
+func (s *server) apiGet(ctx context.Context, sess *session, url string, into any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	if sess != nil {
+		tok, err := s.rp.accessToken(ctx, sess)
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := s.d.API.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return resp.StatusCode, nil
+	}
+	return resp.StatusCode, json.NewDecoder(resp.Body).Decode(into)
+}
+
+type programmeItem struct {
+	ID              string `json:"id"`
+	Title           string `json:"title"`
+	Degree          string `json:"degree"`
+	Semesters       int    `json:"semesters"`
+	CreditsRequired int    `json:"credits_required"`
+	Description     string `json:"description"`
+	Language        string `json:"language"`
+	Status          string `json:"status"`
+}
+
+func (s *server) catalogue(w http.ResponseWriter, r *http.Request) {
+	q := url.Values{"limit": {"50"}}
+	if v := strings.TrimSpace(r.URL.Query().Get("q")); v != "" {
+		q.Set("q", v)
+	}
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		q.Set("cursor", c)
+	}
+	var list struct {
+		Items      []programmeItem `json:"items"`
+		NextCursor string          `json:"next_cursor"`
+	}
+	if status, err := s.apiGet(r.Context(), nil, s.d.StudyURL+"/v1/programmes?"+q.Encode(), &list); err != nil || status != http.StatusOK {
+		s.d.Logger.Error("catalogue", "status", status, "err", err)
+		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
+		return
+	}
+	s.render(w, http.StatusOK, "catalogue", s.page(r, "catalogue.title", map[string]any{
+		"Items": list.Items, "Next": list.NextCursor, "Q": r.URL.Query().Get("q")}))
+}
+
+type lectureItem struct {
+	ID           string `json:"id"`
+	Code         string `json:"code"`
+	Title        string `json:"title"`
+	Semester     string `json:"semester"`
+	HoursPerWeek int    `json:"hours_per_week"`
+	Responsible  string `json:"responsible"`
+}
+
+type moduleItem struct {
+	ID                  string        `json:"id"`
+	Code                string        `json:"code"`
+	Title               string        `json:"title"`
+	Credits             int           `json:"credits"`
+	Responsible         string        `json:"responsible"`
+	ExaminationForm     string        `json:"examination_form"`
+	Compulsory          bool          `json:"compulsory"`
+	RecommendedSemester int           `json:"recommended_semester"`
+	Lectures            []lectureItem `json:"lectures"`
+}
+
+type programmeDetail struct {
+	programmeItem
+	Modules []moduleItem `json:"modules"`
+}
+
+func (s *server) programme(w http.ResponseWriter, r *http.Request) {
+	var p programmeDetail
+	sess := s.rp.current(r)
+	status, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/programmes/"+url.PathEscape(r.PathValue("id")), &p)
+	switch {
+	case errors.Is(err, errSignedOut):
+		http.Redirect(w, r, s.d.Base+"/auth/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	case err != nil:
+		s.d.Logger.Error("programme", "err", err)
+		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
+		return
+	case status == http.StatusNotFound:
+		s.fail(w, r, http.StatusNotFound, T(langOf(r), "error.notfound"))
+		return
+	case status != http.StatusOK:
+		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
+		return
+	}
+	// Modules by recommended semester: the study plan.
+	bySemester := map[int][]moduleItem{}
+	var semesters []int
+	for _, m := range p.Modules {
+		if _, ok := bySemester[m.RecommendedSemester]; !ok {
+			semesters = append(semesters, m.RecommendedSemester)
+		}
+		bySemester[m.RecommendedSemester] = append(bySemester[m.RecommendedSemester], m)
+	}
+	slices.Sort(semesters)
+	type semester struct {
+		Number  int
+		Modules []moduleItem
+	}
+	var plan []semester
+	for _, n := range semesters {
+		plan = append(plan, semester{n, bySemester[n]})
+	}
+	pg := s.page(r, "catalogue.title", map[string]any{"Programme": p, "Plan": plan})
+	pg.Title = p.Degree + " " + p.Title
+	s.render(w, http.StatusOK, "programme", pg)
 }
 
 func cacheStatic(next http.Handler) http.Handler {

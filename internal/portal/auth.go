@@ -1,0 +1,375 @@
+package portal
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
+
+	"campus/internal/portal/store"
+)
+
+// OIDC is how the portal signs people in at identity.
+type OIDC struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// Client reaches identity (in-process in all-in-one mode).
+	Client *http.Client
+	// Scopes asked for at sign-in.
+	Scopes []string
+}
+
+const (
+	sessionCookie = "campus_session"
+	authCookie    = "campus_auth"
+)
+
+// relyingParty is the portal's OpenID Connect client (github.com/coreos/go-oidc
+// with golang.org/x/oauth2): authorization code with PKCE, tokens kept on
+// the server (backend for frontend).
+type relyingParty struct {
+	cfg      OIDC
+	base     string // portal's path prefix
+	origin   string // portal's public origin, for redirect URIs
+	secure   bool
+	sessions *store.Store
+	seal     cipher.AEAD
+	ttl      time.Duration
+	now      func() time.Time
+
+	once     sync.Mutex
+	provider *oidc.Provider
+}
+
+func newRelyingParty(cfg OIDC, origin, base string, sessions *store.Store, secret []byte, ttl time.Duration, now func() time.Time) (*relyingParty, error) {
+	key := sha256.Sum256(append([]byte("campus portal sessions "), secret...))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &relyingParty{cfg: cfg, base: base, origin: origin, secure: strings.HasPrefix(origin, "https://"),
+		sessions: sessions, seal: aead, ttl: ttl, now: now}, nil
+}
+
+// discover reads identity's discovery document once it answers; the
+// portal starts even while identity is still starting.
+func (rp *relyingParty) discover(ctx context.Context) (*oidc.Provider, error) {
+	rp.once.Lock()
+	defer rp.once.Unlock()
+	if rp.provider != nil {
+		return rp.provider, nil
+	}
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, rp.cfg.Client), rp.cfg.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	rp.provider = p
+	return p, nil
+}
+
+func (rp *relyingParty) oauth2(p *oidc.Provider) *oauth2.Config {
+	return &oauth2.Config{ClientID: rp.cfg.ClientID, ClientSecret: rp.cfg.ClientSecret, Endpoint: p.Endpoint(),
+		RedirectURL: rp.origin + rp.base + "/auth/callback", Scopes: rp.cfg.Scopes}
+}
+
+func (rp *relyingParty) ctx(ctx context.Context) context.Context {
+	return context.WithValue(oidc.ClientContext(ctx, rp.cfg.Client), oauth2.HTTPClient, rp.cfg.Client)
+}
+
+// sealed seals v (JSON) with the portal's key; opened reverses it.
+func (rp *relyingParty) sealed(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, rp.seal.NonceSize())
+	rand.Read(nonce)
+	return base64.RawURLEncoding.EncodeToString(rp.seal.Seal(nonce, nonce, b, nil)), nil
+}
+
+func (rp *relyingParty) opened(s string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < rp.seal.NonceSize() {
+		return errors.New("malformed")
+	}
+	n := rp.seal.NonceSize()
+	plain, err := rp.seal.Open(nil, b[:n], b[n:], nil)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(plain, v)
+}
+
+// pending is a sign-in on its way, kept in a short-lived sealed cookie.
+type pending struct {
+	State, Nonce, Verifier, Return string
+	Prompt                         string
+	Expires                        time.Time
+}
+
+// tokens are what a session holds, sealed in the session row.
+type tokens struct {
+	Access  string    `json:"a"`
+	Refresh string    `json:"r"`
+	Expiry  time.Time `json:"e"`
+	IDToken string    `json:"i"`
+	Name    string    `json:"n"`
+	Roles   []string  `json:"o"`
+	Scopes  []string  `json:"s"`
+}
+
+func random(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashID(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// localPath keeps a return path on the portal: a path, never another site.
+func localPath(base, p string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.Contains(p, `\`) {
+		return base + "/"
+	}
+	if u, err := url.Parse(p); err != nil || u.Host != "" || u.Scheme != "" {
+		return base + "/"
+	}
+	return p
+}
+
+// startSignIn sends the browser to identity's authorization endpoint.
+func (rp *relyingParty) startSignIn(w http.ResponseWriter, r *http.Request, returnTo string, extra ...oauth2.AuthCodeOption) error {
+	p, err := rp.discover(r.Context())
+	if err != nil {
+		return err
+	}
+	pe := pending{State: random(24), Nonce: random(24), Verifier: oauth2.GenerateVerifier(), Return: localPath(rp.base, returnTo),
+		Expires: rp.now().Add(10 * time.Minute)}
+	v, err := rp.sealed(pe)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: authCookie, Value: v, Path: rp.base + "/auth/", MaxAge: 600, HttpOnly: true, Secure: rp.secure, SameSite: http.SameSiteLaxMode})
+	opts := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(pe.Verifier), oidc.Nonce(pe.Nonce)}, extra...)
+	http.Redirect(w, r, rp.oauth2(p).AuthCodeURL(pe.State, opts...), http.StatusSeeOther)
+	return nil
+}
+
+// errSignIn carries a reason to show the person.
+type errSignIn struct{ reason string }
+
+func (e errSignIn) Error() string { return e.reason }
+
+// finishSignIn handles the callback: state, code with PKCE, id_token with
+// nonce; then a new session. It returns where to go.
+func (rp *relyingParty) finishSignIn(w http.ResponseWriter, r *http.Request) (string, error) {
+	c, err := r.Cookie(authCookie)
+	var pe pending
+	if err != nil || rp.opened(c.Value, &pe) != nil || rp.now().After(pe.Expires) {
+		return "", errSignIn{"expired"}
+	}
+	http.SetCookie(w, &http.Cookie{Name: authCookie, Value: "", Path: rp.base + "/auth/", MaxAge: -1, HttpOnly: true, Secure: rp.secure, SameSite: http.SameSiteLaxMode})
+	q := r.URL.Query()
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(pe.State)) != 1 {
+		return "", errSignIn{"expired"}
+	}
+	if e := q.Get("error"); e != "" {
+		return "", errSignIn{e}
+	}
+	p, err := rp.discover(r.Context())
+	if err != nil {
+		return "", err
+	}
+	ctx := rp.ctx(r.Context())
+	tok, err := rp.oauth2(p).Exchange(ctx, q.Get("code"), oauth2.VerifierOption(pe.Verifier))
+	if err != nil {
+		return "", fmt.Errorf("exchange the code: %w", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := p.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID}).Verify(ctx, raw)
+	if err != nil {
+		return "", fmt.Errorf("verify the id_token: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pe.Nonce)) != 1 {
+		return "", errors.New("the id_token's nonce does not match")
+	}
+	var claims struct {
+		Name  string   `json:"name"`
+		User  string   `json:"preferred_username"`
+		SID   string   `json:"sid"`
+		Roles []string `json:"roles"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return "", err
+	}
+	name := claims.Name
+	if name == "" {
+		name = claims.User
+	}
+	scopes, _ := tok.Extra("scope").(string)
+	sealed, err := rp.sealed(tokens{Access: tok.AccessToken, Refresh: tok.RefreshToken, Expiry: tok.Expiry, IDToken: raw,
+		Name: name, Roles: claims.Roles, Scopes: strings.Fields(scopes)})
+	if err != nil {
+		return "", err
+	}
+	// A new sign-in replaces whatever session this browser had.
+	if old, err := r.Cookie(sessionCookie); err == nil {
+		rp.sessions.Delete(r.Context(), hashID(old.Value))
+	}
+	id := random(32)
+	now := rp.now()
+	if err := rp.sessions.Create(r.Context(), store.Session{IDHash: hashID(id), Subject: idt.Subject, IdPSID: claims.SID,
+		Data: []byte(sealed), CreatedAt: now, ExpiresAt: now.Add(rp.ttl)}); err != nil {
+		return "", err
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: rp.base + "/", Expires: now.Add(rp.ttl),
+		HttpOnly: true, Secure: rp.secure, SameSite: http.SameSiteLaxMode})
+	return pe.Return, nil
+}
+
+// session is a signed-in person as a page sees them.
+type session struct {
+	idHash  string
+	Subject string
+	tokens
+}
+
+// current returns the browser's session, nil when signed out.
+func (rp *relyingParty) current(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	s, err := rp.sessions.Get(r.Context(), hashID(c.Value))
+	if err != nil {
+		return nil
+	}
+	var t tokens
+	if rp.opened(string(s.Data), &t) != nil {
+		return nil
+	}
+	return &session{idHash: s.IDHash, Subject: s.Subject, tokens: t}
+}
+
+// errSignedOut means the session can no longer act: sign in again.
+var errSignedOut = errors.New("signed out")
+
+// accessToken returns a live access token, refreshing it (rotation) when
+// it has expired or will within a minute.
+func (rp *relyingParty) accessToken(ctx context.Context, s *session) (string, error) {
+	if rp.now().Add(time.Minute).Before(s.Expiry) {
+		return s.Access, nil
+	}
+	if s.Refresh == "" {
+		return "", errSignedOut
+	}
+	p, err := rp.discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	tok, err := rp.oauth2(p).TokenSource(rp.ctx(ctx), &oauth2.Token{RefreshToken: s.Refresh, Expiry: time.Unix(1, 0)}).Token()
+	if err != nil {
+		rp.sessions.Delete(ctx, s.idHash)
+		return "", errSignedOut
+	}
+	s.Access, s.Expiry = tok.AccessToken, tok.Expiry
+	if tok.RefreshToken != "" {
+		s.Refresh = tok.RefreshToken
+	}
+	if sealed, err := rp.sealed(s.tokens); err == nil {
+		rp.sessions.SetData(ctx, s.idHash, []byte(sealed))
+	}
+	return s.Access, nil
+}
+
+// signOut ends the portal session and returns identity's end-session URL
+// (RP-initiated logout), which signs the person out everywhere.
+func (rp *relyingParty) signOut(w http.ResponseWriter, r *http.Request) (string, error) {
+	s := rp.current(r)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: rp.base + "/", MaxAge: -1, HttpOnly: true, Secure: rp.secure, SameSite: http.SameSiteLaxMode})
+	if s == nil {
+		return rp.base + "/", nil
+	}
+	rp.sessions.Delete(r.Context(), s.idHash)
+	p, err := rp.discover(r.Context())
+	if err != nil {
+		return "", err
+	}
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := p.Claims(&meta); err != nil || meta.EndSession == "" {
+		return rp.base + "/", nil
+	}
+	q := url.Values{"id_token_hint": {s.IDToken}, "client_id": {rp.cfg.ClientID},
+		"post_logout_redirect_uri": {rp.origin + rp.base + "/"}}
+	return meta.EndSession + "?" + q.Encode(), nil
+}
+
+const logoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// backchannelLogout takes identity's logout token (OIDC Back-Channel Logout
+// 1.0 section 2.6): signed by identity for this client, typed, with the
+// logout event and no nonce; then ends the portal sessions of that
+// identity session.
+func (rp *relyingParty) backchannelLogout(r *http.Request) (int64, error) {
+	raw := r.PostFormValue("logout_token")
+	if raw == "" {
+		return 0, errors.New("no logout_token")
+	}
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
+	if err != nil || len(jws.Signatures) != 1 {
+		return 0, errors.New("not a signed JWT")
+	}
+	if typ, _ := jws.Signatures[0].Protected.ExtraHeaders["typ"].(string); typ != "" && !strings.EqualFold(typ, "logout+jwt") {
+		return 0, fmt.Errorf("typ %q is not logout+jwt", typ)
+	}
+	p, err := rp.discover(r.Context())
+	if err != nil {
+		return 0, err
+	}
+	// The verifier checks signature, issuer, audience and expiry.
+	t, err := p.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID}).Verify(rp.ctx(r.Context()), raw)
+	if err != nil {
+		return 0, err
+	}
+	var claims struct {
+		SID    string         `json:"sid"`
+		Events map[string]any `json:"events"`
+		Nonce  *string        `json:"nonce"`
+	}
+	if err := t.Claims(&claims); err != nil {
+		return 0, err
+	}
+	if _, ok := claims.Events[logoutEvent]; !ok || claims.Nonce != nil {
+		return 0, errors.New("not a logout token")
+	}
+	if claims.SID == "" {
+		return 0, errors.New("no sid: this portal ends sessions by identity session")
+	}
+	return rp.sessions.DeleteByIdPSession(r.Context(), claims.SID)
+}

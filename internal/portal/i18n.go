@@ -1,0 +1,148 @@
+package portal
+
+import (
+	"fmt"
+	"net/http"
+
+	"golang.org/x/text/language"
+)
+
+// Lang is a language the portal speaks.
+type Lang string
+
+const (
+	English Lang = "en"
+	German  Lang = "de"
+)
+
+var supported = []language.Tag{language.English, language.German}
+
+var matcher = language.NewMatcher(supported)
+
+const langCookie = "campus_lang"
+
+// langOf picks the language: the one chosen with the switcher (a cookie),
+// else the best match of Accept-Language, else English.
+func langOf(r *http.Request) Lang {
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == string(German) || c.Value == string(English)) {
+		return Lang(c.Value)
+	}
+	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	_, i, _ := matcher.Match(tags...)
+	if supported[i] == language.German {
+		return German
+	}
+	return English
+}
+
+// T returns the message for key in lang, formatted with args; a key
+// missing in German falls back to English, a key missing everywhere shows
+// itself (and TestCatalogueComplete fails).
+func T(lang Lang, key string, args ...any) string {
+	msg, ok := messages[lang][key]
+	if !ok {
+		msg, ok = messages[English][key]
+	}
+	if !ok {
+		return key
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(msg, args...)
+	}
+	return msg
+}
+
+// messages is the catalogue: every string a person reads on the portal.
+var messages = map[Lang]map[string]string{
+	English: {
+		"site.name":            "campus",
+		"site.skip":            "Skip to content",
+		"site.footer":          "campus %s · the university's study programmes",
+		"nav.label":            "Main",
+		"nav.home":             "Home",
+		"nav.catalogue":        "Programmes",
+		"nav.mystudy":          "My study",
+		"nav.profile":          "Profile",
+		"nav.grading":          "Grading",
+		"nav.admin":            "Administration",
+		"nav.signin":           "Sign in",
+		"nav.signout":          "Sign out",
+		"nav.register":         "Create account",
+		"nav.signedin":         "Signed in as %s",
+		"lang.switch":          "Deutsch",
+		"lang.switch.label":    "Auf Deutsch lesen",
+		"home.title":           "Welcome to campus",
+		"home.lead":            "Study programmes, modules, lectures and your grades in one place.",
+		"home.students":        "Students see their programme, its modules and lectures, and their grades.",
+		"home.staff":           "Staff maintain programmes and record grades.",
+		"home.browse":          "Browse the study programmes",
+		"catalogue.title":      "Study programmes",
+		"catalogue.lead":       "All programmes open for enrolment, with their modules and lectures.",
+		"catalogue.search":     "Search programmes",
+		"catalogue.go":         "Search",
+		"catalogue.empty":      "No programme matches.",
+		"catalogue.semesters":  "%d semesters",
+		"catalogue.credits":    "%d ECTS credits",
+		"catalogue.next":       "More programmes",
+		"programme.modules":    "Modules",
+		"programme.compulsory": "compulsory",
+		"programme.elective":   "elective",
+		"programme.semester":   "Semester %d",
+		"programme.nomodules":  "This programme has no modules yet.",
+		"programme.lectures":   "Lectures",
+		"programme.hours":      "%d h/week",
+		"programme.credits":    "%d ECTS",
+		"error.title":          "Something went wrong",
+		"error.notfound":       "There is nothing at this address.",
+		"error.signin":         "Signing in did not work: %s. Please try again.",
+		"error.expired":        "Your sign-in took too long or was started elsewhere. Please sign in again.",
+		"error.unavailable":    "This part of campus is not available right now. Please try again in a moment.",
+		"signedout.title":      "Signed out",
+		"signedout.text":       "You are signed out of campus and every university application.",
+	},
+	German: {
+		"site.skip":            "Zum Inhalt springen",
+		"site.footer":          "campus %s · die Studiengänge der Universität",
+		"nav.label":            "Hauptmenü",
+		"nav.home":             "Start",
+		"nav.catalogue":        "Studiengänge",
+		"nav.mystudy":          "Mein Studium",
+		"nav.profile":          "Profil",
+		"nav.grading":          "Noten",
+		"nav.admin":            "Verwaltung",
+		"nav.signin":           "Anmelden",
+		"nav.signout":          "Abmelden",
+		"nav.register":         "Konto anlegen",
+		"nav.signedin":         "Angemeldet als %s",
+		"lang.switch":          "English",
+		"lang.switch.label":    "Read in English",
+		"home.title":           "Willkommen bei campus",
+		"home.lead":            "Studiengänge, Module, Lehrveranstaltungen und Ihre Noten an einem Ort.",
+		"home.students":        "Studierende sehen ihren Studiengang, seine Module und Lehrveranstaltungen und ihre Noten.",
+		"home.staff":           "Mitarbeitende pflegen Studiengänge und tragen Noten ein.",
+		"home.browse":          "Studiengänge ansehen",
+		"catalogue.title":      "Studiengänge",
+		"catalogue.lead":       "Alle Studiengänge, in die man sich einschreiben kann, mit Modulen und Lehrveranstaltungen.",
+		"catalogue.search":     "Studiengänge suchen",
+		"catalogue.go":         "Suchen",
+		"catalogue.empty":      "Kein Studiengang passt.",
+		"catalogue.semesters":  "%d Semester",
+		"catalogue.credits":    "%d ECTS-Punkte",
+		"catalogue.next":       "Weitere Studiengänge",
+		"programme.modules":    "Module",
+		"programme.compulsory": "Pflicht",
+		"programme.elective":   "Wahl",
+		"programme.semester":   "%d. Semester",
+		"programme.nomodules":  "Dieser Studiengang hat noch keine Module.",
+		"programme.lectures":   "Lehrveranstaltungen",
+		"programme.hours":      "%d SWS",
+		"programme.credits":    "%d ECTS",
+		"error.title":          "Etwas ist schiefgegangen",
+		"error.notfound":       "Unter dieser Adresse gibt es nichts.",
+		"error.signin":         "Die Anmeldung hat nicht geklappt: %s. Bitte versuchen Sie es noch einmal.",
+		"error.expired":        "Ihre Anmeldung hat zu lange gedauert oder wurde anderswo begonnen. Bitte melden Sie sich erneut an.",
+		"error.unavailable":    "Dieser Teil von campus ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.",
+		"signedout.title":      "Abgemeldet",
+		"signedout.text":       "Sie sind von campus und allen Anwendungen der Universität abgemeldet.",
+	},
+}
