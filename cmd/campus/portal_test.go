@@ -4,6 +4,8 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -89,4 +91,68 @@ func TestPortalSignInAndOut(t *testing.T) {
 	if evil.location != nil && evil.location.Host == "evil.example" {
 		t.Fatal("open redirect through return")
 	}
+}
+
+func TestPortalMyStudy(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := startCampus(t, map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword, "CAMPUS_SIGN_INS_PER_IP_MINUTE": "600"},
+		"serve", "--addr", "127.0.0.1:0", "--data", dir, "--demo")
+	creds := demoCredentials(t, r.stdout.String())
+	p := &idp{running: r, dir: dir, issuer: r.url + "/idp", http: tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))}
+	b := p.browser(t)
+
+	// Signed out, my study sends to sign-in and back.
+	start := getPage(t, b, p.url+"/my")
+	if !formAuthRequest.MatchString(start.body) {
+		t.Fatalf("my study signed out: %d", start.status)
+	}
+	page := submitLogin(t, p, b, start, "ben.krueger", creds["ben.krueger"])
+	body := html.UnescapeString(page.body)
+	for _, want := range []string{"My study", "B.Sc. Computer Science", "ECTS credits earned", "<progress", "Semester 1", "passed", "Introduction to Programming"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("my study lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "(lecture)") {
+		t.Error("the list view shows lectures")
+	}
+	detail := html.UnescapeString(getPage(t, b, p.url+"/my?view=detail").body)
+	if !strings.Contains(detail, "Introduction to Programming (lecture)") || !strings.Contains(detail, `aria-current="page"`) {
+		t.Error("the detailed view lacks the lectures")
+	}
+
+	// A new student is not enrolled: the page offers to enrol.
+	p.addUser(t, "newbie", "newbie-password-1", "student")
+	nb := p.browser(t)
+	first := submitLogin(t, p, nb, getPage(t, nb, p.url+"/my"), "newbie", "newbie-password-1")
+	if !strings.Contains(html.UnescapeString(first.body), "not enrolled") {
+		t.Fatalf("newbie's page: %s", first.body)
+	}
+	id := regexp.MustCompile(`<option value="([^"]+)">M\.Sc\. Computer Science`).FindStringSubmatch(first.body)
+	if id == nil {
+		t.Fatal("no programme to choose")
+	}
+	req, _ := http.NewRequest(http.MethodPost, p.url+"/my/enrol", strings.NewReader(url.Values{"programme_id": {id[1]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	after := visit(t, nb, req)
+	if !strings.Contains(html.UnescapeString(after.body), "You are enrolled in M.Sc. Computer Science") {
+		t.Fatalf("after enrolling: %d %s", after.status, after.body)
+	}
+}
+
+// demoCredentials reads the demo accounts' passwords from the output.
+func demoCredentials(t testing.TB, out string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && strings.Count(f[len(f)-1], "-") == 5 && strings.Contains(f[0], ".") {
+			m[f[0]] = f[len(f)-1]
+		}
+	}
+	if len(m) == 0 {
+		t.Fatalf("no demo credentials in:\n%s", out)
+	}
+	return m
 }

@@ -1,7 +1,9 @@
 package portal
 
 import (
+	"io/fs"
 	"net/http"
+	"regexp"
 	"net/http/httptest"
 	"sort"
 	"testing"
@@ -52,6 +54,25 @@ func TestLanguageNegotiation(t *testing.T) {
 		}
 		if got := langOf(r); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestTemplatesUseKnownMessages: every key a template asks for is in the
+// catalogue (a missing key would show itself on the page).
+func TestTemplatesUseKnownMessages(t *testing.T) {
+	t.Parallel()
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatal(err)
+	}
+	key := regexp.MustCompile(`\.T "([a-z_.]+)"`)
+	for _, f := range files {
+		b, _ := fs.ReadFile(templateFS, f)
+		for _, m := range key.FindAllStringSubmatch(string(b), -1) {
+			if _, ok := messages[English][m[1]]; !ok {
+				t.Errorf("%s uses %q, which is not in the catalogue", f, m[1])
+			}
 		}
 	}
 }

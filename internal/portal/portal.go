@@ -76,6 +76,8 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /programmes", s.catalogue)
 	mux.HandleFunc("GET /programmes/{id}", s.programme)
+	mux.HandleFunc("GET /my", s.requireSession(s.myStudy))
+	mux.HandleFunc("POST /my/enrol", s.requireSession(s.enrol))
 	mux.HandleFunc("GET /auth/login", s.login)
 	mux.HandleFunc("GET /auth/callback", s.callback)
 	mux.HandleFunc("POST /auth/logout", s.logout)
@@ -108,7 +110,7 @@ func parsePages() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)
