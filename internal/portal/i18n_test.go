@@ -3,8 +3,8 @@ package portal
 import (
 	"io/fs"
 	"net/http"
-	"regexp"
 	"net/http/httptest"
+	"regexp"
 	"sort"
 	"testing"
 )
