@@ -156,3 +156,69 @@ func demoCredentials(t testing.TB, out string) map[string]string {
 	}
 	return m
 }
+
+func TestPortalProfile(t *testing.T) {
+	t.Parallel()
+	p := startIDP(t)
+	p.addUser(t, "paula", "paula-password-1", "student")
+	b := p.browser(t)
+	pg := submitLogin(t, p, b, getPage(t, b, p.url+"/profile"), "paula", "paula-password-1")
+	if pg.status != http.StatusOK || !strings.Contains(pg.body, `value="paula@uni.example"`) {
+		t.Fatalf("profile: %d\n%s", pg.status, pg.body)
+	}
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(pg.body)[1]
+	post := func(path string, form url.Values) page {
+		req, _ := http.NewRequest(http.MethodPost, p.url+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return visit(t, b, req)
+	}
+	form := func(version, name, email, semester string) url.Values {
+		return url.Values{"version": {version}, "username": {"paula"}, "email": {email}, "display_name": {name},
+			"given_name": {"Paula"}, "family_name": {"Schmidt"}, "semester": {semester}}
+	}
+
+	// Saved, then shown with a notice (post, redirect, get).
+	saved := post("/profile", form(version, "Paula S.", "paula@uni.example", "3"))
+	if saved.status != http.StatusOK || !strings.Contains(saved.body, "Your profile is saved.") || !strings.Contains(saved.body, `value="Paula S."`) {
+		t.Fatalf("after saving: %d\n%s", saved.status, saved.body)
+	}
+
+	// Bad input: the form comes back with the message and what was typed.
+	bad := post("/profile", form(version, "Paula T.", "paula@uni.example", "forty-two"))
+	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "Enter a whole number") ||
+		!strings.Contains(bad.body, `value="forty-two"`) || !strings.Contains(bad.body, `value="Paula T."`) {
+		t.Fatalf("bad semester: %d\n%s", bad.status, bad.body)
+	}
+	if !strings.Contains(bad.body, `aria-invalid="true" aria-describedby="semester-error"`) {
+		t.Error("the invalid field is not marked for assistive technology")
+	}
+	badMail := post("/profile", form(regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(saved.body)[1], "Paula T.", "not-an-address", "3"))
+	if badMail.status != http.StatusUnprocessableEntity || !strings.Contains(badMail.body, `id="email-error"`) || !strings.Contains(badMail.body, `value="not-an-address"`) {
+		t.Fatalf("identity's field error: %d\n%s", badMail.status, badMail.body)
+	}
+
+	// A change made meanwhile (the form's version is old) is shown, not overwritten.
+	stale := post("/profile", form(version, "Paula Old Tab", "paula@uni.example", "3"))
+	if stale.status != http.StatusConflict || !strings.Contains(stale.body, "changed elsewhere") ||
+		!strings.Contains(stale.body, "<td>Paula S.</td>") || !strings.Contains(stale.body, `value="Paula Old Tab"`) {
+		t.Fatalf("stale edit: %d\n%s", stale.status, stale.body)
+	}
+	if now := getPage(t, b, p.url+"/profile"); !strings.Contains(now.body, `value="Paula S."`) {
+		t.Fatal("the stale edit overwrote the newer one")
+	}
+
+	// Password: mismatch, wrong current, then right; the new one signs in.
+	if pw := post("/profile/password", url.Values{"current_password": {"paula-password-1"}, "new_password": {"a-new-password-2"}, "new_password_again": {"a-new-password-3"}}); pw.status != http.StatusUnprocessableEntity || !strings.Contains(pw.body, "The two new passwords differ.") {
+		t.Fatalf("mismatch: %d\n%s", pw.status, pw.body)
+	}
+	if pw := post("/profile/password", url.Values{"current_password": {"wrong-password"}, "new_password": {"a-new-password-2"}, "new_password_again": {"a-new-password-2"}}); pw.status != http.StatusUnprocessableEntity || !strings.Contains(pw.body, `id="current_password-error"`) {
+		t.Fatalf("wrong current: %d\n%s", pw.status, pw.body)
+	}
+	if pw := post("/profile/password", url.Values{"current_password": {"paula-password-1"}, "new_password": {"a-new-password-2"}, "new_password_again": {"a-new-password-2"}}); pw.status != http.StatusOK || !strings.Contains(pw.body, "Your password is changed.") {
+		t.Fatalf("change: %d\n%s", pw.status, pw.body)
+	}
+	nb := p.browser(t)
+	if in := submitLogin(t, p, nb, getPage(t, nb, p.url+"/profile"), "paula", "a-new-password-2"); !strings.Contains(in.body, `value="Paula S."`) {
+		t.Fatalf("sign-in with the new password: %d", in.status)
+	}
+}

@@ -26,6 +26,11 @@ func (s *server) requireSession(h func(w http.ResponseWriter, r *http.Request, s
 // apiSend sends JSON to an API as the signed-in person and decodes the
 // answer (or the problem) into into.
 func (s *server) apiSend(ctx context.Context, sess *session, method, url string, body, into any) (int, error) {
+	return s.apiCall(ctx, sess, method, url, "", body, into)
+}
+
+// apiCall is apiSend with an If-Match header when ifMatch is not "".
+func (s *server) apiCall(ctx context.Context, sess *session, method, url, ifMatch string, body, into any) (int, error) {
 	var rd bytes.Buffer
 	if body != nil {
 		if err := json.NewEncoder(&rd).Encode(body); err != nil {
@@ -37,6 +42,9 @@ func (s *server) apiSend(ctx context.Context, sess *session, method, url string,
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
+	}
 	tok, err := s.rp.accessToken(ctx, sess)
 	if err != nil {
 		return 0, err

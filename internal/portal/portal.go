@@ -78,6 +78,9 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.HandleFunc("GET /programmes/{id}", s.programme)
 	mux.HandleFunc("GET /my", s.requireSession(s.myStudy))
 	mux.HandleFunc("POST /my/enrol", s.requireSession(s.enrol))
+	mux.HandleFunc("GET /profile", s.requireSession(s.profile))
+	mux.HandleFunc("POST /profile", s.requireSession(s.saveProfile))
+	mux.HandleFunc("POST /profile/password", s.requireSession(s.changePassword))
 	mux.HandleFunc("GET /auth/login", s.login)
 	mux.HandleFunc("GET /auth/callback", s.callback)
 	mux.HandleFunc("POST /auth/logout", s.logout)
@@ -105,12 +108,12 @@ func contentSecurityPolicy(identity string) string {
 }
 
 func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict}).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)
@@ -359,4 +362,21 @@ func cacheStatic(next http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// dict builds a map from key, value pairs, for passing several values to a
+// shared template such as a form field.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }

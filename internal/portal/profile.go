@@ -1,0 +1,145 @@
+package portal
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// me is the person's own account at identity (GET /api/v1/me).
+type me struct {
+	ID          string   `json:"id"`
+	Username    string   `json:"username"`
+	Email       string   `json:"email"`
+	DisplayName string   `json:"display_name"`
+	GivenName   string   `json:"given_name"`
+	FamilyName  string   `json:"family_name"`
+	Semester    int      `json:"semester"`
+	Roles       []string `json:"roles"`
+	Version     int      `json:"version"`
+}
+
+// apiProblem is an API's RFC 9457 answer.
+type apiProblem struct {
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field  string `json:"field"`
+		Detail string `json:"detail"`
+	} `json:"errors"`
+}
+
+func (p apiProblem) fields() map[string]string {
+	m := map[string]string{}
+	for _, e := range p.Errors {
+		if _, ok := m[e.Field]; !ok {
+			m[e.Field] = e.Detail
+		}
+	}
+	return m
+}
+
+type profileView struct {
+	Me             me
+	Errors         map[string]string
+	Notice         string
+	Conflict       *me // what identity has now, when someone changed it meanwhile
+	PasswordErrors map[string]string
+	SemesterInput  string // what was typed, when it was not a number
+}
+
+func (s *server) profile(w http.ResponseWriter, r *http.Request, sess *session) {
+	var m me
+	status, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/me", &m)
+	if s.apiFailed(w, r, status, err) {
+		return
+	}
+	v := profileView{Me: m}
+	switch r.URL.Query().Get("done") {
+	case "saved":
+		v.Notice = T(langOf(r), "profile.saved")
+	case "password":
+		v.Notice = T(langOf(r), "profile.password.changed")
+	}
+	s.render(w, http.StatusOK, "profile", s.page(r, "profile.title", v))
+}
+
+// saveProfile sends the changed fields as a merge patch against the
+// version the form was made from; a change made meanwhile is shown, not
+// overwritten.
+func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *session) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	version, _ := strconv.Atoi(r.PostFormValue("version"))
+	mine := me{Username: f("username"), Email: f("email"), DisplayName: f("display_name"), GivenName: f("given_name"),
+		FamilyName: f("family_name"), Version: version}
+	errs := map[string]string{}
+	if sem := f("semester"); sem != "" {
+		n, err := strconv.Atoi(sem)
+		if err != nil || n < 0 || n > 40 {
+			errs["semester"] = T(langOf(r), "profile.semester.invalid")
+		}
+		mine.Semester = n
+	}
+	if len(errs) > 0 {
+		s.render(w, http.StatusUnprocessableEntity, "profile", s.page(r, "profile.title", profileView{Me: mine, Errors: errs, SemesterInput: f("semester")}))
+		return
+	}
+	patch := map[string]any{"username": mine.Username, "email": mine.Email, "display_name": mine.DisplayName,
+		"given_name": mine.GivenName, "family_name": mine.FamilyName, "semester": mine.Semester}
+	var prob apiProblem
+	status, err := s.apiCall(r.Context(), sess, http.MethodPatch, s.d.IdentityURL+"/api/v1/me", `"v`+strconv.Itoa(version)+`"`, patch, &prob)
+	switch {
+	case err == nil && status == http.StatusOK:
+		http.Redirect(w, r, s.d.Base+"/profile?done=saved", http.StatusSeeOther)
+	case err == nil && status == http.StatusPreconditionFailed:
+		var now me
+		s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/me", &now)
+		mine.Version = now.Version // saving again overwrites knowingly
+		s.render(w, http.StatusConflict, "profile", s.page(r, "profile.title", profileView{Me: mine, Conflict: &now,
+			Notice: T(langOf(r), "profile.conflict")}))
+	case err == nil && (status == http.StatusUnprocessableEntity || status == http.StatusConflict || status == http.StatusBadRequest):
+		errs := prob.fields()
+		if len(errs) == 0 {
+			errs["form"] = prob.Detail
+		}
+		s.render(w, http.StatusUnprocessableEntity, "profile", s.page(r, "profile.title", profileView{Me: mine, Errors: errs}))
+	default:
+		s.apiFailed(w, r, status, err)
+	}
+}
+
+func (s *server) changePassword(w http.ResponseWriter, r *http.Request, sess *session) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	lang := langOf(r)
+	current, next, again := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("new_password_again")
+	errs := map[string]string{}
+	if current == "" {
+		errs["current_password"] = T(lang, "profile.password.current.missing")
+	}
+	if next != again {
+		errs["new_password_again"] = T(lang, "profile.password.mismatch")
+	}
+	if len(errs) == 0 {
+		var prob apiProblem
+		status, err := s.apiCall(r.Context(), sess, http.MethodPost, s.d.IdentityURL+"/api/v1/me/password", "",
+			map[string]string{"current_password": current, "new_password": next}, &prob)
+		if err != nil || status/100 == 5 || status == http.StatusUnauthorized {
+			s.apiFailed(w, r, status, err)
+			return
+		}
+		if status/100 == 2 {
+			http.Redirect(w, r, s.d.Base+"/profile?done=password", http.StatusSeeOther)
+			return
+		}
+		errs = prob.fields()
+		if len(errs) == 0 {
+			errs["new_password"] = prob.Detail
+		}
+	}
+	var m me
+	status, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/me", &m)
+	if s.apiFailed(w, r, status, err) {
+		return
+	}
+	s.render(w, http.StatusUnprocessableEntity, "profile", s.page(r, "profile.title", profileView{Me: m, PasswordErrors: errs}))
+}
