@@ -2,6 +2,7 @@ package main
 
 import (
 	"html"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -220,5 +221,120 @@ func TestPortalProfile(t *testing.T) {
 	nb := p.browser(t)
 	if in := submitLogin(t, p, nb, getPage(t, nb, p.url+"/profile"), "paula", "a-new-password-2"); !strings.Contains(in.body, `value="Paula S."`) {
 		t.Fatalf("sign-in with the new password: %d", in.status)
+	}
+}
+
+func TestPortalGrading(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := startCampus(t, map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword, "CAMPUS_SIGN_INS_PER_IP_MINUTE": "600"},
+		"serve", "--addr", "127.0.0.1:0", "--data", dir, "--demo")
+	creds := demoCredentials(t, r.stdout.String())
+	p := &idp{running: r, dir: dir, issuer: r.url + "/idp", http: tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))}
+
+	// Students may not grade.
+	sb := p.browser(t)
+	if pg := submitLogin(t, p, sb, getPage(t, sb, p.url+"/grading"), "ben.krueger", creds["ben.krueger"]); pg.status != http.StatusForbidden {
+		t.Fatalf("a student on the grading page: %d", pg.status)
+	}
+
+	// Two new students enrol in the B.Sc.: nobody has graded them yet.
+	for _, name := range []string{"newbie1", "newbie2"} {
+		p.addUser(t, name, name+"-password", "student")
+		nb := p.browser(t)
+		first := submitLogin(t, p, nb, getPage(t, nb, p.url+"/my"), name, name+"-password")
+		id := regexp.MustCompile(`<option value="([^"]+)">B\.Sc\. Computer Science`).FindStringSubmatch(first.body)
+		if id == nil {
+			t.Fatalf("no programme to choose:\n%s", first.body)
+		}
+		req, _ := http.NewRequest(http.MethodPost, p.url+"/my/enrol", strings.NewReader(url.Values{"programme_id": {id[1]}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		visit(t, nb, req)
+	}
+
+	b := p.browser(t)
+	list := submitLogin(t, p, b, getPage(t, b, p.url+"/grading?q="+url.QueryEscape("Introduction to Programming")), "f.weber", creds["f.weber"])
+	link := regexp.MustCompile(`href="(/grading/[^"]+)"`).FindStringSubmatch(list.body)
+	if list.status != http.StatusOK || link == nil {
+		t.Fatalf("lectures: %d\n%s", list.status, list.body)
+	}
+	lec := getPage(t, b, p.url+link[1])
+	if lec.status != http.StatusOK || !strings.Contains(lec.body, "<svg") || !strings.Contains(lec.body, "Enter grades") {
+		t.Fatalf("lecture page: %d\n%s", lec.status, lec.body)
+	}
+	// Rows: the select's name carries the subject; a dash means no grade yet.
+	rows := regexp.MustCompile(`(?s)<tr>\s*<th scope="row">.*?</th>\s*<td>(.*?)</td>.*?name="grade:([^"]+)"`).FindAllStringSubmatch(lec.body, -1)
+	var ungraded, passed string
+	for _, row := range rows {
+		switch {
+		case strings.TrimSpace(row[1]) == "–" && ungraded == "":
+			ungraded = row[2]
+		case regexp.MustCompile(`^[1-4]\.\d <span class="meta">\(final`).MatchString(strings.TrimSpace(row[1])) && passed == "":
+			passed = row[2]
+		}
+	}
+	if ungraded == "" || passed == "" {
+		t.Fatalf("want an ungraded and a passed student among %d rows:\n%s", len(rows), lec.body)
+	}
+	post := func(path string, form url.Values) page {
+		req, _ := http.NewRequest(http.MethodPost, p.url+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return visit(t, b, req)
+	}
+
+	// A refused row (a passed exam cannot be retaken): nothing is stored,
+	// the reason stands beside it and the choices are kept.
+	bad := post(link[1], url.Values{"grade:" + ungraded: {"2.3"}, "grade:" + passed: {"1.0"}, "final": {"on"}})
+	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "nothing was stored") ||
+		!strings.Contains(bad.body, `aria-invalid="true"`) || !strings.Contains(bad.body, `<option selected>2.3</option>`) {
+		t.Fatalf("refused row: %d\n%s", bad.status, bad.body)
+	}
+	if nothing := post(link[1], url.Values{}); nothing.status != http.StatusUnprocessableEntity || !strings.Contains(nothing.body, "at least one") {
+		t.Fatalf("empty form: %d", nothing.status)
+	}
+
+	// Stored, then shown (post, redirect, get).
+	ok := post(link[1], url.Values{"grade:" + ungraded: {"2.3"}, "final": {"on"}})
+	if ok.status != http.StatusOK || !strings.Contains(ok.body, "1 grades stored.") {
+		t.Fatalf("storing: %d\n%s", ok.status, ok.body)
+	}
+	if !regexp.MustCompile(`<td>2\.3 <span class="meta">\(final, attempt 1\)</span></td>\s*<td>\s*<label class="sr-only" for="g\d+">New grade: [^<]*</label>\s*<select id="g\d+" name="grade:` + regexp.QuoteMeta(ungraded)).MatchString(ok.body) {
+		t.Errorf("the stored grade is not shown in its row:\n%s", ok.body)
+	}
+
+	// CSV: preview first, then store on confirmation.
+	var mp strings.Builder
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("file", "grades.csv")
+	fw.Write([]byte("subject;grade;status\n" + ungraded + ";1,7;final\nnobody;1,0;final\n"))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, p.url+link[1]+"/upload", strings.NewReader(mp.String()))
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	preview := visit(t, b, req)
+	if preview.status != http.StatusOK || !strings.Contains(preview.body, "0 rows can be stored, 2 are refused.") {
+		t.Fatalf("preview: %d\n%s", preview.status, preview.body)
+	}
+	if strings.Contains(preview.body, `name="confirm"`) {
+		t.Error("a preview with nothing to store offers to store it")
+	}
+	fresh := regexp.MustCompile(`(?s)<td>–</td>.*?name="grade:([^"]+)"`).FindStringSubmatch(ok.body)
+	if fresh == nil {
+		t.Fatal("no second ungraded student")
+	}
+	mp.Reset()
+	mw = multipart.NewWriter(&mp)
+	fw, _ = mw.CreateFormFile("file", "grades.csv")
+	fw.Write([]byte("subject,grade\n" + fresh[1] + ",3.0\n"))
+	mw.Close()
+	req, _ = http.NewRequest(http.MethodPost, p.url+link[1]+"/upload", strings.NewReader(mp.String()))
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	preview = visit(t, b, req)
+	csvText := regexp.MustCompile(`(?s)<textarea name="csv" hidden>(.*?)</textarea>`).FindStringSubmatch(preview.body)
+	if preview.status != http.StatusOK || !strings.Contains(preview.body, "1 rows can be stored, 0 are refused.") || csvText == nil {
+		t.Fatalf("preview: %d\n%s", preview.status, preview.body)
+	}
+	stored := post(link[1]+"/upload", url.Values{"csv": {html.UnescapeString(csvText[1])}, "confirm": {"1"}})
+	if stored.status != http.StatusOK || !strings.Contains(stored.body, "1 grades stored.") {
+		t.Fatalf("confirm: %d\n%s", stored.status, stored.body)
 	}
 }

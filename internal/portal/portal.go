@@ -81,6 +81,10 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.HandleFunc("GET /profile", s.requireSession(s.profile))
 	mux.HandleFunc("POST /profile", s.requireSession(s.saveProfile))
 	mux.HandleFunc("POST /profile/password", s.requireSession(s.changePassword))
+	mux.HandleFunc("GET /grading", s.requireGrader(s.grading))
+	mux.HandleFunc("GET /grading/{id}", s.requireGrader(s.lecture))
+	mux.HandleFunc("POST /grading/{id}", s.requireGrader(s.recordGrades))
+	mux.HandleFunc("POST /grading/{id}/upload", s.requireGrader(s.uploadCSV))
 	mux.HandleFunc("GET /auth/login", s.login)
 	mux.HandleFunc("GET /auth/callback", s.callback)
 	mux.HandleFunc("POST /auth/logout", s.logout)
@@ -113,7 +117,7 @@ func parsePages() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)

@@ -1,0 +1,391 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// grades is the German scale, best first, as the study service names it.
+var grades = []string{"1.0", "1.3", "1.7", "2.0", "2.3", "2.7", "3.0", "3.3", "3.7", "4.0", "5.0"}
+
+// maxUpload is the largest CSV file the study service takes.
+const maxUpload = 5 << 20
+
+// canGrade tells whether the session may record grades.
+func canGrade(sess *session) bool { return slices.Contains(sess.Scopes, "grades:write") }
+
+// requireGrader is requireSession for staff pages: others get 403.
+func (s *server) requireGrader(h func(w http.ResponseWriter, r *http.Request, sess *session)) http.HandlerFunc {
+	return s.requireSession(func(w http.ResponseWriter, r *http.Request, sess *session) {
+		if !canGrade(sess) {
+			s.fail(w, r, http.StatusForbidden, T(langOf(r), "grading.forbidden"))
+			return
+		}
+		h(w, r, sess)
+	})
+}
+
+type gradingList struct {
+	Q        string
+	Lectures []lectureItem
+	Next     string
+}
+
+// grading lists the lectures to grade, searchable, a page at a time.
+func (s *server) grading(w http.ResponseWriter, r *http.Request, sess *session) {
+	v := gradingList{Q: strings.TrimSpace(r.URL.Query().Get("q"))}
+	q := url.Values{"limit": {"50"}}
+	if v.Q != "" {
+		q.Set("q", v.Q)
+	}
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		q.Set("cursor", c)
+	}
+	var list struct {
+		Items      []lectureItem `json:"items"`
+		NextCursor string        `json:"next_cursor"`
+	}
+	status, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/lectures?"+q.Encode(), &list)
+	if s.apiFailed(w, r, status, err) {
+		return
+	}
+	v.Lectures = list.Items
+	if list.NextCursor != "" {
+		q.Set("cursor", list.NextCursor)
+		q.Del("limit")
+		v.Next = q.Encode()
+	}
+	s.render(w, http.StatusOK, "grading", s.page(r, "grading.title", v))
+}
+
+// studentRow is one line of a lecture's grade entry table.
+type studentRow struct {
+	Subject      string `json:"subject"`
+	Grade        string `json:"grade"`
+	Attempt      int    `json:"attempt"`
+	Status       string `json:"status"`
+	AttemptsUsed int    `json:"attempts_used"`
+	Name         string `json:"-"`
+	Input        string `json:"-"` // the grade chosen in the form
+	Error        string `json:"-"`
+}
+
+// bar is one column of the distribution chart.
+type bar struct {
+	Grade         string
+	Count         int
+	X, Y, Height  int
+	LabelY        int
+	Failed        bool
+	TextX, CountY int
+}
+
+type lectureView struct {
+	Lecture  lectureItem
+	Students []studentRow
+	Stats    struct {
+		Count        int            `json:"count"`
+		Mean         string         `json:"mean"`
+		PassRate     float64        `json:"pass_rate"`
+		Distribution map[string]int `json:"distribution"`
+	}
+	PassPercent int
+	Bars        []bar
+	Grades      []string
+	FinalInput  bool
+	Notice      string
+	Error       string
+	Report      *csvReport
+	CSV         string // the previewed file, to store on confirmation
+}
+
+type csvReport struct {
+	DryRun   bool `json:"dry_run"`
+	Applied  bool `json:"applied"`
+	Accepted int  `json:"accepted"`
+	Refused  int  `json:"refused"`
+	Rows     []struct {
+		Line    int    `json:"line"`
+		Subject string `json:"subject"`
+		Grade   string `json:"grade"`
+		Attempt int    `json:"attempt"`
+		Result  string `json:"result"`
+		Reason  string `json:"reason"`
+	} `json:"rows"`
+}
+
+// loadLecture gathers a lecture's page: the lecture, its students with
+// their names where the person may read accounts, and its statistics.
+func (s *server) loadLecture(w http.ResponseWriter, r *http.Request, sess *session) (*lectureView, bool) {
+	ctx, id := r.Context(), url.PathEscape(r.PathValue("id"))
+	v := &lectureView{Grades: grades}
+	status, err := s.apiGet(ctx, sess, s.d.StudyURL+"/v1/lectures/"+id, &v.Lecture)
+	if status == http.StatusNotFound || status == http.StatusBadRequest {
+		s.fail(w, r, http.StatusNotFound, T(langOf(r), "grading.nolecture"))
+		return nil, false
+	}
+	if s.apiFailed(w, r, status, err) {
+		return nil, false
+	}
+	cursor := ""
+	for {
+		var page struct {
+			Items      []studentRow `json:"items"`
+			NextCursor string       `json:"next_cursor"`
+		}
+		u := s.d.StudyURL + "/v1/lectures/" + id + "/students?limit=200"
+		if cursor != "" {
+			u += "&cursor=" + url.QueryEscape(cursor)
+		}
+		status, err := s.apiGet(ctx, sess, u, &page)
+		if s.apiFailed(w, r, status, err) {
+			return nil, false
+		}
+		v.Students = append(v.Students, page.Items...)
+		if cursor = page.NextCursor; cursor == "" || len(v.Students) >= 2000 {
+			break
+		}
+	}
+	s.names(ctx, sess, v.Students)
+	status, err = s.apiGet(ctx, sess, s.d.StudyURL+"/v1/lectures/"+id+"/statistics", &v.Stats)
+	if s.apiFailed(w, r, status, err) {
+		return nil, false
+	}
+	v.PassPercent = int(v.Stats.PassRate*100 + 0.5)
+	v.Bars = chart(v.Stats.Distribution)
+	return v, true
+}
+
+// names fills in students' names from identity when the person may read
+// accounts (users:read); otherwise the table shows subject ids, which is
+// all the study service knows.
+func (s *server) names(ctx context.Context, sess *session, rows []studentRow) {
+	if !slices.Contains(sess.Scopes, "users:read") {
+		return
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := range rows {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var u struct {
+				DisplayName string `json:"display_name"`
+				Username    string `json:"username"`
+			}
+			if st, err := s.apiGet(ctx, sess, s.d.IdentityURL+"/api/v1/users/"+url.PathEscape(rows[i].Subject), &u); err == nil && st == http.StatusOK {
+				rows[i].Name = u.DisplayName + " (" + u.Username + ")"
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// chart lays out the distribution as SVG bars in a 440×200 box.
+func chart(dist map[string]int) []bar {
+	top := 1
+	for _, n := range dist {
+		top = max(top, n)
+	}
+	bars := make([]bar, 0, len(grades))
+	for i, g := range grades {
+		n := dist[g]
+		h := n * 160 / top
+		x := 10 + i*39
+		bars = append(bars, bar{Grade: g, Count: n, X: x, Y: 175 - h, Height: h, LabelY: 192, Failed: g == "5.0",
+			TextX: x + 15, CountY: 170 - h})
+	}
+	return bars
+}
+
+func (s *server) lecture(w http.ResponseWriter, r *http.Request, sess *session) {
+	v, ok := s.loadLecture(w, r, sess)
+	if !ok {
+		return
+	}
+	if n, err := strconv.Atoi(r.URL.Query().Get("stored")); err == nil {
+		v.Notice = T(langOf(r), "grading.stored", n)
+	}
+	s.render(w, http.StatusOK, "lecture", s.page(r, "grading.title", v))
+}
+
+// recordGrades stores the grades chosen in the table through the study
+// service's CSV endpoint: checked first as a whole, stored only when every
+// row is accepted (in one transaction), so nothing is half-saved.
+func (s *server) recordGrades(w http.ResponseWriter, r *http.Request, sess *session) {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, http.StatusBadRequest, T(langOf(r), "error.badform"))
+		return
+	}
+	status := "provisional"
+	if r.PostForm.Get("final") == "on" {
+		status = "final"
+	}
+	chosen := map[string]string{}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.Write([]string{"subject", "grade", "status"})
+	var order []string
+	for k, vals := range r.PostForm {
+		subject, ok := strings.CutPrefix(k, "grade:")
+		if !ok || len(vals) == 0 || vals[0] == "" {
+			continue
+		}
+		chosen[subject] = vals[0]
+		order = append(order, subject)
+	}
+	slices.Sort(order)
+	for _, subject := range order {
+		cw.Write([]string{subject, chosen[subject], status})
+	}
+	cw.Flush()
+	v, ok := s.loadLecture(w, r, sess)
+	if !ok {
+		return
+	}
+	v.FinalInput = status == "final"
+	for i := range v.Students {
+		v.Students[i].Input = chosen[v.Students[i].Subject]
+	}
+	if len(order) == 0 {
+		v.Error = T(langOf(r), "grading.nothing")
+		s.render(w, http.StatusUnprocessableEntity, "lecture", s.page(r, "grading.title", v))
+		return
+	}
+	rep, ok := s.upload(w, r, sess, buf.Bytes(), true)
+	if !ok {
+		return
+	}
+	if rep.Refused == 0 {
+		if rep, ok = s.upload(w, r, sess, buf.Bytes(), false); !ok {
+			return
+		}
+	}
+	if rep.Refused == 0 {
+		http.Redirect(w, r, fmt.Sprintf("%s/grading/%s?stored=%d", s.d.Base, url.PathEscape(r.PathValue("id")), rep.Accepted), http.StatusSeeOther)
+		return
+	}
+	// Refused rows: say why beside each, keep every choice, store nothing
+	// (or, if the check passed and the store did not, what was stored).
+	reasons := map[string]string{}
+	for _, row := range rep.Rows {
+		if row.Result == "refused" {
+			reasons[row.Subject] = row.Reason
+		}
+	}
+	for i := range v.Students {
+		v.Students[i].Error = reasons[v.Students[i].Subject]
+	}
+	v.Error = T(langOf(r), "grading.refused", rep.Refused)
+	if rep.Applied {
+		v.Error = T(langOf(r), "grading.partly", rep.Accepted, rep.Refused)
+	}
+	s.render(w, http.StatusUnprocessableEntity, "lecture", s.page(r, "grading.title", v))
+}
+
+// upload sends a CSV file to the study service, a check or for real.
+func (s *server) upload(w http.ResponseWriter, r *http.Request, sess *session, file []byte, dryRun bool) (*csvReport, bool) {
+	u := s.d.StudyURL + "/v1/lectures/" + url.PathEscape(r.PathValue("id")) + "/grades/upload?dry_run=" + strconv.FormatBool(dryRun)
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, u, bytes.NewReader(file))
+	if err != nil {
+		s.apiFailed(w, r, 0, err)
+		return nil, false
+	}
+	req.Header.Set("Content-Type", "text/csv")
+	tok, err := s.rp.accessToken(r.Context(), sess)
+	if err != nil {
+		s.apiFailed(w, r, 0, err)
+		return nil, false
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := s.d.API.Do(req)
+	if err != nil {
+		s.apiFailed(w, r, 0, err)
+		return nil, false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		var rep csvReport
+		if err := json.Unmarshal(body, &rep); err != nil {
+			s.apiFailed(w, r, 0, err)
+			return nil, false
+		}
+		return &rep, true
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		var prob apiProblem
+		json.Unmarshal(body, &prob)
+		v, ok := s.loadLecture(w, r, sess)
+		if ok {
+			v.Error = T(langOf(r), "grading.badfile", prob.Detail)
+			s.render(w, http.StatusUnprocessableEntity, "lecture", s.page(r, "grading.title", v))
+		}
+		return nil, false
+	default:
+		s.apiFailed(w, r, resp.StatusCode, nil)
+		return nil, false
+	}
+}
+
+// uploadCSV takes a spreadsheet's CSV file: the first post shows the study
+// service's preview, row by row; confirming stores the accepted rows.
+func (s *server) uploadCSV(w http.ResponseWriter, r *http.Request, sess *session) {
+	r.Body = http.MaxBytesReader(w, r.Body, 2*maxUpload+64<<10)
+	var file []byte
+	confirm := false
+	if err := r.ParseMultipartForm(1 << 20); err == nil && r.MultipartForm != nil && len(r.MultipartForm.File["file"]) > 0 {
+		f, err := r.MultipartForm.File["file"][0].Open()
+		if err == nil {
+			file, err = io.ReadAll(io.LimitReader(f, maxUpload+1))
+			f.Close()
+		}
+		if err != nil {
+			s.fail(w, r, http.StatusBadRequest, T(langOf(r), "error.badform"))
+			return
+		}
+	} else {
+		file = []byte(r.PostFormValue("csv"))
+		confirm = r.PostFormValue("confirm") != ""
+	}
+	if len(file) == 0 || len(file) > maxUpload {
+		v, ok := s.loadLecture(w, r, sess)
+		if ok {
+			v.Error = T(langOf(r), "grading.nofile")
+			if len(file) > maxUpload {
+				v.Error = T(langOf(r), "grading.toolarge")
+			}
+			s.render(w, http.StatusUnprocessableEntity, "lecture", s.page(r, "grading.title", v))
+		}
+		return
+	}
+	rep, ok := s.upload(w, r, sess, file, !confirm)
+	if !ok {
+		return
+	}
+	if confirm && rep.Applied {
+		http.Redirect(w, r, fmt.Sprintf("%s/grading/%s?stored=%d", s.d.Base, url.PathEscape(r.PathValue("id")), rep.Accepted), http.StatusSeeOther)
+		return
+	}
+	v, ok := s.loadLecture(w, r, sess)
+	if !ok {
+		return
+	}
+	v.Report = rep
+	if !confirm && rep.Accepted > 0 {
+		v.CSV = string(file)
+	}
+	s.render(w, http.StatusOK, "lecture", s.page(r, "grading.title", v))
+}
