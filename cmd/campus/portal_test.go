@@ -338,3 +338,99 @@ func TestPortalGrading(t *testing.T) {
 		t.Fatalf("confirm: %d\n%s", stored.status, stored.body)
 	}
 }
+
+func TestPortalAdministration(t *testing.T) {
+	t.Parallel()
+	p := startIDP(t)
+	p.addUser(t, "carla", "carla-password-1", "student")
+	p.addUser(t, "carl", "carl-password-1", "student")
+
+	// Not for students.
+	sb := p.browser(t)
+	if pg := submitLogin(t, p, sb, getPage(t, sb, p.url+"/admin/users"), "carla", "carla-password-1"); pg.status != http.StatusForbidden {
+		t.Fatalf("a student on the admin pages: %d", pg.status)
+	}
+
+	b := p.browser(t)
+	list := submitLogin(t, p, b, getPage(t, b, p.url+"/admin/users?q=carl"), "admin", adminPassword)
+	if list.status != http.StatusOK || !strings.Contains(list.body, ">Carla</a>") || !strings.Contains(list.body, ">Carl</a>") || strings.Contains(list.body, ">Administrator</a>") {
+		t.Fatalf("search: %d\n%s", list.status, list.body)
+	}
+	if admins := getPage(t, b, p.url+"/admin/users?role=admin"); strings.Contains(admins.body, ">Carla</a>") || !strings.Contains(admins.body, `<option value="admin" selected>`) {
+		t.Fatalf("role filter:\n%s", admins.body)
+	}
+	if none := getPage(t, b, p.url+"/admin/users?status=disabled"); !strings.Contains(none.body, "No account matches.") {
+		t.Fatalf("status filter:\n%s", none.body)
+	}
+	link := regexp.MustCompile(`href="(/admin/users/[^"]+)">Carla<`).FindStringSubmatch(list.body)[1]
+	detail := getPage(t, b, p.url+link)
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(detail.body)[1]
+	if !strings.Contains(detail.body, `id="role-student" name="role" value="student" checked`) {
+		t.Fatalf("detail:\n%s", detail.body)
+	}
+	post := func(path string, form url.Values) page {
+		req, _ := http.NewRequest(http.MethodPost, p.url+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return visit(t, b, req)
+	}
+	roles := post(link, url.Values{"version": {version}, "action": {"roles"}, "role": {"student", "staff"}})
+	if roles.status != http.StatusOK || !strings.Contains(roles.body, "The roles are saved.") || !strings.Contains(roles.body, `value="staff" checked`) {
+		t.Fatalf("roles: %d\n%s", roles.status, roles.body)
+	}
+	// The page's version is old now: refused, shown as it is now.
+	stale := post(link, url.Values{"version": {version}, "action": {"disable"}})
+	if stale.status != http.StatusConflict || !strings.Contains(stale.body, "changed this account meanwhile") || !strings.Contains(stale.body, `value="staff" checked`) {
+		t.Fatalf("stale: %d\n%s", stale.status, stale.body)
+	}
+	version = regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(stale.body)[1]
+	off := post(link, url.Values{"version": {version}, "action": {"disable"}})
+	if off.status != http.StatusOK || !strings.Contains(off.body, "The account is disabled") || !strings.Contains(off.body, "Enable account") {
+		t.Fatalf("disable: %d\n%s", off.status, off.body)
+	}
+	version = regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(off.body)[1]
+	if on := post(link, url.Values{"version": {version}, "action": {"enable"}}); !strings.Contains(on.body, "The account is enabled.") {
+		t.Fatalf("enable: %d\n%s", on.status, on.body)
+	}
+	// Nobody changes their own roles: identity refuses, the page says why.
+	me := regexp.MustCompile(`href="(/admin/users/[^"]+)">Administrator<`).FindStringSubmatch(getPage(t, b, p.url+"/admin/users?q=admin").body)[1]
+	mine := getPage(t, b, p.url+me)
+	v := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(mine.body)[1]
+	if own := post(me, url.Values{"version": {v}, "action": {"roles"}, "role": {"student"}}); own.status != http.StatusUnprocessableEntity || !strings.Contains(own.body, "That was refused") ||
+		!strings.Contains(own.body, `value="student" checked`) {
+		t.Fatalf("own roles: %d\n%s", own.status, own.body)
+	}
+
+	// Five wrong passwords lock Carl; the administrator unlocks him.
+	cb := p.browser(t)
+	pg := getPage(t, cb, p.url+"/auth/login?return=/")
+	for range 5 {
+		pg = submitLogin(t, p, cb, pg, "carl", "not-his-password")
+	}
+	carl := regexp.MustCompile(`href="(/admin/users/[^"]+)">Carl<`).FindStringSubmatch(list.body)[1]
+	locked := getPage(t, b, p.url+carl)
+	if !strings.Contains(locked.body, "locked after failed sign-ins until") {
+		t.Fatalf("not locked:\n%s", locked.body)
+	}
+	v = regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(locked.body)[1]
+	if un := post(carl, url.Values{"version": {v}, "action": {"unlock"}}); !strings.Contains(un.body, "The account is unlocked.") || !strings.Contains(un.body, "not locked (0 failed") {
+		t.Fatalf("unlock: %d\n%s", un.status, un.body)
+	}
+	if in := submitLogin(t, p, cb, getPage(t, cb, p.url+"/auth/login?return=/"), "carl", "carl-password-1"); !strings.Contains(html.UnescapeString(in.body), "Signed in as Carl") {
+		t.Fatalf("Carl after unlocking: %d", in.status)
+	}
+
+	// Roles: add one with permission checkboxes; a bad name keeps the input.
+	bad := post("/admin/roles", url.Values{"name": {"Exam Office!"}, "description": {"The examination office"}, "permission": {"grades:read"}})
+	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, `id="name-error"`) || !strings.Contains(bad.body, `value="Exam Office!"`) ||
+		!strings.Contains(bad.body, `value="grades:read" checked`) {
+		t.Fatalf("bad role: %d\n%s", bad.status, bad.body)
+	}
+	added := post("/admin/roles", url.Values{"name": {"exam-office"}, "description": {"The examination office"}, "permission": {"grades:read", "grades:write"}})
+	if added.status != http.StatusOK || !strings.Contains(added.body, "The role exam-office is added.") ||
+		!regexp.MustCompile(`exam-office</th><td>The examination office</td><td><span class="code">grades:read</span>, <span class="code">grades:write</span>`).MatchString(added.body) {
+		t.Fatalf("add role: %d\n%s", added.status, added.body)
+	}
+	if dup := post("/admin/roles", url.Values{"name": {"exam-office"}}); dup.status != http.StatusUnprocessableEntity || !strings.Contains(dup.body, "is taken") {
+		t.Fatalf("duplicate role: %d\n%s", dup.status, dup.body)
+	}
+}

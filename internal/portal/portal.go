@@ -85,6 +85,12 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.HandleFunc("GET /grading/{id}", s.requireGrader(s.lecture))
 	mux.HandleFunc("POST /grading/{id}", s.requireGrader(s.recordGrades))
 	mux.HandleFunc("POST /grading/{id}/upload", s.requireGrader(s.uploadCSV))
+	mux.HandleFunc("GET /admin", s.requireAdmin(s.admin))
+	mux.HandleFunc("GET /admin/users", s.requireAdmin(s.users))
+	mux.HandleFunc("GET /admin/users/{id}", s.requireAdmin(s.user))
+	mux.HandleFunc("POST /admin/users/{id}", s.requireAdmin(s.changeUser))
+	mux.HandleFunc("GET /admin/roles", s.requireAdmin(s.rolesList))
+	mux.HandleFunc("POST /admin/roles", s.requireAdmin(s.addRole))
 	mux.HandleFunc("GET /auth/login", s.login)
 	mux.HandleFunc("GET /auth/callback", s.callback)
 	mux.HandleFunc("POST /auth/logout", s.logout)
@@ -112,12 +118,12 @@ func contentSecurityPolicy(identity string) string {
 }
 
 func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict}).ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict, "has": slices.Contains[[]string]}).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)
