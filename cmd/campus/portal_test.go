@@ -434,3 +434,106 @@ func TestPortalAdministration(t *testing.T) {
 		t.Fatalf("duplicate role: %d\n%s", dup.status, dup.body)
 	}
 }
+
+func TestPortalCatalogueEditing(t *testing.T) {
+	t.Parallel()
+	p := startIDP(t)
+	b := p.browser(t)
+	list := submitLogin(t, p, b, getPage(t, b, p.url+"/admin/programmes"), "admin", adminPassword)
+	if list.status != http.StatusOK || !strings.Contains(list.body, "Unlock editing") || !strings.Contains(list.body, "disabled>Add programme – unlock editing first") {
+		t.Fatalf("locked catalogue: %d\n%s", list.status, list.body)
+	}
+	post := func(path string, form url.Values) page {
+		req, _ := http.NewRequest(http.MethodPost, p.url+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return visit(t, b, req)
+	}
+	programme := url.Values{"title": {"Data Science"}, "degree": {"M.Sc."}, "semesters": {"4"}, "credits_required": {"120"}, "language": {"en"}, "status": {"draft"}, "description": {"Numbers."}}
+	if locked := post("/admin/programmes", programme); locked.status != http.StatusForbidden || !strings.Contains(locked.body, "Editing is locked") {
+		t.Fatalf("a change while locked: %d\n%s", locked.status, locked.body)
+	}
+
+	// Unlock editing: identity asks for the password again; a wrong one is
+	// refused with a clear message, the right one unlocks for a while.
+	ask := post("/admin/unlock", url.Values{"return": {"/admin/programmes"}})
+	if !strings.Contains(ask.body, "Confirm your password") {
+		t.Fatalf("step-up page: %d\n%s", ask.status, ask.body)
+	}
+	wrong := submitLogin(t, p, b, ask, "admin", "not-the-password")
+	if !strings.Contains(html.UnescapeString(wrong.body), "The username or password is not right.") {
+		t.Fatalf("wrong password: %d\n%s", wrong.status, wrong.body)
+	}
+	open := submitLogin(t, p, b, wrong, "admin", adminPassword)
+	if open.status != http.StatusOK || !strings.Contains(open.body, "Editing is unlocked.") || !regexp.MustCompile(`Editing is unlocked for (9|10) more minutes \(until \d\d:\d\d\)`).MatchString(open.body) {
+		t.Fatalf("after unlocking: %d\n%s", open.status, open.body)
+	}
+
+	// Add a programme: bad input comes back with the input, good input is added.
+	bad := url.Values{}
+	for k, v := range programme {
+		bad[k] = v
+	}
+	bad.Set("semesters", "four")
+	if pg := post("/admin/programmes", bad); pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="semesters-error"`) || !strings.Contains(pg.body, `value="four"`) || !strings.Contains(pg.body, `value="Data Science"`) {
+		t.Fatalf("bad programme: %d\n%s", pg.status, pg.body)
+	}
+	made := post("/admin/programmes", programme)
+	if made.status != http.StatusOK || !strings.Contains(made.body, "The programme is added.") || !strings.Contains(made.body, "M.Sc. Data Science") {
+		t.Fatalf("add programme: %d\n%s", made.status, made.body)
+	}
+	pid := regexp.MustCompile(`action="/admin/programmes/([^"]+)"`).FindStringSubmatch(made.body)[1]
+	at := "/admin/programmes/" + pid
+
+	// A new module, then a new lecture in it.
+	mod := post(at, url.Values{"action": {"add-module"}, "code": {"DS-1"}, "title": {"Statistics"}, "credits": {"6"}, "recommended_semester": {"1"}, "compulsory": {"on"}})
+	if mod.status != http.StatusOK || !strings.Contains(mod.body, `<span class="code">DS-1</span> Statistics`) {
+		t.Fatalf("add module: %d\n%s", mod.status, mod.body)
+	}
+	dup := post(at, url.Values{"action": {"add-module"}, "code": {"DS-1"}, "title": {"Again"}, "credits": {"6"}, "recommended_semester": {"1"}})
+	if dup.status != http.StatusUnprocessableEntity || !strings.Contains(dup.body, `value="Again"`) {
+		t.Fatalf("duplicate module code: %d\n%s", dup.status, dup.body)
+	}
+	mid := regexp.MustCompile(`href="/admin/modules/([^"?]+)\?programme=`).FindStringSubmatch(mod.body)[1]
+	lec := post(at, url.Values{"action": {"add-lecture"}, "module": {mid}, "code": {"DS-1-V"}, "title": {"Statistics (lecture)"}})
+	if lec.status != http.StatusOK || !strings.Contains(lec.body, `<span class="code">DS-1-V</span> Statistics (lecture)`) {
+		t.Fatalf("add lecture: %d\n%s", lec.status, lec.body)
+	}
+
+	// Edit the module; an edit from an older page is shown, not saved.
+	edit := getPage(t, b, p.url+"/admin/modules/"+mid+"?programme="+pid)
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(edit.body)[1]
+	form := url.Values{"version": {version}, "programme": {pid}, "code": {"DS-1"}, "title": {"Statistics I"}, "credits": {"6"}, "responsible": {"Prof. Weber"}, "examination_form": {"written"}, "description": {""}}
+	if saved := post("/admin/modules/"+mid, form); saved.status != http.StatusOK || !strings.Contains(saved.body, "The changes are saved.") || !strings.Contains(saved.body, "Statistics I") {
+		t.Fatalf("edit module: %d\n%s", saved.status, saved.body)
+	}
+	form.Set("title", "Statistics Old Tab")
+	stale := post("/admin/modules/"+mid, form)
+	if stale.status != http.StatusConflict || !strings.Contains(stale.body, "<td>Statistics I</td><td>Statistics Old Tab</td>") {
+		t.Fatalf("stale module edit: %d\n%s", stale.status, stale.body)
+	}
+
+	// Publish; anyone then sees the programme with its module and lecture.
+	page := getPage(t, b, p.url+at)
+	pv := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page.body)[1]
+	pub := url.Values{"action": {"edit"}, "version": {pv}}
+	for k, v := range programme {
+		pub[k] = v
+	}
+	pub.Set("status", "published")
+	if pg := post(at, pub); pg.status != http.StatusOK || !strings.Contains(pg.body, "The changes are saved.") {
+		t.Fatalf("publish: %d\n%s", pg.status, pg.body)
+	}
+	public := getPage(t, p.browser(t), p.url+"/programmes/"+pid)
+	if !strings.Contains(public.body, "Statistics I") || !strings.Contains(public.body, "Statistics (lecture)") {
+		t.Fatalf("the public page lacks the change:\n%s", public.body)
+	}
+
+	// Remove the lecture from the module; lock editing again.
+	lid := regexp.MustCompile(`name="lecture" value="([^"]+)"`).FindStringSubmatch(page.body)[1]
+	if rm := post(at, url.Values{"action": {"unlink-lecture"}, "module": {mid}, "lecture": {lid}}); !strings.Contains(rm.body, "It is removed") || strings.Contains(rm.body, "DS-1-V</span>") {
+		t.Fatalf("unlink lecture: %d\n%s", rm.status, rm.body)
+	}
+	if lk := post("/admin/lock", nil); !strings.Contains(lk.body, "Editing is locked.") || !strings.Contains(lk.body, "Unlock editing") {
+		t.Fatalf("lock: %d\n%s", lk.status, lk.body)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -93,6 +94,73 @@ func (rp *relyingParty) oauth2(p *oidc.Provider) *oauth2.Config {
 		RedirectURL: rp.origin + rp.base + "/auth/callback", Scopes: rp.cfg.Scopes}
 }
 
+// stepUpScopes are asked for when unlocking catalogue editing: identity
+// grants studies:write only for a password entered for this very request
+// (prompt=login), and for a short time.
+var stepUpScopes = []string{"openid", "studies:write"}
+
+// startStepUp sends the signed-in person to identity to enter their
+// password again for a study token.
+func (rp *relyingParty) startStepUp(w http.ResponseWriter, r *http.Request, sess *session, returnTo string) error {
+	p, err := rp.discover(r.Context())
+	if err != nil {
+		return err
+	}
+	pe := pending{State: random(24), Nonce: random(24), Verifier: oauth2.GenerateVerifier(), Return: localPath(rp.base, returnTo),
+		Expires: rp.now().Add(10 * time.Minute), StepUp: sess.Subject}
+	v, err := rp.sealed(pe)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: authCookie, Value: v, Path: rp.base + "/auth/", MaxAge: 600, HttpOnly: true, Secure: rp.secure, SameSite: http.SameSiteLaxMode})
+	cfg := rp.oauth2(p)
+	cfg.Scopes = stepUpScopes
+	http.Redirect(w, r, cfg.AuthCodeURL(pe.State, oauth2.S256ChallengeOption(pe.Verifier), oidc.Nonce(pe.Nonce),
+		oauth2.SetAuthURLParam("prompt", "login")), http.StatusSeeOther)
+	return nil
+}
+
+// finishStepUp keeps the study token in the person's session, if identity
+// granted studies:write to the same person.
+func (rp *relyingParty) finishStepUp(r *http.Request, pe pending, subject string, tok *oauth2.Token) error {
+	sess := rp.current(r)
+	if sess == nil || sess.Subject != pe.StepUp || subject != pe.StepUp {
+		return errSignIn{"expired"}
+	}
+	scopes, _ := tok.Extra("scope").(string)
+	if !slices.Contains(strings.Fields(scopes), "studies:write") {
+		return errSignIn{"studies:write not granted"}
+	}
+	sess.Study, sess.StudyExpiry = tok.AccessToken, tok.Expiry
+	sealed, err := rp.sealed(sess.tokens)
+	if err != nil {
+		return err
+	}
+	return rp.sessions.SetData(r.Context(), sess.idHash, []byte(sealed))
+}
+
+// lockEditing forgets the study token.
+func (rp *relyingParty) lockEditing(r *http.Request, sess *session) error {
+	sess.Study, sess.StudyExpiry = "", time.Time{}
+	sealed, err := rp.sealed(sess.tokens)
+	if err != nil {
+		return err
+	}
+	return rp.sessions.SetData(r.Context(), sess.idHash, []byte(sealed))
+}
+
+// studyToken returns the study token while it lasts, and how long that is.
+func (rp *relyingParty) studyToken(sess *session) (string, time.Duration) {
+	if sess == nil || sess.Study == "" {
+		return "", 0
+	}
+	left := sess.StudyExpiry.Sub(rp.now())
+	if left < 5*time.Second {
+		return "", 0
+	}
+	return sess.Study, left
+}
+
 func (rp *relyingParty) ctx(ctx context.Context) context.Context {
 	return context.WithValue(oidc.ClientContext(ctx, rp.cfg.Client), oauth2.HTTPClient, rp.cfg.Client)
 }
@@ -126,6 +194,7 @@ type pending struct {
 	State, Nonce, Verifier, Return string
 	Prompt                         string
 	Expires                        time.Time
+	StepUp                         string `json:",omitempty"` // the subject unlocking catalogue editing
 }
 
 // tokens are what a session holds, sealed in the session row.
@@ -137,6 +206,10 @@ type tokens struct {
 	Name    string    `json:"n"`
 	Roles   []string  `json:"o"`
 	Scopes  []string  `json:"s"`
+	// Study is the short-lived access token carrying studies:write that a
+	// fresh password entry (step-up) gave; StudyExpiry when it ends.
+	Study       string    `json:"w,omitempty"`
+	StudyExpiry time.Time `json:"x,omitzero"`
 }
 
 func random(n int) string {
@@ -217,6 +290,9 @@ func (rp *relyingParty) finishSignIn(w http.ResponseWriter, r *http.Request) (st
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pe.Nonce)) != 1 {
 		return "", errors.New("the id_token's nonce does not match")
 	}
+	if pe.StepUp != "" {
+		return pe.Return, rp.finishStepUp(r, pe, idt.Subject, tok)
+	}
 	var claims struct {
 		Name  string   `json:"name"`
 		User  string   `json:"preferred_username"`
@@ -256,6 +332,8 @@ type session struct {
 	idHash  string
 	Subject string
 	tokens
+	// useStudy makes apiCall send the study token (catalogue changes).
+	useStudy bool
 }
 
 // current returns the browser's session, nil when signed out.

@@ -45,8 +45,10 @@ func (s *server) apiCall(ctx context.Context, sess *session, method, url, ifMatc
 	if ifMatch != "" {
 		req.Header.Set("If-Match", ifMatch)
 	}
-	tok, err := s.rp.accessToken(ctx, sess)
-	if err != nil {
+	tok := ""
+	if sess != nil && sess.useStudy {
+		tok = sess.Study
+	} else if tok, err = s.rp.accessToken(ctx, sess); err != nil {
 		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)

@@ -91,6 +91,14 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.HandleFunc("POST /admin/users/{id}", s.requireAdmin(s.changeUser))
 	mux.HandleFunc("GET /admin/roles", s.requireAdmin(s.rolesList))
 	mux.HandleFunc("POST /admin/roles", s.requireAdmin(s.addRole))
+	mux.HandleFunc("GET /admin/programmes", s.requireAdmin(s.adminProgrammes))
+	mux.HandleFunc("POST /admin/programmes", s.requireAdmin(s.createProgramme))
+	mux.HandleFunc("GET /admin/programmes/{id}", s.requireAdmin(s.adminProgramme))
+	mux.HandleFunc("POST /admin/programmes/{id}", s.requireAdmin(s.changeProgramme))
+	mux.HandleFunc("GET /admin/modules/{id}", s.requireAdmin(s.adminModule))
+	mux.HandleFunc("POST /admin/modules/{id}", s.requireAdmin(s.saveModule))
+	mux.HandleFunc("POST /admin/unlock", s.requireAdmin(s.unlock))
+	mux.HandleFunc("POST /admin/lock", s.requireAdmin(s.lock))
 	mux.HandleFunc("GET /auth/login", s.login)
 	mux.HandleFunc("GET /auth/callback", s.callback)
 	mux.HandleFunc("POST /auth/logout", s.logout)
@@ -123,7 +131,7 @@ func parsePages() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)

@@ -1,0 +1,446 @@
+package portal
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The catalogue's administration: changes need the study token that
+// "Unlock editing" gets (a fresh password entry at identity); the pages
+// show how long it lasts and, while editing is locked, what is needed.
+
+type adminProgramme struct {
+	ID              string       `json:"id"`
+	Title           string       `json:"title"`
+	Degree          string       `json:"degree"`
+	Semesters       int          `json:"semesters"`
+	CreditsRequired int          `json:"credits_required"`
+	Description     string       `json:"description"`
+	Language        string       `json:"language"`
+	Status          string       `json:"status"`
+	Version         int          `json:"version"`
+	Modules         []moduleItem `json:"modules"`
+}
+
+type adminModule struct {
+	ID              string `json:"id"`
+	Code            string `json:"code"`
+	Title           string `json:"title"`
+	Credits         int    `json:"credits"`
+	Description     string `json:"description"`
+	Responsible     string `json:"responsible"`
+	ExaminationForm string `json:"examination_form"`
+	Version         int    `json:"version"`
+}
+
+// editing is what every catalogue page shows about the study token.
+type editing struct {
+	Unlocked bool
+	Minutes  int // whole minutes left, rounded up
+	Until    string
+}
+
+func (s *server) editingOf(sess *session) editing {
+	_, left := s.rp.studyToken(sess)
+	if left <= 0 {
+		return editing{}
+	}
+	return editing{Unlocked: true, Minutes: int((left + time.Minute - 1) / time.Minute), Until: sess.StudyExpiry.Format("15:04")}
+}
+
+type catalogueAdminView struct {
+	Editing    editing
+	Programmes []adminProgramme
+	Form       map[string]string
+	Errors     map[string]string
+	Notice     string
+	Error      string
+}
+
+func (s *server) adminProgrammes(w http.ResponseWriter, r *http.Request, sess *session) {
+	v := catalogueAdminView{Form: map[string]string{"semesters": "6", "credits_required": "180", "status": "draft"}}
+	s.programmesPage(w, r, sess, http.StatusOK, v)
+}
+
+func (s *server) programmesPage(w http.ResponseWriter, r *http.Request, sess *session, status int, v catalogueAdminView) {
+	var list struct {
+		Items []adminProgramme `json:"items"`
+	}
+	st, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/programmes?limit=200", &list)
+	if s.apiFailed(w, r, st, err) {
+		return
+	}
+	v.Programmes, v.Editing = list.Items, s.editingOf(sess)
+	if v.Notice == "" {
+		v.Notice = s.doneNotice(r)
+	}
+	s.render(w, status, "adminprogrammes", s.page(r, "catalogue.admin", v))
+}
+
+// doneNotice confirms a change after the redirect that followed it.
+func (s *server) doneNotice(r *http.Request) string {
+	switch d := r.URL.Query().Get("done"); d {
+	case "unlocked", "locked", "created", "saved", "linked", "unlinked":
+		return T(langOf(r), "catalogue.done."+d)
+	}
+	return ""
+}
+
+// unlock starts the step-up at identity; lock forgets the study token.
+func (s *server) unlock(w http.ResponseWriter, r *http.Request, sess *session) {
+	back := r.PostFormValue("return")
+	if back == "" || !strings.HasPrefix(back, "/admin/") {
+		back = "/admin/programmes"
+	}
+	back += sep(back) + "done=unlocked"
+	if err := s.rp.startStepUp(w, r, sess, back); err != nil {
+		s.d.Logger.Error("start step-up", "err", err)
+		s.fail(w, r, http.StatusServiceUnavailable, T(langOf(r), "error.unavailable"))
+	}
+}
+
+func (s *server) lock(w http.ResponseWriter, r *http.Request, sess *session) {
+	if err := s.rp.lockEditing(r, sess); err != nil {
+		s.d.Logger.Error("lock editing", "err", err)
+	}
+	http.Redirect(w, r, s.d.Base+"/admin/programmes?done=locked", http.StatusSeeOther)
+}
+
+func sep(u string) string {
+	if strings.Contains(u, "?") {
+		return "&"
+	}
+	return "?"
+}
+
+// studyWrite sends a catalogue change with the study token. It answers
+// false (and the page) when editing is locked.
+func (s *server) studyWrite(r *http.Request, sess *session, method, target, ifMatch string, body any, into any) (int, bool, error) {
+	if tok, _ := s.rp.studyToken(sess); tok == "" {
+		return 0, false, nil
+	}
+	w := *sess
+	w.useStudy = true
+	status, err := s.apiCall(r.Context(), &w, method, target, ifMatch, body, into)
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		return status, false, err // the token ended or was revoked
+	}
+	return status, true, err
+}
+
+func formValues(r *http.Request, keys ...string) map[string]string {
+	m := map[string]string{}
+	for _, k := range keys {
+		m[k] = strings.TrimSpace(r.PostFormValue(k))
+	}
+	return m
+}
+
+// numbers converts the named form fields to integers, noting those that
+// are not.
+func numbers(lang Lang, form map[string]string, errs map[string]string, keys ...string) map[string]int {
+	out := map[string]int{}
+	for _, k := range keys {
+		n, err := strconv.Atoi(form[k])
+		if err != nil {
+			errs[k] = T(lang, "catalogue.number")
+			continue
+		}
+		out[k] = n
+	}
+	return out
+}
+
+// fieldErrors turns the study service's problem into messages per field.
+func fieldErrors(prob apiProblem) map[string]string {
+	errs := prob.fields()
+	if len(errs) == 0 {
+		errs["form"] = prob.Detail
+	}
+	return errs
+}
+
+var programmeFields = []string{"title", "degree", "semesters", "credits_required", "language", "status", "description"}
+
+func programmeBody(lang Lang, form map[string]string, errs map[string]string) map[string]any {
+	n := numbers(lang, form, errs, "semesters", "credits_required")
+	return map[string]any{"title": form["title"], "degree": form["degree"], "semesters": n["semesters"],
+		"credits_required": n["credits_required"], "language": form["language"], "status": form["status"], "description": form["description"]}
+}
+
+func (s *server) createProgramme(w http.ResponseWriter, r *http.Request, sess *session) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	lang := langOf(r)
+	v := catalogueAdminView{Form: formValues(r, programmeFields...), Errors: map[string]string{}}
+	body := programmeBody(lang, v.Form, v.Errors)
+	if len(v.Errors) > 0 {
+		s.programmesPage(w, r, sess, http.StatusUnprocessableEntity, v)
+		return
+	}
+	var out struct {
+		ID string `json:"id"`
+		apiProblem
+	}
+	status, ok, err := s.studyWrite(r, sess, http.MethodPost, s.d.StudyURL+"/v1/programmes", "", body, &out)
+	switch {
+	case !ok:
+		v.Error = T(lang, "catalogue.locked")
+		s.programmesPage(w, r, sess, http.StatusForbidden, v)
+	case err == nil && status == http.StatusCreated:
+		http.Redirect(w, r, s.d.Base+"/admin/programmes/"+url.PathEscape(out.ID)+"?done=created", http.StatusSeeOther)
+	case err == nil && status/100 == 4:
+		v.Errors = fieldErrors(out.apiProblem)
+		s.programmesPage(w, r, sess, http.StatusUnprocessableEntity, v)
+	default:
+		s.apiFailed(w, r, status, err)
+	}
+}
+
+type programmeAdminView struct {
+	Editing     editing
+	P           adminProgramme
+	AllModules  []moduleItem
+	AllLectures []lectureItem
+	Form        map[string]string // the edit form, as typed
+	Errors      map[string]string // the edit form's
+	Other       map[string]string // the other forms'
+	ErrorsFor   string            // which form Other belongs to
+	Conflict    *adminProgramme
+	Typed       map[string]string // what was typed in an add form that failed
+	Notice      string
+	Error       string
+}
+
+func (s *server) adminProgramme(w http.ResponseWriter, r *http.Request, sess *session) {
+	s.programmePage(w, r, sess, http.StatusOK, programmeAdminView{Notice: s.doneNotice(r)})
+}
+
+func (s *server) programmePage(w http.ResponseWriter, r *http.Request, sess *session, status int, v programmeAdminView) {
+	ctx, id := r.Context(), url.PathEscape(r.PathValue("id"))
+	var p adminProgramme
+	st, err := s.apiGet(ctx, sess, s.d.StudyURL+"/v1/programmes/"+id, &p)
+	if st == http.StatusNotFound || st == http.StatusBadRequest {
+		s.fail(w, r, http.StatusNotFound, T(langOf(r), "catalogue.noprogramme"))
+		return
+	}
+	if s.apiFailed(w, r, st, err) {
+		return
+	}
+	var mods struct {
+		Items []moduleItem `json:"items"`
+	}
+	if st, err := s.apiGet(ctx, sess, s.d.StudyURL+"/v1/modules?limit=200", &mods); s.apiFailed(w, r, st, err) {
+		return
+	}
+	var lecs struct {
+		Items []lectureItem `json:"items"`
+	}
+	if st, err := s.apiGet(ctx, sess, s.d.StudyURL+"/v1/lectures?limit=200", &lecs); s.apiFailed(w, r, st, err) {
+		return
+	}
+	if v.Conflict != nil {
+		v.Conflict = &p
+		v.Form["version"] = strconv.Itoa(p.Version) // saving again overwrites knowingly
+	}
+	v.P, v.AllModules, v.AllLectures, v.Editing = p, mods.Items, lecs.Items, s.editingOf(sess)
+	if v.Form == nil || v.ErrorsFor != "edit" {
+		if v.ErrorsFor != "edit" && v.Form != nil {
+			v.Typed = v.Form
+		}
+		v.Form = map[string]string{"title": p.Title, "degree": p.Degree, "semesters": strconv.Itoa(p.Semesters),
+			"credits_required": strconv.Itoa(p.CreditsRequired), "language": p.Language, "status": p.Status,
+			"description": p.Description, "version": strconv.Itoa(p.Version)}
+	}
+	s.render(w, status, "adminprogramme", s.page(r, "catalogue.admin", v))
+}
+
+// changeProgramme runs the programme page's forms: edit the programme,
+// add a module (new or existing), add a lecture to a module (new or
+// existing), or remove a link.
+func (s *server) changeProgramme(w http.ResponseWriter, r *http.Request, sess *session) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, http.StatusBadRequest, T(langOf(r), "error.badform"))
+		return
+	}
+	lang, pid := langOf(r), url.PathEscape(r.PathValue("id"))
+	action := r.PostForm.Get("action")
+	v := programmeAdminView{Errors: map[string]string{}, Other: map[string]string{}, ErrorsFor: action}
+	var (
+		status int
+		err    error
+		ok     bool
+		prob   apiProblem
+		done   string
+	)
+	switch action {
+	case "edit":
+		v.Form = formValues(r, append(programmeFields, "version")...)
+		body := programmeBody(lang, v.Form, v.Errors)
+		if len(v.Errors) > 0 {
+			s.programmePage(w, r, sess, http.StatusUnprocessableEntity, v)
+			return
+		}
+		status, ok, err = s.studyWrite(r, sess, http.MethodPatch, s.d.StudyURL+"/v1/programmes/"+pid, `"`+v.Form["version"]+`"`, body, &prob)
+		done = "saved"
+	case "add-module":
+		form := formValues(r, "module_id", "code", "title", "credits", "recommended_semester")
+		v.Form = form
+		n := numbers(lang, form, v.Other, "recommended_semester")
+		link := map[string]any{"compulsory": r.PostForm.Get("compulsory") == "on", "recommended_semester": n["recommended_semester"]}
+		mid := form["module_id"]
+		if mid == "" { // a new module first
+			c := numbers(lang, form, v.Other, "credits")
+			if len(v.Other) > 0 {
+				s.programmePage(w, r, sess, http.StatusUnprocessableEntity, v)
+				return
+			}
+			var made struct {
+				ID string `json:"id"`
+				apiProblem
+			}
+			status, ok, err = s.studyWrite(r, sess, http.MethodPost, s.d.StudyURL+"/v1/modules", "",
+				map[string]any{"code": form["code"], "title": form["title"], "credits": c["credits"]}, &made)
+			if !ok || err != nil || status != http.StatusCreated {
+				prob = made.apiProblem
+				break
+			}
+			mid = made.ID
+		}
+		if len(v.Other) > 0 {
+			s.programmePage(w, r, sess, http.StatusUnprocessableEntity, v)
+			return
+		}
+		status, ok, err = s.studyWrite(r, sess, http.MethodPut, s.d.StudyURL+"/v1/programmes/"+pid+"/modules/"+url.PathEscape(mid), "", link, &prob)
+		done = "linked"
+	case "add-lecture":
+		form := formValues(r, "module", "lecture_id", "code", "title")
+		v.Form = form
+		v.ErrorsFor = "add-lecture:" + form["module"]
+		lid := form["lecture_id"]
+		if lid == "" {
+			var made struct {
+				ID string `json:"id"`
+				apiProblem
+			}
+			status, ok, err = s.studyWrite(r, sess, http.MethodPost, s.d.StudyURL+"/v1/lectures", "",
+				map[string]any{"code": form["code"], "title": form["title"]}, &made)
+			if !ok || err != nil || status != http.StatusCreated {
+				prob = made.apiProblem
+				break
+			}
+			lid = made.ID
+		}
+		status, ok, err = s.studyWrite(r, sess, http.MethodPut, s.d.StudyURL+"/v1/modules/"+url.PathEscape(form["module"])+"/lectures/"+url.PathEscape(lid), "", nil, &prob)
+		done = "linked"
+	case "unlink-module":
+		status, ok, err = s.studyWrite(r, sess, http.MethodDelete, s.d.StudyURL+"/v1/programmes/"+pid+"/modules/"+url.PathEscape(r.PostForm.Get("module")), "", nil, &prob)
+		done = "unlinked"
+	case "unlink-lecture":
+		status, ok, err = s.studyWrite(r, sess, http.MethodDelete, s.d.StudyURL+"/v1/modules/"+url.PathEscape(r.PostForm.Get("module"))+"/lectures/"+url.PathEscape(r.PostForm.Get("lecture")), "", nil, &prob)
+		done = "unlinked"
+	default:
+		s.fail(w, r, http.StatusBadRequest, T(lang, "error.badform"))
+		return
+	}
+	switch {
+	case !ok:
+		v.Error = T(lang, "catalogue.locked")
+		s.programmePage(w, r, sess, http.StatusForbidden, v)
+	case err == nil && status/100 == 2:
+		http.Redirect(w, r, fmt.Sprintf("%s/admin/programmes/%s?done=%s", s.d.Base, pid, done), http.StatusSeeOther)
+	case err == nil && status == http.StatusPreconditionFailed:
+		v.Conflict = &adminProgramme{}
+		v.Error = T(lang, "catalogue.conflict")
+		s.programmePage(w, r, sess, http.StatusConflict, v)
+	case err == nil && status/100 == 4 && action == "edit":
+		v.Errors = fieldErrors(prob)
+		s.programmePage(w, r, sess, http.StatusUnprocessableEntity, v)
+	case err == nil && status/100 == 4:
+		v.Other = fieldErrors(prob)
+		s.programmePage(w, r, sess, http.StatusUnprocessableEntity, v)
+	default:
+		s.apiFailed(w, r, status, err)
+	}
+}
+
+type moduleAdminView struct {
+	Editing   editing
+	M         adminModule
+	Form      map[string]string
+	Errors    map[string]string
+	Conflict  *adminModule
+	Notice    string
+	Error     string
+	Programme string // where to go back to
+}
+
+var moduleFields = []string{"code", "title", "credits", "responsible", "examination_form", "description"}
+
+func (s *server) adminModule(w http.ResponseWriter, r *http.Request, sess *session) {
+	s.modulePage(w, r, sess, http.StatusOK, moduleAdminView{Notice: s.doneNotice(r)})
+}
+
+func (s *server) modulePage(w http.ResponseWriter, r *http.Request, sess *session, status int, v moduleAdminView) {
+	var m adminModule
+	st, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/modules/"+url.PathEscape(r.PathValue("id")), &m)
+	if st == http.StatusNotFound || st == http.StatusBadRequest {
+		s.fail(w, r, http.StatusNotFound, T(langOf(r), "catalogue.nomodule"))
+		return
+	}
+	if s.apiFailed(w, r, st, err) {
+		return
+	}
+	if v.Conflict != nil {
+		v.Conflict = &m
+		v.Form["version"] = strconv.Itoa(m.Version) // saving again overwrites knowingly
+	}
+	v.M, v.Editing = m, s.editingOf(sess)
+	if v.Programme == "" {
+		v.Programme = r.URL.Query().Get("programme")
+	}
+	if v.Form == nil {
+		v.Form = map[string]string{"code": m.Code, "title": m.Title, "credits": strconv.Itoa(m.Credits), "responsible": m.Responsible,
+			"examination_form": m.ExaminationForm, "description": m.Description, "version": strconv.Itoa(m.Version)}
+	}
+	s.render(w, status, "adminmodule", s.page(r, "catalogue.admin", v))
+}
+
+func (s *server) saveModule(w http.ResponseWriter, r *http.Request, sess *session) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	lang := langOf(r)
+	v := moduleAdminView{Form: formValues(r, append(moduleFields, "version")...), Errors: map[string]string{}, Programme: r.PostFormValue("programme")}
+	n := numbers(lang, v.Form, v.Errors, "credits")
+	if len(v.Errors) > 0 {
+		s.modulePage(w, r, sess, http.StatusUnprocessableEntity, v)
+		return
+	}
+	body := map[string]any{"code": v.Form["code"], "title": v.Form["title"], "credits": n["credits"], "responsible": v.Form["responsible"],
+		"examination_form": v.Form["examination_form"], "description": v.Form["description"]}
+	var prob apiProblem
+	status, ok, err := s.studyWrite(r, sess, http.MethodPatch, s.d.StudyURL+"/v1/modules/"+url.PathEscape(r.PathValue("id")), `"`+v.Form["version"]+`"`, body, &prob)
+	switch {
+	case !ok:
+		v.Error = T(lang, "catalogue.locked")
+		s.modulePage(w, r, sess, http.StatusForbidden, v)
+	case err == nil && status/100 == 2:
+		q := url.Values{"done": {"saved"}}
+		if v.Programme != "" {
+			q.Set("programme", v.Programme)
+		}
+		http.Redirect(w, r, s.d.Base+"/admin/modules/"+url.PathEscape(r.PathValue("id"))+"?"+q.Encode(), http.StatusSeeOther)
+	case err == nil && status == http.StatusPreconditionFailed:
+		v.Conflict = &adminModule{}
+		v.Error = T(lang, "catalogue.conflict")
+		s.modulePage(w, r, sess, http.StatusConflict, v)
+	case err == nil && status/100 == 4:
+		v.Errors = fieldErrors(prob)
+		s.modulePage(w, r, sess, http.StatusUnprocessableEntity, v)
+	default:
+		s.apiFailed(w, r, status, err)
+	}
+}
