@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 )
@@ -33,6 +34,13 @@ func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.URL.Path = strings.TrimPrefix(r.URL.Path, t.base)
 	r.RequestURI = r.URL.RequestURI()
 	r.RemoteAddr = "127.0.0.1:0"
+	// Only this process's own code reaches this path, never the network:
+	// the portal names the browser's address for identity's per-address
+	// limits (registration), and is believed.
+	if ip, err := netip.ParseAddr(r.Header.Get("X-Forwarded-For")); err == nil {
+		r.RemoteAddr = netip.AddrPortFrom(ip, 0).String()
+	}
+	r.Header.Del("X-Forwarded-For")
 	if r.Body == nil {
 		r.Body = http.NoBody
 	}

@@ -537,3 +537,50 @@ func TestPortalCatalogueEditing(t *testing.T) {
 		t.Fatalf("lock: %d\n%s", lk.status, lk.body)
 	}
 }
+
+func TestPortalRegistration(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := startCampus(t, map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword, "CAMPUS_SIGN_INS_PER_IP_MINUTE": "600"},
+		"serve", "--addr", "127.0.0.1:0", "--data", dir, "--demo")
+	p := &idp{running: r, dir: dir, issuer: r.url + "/idp", http: tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))}
+	b := p.browser(t)
+	form := getPage(t, b, p.url+"/register")
+	id := regexp.MustCompile(`<option value="([^"]+)">M\.Sc\. Computer Science`).FindStringSubmatch(form.body)
+	if form.status != http.StatusOK || id == nil {
+		t.Fatalf("registration page: %d\n%s", form.status, form.body)
+	}
+	post := func(f url.Values) page {
+		req, _ := http.NewRequest(http.MethodPost, p.url+"/register", strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return visit(t, b, req)
+	}
+	f := url.Values{"given_name": {"Rita"}, "family_name": {"Roth"}, "username": {"rita.roth"}, "email": {"rita@uni.example"},
+		"password": {"Sunflower-Meadow-42"}, "password_again": {"Sunflower-Meadow-43"}, "programme_id": {id[1]}}
+	if pg := post(f); pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="password_again-error"`) ||
+		!strings.Contains(pg.body, `value="rita@uni.example"`) || !strings.Contains(pg.body, `value="`+id[1]+`" selected`) {
+		t.Fatalf("mismatched passwords: %d\n%s", pg.status, pg.body)
+	}
+	f.Set("password_again", "Sunflower-Meadow-42")
+	f.Set("username", "ben.krueger")
+	if pg := post(f); pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="username-error"`) || !strings.Contains(pg.body, "is taken") {
+		t.Fatalf("taken username: %d\n%s", pg.status, pg.body)
+	}
+	f.Set("username", "rita.roth")
+	f.Set("password", "short")
+	f.Set("password_again", "short")
+	if pg := post(f); pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="password-error"`) {
+		t.Fatalf("weak password: %d\n%s", pg.status, pg.body)
+	}
+	f.Set("password", "Sunflower-Meadow-42")
+	f.Set("password_again", "Sunflower-Meadow-42")
+	done := post(f)
+	if done.status != http.StatusOK || !strings.Contains(done.body, "Your account is made.") {
+		t.Fatalf("registered: %d\n%s", done.status, done.body)
+	}
+	// The first sign-in enrols her in the programme she chose.
+	my := submitLogin(t, p, b, getPage(t, b, p.url+"/auth/login?return=/my"), "rita.roth", "Sunflower-Meadow-42")
+	if !strings.Contains(html.UnescapeString(my.body), "You are enrolled in M.Sc. Computer Science") {
+		t.Fatalf("first sign-in: %d\n%s", my.status, my.body)
+	}
+}

@@ -45,13 +45,17 @@ func (s *server) apiCall(ctx context.Context, sess *session, method, url, ifMatc
 	if ifMatch != "" {
 		req.Header.Set("If-Match", ifMatch)
 	}
-	tok := ""
-	if sess != nil && sess.useStudy {
-		tok = sess.Study
-	} else if tok, err = s.rp.accessToken(ctx, sess); err != nil {
-		return 0, err
+	switch {
+	case sess == nil: // anonymous, as registration is
+	case sess.useStudy:
+		req.Header.Set("Authorization", "Bearer "+sess.Study)
+	default:
+		tok, err := s.rp.accessToken(ctx, sess)
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := s.d.API.Do(req)
 	if err != nil {
 		return 0, err
@@ -128,6 +132,10 @@ func (s *server) myStudy(w http.ResponseWriter, r *http.Request, sess *session) 
 		return
 	}
 	data := map[string]any{"Detail": r.URL.Query().Get("view") == "detail"}
+	if len(grades.Programmes) == 0 && r.URL.Query().Get("from") != "registration" && s.enrolAsRegistered(r, sess) {
+		http.Redirect(w, r, s.d.Base+"/my?from=registration", http.StatusSeeOther)
+		return
+	}
 	if len(grades.Programmes) == 0 {
 		var list struct {
 			Items []programmeItem `json:"items"`
@@ -143,6 +151,22 @@ func (s *server) myStudy(w http.ResponseWriter, r *http.Request, sess *session) 
 		data["Plan"] = plan(ov.Modules)
 	}
 	s.render(w, http.StatusOK, "mystudy", s.page(r, "my.title", data))
+}
+
+// enrolAsRegistered enrols a person who chose a programme when they
+// registered and is not enrolled yet: the study service learns of them at
+// their first sign-in. It reports whether it enrolled them.
+func (s *server) enrolAsRegistered(r *http.Request, sess *session) bool {
+	var m me
+	if status, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/me", &m); err != nil || status != http.StatusOK || m.ProgrammeID == "" {
+		return false
+	}
+	status, err := s.apiSend(r.Context(), sess, http.MethodPost, s.d.StudyURL+"/v1/me/enrolments", map[string]string{"programme_id": m.ProgrammeID}, nil)
+	if err != nil || status != http.StatusCreated {
+		s.d.Logger.Warn("enrol as registered", "status", status, "err", err)
+		return false
+	}
+	return true
 }
 
 // enrol enrols the signed-in person in the chosen programme (POST, then a

@@ -99,6 +99,9 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.HandleFunc("POST /admin/modules/{id}", s.requireAdmin(s.saveModule))
 	mux.HandleFunc("POST /admin/unlock", s.requireAdmin(s.unlock))
 	mux.HandleFunc("POST /admin/lock", s.requireAdmin(s.lock))
+	mux.HandleFunc("GET /register", s.registerPage)
+	mux.HandleFunc("POST /register", s.register)
+	mux.HandleFunc("GET /register/done", s.registered)
 	mux.HandleFunc("GET /auth/login", s.login)
 	mux.HandleFunc("GET /auth/callback", s.callback)
 	mux.HandleFunc("POST /auth/logout", s.logout)
@@ -131,7 +134,7 @@ func parsePages() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "register", "registered"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)

@@ -16,6 +16,7 @@ type me struct {
 	FamilyName  string   `json:"family_name"`
 	Semester    int      `json:"semester"`
 	Roles       []string `json:"roles"`
+	ProgrammeID string   `json:"programme_id"`
 	Version     int      `json:"version"`
 }
 

@@ -1,0 +1,119 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+type registerView struct {
+	Form       map[string]string
+	Errors     map[string]string
+	Programmes []programmeItem
+}
+
+var registerFields = []string{"given_name", "family_name", "username", "email", "programme_id"}
+
+// registerPage shows the registration form: an account at identity, the
+// programme to enrol in at the first sign-in.
+func (s *server) registerPage(w http.ResponseWriter, r *http.Request) {
+	s.showRegister(w, r, http.StatusOK, registerView{Form: map[string]string{"programme_id": r.URL.Query().Get("programme")}})
+}
+
+func (s *server) showRegister(w http.ResponseWriter, r *http.Request, status int, v registerView) {
+	var list struct {
+		Items []programmeItem `json:"items"`
+	}
+	if st, err := s.apiGet(r.Context(), nil, s.d.StudyURL+"/v1/programmes?limit=200", &list); s.apiFailed(w, r, st, err) {
+		return
+	}
+	v.Programmes = list.Items
+	s.render(w, status, "register", s.page(r, "register.title", v))
+}
+
+func (s *server) register(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	lang := langOf(r)
+	v := registerView{Form: formValues(r, registerFields...), Errors: map[string]string{}}
+	pw, again := r.PostFormValue("password"), r.PostFormValue("password_again")
+	for _, k := range []string{"given_name", "family_name", "username", "email"} {
+		if v.Form[k] == "" {
+			v.Errors[k] = T(lang, "register.missing")
+		}
+	}
+	if pw == "" {
+		v.Errors["password"] = T(lang, "register.missing")
+	} else if pw != again {
+		v.Errors["password_again"] = T(lang, "profile.password.mismatch")
+	}
+	if len(v.Errors) > 0 {
+		s.showRegister(w, r, http.StatusUnprocessableEntity, v)
+		return
+	}
+	body := map[string]string{"username": v.Form["username"], "email": v.Form["email"], "password": pw,
+		"given_name": v.Form["given_name"], "family_name": v.Form["family_name"]}
+	if pid := v.Form["programme_id"]; pid != "" {
+		var p programmeItem
+		if st, err := s.apiGet(r.Context(), nil, s.d.StudyURL+"/v1/programmes/"+url.PathEscape(pid), &p); err != nil || st != http.StatusOK {
+			v.Errors["programme_id"] = T(lang, "register.programme.unknown")
+			s.showRegister(w, r, http.StatusUnprocessableEntity, v)
+			return
+		}
+		body["programme_id"], body["programme_title"] = p.ID, strings.TrimSpace(p.Degree+" "+p.Title)
+	}
+	var prob apiProblem
+	status, err := s.apiCallFrom(r.Context(), clientAddr(r), http.MethodPost, s.d.IdentityURL+"/api/v1/registrations", body, &prob)
+	switch {
+	case err == nil && status == http.StatusCreated:
+		http.Redirect(w, r, s.d.Base+"/register/done", http.StatusSeeOther)
+	case err == nil && status == http.StatusTooManyRequests:
+		v.Errors["form"] = T(lang, "register.toomany")
+		s.showRegister(w, r, http.StatusTooManyRequests, v)
+	case err == nil && status/100 == 4:
+		v.Errors = fieldErrors(prob)
+		s.showRegister(w, r, http.StatusUnprocessableEntity, v)
+	default:
+		s.apiFailed(w, r, status, err)
+	}
+}
+
+func (s *server) registered(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "registered", s.page(r, "register.title", nil))
+}
+
+// clientAddr is the browser's address, which identity's per-address limit
+// on registrations counts (instead of the portal's own).
+func clientAddr(r *http.Request) string {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().String()
+	}
+	return ""
+}
+
+// apiCallFrom sends JSON anonymously on behalf of the browser at addr.
+func (s *server) apiCallFrom(ctx context.Context, addr, method, target string, body, into any) (int, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(b))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if addr != "" {
+		req.Header.Set("X-Forwarded-For", addr)
+	}
+	resp, err := s.d.API.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(into)
+	return resp.StatusCode, nil
+}
