@@ -139,6 +139,15 @@ func (rp *relyingParty) finishStepUp(r *http.Request, pe pending, subject string
 	return rp.sessions.SetData(r.Context(), sess.idHash, []byte(sealed))
 }
 
+// persist stores the session's changed tokens or name.
+func (rp *relyingParty) persist(r *http.Request, sess *session) error {
+	sealed, err := rp.sealed(sess.tokens)
+	if err != nil {
+		return err
+	}
+	return rp.sessions.SetData(r.Context(), sess.idHash, []byte(sealed))
+}
+
 // lockEditing forgets the study token.
 func (rp *relyingParty) lockEditing(r *http.Request, sess *session) error {
 	sess.Study, sess.StudyExpiry = "", time.Time{}

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"strings"
@@ -91,6 +92,12 @@ func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *sessi
 	status, err := s.apiCall(r.Context(), sess, http.MethodPatch, s.d.IdentityURL+"/api/v1/me", `"v`+strconv.Itoa(version)+`"`, patch, &prob)
 	switch {
 	case err == nil && status == http.StatusOK:
+		if name := cmp.Or(mine.DisplayName, mine.Username); name != sess.Name { // the bar shows the new name
+			sess.Name = name
+			if err := s.rp.persist(r, sess); err != nil {
+				s.d.Logger.Warn("keep the new name in the session", "err", err)
+			}
+		}
 		http.Redirect(w, r, s.d.Base+"/profile?done=saved", http.StatusSeeOther)
 	case err == nil && status == http.StatusPreconditionFailed:
 		var now me
