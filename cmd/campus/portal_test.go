@@ -298,6 +298,9 @@ func TestPortalGrading(t *testing.T) {
 	if ok.status != http.StatusOK || !strings.Contains(ok.body, "1 grades stored.") {
 		t.Fatalf("storing: %d\n%s", ok.status, ok.body)
 	}
+	if !strings.Contains(ok.body, "Newbie1 (newbie1)") {
+		t.Error("the grade list does not name the students")
+	}
 	if !regexp.MustCompile(`<td>2\.3 <span class="meta">\(final, attempt 1\)</span></td>\s*<td>\s*<label class="sr-only" for="g\d+">New grade: [^<]*</label>\s*<select id="g\d+" name="grade:` + regexp.QuoteMeta(ungraded)).MatchString(ok.body) {
 		t.Errorf("the stored grade is not shown in its row:\n%s", ok.body)
 	}

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // grades is the German scale, best first, as the study service names it.
@@ -166,30 +165,37 @@ func (s *server) loadLecture(w http.ResponseWriter, r *http.Request, sess *sessi
 	return v, true
 }
 
-// names fills in students' names from identity when the person may read
-// accounts (users:read); otherwise the table shows subject ids, which is
-// all the study service knows.
+// names fills in students' names from identity, which tells those who
+// grade the username and display name of each subject (the study service
+// knows people only by subject). Without an answer the table shows the
+// subject ids.
 func (s *server) names(ctx context.Context, sess *session, rows []studentRow) {
-	if !slices.Contains(sess.Scopes, "users:read") {
-		return
-	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i := range rows {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			var u struct {
-				DisplayName string `json:"display_name"`
+	for start := 0; start < len(rows); start += 200 {
+		chunk := rows[start:min(start+200, len(rows))]
+		q := url.Values{}
+		for _, r := range chunk {
+			q.Add("id", r.Subject)
+		}
+		var people struct {
+			Items []struct {
+				ID          string `json:"id"`
 				Username    string `json:"username"`
-			}
-			if st, err := s.apiGet(ctx, sess, s.d.IdentityURL+"/api/v1/users/"+url.PathEscape(rows[i].Subject), &u); err == nil && st == http.StatusOK {
-				rows[i].Name = u.DisplayName + " (" + u.Username + ")"
-			}
-		}()
+				DisplayName string `json:"display_name"`
+			} `json:"items"`
+		}
+		if st, err := s.apiGet(ctx, sess, s.d.IdentityURL+"/api/v1/people?"+q.Encode(), &people); err != nil || st != http.StatusOK {
+			s.d.Logger.Warn("name the students", "status", st, "err", err)
+			return
+		}
+		byID := map[string]string{}
+		for _, p := range people.Items {
+			byID[p.ID] = p.DisplayName + " (" + p.Username + ")"
+		}
+		for i := range chunk {
+			chunk[i].Name = byID[chunk[i].Subject]
+		}
 	}
-	wg.Wait()
+	slices.SortStableFunc(rows, func(a, b studentRow) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // chart lays out the distribution as SVG bars in a 440×200 box.

@@ -48,6 +48,7 @@ type AdminStore interface {
 	Consents(ctx context.Context, accountID string) ([]store.Consent, error)
 	WithdrawConsent(ctx context.Context, accountID, clientID string) error
 	LogoutDeliveries(ctx context.Context, undeliveredOnly bool, limit int) ([]identity.LogoutDelivery, error)
+	People(ctx context.Context, ids []string) ([]store.Person, error)
 }
 
 var _ AdminStore = (*store.Store)(nil)
@@ -77,6 +78,7 @@ type api struct {
 const (
 	needNothing = "" // public
 	needPerson  = "person"
+	needGrader  = "grader" // grades:read or users:read: names for grade lists
 )
 
 // route is one endpoint of the API: its pattern, what the caller needs (a
@@ -107,6 +109,7 @@ func (a *api) routes() []route {
 		{"POST /api/v1/me/password", needPerson, a.handleChangePassword},
 		{"GET /api/v1/me/consents", needPerson, a.handleListConsents},
 		{"DELETE /api/v1/me/consents/{client_id}", needPerson, a.handleWithdrawConsent},
+		{"GET /api/v1/people", needGrader, a.handlePeople},
 		{"GET /api/v1/audit", read, a.handleAudit},
 		{"GET /api/v1/logout-deliveries", read, a.handleLogoutDeliveries},
 		{"POST /api/v1/registrations", needNothing, a.handleRegister},
@@ -169,7 +172,12 @@ func (a *api) guard(rt route) http.Handler {
 			problem.Write(w, problem.Details{Status: http.StatusForbidden,
 				Detail: "Self-service is available only through campus's own applications, not through " + p.clientID + "."})
 			return
-		case rt.need != needPerson && !p.has(rt.need):
+		case rt.need == needGrader && !p.has(string(identity.PermGradesRead)) && !p.has(string(identity.PermUsersRead)):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="campus-identity", error="insufficient_scope", scope="grades:read"`)
+			problem.Write(w, problem.Details{Status: http.StatusForbidden, Title: "Insufficient scope",
+				Detail: "This needs the scope grades:read or users:read, which your token does not carry or your roles no longer grant."})
+			return
+		case rt.need != needPerson && rt.need != needGrader && !p.has(rt.need):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="campus-identity", error="insufficient_scope", scope="`+rt.need+`"`)
 			problem.Write(w, problem.Details{Status: http.StatusForbidden, Title: "Insufficient scope",
 				Detail: "This needs the scope " + rt.need + ", which your token does not carry or your roles no longer grant."})

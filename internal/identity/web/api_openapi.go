@@ -421,6 +421,47 @@ paths:
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {$ref: "#/components/responses/Invalid"}
         "429": {$ref: "#/components/responses/TooManyRequests"}
+  /api/v1/people:
+    get:
+      tags: [users]
+      summary: Name people for a grade list
+      description: |
+        The study service knows people only by their subject id; those who
+        grade (grades:read) or manage accounts (users:read) read here the
+        username and display name of each id, and nothing else. Ids that
+        name no account are left out.
+      operationId: listPeople
+      security:
+        - campus: [grades:read]
+        - campus: [users:read]
+      parameters:
+        - name: id
+          in: query
+          description: An account id; repeat for several, at most 200.
+          schema: {type: array, items: {type: string}, maxItems: 200}
+          style: form
+          explode: true
+      responses:
+        "200":
+          description: The accounts found, in the order asked.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items]
+                properties:
+                  items:
+                    type: array
+                    items:
+                      type: object
+                      required: [id, username, display_name]
+                      properties:
+                        id: {type: string}
+                        username: {type: string}
+                        display_name: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
   /api/v1/audit:
     get:
       tags: [audit]
