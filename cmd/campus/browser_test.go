@@ -135,8 +135,8 @@ func (b *browser) choose(step, sel, label string) {
 // input and change events.
 func setValue(sel, value string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		ok, err := chromedp.Evaluate[bool](`(() => { const e = document.querySelector(` + jsString(sel) + `); if (!e) return false; e.value = ` + jsString(value) +
-			`; e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true})); return e.value === ` + jsString(value) + ` })()`)(ctx, t)
+		ok, err := chromedp.Evaluate[bool](`(() => { const e = document.querySelector(`+jsString(sel)+`); if (!e) return false; e.value = `+jsString(value)+
+			`; e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true})); return e.value === `+jsString(value)+` })()`)(ctx, t)
 		if err == nil && !ok {
 			err = fmt.Errorf("no field %s to set to %q", sel, value)
 		}
@@ -144,7 +144,9 @@ func setValue(sel, value string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-func jsString(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+func jsString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
 
 // signIn fills identity's sign-in form, which the browser is on.
 func (b *browser) signIn(step, username, password string) {
