@@ -322,3 +322,65 @@ func accountID(t *testing.T, dir, username string) string {
 	}
 	return id
 }
+
+// evaluate runs a script in the page and returns its value.
+func (b *browser) evaluate(step, js string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.fail(step, "%v", err)
+	}
+	return v
+}
+
+// TestBrowserPhoneAndKeyboard checks the site at phone width (nothing wider
+// than the screen) and used with the keyboard only (skip link, sign-in).
+func TestBrowserPhoneAndKeyboard(t *testing.T) {
+	root := startBrowser(t)
+	dir := t.TempDir()
+	r := startCampus(t, map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword, "CAMPUS_SIGN_INS_PER_IP_MINUTE": "600"},
+		"serve", "--addr", "127.0.0.1:0", "--data", dir, "--demo")
+	creds := demoCredentials(t, r.stdout.String())
+
+	// Keyboard only: the first Tab reaches the skip link, Enter moves to
+	// the content; signing in needs no mouse.
+	kb := person(t, root, "keyboard", r.url)
+	kb.open("home", "/")
+	kb.do("tab to the skip link", chromedp.KeyEvent("\t"))
+	if got := kb.evaluate("focus", `document.activeElement.className + "|" + document.activeElement.getAttribute("href")`); got != "skip|#main" {
+		kb.fail("skip link first", "the first Tab focuses %q, want the skip link", got)
+	}
+	kb.do("follow the skip link", chromedp.KeyEvent("\r"))
+	if got := kb.evaluate("at the content", `location.hash`); got != "#main" {
+		kb.fail("skip link works", "after Enter the page is at %q", got)
+	}
+	kb.open("sign in", "/auth/login?return=/my")
+	kb.do("type the username and password",
+		chromedp.WaitVisible(chromedp.CSS("#password")),
+		chromedp.KeyEvent("ben.krueger"), // the username field has the focus
+		chromedp.KeyEvent("\t"),
+		chromedp.KeyEvent(creds["ben.krueger"]),
+		navigates(chromedp.KeyEvent("\r")))
+	kb.sees("signed in with the keyboard", "Signed in as", "My study")
+
+	// Phone width: every page fits the screen (wide tables scroll inside
+	// themselves).
+	admin := person(t, root, "phone", r.url)
+	admin.do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	admin.open("sign in", "/auth/login?return=/admin/users")
+	admin.signIn("sign in", "admin", adminPassword)
+	for _, path := range []string{"/", "/programmes", "/register", "/profile", "/admin", "/admin/users", "/admin/roles", "/admin/programmes", "/grading"} {
+		admin.open(path, path)
+		got := admin.evaluate(path, `String(document.documentElement.scrollWidth) + "/" + String(window.innerWidth)`)
+		t.Logf("%s: scroll width / screen width %s", path, got)
+		if func() bool {
+			var w, iw int
+			fmt.Sscanf(got, "%d/%d", &w, &iw)
+			return w > 390 || iw > 390 // a mobile browser widens its viewport to fit wide content
+		}() {
+			admin.fail(path, "the page is wider than the phone (scroll width / screen width %s)", got)
+		}
+	}
+}
