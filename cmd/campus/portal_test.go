@@ -502,6 +502,24 @@ func TestPortalCatalogueEditing(t *testing.T) {
 		t.Fatalf("add lecture: %d\n%s", lec.status, lec.body)
 	}
 
+	// Edit the lecture; an edit from an older page is shown, not saved.
+	lecLink := regexp.MustCompile(`href="(/admin/lectures/[^"?]+)\?programme=`).FindStringSubmatch(lec.body)[1]
+	le := getPage(t, b, p.url+lecLink+"?programme="+pid)
+	lv := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(le.body)[1]
+	lf := url.Values{"version": {lv}, "programme": {pid}, "code": {"DS-1-V"}, "title": {"Statistics I (lecture)"}, "semester": {"winter"},
+		"responsible": {"Prof. Weber"}, "hours_per_week": {"3"}, "description": {""}}
+	if saved := post(lecLink, lf); saved.status != http.StatusOK || !strings.Contains(saved.body, "The changes are saved.") || !strings.Contains(saved.body, `<option value="winter" selected>`) {
+		t.Fatalf("edit lecture: %d\n%s", saved.status, saved.body)
+	}
+	lf.Set("hours_per_week", "three")
+	if bad := post(lecLink, lf); bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, `value="three"`) {
+		t.Fatalf("bad hours: %d\n%s", bad.status, bad.body)
+	}
+	lf.Set("hours_per_week", "4")
+	if stale := post(lecLink, lf); stale.status != http.StatusConflict || !strings.Contains(stale.body, "<td>3</td><td>4</td>") {
+		t.Fatalf("stale lecture edit: %d\n%s", stale.status, stale.body)
+	}
+
 	// Edit the module; an edit from an older page is shown, not saved.
 	edit := getPage(t, b, p.url+"/admin/modules/"+mid+"?programme="+pid)
 	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(edit.body)[1]
@@ -527,7 +545,7 @@ func TestPortalCatalogueEditing(t *testing.T) {
 		t.Fatalf("publish: %d\n%s", pg.status, pg.body)
 	}
 	public := getPage(t, p.browser(t), p.url+"/programmes/"+pid)
-	if !strings.Contains(public.body, "Statistics I") || !strings.Contains(public.body, "Statistics (lecture)") {
+	if !strings.Contains(public.body, "Statistics I") || !strings.Contains(public.body, "Statistics I (lecture)") {
 		t.Fatalf("the public page lacks the change:\n%s", public.body)
 	}
 

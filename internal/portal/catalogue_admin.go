@@ -444,3 +444,92 @@ func (s *server) saveModule(w http.ResponseWriter, r *http.Request, sess *sessio
 		s.apiFailed(w, r, status, err)
 	}
 }
+
+type adminLecture struct {
+	ID           string `json:"id"`
+	Code         string `json:"code"`
+	Title        string `json:"title"`
+	Description  string `json:"description"`
+	Semester     string `json:"semester"`
+	Responsible  string `json:"responsible"`
+	HoursPerWeek int    `json:"hours_per_week"`
+	Version      int    `json:"version"`
+}
+
+type lectureAdminView struct {
+	Editing   editing
+	L         adminLecture
+	Form      map[string]string
+	Errors    map[string]string
+	Conflict  *adminLecture
+	Notice    string
+	Error     string
+	Programme string
+}
+
+var lectureFields = []string{"code", "title", "semester", "responsible", "hours_per_week", "description"}
+
+func (s *server) adminLecture(w http.ResponseWriter, r *http.Request, sess *session) {
+	s.lecturePage(w, r, sess, http.StatusOK, lectureAdminView{Notice: s.doneNotice(r)})
+}
+
+func (s *server) lecturePage(w http.ResponseWriter, r *http.Request, sess *session, status int, v lectureAdminView) {
+	var l adminLecture
+	st, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/lectures/"+url.PathEscape(r.PathValue("id")), &l)
+	if st == http.StatusNotFound || st == http.StatusBadRequest {
+		s.fail(w, r, http.StatusNotFound, T(langOf(r), "grading.nolecture"))
+		return
+	}
+	if s.apiFailed(w, r, st, err) {
+		return
+	}
+	if v.Conflict != nil {
+		v.Conflict = &l
+		v.Form["version"] = strconv.Itoa(l.Version) // saving again overwrites knowingly
+	}
+	v.L, v.Editing = l, s.editingOf(sess)
+	if v.Programme == "" {
+		v.Programme = r.URL.Query().Get("programme")
+	}
+	if v.Form == nil {
+		v.Form = map[string]string{"code": l.Code, "title": l.Title, "semester": l.Semester, "responsible": l.Responsible,
+			"hours_per_week": strconv.Itoa(l.HoursPerWeek), "description": l.Description, "version": strconv.Itoa(l.Version)}
+	}
+	s.render(w, status, "adminlecture", s.page(r, "catalogue.admin", v))
+}
+
+func (s *server) saveLecture(w http.ResponseWriter, r *http.Request, sess *session) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	lang := langOf(r)
+	v := lectureAdminView{Form: formValues(r, append(lectureFields, "version")...), Errors: map[string]string{}, Programme: r.PostFormValue("programme")}
+	n := numbers(lang, v.Form, v.Errors, "hours_per_week")
+	if len(v.Errors) > 0 {
+		s.lecturePage(w, r, sess, http.StatusUnprocessableEntity, v)
+		return
+	}
+	body := map[string]any{"code": v.Form["code"], "title": v.Form["title"], "semester": v.Form["semester"], "responsible": v.Form["responsible"],
+		"hours_per_week": n["hours_per_week"], "description": v.Form["description"]}
+	var prob apiProblem
+	id := url.PathEscape(r.PathValue("id"))
+	status, ok, err := s.studyWrite(r, sess, http.MethodPatch, s.d.StudyURL+"/v1/lectures/"+id, `"`+v.Form["version"]+`"`, body, &prob)
+	switch {
+	case !ok:
+		v.Error = T(lang, "catalogue.locked")
+		s.lecturePage(w, r, sess, http.StatusForbidden, v)
+	case err == nil && status/100 == 2:
+		q := url.Values{"done": {"saved"}}
+		if v.Programme != "" {
+			q.Set("programme", v.Programme)
+		}
+		http.Redirect(w, r, s.d.Base+"/admin/lectures/"+id+"?"+q.Encode(), http.StatusSeeOther)
+	case err == nil && status == http.StatusPreconditionFailed:
+		v.Conflict = &adminLecture{}
+		v.Error = T(lang, "catalogue.conflict")
+		s.lecturePage(w, r, sess, http.StatusConflict, v)
+	case err == nil && status/100 == 4:
+		v.Errors = fieldErrors(prob)
+		s.lecturePage(w, r, sess, http.StatusUnprocessableEntity, v)
+	default:
+		s.apiFailed(w, r, status, err)
+	}
+}

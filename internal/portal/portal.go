@@ -97,6 +97,8 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.HandleFunc("POST /admin/programmes/{id}", s.requireAdmin(s.changeProgramme))
 	mux.HandleFunc("GET /admin/modules/{id}", s.requireAdmin(s.adminModule))
 	mux.HandleFunc("POST /admin/modules/{id}", s.requireAdmin(s.saveModule))
+	mux.HandleFunc("GET /admin/lectures/{id}", s.requireAdmin(s.adminLecture))
+	mux.HandleFunc("POST /admin/lectures/{id}", s.requireAdmin(s.saveLecture))
 	mux.HandleFunc("POST /admin/unlock", s.requireAdmin(s.unlock))
 	mux.HandleFunc("POST /admin/lock", s.requireAdmin(s.lock))
 	mux.HandleFunc("GET /register", s.registerPage)
@@ -129,12 +131,12 @@ func contentSecurityPolicy(identity string) string {
 }
 
 func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict, "has": slices.Contains[[]string]}).ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict, "has": slices.Contains[[]string], "list": func(v ...string) []string { return v }}).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "register", "registered"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)
