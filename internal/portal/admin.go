@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -61,14 +62,16 @@ func (s *server) roles(r *http.Request, sess *session) ([]role, int, error) {
 }
 
 func (s *server) admin(w http.ResponseWriter, r *http.Request, sess *session) {
-	s.render(w, http.StatusOK, "admin", s.page(r, "admin.title", struct{ Catalogue bool }{slices.Contains(sess.Scopes, "studies:write")}))
+	// Catalogue editing is unlocked on its own page (a step-up at identity,
+	// which grants studies:write only to those whose roles hold it).
+	s.render(w, http.StatusOK, "admin", s.page(r, "admin.title", struct{ Catalogue bool }{true}))
 }
 
 type usersView struct {
 	Q, Role, Status string
 	Roles           []role
 	Users           []account
-	Next            string
+	Next            template.URL // the next page's query, encoded here
 	First           bool
 }
 
@@ -107,7 +110,7 @@ func (s *server) users(w http.ResponseWriter, r *http.Request, sess *session) {
 	if list.NextCursor != "" {
 		q.Set("cursor", list.NextCursor)
 		q.Del("limit")
-		v.Next = q.Encode()
+		v.Next = template.URL(q.Encode())
 	}
 	s.render(w, http.StatusOK, "users", s.page(r, "admin.users", v))
 }

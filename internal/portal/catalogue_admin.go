@@ -242,9 +242,11 @@ func (s *server) programmePage(w http.ResponseWriter, r *http.Request, sess *ses
 	if st, err := s.apiGet(ctx, sess, s.d.StudyURL+"/v1/lectures?limit=200", &lecs); s.apiFailed(w, r, st, err) {
 		return
 	}
-	if v.Conflict != nil {
+	if v.Conflict != nil && v.ErrorsFor == "edit" && v.Form != nil {
 		v.Conflict = &p
 		v.Form["version"] = strconv.Itoa(p.Version) // saving again overwrites knowingly
+	} else {
+		v.Conflict = nil
 	}
 	v.P, v.AllModules, v.AllLectures, v.Editing = p, mods.Items, lecs.Items, s.editingOf(sess)
 	if v.Form == nil || v.ErrorsFor != "edit" {

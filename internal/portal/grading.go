@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -37,7 +38,7 @@ func (s *server) requireGrader(h func(w http.ResponseWriter, r *http.Request, se
 type gradingList struct {
 	Q        string
 	Lectures []lectureItem
-	Next     string
+	Next     template.URL // the next page's query, encoded here
 }
 
 // grading lists the lectures to grade, searchable, a page at a time.
@@ -62,7 +63,7 @@ func (s *server) grading(w http.ResponseWriter, r *http.Request, sess *session) 
 	if list.NextCursor != "" {
 		q.Set("cursor", list.NextCursor)
 		q.Del("limit")
-		v.Next = q.Encode()
+		v.Next = template.URL(q.Encode())
 	}
 	s.render(w, http.StatusOK, "grading", s.page(r, "grading.title", v))
 }
