@@ -26,17 +26,6 @@ type adminProgramme struct {
 	Modules         []moduleItem `json:"modules"`
 }
 
-type adminModule struct {
-	ID              string `json:"id"`
-	Code            string `json:"code"`
-	Title           string `json:"title"`
-	Credits         int    `json:"credits"`
-	Description     string `json:"description"`
-	Responsible     string `json:"responsible"`
-	ExaminationForm string `json:"examination_form"`
-	Version         int    `json:"version"`
-}
-
 // editing is what every catalogue page shows about the study token.
 type editing struct {
 	Unlocked bool
@@ -370,82 +359,26 @@ func (s *server) changeProgramme(w http.ResponseWriter, r *http.Request, sess *s
 	}
 }
 
-type moduleAdminView struct {
-	Editing   editing
-	M         adminModule
-	Form      map[string]string
-	Errors    map[string]string
-	Conflict  *adminModule
-	Notice    string
-	Error     string
-	Programme string // where to go back to
+// A module or a lecture is edited on a page of its own: the same form
+// handling, each with its fields.
+
+type adminModule struct {
+	ID              string `json:"id"`
+	Code            string `json:"code"`
+	Title           string `json:"title"`
+	Credits         int    `json:"credits"`
+	Description     string `json:"description"`
+	Responsible     string `json:"responsible"`
+	ExaminationForm string `json:"examination_form"`
+	Version         int    `json:"version"`
 }
 
-var moduleFields = []string{"code", "title", "credits", "responsible", "examination_form", "description"}
-
-func (s *server) adminModule(w http.ResponseWriter, r *http.Request, sess *session) {
-	s.modulePage(w, r, sess, http.StatusOK, moduleAdminView{Notice: s.doneNotice(r)})
+func (m adminModule) form() map[string]string {
+	return map[string]string{"code": m.Code, "title": m.Title, "credits": strconv.Itoa(m.Credits), "responsible": m.Responsible,
+		"examination_form": m.ExaminationForm, "description": m.Description, "version": strconv.Itoa(m.Version)}
 }
 
-func (s *server) modulePage(w http.ResponseWriter, r *http.Request, sess *session, status int, v moduleAdminView) {
-	var m adminModule
-	st, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/modules/"+url.PathEscape(r.PathValue("id")), &m)
-	if st == http.StatusNotFound || st == http.StatusBadRequest {
-		s.fail(w, r, http.StatusNotFound, T(langOf(r), "catalogue.nomodule"))
-		return
-	}
-	if s.apiFailed(w, r, st, err) {
-		return
-	}
-	if v.Conflict != nil {
-		v.Conflict = &m
-		v.Form["version"] = strconv.Itoa(m.Version) // saving again overwrites knowingly
-	}
-	v.M, v.Editing = m, s.editingOf(sess)
-	if v.Programme == "" {
-		v.Programme = r.URL.Query().Get("programme")
-	}
-	if v.Form == nil {
-		v.Form = map[string]string{"code": m.Code, "title": m.Title, "credits": strconv.Itoa(m.Credits), "responsible": m.Responsible,
-			"examination_form": m.ExaminationForm, "description": m.Description, "version": strconv.Itoa(m.Version)}
-	}
-	s.render(w, status, "adminmodule", s.page(r, "catalogue.admin", v))
-}
-
-func (s *server) saveModule(w http.ResponseWriter, r *http.Request, sess *session) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	lang := langOf(r)
-	v := moduleAdminView{Form: formValues(r, append(moduleFields, "version")...), Errors: map[string]string{}, Programme: r.PostFormValue("programme")}
-	n := numbers(lang, v.Form, v.Errors, "credits")
-	if len(v.Errors) > 0 {
-		s.modulePage(w, r, sess, http.StatusUnprocessableEntity, v)
-		return
-	}
-	body := map[string]any{"code": v.Form["code"], "title": v.Form["title"], "credits": n["credits"], "responsible": v.Form["responsible"],
-		"examination_form": v.Form["examination_form"], "description": v.Form["description"]}
-	var prob apiProblem
-	status, ok, err := s.studyWrite(r, sess, http.MethodPatch, s.d.StudyURL+"/v1/modules/"+url.PathEscape(r.PathValue("id")), `"`+v.Form["version"]+`"`, body, &prob)
-	switch {
-	case !ok:
-		v.Error = T(lang, "catalogue.locked")
-		s.modulePage(w, r, sess, http.StatusForbidden, v)
-	case err == nil && status/100 == 2:
-		q := url.Values{"done": {"saved"}}
-		if v.Programme != "" {
-			q.Set("programme", v.Programme)
-		}
-		http.Redirect(w, r, s.d.Base+"/admin/modules/"+url.PathEscape(r.PathValue("id"))+"?"+q.Encode(), http.StatusSeeOther)
-	case err == nil && status == http.StatusPreconditionFailed:
-		v.Conflict = &adminModule{}
-		v.Error = T(lang, "catalogue.conflict")
-		s.modulePage(w, r, sess, http.StatusConflict, v)
-	case err == nil && status/100 == 4:
-		v.Errors = fieldErrors(prob)
-		s.modulePage(w, r, sess, http.StatusUnprocessableEntity, v)
-	default:
-		s.apiFailed(w, r, status, err)
-	}
-}
+func (m adminModule) version() int { return m.Version }
 
 type adminLecture struct {
 	ID           string `json:"id"`
@@ -458,80 +391,123 @@ type adminLecture struct {
 	Version      int    `json:"version"`
 }
 
-type lectureAdminView struct {
+func (l adminLecture) form() map[string]string {
+	return map[string]string{"code": l.Code, "title": l.Title, "semester": l.Semester, "responsible": l.Responsible,
+		"hours_per_week": strconv.Itoa(l.HoursPerWeek), "description": l.Description, "version": strconv.Itoa(l.Version)}
+}
+
+func (l adminLecture) version() int { return l.Version }
+
+// catalogueItem is what the item editor needs of a module or a lecture.
+type catalogueItem interface {
+	adminModule | adminLecture
+	form() map[string]string
+	version() int
+}
+
+// itemView is an item's edit page.
+type itemView[I catalogueItem] struct {
 	Editing   editing
-	L         adminLecture
+	Item      I
 	Form      map[string]string
 	Errors    map[string]string
-	Conflict  *adminLecture
+	Conflict  *I
 	Notice    string
 	Error     string
-	Programme string
+	Programme string // where to go back to
 }
 
-var lectureFields = []string{"code", "title", "semester", "responsible", "hours_per_week", "description"}
-
-func (s *server) adminLecture(w http.ResponseWriter, r *http.Request, sess *session) {
-	s.lecturePage(w, r, sess, http.StatusOK, lectureAdminView{Notice: s.doneNotice(r)})
+// itemEditor edits one kind of item: where the study API keeps it, its
+// page, its form fields (numeric ones checked here) and the JSON to send.
+type itemEditor[I catalogueItem] struct {
+	s        *server
+	path     string // "modules" or "lectures"
+	page     string
+	notFound string
+	fields   []string
+	numeric  []string
+	body     func(form map[string]string, n map[string]int) map[string]any
 }
 
-func (s *server) lecturePage(w http.ResponseWriter, r *http.Request, sess *session, status int, v lectureAdminView) {
-	var l adminLecture
-	st, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/lectures/"+url.PathEscape(r.PathValue("id")), &l)
+func (e itemEditor[I]) show(w http.ResponseWriter, r *http.Request, sess *session) {
+	e.render(w, r, sess, http.StatusOK, itemView[I]{Notice: e.s.doneNotice(r)})
+}
+
+func (e itemEditor[I]) render(w http.ResponseWriter, r *http.Request, sess *session, status int, v itemView[I]) {
+	s := e.s
+	var it I
+	st, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/"+e.path+"/"+url.PathEscape(r.PathValue("id")), &it)
 	if st == http.StatusNotFound || st == http.StatusBadRequest {
-		s.fail(w, r, http.StatusNotFound, T(langOf(r), "grading.nolecture"))
+		s.fail(w, r, http.StatusNotFound, T(langOf(r), e.notFound))
 		return
 	}
 	if s.apiFailed(w, r, st, err) {
 		return
 	}
 	if v.Conflict != nil {
-		v.Conflict = &l
-		v.Form["version"] = strconv.Itoa(l.Version) // saving again overwrites knowingly
+		v.Conflict = &it
+		v.Form["version"] = strconv.Itoa(it.version()) // saving again overwrites knowingly
 	}
-	v.L, v.Editing = l, s.editingOf(sess)
+	v.Item, v.Editing = it, s.editingOf(sess)
 	if v.Programme == "" {
 		v.Programme = r.URL.Query().Get("programme")
 	}
 	if v.Form == nil {
-		v.Form = map[string]string{"code": l.Code, "title": l.Title, "semester": l.Semester, "responsible": l.Responsible,
-			"hours_per_week": strconv.Itoa(l.HoursPerWeek), "description": l.Description, "version": strconv.Itoa(l.Version)}
+		v.Form = it.form()
 	}
-	s.render(w, status, "adminlecture", s.page(r, "catalogue.admin", v))
+	s.render(w, status, e.page, s.page(r, "catalogue.admin", v))
 }
 
-func (s *server) saveLecture(w http.ResponseWriter, r *http.Request, sess *session) {
+// save sends the form as a change against the version it was made from.
+func (e itemEditor[I]) save(w http.ResponseWriter, r *http.Request, sess *session) {
+	s := e.s
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	lang := langOf(r)
-	v := lectureAdminView{Form: formValues(r, append(lectureFields, "version")...), Errors: map[string]string{}, Programme: r.PostFormValue("programme")}
-	n := numbers(lang, v.Form, v.Errors, "hours_per_week")
+	v := itemView[I]{Form: formValues(r, append(e.fields, "version")...), Errors: map[string]string{}, Programme: r.PostFormValue("programme")}
+	n := numbers(lang, v.Form, v.Errors, e.numeric...)
 	if len(v.Errors) > 0 {
-		s.lecturePage(w, r, sess, http.StatusUnprocessableEntity, v)
+		e.render(w, r, sess, http.StatusUnprocessableEntity, v)
 		return
 	}
-	body := map[string]any{"code": v.Form["code"], "title": v.Form["title"], "semester": v.Form["semester"], "responsible": v.Form["responsible"],
-		"hours_per_week": n["hours_per_week"], "description": v.Form["description"]}
 	var prob apiProblem
 	id := url.PathEscape(r.PathValue("id"))
-	status, ok, err := s.studyWrite(r, sess, http.MethodPatch, s.d.StudyURL+"/v1/lectures/"+id, `"`+v.Form["version"]+`"`, body, &prob)
+	status, ok, err := s.studyWrite(r, sess, http.MethodPatch, s.d.StudyURL+"/v1/"+e.path+"/"+id, `"`+v.Form["version"]+`"`, e.body(v.Form, n), &prob)
 	switch {
 	case !ok:
 		v.Error = T(lang, "catalogue.locked")
-		s.lecturePage(w, r, sess, http.StatusForbidden, v)
+		e.render(w, r, sess, http.StatusForbidden, v)
 	case err == nil && status/100 == 2:
 		q := url.Values{"done": {"saved"}}
 		if v.Programme != "" {
 			q.Set("programme", v.Programme)
 		}
-		http.Redirect(w, r, s.d.Base+"/admin/lectures/"+id+"?"+q.Encode(), http.StatusSeeOther)
+		http.Redirect(w, r, s.d.Base+"/admin/"+e.path+"/"+id+"?"+q.Encode(), http.StatusSeeOther)
 	case err == nil && status == http.StatusPreconditionFailed:
-		v.Conflict = &adminLecture{}
+		v.Conflict = new(I)
 		v.Error = T(lang, "catalogue.conflict")
-		s.lecturePage(w, r, sess, http.StatusConflict, v)
+		e.render(w, r, sess, http.StatusConflict, v)
 	case err == nil && status/100 == 4:
 		v.Errors = fieldErrors(prob)
-		s.lecturePage(w, r, sess, http.StatusUnprocessableEntity, v)
+		e.render(w, r, sess, http.StatusUnprocessableEntity, v)
 	default:
 		s.apiFailed(w, r, status, err)
 	}
+}
+
+func (s *server) moduleEditor() itemEditor[adminModule] {
+	return itemEditor[adminModule]{s: s, path: "modules", page: "adminmodule", notFound: "catalogue.nomodule",
+		fields: []string{"code", "title", "credits", "responsible", "examination_form", "description"}, numeric: []string{"credits"},
+		body: func(f map[string]string, n map[string]int) map[string]any {
+			return map[string]any{"code": f["code"], "title": f["title"], "credits": n["credits"], "responsible": f["responsible"],
+				"examination_form": f["examination_form"], "description": f["description"]}
+		}}
+}
+
+func (s *server) lectureEditor() itemEditor[adminLecture] {
+	return itemEditor[adminLecture]{s: s, path: "lectures", page: "adminlecture", notFound: "grading.nolecture",
+		fields: []string{"code", "title", "semester", "responsible", "hours_per_week", "description"}, numeric: []string{"hours_per_week"},
+		body: func(f map[string]string, n map[string]int) map[string]any {
+			return map[string]any{"code": f["code"], "title": f["title"], "semester": f["semester"], "responsible": f["responsible"],
+				"hours_per_week": n["hours_per_week"], "description": f["description"]}
+		}}
 }
