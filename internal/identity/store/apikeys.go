@@ -44,7 +44,9 @@ func HashAPIKey(key string) string {
 }
 
 // IsAPIKey tells whether a bearer credential has the form of an API key.
-func IsAPIKey(s string) bool { return strings.HasPrefix(s, APIKeyPrefix) && len(s) > len(APIKeyPrefix)+40 }
+func IsAPIKey(s string) bool {
+	return strings.HasPrefix(s, APIKeyPrefix) && len(s) > len(APIKeyPrefix)+40
+}
 
 // CreateAPIKey makes a key for an account and returns it with its secret,
 // which is not kept and cannot be shown again.
