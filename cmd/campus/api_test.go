@@ -928,3 +928,65 @@ func TestAPIPeople(t *testing.T) {
 		t.Fatalf("no ids: %v", r)
 	}
 }
+
+func TestAPIKeysEndToEnd(t *testing.T) {
+	t.Parallel()
+	e := startAPI(t)
+	e.p.addUser(t, "kim", "kim-password-1", "student")
+	tok := e.token(t, "kim", "kim-password-1")
+
+	// Made with a name (and optionally an expiry); the secret once.
+	e.must(t, http.StatusUnprocessableEntity, "POST", "/api/v1/me/api-keys", tok, map[string]any{"name": " "})
+	e.must(t, http.StatusUnprocessableEntity, "POST", "/api/v1/me/api-keys", tok, map[string]any{"name": "old", "expires_at": "2001-01-01T00:00:00Z"})
+	made := e.must(t, http.StatusCreated, "POST", "/api/v1/me/api-keys", tok, map[string]any{"name": "timetable"})
+	key, id := made.str("key"), made.str("id")
+	if !strings.HasPrefix(key, "campus_") || !strings.HasPrefix(key, made.str("prefix")) {
+		t.Fatalf("made: %v", made)
+	}
+	list := e.must(t, http.StatusOK, "GET", "/api/v1/me/api-keys", tok, nil)
+	if items := list.body["items"].([]any); len(items) != 1 || items[0].(map[string]any)["key"] != nil {
+		t.Fatalf("list shows %v", list)
+	}
+
+	// Introspection knows it; the study API takes it read-only, as a
+	// bearer token or ?key=.
+	_, in := postForm(t, e.p.http, e.p.issuer+"/oauth/introspect", e.console.ID, e.console.Secret, url.Values{"token": {key}})
+	if in["active"] != true || in["scope"] != "read" {
+		t.Fatalf("introspection: %v", in)
+	}
+	if _, bad := postForm(t, e.p.http, e.p.issuer+"/oauth/introspect", e.console.ID, "wrong", url.Values{"token": {key}}); bad["active"] == true {
+		t.Fatal("introspection without the client's secret")
+	}
+	study := func(method, path, auth string) int {
+		req, _ := http.NewRequest(method, e.p.url+"/study"+path, strings.NewReader(`{"programme_id":"x"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := e.p.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := study("GET", "/v1/me/grades", key); got != http.StatusOK {
+		t.Fatalf("study with the key: %d", got)
+	}
+	if got := study("GET", "/v1/me/enrolments?key="+url.QueryEscape(key), ""); got != http.StatusOK {
+		t.Fatalf("study with ?key=: %d", got)
+	}
+	if got := study("POST", "/v1/me/enrolments", key); got != http.StatusForbidden {
+		t.Fatalf("a write with the key: %d", got)
+	}
+
+	// Revoked: identity says so at once.
+	e.must(t, http.StatusNoContent, "DELETE", "/api/v1/me/api-keys/"+id, tok, nil)
+	e.must(t, http.StatusNotFound, "DELETE", "/api/v1/me/api-keys/"+id, tok, nil)
+	if _, in := postForm(t, e.p.http, e.p.issuer+"/oauth/introspect", e.console.ID, e.console.Secret, url.Values{"token": {key}}); in["active"] != false {
+		t.Fatalf("revoked key introspected: %v", in)
+	}
+	// Keys are for people: a service token has none.
+	svc := e.serviceToken(t, "svc-keys", "users:read")
+	e.must(t, http.StatusForbidden, "GET", "/api/v1/me/api-keys", svc, nil)
+}

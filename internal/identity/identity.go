@@ -56,3 +56,20 @@ type Account struct {
 	UpdatedAt      time.Time
 	LastLoginAt    *time.Time
 }
+
+// APIKey is a person's key for programs, without its secret.
+type APIKey struct {
+	ID         string
+	AccountID  string
+	Name       string
+	Prefix     string // the key's first characters, for recognising it
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// Active tells whether the key may be used at now.
+func (k APIKey) Active(now time.Time) bool {
+	return k.RevokedAt == nil && (k.ExpiresAt == nil || now.Before(*k.ExpiresAt))
+}

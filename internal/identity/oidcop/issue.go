@@ -37,13 +37,18 @@ func issueFrom(ctx context.Context) *issue {
 // interceptor prepares each protocol request's context: a fresh issue, the
 // raw token of an introspection request (the library verifies it but passes
 // on only its id), and the identity session cookie (for end_session).
-func interceptor(cookieName string) func(http.Handler) http.Handler {
+func interceptor(cookieName string, keys *Storage) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := context.WithValue(r.Context(), issueKey, &issue{idTokenAlg: jose.RS256})
 			if strings.HasSuffix(r.URL.Path, "/introspect") && r.Method == http.MethodPost {
 				if err := r.ParseForm(); err == nil {
-					ctx = context.WithValue(ctx, rawTokenKey, r.PostForm.Get("token"))
+					raw := r.PostForm.Get("token")
+					if keys != nil && isAPIKey(raw) { // opaque: not the library's
+						keys.introspectAPIKey(w, r, raw)
+						return
+					}
+					ctx = context.WithValue(ctx, rawTokenKey, raw)
 				}
 			}
 			if c, err := r.Cookie(cookieName); err == nil {

@@ -31,7 +31,7 @@ func NewProvider(storage *Storage, secret []byte, loggedOutPath string) (*op.Pro
 		BackChannelLogoutSessionSupported: true,
 	}
 	opts := []op.Option{
-		op.WithHttpInterceptors(interceptor(storage.cfg.SessionCookie)),
+		op.WithHttpInterceptors(interceptor(storage.cfg.SessionCookie, storage)),
 		op.WithAccessTokenKeySet(newRememberingKeySet(storage)),
 	}
 	if u, err := url.Parse(storage.cfg.Issuer); err == nil && u.Scheme == "http" {

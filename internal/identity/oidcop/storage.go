@@ -42,6 +42,7 @@ type Store interface {
 	RevokeAccessToken(ctx context.Context, jti string, expires time.Time) error
 	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
 	AccessTokenScopes(ctx context.Context, jti string) ([]string, bool, error)
+	UseAPIKey(ctx context.Context, secret string) (identity.APIKey, error)
 	Ping(ctx context.Context) error
 }
 

@@ -20,22 +20,8 @@ import (
 // configuration file or a secret scanner's findings.
 const APIKeyPrefix = "campus_"
 
-// APIKey is a person's key for programs, without its secret.
-type APIKey struct {
-	ID         string
-	AccountID  string
-	Name       string
-	Prefix     string // the key's first characters, for recognising it
-	CreatedAt  time.Time
-	ExpiresAt  *time.Time
-	LastUsedAt *time.Time
-	RevokedAt  *time.Time
-}
-
-// Active tells whether the key may be used at now.
-func (k APIKey) Active(now time.Time) bool {
-	return k.RevokedAt == nil && (k.ExpiresAt == nil || now.Before(*k.ExpiresAt))
-}
+// APIKey is identity's API key, as the store keeps it.
+type APIKey = identity.APIKey
 
 // HashAPIKey is how a key is stored and looked up.
 func HashAPIKey(key string) string {

@@ -49,6 +49,9 @@ type AdminStore interface {
 	WithdrawConsent(ctx context.Context, accountID, clientID string) error
 	LogoutDeliveries(ctx context.Context, undeliveredOnly bool, limit int) ([]identity.LogoutDelivery, error)
 	People(ctx context.Context, ids []string) ([]store.Person, error)
+	CreateAPIKey(ctx context.Context, accountID, name string, expires *time.Time) (identity.APIKey, string, error)
+	APIKeys(ctx context.Context, accountID string) ([]identity.APIKey, error)
+	RevokeAPIKey(ctx context.Context, accountID, id string) error
 }
 
 var _ AdminStore = (*store.Store)(nil)
@@ -109,6 +112,9 @@ func (a *api) routes() []route {
 		{"POST /api/v1/me/password", needPerson, a.handleChangePassword},
 		{"GET /api/v1/me/consents", needPerson, a.handleListConsents},
 		{"DELETE /api/v1/me/consents/{client_id}", needPerson, a.handleWithdrawConsent},
+		{"GET /api/v1/me/api-keys", needPerson, a.handleListAPIKeys},
+		{"POST /api/v1/me/api-keys", needPerson, a.handleCreateAPIKey},
+		{"DELETE /api/v1/me/api-keys/{id}", needPerson, a.handleRevokeAPIKey},
 		{"GET /api/v1/people", needGrader, a.handlePeople},
 		{"GET /api/v1/audit", read, a.handleAudit},
 		{"GET /api/v1/logout-deliveries", read, a.handleLogoutDeliveries},

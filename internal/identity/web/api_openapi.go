@@ -421,6 +421,82 @@ paths:
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {$ref: "#/components/responses/Invalid"}
         "429": {$ref: "#/components/responses/TooManyRequests"}
+  /api/v1/me/api-keys:
+    get:
+      tags: [self-service]
+      summary: List my API keys
+      description: The signed-in person's keys that are not revoked, newest first, without their secrets.
+      operationId: listMyAPIKeys
+      security:
+        - campus: []
+      responses:
+        "200":
+          description: The keys.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: "#/components/schemas/APIKey"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+    post:
+      tags: [self-service]
+      summary: Create an API key
+      description: |
+        Makes a read-only key for programs: with it they read the public
+        catalogue and the person's own enrolments and grades at the study
+        API ("Authorization: Bearer KEY", or "?key=KEY" for tools that take
+        only a URL). The answer carries the key once (key); it is stored
+        hashed and cannot be shown again. At most 20 keys per person.
+      operationId: createMyAPIKey
+      security:
+        - campus: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [name]
+              properties:
+                name: {type: string, minLength: 1, maxLength: 100}
+                expires_at: {type: string, format: date-time, description: Optional; in the future.}
+      responses:
+        "201":
+          description: The new key, with its secret this once.
+          headers:
+            Location:
+              description: The key's address in this API.
+              schema: {type: string}
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/APIKey"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "422": {$ref: "#/components/responses/Invalid"}
+  /api/v1/me/api-keys/{id}:
+    delete:
+      tags: [self-service]
+      summary: Revoke an API key
+      description: The key stops working at once at identity, and within a minute at the study API (which caches introspection answers up to 60 s).
+      operationId: revokeMyAPIKey
+      security:
+        - campus: []
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      responses:
+        "204": {description: Revoked.}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
   /api/v1/people:
     get:
       tags: [users]
@@ -897,6 +973,17 @@ components:
         family_name: {type: string, maxLength: 100}
         programme_id: {type: string, maxLength: 64}
         programme_title: {type: string, maxLength: 200}
+    APIKey:
+      type: object
+      required: [id, name, prefix, created_at, expires_at, last_used_at]
+      properties:
+        id: {type: string}
+        name: {type: string}
+        prefix: {type: string, description: "The key's first characters, to recognise it.", example: campus_Xy3kQ9}
+        key: {type: string, description: The key itself; only in the answer that created it.}
+        created_at: {type: string, format: date-time}
+        expires_at: {type: string, format: date-time, nullable: true}
+        last_used_at: {type: string, format: date-time, nullable: true, description: At most a minute old.}
     Consent:
       type: object
       required: [client_id, client_name, scopes, granted_at]
