@@ -12,7 +12,9 @@ import (
 // apiKeyPrefix starts every personal API key (see the identity store).
 const apiKeyPrefix = "campus_"
 
-func isAPIKey(s string) bool { return strings.HasPrefix(s, apiKeyPrefix) && len(s) > len(apiKeyPrefix)+40 }
+func isAPIKey(s string) bool {
+	return strings.HasPrefix(s, apiKeyPrefix) && len(s) > len(apiKeyPrefix)+40
+}
 
 // APIKeyScope marks what an API key grants: reading, on its owner's behalf,
 // what the owner may read (the catalogue, their enrolments and grades).
