@@ -605,3 +605,49 @@ func TestPortalRegistration(t *testing.T) {
 		t.Fatalf("first sign-in: %d\n%s", my.status, my.body)
 	}
 }
+
+func TestPortalAPIAccess(t *testing.T) {
+	t.Parallel()
+	p := startIDP(t)
+	p.addUser(t, "kira", "kira-password-1", "student")
+	b := p.browser(t)
+	page1 := submitLogin(t, p, b, getPage(t, b, p.url+"/api-access"), "kira", "kira-password-1")
+	if page1.status != http.StatusOK || !strings.Contains(page1.body, "You have no API keys.") {
+		t.Fatalf("API access: %d\n%s", page1.status, page1.body)
+	}
+	post := func(path string, form url.Values) page {
+		req, _ := http.NewRequest(http.MethodPost, p.url+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return visit(t, b, req)
+	}
+	if bad := post("/api-access", url.Values{"name": {""}, "days": {"30"}}); bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, `id="name-error"`) {
+		t.Fatalf("no name: %d\n%s", bad.status, bad.body)
+	}
+	made := post("/api-access", url.Values{"name": {"calendar"}, "days": {"30"}})
+	key := regexp.MustCompile(`id="newkey" class="code key" readonly value="(campus_[^"]+)"`).FindStringSubmatch(made.body)
+	if made.status != http.StatusCreated || key == nil || !strings.Contains(made.body, "shown only this once") {
+		t.Fatalf("made: %d\n%s", made.status, made.body)
+	}
+	// The page's ready-made address works as it is.
+	withKey := regexp.MustCompile(`<td class="code">(https://[^<]*/v1/me/grades\?key=[^<]+)</td>`).FindStringSubmatch(made.body)
+	if withKey == nil {
+		t.Fatalf("no address with the key:\n%s", made.body)
+	}
+	resp, err := p.http.Get(html.UnescapeString(withKey[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the address with the key: %d", resp.StatusCode)
+	}
+	// Listed without the secret; revoked.
+	list := getPage(t, b, p.url+"/api-access")
+	if strings.Contains(list.body, key[1]) || !strings.Contains(list.body, "calendar") {
+		t.Fatal("the list shows the secret or lacks the key")
+	}
+	id := regexp.MustCompile(`action="/api-access/([^"]+)/revoke"`).FindStringSubmatch(list.body)[1]
+	if rv := post("/api-access/"+id+"/revoke", nil); !strings.Contains(rv.body, "The key is revoked") || !strings.Contains(rv.body, "You have no API keys.") {
+		t.Fatalf("revoke: %d\n%s", rv.status, rv.body)
+	}
+}

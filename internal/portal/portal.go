@@ -101,6 +101,9 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.HandleFunc("POST /admin/lectures/{id}", s.requireAdmin(s.lectureEditor().save))
 	mux.HandleFunc("POST /admin/unlock", s.requireAdmin(s.unlock))
 	mux.HandleFunc("POST /admin/lock", s.requireAdmin(s.lock))
+	mux.HandleFunc("GET /api-access", s.requireSession(s.apiAccess))
+	mux.HandleFunc("POST /api-access", s.requireSession(s.createKey))
+	mux.HandleFunc("POST /api-access/{id}/revoke", s.requireSession(s.revokeKey))
 	mux.HandleFunc("GET /register", s.registerPage)
 	mux.HandleFunc("POST /register", s.register)
 	mux.HandleFunc("GET /register/done", s.registered)
@@ -136,7 +139,7 @@ func parsePages() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered", "apikeys"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)
