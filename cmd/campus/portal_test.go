@@ -2,6 +2,7 @@ package main
 
 import (
 	"html"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -649,5 +650,65 @@ func TestPortalAPIAccess(t *testing.T) {
 	id := regexp.MustCompile(`action="/api-access/([^"]+)/revoke"`).FindStringSubmatch(list.body)[1]
 	if rv := post("/api-access/"+id+"/revoke", nil); !strings.Contains(rv.body, "The key is revoked") || !strings.Contains(rv.body, "You have no API keys.") {
 		t.Fatalf("revoke: %d\n%s", rv.status, rv.body)
+	}
+}
+
+func TestPortalAPIGateway(t *testing.T) {
+	t.Parallel()
+	p := startIDP(t)
+	p.addUser(t, "gus", "gus-password-1", "student")
+	b := p.browser(t)
+	submitLogin(t, p, b, getPage(t, b, p.url+"/auth/login?return=/"), "gus", "gus-password-1")
+	call := func(c *http.Client, method, path, auth string) (int, string) {
+		req, _ := http.NewRequest(method, p.url+path, strings.NewReader(`{"name":"gateway key"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+
+	// With the portal session: both APIs on the portal's origin.
+	if st, body := call(b, "GET", "/api/study/v1/me/grades", ""); st != http.StatusOK || !strings.Contains(body, `"programmes"`) {
+		t.Fatalf("study through the gateway: %d %s", st, body)
+	}
+	if st, body := call(b, "GET", "/api/identity/api/v1/me", ""); st != http.StatusOK || !strings.Contains(body, `"username":"gus"`) {
+		t.Fatalf("identity through the gateway: %d %s", st, body)
+	}
+	st, body := call(b, "POST", "/api/identity/api/v1/me/api-keys", "")
+	key := regexp.MustCompile(`"key":"(campus_[^"]+)"`).FindStringSubmatch(body)
+	if st != http.StatusCreated || key == nil {
+		t.Fatalf("a key through the gateway: %d %s", st, body)
+	}
+
+	// With the key and no session: the study API, read-only; not identity.
+	anon := p.browser(t)
+	if st, body := call(anon, "GET", "/api/study/v1/me/grades", key[1]); st != http.StatusOK {
+		t.Fatalf("the key through the gateway: %d %s", st, body)
+	}
+	if st, _ := call(anon, "GET", "/api/study/v1/me/enrolments?key="+url.QueryEscape(key[1]), ""); st != http.StatusOK {
+		t.Fatalf("?key= through the gateway: %d", st)
+	}
+	if st, _ := call(anon, "POST", "/api/study/v1/me/enrolments", key[1]); st != http.StatusForbidden {
+		t.Fatalf("a write with the key: %d", st)
+	}
+	if st, _ := call(anon, "GET", "/api/identity/api/v1/me", key[1]); st != http.StatusForbidden {
+		t.Fatalf("the key at identity: %d", st)
+	}
+	if st, body := call(anon, "GET", "/api/study/v1/me/grades", key[1]+"x"); st != http.StatusUnauthorized || !strings.Contains(body, "not valid") {
+		t.Fatalf("a wrong key: %d %s", st, body)
+	}
+	if st, _ := call(anon, "GET", "/api/study/v1/me/grades", ""); st != http.StatusUnauthorized {
+		t.Fatalf("nobody: %d", st)
+	}
+	// The public catalogue needs nobody.
+	if st, _ := call(anon, "GET", "/api/study/v1/programmes", key[1]); st != http.StatusOK {
+		t.Fatalf("catalogue with the key: %d", st)
 	}
 }

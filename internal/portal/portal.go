@@ -49,6 +49,7 @@ type Deps struct {
 type server struct {
 	d     Deps
 	rp    *relyingParty
+	keys  *keyChecker
 	pages map[string]*template.Template
 	csp   string
 }
@@ -67,7 +68,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{d: d, rp: rp, pages: pages, csp: contentSecurityPolicy(d.IdentityURL)}
+	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp, cache: map[[32]byte]keyAnswer{}}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL)}
 	static, _ := fs.Sub(staticFS, "static")
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz("portal"))
@@ -101,6 +102,8 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.HandleFunc("POST /admin/lectures/{id}", s.requireAdmin(s.lectureEditor().save))
 	mux.HandleFunc("POST /admin/unlock", s.requireAdmin(s.unlock))
 	mux.HandleFunc("POST /admin/lock", s.requireAdmin(s.lock))
+	mux.Handle("/api/study/", s.gateway("/api/study", d.StudyURL, true))
+	mux.Handle("/api/identity/", s.gateway("/api/identity", d.IdentityURL, false))
 	mux.HandleFunc("GET /api-access", s.requireSession(s.apiAccess))
 	mux.HandleFunc("POST /api-access", s.requireSession(s.createKey))
 	mux.HandleFunc("POST /api-access/{id}/revoke", s.requireSession(s.revokeKey))

@@ -1,0 +1,181 @@
+package portal
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"campus/internal/problem"
+)
+
+// The same-origin API gateway: /api/study/... is the study API's /...
+// and /api/identity/... identity's, on the portal's own origin, so that a
+// page or a program needs one address and no CORS. The caller is a portal
+// session (its access token is attached) or an API key (checked at
+// identity before anything goes upstream; keys read the study API only).
+// Answers stream through unbuffered.
+
+// keyChecker remembers identity's introspection answers for keys for at
+// most a minute, as the study service does.
+type keyChecker struct {
+	rp    *relyingParty
+	mu    sync.Mutex
+	cache map[[32]byte]keyAnswer
+}
+
+type keyAnswer struct {
+	active  bool
+	expires time.Time
+}
+
+var errKeyInactive = errors.New("the API key is not valid: unknown, expired or revoked")
+
+func (k *keyChecker) check(ctx context.Context, key string) error {
+	h := sha256.Sum256([]byte(key))
+	now := k.rp.now()
+	k.mu.Lock()
+	if a, ok := k.cache[h]; ok && now.Before(a.expires) {
+		k.mu.Unlock()
+		if !a.active {
+			return errKeyInactive
+		}
+		return nil
+	}
+	k.mu.Unlock()
+	p, err := k.rp.discover(ctx)
+	if err != nil {
+		return err
+	}
+	var meta struct {
+		Introspection string `json:"introspection_endpoint"`
+	}
+	if err := p.Claims(&meta); err != nil || meta.Introspection == "" {
+		return errors.New("identity offers no introspection endpoint")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, meta.Introspection, strings.NewReader(url.Values{"token": {key}}.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(k.rp.cfg.ClientID), url.QueryEscape(k.rp.cfg.ClientSecret))
+	resp, err := k.rp.cfg.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errors.New("introspection answered " + resp.Status)
+	}
+	var body struct {
+		Active bool  `json:"active"`
+		Exp    int64 `json:"exp"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return err
+	}
+	a := keyAnswer{active: body.Active, expires: now.Add(time.Minute)}
+	if body.Exp > 0 && time.Unix(body.Exp, 0).Before(a.expires) {
+		a.expires = time.Unix(body.Exp, 0)
+	}
+	k.mu.Lock()
+	if len(k.cache) > 10000 {
+		clear(k.cache)
+	}
+	k.cache[h] = a
+	k.mu.Unlock()
+	if !a.active {
+		return errKeyInactive
+	}
+	return nil
+}
+
+// apiKeyOf returns the request's API key, if it carries one.
+func apiKeyOf(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") && strings.HasPrefix(strings.TrimSpace(tok), "campus_") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	if k := r.URL.Query().Get("key"); strings.HasPrefix(k, "campus_") {
+		return k
+	}
+	return ""
+}
+
+func gatewayProblem(w http.ResponseWriter, status int, detail string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="campus"`)
+	}
+	problem.Write(w, problem.Details{Status: status, Detail: detail})
+}
+
+// gateway returns the handler for one upstream, mounted at prefix.
+func (s *server) gateway(prefix, upstream string, keysAllowed bool) http.Handler {
+	target, err := url.Parse(upstream)
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.URL.Path = strings.TrimSuffix(target.Path, "/") + strings.TrimPrefix(pr.In.URL.Path, prefix)
+			pr.Out.URL.RawPath = ""
+			pr.Out.Host = target.Host
+			pr.Out.Header.Del("Cookie") // the portal's cookies stay here
+			pr.SetXForwarded()
+		},
+		FlushInterval: -1, // stream: a CSV export passes as it is written
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			s.d.Logger.Error("API gateway", "path", r.URL.Path, "err", err)
+			gatewayProblem(w, http.StatusBadGateway, "The service behind this address did not answer; try again in a moment.")
+		},
+	}
+	if s.d.API != nil && s.d.API.Transport != nil {
+		proxy.Transport = s.d.API.Transport
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err != nil {
+			gatewayProblem(w, http.StatusBadGateway, "The gateway is misconfigured.")
+			return
+		}
+		if key := apiKeyOf(r); key != "" {
+			if !keysAllowed {
+				gatewayProblem(w, http.StatusForbidden, "API keys read the study API (/api/study/...) only.")
+				return
+			}
+			switch err := s.keys.check(r.Context(), key); {
+			case errors.Is(err, errKeyInactive):
+				gatewayProblem(w, http.StatusUnauthorized, errKeyInactive.Error()+".")
+				return
+			case err != nil:
+				s.d.Logger.Error("API gateway: check a key", "err", err)
+				gatewayProblem(w, http.StatusBadGateway, "API keys cannot be checked right now; try again in a moment.")
+				return
+			}
+			proxy.ServeHTTP(w, r) // the study service takes the key itself
+			return
+		}
+		if r.Header.Get("Authorization") != "" {
+			proxy.ServeHTTP(w, r) // the caller's own token: the API checks it
+			return
+		}
+		sess := s.rp.current(r)
+		if sess == nil {
+			gatewayProblem(w, http.StatusUnauthorized, "Sign in to the portal, or send an API key (Authorization: Bearer KEY).")
+			return
+		}
+		tok, err := s.rp.accessToken(r.Context(), sess)
+		if err != nil {
+			gatewayProblem(w, http.StatusUnauthorized, "Your session has ended; sign in again.")
+			return
+		}
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+tok)
+		proxy.ServeHTTP(w, r)
+	})
+}
