@@ -1,11 +1,12 @@
 package main
 
 import (
-	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -44,31 +45,58 @@ func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if r.Body == nil {
 		r.Body = http.NoBody
 	}
-	rec := &recorder{header: http.Header{}, status: http.StatusOK}
-	(*h).ServeHTTP(rec, r)
+	// The answer streams through a pipe as the handler writes it: a large
+	// export passes with constant memory.
+	pr, pw := io.Pipe()
+	rw := &pipeWriter{header: http.Header{}, started: make(chan struct{}), pw: pw}
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				rw.WriteHeader(http.StatusInternalServerError)
+				pw.CloseWithError(fmt.Errorf("in-process handler panicked: %v", v))
+				return
+			}
+			rw.WriteHeader(http.StatusOK) // a handler that wrote nothing
+			pw.Close()
+		}()
+		(*h).ServeHTTP(rw, r)
+	}()
+	select {
+	case <-rw.started:
+	case <-req.Context().Done():
+		pr.CloseWithError(req.Context().Err())
+		return nil, req.Context().Err()
+	}
 	return &http.Response{
-		Status: http.StatusText(rec.status), StatusCode: rec.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: rec.header, Body: io.NopCloser(&rec.body), ContentLength: int64(rec.body.Len()), Request: req,
+		Status: http.StatusText(rw.status), StatusCode: rw.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: rw.sent, Body: pr, ContentLength: -1, Request: req,
 	}, nil
 }
 
-// recorder collects a handler's answer.
-type recorder struct {
-	header      http.Header
-	status      int
-	wroteHeader bool
-	body        bytes.Buffer
+// pipeWriter is the ResponseWriter of an in-process request: the status
+// and headers as of the first write, then the body through a pipe.
+type pipeWriter struct {
+	header  http.Header
+	sent    http.Header
+	status  int
+	once    sync.Once
+	started chan struct{}
+	pw      *io.PipeWriter
 }
 
-func (r *recorder) Header() http.Header { return r.header }
+func (w *pipeWriter) Header() http.Header { return w.header }
 
-func (r *recorder) WriteHeader(code int) {
-	if !r.wroteHeader {
-		r.status, r.wroteHeader = code, true
-	}
+func (w *pipeWriter) WriteHeader(code int) {
+	w.once.Do(func() {
+		w.status, w.sent = code, w.header.Clone()
+		close(w.started)
+	})
 }
 
-func (r *recorder) Write(b []byte) (int, error) {
-	r.wroteHeader = true
-	return r.body.Write(b)
+func (w *pipeWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.pw.Write(b)
 }
+
+// Flush lets handlers that flush (a reverse proxy, an export) do so.
+func (w *pipeWriter) Flush() {}

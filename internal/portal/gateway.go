@@ -96,6 +96,14 @@ func (k *keyChecker) check(ctx context.Context, key string) error {
 	return nil
 }
 
+// proxyBuffers reuses the copy buffers of the gateway's answers.
+var proxyBuffers = &bufferPool{sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
+func (b *bufferPool) Put(v []byte) { b.p.Put(&v) }
+
 // apiKeyOf returns the request's API key, if it carries one.
 func apiKeyOf(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -129,7 +137,8 @@ func (s *server) gateway(prefix, upstream string, keysAllowed bool) http.Handler
 			pr.Out.Header.Del("Cookie") // the portal's cookies stay here
 			pr.SetXForwarded()
 		},
-		FlushInterval: -1, // stream: a CSV export passes as it is written
+		FlushInterval: 100 * time.Millisecond, // stream: a CSV export passes as it is written
+		BufferPool:    proxyBuffers,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			s.d.Logger.Error("API gateway", "path", r.URL.Path, "err", err)
 			gatewayProblem(w, http.StatusBadGateway, "The service behind this address did not answer; try again in a moment.")
