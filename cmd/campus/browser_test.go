@@ -95,12 +95,26 @@ func (b *browser) fail(step, format string, args ...any) {
 	}, b.name+"-"+step)+".png")
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
-	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(80)); err == nil {
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 		os.WriteFile(shot, png, 0o644)
 	}
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
 	text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
 	b.t.Fatalf("%s: %s: "+format+"\nat %s (screenshot %s)\n%s", append([]any{b.name, step}, append(args, loc, shot, text)...)...)
+}
+
+// shot keeps a screenshot of the page when CAMPUS_SCREENSHOTS names a
+// directory (for looking at the pages, and for the docs).
+func (b *browser) shot(name string) {
+	dir := os.Getenv("CAMPUS_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
 }
 
 // sees checks that the page's main content shows every text.
@@ -226,6 +240,7 @@ func TestBrowserJourney(t *testing.T) {
 	rita.sees("my study", "You are enrolled in M.Sc. Computer Science", "ECTS credits earned", "Semester 1")
 	rita.do("detailed list", navigates(chromedp.Click(chromedp.CSS(`a[href$="view=detail"]`))))
 	rita.sees("detailed list", "(lecture)")
+	rita.shot("my-study-detailed")
 	rita.open("profile", "/profile")
 	rita.do("edit the profile", setValue("#display_name", ""), chromedp.SendKeys(chromedp.CSS("#display_name"), "Rita R."))
 	rita.submit("save the profile", `form[action$="/profile"]`)
@@ -240,6 +255,7 @@ func TestBrowserJourney(t *testing.T) {
 	admin.open("users", "/admin/users?q=rita")
 	admin.signIn("sign in", "admin", adminPassword)
 	admin.sees("users", "Rita R.", "rita@uni.example")
+	admin.shot("admin-users")
 	admin.open("roles", "/admin/roles")
 	admin.do("fill the role",
 		chromedp.SendKeys(chromedp.CSS("#name"), "exam-office"),
@@ -281,6 +297,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.Search(section+`//input[@name="title"]`), "Data Ethics (lecture)"),
 		navigates(chromedp.Click(chromedp.Search(section+`//form[.//input[@value="add-lecture"]]//button`))))
 	admin.sees("lecture added", "Data Ethics (lecture)")
+	admin.shot("admin-programme")
 	admin.do("edit the module", navigates(chromedp.Click(chromedp.Search(section+`//a[contains(@href, "/admin/modules/")]`))),
 		setValue("#title", ""), chromedp.SendKeys(chromedp.CSS("#title"), "Data Ethics and Law"))
 	admin.submit("save the module", `form[action*="/admin/modules/"]`)
@@ -299,7 +316,8 @@ func TestBrowserJourney(t *testing.T) {
 	staff.do("open the lecture", navigates(chromedp.Click(chromedp.Search(`//a[contains(., "DS-9-V")]`))))
 	staff.do("choose the grade", setValue(`select[name="grade:`+subject+`"]`, "1.3"), chromedp.Click(chromedp.CSS("#final")))
 	staff.submit("store the grade", `form:has(#final)`)
-	staff.sees("grade stored", "1 grades stored.", "1 final grades, mean 1.3, 100% passed.")
+	staff.sees("grade stored", "Grades stored: 1.", "Final grades: 1; mean 1.3; passed: 100%.")
+	staff.shot("lecture-grading")
 
 	rita.open("my grades", "/my?view=detail")
 	body, _ := chromedp.Run(rita.ctx, chromedp.Text(chromedp.Search(`//tr[contains(., "Data Ethics and Law")]`)))

@@ -296,7 +296,7 @@ func TestPortalGrading(t *testing.T) {
 
 	// Stored, then shown (post, redirect, get).
 	ok := post(link[1], url.Values{"grade:" + ungraded: {"2.3"}, "final": {"on"}})
-	if ok.status != http.StatusOK || !strings.Contains(ok.body, "1 grades stored.") {
+	if ok.status != http.StatusOK || !strings.Contains(ok.body, "Grades stored: 1.") {
 		t.Fatalf("storing: %d\n%s", ok.status, ok.body)
 	}
 	if !strings.Contains(ok.body, "Newbie1 (newbie1)") {
@@ -315,7 +315,7 @@ func TestPortalGrading(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, p.url+link[1]+"/upload", strings.NewReader(mp.String()))
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	preview := visit(t, b, req)
-	if preview.status != http.StatusOK || !strings.Contains(preview.body, "0 rows can be stored, 2 are refused.") {
+	if preview.status != http.StatusOK || !strings.Contains(preview.body, "Rows that can be stored: 0; refused: 2.") {
 		t.Fatalf("preview: %d\n%s", preview.status, preview.body)
 	}
 	if strings.Contains(preview.body, `name="confirm"`) {
@@ -334,11 +334,11 @@ func TestPortalGrading(t *testing.T) {
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	preview = visit(t, b, req)
 	csvText := regexp.MustCompile(`(?s)<textarea name="csv" hidden>(.*?)</textarea>`).FindStringSubmatch(preview.body)
-	if preview.status != http.StatusOK || !strings.Contains(preview.body, "1 rows can be stored, 0 are refused.") || csvText == nil {
+	if preview.status != http.StatusOK || !strings.Contains(preview.body, "Rows that can be stored: 1; refused: 0.") || csvText == nil {
 		t.Fatalf("preview: %d\n%s", preview.status, preview.body)
 	}
 	stored := post(link[1]+"/upload", url.Values{"csv": {html.UnescapeString(csvText[1])}, "confirm": {"1"}})
-	if stored.status != http.StatusOK || !strings.Contains(stored.body, "1 grades stored.") {
+	if stored.status != http.StatusOK || !strings.Contains(stored.body, "Grades stored: 1.") {
 		t.Fatalf("confirm: %d\n%s", stored.status, stored.body)
 	}
 }
