@@ -13,6 +13,7 @@ import (
 
 	"campus/internal/config"
 	"campus/internal/db"
+	"campus/internal/httpserver"
 	"campus/internal/identity"
 	"campus/internal/identity/password"
 )
@@ -30,6 +31,8 @@ type serverOptions struct {
 	LogFormat     string
 	LogLevel      string
 	ShutdownGrace time.Duration
+	// TrustedProxies may name the client in X-Forwarded-For.
+	TrustedProxies []string
 }
 
 func (o *serverOptions) register(s *config.Set) {
@@ -44,6 +47,8 @@ func (o *serverOptions) register(s *config.Set) {
 	s.String(&o.LogFormat, "log.format", "log-format", "CAMPUS_LOG_FORMAT", "text", "Log format: text (for a terminal) or json")
 	s.String(&o.LogLevel, "log.level", "log-level", "CAMPUS_LOG_LEVEL", "info", "Log level: debug, info, warn or error")
 	s.Duration(&o.ShutdownGrace, "shutdown_grace", "shutdown-grace", "CAMPUS_SHUTDOWN_GRACE", "15s", "How long requests in flight may finish after Ctrl-C or SIGTERM")
+	s.StringList(&o.TrustedProxies, "trusted_proxies", "trusted-proxies", "CAMPUS_TRUSTED_PROXIES", "",
+		"Addresses or CIDR ranges of load balancers and of a portal running apart, whose X-Forwarded-For names the client for per-address limits")
 }
 
 func (o *serverOptions) registerData(s *config.Set) {
@@ -62,6 +67,9 @@ func (o *serverOptions) validate() []error {
 		if err := checkBaseURL(o.PublicURL); err != nil {
 			errs = append(errs, fmt.Errorf("--public-url %q: %v", o.PublicURL, err))
 		}
+	}
+	if _, err := httpserver.ParseProxies(o.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("--trusted-proxies: %v; give addresses or ranges such as 10.0.0.0/8", err))
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together: give both or neither"))

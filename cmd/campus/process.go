@@ -155,7 +155,8 @@ func ensureDir(dir string) error {
 // serve serves h until ctx is done.
 func (p *process) serve(ctx context.Context, h http.Handler) error {
 	hsts := p.publicURL.Scheme == "https"
-	root := httpserver.Chain(h, httpserver.RequestID, httpserver.SecureHeaders(hsts))
+	trusted, _ := httpserver.ParseProxies(p.opts.TrustedProxies) // validated with the options
+	root := httpserver.Chain(h, httpserver.RealIP(trusted), httpserver.RequestID, httpserver.SecureHeaders(hsts))
 	srv := httpserver.New(root, p.tls, p.logger)
 	url := p.publicURL.String()
 	p.logger.Info("campus is ready", "url", url, "addr", p.ln.Addr().String(), "version", version)
