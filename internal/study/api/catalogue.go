@@ -196,15 +196,7 @@ func (s *server) patchProgramme(w http.ResponseWriter, r *http.Request, p *Princ
 }
 
 func (s *server) deleteProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
-	version, ok := ifMatch(w, r)
-	if !ok {
-		return
-	}
-	if err := s.store.DeleteProgramme(r.Context(), r.PathValue("id"), version, r.URL.Query().Get("force") == "true"); err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.deleteVersioned(w, r, s.store.DeleteProgramme)
 }
 
 func (s *server) listModules(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -275,15 +267,7 @@ func (s *server) patchModule(w http.ResponseWriter, r *http.Request, p *Principa
 }
 
 func (s *server) deleteModule(w http.ResponseWriter, r *http.Request, p *Principal) {
-	version, ok := ifMatch(w, r)
-	if !ok {
-		return
-	}
-	if err := s.store.DeleteModule(r.Context(), r.PathValue("id"), version, r.URL.Query().Get("force") == "true"); err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.deleteVersioned(w, r, s.store.DeleteModule)
 }
 
 func (s *server) listLectures(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -351,15 +335,7 @@ func (s *server) patchLecture(w http.ResponseWriter, r *http.Request, p *Princip
 }
 
 func (s *server) deleteLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
-	version, ok := ifMatch(w, r)
-	if !ok {
-		return
-	}
-	if err := s.store.DeleteLecture(r.Context(), r.PathValue("id"), version, r.URL.Query().Get("force") == "true"); err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.deleteVersioned(w, r, s.store.DeleteLecture)
 }
 
 func (s *server) linkModule(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -416,6 +392,20 @@ func (s *server) linkLecture(w http.ResponseWriter, r *http.Request, p *Principa
 
 func (s *server) unlinkLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
 	if err := s.store.UnlinkLecture(r.Context(), r.PathValue("id"), r.PathValue("lectureId")); err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteVersioned deletes the item at {id} with the version If-Match
+// names; ?force=true also removes its links.
+func (s *server) deleteVersioned(w http.ResponseWriter, r *http.Request, del func(ctx context.Context, id string, version int, force bool) error) {
+	version, ok := ifMatch(w, r)
+	if !ok {
+		return
+	}
+	if err := del(r.Context(), r.PathValue("id"), version, r.URL.Query().Get("force") == "true"); err != nil {
 		fail(w, r, s.logger, err)
 		return
 	}
