@@ -311,13 +311,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, sess *session, f
 		return nil, false
 	}
 	req.Header.Set("Content-Type", "text/csv")
-	tok, err := s.rp.accessToken(r.Context(), sess)
-	if err != nil {
-		s.apiFailed(w, r, 0, err)
-		return nil, false
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := s.d.API.Do(req)
+	resp, err := s.send(r.Context(), sess, req)
 	if err != nil {
 		s.apiFailed(w, r, 0, err)
 		return nil, false

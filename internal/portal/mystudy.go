@@ -29,8 +29,9 @@ func (s *server) apiSend(ctx context.Context, sess *session, method, url string,
 	return s.apiCall(ctx, sess, method, url, "", body, into)
 }
 
-// apiCall is apiSend with an If-Match header when ifMatch is not "".
-func (s *server) apiCall(ctx context.Context, sess *session, method, url, ifMatch string, body, into any) (int, error) {
+// apiCall is apiSend with an If-Match header when ifMatch is not "", and
+// more headers as name, value pairs (empty values are left out).
+func (s *server) apiCall(ctx context.Context, sess *session, method, url, ifMatch string, body, into any, headers ...string) (int, error) {
 	var rd bytes.Buffer
 	if body != nil {
 		if err := json.NewEncoder(&rd).Encode(body); err != nil {
@@ -45,18 +46,12 @@ func (s *server) apiCall(ctx context.Context, sess *session, method, url, ifMatc
 	if ifMatch != "" {
 		req.Header.Set("If-Match", ifMatch)
 	}
-	switch {
-	case sess == nil: // anonymous, as registration is
-	case sess.useStudy:
-		req.Header.Set("Authorization", "Bearer "+sess.Study)
-	default:
-		tok, err := s.rp.accessToken(ctx, sess)
-		if err != nil {
-			return 0, err
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] != "" {
+			req.Header.Set(headers[i], headers[i+1])
 		}
-		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := s.d.API.Do(req)
+	resp, err := s.send(ctx, sess, req)
 	if err != nil {
 		return 0, err
 	}

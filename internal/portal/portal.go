@@ -261,6 +261,23 @@ func (s *server) backchannel(w http.ResponseWriter, r *http.Request) {
 	s.d.Logger.Info("back-channel logout", "sessions_ended", n)
 }
 
+// send sends a request to an API as the signed-in person (with the study
+// token for catalogue changes), or anonymously without a session.
+func (s *server) send(ctx context.Context, sess *session, req *http.Request) (*http.Response, error) {
+	switch {
+	case sess == nil:
+	case sess.useStudy:
+		req.Header.Set("Authorization", "Bearer "+sess.Study)
+	default:
+		tok, err := s.rp.accessToken(ctx, sess)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return s.d.API.Do(req)
+}
+
 // apiGet reads JSON from the study API (or identity's), as the signed-in
 // person when there is one.
 func (s *server) apiGet(ctx context.Context, sess *session, url string, into any) (int, error) {
@@ -268,14 +285,7 @@ func (s *server) apiGet(ctx context.Context, sess *session, url string, into any
 	if err != nil {
 		return 0, err
 	}
-	if sess != nil {
-		tok, err := s.rp.accessToken(ctx, sess)
-		if err != nil {
-			return 0, err
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := s.d.API.Do(req)
+	resp, err := s.send(ctx, sess, req)
 	if err != nil {
 		return 0, err
 	}

@@ -1,10 +1,6 @@
 package portal
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -67,7 +63,8 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 		body["programme_id"], body["programme_title"] = p.ID, strings.TrimSpace(p.Degree+" "+p.Title)
 	}
 	var prob apiProblem
-	status, err := s.apiCallFrom(r.Context(), clientAddr(r), http.MethodPost, s.d.IdentityURL+"/api/v1/registrations", body, &prob)
+	status, err := s.apiCall(r.Context(), nil, http.MethodPost, s.d.IdentityURL+"/api/v1/registrations", "", body, &prob,
+		"X-Forwarded-For", clientAddr(r))
 	switch {
 	case err == nil && status == http.StatusCreated:
 		http.Redirect(w, r, s.d.Base+"/register/done", http.StatusSeeOther)
@@ -93,27 +90,4 @@ func clientAddr(r *http.Request) string {
 		return ap.Addr().String()
 	}
 	return ""
-}
-
-// apiCallFrom sends JSON anonymously on behalf of the browser at addr.
-func (s *server) apiCallFrom(ctx context.Context, addr, method, target string, body, into any) (int, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return 0, err
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(b))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if addr != "" {
-		req.Header.Set("X-Forwarded-For", addr)
-	}
-	resp, err := s.d.API.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(into)
-	return resp.StatusCode, nil
 }
