@@ -253,8 +253,8 @@ func studyService(p *process, d *db.DB, setup studySetup, ready []httpserver.Che
 	st.MaxAttempts = setup.maxAttempts
 	var keys api.Introspector
 	if setup.introspectID != "" && setup.introspectSecret != "" {
-		keys = &api.IdentityIntrospector{URL: setup.issuer + "/oauth/introspect", ClientID: setup.introspectID,
-			ClientSecret: setup.introspectSecret, Client: setup.client, TTL: time.Minute, Now: time.Now}
+		keys = api.IdentityIntrospector{Introspector: &tokencheck.Introspector{URL: setup.issuer + "/oauth/introspect", ClientID: setup.introspectID,
+			ClientSecret: setup.introspectSecret, Client: setup.client, TTL: time.Minute, Now: time.Now}}
 	} else {
 		p.logger.Info("study: no client for introspection configured; API keys are not accepted")
 	}

@@ -2,8 +2,6 @@ package portal
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httputil"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"campus/internal/problem"
+	"campus/internal/tokencheck"
 )
 
 // The same-origin API gateway: /api/study/... is the study API's /...
@@ -22,78 +21,42 @@ import (
 // identity before anything goes upstream; keys read the study API only).
 // Answers stream through unbuffered.
 
-// keyChecker remembers identity's introspection answers for keys for at
-// most a minute, as the study service does.
+// keyChecker checks API keys at identity's introspection endpoint (found
+// by discovery) with the portal's client, remembering answers for at most
+// a minute, as the study service does.
 type keyChecker struct {
-	rp    *relyingParty
-	mu    sync.Mutex
-	cache map[[32]byte]keyAnswer
-}
-
-type keyAnswer struct {
-	active  bool
-	expires time.Time
+	rp   *relyingParty
+	once sync.Mutex
+	in   *tokencheck.Introspector
 }
 
 var errKeyInactive = errors.New("the API key is not valid: unknown, expired or revoked")
 
 func (k *keyChecker) check(ctx context.Context, key string) error {
-	h := sha256.Sum256([]byte(key))
-	now := k.rp.now()
-	k.mu.Lock()
-	if a, ok := k.cache[h]; ok && now.Before(a.expires) {
-		k.mu.Unlock()
-		if !a.active {
-			return errKeyInactive
+	k.once.Lock()
+	if k.in == nil {
+		p, err := k.rp.discover(ctx)
+		if err != nil {
+			k.once.Unlock()
+			return err
 		}
-		return nil
+		var meta struct {
+			Introspection string `json:"introspection_endpoint"`
+		}
+		if err := p.Claims(&meta); err != nil || meta.Introspection == "" {
+			k.once.Unlock()
+			return errors.New("identity offers no introspection endpoint")
+		}
+		k.in = &tokencheck.Introspector{URL: meta.Introspection, ClientID: k.rp.cfg.ClientID, ClientSecret: k.rp.cfg.ClientSecret,
+			Client: k.rp.cfg.Client, TTL: time.Minute, Now: k.rp.now}
 	}
-	k.mu.Unlock()
-	p, err := k.rp.discover(ctx)
-	if err != nil {
-		return err
-	}
-	var meta struct {
-		Introspection string `json:"introspection_endpoint"`
-	}
-	if err := p.Claims(&meta); err != nil || meta.Introspection == "" {
-		return errors.New("identity offers no introspection endpoint")
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, meta.Introspection, strings.NewReader(url.Values{"token": {key}}.Encode()))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(k.rp.cfg.ClientID), url.QueryEscape(k.rp.cfg.ClientSecret))
-	resp, err := k.rp.cfg.Client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return errors.New("introspection answered " + resp.Status)
-	}
-	var body struct {
-		Active bool  `json:"active"`
-		Exp    int64 `json:"exp"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return err
-	}
-	a := keyAnswer{active: body.Active, expires: now.Add(time.Minute)}
-	if body.Exp > 0 && time.Unix(body.Exp, 0).Before(a.expires) {
-		a.expires = time.Unix(body.Exp, 0)
-	}
-	k.mu.Lock()
-	if len(k.cache) > 10000 {
-		clear(k.cache)
-	}
-	k.cache[h] = a
-	k.mu.Unlock()
-	if !a.active {
+	in := k.in
+	k.once.Unlock()
+	_, err := in.Introspect(ctx, key)
+	if errors.Is(err, tokencheck.ErrInactive) {
 		return errKeyInactive
 	}
-	return nil
+	return err
 }
 
 // proxyBuffers reuses the copy buffers of the gateway's answers.

@@ -68,7 +68,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp, cache: map[[32]byte]keyAnswer{}}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL)}
+	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL)}
 	static, _ := fs.Sub(staticFS, "static")
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz("portal"))

@@ -2,16 +2,10 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"campus/internal/tokencheck"
 )
@@ -93,85 +87,14 @@ func (a *authenticator) principal(r *http.Request) (*Principal, error) {
 }
 
 // IdentityIntrospector introspects opaque tokens at identity with the
-// study service's own client credentials, remembering each answer for at
-// most TTL (60 s: a revoked key stops working within a minute).
-type IdentityIntrospector struct {
-	URL, ClientID, ClientSecret string
-	Client                      *http.Client
-	TTL                         time.Duration
-	Now                         func() time.Time
+// study service's own client credentials (see tokencheck.Introspector).
+type IdentityIntrospector struct{ *tokencheck.Introspector }
 
-	mu    sync.Mutex
-	cache map[[32]byte]introspected
-}
-
-type introspected struct {
-	p       *Principal
-	active  bool
-	expires time.Time
-}
-
-// Introspect answers from memory or asks identity.
-func (in *IdentityIntrospector) Introspect(ctx context.Context, token string) (*Principal, error) {
-	key := sha256.Sum256([]byte(token))
-	now := in.Now()
-	in.mu.Lock()
-	if e, ok := in.cache[key]; ok && now.Before(e.expires) {
-		in.mu.Unlock()
-		if !e.active {
-			return nil, errors.New("token is not active")
-		}
-		cp := *e.p
-		return &cp, nil
-	}
-	in.mu.Unlock()
-
-	form := url.Values{"token": {token}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.URL, strings.NewReader(form.Encode()))
+// Introspect answers with the caller the token stands for.
+func (in IdentityIntrospector) Introspect(ctx context.Context, token string) (*Principal, error) {
+	a, err := in.Introspector.Introspect(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(in.ClientID), url.QueryEscape(in.ClientSecret))
-	resp, err := in.Client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("introspection: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("introspection: identity answered %s", resp.Status)
-	}
-	var body struct {
-		Active   bool     `json:"active"`
-		Sub      string   `json:"sub"`
-		ClientID string   `json:"client_id"`
-		Scope    string   `json:"scope"`
-		Exp      int64    `json:"exp"`
-		Roles    []string `json:"roles"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("introspection: %w", err)
-	}
-	ttl := in.TTL
-	if ttl <= 0 || ttl > time.Minute {
-		ttl = time.Minute
-	}
-	e := introspected{active: body.Active, expires: now.Add(ttl)}
-	if body.Exp > 0 && time.Unix(body.Exp, 0).Before(e.expires) {
-		e.expires = time.Unix(body.Exp, 0)
-	}
-	if body.Active {
-		e.p = &Principal{Subject: body.Sub, ClientID: body.ClientID, Scopes: strings.Fields(body.Scope), Roles: body.Roles}
-	}
-	in.mu.Lock()
-	if in.cache == nil || len(in.cache) > 100000 {
-		in.cache = map[[32]byte]introspected{}
-	}
-	in.cache[key] = e
-	in.mu.Unlock()
-	if !e.active {
-		return nil, errors.New("token is not active")
-	}
-	cp := *e.p
-	return &cp, nil
+	return &Principal{Subject: a.Subject, ClientID: a.ClientID, Scopes: a.Scopes, Roles: a.Roles}, nil
 }
