@@ -753,8 +753,26 @@ func TestAPISelfService(t *testing.T) {
 	}
 	r := e.must(t, http.StatusOK, "PATCH", "/api/v1/me", tok, map[string]any{"display_name": "Selma", "email": "selma@uni.example",
 		"programme_id": "B-INF", "programme_title": "Computer Science", "semester": 2}, "If-Match", me.header.Get("ETag"))
-	if r.str("email") != "selma@uni.example" || r.body["email_verified"] != false || r.str("programme_title") != "Computer Science" {
+	// The new address replaces the old one only once it is confirmed.
+	if r.str("email") != "self@uni.example" || r.str("pending_email") != "selma@uni.example" || r.body["email_verified"] != true ||
+		r.str("programme_title") != "Computer Science" {
 		t.Fatalf("patched me: %s", r)
+	}
+	if r := e.call(t, "PATCH", "/api/v1/me", tok, map[string]any{"email": "taken@uni.example"}, "If-Match", "*"); r.status != 409 || r.fieldErrors()["email"] == "" {
+		t.Errorf("taken address: %s", r)
+	}
+	if r := e.call(t, "PATCH", "/api/v1/me", tok, map[string]any{"email": "selma2@uni.example"}, "If-Match", "*"); r.status != 429 {
+		t.Errorf("a second link within a minute: %s", r)
+	}
+	if done := e.p.confirmEmail(t, "selma@uni.example"); done.status != http.StatusOK {
+		t.Fatalf("confirm the new address: %d %s", done.status, done.body)
+	}
+	if r := e.must(t, http.StatusOK, "GET", "/api/v1/me", tok, nil); r.str("email") != "selma@uni.example" || r.body["email_verified"] != true ||
+		r.str("pending_email") != "" {
+		t.Fatalf("after confirming: %s", r)
+	}
+	if notice := e.p.mailTo(t, "self@uni.example", "changed"); !strings.Contains(notice.Text, "selma@uni.example") {
+		t.Fatalf("the old address was told: %s", notice.Text)
 	}
 	for _, tc := range []struct {
 		name  string
@@ -798,6 +816,15 @@ func TestAPIRegistration(t *testing.T) {
 	}
 	if strings.Contains(r.raw, "passphrase") {
 		t.Fatal("the answer contains the password")
+	}
+	// Until the address is confirmed, the right password only explains that.
+	b := e.p.browser(t)
+	pg := submitLogin(t, e.p, b, getPage(t, b, e.rp.config.AuthCodeURL("st")), "neu", "a-fine-passphrase")
+	if pg.status != http.StatusForbidden || !strings.Contains(pg.body, "not confirmed yet") || !strings.Contains(pg.body, "/confirm/resend") {
+		t.Fatalf("unconfirmed sign-in: %d %s", pg.status, pg.body)
+	}
+	if done := e.p.confirmEmail(t, "neu@uni.example"); done.status != http.StatusOK || !strings.Contains(done.body, "is confirmed") {
+		t.Fatalf("confirm: %d %s", done.status, done.body)
 	}
 	tok := e.token(t, "neu", "a-fine-passphrase") // the new account signs in
 	if me := e.must(t, http.StatusOK, "GET", "/api/v1/me", tok, nil); me.str("programme_id") != "B-INF" {

@@ -234,8 +234,16 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#password"), "Sunflower-Meadow-42"),
 		chromedp.SendKeys(chromedp.CSS("#password_again"), "Sunflower-Meadow-42"))
 	rita.submit("register", `form[action$="/register"]`)
-	rita.sees("registered", "Your account is made.")
-	rita.do("go to sign in", navigates(chromedp.Click(chromedp.CSS("main a.button"))))
+	rita.sees("registered", "Your account is made.", "We sent you a mail with a link")
+	// No SMTP server here: the mail waits in identity's developer mailbox.
+	rita.open("developer mailbox", "/idp/dev/mail")
+	rita.sees("the mailbox lists the mail", "Developer mailbox", "rita@uni.example")
+	rita.do("open the mail", navigates(chromedp.Click(chromedp.CSS(`td a[href*="/dev/mail/"]`))))
+	rita.do("open the link", navigates(chromedp.Click(chromedp.CSS(`a[href*="/confirm?token="]`))))
+	rita.submit("confirm the address", `form[action$="/confirm"]`)
+	rita.sees("confirmed", "rita@uni.example is confirmed")
+	rita.do("continue to campus", navigates(chromedp.Click(chromedp.CSS(`main a[href]`))))
+	rita.open("sign in", "/auth/login?return=/my")
 	rita.signIn("sign in", "rita.roth", "Sunflower-Meadow-42")
 	rita.sees("my study", "You are enrolled in M.Sc. Computer Science", "ECTS credits earned", "Semester 1")
 	rita.do("detailed list", navigates(chromedp.Click(chromedp.CSS(`a[href$="view=detail"]`))))

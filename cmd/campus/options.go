@@ -231,6 +231,8 @@ type identityOptions struct {
 	Clients            []clientSpec
 	PasswordMinLength  int
 	RefuseCommon       bool
+	mail               mailOptions
+	ldap               ldapOptions
 }
 
 // passwordParams are the argon2id parameters from the settings.
@@ -242,6 +244,8 @@ func (o *identityOptions) passwordParams() password.Params {
 
 func (o *identityOptions) register(s *config.Set) {
 	o.admin.register(s)
+	o.mail.register(s)
+	o.ldap.register(s)
 	s.String(&o.KeyEncryptionKey, "identity.key_encryption_key", "", "CAMPUS_KEY_ENCRYPTION_KEY", "",
 		"32 bytes, base64: encrypts the signing keys in the database (default: generated in the data dir; set it when replicas share a database)",
 		config.Secret(), config.EnvOnly())
@@ -268,6 +272,8 @@ func (o *identityOptions) register(s *config.Set) {
 
 func (o *identityOptions) validate() []error {
 	errs := o.admin.validate()
+	errs = append(errs, o.mail.validate()...)
+	errs = append(errs, o.ldap.validate()...)
 	if o.KeyEncryptionKey != "" {
 		if _, err := decodeKey(o.KeyEncryptionKey); err != nil {
 			errs = append(errs, fmt.Errorf("CAMPUS_KEY_ENCRYPTION_KEY: %v", err))

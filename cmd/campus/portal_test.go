@@ -597,8 +597,15 @@ func TestPortalRegistration(t *testing.T) {
 	f.Set("password", "Sunflower-Meadow-42")
 	f.Set("password_again", "Sunflower-Meadow-42")
 	done := post(f)
-	if done.status != http.StatusOK || !strings.Contains(done.body, "Your account is made.") {
+	if done.status != http.StatusOK || !strings.Contains(done.body, "We sent you a mail with a link") {
 		t.Fatalf("registered: %d\n%s", done.status, done.body)
+	}
+	// The confirmation link comes in the browser's language.
+	if m := p.mailTo(t, f.Get("email"), ""); !strings.Contains(m.Subject, "campus") {
+		t.Fatalf("confirmation mail: %+v", m)
+	}
+	if pg := p.confirmEmail(t, f.Get("email")); pg.status != http.StatusOK {
+		t.Fatalf("confirm: %d\n%s", pg.status, pg.body)
 	}
 	// The first sign-in enrols her in the programme she chose.
 	my := submitLogin(t, p, b, getPage(t, b, p.url+"/auth/login?return=/my"), "rita.roth", "Sunflower-Meadow-42")

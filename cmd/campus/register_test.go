@@ -82,6 +82,10 @@ func TestRegistrationPage(t *testing.T) {
 		if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "Your account is ready") || back == nil {
 			t.Fatalf("confirmation page: %d\n%s", confirm.status, confirm.body)
 		}
+		if !strings.Contains(confirm.body, "We sent you a mail with a link that confirms your e-mail address") {
+			t.Fatalf("the page does not say to confirm the address:\n%s", confirm.body)
+		}
+		p.confirmEmail(t, "rita@uni.example")
 		// Back to the same sign-in request, and in with the new account.
 		signIn := getPage(t, b, p.url+html.UnescapeString(back[1]))
 		pg := submitLogin(t, p, b, signIn, "rita", "a-sound-passphrase")

@@ -89,7 +89,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	loop := &inProcess{host: p.publicURL.Host, next: network.Transport}
 	loopClient := &http.Client{Transport: loop, Timeout: 15 * time.Second}
-	identityH, err := identityService(ctx, p, idb, c.identity, identitySetup{issuer: issuer, base: base + "/idp", portalOrigin: origin, client: loopClient})
+	identityH, err := identityService(ctx, p, idb, c.identity, identitySetup{issuer: issuer, base: base + "/idp", portalOrigin: origin, client: loopClient,
+		mailbox: mailboxPath(p.dataDir), home: p.publicURL.String()})
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,12 @@ type identitySetup struct {
 	portalOrigin string
 	// client delivers back-channel logout tokens; nil: the system's roots.
 	client *http.Client
+	// mailbox, when set, is the developer mailbox's directory: mail goes
+	// there when no SMTP server is configured (all-in-one mode).
+	mailbox string
+	// home is where people continue after confirming or resetting (the
+	// portal), "" when identity runs alone.
+	home string
 }
 
 // identityService builds identity's handler over its database: the first
@@ -120,17 +126,28 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 	if err != nil {
 		return nil, fmt.Errorf("OpenID Provider: %w", err)
 	}
+	mailDeps, err := identityMail(ctx, p, st, o, setup)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := identityDirectory(ctx, p, st, o, setup, mailDeps.Composer)
+	if err != nil {
+		return nil, err
+	}
 	return identityweb.NewServer(identityweb.Deps{
-		Logger:   p.logger,
-		Issuer:   setup.issuer,
-		Base:     setup.base,
-		Secure:   strings.HasPrefix(setup.issuer, "https://"),
-		Ready:    []httpserver.Check{dbCheck(d)},
-		Store:    st,
-		Storage:  storage,
-		Provider: provider,
-		Admin:    st,
-		Now:      time.Now,
+		Mail:      mailDeps,
+		Home:      setup.home,
+		Directory: dir,
+		Logger:    p.logger,
+		Issuer:    setup.issuer,
+		Base:      setup.base,
+		Secure:    strings.HasPrefix(setup.issuer, "https://"),
+		Ready:     []httpserver.Check{dbCheck(d)},
+		Store:     st,
+		Storage:   storage,
+		Provider:  provider,
+		Admin:     st,
+		Now:       time.Now,
 		Login: identityweb.LoginConfig{
 			Welcome:        o.Welcome,
 			SessionTTL:     o.SessionTTL,

@@ -2,7 +2,10 @@ package identity
 
 import (
 	"errors"
+	"fmt"
 	"time"
+
+	"campus/internal/mail"
 )
 
 // Sentinel errors of the identity stores; handlers map them to HTTP status.
@@ -52,9 +55,13 @@ type Account struct {
 	Status         string
 	EmailVerified  bool
 	Roles          []string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	LastLoginAt    *time.Time
+	// DirectoryDN links the account to its entry in the university's
+	// directory ("" for a local account); directory accounts without a
+	// local password sign in by an LDAP bind.
+	DirectoryDN string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	LastLoginAt *time.Time
 }
 
 // APIKey is a person's key for programs, without its secret.
@@ -72,4 +79,73 @@ type APIKey struct {
 // Active tells whether the key may be used at now.
 func (k APIKey) Active(now time.Time) bool {
 	return k.RevokedAt == nil && (k.ExpiresAt == nil || now.Before(*k.ExpiresAt))
+}
+
+// Mail is a message for the outbox, stored with the change that causes it.
+type Mail struct {
+	Kind      string // mail.Kind...: what the mail is for, shown in the queue
+	AccountID string // whom it concerns, "" for nobody in particular
+	Message   mail.Message
+}
+
+// OutboxMail is a mail in the outbox with its delivery state.
+type OutboxMail struct {
+	ID, Kind, To, AccountID string
+	// Message is the rendered mail; empty once sent or given up, since it
+	// may hold a single-use link or a generated password.
+	Message       mail.Message
+	CreatedAt     time.Time
+	Attempts      int
+	NextAttemptAt time.Time
+	SentAt        *time.Time
+	FailedAt      *time.Time // gave up
+	LastError     string
+}
+
+// Purposes of single-use tokens sent by mail.
+const (
+	TokenConfirmEmail  = "confirm_email"
+	TokenResetPassword = "reset_password"
+)
+
+// Token is a single-use token to store, sent by mail in Mail. Only its
+// hash is stored. Email is the address a confirmation token confirms.
+type Token struct {
+	Purpose   string
+	Hash      string
+	Email     string
+	ExpiresAt time.Time
+}
+
+// DirectoryEntry is a member of the directory group as identity keeps it.
+type DirectoryEntry struct {
+	DN, Username, Email, GivenName, FamilyName string
+}
+
+// DirectoryReport is what a directory sync did.
+type DirectoryReport struct {
+	Members   int      `json:"members"`
+	Created   int      `json:"created"`
+	Updated   int      `json:"updated"`
+	Enabled   int      `json:"enabled"`
+	Disabled  int      `json:"disabled"`
+	Unchanged int      `json:"unchanged"`
+	Skipped   []string `json:"skipped"` // why a member got no account or no update
+}
+
+func (r DirectoryReport) String() string {
+	return fmt.Sprintf("%d members: %d created, %d updated, %d enabled again, %d disabled, %d unchanged, %d skipped",
+		r.Members, r.Created, r.Updated, r.Enabled, r.Disabled, r.Unchanged, len(r.Skipped))
+}
+
+// DirectoryStatus tells how the directory sync goes.
+type DirectoryStatus struct {
+	URL        string           `json:"url"`
+	GroupDN    string           `json:"group_dn"`
+	Interval   string           `json:"interval"` // "0s": on demand only
+	Running    bool             `json:"running"`
+	LastStart  *time.Time       `json:"last_start,omitempty"`
+	LastEnd    *time.Time       `json:"last_end,omitempty"`
+	LastError  string           `json:"last_error,omitempty"`
+	LastReport *DirectoryReport `json:"last_report,omitempty"`
 }

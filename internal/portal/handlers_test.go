@@ -1933,7 +1933,7 @@ func TestRegister(t *testing.T) {
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			r.Header.Set("Sec-Fetch-Site", "same-origin")
 			r.RemoteAddr = tt.remote
-			p.do("", r).redirects(t, "/register/done")
+			p.do("", r).redirects(t, "/register/done?confirm=1")
 			req := p.api.only(t, "POST /idp/api/v1/registrations")
 			wantHeader(t, req, "X-Forwarded-For", tt.forwarded)
 			wantHeader(t, req, "Authorization", "")
@@ -1945,6 +1945,7 @@ func TestRegister(t *testing.T) {
 		t.Parallel()
 		p := setup(t)
 		p.api.on("POST /idp/api/v1/registrations", 201, `{"id":"u9"}`)
+		p.api.on("POST /idp/api/v1/registrations", 201, `{"id":"u9","email_verified":true}`)
 		p.post("", "/register", registerForm("programme_id", "")).redirects(t, "/register/done")
 		body := jsonBody(t, p.api.only(t, "POST /idp/api/v1/registrations"))
 		if _, ok := body["programme_id"]; ok {

@@ -62,10 +62,18 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 		}
 		body["programme_id"], body["programme_title"] = p.ID, strings.TrimSpace(p.Degree+" "+p.Title)
 	}
-	var prob apiProblem
-	status, err := s.apiCall(r.Context(), nil, http.MethodPost, s.d.IdentityURL+"/api/v1/registrations", "", body, &prob,
-		"X-Forwarded-For", clientAddr(r))
+	var answer struct {
+		apiProblem
+		EmailVerified bool `json:"email_verified"`
+	}
+	// The browser's languages go along: identity mails the confirmation
+	// link in the first of them it knows.
+	status, err := s.apiCall(r.Context(), nil, http.MethodPost, s.d.IdentityURL+"/api/v1/registrations", "", body, &answer,
+		"X-Forwarded-For", clientAddr(r), "Accept-Language", r.Header.Get("Accept-Language"))
+	prob := answer.apiProblem
 	switch {
+	case err == nil && status == http.StatusCreated && !answer.EmailVerified:
+		http.Redirect(w, r, s.d.Base+"/register/done?confirm=1", http.StatusSeeOther)
 	case err == nil && status == http.StatusCreated:
 		http.Redirect(w, r, s.d.Base+"/register/done", http.StatusSeeOther)
 	case err == nil && status == http.StatusTooManyRequests:
@@ -80,7 +88,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) registered(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, "registered", s.page(r, "register.title", nil))
+	s.render(w, http.StatusOK, "registered", s.page(r, "register.title", r.URL.Query().Get("confirm") == "1"))
 }
 
 // clientAddr is the browser's address, which identity's per-address limit

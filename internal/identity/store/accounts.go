@@ -93,19 +93,19 @@ type AccountRecord struct {
 
 const recordColumns = `a.id, a.username, a.email, a.display_name, a.given_name, a.family_name, a.semester,
 	a.programme_id, a.programme_title, a.status, a.email_verified, a.created_at, a.updated_at, a.last_login_at,
-	a.version, a.login_window, a.failed_logins, a.locked_until`
+	a.version, a.login_window, a.failed_logins, a.locked_until, a.directory_dn`
 
 func scanRecord(row interface{ Scan(...any) error }) (AccountRecord, error) {
 	var r AccountRecord
 	var last, locked sql.NullTime
-	var window sql.NullString
+	var window, dn sql.NullString
 	err := row.Scan(&r.ID, &r.Username, &r.Email, &r.DisplayName, &r.GivenName, &r.FamilyName, &r.Semester,
 		&r.ProgrammeID, &r.ProgrammeTitle, &r.Status, &r.EmailVerified, &r.CreatedAt, &r.UpdatedAt, &last,
-		&r.Version, &window, &r.FailedLogins, &locked)
+		&r.Version, &window, &r.FailedLogins, &locked, &dn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, identity.ErrNotFound
 	}
-	r.LastLoginAt, r.LockedUntil, r.LoginWindow = timePtr(last), timePtr(locked), parseWindowJSON(window)
+	r.LastLoginAt, r.LockedUntil, r.LoginWindow, r.DirectoryDN = timePtr(last), timePtr(locked), parseWindowJSON(window), dn.String
 	return r, err
 }
 
@@ -185,6 +185,10 @@ func (s *Store) AccessTokenSession(ctx context.Context, jti string) (string, err
 // Register creates an account after checking, in the same transaction,
 // that its username and e-mail are free: a *TakenError says which is not.
 func (s *Store) Register(ctx context.Context, a identity.Account, passwordHash string) (identity.Account, error) {
+	return s.register(ctx, a, passwordHash, nil)
+}
+
+func (s *Store) register(ctx context.Context, a identity.Account, passwordHash string, is *Issue) (identity.Account, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return identity.Account{}, err
@@ -198,7 +202,13 @@ func (s *Store) Register(ctx context.Context, a identity.Account, passwordHash s
 		if err := takenTx(ctx, tx, a.Username, a.Email, ""); err != nil {
 			return err
 		}
-		return insertAccountTx(ctx, tx, a, passwordHash)
+		if err := insertAccountTx(ctx, tx, a, passwordHash); err != nil {
+			return err
+		}
+		if is == nil {
+			return nil
+		}
+		return issueTx(ctx, tx, now, a.ID, *is)
 	})
 	if err != nil {
 		return identity.Account{}, err

@@ -38,12 +38,11 @@ func (s *Store) ClaimLogoutDeliveries(ctx context.Context, limit int, lease time
 	}
 	var claimed []identity.LogoutDelivery
 	for _, d := range due {
-		res, err := s.db.ExecContext(ctx, `UPDATE logout_deliveries SET next_attempt_at = $3
-			WHERE id = $1 AND next_attempt_at = $2 AND delivered_at IS NULL`, d.ID, d.NextAttemptAt.UTC(), now.Add(lease))
+		ok, err := s.lease(ctx, "logout_deliveries", "delivered_at", d.ID, d.NextAttemptAt, now.Add(lease))
 		if err != nil {
 			return nil, err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
+		if ok {
 			claimed = append(claimed, d)
 		}
 	}

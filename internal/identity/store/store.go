@@ -107,7 +107,7 @@ func insertAccountTx(ctx context.Context, tx *sql.Tx, a identity.Account, passwo
 }
 
 const accountColumns = `id, username, email, display_name, given_name, family_name, semester,
-	programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at, last_login_at`
+	programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at, last_login_at, directory_dn`
 
 // AccountByLogin finds an account by username or e-mail, case-insensitively,
 // with its password hash ("" when it has none).
@@ -125,17 +125,18 @@ func (s *Store) account(ctx context.Context, where string, arg any) (identity.Ac
 	var a identity.Account
 	var hash sql.NullString
 	var last sql.NullTime
+	var dn sql.NullString
 	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE `+where, arg).Scan(
 			&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.GivenName, &a.FamilyName, &a.Semester,
-			&a.ProgrammeID, &a.ProgrammeTitle, &a.Status, &a.EmailVerified, &hash, &a.CreatedAt, &a.UpdatedAt, &last)
+			&a.ProgrammeID, &a.ProgrammeTitle, &a.Status, &a.EmailVerified, &hash, &a.CreatedAt, &a.UpdatedAt, &last, &dn)
 		if errors.Is(err, sql.ErrNoRows) {
 			return identity.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		a.LastLoginAt = timePtr(last)
+		a.LastLoginAt, a.DirectoryDN = timePtr(last), dn.String
 		rows, err := tx.QueryContext(ctx, `SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role`, a.ID)
 		if err != nil {
 			return err

@@ -52,6 +52,16 @@ type AdminStore interface {
 	CreateAPIKey(ctx context.Context, accountID, name string, expires *time.Time) (identity.APIKey, string, error)
 	APIKeys(ctx context.Context, accountID string) ([]identity.APIKey, error)
 	RevokeAPIKey(ctx context.Context, accountID, id string) error
+	AccountByLogin(ctx context.Context, login string) (identity.Account, string, error)
+	RegisterConfirmed(ctx context.Context, a identity.Account, passwordHash string, is store.Issue) (identity.Account, error)
+	IssueToken(ctx context.Context, accountID string, is store.Issue, rate store.Rate) error
+	TokenAccount(ctx context.Context, purpose, hash string) (store.AccountRecord, identity.Token, error)
+	ConfirmEmail(ctx context.Context, hash string, notice func(store.AccountRecord, string) (identity.Mail, error)) (store.AccountRecord, error)
+	ResetPassword(ctx context.Context, hash, passwordHash string, notice func(store.AccountRecord) (identity.Mail, error)) (store.AccountRecord, error)
+	PendingEmail(ctx context.Context, accountID string) (string, error)
+	MailStatus(ctx context.Context) (store.MailStatus, error)
+	MailQueue(ctx context.Context, state string, limit int) ([]identity.OutboxMail, error)
+	RetryMail(ctx context.Context, id string) (bool, error)
 }
 
 var _ AdminStore = (*store.Store)(nil)
@@ -75,6 +85,8 @@ type api struct {
 	// pwLimiter bounds attempts at the current password per account, so
 	// that a stolen access token cannot be used to guess it.
 	pwLimiter *hourlyLimiter
+	rc        *recovery
+	dir       Directory
 }
 
 // Who may call a route.
@@ -118,6 +130,10 @@ func (a *api) routes() []route {
 		{"GET /api/v1/people", needGrader, a.handlePeople},
 		{"GET /api/v1/audit", read, a.handleAudit},
 		{"GET /api/v1/logout-deliveries", read, a.handleLogoutDeliveries},
+		{"GET /api/v1/mail", read, a.handleMailQueue},
+		{"POST /api/v1/mail/{id}/retry", write, a.handleMailRetry},
+		{"GET /api/v1/directory", read, a.handleDirectoryStatus},
+		{"POST /api/v1/directory/sync", write, a.handleDirectorySync},
 		{"POST /api/v1/registrations", needNothing, a.handleRegister},
 	}
 }
@@ -135,8 +151,13 @@ func APIRoutes() []string {
 // registerAPI adds the API and the registration page to identity's mux.
 func registerAPI(mux *http.ServeMux, d Deps, l *login, p *pages) {
 	a := &api{store: d.Admin, storage: d.Storage, provider: d.Provider, login: l, params: d.Login.Password,
-		logger: d.Logger, now: d.Now, pwLimiter: newHourlyLimiter(20, 5, d.Now)}
+		logger: d.Logger, now: d.Now, pwLimiter: newHourlyLimiter(20, 5, d.Now), dir: d.Directory}
 	a.reg = newRegistrar(d, l)
+	a.rc = &recovery{store: d.Admin, login: l, pages: p, mail: d.Mail, api: a, home: d.Home, limiter: newHourlyLimiter(30, 10, d.Now)}
+	if d.Mail.Composer != nil {
+		a.rc.routes(mux)
+	}
+	a.rc.mailboxRoutes(mux)
 	for _, rt := range a.routes() {
 		mux.Handle(rt.pattern, a.guard(rt))
 	}

@@ -74,15 +74,9 @@ type deliveryJSON struct {
 // outbox: what was delivered, what is being retried and why, what was
 // given up on.
 func (a *api) handleLogoutDeliveries(w http.ResponseWriter, r *http.Request, _ *principal) {
-	limit := 100
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "limit must be a number from 1 to 1000.",
-				Errors: []problem.FieldError{{Field: "limit", Detail: "must be 1 to 1000"}}})
-			return
-		}
-		limit = n
+	limit, ok := queryLimit(w, r)
+	if !ok {
+		return
 	}
 	ds, err := a.store.LogoutDeliveries(r.Context(), r.URL.Query().Get("undelivered") == "true", limit)
 	if err != nil {
@@ -107,4 +101,19 @@ func (a *api) handleLogoutDeliveries(w http.ResponseWriter, r *http.Request, _ *
 		out.Items = append(out.Items, j)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// queryLimit reads ?limit= (1 to 1000, default 100) or answers 400.
+func queryLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return 100, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 1000 {
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "limit must be a number from 1 to 1000.",
+			Errors: []problem.FieldError{{Field: "limit", Detail: "must be 1 to 1000"}}})
+		return 0, false
+	}
+	return n, true
 }

@@ -52,6 +52,8 @@ tags:
     description: The audit trail (users:read).
   - name: registration
     description: Self-registration as a student; no token needed.
+  - name: directory
+    description: The university directory (LDAP / Active Directory) sync.
 paths:
   /api/v1/openapi.yaml:
     get:
@@ -370,7 +372,12 @@ paths:
       summary: Change your own profile
       description: |
         Like PATCH /api/v1/users/{id}, without the login window (set by
-        administrators). Roles and status are not yours to change.
+        administrators). Roles and status are not yours to change. A new
+        e-mail address does not replace the old one at once: a confirmation
+        link goes to it (shown as pending_email until it is opened), and the
+        old address is told once it is replaced. A second link within a
+        minute is 429 (the other changes are saved). Accounts from the
+        directory cannot change their address here (409).
       operationId: patchMe
       security:
         - campus: []
@@ -393,6 +400,7 @@ paths:
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {$ref: "#/components/responses/Invalid"}
         "428": {$ref: "#/components/responses/PreconditionRequired"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
   /api/v1/me/password:
     post:
       tags: [me]
@@ -644,6 +652,98 @@ paths:
         "400": {$ref: "#/components/responses/BadQuery"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
+  /api/v1/mail:
+    get:
+      tags: [audit]
+      summary: Read the mail outbox
+      description: >
+        Every mail identity sends (confirmation and reset links, notices,
+        directory welcomes) waits in a durable outbox until the mail server
+        took it: counts of what is pending, being retried, failed (given up
+        after 72 hours, or refused for good by the mail server) and sent in
+        the last day, and the latest mails, newest first, without their
+        content (which may hold single-use links or passwords).
+      operationId: listMail
+      security:
+        - campus: [users:read]
+      parameters:
+        - {name: status, in: query, schema: {type: string, enum: [pending, failed, sent]}, description: Only mails in this state.}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
+      responses:
+        "200":
+          description: The outbox.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [status, items]
+                properties:
+                  status: {$ref: "#/components/schemas/MailStatus"}
+                  items:
+                    type: array
+                    items: {$ref: "#/components/schemas/Mail"}
+        "400": {$ref: "#/components/responses/BadQuery"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+  /api/v1/mail/{id}/retry:
+    post:
+      tags: [audit]
+      summary: Send a failed mail again
+      description: Puts a mail that was given up back in the queue, due now, once its cause is mended.
+      operationId: retryMail
+      security:
+        - campus: [users:write]
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      responses:
+        "204": {description: Queued again.}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "409": {$ref: "#/components/responses/Conflict"}
+  /api/v1/directory:
+    get:
+      tags: [directory]
+      summary: Read the state of the directory sync
+      description: The configured directory and group, the sync interval, and how the last sync in this process went.
+      operationId: getDirectory
+      security:
+        - campus: [users:read]
+      responses:
+        "200":
+          description: The directory sync.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/DirectoryStatus"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+  /api/v1/directory/sync:
+    post:
+      tags: [directory]
+      summary: Sync the directory group now
+      description: >
+        Reads every member of the configured group from the directory, then
+        creates, updates and disables accounts in one transaction: when the
+        directory fails midway, nothing changes (502). 409 while another
+        sync runs (on any replica, or campus directory sync).
+      operationId: syncDirectory
+      security:
+        - campus: [users:write]
+      responses:
+        "200":
+          description: What the sync did.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/DirectoryReport"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "502":
+          description: The directory could not be read; nothing changed.
+          content:
+            application/problem+json:
+              schema: {$ref: "#/components/schemas/Problem"}
   /api/v1/registrations:
     post:
       tags: [registration]
@@ -651,7 +751,10 @@ paths:
       description: |
         Creates an active account with the role student. Limited per client
         address (429 with Retry-After). A taken username or e-mail address
-        is 409 naming the field.
+        is 409 naming the field. When identity sends mail, a link that
+        confirms the address is mailed (in the language of Accept-Language)
+        and email_verified stays false until it is opened; unconfirmed
+        accounts cannot sign in unless the installation allows it.
       operationId: register
       security: []
       requestBody:
@@ -760,7 +863,7 @@ components:
         application/problem+json:
           schema: {$ref: "#/components/schemas/Problem"}
     NotFound:
-      description: No such account or role.
+      description: No such account or role (or, for the directory, none is configured).
       content:
         application/problem+json:
           schema: {$ref: "#/components/schemas/Problem"}
@@ -834,12 +937,14 @@ components:
       type: object
       required: [id, username, email, email_verified, display_name, given_name, family_name, semester, programme_id,
         programme_title, status, roles, login_window, locked, locked_until, failed_sign_ins, last_login_at, created_at,
-        updated_at, version]
+        updated_at, version, directory]
       properties:
         id: {type: string, description: The subject id (sub) other services know the person by.}
         username: {type: string}
         email: {type: string, format: email}
         email_verified: {type: boolean}
+        pending_email: {type: string, format: email, description: A new address waiting for its confirmation link to be opened.}
+        directory: {type: boolean, description: The account comes from the university directory and signs in against it.}
         display_name: {type: string}
         given_name: {type: string}
         family_name: {type: string}
@@ -992,6 +1097,57 @@ components:
         client_name: {type: string}
         scopes: {type: array, items: {type: string}}
         granted_at: {type: string, format: date-time}
+    MailStatus:
+      type: object
+      required: [pending, retrying, failed, sent_last_24h, developer_mailbox]
+      properties:
+        pending: {type: integer, description: Mails not yet sent (including those being retried).}
+        retrying: {type: integer, description: Pending mails that failed at least once.}
+        failed: {type: integer, description: Mails given up.}
+        sent_last_24h: {type: integer}
+        oldest_pending: {type: string, format: date-time}
+        developer_mailbox: {type: boolean, description: No SMTP server is configured; mail is kept in the developer mailbox.}
+    Mail:
+      type: object
+      required: [id, kind, to, status, created_at, attempts]
+      properties:
+        id: {type: string}
+        kind: {type: string, enum: [confirm_email, confirm_new_email, email_changed, password_reset, password_changed, directory_welcome]}
+        to: {type: string}
+        subject: {type: string, description: The account the mail concerns.}
+        status: {type: string, enum: [pending, sent, failed]}
+        created_at: {type: string, format: date-time}
+        attempts: {type: integer}
+        next_attempt_at: {type: string, format: date-time}
+        sent_at: {type: string, format: date-time}
+        failed_at: {type: string, format: date-time}
+        last_error: {type: string}
+    DirectoryReport:
+      type: object
+      required: [members, created, updated, enabled, disabled, unchanged, skipped]
+      properties:
+        members: {type: integer, description: Members of the group read from the directory.}
+        created: {type: integer}
+        updated: {type: integer}
+        enabled: {type: integer, description: Accounts the sync had disabled and enabled again because their owner is back in the group.}
+        disabled: {type: integer, description: Accounts disabled because their owner left the group.}
+        unchanged: {type: integer}
+        skipped:
+          type: array
+          items: {type: string}
+          description: Why members got no account or no update (e.g. a local account has their username).
+    DirectoryStatus:
+      type: object
+      required: [url, group_dn, interval, running]
+      properties:
+        url: {type: string}
+        group_dn: {type: string}
+        interval: {type: string, description: Time between scheduled syncs; 0s means on demand only.}
+        running: {type: boolean}
+        last_start: {type: string, format: date-time}
+        last_end: {type: string, format: date-time}
+        last_error: {type: string}
+        last_report: {$ref: "#/components/schemas/DirectoryReport"}
     LogoutDelivery:
       type: object
       required: [id, client_id, uri, subject, sid, created_at, attempts, status]

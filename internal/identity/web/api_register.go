@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"campus/internal/identity"
+	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
 	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
@@ -74,6 +75,7 @@ type registrar struct {
 	limiter *hourlyLimiter
 	params  password.Params
 	login   *login
+	mail    MailDeps
 }
 
 func newRegistrar(d Deps, l *login) *registrar {
@@ -81,7 +83,7 @@ func newRegistrar(d Deps, l *login) *registrar {
 	if perHour <= 0 {
 		perHour = 10
 	}
-	return &registrar{store: d.Admin, limiter: newHourlyLimiter(perHour, perHour, d.Now), params: d.Login.Password, login: l}
+	return &registrar{store: d.Admin, limiter: newHourlyLimiter(perHour, perHour, d.Now), params: d.Login.Password, login: l, mail: d.Mail}
 }
 
 // registerError is why a registration was refused.
@@ -92,7 +94,10 @@ type registerError struct {
 	retryAfter int // seconds, for 429
 }
 
-func (g *registrar) register(ctx context.Context, in registration, ip string) (store.AccountRecord, *registerError, error) {
+// register creates the account; with mail configured it mails the link
+// that confirms the address, queued in the same transaction, else the
+// address counts as confirmed.
+func (g *registrar) register(ctx context.Context, in registration, ip, language string) (store.AccountRecord, *registerError, error) {
 	in.trim()
 	if errs := in.validate(g.login.cfg.passwordPolicy()); errs != nil {
 		return store.AccountRecord{}, &registerError{status: http.StatusUnprocessableEntity, detail: "Some fields are not right; see errors.", fields: errs}, nil
@@ -106,9 +111,24 @@ func (g *registrar) register(ctx context.Context, in registration, ip string) (s
 	if err != nil {
 		return store.AccountRecord{}, nil, err
 	}
-	acc, err := g.store.Register(ctx, identity.Account{Username: in.Username, Email: in.Email, DisplayName: in.DisplayName,
+	acc := identity.Account{Username: in.Username, Email: in.Email, DisplayName: in.DisplayName,
 		GivenName: in.GivenName, FamilyName: in.FamilyName, ProgrammeID: in.ProgrammeID, ProgrammeTitle: in.ProgrammeTitle,
-		Roles: []string{identity.RoleStudent}}, hash)
+		Roles: []string{identity.RoleStudent}}
+	if c := g.mail.Composer; c != nil {
+		token := oidcop.NewToken()
+		var m identity.Mail
+		if m, err = c.Confirm(acc, acc.Email, token, language); err != nil {
+			return store.AccountRecord{}, nil, err
+		}
+		acc, err = g.store.RegisterConfirmed(ctx, acc, hash, store.Issue{Mail: m, Token: identity.Token{Purpose: identity.TokenConfirmEmail,
+			Hash: oidcop.HashToken(token), Email: acc.Email, ExpiresAt: g.login.now().Add(c.ConfirmTTL)}})
+		if err == nil && g.mail.Notify != nil {
+			g.mail.Notify()
+		}
+	} else {
+		acc.EmailVerified = true
+		acc, err = g.store.Register(ctx, acc, hash)
+	}
 	var taken *store.TakenError
 	if errors.As(err, &taken) {
 		g.login.audit(ctx, identity.AuditEvent{Action: "registered", Outcome: identity.OutcomeFailure, ClientIP: ip, Detail: taken.Error()})
@@ -143,7 +163,7 @@ func (a *api) handleRegister(w http.ResponseWriter, r *http.Request, _ *principa
 	if !decode(w, r, &in, nil) {
 		return
 	}
-	rec, refused, err := a.reg.register(r.Context(), in, clientIP(r))
+	rec, refused, err := a.reg.register(r.Context(), in, clientIP(r), lang(r))
 	if err != nil {
 		a.fail(w, r, err)
 		return

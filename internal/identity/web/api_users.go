@@ -44,6 +44,10 @@ type userView struct {
 	CreatedAt      time.Time          `json:"created_at"`
 	UpdatedAt      time.Time          `json:"updated_at"`
 	Version        int                `json:"version"`
+	// PendingEmail is a new address waiting for its confirmation.
+	PendingEmail string `json:"pending_email,omitempty"`
+	// Directory is true for accounts from the university directory.
+	Directory bool `json:"directory"`
 }
 
 func utcPtr(t *time.Time) *time.Time {
@@ -63,12 +67,19 @@ func viewUser(r store.AccountRecord, now time.Time) userView {
 		GivenName: r.GivenName, FamilyName: r.FamilyName, Semester: r.Semester, ProgrammeID: r.ProgrammeID,
 		ProgrammeTitle: r.ProgrammeTitle, Status: r.Status, Roles: roles, LoginWindow: r.LoginWindow,
 		Locked: r.LockedUntil != nil && r.LockedUntil.After(now), LockedUntil: utcPtr(r.LockedUntil), FailedSignIns: r.FailedLogins,
-		LastLoginAt: utcPtr(r.LastLoginAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version}
+		LastLoginAt: utcPtr(r.LastLoginAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version,
+		Directory: r.DirectoryDN != ""}
 }
 
 func (a *api) writeUser(w http.ResponseWriter, status int, r store.AccountRecord) {
+	v := viewUser(r, a.now())
+	pending, err := a.store.PendingEmail(context.Background(), r.ID)
+	if err != nil {
+		a.logger.Error("read pending e-mail", "account", r.ID, "err", err)
+	}
+	v.PendingEmail = pending
 	w.Header().Set("ETag", etag(r.Version))
-	writeJSON(w, status, viewUser(r, a.now()))
+	writeJSON(w, status, v)
 }
 
 // ---- list
@@ -297,7 +308,28 @@ func (a *api) handlePatchUser(w http.ResponseWriter, r *http.Request, p *princip
 	if !decode(w, r, &patch, nil) {
 		return
 	}
-	a.patchProfile(w, r, p, r.PathValue("id"), patch)
+	id := r.PathValue("id")
+	before, err := a.store.AccountRecord(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	rec, ok := a.patchProfile(w, r, p, id, patch, false)
+	if !ok {
+		return
+	}
+	// An address an administrator sets counts as confirmed: they vouch for
+	// it, and the person could not confirm it before signing in.
+	if !strings.EqualFold(before.Email, rec.Email) && a.rc.mail.Composer != nil {
+		if rec, err = a.store.UpdateAccount(r.Context(), id, rec.Version, func(rec *store.AccountRecord) error {
+			rec.EmailVerified = true
+			return nil
+		}); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	a.writeUser(w, http.StatusOK, rec)
 }
 
 func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -305,13 +337,54 @@ func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal
 	if !decode(w, r, &patch, map[string]string{"login_window": "is set by administrators"}) {
 		return
 	}
-	a.patchProfile(w, r, p, p.account.ID, patch.profile())
+	pp := patch.profile()
+	acc := *p.account
+	newEmail := strings.TrimSpace(pp.Email.Value)
+	// A new address of one's own replaces the old one only once confirmed
+	// by the link mailed to it (the old address hears of it then).
+	confirm := a.rc.mail.Composer != nil && pp.Email.Set && !pp.Email.Null && !strings.EqualFold(newEmail, acc.Email)
+	if confirm {
+		if msg := checkEmail(newEmail); msg != "" {
+			invalid(w, []problem.FieldError{{Field: "email", Detail: msg}})
+			return
+		}
+		if acc.DirectoryDN != "" {
+			problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "Your e-mail address comes from the university directory; change it there.",
+				Errors: []problem.FieldError{{Field: "email", Detail: "comes from the university directory"}}})
+			return
+		}
+		if other, _, err := a.store.AccountByLogin(r.Context(), newEmail); err == nil && other.ID != acc.ID {
+			problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "The e-mail address is taken.",
+				Errors: []problem.FieldError{{Field: "email", Detail: "has an account already; use another address"}}})
+			return
+		}
+		pp.Email = optional[string]{}
+	}
+	rec, ok := a.patchProfile(w, r, p, acc.ID, pp, !confirm)
+	if !ok || !confirm {
+		return
+	}
+	err := a.rc.issue(r.Context(), rec.Account, identity.TokenConfirmEmail, newEmail, lang(r))
+	if errors.Is(err, store.ErrRateLimited) {
+		w.Header().Set("Retry-After", "60")
+		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests,
+			Detail: "Your other changes are saved, but a confirmation link was mailed very recently; try the new address again in a minute."})
+		return
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.audit(r, p, "email_change_requested", identity.OutcomeSuccess, acc.ID, "confirmation link mailed to the new address")
+	a.writeUser(w, http.StatusOK, rec)
 }
 
-func (a *api) patchProfile(w http.ResponseWriter, r *http.Request, p *principal, id string, patch profilePatch) {
+// patchProfile applies a profile patch; it writes the answer when it
+// fails, or when respond is true.
+func (a *api) patchProfile(w http.ResponseWriter, r *http.Request, p *principal, id string, patch profilePatch, respond bool) (store.AccountRecord, bool) {
 	version, ok := ifMatch(w, r, a.versionOf(r.Context(), id))
 	if !ok {
-		return
+		return store.AccountRecord{}, false
 	}
 	var changed []string
 	var fieldErrs []problem.FieldError
@@ -324,18 +397,21 @@ func (a *api) patchProfile(w http.ResponseWriter, r *http.Request, p *principal,
 	})
 	if errors.Is(err, errInvalid) {
 		invalid(w, fieldErrs)
-		return
+		return rec, false
 	}
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return rec, false
 	}
 	detail := "changed: " + strings.Join(changed, ", ")
 	if changed == nil {
 		detail = "nothing changed"
 	}
 	a.audit(r, p, "profile_changed", identity.OutcomeSuccess, id, detail)
-	a.writeUser(w, http.StatusOK, rec)
+	if respond {
+		a.writeUser(w, http.StatusOK, rec)
+	}
+	return rec, true
 }
 
 // errInvalid stops a store update whose input turned out invalid.

@@ -21,6 +21,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"campus/internal/identity"
+	"campus/internal/identity/directory"
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
 	"campus/internal/identity/policy"
@@ -79,6 +80,12 @@ const csrfCookie = "campus_idp_csrf"
 // account exists, the password is wrong or the account is locked.
 const errWrongCredentials = "The username or password is not right. Check them and try again."
 
+// errDirectoryDown is the answer for directory accounts while the
+// directory cannot be reached; local accounts sign in as usual.
+const errDirectoryDown = "The university directory cannot be reached right now, so accounts from the directory cannot sign in. Please try again in a few minutes."
+
+const errUnconfirmed = "Your e-mail address is not confirmed yet. Open the link in the mail we sent you when you registered."
+
 // login serves identity's sign-in page.
 type login struct {
 	store    LoginStore
@@ -94,6 +101,10 @@ type login struct {
 	// decoy is verified for unknown usernames, so that the answer takes as
 	// long as for a real account.
 	decoy string
+	// confirmFirst refuses sign-in until the address is confirmed;
+	// recovery offers the password reset (mail is configured).
+	confirmFirst, recovery bool
+	dir                    Directory
 }
 
 func newLogin(d Deps, p *pages) (*login, error) {
@@ -112,12 +123,15 @@ func newLogin(d Deps, p *pages) (*login, error) {
 		store: d.Store, storage: d.Storage, provider: d.Provider, pages: p, cfg: d.Login,
 		base: d.Base, secure: d.Secure, limiter: policy.NewLimiter(perIP, max(10, perIP/6), d.Now),
 		now: d.Now, logger: d.Logger, decoy: decoy,
+		confirmFirst: d.Mail.Composer != nil && !d.Mail.UnconfirmedSignIn, recovery: d.Mail.Composer != nil, dir: d.Directory,
 	}, nil
 }
 
 type loginView struct {
 	Title, Base, Welcome, ClientName, AuthRequestID, CSRF, Username, Error string
 	StepUp                                                                 bool
+	// Unconfirmed offers a new confirmation link; Recovery the reset.
+	Unconfirmed, Recovery bool
 }
 
 // forcesLogin reports whether the request demands a fresh password entry:
@@ -192,7 +206,19 @@ func (l *login) handleSubmit() http.Handler {
 		if err != nil {
 			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeFailure, Target: acc.ID,
 				ClientIP: ip, ClientID: client.ID, Detail: err.Error()})
+			if errors.Is(err, directory.ErrUnavailable) || errors.Is(err, directory.ErrServiceAccount) {
+				l.render(w, r, http.StatusServiceUnavailable, ar, client, username, errDirectoryDown)
+				return
+			}
 			l.render(w, r, http.StatusUnauthorized, ar, client, username, errWrongCredentials)
+			return
+		}
+		// Told only to whoever knows the password: it says nothing about
+		// whether an account exists.
+		if l.confirmFirst && !acc.EmailVerified && acc.DirectoryDN == "" {
+			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
+				ClientIP: ip, ClientID: client.ID, Detail: "e-mail address not confirmed"})
+			l.renderView(w, r, http.StatusForbidden, ar, client, acc.Username, errUnconfirmed, func(v *loginView) { v.Unconfirmed = true })
 			return
 		}
 		now := l.now()
@@ -226,7 +252,8 @@ func (l *login) handleSubmit() http.Handler {
 // is the same error to the caller; the reason is for the log.
 func (l *login) authenticate(ctx context.Context, username, pw, ip, clientID string) (identity.Account, error) {
 	acc, hash, err := l.store.AccountByLogin(ctx, username)
-	if errors.Is(err, identity.ErrNotFound) || (err == nil && hash == "") {
+	bind := err == nil && hash == "" && acc.DirectoryDN != "" && l.dir != nil
+	if errors.Is(err, identity.ErrNotFound) || (err == nil && hash == "" && !bind) {
 		password.Verify(pw, l.decoy, l.cfg.Password) //nolint:errcheck // only spends the same time
 		return acc, errors.New("unknown account or no local password")
 	}
@@ -239,12 +266,20 @@ func (l *login) authenticate(ctx context.Context, username, pw, ip, clientID str
 	}
 	state := policy.LockState{FailedAttempts: failed, LockedUntil: until}
 	now := l.now()
-	ok, rehash, err := password.Verify(pw, hash, l.cfg.Password)
+	if l.cfg.Lockout.IsLocked(state, now) {
+		if !bind {
+			password.Verify(pw, hash, l.cfg.Password) //nolint:errcheck // only spends the same time
+		}
+		return acc, errors.New("account locked")
+	}
+	var ok, rehash bool
+	if bind {
+		ok, err = l.bind(ctx, acc, pw)
+	} else {
+		ok, rehash, err = password.Verify(pw, hash, l.cfg.Password)
+	}
 	if err != nil {
 		return acc, err
-	}
-	if l.cfg.Lockout.IsLocked(state, now) {
-		return acc, errors.New("account locked")
 	}
 	if !ok {
 		next := l.cfg.Lockout.AfterFailure(state, now)
@@ -265,6 +300,19 @@ func (l *login) authenticate(ctx context.Context, username, pw, ip, clientID str
 		}
 	}
 	return acc, nil
+}
+
+// bind checks a directory account's password against the directory;
+// the entry that binds must be the one the account is linked to.
+func (l *login) bind(ctx context.Context, acc identity.Account, pw string) (bool, error) {
+	dn, err := l.dir.Authenticate(ctx, acc.Username, pw)
+	switch {
+	case errors.Is(err, directory.ErrInvalidCredentials):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return strings.EqualFold(dn, acc.DirectoryDN), nil
 }
 
 func (l *login) newSession(w http.ResponseWriter, ctx context.Context, accountID string, now time.Time) (identity.Session, error) {
@@ -505,13 +553,21 @@ func (l *login) request(w http.ResponseWriter, r *http.Request, id string) (iden
 }
 
 func (l *login) render(w http.ResponseWriter, r *http.Request, status int, ar identity.AuthRequest, client identity.Client, username, msg string) {
+	l.renderView(w, r, status, ar, client, username, msg, nil)
+}
+
+func (l *login) renderView(w http.ResponseWriter, r *http.Request, status int, ar identity.AuthRequest, client identity.Client, username, msg string, adjust func(*loginView)) {
 	token := l.csrfToken(w, r)
 	name := client.Name
 	if name == "" {
 		name = client.ID
 	}
 	v := loginView{Title: "Sign in", Base: l.base, Welcome: l.cfg.Welcome, ClientName: name, AuthRequestID: ar.ID,
-		CSRF: token, Username: username, Error: msg, StepUp: slices.Contains(ar.Prompt, oidc.PromptLogin) && slices.Contains(ar.Scopes, oidcop.StepUpScope)}
+		CSRF: token, Username: username, Error: msg, StepUp: slices.Contains(ar.Prompt, oidc.PromptLogin) && slices.Contains(ar.Scopes, oidcop.StepUpScope),
+		Recovery: l.recovery}
+	if adjust != nil {
+		adjust(&v)
+	}
 	l.pages.render(w, status, "login", v)
 }
 

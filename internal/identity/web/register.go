@@ -36,6 +36,7 @@ type registerView struct {
 	Fields                                                []fieldView
 	Errors                                                []fieldView // the fields with an error, for the summary
 	LoginURL                                              string      // on the confirmation page
+	Confirm                                               bool        // a confirmation link was mailed
 }
 
 // registerFields are the form's fields in order. Passwords are never
@@ -56,16 +57,7 @@ func registerFields(in registration, errs []problem.FieldError) []fieldView {
 			Hint: "The code of your study programme, if you know it, e.g. B-INF."},
 		{Name: "programme_title", Label: "Programme", Type: "text", Autocomplete: "off", Value: in.ProgrammeTitle},
 	}
-	for i := range fields {
-		var msgs []string
-		for _, e := range errs {
-			if e.Field == fields[i].Name {
-				msgs = append(msgs, sentence(e.Detail))
-			}
-		}
-		fields[i].Error = strings.Join(msgs, " ")
-	}
-	return fields
+	return markErrors(fields, errs)
 }
 
 // sentence makes a field error ("is required") read on its own.
@@ -115,7 +107,7 @@ func registerPage(mux *http.ServeMux, a *api, l *login, p *pages) {
 			renderRegister(w, r, l, p, http.StatusUnprocessableEntity, ar, in, errs, "")
 			return
 		}
-		_, refused, err := a.reg.register(r.Context(), in, clientIP(r))
+		_, refused, err := a.reg.register(r.Context(), in, clientIP(r), lang(r))
 		switch {
 		case err != nil:
 			l.fail(w, err)
@@ -134,9 +126,9 @@ func registerPage(mux *http.ServeMux, a *api, l *login, p *pages) {
 		}
 	}))
 	mux.Handle("GET /register/done", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := registerView{Title: "Account created", Base: l.base}
+		v := registerView{Title: "Account created", Base: l.base, Confirm: a.reg.mail.Composer != nil}
 		if ar := l.pendingRequest(r, r.URL.Query().Get("authRequestID")); ar != "" {
-			v.LoginURL = l.base + "/login?authRequestID=" + url.QueryEscape(ar)
+			v.LoginURL, v.AuthRequestID = l.base+"/login?authRequestID="+url.QueryEscape(ar), ar
 		}
 		p.render(w, http.StatusOK, "register_done", v)
 	}))

@@ -42,6 +42,15 @@ type Deps struct {
 	// RegistrationsPerIPHour bounds self-registrations per client address
 	// (default 10).
 	RegistrationsPerIPHour int
+	// Mail sends confirmation and reset links; without a Composer, new
+	// accounts count as confirmed and no link can be asked for.
+	Mail MailDeps
+	// Home is where people go after confirming or resetting (the portal),
+	// "" when identity does not know it.
+	Home string
+	// Directory syncs and binds against the university directory; nil
+	// when none is configured.
+	Directory Directory
 }
 
 // NewServer returns identity's handler. Paths are relative to the issuer
@@ -118,7 +127,8 @@ func parsePages(logger *slog.Logger) (*pages, error) {
 		return nil, fmt.Errorf("identity templates: %w", err)
 	}
 	p := &pages{t: map[string]*template.Template{}, logger: logger}
-	for _, name := range []string{"login", "message", "consent", "register", "register_done"} {
+	for _, name := range []string{"login", "message", "consent", "register", "register_done",
+		"confirm", "resend", "forgot", "reset", "mailbox"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("identity template %s: %w", name, err)

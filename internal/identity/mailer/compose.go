@@ -1,0 +1,91 @@
+package mailer
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"campus/internal/identity"
+	"campus/internal/mail"
+)
+
+// Composer renders identity's mails. Links point at identity's public URL
+// (its issuer), where the pages that take the tokens are.
+type Composer struct {
+	templates *mail.Templates
+	// Site names the university's campus in subjects and greetings.
+	Site string
+	// Issuer is identity's public URL, e.g. https://campus.example/idp.
+	Issuer string
+	// ConfirmTTL and ResetTTL are how long the links are valid.
+	ConfirmTTL, ResetTTL time.Duration
+}
+
+// Paths of the pages the links open, relative to the issuer.
+const (
+	ConfirmPath = "/confirm"
+	ResetPath   = "/password/reset"
+)
+
+// NewComposer parses the templates (a broken one fails the start).
+func NewComposer(site, issuer string, confirmTTL, resetTTL time.Duration) (*Composer, error) {
+	t, err := mail.NewTemplates()
+	if err != nil {
+		return nil, err
+	}
+	if site == "" {
+		site = "campus"
+	}
+	return &Composer{templates: t, Site: site, Issuer: strings.TrimSuffix(issuer, "/"), ConfirmTTL: confirmTTL, ResetTTL: resetTTL}, nil
+}
+
+func name(a identity.Account) string {
+	switch {
+	case a.DisplayName != "":
+		return a.DisplayName
+	case a.GivenName != "":
+		return a.GivenName
+	}
+	return a.Username
+}
+
+func (c *Composer) link(path, token string) string {
+	return c.Issuer + path + "?" + url.Values{"token": {token}}.Encode()
+}
+
+func (c *Composer) render(kind, lang, to string, a identity.Account, d mail.Data) (identity.Mail, error) {
+	d.Name, d.Site = name(a), c.Site
+	m, err := c.templates.Render(kind, lang, to, d)
+	return identity.Mail{Kind: kind, AccountID: a.ID, Message: m}, err
+}
+
+// Confirm is the mail with the link that confirms email for the account:
+// its address at registration, or the new one it asked for.
+func (c *Composer) Confirm(a identity.Account, email, token, lang string) (identity.Mail, error) {
+	kind := mail.KindConfirmEmail
+	if !strings.EqualFold(email, a.Email) {
+		kind = mail.KindConfirmNewEmail
+	}
+	return c.render(kind, lang, email, a, mail.Data{Link: c.link(ConfirmPath, token), Expires: c.ConfirmTTL, NewEmail: email})
+}
+
+// EmailChanged tells the old address that another replaced it.
+func (c *Composer) EmailChanged(a identity.Account, old, lang string) (identity.Mail, error) {
+	return c.render(mail.KindEmailChanged, lang, old, a, mail.Data{NewEmail: a.Email})
+}
+
+// Reset is the mail with the password reset link.
+func (c *Composer) Reset(a identity.Account, token, lang string) (identity.Mail, error) {
+	return c.render(mail.KindPasswordReset, lang, a.Email, a, mail.Data{Link: c.link(ResetPath, token), Expires: c.ResetTTL})
+}
+
+// PasswordChanged tells the account's address that its password changed.
+func (c *Composer) PasswordChanged(a identity.Account, lang string) (identity.Mail, error) {
+	return c.render(mail.KindPasswordChanged, lang, a.Email, a, mail.Data{})
+}
+
+// Welcome gives a new directory account its generated password; signIn
+// is where to sign in.
+func (c *Composer) Welcome(a identity.Account, password, signIn, lang string) (identity.Mail, error) {
+	return c.render(mail.KindDirectoryWelcome, lang, a.Email, a, mail.Data{Username: a.Username, Password: password, Link: signIn})
+}

@@ -1,0 +1,108 @@
+package mailer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"campus/internal/identity"
+	"campus/internal/mail"
+)
+
+// Queue is what delivery needs of the outbox.
+type Queue interface {
+	ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]identity.OutboxMail, error)
+	MailSent(ctx context.Context, id string) error
+	MailFailed(ctx context.Context, id, reason string, next time.Time) error
+}
+
+// Worker sends the outbox through a mail.Sender. A mail that fails is
+// tried again later, with a delay doubling from Base up to Max, until
+// GiveUp after it was queued; a permanent refusal (an address the server
+// rejects) is given up at once. Nothing is lost while the mail server is
+// down: the mail stays in the outbox.
+type Worker struct {
+	queue  Queue
+	sender mail.Sender
+	now    func() time.Time
+	logger *slog.Logger
+	wake   chan struct{}
+
+	Poll, Base, Max, GiveUp time.Duration
+}
+
+// NewWorker returns a worker with the default timings: look every 5 s,
+// retry after 30 s doubling up to an hour, give up after three days.
+func NewWorker(q Queue, s mail.Sender, now func() time.Time, logger *slog.Logger) *Worker {
+	return &Worker{queue: q, sender: s, now: now, logger: logger, wake: make(chan struct{}, 1),
+		Poll: 5 * time.Second, Base: 30 * time.Second, Max: time.Hour, GiveUp: 72 * time.Hour}
+}
+
+// Notify makes Run look at the outbox now (a mail was just queued).
+func (w *Worker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends until ctx ends.
+func (w *Worker) Run(ctx context.Context) {
+	t := time.NewTicker(w.Poll)
+	defer t.Stop()
+	for {
+		if _, err := w.SendDue(ctx); err != nil && ctx.Err() == nil {
+			w.logger.Error("mail outbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-w.wake:
+		}
+	}
+}
+
+// SendDue sends every mail that is due and returns how many went out.
+func (w *Worker) SendDue(ctx context.Context) (int, error) {
+	sent := 0
+	for {
+		// The lease outlasts a batch of 20 mails of at most 30 s each.
+		batch, err := w.queue.ClaimMail(ctx, 20, 15*time.Minute)
+		if err != nil || len(batch) == 0 {
+			return sent, err
+		}
+		for _, m := range batch {
+			if err := w.sender.Send(ctx, m.Message); err != nil {
+				next := time.Time{}
+				if !errors.Is(err, mail.ErrPermanent) && w.now().Sub(m.CreatedAt) < w.GiveUp {
+					next = w.now().Add(w.backoff(m.Attempts))
+				}
+				// The address is personal data and the content may hold a
+				// secret: the log names the mail by id and kind only.
+				w.logger.Warn("mail not sent", "id", m.ID, "kind", m.Kind, "attempt", m.Attempts+1, "retry_at", next, "err", err)
+				if err := w.queue.MailFailed(ctx, m.ID, err.Error(), next); err != nil {
+					return sent, err
+				}
+				continue
+			}
+			if err := w.queue.MailSent(ctx, m.ID); err != nil {
+				return sent, err
+			}
+			w.logger.Info("mail sent", "id", m.ID, "kind", m.Kind, "attempt", m.Attempts+1)
+			sent++
+		}
+	}
+}
+
+func (w *Worker) backoff(attempts int) time.Duration {
+	b := w.Base
+	for range attempts {
+		b *= 2
+		if b >= w.Max {
+			return w.Max
+		}
+	}
+	return b
+}

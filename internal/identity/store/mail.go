@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"campus/internal/identity"
+	"campus/internal/mail"
+)
+
+// enqueueMailTx puts a mail in the outbox within the transaction of the
+// change that causes it: the mail exists exactly when the change does.
+func enqueueMailTx(ctx context.Context, tx *sql.Tx, now time.Time, m identity.Mail) error {
+	body, err := json.Marshal(m.Message)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO mail_outbox (id, kind, recipient, account_id, message, created_at, next_attempt_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6)`, newID(), m.Kind, m.Message.To, m.AccountID, string(body), now.UTC())
+	if err != nil {
+		return fmt.Errorf("queue %s mail: %w", m.Kind, err)
+	}
+	return nil
+}
+
+// EnqueueMail puts mails in the outbox that no other change goes with.
+func (s *Store) EnqueueMail(ctx context.Context, mails ...identity.Mail) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, m := range mails {
+			if err := enqueueMailTx(ctx, tx, s.now(), m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const outboxColumns = `id, kind, recipient, account_id, message, created_at, attempts, next_attempt_at, sent_at, failed_at, last_error`
+
+func scanOutbox(row interface{ Scan(...any) error }) (identity.OutboxMail, error) {
+	var m identity.OutboxMail
+	var body string
+	var sent, failed sql.NullTime
+	if err := row.Scan(&m.ID, &m.Kind, &m.To, &m.AccountID, &body, &m.CreatedAt, &m.Attempts, &m.NextAttemptAt,
+		&sent, &failed, &m.LastError); err != nil {
+		return m, err
+	}
+	m.SentAt, m.FailedAt = timePtr(sent), timePtr(failed)
+	if body != "" {
+		if err := json.Unmarshal([]byte(body), &m.Message); err != nil {
+			return m, fmt.Errorf("mail %s: %w", m.ID, err)
+		}
+	}
+	return m, nil
+}
+
+// ClaimMail leases up to limit due mails for lease, so that of several
+// replicas (or a replica and `campus mail`) exactly one sends each.
+func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]identity.OutboxMail, error) {
+	now := s.now().UTC()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+outboxColumns+` FROM mail_outbox
+		WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1
+		ORDER BY next_attempt_at LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	var due []identity.OutboxMail
+	for rows.Next() {
+		m, err := scanOutbox(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		due = append(due, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var claimed []identity.OutboxMail
+	for _, m := range due {
+		ok, err := s.lease(ctx, "mail_outbox", "sent_at", m.ID, m.NextAttemptAt, now.Add(lease))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			claimed = append(claimed, m)
+		}
+	}
+	return claimed, nil
+}
+
+// lease moves a due row's next attempt to until if nobody else did since
+// it was read (a conditional update works alike on both engines).
+func (s *Store) lease(ctx context.Context, table, doneColumn, id string, was, until time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE `+table+` SET next_attempt_at = $3
+		WHERE id = $1 AND next_attempt_at = $2 AND `+doneColumn+` IS NULL`, id, was.UTC(), until.UTC())
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// MailSent records a mail as sent and forgets its content.
+func (s *Store) MailSent(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE mail_outbox SET sent_at = $2, attempts = attempts + 1, last_error = '', message = ''
+		WHERE id = $1`, id, s.now().UTC())
+	return err
+}
+
+// MailFailed records a failed attempt: retry at next, or, when next is
+// zero, give up. A mail given up keeps its content until an administrator
+// retries it or it is purged.
+func (s *Store) MailFailed(ctx context.Context, id, reason string, next time.Time) error {
+	if next.IsZero() {
+		_, err := s.db.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, failed_at = $3
+			WHERE id = $1`, id, truncate(reason, 500), s.now().UTC())
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3
+		WHERE id = $1`, id, truncate(reason, 500), next.UTC())
+	return err
+}
+
+// RetryMail puts a mail that was given up back in the queue, due now,
+// once an administrator mended the cause. It answers false for a mail that
+// is not given up.
+func (s *Store) RetryMail(ctx context.Context, id string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE mail_outbox SET failed_at = NULL, next_attempt_at = $2
+		WHERE id = $1 AND failed_at IS NOT NULL`, id, s.now().UTC())
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// MailStatus counts the outbox.
+type MailStatus struct {
+	Pending  int        // not yet sent, still tried
+	Retrying int        // pending after at least one failed attempt
+	Failed   int        // given up
+	Sent24h  int        // sent in the last 24 hours
+	Oldest   *time.Time // creation of the oldest pending mail
+}
+
+// MailStatus counts what waits, what failed and what was sent lately.
+func (s *Store) MailStatus(ctx context.Context) (MailStatus, error) {
+	var st MailStatus
+	var oldest sql.NullTime
+	now := s.now().UTC()
+	err := s.db.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL AND attempts > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN sent_at >= $1 THEN 1 ELSE 0 END), 0)
+		FROM mail_outbox`, now.Add(-24*time.Hour)).Scan(&st.Pending, &st.Retrying, &st.Failed, &st.Sent24h)
+	if err != nil {
+		return st, err
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT created_at FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL
+		ORDER BY created_at LIMIT 1`).Scan(&oldest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err == nil && oldest.Valid {
+		st.Oldest = &oldest.Time
+	}
+	return st, err
+}
+
+// Mail state filters of MailQueue.
+const (
+	MailPending = "pending"
+	MailFailed  = "failed"
+	MailSent    = "sent"
+)
+
+// MailQueue lists mails newest first, all or those in one state, without
+// their content.
+func (s *Store) MailQueue(ctx context.Context, state string, limit int) ([]identity.OutboxMail, error) {
+	q := `SELECT ` + outboxColumns + ` FROM mail_outbox`
+	switch state {
+	case MailPending:
+		q += ` WHERE sent_at IS NULL AND failed_at IS NULL`
+	case MailFailed:
+		q += ` WHERE failed_at IS NOT NULL`
+	case MailSent:
+		q += ` WHERE sent_at IS NOT NULL`
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT $1`
+	rows, err := s.db.QueryContext(ctx, q, max(1, min(limit, 1000)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []identity.OutboxMail
+	for rows.Next() {
+		m, err := scanOutbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		m.Message = mail.Message{}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,240 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"campus/internal/db"
+	"campus/internal/identity"
+)
+
+// Errors of the tokens sent by mail.
+var (
+	// ErrTokenInvalid is the one answer for a token that does not exist,
+	// was used, was replaced by a newer one or expired.
+	ErrTokenInvalid = errors.New("the link is not valid any more")
+	// ErrRateLimited refuses another token too soon after the last ones.
+	ErrRateLimited = errors.New("too many mails of this kind lately")
+)
+
+// Issue is a single-use token with the mail that carries it.
+type Issue struct {
+	Token identity.Token
+	Mail  identity.Mail
+}
+
+// Rate bounds how often tokens of one purpose are issued to one account:
+// at most PerHour in the last hour, and not again within Gap of the last.
+type Rate struct {
+	PerHour int
+	Gap     time.Duration
+}
+
+// issueTx stores the token, retires the account's earlier unused tokens of
+// the same purpose (only the newest link works) and queues its mail.
+func issueTx(ctx context.Context, tx *sql.Tx, now time.Time, accountID string, is Issue) error {
+	now = now.UTC()
+	if _, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $3 WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL`,
+		accountID, is.Token.Purpose, now); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (token_hash, account_id, purpose, email, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, is.Token.Hash, accountID, is.Token.Purpose, is.Token.Email, now, is.Token.ExpiresAt.UTC()); err != nil {
+		return fmt.Errorf("store %s token: %w", is.Token.Purpose, err)
+	}
+	is.Mail.AccountID = accountID
+	return enqueueMailTx(ctx, tx, now, is.Mail)
+}
+
+// IssueToken issues a token to an account and queues its mail, unless the
+// rate refuses (ErrRateLimited).
+func (s *Store) IssueToken(ctx context.Context, accountID string, is Issue, rate Rate) error {
+	now := s.now().UTC()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT created_at FROM account_tokens
+			WHERE account_id = $1 AND purpose = $2 AND created_at > $3`, accountID, is.Token.Purpose, now.Add(-time.Hour))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		n, limited := 0, false
+		for rows.Next() {
+			var at time.Time
+			if err := rows.Scan(&at); err != nil {
+				return err
+			}
+			n++
+			limited = limited || now.Sub(at) < rate.Gap
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if limited || (rate.PerHour > 0 && n >= rate.PerHour) {
+			return ErrRateLimited
+		}
+		return issueTx(ctx, tx, now, accountID, is)
+	})
+}
+
+// RegisterConfirmed is Register with the confirmation token and its mail,
+// all in one transaction.
+func (s *Store) RegisterConfirmed(ctx context.Context, a identity.Account, passwordHash string, is Issue) (identity.Account, error) {
+	return s.register(ctx, a, passwordHash, &is)
+}
+
+// tokenTx finds a token that may be used now, locking nothing: its use is a
+// conditional update (useTokenTx).
+func tokenTx(ctx context.Context, tx *sql.Tx, purpose, hash string, now time.Time) (identity.Token, string, error) {
+	t := identity.Token{Purpose: purpose, Hash: hash}
+	var accountID string
+	err := tx.QueryRowContext(ctx, `SELECT account_id, email, expires_at FROM account_tokens
+		WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`, hash, purpose, now.UTC()).Scan(&accountID, &t.Email, &t.ExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, "", ErrTokenInvalid
+	}
+	return t, accountID, err
+}
+
+// useTokenTx spends a token once: of two requests racing with the same
+// token, one wins.
+func useTokenTx(ctx context.Context, tx *sql.Tx, hash string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL`, hash, now.UTC())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrTokenInvalid
+	}
+	return nil
+}
+
+// TokenAccount returns the account a usable token belongs to, and the
+// token, without using it (to show the form the token opens).
+func (s *Store) TokenAccount(ctx context.Context, purpose, hash string) (AccountRecord, identity.Token, error) {
+	var rec AccountRecord
+	var t identity.Token
+	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		var id string
+		var err error
+		if t, id, err = tokenTx(ctx, tx, purpose, hash, s.now()); err != nil {
+			return err
+		}
+		rec, err = recordTx(ctx, tx, id)
+		return err
+	})
+	return rec, t, err
+}
+
+// PendingEmail is the address an account is confirming instead of its
+// current one, "" when none.
+func (s *Store) PendingEmail(ctx context.Context, accountID string) (string, error) {
+	var email string
+	err := s.db.QueryRowContext(ctx, `SELECT t.email FROM account_tokens t JOIN accounts a ON a.id = t.account_id
+		WHERE t.account_id = $1 AND t.purpose = 'confirm_email' AND t.used_at IS NULL AND t.expires_at > $2
+		AND t.email <> a.email ORDER BY t.created_at DESC LIMIT 1`, accountID, s.now().UTC()).Scan(&email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return email, err
+}
+
+// ConfirmEmail spends a confirmation token: the address it names becomes
+// the account's confirmed address. When it replaces another address,
+// notice renders the mail that tells the old address, queued in the same
+// transaction. A *TakenError says another account took the address
+// meanwhile.
+func (s *Store) ConfirmEmail(ctx context.Context, hash string, notice func(rec AccountRecord, old string) (identity.Mail, error)) (AccountRecord, error) {
+	var out AccountRecord
+	now := s.now()
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		t, id, err := tokenTx(ctx, tx, identity.TokenConfirmEmail, hash, now)
+		if err != nil {
+			return err
+		}
+		if err := useTokenTx(ctx, tx, hash, now); err != nil {
+			return err
+		}
+		rec, err := recordTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		old := rec.Email
+		if Key(old) != Key(t.Email) {
+			if err := takenTx(ctx, tx, rec.Username, t.Email, id); err != nil {
+				return err
+			}
+		}
+		rec.Email, rec.EmailVerified, rec.UpdatedAt = t.Email, true, now.UTC()
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET email = $2, email_key = $3, email_verified = TRUE, updated_at = $4,
+			version = version + 1 WHERE id = $1`, id, rec.Email, Key(rec.Email), rec.UpdatedAt); err != nil {
+			if db.IsUniqueViolation(err) {
+				return &TakenError{Email: true}
+			}
+			return err
+		}
+		rec.Version++
+		if old != rec.Email {
+			if err := indexAccountTx(ctx, tx, rec.Account); err != nil {
+				return err
+			}
+			m, err := notice(rec, old)
+			if err != nil {
+				return err
+			}
+			m.AccountID = id
+			if err := enqueueMailTx(ctx, tx, now, m); err != nil {
+				return err
+			}
+		}
+		out = rec
+		return nil
+	})
+	return out, err
+}
+
+// ResetPassword spends a reset token: the account gets the new password
+// hash, its lockout ends, its other reset links die, every refresh token
+// of it is revoked and the notice is queued, all at once. The caller ends
+// the account's sessions (which tells their applications).
+func (s *Store) ResetPassword(ctx context.Context, hash, passwordHash string, notice func(AccountRecord) (identity.Mail, error)) (AccountRecord, error) {
+	var out AccountRecord
+	now := s.now().UTC()
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, id, err := tokenTx(ctx, tx, identity.TokenResetPassword, hash, now)
+		if err != nil {
+			return err
+		}
+		if err := useTokenTx(ctx, tx, hash, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $2 WHERE account_id = $1 AND purpose = 'reset_password' AND used_at IS NULL`,
+			id, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = $2, failed_logins = 0, locked_until = NULL,
+			updated_at = $3, version = version + 1 WHERE id = $1`, id, passwordHash, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`, id, now); err != nil {
+			return err
+		}
+		rec, err := recordTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		m, err := notice(rec)
+		if err != nil {
+			return err
+		}
+		m.AccountID = id
+		if err := enqueueMailTx(ctx, tx, now, m); err != nil {
+			return err
+		}
+		out = rec
+		return nil
+	})
+	return out, err
+}

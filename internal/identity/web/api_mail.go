@@ -1,0 +1,102 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"campus/internal/identity"
+	"campus/internal/identity/store"
+	"campus/internal/problem"
+)
+
+type mailJSON struct {
+	ID            string     `json:"id"`
+	Kind          string     `json:"kind"`
+	To            string     `json:"to"`
+	Subject       string     `json:"subject,omitempty"` // the account the mail concerns
+	Status        string     `json:"status"`            // pending, sent, failed
+	CreatedAt     time.Time  `json:"created_at"`
+	Attempts      int        `json:"attempts"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	SentAt        *time.Time `json:"sent_at,omitempty"`
+	FailedAt      *time.Time `json:"failed_at,omitempty"`
+	LastError     string     `json:"last_error,omitempty"`
+}
+
+type mailStatusJSON struct {
+	Pending        int        `json:"pending"`
+	Retrying       int        `json:"retrying"`
+	Failed         int        `json:"failed"`
+	SentLast24h    int        `json:"sent_last_24h"`
+	OldestPending  *time.Time `json:"oldest_pending,omitempty"`
+	DeveloperInbox bool       `json:"developer_mailbox"` // mail is kept, not sent (no SMTP configured)
+}
+
+// handleMailQueue shows administrators the mail outbox: counts, and the
+// latest mails (without their content, which may hold links or passwords)
+// with why they are being retried or were given up.
+func (a *api) handleMailQueue(w http.ResponseWriter, r *http.Request, _ *principal) {
+	state := r.URL.Query().Get("status")
+	if state != "" && !slices.Contains([]string{store.MailPending, store.MailFailed, store.MailSent}, state) {
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "status must be pending, failed or sent.",
+			Errors: []problem.FieldError{{Field: "status", Detail: "must be pending, failed or sent"}}})
+		return
+	}
+	limit, ok := queryLimit(w, r)
+	if !ok {
+		return
+	}
+	st, err := a.store.MailStatus(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	mails, err := a.store.MailQueue(r.Context(), state, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := struct {
+		Status mailStatusJSON `json:"status"`
+		Items  []mailJSON     `json:"items"`
+	}{Status: mailStatusJSON{Pending: st.Pending, Retrying: st.Retrying, Failed: st.Failed, SentLast24h: st.Sent24h,
+		OldestPending: st.Oldest, DeveloperInbox: a.rc.mail.Mailbox != nil}, Items: []mailJSON{}}
+	for _, m := range mails {
+		out.Items = append(out.Items, mailView(m))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func mailView(m identity.OutboxMail) mailJSON {
+	j := mailJSON{ID: m.ID, Kind: m.Kind, To: m.To, Subject: m.AccountID, CreatedAt: m.CreatedAt, Attempts: m.Attempts,
+		SentAt: m.SentAt, FailedAt: m.FailedAt, LastError: m.LastError, Status: "pending"}
+	switch {
+	case m.SentAt != nil:
+		j.Status = "sent"
+	case m.FailedAt != nil:
+		j.Status = "failed"
+	default:
+		next := m.NextAttemptAt
+		j.NextAttemptAt = &next
+	}
+	return j
+}
+
+// handleMailRetry queues a mail that was given up again, once the cause
+// (a wrong address, a mail server that refused) is mended.
+func (a *api) handleMailRetry(w http.ResponseWriter, r *http.Request, p *principal) {
+	id := r.PathValue("id")
+	ok, err := a.store.RetryMail(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if !ok {
+		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "Only a mail that was given up can be retried; this one is not (or does not exist)."})
+		return
+	}
+	a.audit(r, p, "mail_retry", identity.OutcomeSuccess, id, "")
+	a.rc.notify()
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,441 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"campus/internal/identity"
+	"campus/internal/identity/mailer"
+	"campus/internal/identity/oidcop"
+	"campus/internal/identity/password"
+	"campus/internal/identity/store"
+	"campus/internal/mail"
+	"campus/internal/problem"
+)
+
+// Pages reached from mail: confirming an address, asking for a new
+// confirmation link, and resetting a forgotten password. The tokens are
+// 256 random bits, stored hashed, single-use and bound to their account;
+// a link's GET only shows a form, so that mail scanners that open links do
+// not spend them. Asking for a link answers the same whether or not the
+// account exists.
+
+// MailDeps is what identity needs to send mail.
+type MailDeps struct {
+	Composer *mailer.Composer
+	// Notify wakes the outbox worker after a mail was queued.
+	Notify func()
+	// Mailbox is the developer mailbox shown at /dev/mail; nil when mail is
+	// really sent.
+	Mailbox *mail.Mailbox
+	// UnconfirmedSignIn lets accounts sign in before they confirmed their
+	// address (default: they may not).
+	UnconfirmedSignIn bool
+}
+
+// tokenRate bounds the links of one kind mailed to one account.
+var tokenRate = store.Rate{PerHour: 5, Gap: time.Minute}
+
+type recovery struct {
+	store   AdminStore
+	login   *login
+	pages   *pages
+	mail    MailDeps
+	api     *api
+	home    string
+	limiter *hourlyLimiter // link requests per client address
+}
+
+// lang is the language of mails asked for by this request.
+func lang(r *http.Request) string {
+	al := r.Header.Get("Accept-Language")
+	first, _, _ := strings.Cut(al, ",")
+	first, _, _ = strings.Cut(first, ";")
+	return strings.ToLower(strings.TrimSpace(first))
+}
+
+func (rc *recovery) notify() {
+	if rc.mail.Notify != nil {
+		rc.mail.Notify()
+	}
+}
+
+type recoveryView struct {
+	Title, Base, CSRF, AuthRequestID, Token, Message, Error, Home string
+	Login                                                         string // what was typed into the request form
+	Done                                                          bool
+	Fields                                                        []fieldView
+}
+
+func (rc *recovery) view(w http.ResponseWriter, r *http.Request, title string) recoveryView {
+	return recoveryView{Title: title, Base: rc.login.base, CSRF: rc.login.csrfToken(w, r), Home: rc.home}
+}
+
+func (rc *recovery) routes(mux *http.ServeMux) {
+	mux.Handle("GET /confirm", http.HandlerFunc(rc.showConfirm))
+	mux.Handle("POST /confirm", http.HandlerFunc(rc.confirm))
+	mux.Handle("GET /confirm/resend", http.HandlerFunc(rc.showResend))
+	mux.Handle("POST /confirm/resend", http.HandlerFunc(rc.resend))
+	mux.Handle("GET /password/forgot", http.HandlerFunc(rc.showForgot))
+	mux.Handle("POST /password/forgot", http.HandlerFunc(rc.forgot))
+	mux.Handle("GET /password/reset", http.HandlerFunc(rc.showReset))
+	mux.Handle("POST /password/reset", http.HandlerFunc(rc.reset))
+}
+
+// form parses a small form and checks its CSRF token; it answers the
+// request itself when it returns false.
+func (rc *recovery) form(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		rc.login.message(w, http.StatusBadRequest, "Something went wrong", "The form could not be read. Go back and try again.", true)
+		return false
+	}
+	if !rc.login.csrfOK(r) {
+		rc.login.message(w, http.StatusForbidden, "The form expired", "The form expired. Go back, reload the page and try again.", true)
+		return false
+	}
+	return true
+}
+
+// limited answers 429 when this address asked for too many links.
+func (rc *recovery) limited(w http.ResponseWriter, r *http.Request) bool {
+	ip := clientIP(r)
+	if rc.limiter.Allow(ip) {
+		return false
+	}
+	wait := max(1, int(rc.limiter.RetryAfter(ip).Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(wait))
+	rc.login.message(w, http.StatusTooManyRequests, "Too many requests",
+		fmt.Sprintf("Too many requests from your network. Try again in %s.", humanWait(wait)), true)
+	return true
+}
+
+// ---- e-mail confirmation
+
+func (rc *recovery) showConfirm(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	rec, t, err := rc.store.TokenAccount(r.Context(), identity.TokenConfirmEmail, oidcop.HashToken(token))
+	if err != nil {
+		rc.invalidLink(w, err, "confirm")
+		return
+	}
+	v := rc.view(w, r, "Confirm your e-mail address")
+	v.Token, v.Login = token, t.Email
+	v.Message = fmt.Sprintf("Confirm %s as the e-mail address of the campus account %s.", t.Email, rec.Username)
+	rc.pages.render(w, http.StatusOK, "confirm", v)
+}
+
+func (rc *recovery) confirm(w http.ResponseWriter, r *http.Request) {
+	if !rc.form(w, r) {
+		return
+	}
+	l := lang(r)
+	rec, err := rc.store.ConfirmEmail(r.Context(), oidcop.HashToken(r.PostForm.Get("token")), func(rec store.AccountRecord, old string) (identity.Mail, error) {
+		return rc.mail.Composer.EmailChanged(rec.Account, old, l)
+	})
+	var taken *store.TakenError
+	switch {
+	case errors.As(err, &taken):
+		rc.login.message(w, http.StatusConflict, "Address taken", "Another account uses this e-mail address now, so it cannot become yours. Change your address again to another one.", true)
+		return
+	case err != nil:
+		rc.invalidLink(w, err, "confirm")
+		return
+	}
+	rc.notify()
+	rc.login.audit(r.Context(), identity.AuditEvent{Action: "email_confirmed", Outcome: identity.OutcomeSuccess, Actor: rec.ID, Target: rec.ID,
+		ClientIP: clientIP(r)})
+	v := rc.view(w, r, "E-mail address confirmed")
+	v.Done, v.Message = true, fmt.Sprintf("%s is confirmed as the e-mail address of %s. You can sign in now.", rec.Email, rec.Username)
+	rc.pages.render(w, http.StatusOK, "confirm", v)
+}
+
+// invalidLink answers a token that cannot be used, or a failure.
+func (rc *recovery) invalidLink(w http.ResponseWriter, err error, kind string) {
+	if !errors.Is(err, store.ErrTokenInvalid) && !errors.Is(err, identity.ErrNotFound) {
+		rc.login.fail(w, err)
+		return
+	}
+	msg := "This confirmation link is not valid any more: it was used, a newer one was sent, or it expired. Ask for a new link at " +
+		rc.login.base + "/confirm/resend."
+	if kind == "reset" {
+		msg = "This password reset link is not valid any more: it was used, a newer one was sent, or it expired. Ask for a new link at " +
+			rc.login.base + "/password/forgot."
+	}
+	rc.login.message(w, http.StatusBadRequest, "Link not valid", msg, true)
+}
+
+func (rc *recovery) showResend(w http.ResponseWriter, r *http.Request) {
+	v := rc.view(w, r, "New confirmation link")
+	v.AuthRequestID = rc.login.pendingRequest(r, r.URL.Query().Get("authRequestID"))
+	rc.pages.render(w, http.StatusOK, "resend", v)
+}
+
+func (rc *recovery) resend(w http.ResponseWriter, r *http.Request) {
+	if !rc.form(w, r) {
+		return
+	}
+	v := rc.view(w, r, "New confirmation link")
+	v.AuthRequestID = rc.login.pendingRequest(r, r.PostForm.Get("authRequestID"))
+	v.Login = strings.TrimSpace(r.PostForm.Get("email"))
+	if v.Login == "" {
+		v.Error = "Enter the e-mail address you registered with."
+		rc.pages.render(w, http.StatusUnprocessableEntity, "resend", v)
+		return
+	}
+	if rc.limited(w, r) {
+		return
+	}
+	acc, _, err := rc.store.AccountByLogin(r.Context(), v.Login)
+	if err == nil && !acc.EmailVerified && acc.Status == identity.StatusActive {
+		err = rc.issue(r.Context(), acc, identity.TokenConfirmEmail, acc.Email, lang(r))
+	}
+	if err != nil && !errors.Is(err, identity.ErrNotFound) && !errors.Is(err, store.ErrRateLimited) {
+		rc.login.fail(w, err)
+		return
+	}
+	v.Done = true
+	v.Message = "If an account with this address waits for confirmation, we sent it a new link. Look in your mailbox (and its spam folder); the link is valid for " +
+		duration(rc.mail.Composer.ConfirmTTL) + "."
+	rc.pages.render(w, http.StatusOK, "resend", v)
+}
+
+// issue mails a new link of purpose to the account, within the rate.
+func (rc *recovery) issue(ctx context.Context, acc identity.Account, purpose, email, language string) error {
+	token := oidcop.NewToken()
+	var m identity.Mail
+	var err error
+	ttl := rc.mail.Composer.ConfirmTTL
+	if purpose == identity.TokenResetPassword {
+		ttl = rc.mail.Composer.ResetTTL
+		m, err = rc.mail.Composer.Reset(acc, token, language)
+	} else {
+		m, err = rc.mail.Composer.Confirm(acc, email, token, language)
+	}
+	if err != nil {
+		return err
+	}
+	err = rc.store.IssueToken(ctx, acc.ID, store.Issue{Mail: m, Token: identity.Token{Purpose: purpose, Hash: oidcop.HashToken(token),
+		Email: email, ExpiresAt: rc.login.now().Add(ttl)}}, tokenRate)
+	if err == nil {
+		rc.notify()
+	}
+	return err
+}
+
+// ---- password reset
+
+func (rc *recovery) showForgot(w http.ResponseWriter, r *http.Request) {
+	v := rc.view(w, r, "Forgot your password?")
+	v.AuthRequestID = rc.login.pendingRequest(r, r.URL.Query().Get("authRequestID"))
+	rc.pages.render(w, http.StatusOK, "forgot", v)
+}
+
+func (rc *recovery) forgot(w http.ResponseWriter, r *http.Request) {
+	if !rc.form(w, r) {
+		return
+	}
+	v := rc.view(w, r, "Forgot your password?")
+	v.AuthRequestID = rc.login.pendingRequest(r, r.PostForm.Get("authRequestID"))
+	v.Login = strings.TrimSpace(r.PostForm.Get("login"))
+	if v.Login == "" {
+		v.Error = "Enter your username or e-mail address."
+		rc.pages.render(w, http.StatusUnprocessableEntity, "forgot", v)
+		return
+	}
+	if rc.limited(w, r) {
+		return
+	}
+	acc, hash, err := rc.store.AccountByLogin(r.Context(), v.Login)
+	// Only accounts with a local password can reset it; directory accounts
+	// change theirs in the directory. The answer is the same for all.
+	if err == nil && hash != "" && acc.Status == identity.StatusActive {
+		err = rc.issue(r.Context(), acc, identity.TokenResetPassword, acc.Email, lang(r))
+		rc.login.audit(r.Context(), identity.AuditEvent{Action: "password_reset_requested", Outcome: outcome(err), Target: acc.ID, ClientIP: clientIP(r)})
+	}
+	if err != nil && !errors.Is(err, identity.ErrNotFound) && !errors.Is(err, store.ErrRateLimited) {
+		rc.login.fail(w, err)
+		return
+	}
+	v.Done = true
+	v.Message = "If an account matches, we sent a link to its e-mail address. Look in your mailbox (and its spam folder); the link is valid for " +
+		duration(rc.mail.Composer.ResetTTL) + "."
+	rc.pages.render(w, http.StatusOK, "forgot", v)
+}
+
+func outcome(err error) string {
+	if err != nil {
+		return identity.OutcomeFailure
+	}
+	return identity.OutcomeSuccess
+}
+
+func resetFields(errs []problem.FieldError) []fieldView {
+	return markErrors([]fieldView{
+		{Name: "password", Label: "New password", Type: "password", Autocomplete: "new-password", Required: true,
+			Hint: "At least 10 characters; not a common password and not your username or e-mail address."},
+		{Name: "password_confirm", Label: "Repeat the new password", Type: "password", Autocomplete: "new-password", Required: true},
+	}, errs)
+}
+
+func (rc *recovery) showReset(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	rec, _, err := rc.store.TokenAccount(r.Context(), identity.TokenResetPassword, oidcop.HashToken(token))
+	if err != nil {
+		rc.invalidLink(w, err, "reset")
+		return
+	}
+	v := rc.view(w, r, "Choose a new password")
+	v.Token, v.Login, v.Fields = token, rec.Username, resetFields(nil)
+	rc.pages.render(w, http.StatusOK, "reset", v)
+}
+
+func (rc *recovery) reset(w http.ResponseWriter, r *http.Request) {
+	if !rc.form(w, r) {
+		return
+	}
+	ctx, token := r.Context(), r.PostForm.Get("token")
+	hash := oidcop.HashToken(token)
+	rec, _, err := rc.store.TokenAccount(ctx, identity.TokenResetPassword, hash)
+	if err != nil {
+		rc.invalidLink(w, err, "reset")
+		return
+	}
+	pw := r.PostForm.Get("password")
+	var errs []problem.FieldError
+	if err := rc.login.cfg.passwordPolicy().Check(pw, rec.Username, rec.Email); err != nil {
+		errs = passwordErrors("password", err)
+	} else if r.PostForm.Get("password_confirm") != pw {
+		errs = []problem.FieldError{{Field: "password_confirm", Detail: "does not match the new password"}}
+	}
+	if errs != nil {
+		v := rc.view(w, r, "Choose a new password")
+		v.Token, v.Login, v.Fields = token, rec.Username, resetFields(errs)
+		v.Error = "Please correct the fields marked below."
+		rc.pages.render(w, http.StatusUnprocessableEntity, "reset", v)
+		return
+	}
+	newHash, err := password.Hash(pw, rc.login.cfg.Password)
+	if err != nil {
+		rc.login.fail(w, err)
+		return
+	}
+	l := lang(r)
+	rec, err = rc.store.ResetPassword(ctx, hash, newHash, func(rec store.AccountRecord) (identity.Mail, error) {
+		return rc.mail.Composer.PasswordChanged(rec.Account, l)
+	})
+	if err != nil {
+		rc.invalidLink(w, err, "reset")
+		return
+	}
+	rc.notify()
+	rc.login.audit(ctx, identity.AuditEvent{Action: "password_reset", Outcome: identity.OutcomeSuccess, Actor: rec.ID, Target: rec.ID,
+		ClientIP: clientIP(r), Detail: "by a mailed link; every session ended"})
+	v := rc.view(w, r, "Password changed")
+	v.Done, v.Login = true, rec.Username
+	v.Message = "Your password is changed, and every session of your account was signed out. Sign in again with the new password."
+	if err := rc.api.endSessions(ctx, rec.ID, ""); err != nil {
+		rc.login.logger.Error("end sessions after a password reset", "account", rec.ID, "err", err)
+		v.Message = "Your password is changed, but not every session could be signed out. Sign in and use \"Sign out everywhere\" to be sure."
+	}
+	rc.pages.render(w, http.StatusOK, "reset", v)
+}
+
+// markErrors puts each field's errors beside it.
+func markErrors(fields []fieldView, errs []problem.FieldError) []fieldView {
+	for i := range fields {
+		var msgs []string
+		for _, e := range errs {
+			if e.Field == fields[i].Name {
+				msgs = append(msgs, sentence(e.Detail))
+			}
+		}
+		fields[i].Error = strings.Join(msgs, " ")
+	}
+	return fields
+}
+
+// duration says a validity in words: "1 hour", "30 minutes", "2 days".
+func duration(d time.Duration) string {
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return strconv.Itoa(n) + " " + unit + "s"
+	}
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return plural(int(d/(24*time.Hour)), "day")
+	case d >= time.Hour && d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	}
+	return plural(max(1, int(d.Round(time.Minute)/time.Minute)), "minute")
+}
+
+// ---- the developer mailbox
+
+// loopback tells whether the request comes from this machine: the
+// developer mailbox holds live links to every account, so it is never
+// shown to anyone else.
+func loopback(r *http.Request) bool {
+	ip := net.ParseIP(clientIP(r))
+	return ip != nil && ip.IsLoopback()
+}
+
+type mailboxView struct {
+	Title, Base string
+	Mails       []mail.Stored
+	Mail        *mail.Stored
+	Links       []string
+}
+
+func (rc *recovery) mailboxRoutes(mux *http.ServeMux) {
+	guard := func(h http.HandlerFunc) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if rc.mail.Mailbox == nil {
+				problem.NotFound().ServeHTTP(w, r)
+				return
+			}
+			if !loopback(r) {
+				rc.login.message(w, http.StatusForbidden, "Developer mailbox",
+					"The developer mailbox is shown only to browsers on the server's own machine.", true)
+				return
+			}
+			h(w, r)
+		})
+	}
+	mux.Handle("GET /dev/mail", guard(func(w http.ResponseWriter, r *http.Request) {
+		mails, err := rc.mail.Mailbox.List(100)
+		if err != nil {
+			rc.login.fail(w, err)
+			return
+		}
+		rc.pages.render(w, http.StatusOK, "mailbox", mailboxView{Title: "Developer mailbox", Base: rc.login.base, Mails: mails})
+	}))
+	mux.Handle("GET /dev/mail/{id}", guard(func(w http.ResponseWriter, r *http.Request) {
+		m, err := rc.mail.Mailbox.Get(r.PathValue("id"))
+		if err != nil {
+			rc.login.message(w, http.StatusNotFound, "Developer mailbox", "There is no such mail in the developer mailbox.", true)
+			return
+		}
+		rc.pages.render(w, http.StatusOK, "mailbox", mailboxView{Title: m.Subject, Base: rc.login.base, Mail: &m, Links: links(m.Text)})
+	}))
+}
+
+// links finds the https links of a text mail, to offer them as links.
+func links(text string) []string {
+	var out []string
+	for _, f := range strings.Fields(text) {
+		if u, err := url.Parse(f); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
