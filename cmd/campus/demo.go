@@ -348,9 +348,13 @@ func (p *progressBar) update(stage string, done, total int) {
 	}
 	p.stage = stage
 	if !p.terminal {
-		if done == total {
+		if done == total && total > 0 {
 			fmt.Fprintf(p.w, "%-18s %9d done\n", stage, total)
 		}
+		return
+	}
+	if total == 0 { // a count whose end is not known yet
+		fmt.Fprintf(p.w, "\r%-18s %9d", stage, done)
 		return
 	}
 	const width = 30

@@ -49,6 +49,7 @@ func identityMail(ctx context.Context, p *process, st *identitystore.Store, o id
 		return deps, err
 	}
 	w := mailer.NewWorker(st, sender, time.Now, p.logger)
+	w.Base, w.Poll = o.mail.RetryBase, min(w.Poll, o.mail.RetryBase)
 	go w.Run(ctx)
 	deps.Composer, deps.Notify, deps.UnconfirmedSignIn = c, w.Notify, o.mail.UnconfirmedSignIn
 	return deps, nil

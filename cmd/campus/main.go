@@ -52,6 +52,8 @@ func commands() []command {
 		{"clients", "Manage the applications that sign in through identity: add, list, show, remove", runClients},
 		{"demo", "Load demo data into an empty campus: demo load", runDemo},
 		{"keys", "Manage identity's signing keys: list, rotate", runKeys},
+		{"mail", "Show identity's mail outbox: status", runMail},
+		{"directory", "Sync the LDAP / Active Directory group into identity's accounts now: sync", runDirectory},
 		{"config", "Print the effective configuration of a command, secrets redacted", runConfig},
 		{"version", "Print the version", runVersion},
 	}

@@ -18,7 +18,7 @@ type mailOptions struct {
 	SMTPPort                                                            int
 	SiteName                                                            string
 	Language                                                            string
-	ConfirmTTL, ResetTTL                                                time.Duration
+	ConfirmTTL, ResetTTL, RetryBase                                     time.Duration
 	UnconfirmedSignIn                                                   bool
 }
 
@@ -38,6 +38,8 @@ func (o *mailOptions) register(s *config.Set) {
 	s.Duration(&o.ConfirmTTL, "identity.email_confirmation_ttl", "email-confirmation-ttl", "CAMPUS_EMAIL_CONFIRMATION_TTL", "1h",
 		"How long an e-mail confirmation link is valid")
 	s.Duration(&o.ResetTTL, "identity.password_reset_ttl", "password-reset-ttl", "CAMPUS_PASSWORD_RESET_TTL", "1h", "How long a password reset link is valid")
+	s.Duration(&o.RetryBase, "identity.mail_retry_base", "mail-retry-base", "CAMPUS_MAIL_RETRY_BASE", "30s",
+		"Delay before a mail that failed is tried again; it doubles per attempt up to an hour, and mail is given up after 72 hours")
 	s.Bool(&o.UnconfirmedSignIn, "identity.unconfirmed_sign_in", "unconfirmed-sign-in", "CAMPUS_UNCONFIRMED_SIGN_IN", "false",
 		"Let accounts sign in before they confirmed their e-mail address")
 }
@@ -55,6 +57,9 @@ func (o *mailOptions) validate() []error {
 		}
 	} else if o.SMTPFrom != "" || o.SMTPUsername != "" {
 		errs = append(errs, fmt.Errorf("--smtp-host: needed when other smtp settings are given"))
+	}
+	if o.RetryBase < 100*time.Millisecond || o.RetryBase > time.Hour {
+		errs = append(errs, fmt.Errorf("--mail-retry-base %s: want 100ms to 1h", o.RetryBase))
 	}
 	if !slices.Contains([]string{"en", "de"}, o.Language) {
 		errs = append(errs, fmt.Errorf("--mail-language %q: want en or de", o.Language))

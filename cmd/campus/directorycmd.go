@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"campus/internal/config"
+	"campus/internal/identity/directory"
+	"campus/internal/identity/mailer"
+	"campus/internal/identity/password"
+)
+
+// runDirectory syncs the directory group now: `campus directory sync`.
+func runDirectory(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || args[0] != "sync" {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(e.stdout, "Usage: campus directory sync [flags]\n\nsync reads every member of the configured LDAP / Active Directory group and\ncreates, updates and disables accounts to match, all in one transaction:\nwhen the directory fails midway, nothing changes and the command exits 1.\nIt runs on the same --data/--identity-db and CAMPUS_LDAP_* settings as\nserve, also while it runs (one sync at a time across all replicas).")
+			return nil
+		}
+		return &config.UsageError{Command: "directory", Problems: []string{"want a subcommand: sync"}}
+	}
+	var data serverOptions
+	var publicURL string
+	var o identityOptions
+	dbo := dbOption{service: "identity"}
+	s := config.NewSet("directory sync", "Sync the directory group into identity's accounts now.")
+	data.registerData(s)
+	dbo.register(s, "identity-db")
+	s.String(&publicURL, "public_url", "public-url", "CAMPUS_PUBLIC_URL", "https://localhost:8443", "URL people reach campus at, for the sign-in link in welcome mails")
+	o.ldap.register(s)
+	o.mail.register(s)
+	validate := func() []error {
+		errs := append(dbo.validate(), o.ldap.validate()...)
+		errs = append(errs, o.mail.validate()...)
+		if o.ldap.URL == "" {
+			errs = append(errs, errors.New("--ldap-url (CAMPUS_LDAP_URL): no directory is configured"))
+		}
+		if err := checkBaseURL(publicURL); err != nil {
+			errs = append(errs, fmt.Errorf("--public-url %q: %v", publicURL, err))
+		}
+		return errs
+	}
+	if err := load(s, e, args[1:], validate); err != nil {
+		return err
+	}
+	st, closeDB, err := openIdentityStore(ctx, e, data.DataDir, &dbo)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	p := &process{e: e, logger: newLogger(e.stderr, "text", "warn")}
+	base := strings.TrimSuffix(publicURL, "/")
+	var c *mailer.Composer
+	if o.ldap.NewAccounts == "password" {
+		// The welcome mails wait in the outbox, which the server sends.
+		if c, err = mailer.NewComposer(o.mail.SiteName, base+"/idp", o.mail.ConfirmTTL, o.mail.ResetTTL); err != nil {
+			return err
+		}
+	}
+	o.Argon2MemoryKiB, o.Argon2Time, o.Argon2Threads = int(password.Default.Memory), int(password.Default.Time), int(password.Default.Threads)
+	syncer, err := newSyncer(p, st, o, identitySetup{issuer: base + "/idp", home: base + "/"}, c)
+	if err != nil {
+		return err
+	}
+	start, bar := time.Now(), newProgressBar(e.stderr)
+	syncer.Progress = func(phase string, done, total int) {
+		if phase == "read" {
+			bar.update("Reading the group", done, 0)
+		} else {
+			bar.update("Applying", done, total)
+		}
+	}
+	rep, err := syncer.Sync(ctx)
+	bar.done()
+	switch {
+	case errors.Is(err, directory.ErrSyncRunning):
+		return fmt.Errorf("%w; try again when it has finished", err)
+	case err != nil:
+		return fmt.Errorf("directory sync failed, nothing was changed: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Synced %s in %s.\n", rep, time.Since(start).Round(time.Millisecond))
+	for _, why := range rep.Skipped {
+		fmt.Fprintln(e.stdout, "  skipped:", why)
+	}
+	return nil
+}
