@@ -670,6 +670,11 @@ func TestProfilePage(t *testing.T) {
 	p.get(cookie, "/profile?done=password").want(t, http.StatusOK, msg("profile.password.changed"))
 	p.get(cookie, "/profile?done=other").lacks(t, `class="notice"`)
 
+	// A new address waiting for its confirmation is named beside the field.
+	p.api.on("GET /idp/api/v1/me", 200, strings.Replace(meJSON, `"version"`, `"pending_email":"new@uni.example","version"`, 1))
+	p.get(cookie, "/profile").want(t, http.StatusOK, `id="email-pending"`, msg("profile.email.pending", "new@uni.example"),
+		`name="email" value="ada@uni.example"`)
+
 	p.api.on("GET /idp/api/v1/me", 503, `{"detail":"down"}`)
 	p.get(cookie, "/profile").want(t, http.StatusBadGateway, msg("error.unavailable"))
 }

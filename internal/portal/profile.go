@@ -19,6 +19,8 @@ type me struct {
 	Roles       []string `json:"roles"`
 	ProgrammeID string   `json:"programme_id"`
 	Version     int      `json:"version"`
+	// PendingEmail is a new address whose confirmation link was mailed.
+	PendingEmail string `json:"pending_email"`
 }
 
 // apiProblem is an API's RFC 9457 answer.
@@ -89,7 +91,9 @@ func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *sessi
 	patch := map[string]any{"username": mine.Username, "email": mine.Email, "display_name": mine.DisplayName,
 		"given_name": mine.GivenName, "family_name": mine.FamilyName, "semester": mine.Semester}
 	var prob apiProblem
-	status, err := s.apiCall(r.Context(), sess, http.MethodPatch, s.d.IdentityURL+"/api/v1/me", `"v`+strconv.Itoa(version)+`"`, patch, &prob)
+	// A new address is confirmed by a mail in the browser's language.
+	status, err := s.apiCall(r.Context(), sess, http.MethodPatch, s.d.IdentityURL+"/api/v1/me", `"v`+strconv.Itoa(version)+`"`, patch, &prob,
+		"Accept-Language", r.Header.Get("Accept-Language"))
 	switch {
 	case err == nil && status == http.StatusOK:
 		if name := cmp.Or(mine.DisplayName, mine.Username); name != sess.Name { // the bar shows the new name
@@ -105,7 +109,8 @@ func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *sessi
 		mine.Version = now.Version // saving again overwrites knowingly
 		s.render(w, http.StatusConflict, "profile", s.page(r, "profile.title", profileView{Me: mine, Conflict: &now,
 			Notice: T(langOf(r), "profile.conflict")}))
-	case err == nil && (status == http.StatusUnprocessableEntity || status == http.StatusConflict || status == http.StatusBadRequest):
+	case err == nil && (status == http.StatusUnprocessableEntity || status == http.StatusConflict || status == http.StatusBadRequest ||
+		status == http.StatusTooManyRequests):
 		errs := prob.fields()
 		if len(errs) == 0 {
 			errs["form"] = prob.Detail
