@@ -143,7 +143,9 @@ func TestTokens(t *testing.T) {
 		if _, _, err := s.TokenAccount(ctx, identity.TokenResetPassword, "c3"); !errors.Is(err, store.ErrTokenInvalid) {
 			t.Fatalf("a link used for another purpose: %v", err)
 		}
-		noNotice := func(store.AccountRecord, string) (identity.Mail, error) { return identity.Mail{}, errors.New("no notice expected") }
+		noNotice := func(store.AccountRecord, string) (identity.Mail, error) {
+			return identity.Mail{}, errors.New("no notice expected")
+		}
 		rec, err := s.ConfirmEmail(ctx, "c3", noNotice)
 		if err != nil || !rec.EmailVerified || rec.Version != 2 {
 			t.Fatalf("confirm = %+v, %v", rec, err)
