@@ -55,21 +55,10 @@ func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
 }
 
 func runClients(ctx context.Context, e env, args []string) error {
-	subs := []string{"add", "list", "show", "remove"}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(e.stdout, "Usage: campus clients add|list|show|remove [flags]\n\nManage the applications that sign in through identity. 'campus clients SUB --help' for the flags.")
-			return nil
-		}
-		return &config.UsageError{Command: "clients", Problems: []string{"want a subcommand: add, list, show or remove"}}
-	}
-	sub, args := args[0], args[1:]
-	found := false
-	for _, s := range subs {
-		found = found || s == sub
-	}
-	if !found {
-		return &config.UsageError{Command: "clients", Problems: []string{fmt.Sprintf("unknown subcommand %q: want add, list, show or remove", sub)}}
+	sub, args, done, err := subcommand(e, "clients", args, "Usage: campus clients add|list|show|remove [flags]\n\nManage the applications that sign in through identity. 'campus clients SUB --help' for the flags.",
+		"add", "list", "show", "remove")
+	if done {
+		return err
 	}
 	c, s := newClientsConfig(sub)
 	nargs := 0

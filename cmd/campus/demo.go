@@ -23,15 +23,12 @@ import (
 // runDemo is `campus demo load`: the demo data into the databases of
 // --data/--identity-db/--study-db, once.
 func runDemo(ctx context.Context, e env, args []string) error {
-	if len(args) > 0 && args[0] == "generate" {
-		return runGenerate(ctx, e, args[1:])
+	sub, args, done, err := subcommand(e, "demo", args, "Usage: campus demo load|generate [flags]\n\nload: a sample university in an empty campus: two Computer Science\nprogrammes with 30 modules and their lectures, demo students and staff with\nenrolments and grades. The demo accounts' passwords are generated and printed.\n\ngenerate: a synthetic university of the size the performance figures are\nstated for, in an empty study database (for load tests).", "load", "generate")
+	if done {
+		return err
 	}
-	if len(args) == 0 || args[0] != "load" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(e.stdout, "Usage: campus demo load|generate [flags]\n\nload: a sample university in an empty campus: two Computer Science\nprogrammes with 30 modules and their lectures, demo students and staff with\nenrolments and grades. The demo accounts' passwords are generated and printed.\n\ngenerate: a synthetic university of the size the performance figures are\nstated for, in an empty study database (for load tests).")
-			return nil
-		}
-		return &config.UsageError{Command: "demo", Problems: []string{"want a subcommand: load or generate"}}
+	if sub == "generate" {
+		return runGenerate(ctx, e, args)
 	}
 	var data serverOptions
 	idb, sdb, _ := serviceDBs()
@@ -41,7 +38,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	idb.register(s, "identity-db")
 	sdb.register(s, "study-db")
 	registerMaxAttempts(s, &attempts)
-	if err := load(s, e, args[1:], idb.validate, sdb.validate); err != nil {
+	if err := load(s, e, args, idb.validate, sdb.validate); err != nil {
 		return err
 	}
 	ist, closeIdentity, err := openIdentityStore(ctx, e, data.DataDir, &idb)

@@ -15,12 +15,9 @@ import (
 
 // runDirectory syncs the directory group now: `campus directory sync`.
 func runDirectory(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] != "sync" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(e.stdout, "Usage: campus directory sync [flags]\n\nsync reads every member of the configured LDAP / Active Directory group and\ncreates, updates and disables accounts to match, all in one transaction:\nwhen the directory fails midway, nothing changes and the command exits 1.\nIt runs on the same --data/--identity-db and CAMPUS_LDAP_* settings as\nserve, also while it runs (one sync at a time across all replicas).")
-			return nil
-		}
-		return &config.UsageError{Command: "directory", Problems: []string{"want a subcommand: sync"}}
+	_, args, done, err := subcommand(e, "directory", args, "Usage: campus directory sync [flags]\n\nsync reads every member of the configured LDAP / Active Directory group and\ncreates, updates and disables accounts to match, all in one transaction:\nwhen the directory fails midway, nothing changes and the command exits 1.\nIt runs on the same --data/--identity-db and CAMPUS_LDAP_* settings as\nserve, also while it runs (one sync at a time across all replicas).", "sync")
+	if done {
+		return err
 	}
 	var data serverOptions
 	var publicURL string
@@ -43,7 +40,7 @@ func runDirectory(ctx context.Context, e env, args []string) error {
 		}
 		return errs
 	}
-	if err := load(s, e, args[1:], validate); err != nil {
+	if err := load(s, e, args, validate); err != nil {
 		return err
 	}
 	st, closeDB, err := openIdentityStore(ctx, e, data.DataDir, &dbo)

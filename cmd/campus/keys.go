@@ -14,14 +14,10 @@ import (
 // runKeys manages identity's signing keys: `campus keys list` and
 // `campus keys rotate`.
 func runKeys(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(e.stdout, "Usage: campus keys list|rotate [flags]\n\nrotate makes the next signing keys current; the current ones stay published\nas previous, so tokens in flight keep verifying, and new next keys are\npublished before they sign. A running campus picks the change up within 30s.")
-			return nil
-		}
-		return &config.UsageError{Command: "keys", Problems: []string{"want a subcommand: list or rotate"}}
+	sub, args, done, err := subcommand(e, "keys", args, "Usage: campus keys list|rotate [flags]\n\nrotate makes the next signing keys current; the current ones stay published\nas previous, so tokens in flight keep verifying, and new next keys are\npublished before they sign. A running campus picks the change up within 30s.", "list", "rotate")
+	if done {
+		return err
 	}
-	sub := args[0]
 	var data serverOptions
 	var kek string
 	dbo := dbOption{service: "identity"}
@@ -29,7 +25,7 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	data.registerData(s)
 	dbo.register(s, "identity-db")
 	s.String(&kek, "identity.key_encryption_key", "", "CAMPUS_KEY_ENCRYPTION_KEY", "", "Key that encrypts the signing keys (default: the one in the data dir)", config.Secret(), config.EnvOnly())
-	if err := load(s, e, args[1:], dbo.validate); err != nil {
+	if err := load(s, e, args, dbo.validate); err != nil {
 		return err
 	}
 	st, closeDB, err := openIdentityStore(ctx, e, data.DataDir, &dbo)

@@ -12,12 +12,9 @@ import (
 
 // runMail shows identity's mail outbox: `campus mail status`.
 func runMail(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] != "status" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(e.stdout, "Usage: campus mail status [--failed] [--limit N] [flags]\n\nstatus shows identity's mail outbox: what waits, what is being retried and\nwhy, what was given up and what was sent in the last day. Administrators\nsee the same through GET /idp/api/v1/mail.")
-			return nil
-		}
-		return &config.UsageError{Command: "mail", Problems: []string{"want a subcommand: status"}}
+	_, args, done, err := subcommand(e, "mail", args, "Usage: campus mail status [--failed] [--limit N] [flags]\n\nstatus shows identity's mail outbox: what waits, what is being retried and\nwhy, what was given up and what was sent in the last day. Administrators\nsee the same through GET /idp/api/v1/mail.", "status")
+	if done {
+		return err
 	}
 	var data serverOptions
 	var failed bool
@@ -28,7 +25,7 @@ func runMail(ctx context.Context, e env, args []string) error {
 	dbo.register(s, "identity-db")
 	s.Bool(&failed, "failed", "failed", "", "false", "List only mails that were given up")
 	s.Int(&limit, "limit", "limit", "", "20", "How many of the latest mails to list")
-	if err := load(s, e, args[1:], dbo.validate); err != nil {
+	if err := load(s, e, args, dbo.validate); err != nil {
 		return err
 	}
 	st, closeDB, err := openIdentityStore(ctx, e, data.DataDir, &dbo)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -209,4 +210,26 @@ func openDB(ctx context.Context, logger *slog.Logger, service, dsn string, migra
 
 func dbCheck(d *db.DB) httpserver.Check {
 	return httpserver.Check{Name: "database", Fn: d.Ping}
+}
+
+// subcommand picks the subcommand of a command that has some (`campus keys
+// rotate`): it answers --help with usage, and a missing or unknown one with
+// a usage error naming the choices. done is true when nothing is left to do.
+func subcommand(e env, command string, args []string, usage string, subs ...string) (sub string, rest []string, done bool, err error) {
+	if len(args) > 0 && slices.Contains(subs, args[0]) {
+		return args[0], args[1:], false, nil
+	}
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+		fmt.Fprintln(e.stdout, usage)
+		return "", nil, true, nil
+	}
+	choices := subs[0]
+	if n := len(subs); n > 1 {
+		choices = strings.Join(subs[:n-1], ", ") + " or " + subs[n-1]
+	}
+	problem := "want a subcommand: " + choices
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		problem = fmt.Sprintf("unknown subcommand %q: want %s", args[0], choices)
+	}
+	return "", nil, true, &config.UsageError{Command: command, Problems: []string{problem}}
 }

@@ -180,12 +180,7 @@ func (s *Store) ConfirmEmail(ctx context.Context, hash string, notice func(rec A
 			if err := indexAccountTx(ctx, tx, rec.Account); err != nil {
 				return err
 			}
-			m, err := notice(rec, old)
-			if err != nil {
-				return err
-			}
-			m.AccountID = id
-			if err := enqueueMailTx(ctx, tx, now, m); err != nil {
+			if err := noticeTx(ctx, tx, now, id, func() (identity.Mail, error) { return notice(rec, old) }); err != nil {
 				return err
 			}
 		}
@@ -225,16 +220,21 @@ func (s *Store) ResetPassword(ctx context.Context, hash, passwordHash string, no
 		if err != nil {
 			return err
 		}
-		m, err := notice(rec)
-		if err != nil {
-			return err
-		}
-		m.AccountID = id
-		if err := enqueueMailTx(ctx, tx, now, m); err != nil {
+		if err := noticeTx(ctx, tx, now, id, func() (identity.Mail, error) { return notice(rec) }); err != nil {
 			return err
 		}
 		out = rec
 		return nil
 	})
 	return out, err
+}
+
+// noticeTx renders a notice about the account and queues it in tx.
+func noticeTx(ctx context.Context, tx *sql.Tx, now time.Time, accountID string, render func() (identity.Mail, error)) error {
+	m, err := render()
+	if err != nil {
+		return err
+	}
+	m.AccountID = accountID
+	return enqueueMailTx(ctx, tx, now, m)
 }

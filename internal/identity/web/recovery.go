@@ -81,10 +81,10 @@ func (rc *recovery) view(w http.ResponseWriter, r *http.Request, title string) r
 func (rc *recovery) routes(mux *http.ServeMux) {
 	mux.Handle("GET /confirm", http.HandlerFunc(rc.showConfirm))
 	mux.Handle("POST /confirm", http.HandlerFunc(rc.confirm))
-	mux.Handle("GET /confirm/resend", http.HandlerFunc(rc.showResend))
-	mux.Handle("POST /confirm/resend", http.HandlerFunc(rc.resend))
-	mux.Handle("GET /password/forgot", http.HandlerFunc(rc.showForgot))
-	mux.Handle("POST /password/forgot", http.HandlerFunc(rc.forgot))
+	mux.Handle("GET /confirm/resend", rc.showLinkForm(resendForm))
+	mux.Handle("POST /confirm/resend", rc.askLink(resendForm))
+	mux.Handle("GET /password/forgot", rc.showLinkForm(forgotForm))
+	mux.Handle("POST /password/forgot", rc.askLink(forgotForm))
 	mux.Handle("GET /password/reset", http.HandlerFunc(rc.showReset))
 	mux.Handle("POST /password/reset", http.HandlerFunc(rc.reset))
 }
@@ -172,39 +172,73 @@ func (rc *recovery) invalidLink(w http.ResponseWriter, err error, kind string) {
 	rc.login.message(w, http.StatusBadRequest, "Link not valid", msg, true)
 }
 
-func (rc *recovery) showResend(w http.ResponseWriter, r *http.Request) {
-	v := rc.view(w, r, "New confirmation link")
-	v.AuthRequestID = rc.login.pendingRequest(r, r.URL.Query().Get("authRequestID"))
-	rc.pages.render(w, http.StatusOK, "resend", v)
+// linkForm is a page that asks for a link by mail: a new confirmation
+// link, or a password reset. Whether an account matches or not, the answer
+// is the same.
+type linkForm struct {
+	page, title, field, empty string
+	purpose                   string
+	// gets tells whether the account found (with its password hash) is
+	// sent a link.
+	gets func(acc identity.Account, hash string) bool
+	done func(rc *recovery) string
 }
 
-func (rc *recovery) resend(w http.ResponseWriter, r *http.Request) {
-	if !rc.form(w, r) {
-		return
+var (
+	resendForm = linkForm{page: "resend", title: "New confirmation link", field: "email",
+		empty: "Enter the e-mail address you registered with.", purpose: identity.TokenConfirmEmail,
+		gets: func(acc identity.Account, _ string) bool { return !acc.EmailVerified && acc.Status == identity.StatusActive },
+		done: func(rc *recovery) string {
+			return "If an account with this address waits for confirmation, we sent it a new link. Look in your mailbox (and its spam folder); the link is valid for " +
+				duration(rc.mail.Composer.ConfirmTTL) + "."
+		}}
+	// Only accounts with a local password can reset it; directory accounts
+	// change theirs in the directory.
+	forgotForm = linkForm{page: "forgot", title: "Forgot your password?", field: "login",
+		empty: "Enter your username or e-mail address.", purpose: identity.TokenResetPassword,
+		gets: func(acc identity.Account, hash string) bool { return hash != "" && acc.Status == identity.StatusActive },
+		done: func(rc *recovery) string {
+			return "If an account matches, we sent a link to its e-mail address. Look in your mailbox (and its spam folder); the link is valid for " +
+				duration(rc.mail.Composer.ResetTTL) + "."
+		}}
+)
+
+func (rc *recovery) showLinkForm(f linkForm) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v := rc.view(w, r, f.title)
+		v.AuthRequestID = rc.login.pendingRequest(r, r.URL.Query().Get("authRequestID"))
+		rc.pages.render(w, http.StatusOK, f.page, v)
 	}
-	v := rc.view(w, r, "New confirmation link")
-	v.AuthRequestID = rc.login.pendingRequest(r, r.PostForm.Get("authRequestID"))
-	v.Login = strings.TrimSpace(r.PostForm.Get("email"))
-	if v.Login == "" {
-		v.Error = "Enter the e-mail address you registered with."
-		rc.pages.render(w, http.StatusUnprocessableEntity, "resend", v)
-		return
+}
+
+func (rc *recovery) askLink(f linkForm) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !rc.form(w, r) {
+			return
+		}
+		v := rc.view(w, r, f.title)
+		v.AuthRequestID = rc.login.pendingRequest(r, r.PostForm.Get("authRequestID"))
+		v.Login = strings.TrimSpace(r.PostForm.Get(f.field))
+		if v.Login == "" {
+			v.Error = f.empty
+			rc.pages.render(w, http.StatusUnprocessableEntity, f.page, v)
+			return
+		}
+		if rc.limited(w, r) {
+			return
+		}
+		acc, hash, err := rc.store.AccountByLogin(r.Context(), v.Login)
+		if err == nil && f.gets(acc, hash) {
+			err = rc.issue(r.Context(), acc, f.purpose, acc.Email, lang(r))
+			rc.login.audit(r.Context(), identity.AuditEvent{Action: f.purpose + "_link", Outcome: outcome(err), Target: acc.ID, ClientIP: clientIP(r)})
+		}
+		if err != nil && !errors.Is(err, identity.ErrNotFound) && !errors.Is(err, store.ErrRateLimited) {
+			rc.login.fail(w, err)
+			return
+		}
+		v.Done, v.Message = true, f.done(rc)
+		rc.pages.render(w, http.StatusOK, f.page, v)
 	}
-	if rc.limited(w, r) {
-		return
-	}
-	acc, _, err := rc.store.AccountByLogin(r.Context(), v.Login)
-	if err == nil && !acc.EmailVerified && acc.Status == identity.StatusActive {
-		err = rc.issue(r.Context(), acc, identity.TokenConfirmEmail, acc.Email, lang(r))
-	}
-	if err != nil && !errors.Is(err, identity.ErrNotFound) && !errors.Is(err, store.ErrRateLimited) {
-		rc.login.fail(w, err)
-		return
-	}
-	v.Done = true
-	v.Message = "If an account with this address waits for confirmation, we sent it a new link. Look in your mailbox (and its spam folder); the link is valid for " +
-		duration(rc.mail.Composer.ConfirmTTL) + "."
-	rc.pages.render(w, http.StatusOK, "resend", v)
 }
 
 // issue mails a new link of purpose to the account, within the rate.
@@ -231,44 +265,6 @@ func (rc *recovery) issue(ctx context.Context, acc identity.Account, purpose, em
 }
 
 // ---- password reset
-
-func (rc *recovery) showForgot(w http.ResponseWriter, r *http.Request) {
-	v := rc.view(w, r, "Forgot your password?")
-	v.AuthRequestID = rc.login.pendingRequest(r, r.URL.Query().Get("authRequestID"))
-	rc.pages.render(w, http.StatusOK, "forgot", v)
-}
-
-func (rc *recovery) forgot(w http.ResponseWriter, r *http.Request) {
-	if !rc.form(w, r) {
-		return
-	}
-	v := rc.view(w, r, "Forgot your password?")
-	v.AuthRequestID = rc.login.pendingRequest(r, r.PostForm.Get("authRequestID"))
-	v.Login = strings.TrimSpace(r.PostForm.Get("login"))
-	if v.Login == "" {
-		v.Error = "Enter your username or e-mail address."
-		rc.pages.render(w, http.StatusUnprocessableEntity, "forgot", v)
-		return
-	}
-	if rc.limited(w, r) {
-		return
-	}
-	acc, hash, err := rc.store.AccountByLogin(r.Context(), v.Login)
-	// Only accounts with a local password can reset it; directory accounts
-	// change theirs in the directory. The answer is the same for all.
-	if err == nil && hash != "" && acc.Status == identity.StatusActive {
-		err = rc.issue(r.Context(), acc, identity.TokenResetPassword, acc.Email, lang(r))
-		rc.login.audit(r.Context(), identity.AuditEvent{Action: "password_reset_requested", Outcome: outcome(err), Target: acc.ID, ClientIP: clientIP(r)})
-	}
-	if err != nil && !errors.Is(err, identity.ErrNotFound) && !errors.Is(err, store.ErrRateLimited) {
-		rc.login.fail(w, err)
-		return
-	}
-	v.Done = true
-	v.Message = "If an account matches, we sent a link to its e-mail address. Look in your mailbox (and its spam folder); the link is valid for " +
-		duration(rc.mail.Composer.ResetTTL) + "."
-	rc.pages.render(w, http.StatusOK, "forgot", v)
-}
 
 func outcome(err error) string {
 	if err != nil {
