@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -337,5 +338,33 @@ func TestSMTPConfigStringHidesPassword(t *testing.T) {
 	c := SMTPConfig{Host: "smtp.uni.example", Username: "u", Password: "hunter2-pw"}
 	if s := c.String(); strings.Contains(s, "hunter2") || !strings.Contains(s, "smtp.uni.example") {
 		t.Errorf("String() = %s", s)
+	}
+}
+
+// One SMTP serves the outbox's workers at once.
+func TestSMTPConcurrent(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.Start(t, mailtest.WithTLS(), mailtest.WithAuth(testUser, testPass))
+	s := newSMTP(t, SMTPConfig{
+		Host: srv.Host(), Port: srv.Port(), Username: testUser, Password: testPass, CAFile: caFile(t, srv),
+	})
+	const n = 5
+	errc := make(chan error, n)
+	for i := range n {
+		m := rendered(t, fmt.Sprintf("user%d@uni.example", i))
+		go func() { errc <- s.Send(t.Context(), m) }()
+	}
+	for range n {
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}
+	got := srv.Wait(t, n, 10*time.Second)
+	seen := map[string]bool{}
+	for _, m := range got {
+		seen[m.To[0]] = true
+	}
+	if len(seen) != n {
+		t.Errorf("recipients %v, want %d different", seen, n)
 	}
 }

@@ -87,6 +87,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	srv      *smtp.Server // nil while stopped
+	ln       net.Listener
 	served   chan struct{}
 	msgs     []Received
 	arrived  chan struct{} // closed and replaced when a message arrives
@@ -188,13 +189,16 @@ func (s *Server) RejectRecipient(addr string) {
 // nothing.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	srv, served := s.srv, s.served
-	s.srv = nil
+	srv, ln, served := s.srv, s.ln, s.served
+	s.srv, s.ln = nil, nil
 	s.mu.Unlock()
 	if srv == nil {
 		return
 	}
 	_ = srv.Close()
+	// go-smtp's Close misses a listener that Serve has not registered yet,
+	// as right after Start.
+	_ = ln.Close()
 	<-served
 }
 
@@ -232,7 +236,7 @@ func (s *Server) serve(ln net.Listener) {
 	srv.AllowInsecureAuth = !s.opts.starttls && !s.opts.implicitTLS
 	served := make(chan struct{})
 	s.mu.Lock()
-	s.srv, s.served = srv, served
+	s.srv, s.ln, s.served = srv, ln, served
 	s.mu.Unlock()
 	go func() {
 		defer close(served)
