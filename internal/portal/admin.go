@@ -61,10 +61,80 @@ func (s *server) roles(r *http.Request, sess *session) ([]role, int, error) {
 	return list.Items, status, err
 }
 
+// directoryReport and directoryStatus are identity's GET /api/v1/directory.
+type directoryReport struct {
+	Members, Created, Updated, Enabled, Disabled, Unchanged int
+	Skipped                                                 []string
+}
+
+type directoryStatus struct {
+	URL        string           `json:"url"`
+	GroupDN    string           `json:"group_dn"`
+	Running    bool             `json:"running"`
+	LastEnd    *time.Time       `json:"last_end"`
+	LastError  string           `json:"last_error"`
+	LastReport *directoryReport `json:"last_report"`
+}
+
+// mailStatus is the status part of identity's GET /api/v1/mail.
+type mailStatus struct {
+	Pending          int  `json:"pending"`
+	Retrying         int  `json:"retrying"`
+	Failed           int  `json:"failed"`
+	SentLast24h      int  `json:"sent_last_24h"`
+	DeveloperMailbox bool `json:"developer_mailbox"`
+}
+
+type adminView struct {
+	Catalogue bool
+	Directory *directoryStatus // nil: identity has no directory
+	Mail      *mailStatus      // nil: not readable now
+	Notice    string
+	Error     string
+}
+
 func (s *server) admin(w http.ResponseWriter, r *http.Request, sess *session) {
+	s.adminPage(w, r, sess, http.StatusOK, adminView{})
+}
+
+// adminPage shows the administration overview with the state of the
+// directory sync and of the mail queue, as far as identity tells them.
+func (s *server) adminPage(w http.ResponseWriter, r *http.Request, sess *session, status int, v adminView) {
 	// Catalogue editing is unlocked on its own page (a step-up at identity,
 	// which grants studies:write only to those whose roles hold it).
-	s.render(w, http.StatusOK, "admin", s.page(r, "admin.title", struct{ Catalogue bool }{true}))
+	v.Catalogue = true
+	var dir directoryStatus
+	if st, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/directory", &dir); err == nil && st == http.StatusOK {
+		v.Directory = &dir
+	}
+	var queue struct {
+		Status mailStatus `json:"status"`
+	}
+	if st, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/mail?limit=1", &queue); err == nil && st == http.StatusOK {
+		v.Mail = &queue.Status
+	}
+	if r.URL.Query().Get("done") == "synced" && v.Notice == "" {
+		v.Notice = T(langOf(r), "admin.directory.synced")
+	}
+	s.render(w, status, "admin", s.page(r, "admin.title", v))
+}
+
+// syncDirectory runs identity's directory sync now (users:write).
+func (s *server) syncDirectory(w http.ResponseWriter, r *http.Request, sess *session) {
+	var prob apiProblem
+	status, err := s.apiSend(r.Context(), sess, http.MethodPost, s.d.IdentityURL+"/api/v1/directory/sync", nil, &prob)
+	switch {
+	case err == nil && status == http.StatusOK:
+		http.Redirect(w, r, s.d.Base+"/admin?done=synced", http.StatusSeeOther)
+	case err == nil && (status == http.StatusConflict || status == http.StatusBadGateway):
+		key := "admin.directory.running"
+		if status == http.StatusBadGateway {
+			key = "admin.directory.down"
+		}
+		s.adminPage(w, r, sess, status, adminView{Error: T(langOf(r), key)})
+	default:
+		s.apiFailed(w, r, status, err)
+	}
 }
 
 type usersView struct {

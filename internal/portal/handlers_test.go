@@ -1163,6 +1163,32 @@ func TestAdminHome(t *testing.T) {
 	p.get(p.signIn(withScope), "/admin").want(t, http.StatusOK, `<a href="/admin/programmes">`+msg("catalogue.admin")+"</a>", msg("admin.catalogue.about"))
 }
 
+// TestAdminHomeDirectoryAndMail: the overview shows the directory sync and
+// the mail queue as identity tells them, and syncs on demand.
+func TestAdminHomeDirectoryAndMail(t *testing.T) {
+	t.Parallel()
+	p := newPortal(t)
+	cookie := p.signIn(admin())
+	// Without a directory (404) there is no sync button.
+	p.get(cookie, "/admin").lacks(t, `action="/admin/directory/sync"`, msg("admin.mail"))
+	p.api.on("GET /idp/api/v1/directory", 200, `{"url":"ldaps://dc","group_dn":"cn=students,dc=uni","interval":"15m0s","running":false,
+		"last_report":{"members":1000,"created":3,"updated":2,"enabled":0,"disabled":1,"unchanged":994,"skipped":["ada: no e-mail address in the directory"]}}`)
+	p.api.on("GET /idp/api/v1/mail", 200, `{"status":{"pending":2,"retrying":1,"failed":0,"sent_last_24h":7,"developer_mailbox":true},"items":[]}`)
+	p.get(cookie, "/admin").want(t, http.StatusOK, msg("admin.directory.about", "cn=students,dc=uni"),
+		msg("admin.directory.last", 1000, 3, 2, 1, 0, 1), "ada: no e-mail address in the directory", `action="/admin/directory/sync"`,
+		msg("admin.mail.state", 2, 1, 0, 7), msg("admin.mail.devbox"))
+
+	p.api.on("POST /idp/api/v1/directory/sync", 200, `{"members":1000}`)
+	p.post(cookie, "/admin/directory/sync", url.Values{}).redirects(t, "/admin?done=synced")
+	wantHeader(t, p.api.sent("POST /idp/api/v1/directory/sync")[0], "Authorization", "Bearer access-token")
+	p.get(cookie, "/admin?done=synced").want(t, http.StatusOK, msg("admin.directory.synced"))
+	p.api.on("POST /idp/api/v1/directory/sync", 502, `{"detail":"down"}`)
+	p.post(cookie, "/admin/directory/sync", url.Values{}).want(t, http.StatusBadGateway, msg("admin.directory.down"))
+	p.api.on("POST /idp/api/v1/directory/sync", 409, `{"detail":"running"}`)
+	p.post(cookie, "/admin/directory/sync", url.Values{}).want(t, http.StatusConflict, msg("admin.directory.running"))
+	p.post(p.signIn(student()), "/admin/directory/sync", url.Values{}).want(t, http.StatusForbidden)
+}
+
 // TestAdminHomeLinksTheCatalogue: an administrator signed in as the portal
 // signs people in reaches the catalogue's administration from /admin.
 func TestAdminHomeLinksTheCatalogue(t *testing.T) {

@@ -87,6 +87,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.HandleFunc("POST /grading/{id}", s.requireGrader(s.recordGrades))
 	mux.HandleFunc("POST /grading/{id}/upload", s.requireGrader(s.uploadCSV))
 	mux.HandleFunc("GET /admin", s.requireAdmin(s.admin))
+	mux.HandleFunc("POST /admin/directory/sync", s.requireAdmin(s.syncDirectory))
 	mux.HandleFunc("GET /admin/users", s.requireAdmin(s.users))
 	mux.HandleFunc("GET /admin/users/{id}", s.requireAdmin(s.user))
 	mux.HandleFunc("POST /admin/users/{id}", s.requireAdmin(s.changeUser))
