@@ -31,7 +31,9 @@ func TestComposer(t *testing.T) {
 		{"password changed", mail.KindPasswordChanged, "ada@uni.example", "en", "Ada",
 			func() (identity.Mail, error) { return c.PasswordChanged(a, "en") }},
 		{"welcome", mail.KindDirectoryWelcome, "ada@uni.example", "en", "S3cret-Generated",
-			func() (identity.Mail, error) { return c.Welcome(a, "S3cret-Generated", "https://campus.example/", "en") }},
+			func() (identity.Mail, error) {
+				return c.Welcome(a, "S3cret-Generated", "https://campus.example/", "en")
+			}},
 	} {
 		m, err := tc.make()
 		if err != nil {

@@ -187,7 +187,9 @@ type linkForm struct {
 var (
 	resendForm = linkForm{page: "resend", title: "New confirmation link", field: "email",
 		empty: "Enter the e-mail address you registered with.", purpose: identity.TokenConfirmEmail,
-		gets: func(acc identity.Account, _ string) bool { return !acc.EmailVerified && acc.Status == identity.StatusActive },
+		gets: func(acc identity.Account, _ string) bool {
+			return !acc.EmailVerified && acc.Status == identity.StatusActive
+		},
 		done: func(rc *recovery) string {
 			return "If an account with this address waits for confirmation, we sent it a new link. Look in your mailbox (and its spam folder); the link is valid for " +
 				duration(rc.mail.Composer.ConfirmTTL) + "."
