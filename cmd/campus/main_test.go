@@ -333,6 +333,19 @@ func TestBadInput(t *testing.T) {
 			want:     []string{"3 problems", "--addr", "identity database", "CAMPUS_ADMIN_PASSWORD is too short"},
 		},
 		{
+			name: "mail and directory settings",
+			args: []string{"serve", "--smtp-host", "mail.uni.example", "--smtp-tls", "clear", "--ldap-url", "http://dc", "--ldap-new-accounts", "magic",
+				"--email-confirmation-ttl", "10s"},
+			wantCode: 2,
+			want:     []string{"7 problems", `smtp tls "clear"`, "smtp from", "ldap url must start with ldap://", "--ldap-new-accounts", "--email-confirmation-ttl"},
+		},
+		{
+			name:     "a directory sync without a directory",
+			args:     []string{"directory", "sync", "--data", tmp},
+			wantCode: 2,
+			want:     []string{"--ldap-url (CAMPUS_LDAP_URL): no directory is configured"},
+		},
+		{
 			name:     "unknown command",
 			args:     []string{"srve"},
 			wantCode: 2,

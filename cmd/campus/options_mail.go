@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,7 +54,7 @@ func (o *mailOptions) validate() []error {
 	var errs []error
 	if o.SMTPHost != "" {
 		for _, p := range o.smtp().Validate() {
-			errs = append(errs, fmt.Errorf("smtp: %s", p))
+			errs = append(errs, errors.New(p))
 		}
 	} else if o.SMTPFrom != "" || o.SMTPUsername != "" {
 		errs = append(errs, fmt.Errorf("--smtp-host: needed when other smtp settings are given"))
@@ -118,7 +119,7 @@ func (o *ldapOptions) validate() []error {
 	}
 	var errs []error
 	for _, p := range o.directory().Validate() {
-		errs = append(errs, fmt.Errorf("ldap: %s", p))
+		errs = append(errs, errors.New(p))
 	}
 	if o.SyncInterval < 0 || (o.SyncInterval > 0 && o.SyncInterval < time.Minute) {
 		errs = append(errs, fmt.Errorf("--ldap-sync-interval %s: want 0 (on demand only) or at least 1m", o.SyncInterval))
