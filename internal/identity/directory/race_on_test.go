@@ -1,0 +1,7 @@
+//go:build race
+
+package directory_test
+
+// raceDetector is on: heap figures include its shadow memory and tests
+// that measure memory skip.
+const raceDetector = true
