@@ -8,7 +8,9 @@ package textsearch
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -22,12 +24,33 @@ const MaxWordBytes = 64
 // Fold lower-cases s and removes diacritics, so that "Müller" is found as
 // "muller" and "MÜLLER" alike.
 func Fold(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, strings.ToLower(s))
+	lower := strings.ToLower(s)
+	if isASCII(lower) { // nothing to strip: the common case, without a transformer
+		return cut(lower)
+	}
+	t := folders.Get().(transform.Transformer)
+	defer folders.Put(t)
+	t.Reset()
+	out, _, err := transform.String(t, lower)
 	if err != nil {
-		out = strings.ToLower(s)
+		out = lower
 	}
 	return cut(out)
+}
+
+// folders hold the transformers Fold uses: one costs about 10 KB to build,
+// and a chain may not be used by two goroutines at once.
+var folders = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func cut(s string) string {
