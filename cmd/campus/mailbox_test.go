@@ -68,3 +68,31 @@ func (p *idp) confirmEmail(t testing.TB, addr string) page {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return visit(t, b, req)
 }
+
+func TestDeveloperMailbox(t *testing.T) {
+	t.Parallel()
+	p := startIDP(t)
+	e := &apiEnv{p: p}
+	e.must(t, http.StatusCreated, "POST", "/api/v1/registrations", "",
+		map[string]any{"username": "dora", "email": "dora@uni.example", "password": "a-fine-passphrase", "given_name": "Dora", "family_name": "Dev"})
+	m := p.mailTo(t, "dora@uni.example", "")
+	b := p.browser(t)
+	list := getPage(t, b, p.issuer+"/dev/mail")
+	if list.status != http.StatusOK || !strings.Contains(list.body, "Developer mailbox.") || !strings.Contains(list.body, "dora@uni.example") ||
+		!strings.Contains(list.body, "/dev/mail/"+m.ID) {
+		t.Fatalf("mailbox: %d\n%s", list.status, list.body)
+	}
+	one := getPage(t, b, p.issuer+"/dev/mail/"+m.ID)
+	if one.status != http.StatusOK || !strings.Contains(one.body, `<a href="`+p.issuer+`/confirm?token=`) {
+		t.Fatalf("mail: %d\n%s", one.status, one.body)
+	}
+	if pg := getPage(t, b, p.issuer+"/dev/mail/..%2f..%2fidentity.db"); pg.status != http.StatusNotFound {
+		t.Fatalf("a path for an id: %d", pg.status)
+	}
+	// Through a proxy (even one on this machine) it is not shown.
+	req, _ := http.NewRequest(http.MethodGet, p.issuer+"/dev/mail", nil)
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	if pg := visit(t, b, req); pg.status != http.StatusForbidden || strings.Contains(pg.body, "dora@") {
+		t.Fatalf("through a proxy: %d", pg.status)
+	}
+}

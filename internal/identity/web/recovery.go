@@ -381,8 +381,14 @@ func duration(d time.Duration) string {
 
 // loopback tells whether the request comes from this machine: the
 // developer mailbox holds live links to every account, so it is never
-// shown to anyone else.
+// shown to anyone else. A request relayed by a proxy (which may run on
+// this machine and forward the whole internet) does not count.
 func loopback(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
 	ip := net.ParseIP(clientIP(r))
 	return ip != nil && ip.IsLoopback()
 }
