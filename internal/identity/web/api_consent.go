@@ -88,16 +88,8 @@ func (a *api) handleLogoutDeliveries(w http.ResponseWriter, r *http.Request, _ *
 	}{Items: []deliveryJSON{}}
 	for _, d := range ds {
 		j := deliveryJSON{ID: d.ID, ClientID: d.ClientID, URI: d.URI, Subject: d.AccountID, SessionID: d.SessionID, CreatedAt: d.CreatedAt,
-			Attempts: d.Attempts, DeliveredAt: d.DeliveredAt, FailedAt: d.FailedAt, LastError: d.LastError, Status: "pending"}
-		switch {
-		case d.DeliveredAt != nil:
-			j.Status = "delivered"
-		case d.FailedAt != nil:
-			j.Status = "failed"
-		default:
-			next := d.NextAttemptAt
-			j.NextAttemptAt = &next
-		}
+			Attempts: d.Attempts, DeliveredAt: d.DeliveredAt, FailedAt: d.FailedAt, LastError: d.LastError}
+		j.Status, j.NextAttemptAt = outboxState(d.DeliveredAt, d.FailedAt, d.NextAttemptAt, "delivered")
 		out.Items = append(out.Items, j)
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -70,17 +70,21 @@ func (a *api) handleMailQueue(w http.ResponseWriter, r *http.Request, _ *princip
 
 func mailView(m identity.OutboxMail) mailJSON {
 	j := mailJSON{ID: m.ID, Kind: m.Kind, To: m.To, Subject: m.AccountID, CreatedAt: m.CreatedAt, Attempts: m.Attempts,
-		SentAt: m.SentAt, FailedAt: m.FailedAt, LastError: m.LastError, Status: "pending"}
-	switch {
-	case m.SentAt != nil:
-		j.Status = "sent"
-	case m.FailedAt != nil:
-		j.Status = "failed"
-	default:
-		next := m.NextAttemptAt
-		j.NextAttemptAt = &next
-	}
+		SentAt: m.SentAt, FailedAt: m.FailedAt, LastError: m.LastError}
+	j.Status, j.NextAttemptAt = outboxState(m.SentAt, m.FailedAt, m.NextAttemptAt, "sent")
 	return j
+}
+
+// outboxState is an outbox entry's status (pending, failed or done) and,
+// while pending, its next attempt.
+func outboxState(doneAt, failedAt *time.Time, next time.Time, done string) (string, *time.Time) {
+	switch {
+	case doneAt != nil:
+		return done, nil
+	case failedAt != nil:
+		return "failed", nil
+	}
+	return "pending", &next
 }
 
 // handleMailRetry queues a mail that was given up again, once the cause
