@@ -48,6 +48,21 @@ func directorySync(t *testing.T, dir string, env map[string]string) (string, err
 	return out.String() + errOut.String(), err
 }
 
+// countRows runs a COUNT query on identity's database.
+func countRows(t *testing.T, dir, query string) int {
+	t.Helper()
+	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(dir, "identity.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var n int
+	if err := d.QueryRowContext(context.Background(), query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // accountsState is every account's id, status and version: what a sync
 // changes.
 func accountsState(t *testing.T, dir string) string {
@@ -114,6 +129,9 @@ func TestDirectoryEndToEnd(t *testing.T) {
 	}
 	e.token(t, "u0999", "local-password-1") // the local account is untouched
 
+	leaver := p.browser(t)
+	e.rp.signIn(t, p, leaver, "u0003", "dir-pass-u0003")
+
 	// Changes in the directory follow at the next sync (here: the API).
 	srv.Modify(t, "u0002", map[string]string{"mail": "new.u0002@dir.example", "sn": "Married"})
 	srv.RemoveFromGroup(t, "u0003")
@@ -131,6 +149,13 @@ func TestDirectoryEndToEnd(t *testing.T) {
 	}
 	if pg := submitLogin(t, p, b, getPage(t, b, e.rp.config.AuthCodeURL("s")), "u0003", "dir-pass-u0003"); pg.status != http.StatusUnauthorized {
 		t.Fatalf("a member who left signs in: %d", pg.status)
+	}
+	// Their session and refresh tokens ended with the sync.
+	if pg := getPage(t, leaver, e.rp.config.AuthCodeURL("s")); pg.location != nil {
+		t.Fatalf("the leaver's session still signs in: %d %v", pg.status, pg.location)
+	}
+	if n := countRows(t, dir, `SELECT COUNT(*) FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.username = 'u0003' AND s.ended_at IS NULL`); n != 0 {
+		t.Fatalf("%d open sessions of the leaver", n)
 	}
 	srv.AddToGroup(t, "u0003")
 	if rep := e.must(t, http.StatusOK, "POST", "/api/v1/directory/sync", admin, nil); rep.body["enabled"] != float64(1) {

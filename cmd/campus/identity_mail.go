@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"campus/internal/identity"
 	"campus/internal/identity/directory"
 	"campus/internal/identity/mailer"
+	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
 	identitystore "campus/internal/identity/store"
 	identityweb "campus/internal/identity/web"
@@ -57,13 +59,26 @@ func identityMail(ctx context.Context, p *process, st *identitystore.Store, o id
 
 // identityDirectory starts the directory sync when a directory is
 // configured; nil otherwise.
-func identityDirectory(ctx context.Context, p *process, st *identitystore.Store, o identityOptions, setup identitySetup, c *mailer.Composer) (identityweb.Directory, error) {
+func identityDirectory(ctx context.Context, p *process, st *identitystore.Store, storage *oidcop.Storage, o identityOptions, setup identitySetup, c *mailer.Composer) (identityweb.Directory, error) {
 	if o.ldap.URL == "" {
 		return nil, nil
 	}
 	s, err := newSyncer(p, st, o, setup, c)
 	if err != nil {
 		return nil, err
+	}
+	// Those who left the group are signed out everywhere (their
+	// applications hear it by back-channel logout).
+	s.Disabled = func(ctx context.Context, ids []string) {
+		for _, id := range ids {
+			sids, err := st.SessionsOf(ctx, id)
+			for _, sid := range sids {
+				err = errors.Join(err, storage.EndSession(ctx, identity.Session{ID: sid, AccountID: id}))
+			}
+			if err != nil {
+				p.logger.Error("end the sessions of an account the directory sync disabled", "account", id, "err", err)
+			}
+		}
 	}
 	go s.Run(ctx)
 	return s, nil

@@ -130,7 +130,7 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 	if err != nil {
 		return nil, err
 	}
-	dir, err := identityDirectory(ctx, p, st, o, setup, mailDeps.Composer)
+	dir, err := identityDirectory(ctx, p, st, storage, o, setup, mailDeps.Composer)
 	if err != nil {
 		return nil, err
 	}

@@ -131,6 +131,8 @@ type DirectoryReport struct {
 	Disabled  int      `json:"disabled"`
 	Unchanged int      `json:"unchanged"`
 	Skipped   []string `json:"skipped"` // why a member got no account or no update
+	// DisabledIDs are the accounts the sync disabled.
+	DisabledIDs []string `json:"-"`
 }
 
 func (r DirectoryReport) String() string {

@@ -50,6 +50,9 @@ type Syncer struct {
 	// Progress, when set, hears how far a sync is: phase "read" counts
 	// entries read (total unknown, 0), phase "apply" counts entries applied.
 	Progress func(phase string, done, total int)
+	// Disabled, when set, hears of the accounts a sync disabled (to end
+	// their sessions).
+	Disabled func(ctx context.Context, accountIDs []string)
 
 	mu     sync.Mutex
 	status identity.DirectoryStatus
@@ -92,6 +95,9 @@ func (s *Syncer) Sync(ctx context.Context) (identity.DirectoryReport, error) {
 	start := s.now()
 	s.setStatus(func(st *identity.DirectoryStatus) { st.Running, st.LastStart = true, &start })
 	rep, err := s.sync(ctx)
+	if err == nil && s.Disabled != nil && len(rep.DisabledIDs) > 0 {
+		s.Disabled(ctx, rep.DisabledIDs)
+	}
 	end := s.now()
 	s.setStatus(func(st *identity.DirectoryStatus) {
 		st.Running, st.LastEnd, st.LastError = false, &end, ""

@@ -79,7 +79,13 @@ func (s *Store) ApplyDirectory(ctx context.Context, entries []identity.Directory
 				updated_at = $2, version = version + 1 WHERE id = $1`, acc.ID, now); err != nil {
 				return err
 			}
+			// Whoever left keeps no way back in: their refresh tokens die
+			// with the account; the caller ends their sessions.
+			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`, acc.ID, now); err != nil {
+				return err
+			}
 			rep.Disabled++
+			rep.DisabledIDs = append(rep.DisabledIDs, acc.ID)
 		}
 		return nil
 	})
