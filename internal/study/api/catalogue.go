@@ -179,20 +179,7 @@ func (c *treeCache) put(id string, t renderedTree) {
 }
 
 func (s *server) patchProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
-	version, ok := ifMatch(w, r)
-	if !ok {
-		return
-	}
-	var in programmeInput
-	if !decode(w, r, &in) {
-		return
-	}
-	updated, err := s.store.UpdateProgramme(r.Context(), r.PathValue("id"), version, in.apply)
-	if err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	reply(w, http.StatusOK, updated.Version, programmeOut(updated))
+	patchVersioned[programmeInput](s, w, r, s.store.UpdateProgramme, programmeOut, func(x study.Programme) int { return x.Version })
 }
 
 func (s *server) deleteProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -250,20 +237,7 @@ func (s *server) getModule(w http.ResponseWriter, r *http.Request, p *Principal)
 }
 
 func (s *server) patchModule(w http.ResponseWriter, r *http.Request, p *Principal) {
-	version, ok := ifMatch(w, r)
-	if !ok {
-		return
-	}
-	var in moduleInput
-	if !decode(w, r, &in) {
-		return
-	}
-	updated, err := s.store.UpdateModule(r.Context(), r.PathValue("id"), version, in.apply)
-	if err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	reply(w, http.StatusOK, updated.Version, moduleOut(updated))
+	patchVersioned[moduleInput](s, w, r, s.store.UpdateModule, moduleOut, func(x study.Module) int { return x.Version })
 }
 
 func (s *server) deleteModule(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -318,20 +292,7 @@ func (s *server) getLecture(w http.ResponseWriter, r *http.Request, p *Principal
 }
 
 func (s *server) patchLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
-	version, ok := ifMatch(w, r)
-	if !ok {
-		return
-	}
-	var in lectureInput
-	if !decode(w, r, &in) {
-		return
-	}
-	updated, err := s.store.UpdateLecture(r.Context(), r.PathValue("id"), version, in.apply)
-	if err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	reply(w, http.StatusOK, updated.Version, lectureOut(updated))
+	patchVersioned[lectureInput](s, w, r, s.store.UpdateLecture, lectureOut, func(x study.Lecture) int { return x.Version })
 }
 
 func (s *server) deleteLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -400,6 +361,26 @@ func (s *server) unlinkLecture(w http.ResponseWriter, r *http.Request, p *Princi
 
 // deleteVersioned deletes the item at {id} with the version If-Match
 // names; ?force=true also removes its links.
+// patchVersioned changes one catalogue item by the merge patch In decodes,
+// against the version the caller read (If-Match), and answers the result.
+func patchVersioned[In interface{ apply(*T) }, T, J any](s *server, w http.ResponseWriter, r *http.Request,
+	update func(ctx context.Context, id string, version int, change func(*T)) (T, error), out func(T) J, versionOf func(T) int) {
+	version, ok := ifMatch(w, r)
+	if !ok {
+		return
+	}
+	var in In
+	if !decode(w, r, &in) {
+		return
+	}
+	updated, err := update(r.Context(), r.PathValue("id"), version, in.apply)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	reply(w, http.StatusOK, versionOf(updated), out(updated))
+}
+
 func (s *server) deleteVersioned(w http.ResponseWriter, r *http.Request, del func(ctx context.Context, id string, version int, force bool) error) {
 	version, ok := ifMatch(w, r)
 	if !ok {
