@@ -119,22 +119,26 @@ func TestTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		rate := store.Rate{PerHour: 3, Gap: time.Minute}
+		// link issues a token valid for an hour, mailed to email.
+		link := func(purpose, hash, email string) error {
+			return s.IssueToken(ctx, acc.ID, issue(purpose, hash, email, c.t.Add(time.Hour), email), rate)
+		}
 
 		// A newer link retires the older one; links come at most once a
 		// minute and three times an hour.
-		if err := s.IssueToken(ctx, acc.ID, issue(identity.TokenConfirmEmail, "c2", "noah@uni.example", c.t.Add(time.Hour), "noah@uni.example"), rate); !errors.Is(err, store.ErrRateLimited) {
+		if err := link(identity.TokenConfirmEmail, "c2", "noah@uni.example"); !errors.Is(err, store.ErrRateLimited) {
 			t.Fatalf("within a minute: %v", err)
 		}
 		c.advance(2 * time.Minute)
-		if err := s.IssueToken(ctx, acc.ID, issue(identity.TokenConfirmEmail, "c2", "noah@uni.example", c.t.Add(time.Hour), "noah@uni.example"), rate); err != nil {
+		if err := link(identity.TokenConfirmEmail, "c2", "noah@uni.example"); err != nil {
 			t.Fatal(err)
 		}
 		c.advance(2 * time.Minute)
-		if err := s.IssueToken(ctx, acc.ID, issue(identity.TokenConfirmEmail, "c3", "noah@uni.example", c.t.Add(time.Hour), "noah@uni.example"), rate); err != nil {
+		if err := link(identity.TokenConfirmEmail, "c3", "noah@uni.example"); err != nil {
 			t.Fatal(err)
 		}
 		c.advance(2 * time.Minute)
-		if err := s.IssueToken(ctx, acc.ID, issue(identity.TokenConfirmEmail, "c4", "noah@uni.example", c.t.Add(time.Hour), "noah@uni.example"), rate); !errors.Is(err, store.ErrRateLimited) {
+		if err := link(identity.TokenConfirmEmail, "c4", "noah@uni.example"); !errors.Is(err, store.ErrRateLimited) {
 			t.Fatalf("a fourth in the hour: %v", err)
 		}
 		if _, _, err := s.TokenAccount(ctx, identity.TokenConfirmEmail, "c2"); !errors.Is(err, store.ErrTokenInvalid) {
@@ -156,7 +160,7 @@ func TestTokens(t *testing.T) {
 
 		// A new address: confirmed, it replaces the old one, which is told.
 		c.advance(time.Hour)
-		if err := s.IssueToken(ctx, acc.ID, issue(identity.TokenConfirmEmail, "n1", "noah@new.example", c.t.Add(time.Hour), "noah@new.example"), rate); err != nil {
+		if err := link(identity.TokenConfirmEmail, "n1", "noah@new.example"); err != nil {
 			t.Fatal(err)
 		}
 		if p, _ := s.PendingEmail(ctx, acc.ID); p != "noah@new.example" {
@@ -178,7 +182,7 @@ func TestTokens(t *testing.T) {
 
 		// Taken meanwhile: nothing changes.
 		c.advance(time.Hour)
-		if err := s.IssueToken(ctx, acc.ID, issue(identity.TokenConfirmEmail, "n2", "ella@uni.example", c.t.Add(time.Hour), "ella@uni.example"), rate); err != nil {
+		if err := link(identity.TokenConfirmEmail, "n2", "ella@uni.example"); err != nil {
 			t.Fatal(err)
 		}
 		var taken *store.TakenError
@@ -191,7 +195,7 @@ func TestTokens(t *testing.T) {
 
 		// Reset: expired links fail; a good one sets the password, unlocks,
 		// retires other reset links and queues the notice, once.
-		if err := s.IssueToken(ctx, acc.ID, issue(identity.TokenResetPassword, "r1", "noah@new.example", c.t.Add(time.Hour), "noah@new.example"), rate); err != nil {
+		if err := link(identity.TokenResetPassword, "r1", "noah@new.example"); err != nil {
 			t.Fatal(err)
 		}
 		c.advance(61 * time.Minute)
@@ -204,7 +208,7 @@ func TestTokens(t *testing.T) {
 		if err := s.SetSignInState(ctx, acc.ID, 5, c.t.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.IssueToken(ctx, acc.ID, issue(identity.TokenResetPassword, "r2", "noah@new.example", c.t.Add(time.Hour), "noah@new.example"), rate); err != nil {
+		if err := link(identity.TokenResetPassword, "r2", "noah@new.example"); err != nil {
 			t.Fatal(err)
 		}
 		rec, err = s.ResetPassword(ctx, "r2", "new-hash", notice)
