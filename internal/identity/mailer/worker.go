@@ -8,6 +8,7 @@ import (
 
 	"campus/internal/identity"
 	"campus/internal/mail"
+	"campus/internal/outbox"
 )
 
 // Queue is what delivery needs of the outbox.
@@ -23,45 +24,26 @@ type Queue interface {
 // rejects) is given up at once. Nothing is lost while the mail server is
 // down: the mail stays in the outbox.
 type Worker struct {
+	outbox.Schedule
 	queue  Queue
 	sender mail.Sender
 	now    func() time.Time
 	logger *slog.Logger
-	wake   chan struct{}
-
-	Poll, Base, Max, GiveUp time.Duration
 }
 
 // NewWorker returns a worker with the default timings: look every 5 s,
 // retry after 30 s doubling up to an hour, give up after three days.
 func NewWorker(q Queue, s mail.Sender, now func() time.Time, logger *slog.Logger) *Worker {
-	return &Worker{queue: q, sender: s, now: now, logger: logger, wake: make(chan struct{}, 1),
-		Poll: 5 * time.Second, Base: 30 * time.Second, Max: time.Hour, GiveUp: 72 * time.Hour}
-}
-
-// Notify makes Run look at the outbox now (a mail was just queued).
-func (w *Worker) Notify() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	return &Worker{Schedule: outbox.NewSchedule(5*time.Second, 30*time.Second, time.Hour, 72*time.Hour),
+		queue: q, sender: s, now: now, logger: logger}
 }
 
 // Run sends until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
-	t := time.NewTicker(w.Poll)
-	defer t.Stop()
-	for {
-		if _, err := w.SendDue(ctx); err != nil && ctx.Err() == nil {
-			w.logger.Error("mail outbox", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-w.wake:
-		}
-	}
+	w.Loop(ctx, w.logger, "mail outbox", func(ctx context.Context) error {
+		_, err := w.SendDue(ctx)
+		return err
+	})
 }
 
 // SendDue sends every mail that is due and returns how many went out.
@@ -76,8 +58,8 @@ func (w *Worker) SendDue(ctx context.Context) (int, error) {
 		for _, m := range batch {
 			if err := w.sender.Send(ctx, m.Message); err != nil {
 				next := time.Time{}
-				if !errors.Is(err, mail.ErrPermanent) && w.now().Sub(m.CreatedAt) < w.GiveUp {
-					next = w.now().Add(w.backoff(m.Attempts))
+				if !errors.Is(err, mail.ErrPermanent) {
+					next = w.Retry(w.now(), m.CreatedAt, m.Attempts)
 				}
 				// The address is personal data and the content may hold a
 				// secret: the log names the mail by id and kind only.
@@ -94,15 +76,4 @@ func (w *Worker) SendDue(ctx context.Context) (int, error) {
 			sent++
 		}
 	}
-}
-
-func (w *Worker) backoff(attempts int) time.Duration {
-	b := w.Base
-	for range attempts {
-		b *= 2
-		if b >= w.Max {
-			return w.Max
-		}
-	}
-	return b
 }

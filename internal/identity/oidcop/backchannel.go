@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"campus/internal/identity"
+	"campus/internal/outbox"
 )
 
 // OutboxStore is what logout delivery needs of the store.
@@ -28,49 +29,29 @@ type OutboxStore interface {
 // Back-Channel Logout 1.0), retrying with exponential backoff so that a
 // client that was down hears of the logout when it is back.
 type Deliverer struct {
+	outbox.Schedule
 	store  OutboxStore
 	keys   *Keys
 	issuer string
 	client *http.Client
 	now    func() time.Time
 	logger *slog.Logger
-	wake   chan struct{}
-
-	// Poll is how often the outbox is read without a wake-up; Base is the
-	// first retry delay, doubled per attempt up to Max; GiveUp is how long
-	// a delivery is tried before it is marked failed.
-	Poll, Base, Max, GiveUp time.Duration
 }
 
 // NewDeliverer returns a deliverer; client should not follow redirects.
+// It reads the outbox every 5 s, retries after 10 s doubling up to an hour,
+// and gives up after three days.
 func NewDeliverer(store OutboxStore, keys *Keys, issuer string, client *http.Client, now func() time.Time, logger *slog.Logger) *Deliverer {
-	return &Deliverer{store: store, keys: keys, issuer: issuer, client: client, now: now, logger: logger,
-		wake: make(chan struct{}, 1), Poll: 5 * time.Second, Base: 10 * time.Second, Max: time.Hour, GiveUp: 72 * time.Hour}
-}
-
-// Notify makes Run look at the outbox now (a session just ended).
-func (d *Deliverer) Notify() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
+	return &Deliverer{Schedule: outbox.NewSchedule(5*time.Second, 10*time.Second, time.Hour, 72*time.Hour),
+		store: store, keys: keys, issuer: issuer, client: client, now: now, logger: logger}
 }
 
 // Run delivers until ctx ends.
 func (d *Deliverer) Run(ctx context.Context) {
-	t := time.NewTicker(d.Poll)
-	defer t.Stop()
-	for {
-		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			d.logger.Error("back-channel logout delivery", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-d.wake:
-		}
-	}
+	d.Loop(ctx, d.logger, "back-channel logout delivery", func(ctx context.Context) error {
+		_, err := d.DeliverDue(ctx)
+		return err
+	})
 }
 
 // DeliverDue sends every delivery that is due and returns how many
@@ -85,10 +66,7 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 		}
 		for _, del := range batch {
 			if err := d.deliver(ctx, del); err != nil {
-				next := time.Time{}
-				if d.now().Sub(del.CreatedAt) < d.GiveUp {
-					next = d.now().Add(d.backoff(del.Attempts))
-				}
+				next := d.Retry(d.now(), del.CreatedAt, del.Attempts)
 				d.logger.Warn("back-channel logout not delivered", "client", del.ClientID, "attempt", del.Attempts+1,
 					"retry_at", next, "err", err)
 				if err := d.store.LogoutFailed(ctx, del.ID, err.Error(), next); err != nil {
@@ -103,17 +81,6 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 			ok++
 		}
 	}
-}
-
-func (d *Deliverer) backoff(attempts int) time.Duration {
-	b := d.Base
-	for range attempts {
-		b *= 2
-		if b >= d.Max {
-			return d.Max
-		}
-	}
-	return b
 }
 
 // logoutClaims is the logout token (Back-Channel Logout 1.0 section 2.4):
