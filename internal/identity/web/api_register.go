@@ -176,7 +176,7 @@ func (a *api) handleRegister(w http.ResponseWriter, r *http.Request, _ *principa
 		return
 	}
 	w.Header().Set("Location", a.login.base+"/api/v1/users/"+rec.ID)
-	a.writeUser(w, http.StatusCreated, rec)
+	a.writeUser(w, r, http.StatusCreated, rec)
 }
 
 // hourlyLimiter is a policy.Limiter for rates per hour. The policy counts

@@ -71,14 +71,14 @@ func viewUser(r store.AccountRecord, now time.Time) userView {
 		Directory: r.DirectoryDN != ""}
 }
 
-func (a *api) writeUser(w http.ResponseWriter, status int, r store.AccountRecord) {
-	v := viewUser(r, a.now())
-	pending, err := a.store.PendingEmail(context.Background(), r.ID)
+func (a *api) writeUser(w http.ResponseWriter, r *http.Request, status int, rec store.AccountRecord) {
+	v := viewUser(rec, a.now())
+	pending, err := a.store.PendingEmail(r.Context(), rec.ID)
 	if err != nil {
-		a.logger.Error("read pending e-mail", "account", r.ID, "err", err)
+		a.logger.Error("read pending e-mail", "account", rec.ID, "err", err)
 	}
 	v.PendingEmail = pending
-	w.Header().Set("ETag", etag(r.Version))
+	w.Header().Set("ETag", etag(rec.Version))
 	writeJSON(w, status, v)
 }
 
@@ -162,11 +162,11 @@ func (a *api) handleGetUser(w http.ResponseWriter, r *http.Request, _ *principal
 		a.fail(w, r, err)
 		return
 	}
-	a.writeUser(w, http.StatusOK, rec)
+	a.writeUser(w, r, http.StatusOK, rec)
 }
 
 func (a *api) handleGetMe(w http.ResponseWriter, r *http.Request, p *principal) {
-	a.writeUser(w, http.StatusOK, *p.account)
+	a.writeUser(w, r, http.StatusOK, *p.account)
 }
 
 // profilePatch is a JSON merge patch of an account's profile.
@@ -329,7 +329,7 @@ func (a *api) handlePatchUser(w http.ResponseWriter, r *http.Request, p *princip
 			return
 		}
 	}
-	a.writeUser(w, http.StatusOK, rec)
+	a.writeUser(w, r, http.StatusOK, rec)
 }
 
 func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -376,7 +376,7 @@ func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal
 		return
 	}
 	a.audit(r, p, "email_change_requested", identity.OutcomeSuccess, acc.ID, "confirmation link mailed to the new address")
-	a.writeUser(w, http.StatusOK, rec)
+	a.writeUser(w, r, http.StatusOK, rec)
 }
 
 // patchProfile applies a profile patch; it writes the answer when it
@@ -409,7 +409,7 @@ func (a *api) patchProfile(w http.ResponseWriter, r *http.Request, p *principal,
 	}
 	a.audit(r, p, "profile_changed", identity.OutcomeSuccess, id, detail)
 	if respond {
-		a.writeUser(w, http.StatusOK, rec)
+		a.writeUser(w, r, http.StatusOK, rec)
 	}
 	return rec, true
 }
@@ -465,7 +465,7 @@ func (a *api) handleSetStatus(status string) func(http.ResponseWriter, *http.Req
 				return
 			}
 		}
-		a.writeUser(w, http.StatusOK, rec)
+		a.writeUser(w, r, http.StatusOK, rec)
 	}
 }
 
@@ -502,7 +502,7 @@ func (a *api) handleUnlock(w http.ResponseWriter, r *http.Request, p *principal)
 		return
 	}
 	a.audit(r, p, "unlock", identity.OutcomeSuccess, id, fmt.Sprintf("by an administrator; %d failed sign-ins cleared", was))
-	a.writeUser(w, http.StatusOK, rec)
+	a.writeUser(w, r, http.StatusOK, rec)
 }
 
 type rolesBody struct {
@@ -581,7 +581,7 @@ func (a *api) handlePutRoles(w http.ResponseWriter, r *http.Request, p *principa
 		return
 	}
 	a.audit(r, p, "roles_changed", identity.OutcomeSuccess, id, "["+strings.Join(before, ", ")+"] -> ["+strings.Join(rec.Roles, ", ")+"]")
-	a.writeUser(w, http.StatusOK, rec)
+	a.writeUser(w, r, http.StatusOK, rec)
 }
 
 // symmetricDifference lists what is in exactly one of a and b.
