@@ -101,6 +101,6 @@ func (a *api) handleMailRetry(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	a.audit(r, p, "mail_retry", identity.OutcomeSuccess, id, "")
-	a.rc.notify()
+	a.rc.mail.notify()
 	w.WriteHeader(http.StatusNoContent)
 }

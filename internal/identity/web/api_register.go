@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"campus/internal/identity"
-	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
 	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
@@ -115,15 +114,12 @@ func (g *registrar) register(ctx context.Context, in registration, ip, language 
 		GivenName: in.GivenName, FamilyName: in.FamilyName, ProgrammeID: in.ProgrammeID, ProgrammeTitle: in.ProgrammeTitle,
 		Roles: []string{identity.RoleStudent}}
 	if c := g.mail.Composer; c != nil {
-		token := oidcop.NewToken()
-		var m identity.Mail
-		if m, err = c.Confirm(acc, acc.Email, token, language); err != nil {
+		var is store.Issue
+		if is, err = newIssue(c, g.login.now(), acc, identity.TokenConfirmEmail, acc.Email, language); err != nil {
 			return store.AccountRecord{}, nil, err
 		}
-		acc, err = g.store.RegisterConfirmed(ctx, acc, hash, store.Issue{Mail: m, Token: identity.Token{Purpose: identity.TokenConfirmEmail,
-			Hash: oidcop.HashToken(token), Email: acc.Email, ExpiresAt: g.login.now().Add(c.ConfirmTTL)}})
-		if err == nil && g.mail.Notify != nil {
-			g.mail.Notify()
+		if acc, err = g.store.RegisterConfirmed(ctx, acc, hash, is); err == nil {
+			g.mail.notify()
 		}
 	} else {
 		acc.EmailVerified = true

@@ -61,9 +61,10 @@ func lang(r *http.Request) string {
 	return strings.ToLower(strings.TrimSpace(first))
 }
 
-func (rc *recovery) notify() {
-	if rc.mail.Notify != nil {
-		rc.mail.Notify()
+// notify wakes the outbox worker, if there is one.
+func (m MailDeps) notify() {
+	if m.Notify != nil {
+		m.Notify()
 	}
 }
 
@@ -149,7 +150,7 @@ func (rc *recovery) confirm(w http.ResponseWriter, r *http.Request) {
 		rc.invalidLink(w, err, "confirm")
 		return
 	}
-	rc.notify()
+	rc.mail.notify()
 	rc.login.audit(r.Context(), identity.AuditEvent{Action: "email_confirmed", Outcome: identity.OutcomeSuccess, Actor: rec.ID, Target: rec.ID,
 		ClientIP: clientIP(r)})
 	v := rc.view(w, r, "E-mail address confirmed")
@@ -245,25 +246,28 @@ func (rc *recovery) askLink(f linkForm) http.HandlerFunc {
 
 // issue mails a new link of purpose to the account, within the rate.
 func (rc *recovery) issue(ctx context.Context, acc identity.Account, purpose, email, language string) error {
-	token := oidcop.NewToken()
-	var m identity.Mail
-	var err error
-	ttl := rc.mail.Composer.ConfirmTTL
-	if purpose == identity.TokenResetPassword {
-		ttl = rc.mail.Composer.ResetTTL
-		m, err = rc.mail.Composer.Reset(acc, token, language)
-	} else {
-		m, err = rc.mail.Composer.Confirm(acc, email, token, language)
-	}
+	is, err := newIssue(rc.mail.Composer, rc.login.now(), acc, purpose, email, language)
 	if err != nil {
 		return err
 	}
-	err = rc.store.IssueToken(ctx, acc.ID, store.Issue{Mail: m, Token: identity.Token{Purpose: purpose, Hash: oidcop.HashToken(token),
-		Email: email, ExpiresAt: rc.login.now().Add(ttl)}}, tokenRate)
-	if err == nil {
-		rc.notify()
+	if err = rc.store.IssueToken(ctx, acc.ID, is, tokenRate); err == nil {
+		rc.mail.notify()
 	}
 	return err
+}
+
+// newIssue makes a fresh single-use token of purpose for the account and
+// the mail that carries its link to email; only the token's hash is kept.
+func newIssue(c *mailer.Composer, now time.Time, acc identity.Account, purpose, email, language string) (store.Issue, error) {
+	token := oidcop.NewToken()
+	ttl, m, err := c.ConfirmTTL, identity.Mail{}, error(nil)
+	if purpose == identity.TokenResetPassword {
+		ttl = c.ResetTTL
+		m, err = c.Reset(acc, token, language)
+	} else {
+		m, err = c.Confirm(acc, email, token, language)
+	}
+	return store.Issue{Mail: m, Token: identity.Token{Purpose: purpose, Hash: oidcop.HashToken(token), Email: email, ExpiresAt: now.Add(ttl)}}, err
 }
 
 // ---- password reset
@@ -333,7 +337,7 @@ func (rc *recovery) reset(w http.ResponseWriter, r *http.Request) {
 		rc.invalidLink(w, err, "reset")
 		return
 	}
-	rc.notify()
+	rc.mail.notify()
 	rc.login.audit(ctx, identity.AuditEvent{Action: "password_reset", Outcome: identity.OutcomeSuccess, Actor: rec.ID, Target: rec.ID,
 		ClientIP: clientIP(r), Detail: "by a mailed link; every session ended"})
 	v := rc.view(w, r, "Password changed")
