@@ -218,7 +218,7 @@ func (l *login) handleSubmit() http.Handler {
 		if l.confirmFirst && !acc.EmailVerified && acc.DirectoryDN == "" {
 			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
 				ClientIP: ip, ClientID: client.ID, Detail: "e-mail address not confirmed"})
-			l.renderView(w, r, http.StatusForbidden, ar, client, acc.Username, errUnconfirmed, func(v *loginView) { v.Unconfirmed = true })
+			l.render(w, r, http.StatusForbidden, ar, client, acc.Username, errUnconfirmed)
 			return
 		}
 		now := l.now()
@@ -553,10 +553,6 @@ func (l *login) request(w http.ResponseWriter, r *http.Request, id string) (iden
 }
 
 func (l *login) render(w http.ResponseWriter, r *http.Request, status int, ar identity.AuthRequest, client identity.Client, username, msg string) {
-	l.renderView(w, r, status, ar, client, username, msg, nil)
-}
-
-func (l *login) renderView(w http.ResponseWriter, r *http.Request, status int, ar identity.AuthRequest, client identity.Client, username, msg string, adjust func(*loginView)) {
 	token := l.csrfToken(w, r)
 	name := client.Name
 	if name == "" {
@@ -564,10 +560,7 @@ func (l *login) renderView(w http.ResponseWriter, r *http.Request, status int, a
 	}
 	v := loginView{Title: "Sign in", Base: l.base, Welcome: l.cfg.Welcome, ClientName: name, AuthRequestID: ar.ID,
 		CSRF: token, Username: username, Error: msg, StepUp: slices.Contains(ar.Prompt, oidc.PromptLogin) && slices.Contains(ar.Scopes, oidcop.StepUpScope),
-		Recovery: l.recovery}
-	if adjust != nil {
-		adjust(&v)
-	}
+		Recovery: l.recovery, Unconfirmed: msg == errUnconfirmed}
 	l.pages.render(w, status, "login", v)
 }
 
