@@ -98,13 +98,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	studyH, err := studyService(p, sdb, studySetup{issuer: issuer, client: loopClient,
+	studyH, err := studyService(ctx, p, sdb, studySetup{issuer: issuer, client: loopClient,
 		introspectID: StudyClientID, introspectSecret: derivedSecret(secret, StudyClientID), maxAttempts: c.maxAttempts},
 		[]httpserver.Check{dbCheck(sdb), identityCheck})
 	if err != nil {
 		return err
 	}
-	portalH, err := portalService(p, pdb, portalSetup{origin: p.publicURL.Scheme + "://" + p.publicURL.Host, base: base, issuer: issuer, studyURL: origin + "/study",
+	portalH, err := portalService(ctx, p, pdb, portalSetup{origin: p.publicURL.Scheme + "://" + p.publicURL.Host, base: base, issuer: issuer, studyURL: origin + "/study",
 		client: loopClient, clientID: PortalClientID,
 		secret: derivedSecret(secret, PortalClientID), sealKey: []byte(derivedSecret(secret, "portal sessions")),
 		sessionTTL: c.identity.SessionTTL}, []httpserver.Check{dbCheck(pdb), identityCheck})

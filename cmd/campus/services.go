@@ -110,6 +110,10 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 	deliverer := oidcop.NewDeliverer(st, keys, setup.issuer, oidcop.NoRedirects(httpClient), time.Now, p.logger)
 	go deliverer.Run(ctx)
 
+	mailDeps, err := identityMail(ctx, p, st, o, setup)
+	if err != nil {
+		return nil, err
+	}
 	storage := oidcop.NewStorage(st, keys, oidcop.Config{
 		Issuer:          setup.issuer,
 		AccessTokenTTL:  o.AccessTokenTTL,
@@ -118,6 +122,8 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 		RefreshTokenTTL: o.RefreshTokenTTL,
 		SessionCookie:   identityweb.SessionCookie,
 		APIAudiences:    apiAudiences,
+		Location:        location(o.TimeZone),
+		ConfirmFirst:    mailDeps.Composer != nil && !mailDeps.UnconfirmedSignIn,
 		SessionEnded: func(context.Context, string, string, []string) {
 			deliverer.Notify()
 		},
@@ -126,28 +132,25 @@ func identityService(ctx context.Context, p *process, d *db.DB, o identityOption
 	if err != nil {
 		return nil, fmt.Errorf("OpenID Provider: %w", err)
 	}
-	mailDeps, err := identityMail(ctx, p, st, o, setup)
-	if err != nil {
-		return nil, err
-	}
 	dir, err := identityDirectory(ctx, p, st, storage, o, setup, mailDeps.Composer)
 	if err != nil {
 		return nil, err
 	}
 	return identityweb.NewServer(identityweb.Deps{
-		Mail:      mailDeps,
-		Home:      setup.home,
-		Directory: dir,
-		Logger:    p.logger,
-		Issuer:    setup.issuer,
-		Base:      setup.base,
-		Secure:    strings.HasPrefix(setup.issuer, "https://"),
-		Ready:     []httpserver.Check{dbCheck(d)},
-		Store:     st,
-		Storage:   storage,
-		Provider:  provider,
-		Admin:     st,
-		Now:       time.Now,
+		Mail:        mailDeps,
+		Home:        setup.home,
+		Directory:   dir,
+		Logger:      p.logger,
+		Issuer:      setup.issuer,
+		Base:        setup.base,
+		Secure:      strings.HasPrefix(setup.issuer, "https://"),
+		Ready:       []httpserver.Check{dbCheck(d)},
+		Store:       st,
+		Storage:     storage,
+		Provider:    provider,
+		Admin:       st,
+		Revocations: st,
+		Now:         time.Now,
 		Login: identityweb.LoginConfig{
 			Welcome:        o.Welcome,
 			SessionTTL:     o.SessionTTL,
@@ -265,13 +268,18 @@ type studySetup struct {
 	maxAttempts                    int
 }
 
-func studyService(p *process, d *db.DB, setup studySetup, ready []httpserver.Check) (http.Handler, error) {
+func studyService(ctx context.Context, p *process, d *db.DB, setup studySetup, ready []httpserver.Check) (http.Handler, error) {
 	st := studystore.New(d, time.Now)
 	st.MaxAttempts = setup.maxAttempts
+	revocations := revocationFeed(ctx, p, setup.issuer, setup.client)
+	jwt := tokencheck.New(setup.issuer, "campus-study", setup.client, time.Now)
+	jwt.Revocations = revocations
 	var keys api.Introspector
 	if setup.introspectID != "" && setup.introspectSecret != "" {
+		// A revoked key stops within the TTL; a disabled account's keys at
+		// once, through the feed.
 		keys = api.IdentityIntrospector{Introspector: &tokencheck.Introspector{URL: setup.issuer + "/oauth/introspect", ClientID: setup.introspectID,
-			ClientSecret: setup.introspectSecret, Client: setup.client, TTL: time.Minute, Now: time.Now}}
+			ClientSecret: setup.introspectSecret, Client: setup.client, TTL: introspectionTTL, Now: time.Now, Revocations: revocations}}
 	} else {
 		p.logger.Info("study: no client for introspection configured; API keys are not accepted")
 	}
@@ -280,10 +288,22 @@ func studyService(p *process, d *db.DB, setup studySetup, ready []httpserver.Che
 		Issuer: setup.issuer,
 		Ready:  ready,
 		Store:  st,
-		JWT:    tokencheck.New(setup.issuer, "campus-study", setup.client, time.Now),
+		JWT:    jwt,
 		Keys:   keys,
 		Now:    time.Now,
 	})
+}
+
+// introspectionTTL is how long the study service trusts identity's answer
+// about an API key: a revoked key stops working within it.
+const introspectionTTL = 5 * time.Second
+
+// revocationFeed starts polling identity's revocation feed, which every
+// resource server of campus keeps in memory (see tokencheck.Revocations).
+func revocationFeed(ctx context.Context, p *process, issuer string, client *http.Client) *tokencheck.Revocations {
+	rv := &tokencheck.Revocations{URL: issuer + "/revocations", Client: client, Now: time.Now, Logger: p.logger}
+	go rv.Run(ctx)
+	return rv
 }
 
 // portalSetup is where the portal finds identity and study.
@@ -300,7 +320,7 @@ type portalSetup struct {
 // person's roles allow.
 var portalScopes = []string{"openid", "profile", "email", "offline_access", "users:read", "users:write", "roles:write", "grades:read", "grades:write"}
 
-func portalService(p *process, d *db.DB, setup portalSetup, ready []httpserver.Check) (http.Handler, error) {
+func portalService(ctx context.Context, p *process, d *db.DB, setup portalSetup, ready []httpserver.Check) (http.Handler, error) {
 	return portal.NewServer(portal.Deps{
 		Logger:      p.logger,
 		Version:     version,
@@ -313,8 +333,9 @@ func portalService(p *process, d *db.DB, setup portalSetup, ready []httpserver.C
 		Sessions:    portalstore.New(d, time.Now),
 		OIDC: portal.OIDC{Issuer: setup.issuer, ClientID: setup.clientID, ClientSecret: setup.secret,
 			Client: setup.client, Scopes: portalScopes},
-		Secret:     setup.sealKey,
-		SessionTTL: setup.sessionTTL,
-		Now:        time.Now,
+		Secret:      setup.sealKey,
+		SessionTTL:  setup.sessionTTL,
+		Now:         time.Now,
+		Revocations: revocationFeed(ctx, p, setup.issuer, setup.client),
 	})
 }

@@ -136,7 +136,7 @@ func runStandalone(ctx context.Context, e env, service string, args []string) er
 				return err
 			}
 			defer d.Close()
-			if h, err = studyService(p, d, studySetup{issuer: issuer, client: client, introspectID: c.introspectID,
+			if h, err = studyService(ctx, p, d, studySetup{issuer: issuer, client: client, introspectID: c.introspectID,
 				introspectSecret: c.introspectSecret, maxAttempts: c.maxAttempts}, []httpserver.Check{dbCheck(d), identityCheck}); err != nil {
 				return err
 			}
@@ -149,7 +149,7 @@ func runStandalone(ctx context.Context, e env, service string, args []string) er
 			studyURL := strings.TrimSuffix(c.studyURL, "/")
 			studyCheck := httpserver.URLCheck("study", client, studyURL+"/healthz")
 			key, _ := decodeKey(c.portalSealKey)
-			if h, err = portalService(p, d, portalSetup{origin: p.publicURL.Scheme + "://" + p.publicURL.Host, base: p.basePath(),
+			if h, err = portalService(ctx, p, d, portalSetup{origin: p.publicURL.Scheme + "://" + p.publicURL.Host, base: p.basePath(),
 				issuer: issuer, studyURL: studyURL, client: client, clientID: c.portalClientID, secret: c.portalSecret,
 				sealKey: key, sessionTTL: 12 * time.Hour}, []httpserver.Check{dbCheck(d), identityCheck, studyCheck}); err != nil {
 				return err

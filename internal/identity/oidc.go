@@ -42,16 +42,19 @@ type AuthRequest struct {
 	Prompt              []string
 	MaxAge              *int
 	LoginHint           string
-	AccountID           string // set once the person signed in
-	SessionID           string
-	AuthTime            time.Time
-	AMR                 []string
-	StepUp              bool // the password was entered for this very request
-	Done                bool
-	CodeExpiresAt       *time.Time
-	RedeemedAt          *time.Time
-	CreatedAt           time.Time
-	ExpiresAt           time.Time
+	// HintSubject is the person the client expects (the sub of its
+	// id_token_hint); whoever signs in for the request must be them.
+	HintSubject   string
+	AccountID     string // set once the person signed in
+	SessionID     string
+	AuthTime      time.Time
+	AMR           []string
+	StepUp        bool // the password was entered for this very request
+	Done          bool
+	CodeExpiresAt *time.Time
+	RedeemedAt    *time.Time
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
 }
 
 // Session is a person's sign-in at identity, shared by every application

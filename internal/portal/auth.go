@@ -24,6 +24,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"campus/internal/portal/store"
+	"campus/internal/tokencheck"
 )
 
 // OIDC is how the portal signs people in at identity.
@@ -57,6 +58,11 @@ type relyingParty struct {
 
 	once     sync.Mutex
 	provider *oidc.Provider
+
+	// revocations is identity's revocation feed: a session whose access
+	// token it names is refreshed at once (and ends if identity refuses);
+	// nil: not checked.
+	revocations *tokencheck.Revocations
 }
 
 func newRelyingParty(cfg OIDC, origin, base string, sessions *store.Store, secret []byte, ttl time.Duration, now func() time.Time) (*relyingParty, error) {
@@ -115,8 +121,10 @@ func (rp *relyingParty) startStepUp(w http.ResponseWriter, r *http.Request, sess
 	http.SetCookie(w, &http.Cookie{Name: authCookie, Value: v, Path: rp.base + "/auth/", MaxAge: 600, HttpOnly: true, Secure: rp.secure, SameSite: http.SameSiteLaxMode})
 	cfg := rp.oauth2(p)
 	cfg.Scopes = stepUpScopes
+	// id_token_hint names the person who must enter the password: identity
+	// refuses anyone else (OIDC Core 3.1.2.1).
 	http.Redirect(w, r, cfg.AuthCodeURL(pe.State, oauth2.S256ChallengeOption(pe.Verifier), oidc.Nonce(pe.Nonce),
-		oauth2.SetAuthURLParam("prompt", "login")), http.StatusSeeOther)
+		oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("id_token_hint", sess.IDToken)), http.StatusSeeOther)
 	return nil
 }
 
@@ -213,8 +221,10 @@ type tokens struct {
 	Expiry  time.Time `json:"e"`
 	IDToken string    `json:"i"`
 	Name    string    `json:"n"`
-	Roles   []string  `json:"o"`
-	Scopes  []string  `json:"s"`
+	// Roles and Scopes are those of the current access token: taken from
+	// each new token, never kept from sign-in.
+	Roles  []string `json:"o"`
+	Scopes []string `json:"s"`
 	// Study is the short-lived access token carrying studies:write that a
 	// fresh password entry (step-up) gave; StudyExpiry when it ends.
 	Study       string    `json:"w,omitempty"`
@@ -315,9 +325,9 @@ func (rp *relyingParty) finishSignIn(w http.ResponseWriter, r *http.Request) (st
 	if name == "" {
 		name = claims.User
 	}
-	scopes, _ := tok.Extra("scope").(string)
-	sealed, err := rp.sealed(tokens{Access: tok.AccessToken, Refresh: tok.RefreshToken, Expiry: tok.Expiry, IDToken: raw,
-		Name: name, Roles: claims.Roles, Scopes: strings.Fields(scopes)})
+	t := tokens{Access: tok.AccessToken, Refresh: tok.RefreshToken, Expiry: tok.Expiry, IDToken: raw, Name: name, Roles: claims.Roles}
+	t.take(tok)
+	sealed, err := rp.sealed(t)
 	if err != nil {
 		return "", err
 	}
@@ -359,7 +369,20 @@ func (rp *relyingParty) current(r *http.Request) *session {
 	if rp.opened(string(s.Data), &t) != nil {
 		return nil
 	}
-	return &session{idHash: s.IDHash, Subject: s.Subject, tokens: t}
+	sess := &session{idHash: s.IDHash, Subject: s.Subject, tokens: t}
+	if rp.revoked(sess.Study) {
+		sess.Study, sess.StudyExpiry = "", time.Time{}
+		if sealed, err := rp.sealed(sess.tokens); err == nil {
+			rp.sessions.SetData(r.Context(), sess.idHash, []byte(sealed))
+		}
+	}
+	// Identity revoked the access token (roles changed, account disabled,
+	// password reset, signed out elsewhere): ask again at once, so that the
+	// page shows what the person may do now, or that they are signed out.
+	if rp.revoked(sess.Access) && rp.refresh(r.Context(), sess) != nil {
+		return nil
+	}
+	return sess
 }
 
 // errSignedOut means the session can no longer act: sign in again.
@@ -371,26 +394,91 @@ func (rp *relyingParty) accessToken(ctx context.Context, s *session) (string, er
 	if rp.now().Add(time.Minute).Before(s.Expiry) {
 		return s.Access, nil
 	}
+	if err := rp.refresh(ctx, s); err != nil {
+		return "", err
+	}
+	return s.Access, nil
+}
+
+// refresh gets a new access token with the refresh token. Identity applies
+// the sign-in rules again and grants the scopes the person's roles allow
+// now; the session takes its roles and scopes from the new token. When
+// identity refuses, the session ends.
+func (rp *relyingParty) refresh(ctx context.Context, s *session) error {
 	if s.Refresh == "" {
-		return "", errSignedOut
+		rp.sessions.Delete(ctx, s.idHash)
+		return errSignedOut
 	}
 	p, err := rp.discover(ctx)
 	if err != nil {
-		return "", err
+		return err
 	}
 	tok, err := rp.oauth2(p).TokenSource(rp.ctx(ctx), &oauth2.Token{RefreshToken: s.Refresh, Expiry: time.Unix(1, 0)}).Token()
 	if err != nil {
 		rp.sessions.Delete(ctx, s.idHash)
-		return "", errSignedOut
+		return errSignedOut
 	}
 	s.Access, s.Expiry = tok.AccessToken, tok.Expiry
 	if tok.RefreshToken != "" {
 		s.Refresh = tok.RefreshToken
 	}
+	if raw, ok := tok.Extra("id_token").(string); ok && raw != "" {
+		s.IDToken = raw
+	}
+	s.take(tok)
 	if sealed, err := rp.sealed(s.tokens); err == nil {
 		rp.sessions.SetData(ctx, s.idHash, []byte(sealed))
 	}
-	return s.Access, nil
+	return nil
+}
+
+// accessClaims are what the portal reads of its own access tokens. It got
+// them from identity itself over TLS, so it reads them without checking
+// the signature again; the APIs that accept them check it.
+type accessClaims struct {
+	ID       string   `json:"jti"`
+	Subject  string   `json:"sub"`
+	IssuedAt int64    `json:"iat"`
+	Scope    string   `json:"scope"`
+	Roles    []string `json:"roles"`
+}
+
+func readAccessToken(raw string) (accessClaims, bool) {
+	var c accessClaims
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return c, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || json.Unmarshal(b, &c) != nil {
+		return c, false
+	}
+	return c, true
+}
+
+// take sets the roles and scopes from a new token response: the scope the
+// response grants and the roles the access token carries.
+func (t *tokens) take(tok *oauth2.Token) {
+	if scopes, ok := tok.Extra("scope").(string); ok {
+		t.Scopes = strings.Fields(scopes)
+	}
+	if c, ok := readAccessToken(tok.AccessToken); ok {
+		if c.Roles != nil {
+			t.Roles = c.Roles
+		}
+		if c.Scope != "" {
+			t.Scopes = strings.Fields(c.Scope)
+		}
+	}
+}
+
+// revoked reports whether identity's revocation feed names the token.
+func (rp *relyingParty) revoked(token string) bool {
+	if rp.revocations == nil || token == "" {
+		return false
+	}
+	c, ok := readAccessToken(token)
+	return ok && rp.revocations.RevokedToken(c.ID, c.Subject, time.Unix(c.IssuedAt, 0))
 }
 
 // signOut ends the portal session and returns identity's end-session URL

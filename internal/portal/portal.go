@@ -18,6 +18,7 @@ import (
 
 	"campus/internal/httpserver"
 	"campus/internal/portal/store"
+	"campus/internal/tokencheck"
 )
 
 //go:embed templates/*.html
@@ -44,6 +45,9 @@ type Deps struct {
 	Secret     []byte
 	SessionTTL time.Duration
 	Now        func() time.Time
+	// Revocations is identity's revocation feed (running); nil: sessions
+	// learn of revocations only when their access token expires.
+	Revocations *tokencheck.Revocations
 }
 
 type server struct {
@@ -68,6 +72,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	rp.revocations = d.Revocations
 	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL)}
 	static, _ := fs.Sub(staticFS, "static")
 	mux := http.NewServeMux()

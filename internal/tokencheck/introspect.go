@@ -32,6 +32,10 @@ type Introspector struct {
 	Client                      *http.Client
 	TTL                         time.Duration
 	Now                         func() time.Time
+	// Revocations, when set, drops a remembered answer as soon as the feed
+	// says the subject's tokens were revoked after it (account disabled,
+	// password reset, roles changed).
+	Revocations *Revocations
 
 	mu    sync.Mutex
 	cache map[[32]byte]introspected
@@ -39,6 +43,7 @@ type Introspector struct {
 
 type introspected struct {
 	in      *Introspection
+	at      time.Time // when identity was asked
 	expires time.Time // nil in: inactive
 }
 
@@ -48,7 +53,8 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Introspe
 	key := sha256.Sum256([]byte(token))
 	now := in.Now()
 	in.mu.Lock()
-	if e, ok := in.cache[key]; ok && now.Before(e.expires) {
+	if e, ok := in.cache[key]; ok && now.Before(e.expires) &&
+		(e.in == nil || in.Revocations == nil || !in.Revocations.SubjectRevokedSince(e.in.Subject, e.at)) {
 		in.mu.Unlock()
 		return answer(e)
 	}
@@ -83,7 +89,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Introspe
 	if ttl <= 0 || ttl > time.Minute {
 		ttl = time.Minute
 	}
-	e := introspected{expires: now.Add(ttl)}
+	e := introspected{at: now, expires: now.Add(ttl)}
 	if body.Exp > 0 && time.Unix(body.Exp, 0).Before(e.expires) {
 		e.expires = time.Unix(body.Exp, 0)
 	}

@@ -32,6 +32,7 @@ var (
 	ErrMalformed  = errors.New("token is not a signed JWT")
 	ErrUnknownKey = errors.New("token is signed with an unknown key")
 	ErrInvalid    = errors.New("token is invalid")
+	ErrRevoked    = errors.New("token was revoked")
 )
 
 // Claims are what an API learns from a valid token.
@@ -44,6 +45,8 @@ type Claims struct {
 	Audience []string
 	Expiry   time.Time
 	IssuedAt time.Time
+
+	jtiHash, subHash string // how the revocation feed names them
 }
 
 // HasScope reports whether the token carries scope.
@@ -65,6 +68,10 @@ type Verifier struct {
 	fetched time.Time
 
 	seen verified
+
+	// Revocations, when set, is identity's revocation feed: tokens it
+	// names are refused (ErrRevoked). Run it (Revocations.Run) beside.
+	Revocations *Revocations
 }
 
 // verified remembers tokens whose signature and claims were checked, keyed
@@ -114,18 +121,29 @@ func New(issuer, audience string, client *http.Client, now func() time.Time) *Ve
 // calls with the same token: do not modify them.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	sum := sha256.Sum256([]byte(raw))
-	if c := v.seen.get(sum); c != nil {
+	c := v.seen.get(sum)
+	if c != nil {
 		if !v.now().Before(c.Expiry.Add(30 * time.Second)) {
 			return nil, fmt.Errorf("%w: token is expired", ErrInvalid)
 		}
-		return c, nil
+	} else {
+		var err error
+		if c, err = v.verify(ctx, raw); err != nil {
+			return nil, err
+		}
+		v.seen.put(sum, c)
 	}
-	c, err := v.verify(ctx, raw)
-	if err != nil {
-		return nil, err
+	if v.Revocations != nil && v.Revocations.Revoked(c) {
+		return nil, ErrRevoked
 	}
-	v.seen.put(sum, c)
 	return c, nil
+}
+
+// RevocationsCurrent reports whether the verifier knows of revocations up
+// to a few seconds ago (always true without a feed), polling once if not.
+// A resource server refuses writes while it is false.
+func (v *Verifier) RevocationsCurrent(ctx context.Context) bool {
+	return v.Revocations == nil || v.Revocations.Ensure(ctx)
 }
 
 func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, error) {
@@ -157,7 +175,7 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: no expiry", ErrInvalid)
 	}
 	c := &Claims{Subject: std.Subject, ClientID: extra.ClientID, ID: std.ID, Scopes: strings.Fields(extra.Scope),
-		Roles: extra.Roles, Audience: std.Audience, Expiry: std.Expiry.Time()}
+		Roles: extra.Roles, Audience: std.Audience, Expiry: std.Expiry.Time(), jtiHash: feedHash(std.ID), subHash: feedHash(std.Subject)}
 	if std.IssuedAt != nil {
 		c.IssuedAt = std.IssuedAt.Time()
 	}

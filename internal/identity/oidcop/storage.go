@@ -19,6 +19,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"campus/internal/identity"
+	"campus/internal/identity/policy"
 )
 
 // Store is what the OpenID Provider needs of identity's store.
@@ -27,6 +28,7 @@ type Store interface {
 	Client(ctx context.Context, id string) (identity.Client, error)
 	Account(ctx context.Context, id string) (identity.Account, error)
 	Permissions(ctx context.Context, accountID string) ([]identity.Permission, error)
+	SignInRules(ctx context.Context, accountID string) (policy.Rules, error)
 	CreateAuthRequest(ctx context.Context, a identity.AuthRequest) error
 	AuthRequest(ctx context.Context, id string) (identity.AuthRequest, error)
 	SaveCode(ctx context.Context, id, codeHash string, expires time.Time) error
@@ -59,6 +61,11 @@ type Config struct {
 	// APIAudiences are the aud of every access token: the APIs that accept
 	// them (the study API, identity's admin API).
 	APIAudiences []string
+	// Location is the time zone of login windows (nil: UTC).
+	Location *time.Location
+	// ConfirmFirst refuses local accounts whose address is not confirmed,
+	// at sign-in and at every refresh.
+	ConfirmFirst bool
 	// SessionEnded is told which clients to notify when a session ends
 	// (back-channel logout); nil to tell nobody.
 	SessionEnded func(ctx context.Context, sessionID, accountID string, clients []string)
@@ -238,7 +245,9 @@ func (s *Storage) ClientCredentialsTokenRequest(ctx context.Context, id string, 
 
 // CreateAuthRequest stores a validated authorization request. PKCE with
 // S256 is required of public clients (RFC 9700 section 2.1.1; RFC 7636).
-func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+// hintSubject is the sub of a valid id_token_hint, which the person who
+// signs in must be (OIDC Core 3.1.2.1).
+func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
 	c, err := s.client(ctx, req.ClientID)
 	if err != nil {
 		return nil, err
@@ -263,6 +272,7 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		CodeChallengeMethod: string(req.CodeChallengeMethod),
 		Prompt:              req.Prompt,
 		LoginHint:           req.LoginHint,
+		HintSubject:         hintSubject,
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.cfg.AuthRequestTTL),
 	}
@@ -425,11 +435,74 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if !s.now().Before(rt.ExpiresAt) {
 		return nil, op.ErrInvalidRefreshToken
 	}
-	acc, err := s.store.Account(ctx, rt.AccountID)
-	if err != nil || acc.Status != identity.StatusActive {
-		return nil, op.ErrInvalidRefreshToken
+	if rt.Scopes, err = s.allowedNow(ctx, rt); err != nil {
+		return nil, err
 	}
 	return &refreshRequest{RefreshToken: rt, token: token, apiAudiences: s.cfg.APIAudiences, issue: issueFrom(ctx)}, nil
+}
+
+// allowedNow applies the sign-in rules again, as they are now, to the
+// person a refresh token stands for, and returns the scopes its grant may
+// still carry: those of the original grant that the person's current roles
+// allow. Authority follows the account: a role taken away, an account
+// disabled, a login window closed or an application no longer allowed stops
+// the next refresh, whatever was true at sign-in.
+func (s *Storage) allowedNow(ctx context.Context, rt identity.RefreshToken) ([]string, error) {
+	acc, err := s.store.Account(ctx, rt.AccountID)
+	if errors.Is(err, identity.ErrNotFound) {
+		return nil, op.ErrInvalidRefreshToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	refuse := func(why string) ([]string, error) {
+		s.logger.Info("refresh refused", "sub", acc.ID, "client", rt.ClientID, "reason", why)
+		return nil, oidc.ErrInvalidGrant().WithDescription("%s", why)
+	}
+	if acc.Status != identity.StatusActive {
+		return refuse("the account is disabled")
+	}
+	if s.cfg.ConfirmFirst && !acc.EmailVerified && acc.DirectoryDN == "" {
+		return refuse("the e-mail address is not confirmed")
+	}
+	c, err := s.client(ctx, rt.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := s.store.SignInRules(ctx, acc.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := rules.Refusal(acc.Roles, c.ID, c.Name, s.now(), s.cfg.Location); err != nil {
+		return refuse(err.Error())
+	}
+	perms, err := s.store.Permissions(ctx, acc.ID)
+	if err != nil {
+		return nil, err
+	}
+	return GrantScopes(rt.Scopes, perms, false), nil
+}
+
+// GrantScopes keeps the requested scopes the person may have: OpenID's
+// own, and each permission scope their roles grant; studies:write only right
+// after the password was entered for this request (the step-up).
+func GrantScopes(requested []string, perms []identity.Permission, stepUp bool) []string {
+	var out []string
+	for _, sc := range requested {
+		switch sc {
+		case oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess:
+			out = append(out, sc)
+		case StepUpScope:
+			if stepUp && slices.Contains(perms, identity.Permission(sc)) {
+				out = append(out, sc)
+			}
+		default:
+			if slices.Contains(perms, identity.Permission(sc)) {
+				out = append(out, sc)
+			}
+		}
+	}
+	return out
 }
 
 // GetRefreshTokenInfo tells the revocation endpoint whether token is a

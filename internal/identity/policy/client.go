@@ -1,6 +1,10 @@
 package policy
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+	"time"
+)
 
 // ClientAllowed reports whether a person with roles may sign in to the
 // application (OAuth client) clientID, and if not, the first of their roles
@@ -33,4 +37,30 @@ type Rules struct {
 	Account *Window
 	Roles   map[string]Window
 	Clients map[string][]string
+}
+
+// Refusal applies the rules to a person with roles using the application
+// clientID (named clientName) at t, in the login windows' time zone loc.
+// It is the one place that decides, for a sign-in and for every refresh
+// after it, whether the person may use the application now; nil means yes.
+// The error's text may be shown to the person: it runs only after they
+// proved who they are.
+func (r Rules) Refusal(roles []string, clientID, clientName string, t time.Time, loc *time.Location) error {
+	if ok, role := ClientAllowed(r.Clients, roles, clientID); !ok {
+		if clientName == "" {
+			clientName = clientID
+		}
+		return &ClientError{Role: role, Client: clientName}
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return Decide(r.Account, r.Roles, t, loc)
+}
+
+// ClientError says which role keeps a person from an application.
+type ClientError struct{ Role, Client string }
+
+func (e *ClientError) Error() string {
+	return fmt.Sprintf("Your role %q does not give access to %s.", e.Role, e.Client)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -309,6 +310,14 @@ func (s *Store) UpdateAccount(ctx context.Context, id string, version int, chang
 		if err := indexAccountTx(ctx, tx, after.Account); err != nil {
 			return err
 		}
+		if powersChanged(before, after) {
+			// Authority follows the account: every token issued before the
+			// change dies with it, in its transaction (the caller ends the
+			// sessions with back-channel logout).
+			if err := revokeSubjectTx(ctx, tx, id, after.UpdatedAt); err != nil {
+				return err
+			}
+		}
 		out = after
 		return nil
 	})
@@ -316,6 +325,13 @@ func (s *Store) UpdateAccount(ctx context.Context, id string, version int, chang
 		return AccountRecord{}, err
 	}
 	return out, nil
+}
+
+// powersChanged reports whether a change touches what the account may do:
+// its status, roles or login window.
+func powersChanged(before, after AccountRecord) bool {
+	return before.Status != after.Status || !slices.Equal(before.Roles, after.Roles) ||
+		!reflect.DeepEqual(before.LoginWindow, after.LoginWindow)
 }
 
 func isActiveAdmin(a identity.Account) bool {

@@ -81,7 +81,7 @@ func (s *Store) ApplyDirectory(ctx context.Context, entries []identity.Directory
 			}
 			// Whoever left keeps no way back in: their refresh tokens die
 			// with the account; the caller ends their sessions.
-			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`, acc.ID, now); err != nil {
+			if err := revokeSubjectTx(ctx, tx, acc.ID, now); err != nil {
 				return err
 			}
 			rep.Disabled++

@@ -103,7 +103,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 
 const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode,
 	code_challenge, code_challenge_method, prompt, max_age, login_hint, account_id, session_id, auth_time, amr,
-	step_up, done, code_expires_at, redeemed_at, created_at, expires_at`
+	step_up, done, code_expires_at, redeemed_at, created_at, expires_at, hint_subject`
 
 func scanAuthRequest(row interface{ Scan(...any) error }) (identity.AuthRequest, error) {
 	var a identity.AuthRequest
@@ -113,7 +113,7 @@ func scanAuthRequest(row interface{ Scan(...any) error }) (identity.AuthRequest,
 	var authTime, codeExp, redeemed sql.NullTime
 	err := row.Scan(&a.ID, &a.ClientID, &a.RedirectURI, &a.State, &a.Nonce, &scopes, &a.ResponseType, &a.ResponseMode,
 		&a.CodeChallenge, &a.CodeChallengeMethod, &prompt, &maxAge, &a.LoginHint, &account, &session, &authTime, &amr,
-		&a.StepUp, &a.Done, &codeExp, &redeemed, &a.CreatedAt, &a.ExpiresAt)
+		&a.StepUp, &a.Done, &codeExp, &redeemed, &a.CreatedAt, &a.ExpiresAt, &a.HintSubject)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, identity.ErrNotFound
 	}
@@ -140,10 +140,11 @@ func (s *Store) CreateAuthRequest(ctx context.Context, a identity.AuthRequest) e
 		maxAge = *a.MaxAge
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, state, nonce, scopes,
-		response_type, response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		response_type, response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, created_at, expires_at,
+		hint_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		a.ID, a.ClientID, a.RedirectURI, a.State, a.Nonce, list(a.Scopes), a.ResponseType, a.ResponseMode,
-		a.CodeChallenge, a.CodeChallengeMethod, list(a.Prompt), maxAge, a.LoginHint, a.CreatedAt.UTC(), a.ExpiresAt.UTC())
+		a.CodeChallenge, a.CodeChallengeMethod, list(a.Prompt), maxAge, a.LoginHint, a.CreatedAt.UTC(), a.ExpiresAt.UTC(),
+		a.HintSubject)
 	return err
 }
 
@@ -471,10 +472,12 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, hash, clientID string) 
 // expires anyway.
 func (s *Store) RevokeAccessToken(ctx context.Context, jti string, expires time.Time) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, jti, s.now().UTC()); err != nil {
+		now := s.now().UTC()
+		if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, jti, now); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO revoked_access_tokens (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, jti, expires.UTC())
+		_, err := tx.ExecContext(ctx, `INSERT INTO revoked_access_tokens (id, expires_at, revoked_at) VALUES ($1, $2, $3)
+			ON CONFLICT (id) DO NOTHING`, jti, expires.UTC(), now)
 		return err
 	})
 }

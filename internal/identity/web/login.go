@@ -163,6 +163,11 @@ func (l *login) handleShow() http.Handler {
 		}
 		sess := l.session(r)
 		force := forcesLogin(ar, sess, l.now())
+		if sess != nil && ar.HintSubject != "" && sess.AccountID != ar.HintSubject {
+			// The application expects someone else than who is signed in
+			// here: no single sign-on (OIDC Core 3.1.2.1, id_token_hint).
+			force = true
+		}
 		if sess != nil && !force {
 			acc, err := l.store.Account(r.Context(), sess.AccountID)
 			if err == nil {
@@ -223,6 +228,12 @@ func (l *login) handleSubmit() http.Handler {
 		}
 		now := l.now()
 		sess := l.session(r)
+		if msg := l.otherPerson(r.Context(), ar, sess, acc); msg != "" {
+			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
+				ClientIP: ip, ClientID: client.ID, Detail: "signed in as another person than the request was for"})
+			l.render(w, r, http.StatusForbidden, ar, client, "", msg)
+			return
+		}
 		switch {
 		case sess != nil && sess.AccountID == acc.ID:
 			if err := l.store.ReauthenticateSession(r.Context(), sess.ID, now); err != nil {
@@ -246,6 +257,33 @@ func (l *login) handleSubmit() http.Handler {
 		}
 		l.finish(w, r, ar, client, acc, *sess, true, false)
 	})
+}
+
+// otherPerson refuses a sign-in by someone other than the person the
+// request is for: the subject of the application's id_token_hint (OIDC
+// Core 3.1.2.1), or, for a step-up (a fresh password for studies:write),
+// the person already signed in on this browser. A step-up raises the power
+// of a session that exists; it must never swap the person behind it. It
+// returns the message to show, or "" to go on.
+func (l *login) otherPerson(ctx context.Context, ar identity.AuthRequest, sess *identity.Session, acc identity.Account) string {
+	expected := ar.HintSubject
+	if expected == "" && sess != nil && isStepUp(ar) {
+		expected = sess.AccountID
+	}
+	if expected == "" || expected == acc.ID {
+		return ""
+	}
+	if other, err := l.store.Account(ctx, expected); err == nil && other.Username != "" {
+		return fmt.Sprintf("You are signed in as %s. Enter the password of %s to go on, or sign out first to use another account.",
+			other.Username, other.Username)
+	}
+	return "This sign-in was started for another account. Enter that account's password, or sign out first to use another account."
+}
+
+// isStepUp reports whether the request asks for a fresh password to grant
+// the step-up scope.
+func isStepUp(ar identity.AuthRequest) bool {
+	return slices.Contains(ar.Prompt, oidc.PromptLogin) && slices.Contains(ar.Scopes, oidcop.StepUpScope)
 }
 
 // authenticate checks the password and applies the lockout. Every failure
@@ -331,6 +369,10 @@ func (l *login) newSession(w http.ResponseWriter, ctx context.Context, accountID
 // back through the provider's callback, which issues the code.
 func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthRequest, client identity.Client, acc identity.Account, sess identity.Session, passwordNow, consented bool) {
 	ctx := r.Context()
+	if ar.HintSubject != "" && acc.ID != ar.HintSubject {
+		l.render(w, r, http.StatusForbidden, ar, client, "", l.otherPerson(ctx, ar, &sess, acc))
+		return
+	}
 	if acc.Status != identity.StatusActive {
 		l.render(w, r, http.StatusForbidden, ar, client, acc.Username, "This account is disabled. Ask the university's administrators for help.")
 		return
@@ -350,7 +392,7 @@ func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthR
 	// after this request began.
 	stepUp := slices.Contains(ar.Prompt, oidc.PromptLogin) && !sess.AuthTime.Before(ar.CreatedAt) &&
 		slices.Contains(ar.Scopes, oidcop.StepUpScope)
-	scopes := grantScopes(ar.Scopes, perms, stepUp)
+	scopes := oidcop.GrantScopes(ar.Scopes, perms, stepUp)
 	if !client.FirstParty && !consented {
 		allowed, err := l.store.Consent(ctx, acc.ID, client.ID)
 		if err != nil {
@@ -407,18 +449,7 @@ func (l *login) refusal(ctx context.Context, acc identity.Account, client identi
 		l.logger.Error("read sign-in rules", "sub", acc.ID, "err", err)
 		return "Signing in is not possible right now because of a configuration problem. Please tell the university's administrators."
 	}
-	if ok, role := policy.ClientAllowed(rules.Clients, acc.Roles, client.ID); !ok {
-		name := client.Name
-		if name == "" {
-			name = client.ID
-		}
-		return fmt.Sprintf("Your role %q does not give access to %s.", role, name)
-	}
-	loc := l.cfg.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	if err := policy.Decide(rules.Account, rules.Roles, l.now(), loc); err != nil {
+	if err := rules.Refusal(acc.Roles, client.ID, client.Name, l.now(), l.cfg.Location); err != nil {
 		return err.Error()
 	}
 	return ""
@@ -502,7 +533,7 @@ func (l *login) handleConsent() http.Handler {
 			return
 		}
 		stepUp := slices.Contains(ar.Prompt, oidc.PromptLogin) && !sess.AuthTime.Before(ar.CreatedAt)
-		scopes := grantScopes(ar.Scopes, perms, stepUp)
+		scopes := oidcop.GrantScopes(ar.Scopes, perms, stepUp)
 		if err := l.store.SaveConsent(r.Context(), acc.ID, client.ID, scopes); err != nil {
 			l.fail(w, err)
 			return
@@ -511,28 +542,6 @@ func (l *login) handleConsent() http.Handler {
 			ClientIP: clientIP(r), ClientID: client.ID, Detail: strings.Join(scopes, " ")})
 		l.finish(w, r, ar, client, acc, *sess, false, true)
 	})
-}
-
-// grantScopes keeps the requested scopes the person may have: OpenID's own,
-// and each permission scope their roles grant; studies:write only right
-// after the password was entered for this request (the step-up).
-func grantScopes(requested []string, perms []identity.Permission, stepUp bool) []string {
-	var out []string
-	for _, s := range requested {
-		switch s {
-		case oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess:
-			out = append(out, s)
-		case oidcop.StepUpScope:
-			if stepUp && slices.Contains(perms, identity.Permission(s)) {
-				out = append(out, s)
-			}
-		default:
-			if slices.Contains(perms, identity.Permission(s)) {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
 }
 
 // request loads a pending authorization request and its client, or

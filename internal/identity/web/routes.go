@@ -48,6 +48,8 @@ type Deps struct {
 	// Home is where people go after confirming or resetting (the portal),
 	// "" when identity does not know it.
 	Home string
+	// Revocations is the revocation feed's store; nil serves no feed.
+	Revocations RevocationStore
 	// Directory syncs and binds against the university directory; nil
 	// when none is configured.
 	Directory Directory
@@ -92,6 +94,9 @@ func NewServer(d Deps) (http.Handler, error) {
 	}
 	mux.Handle("GET /.well-known/openid-configuration", issuerCtx.Handler(handleDiscovery(d.Provider)))
 	mux.Handle(d.Provider.AuthorizationEndpoint().Relative()+"/callback", d.Provider)
+	if d.Revocations != nil {
+		mux.Handle("GET /revocations", handleRevocations(d.Revocations, d.Logger))
+	}
 	registerAPI(mux, d, l, p)
 	mux.Handle("/", problem.NotFound())
 	return mux, nil

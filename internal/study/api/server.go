@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -45,6 +46,12 @@ func (s *server) needs(scope string, h handlerFunc) http.Handler {
 			unauthorized(w, err)
 			return
 		}
+		if !s.revocationsCurrent(r) {
+			w.Header().Set("Retry-After", "5")
+			problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable,
+				Detail: "Changes are paused: the study service cannot reach identity to learn of revoked tokens. Try again in a few seconds."})
+			return
+		}
 		if scope != "" && !p.Has(scope) {
 			forbidden(w, scope, p)
 			return
@@ -54,6 +61,20 @@ func (s *server) needs(scope string, h handlerFunc) http.Handler {
 			s.changed() // this replica reads its own catalogue changes at once
 		}
 	})
+}
+
+// revocationsCurrent reports whether a request may go on as far as
+// revocations go: reads always; changes only while the verifier's copy of
+// identity's revocation feed is recent, so that a write never succeeds with
+// a token that identity revoked more than a few seconds ago.
+func (s *server) revocationsCurrent(r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	c, ok := s.auth.jwt.(interface {
+		RevocationsCurrent(context.Context) bool
+	})
+	return !ok || c.RevocationsCurrent(r.Context())
 }
 
 // person serves a person's own data: any valid token of a person (an API

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// SubjectRevocationKeep is how long a subject revocation is kept: longer
+// than any access token lives (the configured lifetimes are validated to
+// stay below a day), so every token it kills has expired before it goes.
+const SubjectRevocationKeep = 25 * time.Hour
+
+// RevocationOverlap is how far back each poll of the feed looks before the
+// time the previous poll was answered. A revocation is stamped with the time
+// its transaction began but becomes visible only when it commits, and the
+// replicas' clocks differ a little; repeating a minute of entries costs
+// nothing, since applying an entry twice changes nothing.
+const RevocationOverlap = time.Minute
+
+// Revocation is one entry of the revocation feed: an access token (by jti)
+// that is dead, or a subject whose tokens issued before At are dead.
+type Revocation struct {
+	Kind    string // "jti" or "sub"
+	Value   string
+	At      time.Time
+	Expires time.Time
+}
+
+// RevokeSubject kills every token of the account issued up to now: its
+// access tokens (by jti), its refresh tokens, and, through the feed's
+// subject entry, anything a resource server still holds (cached API key
+// introspections, tokens issued in this very second). Sessions are not
+// ended here: the caller ends them with back-channel logout.
+func (s *Store) RevokeSubject(ctx context.Context, accountID string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return revokeSubjectTx(ctx, tx, accountID, s.now().UTC()) })
+}
+
+func revokeSubjectTx(ctx context.Context, tx *sql.Tx, accountID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = $2
+		WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2`, accountID, now); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2
+		WHERE account_id = $1 AND revoked_at IS NULL`, accountID, now); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO subject_revocations (account_id, revoked_at, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (account_id) DO UPDATE SET revoked_at = excluded.revoked_at, expires_at = excluded.expires_at`,
+		accountID, now, now.Add(SubjectRevocationKeep))
+	return err
+}
+
+// Revocations lists the revocations that may still matter (the tokens they
+// name have not expired) and were made after since minus
+// RevocationOverlap; a zero since lists them all. asOf is the time to pass
+// as since on the next poll.
+func (s *Store) Revocations(ctx context.Context, since time.Time) (out []Revocation, asOf time.Time, err error) {
+	now := s.now().UTC()
+	from := time.Time{}
+	if !since.IsZero() {
+		from = since.UTC().Add(-RevocationOverlap)
+	}
+	err = s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT 'jti', id, revoked_at, expires_at FROM access_tokens WHERE revoked_at > $1 AND expires_at > $2
+			UNION ALL
+			SELECT 'jti', id, COALESCE(revoked_at, $2), expires_at FROM revoked_access_tokens
+				WHERE (revoked_at > $1 OR (revoked_at IS NULL AND $3)) AND expires_at > $2
+			UNION ALL
+			SELECT 'sub', account_id, revoked_at, expires_at FROM subject_revocations WHERE revoked_at > $1 AND expires_at > $2`,
+			from, now, since.IsZero())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r Revocation
+			if err := rows.Scan(&r.Kind, &r.Value, &r.At, &r.Expires); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, now, err
+}
+
+// DeleteExpiredRevocations removes subject revocations no token can need.
+func (s *Store) DeleteExpiredRevocations(ctx context.Context) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM subject_revocations WHERE expires_at <= $1`, s.now().UTC())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,228 @@
+package tokencheck
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// Revocations is a resource server's copy of identity's revocation feed
+// ({issuer}/revocations): the access tokens (by jti) that died before they
+// expire, and the subjects whose tokens issued before a time died (account
+// disabled, password reset, roles changed). It polls the feed every Every
+// and answers from memory, so a revocation reaches the resource server
+// within Every plus one request, without asking identity per request.
+//
+// When the feed cannot be read for MaxStale, Current turns false: a
+// resource server then refuses writes (it cannot vouch that the token is
+// still alive) and keeps serving reads.
+type Revocations struct {
+	URL      string // the feed, {issuer}/revocations
+	Client   *http.Client
+	Every    time.Duration // default 2s
+	MaxStale time.Duration // default 15s
+	Now      func() time.Time
+	Logger   *slog.Logger
+
+	pollMu sync.Mutex // one poll at a time
+	mu     sync.RWMutex
+	jti    map[string]time.Time // hash → when the token expires
+	sub    map[string]time.Time // hash → tokens issued before this are dead
+	asOf   string               // since of the next poll
+	lastOK time.Time            // the last poll that succeeded
+	failed bool                 // the last poll failed (logged once)
+}
+
+func (rv *Revocations) defaults() {
+	if rv.Every <= 0 {
+		rv.Every = 2 * time.Second
+	}
+	if rv.MaxStale <= 0 {
+		rv.MaxStale = 15 * time.Second
+	}
+	if rv.Now == nil {
+		rv.Now = time.Now
+	}
+	if rv.Logger == nil {
+		rv.Logger = slog.Default()
+	}
+}
+
+// feedHash is how the feed names a jti or sub: base64url(SHA-256(value)).
+func feedHash(v string) string {
+	h := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// Run polls the feed until ctx ends.
+func (rv *Revocations) Run(ctx context.Context) {
+	rv.defaults()
+	t := time.NewTicker(rv.Every)
+	defer t.Stop()
+	for {
+		rv.poll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (rv *Revocations) poll(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, max(rv.Every, 5*time.Second))
+	defer cancel()
+	err := rv.Poll(ctx)
+	rv.mu.Lock()
+	was := rv.failed
+	rv.failed = err != nil
+	rv.mu.Unlock()
+	switch {
+	case err != nil && !was && ctx.Err() == nil:
+		rv.Logger.Warn("revocation feed unreachable; writes are refused once it stays so", "url", rv.URL, "max_stale", rv.MaxStale, "err", err)
+	case err == nil && was:
+		rv.Logger.Info("revocation feed reachable again", "url", rv.URL)
+	}
+}
+
+// Poll reads what was revoked since the previous poll.
+func (rv *Revocations) Poll(ctx context.Context) error {
+	rv.defaults()
+	rv.pollMu.Lock()
+	defer rv.pollMu.Unlock()
+	return rv.pollLocked(ctx)
+}
+
+// Ensure reports whether the copy is recent, polling once first when it
+// is not (at start, or after identity was unreachable): a write need not
+// wait for the next tick.
+func (rv *Revocations) Ensure(ctx context.Context) bool {
+	rv.defaults()
+	if rv.Current() {
+		return true
+	}
+	rv.pollMu.Lock()
+	defer rv.pollMu.Unlock()
+	if rv.Current() { // another request polled meanwhile
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	return rv.pollLocked(ctx) == nil && rv.Current()
+}
+
+func (rv *Revocations) pollLocked(ctx context.Context) error {
+	rv.mu.RLock()
+	u := rv.URL
+	if rv.asOf != "" {
+		u += "?since=" + url.QueryEscape(rv.asOf)
+	}
+	rv.mu.RUnlock()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	started := rv.Now()
+	resp, err := rv.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", rv.URL, resp.Status)
+	}
+	var feed struct {
+		AsOf        string `json:"as_of"`
+		Revocations []struct {
+			Kind    string    `json:"kind"`
+			Hash    string    `json:"hash"`
+			At      time.Time `json:"at"`
+			Expires time.Time `json:"expires"`
+		} `json:"revocations"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&feed); err != nil {
+		return fmt.Errorf("read %s: %w", rv.URL, err)
+	}
+	now := rv.Now()
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	if rv.jti == nil {
+		rv.jti, rv.sub = map[string]time.Time{}, map[string]time.Time{}
+	}
+	for _, e := range feed.Revocations {
+		switch e.Kind {
+		case "jti":
+			rv.jti[e.Hash] = e.Expires
+		case "sub":
+			if e.At.After(rv.sub[e.Hash]) {
+				rv.sub[e.Hash] = e.At
+			}
+		}
+	}
+	// Forget what no token can need any more: a jti after its token's
+	// expiry, a subject entry once tokens issued before it have expired
+	// (identity's own keep time, told by its expiry in the next full poll;
+	// a day is longer than any access token lives).
+	for h, exp := range rv.jti {
+		if now.After(exp.Add(time.Minute)) {
+			delete(rv.jti, h)
+		}
+	}
+	for h, at := range rv.sub {
+		if now.Sub(at) > 25*time.Hour {
+			delete(rv.sub, h)
+		}
+	}
+	rv.asOf = feed.AsOf
+	// The poll counts from when it was sent: anything revoked before that
+	// is in what it read.
+	rv.lastOK = started
+	return nil
+}
+
+// Current reports whether the copy is recent: the last successful poll was
+// sent within MaxStale.
+func (rv *Revocations) Current() bool {
+	rv.mu.RLock()
+	defer rv.mu.RUnlock()
+	return !rv.lastOK.IsZero() && rv.Now().Sub(rv.lastOK) <= rv.MaxStale
+}
+
+// Revoked reports whether the feed says the token is dead: its jti was
+// revoked, or its subject's tokens issued before it.
+func (rv *Revocations) Revoked(c *Claims) bool {
+	rv.mu.RLock()
+	defer rv.mu.RUnlock()
+	if _, dead := rv.jti[c.jtiHash]; dead && c.ID != "" {
+		return true
+	}
+	at, ok := rv.sub[c.subHash]
+	// iat has whole seconds: a token issued in the second of the
+	// revocation but after it must live. One issued before it in that same
+	// second was recorded and is revoked by its jti.
+	return ok && c.IssuedAt.Before(at.Truncate(time.Second))
+}
+
+// RevokedToken is Revoked for a token the caller has read itself (the
+// portal reads its own access tokens).
+func (rv *Revocations) RevokedToken(jti, subject string, issuedAt time.Time) bool {
+	return rv.Revoked(&Claims{ID: jti, IssuedAt: issuedAt, jtiHash: feedHash(jti), subHash: feedHash(subject)})
+}
+
+// SubjectRevokedSince reports whether the subject's tokens were revoked
+// after t: a cached introspection of an API key made before then is stale.
+func (rv *Revocations) SubjectRevokedSince(subject string, t time.Time) bool {
+	rv.mu.RLock()
+	defer rv.mu.RUnlock()
+	at, ok := rv.sub[feedHash(subject)]
+	// A few seconds' margin for the clocks of identity and this server.
+	return ok && !at.Before(t.Add(-5*time.Second))
+}
