@@ -21,9 +21,12 @@ import (
 // and answers from memory, so a revocation reaches the resource server
 // within Every plus one request, without asking identity per request.
 //
-// When the feed cannot be read for MaxStale, Current turns false: a
-// resource server then refuses writes (it cannot vouch that the token is
-// still alive) and keeps serving reads.
+// Writes do not wait for the next poll: Ensure polls at once (one poll
+// shared by the writes that arrived before it), so a write never succeeds
+// with a token revoked before it arrived; when the feed cannot be read,
+// the write is refused (the resource server cannot vouch that the token is
+// alive) and reads go on from the copy. Current tells whether the copy is
+// younger than MaxStale.
 type Revocations struct {
 	URL      string // the feed, {issuer}/revocations
 	Client   *http.Client
@@ -101,22 +104,30 @@ func (rv *Revocations) Poll(ctx context.Context) error {
 	return rv.pollLocked(ctx)
 }
 
-// Ensure reports whether the copy is recent, polling once first when it
-// is not (at start, or after identity was unreachable): a write need not
-// wait for the next tick.
-func (rv *Revocations) Ensure(ctx context.Context) bool {
+// Ensure reports whether the copy holds every revocation made before
+// since, polling once when it may not: writes call it with the time they
+// arrived, so that no write succeeds with a token revoked before it, while
+// reads rely on the periodic polls. Concurrent callers share a poll that
+// was sent after they arrived.
+func (rv *Revocations) Ensure(ctx context.Context, since time.Time) bool {
 	rv.defaults()
-	if rv.Current() {
+	if rv.polledSince(since) {
 		return true
 	}
 	rv.pollMu.Lock()
 	defer rv.pollMu.Unlock()
-	if rv.Current() { // another request polled meanwhile
+	if rv.polledSince(since) { // another request polled meanwhile
 		return true
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	return rv.pollLocked(ctx) == nil && rv.Current()
+	return rv.pollLocked(ctx) == nil && rv.polledSince(since)
+}
+
+func (rv *Revocations) polledSince(t time.Time) bool {
+	rv.mu.RLock()
+	defer rv.mu.RUnlock()
+	return !rv.lastOK.IsZero() && !rv.lastOK.Before(t)
 }
 
 func (rv *Revocations) pollLocked(ctx context.Context) error {

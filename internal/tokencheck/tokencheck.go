@@ -139,11 +139,12 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	return c, nil
 }
 
-// RevocationsCurrent reports whether the verifier knows of revocations up
-// to a few seconds ago (always true without a feed), polling once if not.
-// A resource server refuses writes while it is false.
-func (v *Verifier) RevocationsCurrent(ctx context.Context) bool {
-	return v.Revocations == nil || v.Revocations.Ensure(ctx)
+// RevocationsUpTo reports whether the verifier knows every revocation made
+// before t (always true without a feed), asking the feed at once if
+// needed. A resource server calls it before a write with the time the
+// request arrived, and refuses the write when it is false.
+func (v *Verifier) RevocationsUpTo(ctx context.Context, t time.Time) bool {
+	return v.Revocations == nil || v.Revocations.Ensure(ctx, t)
 }
 
 func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, error) {

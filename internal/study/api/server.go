@@ -41,16 +41,24 @@ func (s *server) public(h handlerFunc) http.Handler {
 // scope.
 func (s *server) needs(scope string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived := s.now()
 		p, err := s.auth.principal(r)
 		if err != nil {
 			unauthorized(w, err)
 			return
 		}
-		if !s.revocationsCurrent(r) {
+		if !s.revocationsKnown(r, arrived) {
 			w.Header().Set("Retry-After", "5")
 			problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable,
 				Detail: "Changes are paused: the study service cannot reach identity to learn of revoked tokens. Try again in a few seconds."})
 			return
+		}
+		if !safe(r) {
+			// Again, against every revocation made before the request.
+			if p, err = s.auth.principal(r); err != nil {
+				unauthorized(w, err)
+				return
+			}
 		}
 		if scope != "" && !p.Has(scope) {
 			forbidden(w, scope, p)
@@ -63,18 +71,21 @@ func (s *server) needs(scope string, h handlerFunc) http.Handler {
 	})
 }
 
-// revocationsCurrent reports whether a request may go on as far as
-// revocations go: reads always; changes only while the verifier's copy of
-// identity's revocation feed is recent, so that a write never succeeds with
-// a token that identity revoked more than a few seconds ago.
-func (s *server) revocationsCurrent(r *http.Request) bool {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+func safe(r *http.Request) bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
+
+// revocationsKnown reports whether a request may go on as far as
+// revocations go: a read always (the copy of identity's revocation feed is
+// at most a poll interval old); a change only once the copy holds every
+// revocation made before the request arrived, so that no write succeeds
+// with a token identity had revoked.
+func (s *server) revocationsKnown(r *http.Request, arrived time.Time) bool {
+	if safe(r) {
 		return true
 	}
 	c, ok := s.auth.jwt.(interface {
-		RevocationsCurrent(context.Context) bool
+		RevocationsUpTo(context.Context, time.Time) bool
 	})
-	return !ok || c.RevocationsCurrent(r.Context())
+	return !ok || c.RevocationsUpTo(r.Context(), arrived)
 }
 
 // person serves a person's own data: any valid token of a person (an API
