@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +13,9 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"campus/internal/db"
+	identitystore "campus/internal/identity/store"
 )
 
 // Authority follows the account: these tests change a person's roles,
@@ -272,4 +277,47 @@ func subOf(t testing.TB, tok *oauth2.Token) string {
 	t.Helper()
 	_, c := claims(t, tok.Extra("id_token").(string))
 	return c["sub"].(string)
+}
+
+// setRoles changes an account's roles through identity's store, as any
+// administrative path does.
+func setRoles(t testing.TB, p *idp, id string, roles ...string) {
+	t.Helper()
+	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(p.dir, "identity.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := identitystore.New(d, time.Now).UpdateAccount(context.Background(), id, 0, func(r *identitystore.AccountRecord) error {
+		r.Roles = roles
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPortalFollowsRoleChanges: the portal takes roles and scopes from each
+// new token. A staff member demoted while signed in loses the grading page
+// within seconds, without signing out.
+func TestPortalFollowsRoleChanges(t *testing.T) {
+	t.Parallel()
+	p := startIDP(t)
+	prof := p.addUser(t, "prof", "Staff-password-12", "staff")
+	b := p.browser(t)
+	if pg := submitLogin(t, p, b, getPage(t, b, p.url+"/grading"), "prof", "Staff-password-12"); pg.status != http.StatusOK {
+		t.Fatalf("staff on the grading page: %d\n%s", pg.status, pg.body)
+	}
+	setRoles(t, p, prof.ID, "student")
+	at := time.Now()
+	for {
+		pg := getPage(t, b, p.url+"/grading")
+		if pg.status == http.StatusForbidden {
+			break
+		}
+		if pg.status != http.StatusOK || time.Since(at) > 10*time.Second {
+			t.Fatalf("the demoted person's grading page answers %d after %v", pg.status, time.Since(at))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("the portal refused the grading page %v after the roles changed", time.Since(at).Round(10*time.Millisecond))
 }
