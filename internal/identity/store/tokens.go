@@ -191,8 +191,8 @@ func (s *Store) ConfirmEmail(ctx context.Context, hash string, notice func(rec A
 }
 
 // ResetPassword spends a reset token: the account gets the new password
-// hash, its lockout ends, its other reset links die, every refresh token
-// of it is revoked and the notice is queued, all at once. The caller ends
+// hash, its lockout ends, its other reset links die, every access and
+// refresh token of it is revoked and the notice is queued, all at once. The caller ends
 // the account's sessions (which tells their applications).
 func (s *Store) ResetPassword(ctx context.Context, hash, passwordHash string, notice func(AccountRecord) (identity.Mail, error)) (AccountRecord, error) {
 	var out AccountRecord
@@ -213,7 +213,9 @@ func (s *Store) ResetPassword(ctx context.Context, hash, passwordHash string, no
 			updated_at = $3, version = version + 1 WHERE id = $1`, id, passwordHash, now); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`, id, now); err != nil {
+		// Every token of the account dies with the old password, at
+		// once at every resource server (the revocation feed).
+		if err := revokeSubjectTx(ctx, tx, id, now); err != nil {
 			return err
 		}
 		rec, err := recordTx(ctx, tx, id)
