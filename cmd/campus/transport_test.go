@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,5 +42,22 @@ func TestTLSRefusesCBCSuites(t *testing.T) {
 	}
 	if err := dial(tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256); err != nil {
 		t.Errorf("TLS 1.2 with ChaCha20-Poly1305: %v", err)
+	}
+}
+
+func TestStaticDirectoriesAreNotListed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := startCampus(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", dir)
+	c := tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))
+	for _, path := range []string{"/static/", "/idp/static/", "/static/.", "/idp/static/./"} {
+		if res := get(t, c, r.url+path); res.status != http.StatusNotFound || strings.Contains(res.body, ".css") {
+			t.Errorf("GET %s = %d:\n%s", path, res.status, res.body)
+		}
+	}
+	for _, path := range []string{"/static/campus.css", "/idp/static/identity.css"} {
+		if res := get(t, c, r.url+path); res.status != http.StatusOK {
+			t.Errorf("GET %s = %d", path, res.status)
+		}
 	}
 }

@@ -77,7 +77,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		"issuer":      d.Issuer,
 		"discovery":   d.Issuer + "/.well-known/openid-configuration",
 	}))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", httpserver.Files(static)))
 	mux.Handle("GET /login", issuerCtx.Handler(l.handleShow()))
 	mux.Handle("POST /login", issuerCtx.Handler(l.handleSubmit()))
 	mux.Handle("POST /consent", issuerCtx.Handler(l.handleConsent()))
