@@ -99,7 +99,10 @@ func NewServer(d Deps) (http.Handler, error) {
 
 // handleDiscovery serves the library's discovery document, corrected to
 // what campus offers: the code flow only (no implicit or hybrid), PKCE
-// with S256 only, no device flow.
+// with S256 only, no device flow; clients authenticate with their secret
+// (client_secret_basic or client_secret_post) at every endpoint, so no
+// *_auth_signing_alg_values_supported (those are for private_key_jwt and
+// client_secret_jwt, OpenID Connect Discovery 1.0 section 3).
 func handleDiscovery(p *op.Provider) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cfg := op.CreateDiscoveryConfig(r.Context(), p, p.Storage())
@@ -111,6 +114,14 @@ func handleDiscovery(p *op.Provider) http.Handler {
 		cfg.CheckSessionIframe = ""
 		cfg.RequestObjectSigningAlgValuesSupported = nil
 		cfg.RequestParameterSupported = false
+		secrets := []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
+		cfg.IntrospectionEndpointAuthMethodsSupported = secrets
+		// Public clients revoke their own tokens with client_id alone (RFC 7009 section 2.1).
+		cfg.RevocationEndpointAuthMethodsSupported = append([]oidc.AuthMethod{oidc.AuthMethodNone}, secrets...)
+		cfg.TokenEndpointAuthMethodsSupported = append([]oidc.AuthMethod{oidc.AuthMethodNone}, secrets...)
+		cfg.TokenEndpointAuthSigningAlgValuesSupported = nil
+		cfg.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+		cfg.RevocationEndpointAuthSigningAlgValuesSupported = nil
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		op.Discover(w, cfg)
