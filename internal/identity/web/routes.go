@@ -84,12 +84,17 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.Handle("GET /logged-out", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l.message(w, http.StatusOK, "Signed out", "You are signed out of every campus application.", false)
 	}))
-	// The OpenID Provider's endpoints, as the library routes them.
+	// The OpenID Provider's endpoints, as the library routes them, except
+	// end_session: campus asks before ending a session (logout.go).
 	for _, e := range []*op.Endpoint{d.Provider.AuthorizationEndpoint(), d.Provider.TokenEndpoint(),
 		d.Provider.IntrospectionEndpoint(), d.Provider.UserinfoEndpoint(), d.Provider.RevocationEndpoint(),
-		d.Provider.EndSessionEndpoint(), d.Provider.KeysEndpoint()} {
+		d.Provider.KeysEndpoint()} {
 		mux.Handle(e.Relative(), d.Provider)
 	}
+	endSession := d.Provider.EndSessionEndpoint().Relative()
+	mux.Handle("GET "+endSession, issuerCtx.Handler(l.handleEndSession()))
+	mux.Handle("POST "+endSession, issuerCtx.Handler(l.handleEndSession()))
+	mux.Handle("POST /logout", issuerCtx.Handler(l.handleLogout()))
 	mux.Handle("GET /.well-known/openid-configuration", issuerCtx.Handler(handleDiscovery(d.Provider)))
 	mux.Handle(d.Provider.AuthorizationEndpoint().Relative()+"/callback", d.Provider)
 	registerAPI(mux, d, l, p)
@@ -139,7 +144,7 @@ func parsePages(logger *slog.Logger) (*pages, error) {
 	}
 	p := &pages{t: map[string]*template.Template{}, logger: logger}
 	for _, name := range []string{"login", "message", "consent", "register", "register_done",
-		"confirm", "resend", "forgot", "reset", "mailbox"} {
+		"confirm", "resend", "forgot", "reset", "mailbox", "logout"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("identity template %s: %w", name, err)
