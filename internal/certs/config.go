@@ -14,13 +14,29 @@ import (
 )
 
 // ServerConfig is the TLS configuration campus serves with: TLS 1.2 or
-// newer, Go's default (forward-secret, AEAD) cipher suites, HTTP/2.
+// newer, forward-secret AEAD cipher suites only, HTTP/2.
 func ServerConfig(getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tls.Config {
 	return &tls.Config{
 		MinVersion:     tls.VersionTLS12,
+		CipherSuites:   CipherSuites,
 		GetCertificate: getCert,
 		NextProtos:     []string{"h2", "http/1.1"},
 	}
+}
+
+// CipherSuites are the TLS 1.2 suites campus offers: ECDHE key exchange
+// with AES-GCM or ChaCha20-Poly1305 (RFC 9325 section 4.2). Go's default
+// list still has the CBC suites (ECDHE-*-AES128-SHA, AES256-SHA), which
+// RFC 9325 only tolerates. TLS 1.3's suites are all AEAD and not
+// configurable. HTTP/2 requires one of the GCM suites (RFC 9113 section
+// 9.2.2); both are here.
+var CipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
 // Static serves one fixed certificate.

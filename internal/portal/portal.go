@@ -78,7 +78,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz("portal"))
 	mux.Handle("GET /readyz", httpserver.Readyz("portal", d.Logger, d.Ready...))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(httpserver.Files(static))))
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /programmes", s.catalogue)
 	mux.HandleFunc("GET /programmes/{id}", s.programme)

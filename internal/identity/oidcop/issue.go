@@ -3,9 +3,9 @@ package oidcop
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
 // issue follows one token response through the op library, which asks the
@@ -26,7 +26,6 @@ type ctxKey int
 const (
 	issueKey ctxKey = iota
 	rawTokenKey
-	sessionCookieKey
 )
 
 func issueFrom(ctx context.Context) *issue {
@@ -34,25 +33,49 @@ func issueFrom(ctx context.Context) *issue {
 	return i
 }
 
-// interceptor prepares each protocol request's context: a fresh issue, the
-// raw token of an introspection request (the library verifies it but passes
-// on only its id), and the identity session cookie (for end_session).
-func interceptor(cookieName string, keys *Storage) func(http.Handler) http.Handler {
+// interceptor prepares each protocol request: a fresh issue in its
+// context; the raw token of an introspection or revocation request (the
+// library verifies it but passes on only its id). It also applies what the library leaves out: bounded form
+// bodies, no caching of token responses, client_secret_post and RFC 6749
+// errors at introspection, and RFC 6750 challenges at userinfo (see
+// endpoints.go).
+func interceptor(s *Storage) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := context.WithValue(r.Context(), issueKey, &issue{idTokenAlg: jose.RS256})
-			if strings.HasSuffix(r.URL.Path, "/introspect") && r.Method == http.MethodPost {
-				if err := r.ParseForm(); err == nil {
-					raw := r.PostForm.Get("token")
-					if keys != nil && isAPIKey(raw) { // opaque: not the library's
-						keys.introspectAPIKey(w, r, raw)
-						return
-					}
-					ctx = context.WithValue(ctx, rawTokenKey, raw)
+			e := endpointOf(r.URL.Path)
+			switch e {
+			case tokenEndpoint, introspectionEndpoint, revocationEndpoint, userinfoEndpoint:
+				noStore(w.Header())
+				r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+				if r.Method == http.MethodPost && r.ParseForm() != nil {
+					writeOAuthError(w, oidc.ErrInvalidRequest().WithDescription("the form could not be read (at most 64 KiB)"))
+					return
 				}
 			}
-			if c, err := r.Cookie(cookieName); err == nil {
-				ctx = context.WithValue(ctx, sessionCookieKey, c.Value)
+			switch {
+			case e == tokenEndpoint || e == revocationEndpoint:
+				w = basicChallenger{w}
+			case e == userinfoEndpoint:
+				if !hasBearer(r) {
+					bearerMissing(w)
+					return
+				}
+				w = &challengeWriter{ResponseWriter: w}
+			case e == introspectionEndpoint && r.Method == http.MethodPost:
+				var ok bool
+				if r, ok = s.prepareIntrospection(w, r); !ok {
+					return
+				}
+				raw := r.PostForm.Get("token")
+				if isAPIKey(raw) { // opaque: not the library's
+					s.introspectAPIKey(w, r, raw)
+					return
+				}
+				ctx = context.WithValue(ctx, rawTokenKey, raw)
+			}
+			if e == revocationEndpoint && r.Method == http.MethodPost {
+				ctx = context.WithValue(ctx, rawTokenKey, r.PostForm.Get("token"))
 			}
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})

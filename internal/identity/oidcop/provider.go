@@ -31,8 +31,9 @@ func NewProvider(storage *Storage, secret []byte, loggedOutPath string) (*op.Pro
 		BackChannelLogoutSessionSupported: true,
 	}
 	opts := []op.Option{
-		op.WithHttpInterceptors(interceptor(storage.cfg.SessionCookie, storage)),
+		op.WithHttpInterceptors(interceptor(storage)),
 		op.WithAccessTokenKeySet(newRememberingKeySet(storage)),
+		op.WithCORSOptions(corsOptions()),
 	}
 	if u, err := url.Parse(storage.cfg.Issuer); err == nil && u.Scheme == "http" {
 		// Only behind a TLS-terminating proxy or on loopback in tests.

@@ -41,7 +41,7 @@ type Store interface {
 	RefreshToken(ctx context.Context, hash string) (identity.RefreshToken, error)
 	UseRefreshToken(ctx context.Context, oldHash string, next identity.RefreshToken, nextHash string, at identity.AccessToken) error
 	RevokeRefreshFamily(ctx context.Context, hash, clientID string) error
-	RevokeAccessToken(ctx context.Context, jti string, expires time.Time) error
+	RevokeAccessToken(ctx context.Context, jti, clientID string, expires time.Time) error
 	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
 	AccessTokenScopes(ctx context.Context, jti string) ([]string, bool, error)
 	UseAPIKey(ctx context.Context, secret string) (identity.APIKey, error)
@@ -518,8 +518,10 @@ func (s *Storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 }
 
 // RevokeToken revokes a refresh token (and its family) or an access token
-// (by its id). Tokens of other clients and unknown tokens are ignored, as
-// RFC 7009 section 2.2 asks.
+// (by its id), if it was issued to the requesting client: RFC 7009 section
+// 2.1 has the server verify that, and the library passes on only the
+// token's id. Tokens of other clients and unknown tokens are ignored with
+// 200, as section 2.2 allows.
 func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, _ string, clientID string) *oidc.Error {
 	if t, ok := strings.CutPrefix(tokenOrID, "rt:"); ok {
 		if err := s.store.RevokeRefreshFamily(ctx, HashToken(t), clientID); err != nil {
@@ -527,7 +529,27 @@ func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, _ string, clientID
 		}
 		return nil
 	}
-	if err := s.store.RevokeAccessToken(ctx, tokenOrID, s.now().Add(s.cfg.AccessTokenTTL)); err != nil {
+	// The library hands over the jti of an access token it verified, or the
+	// presented string itself.
+	claims, err := verifiedAccessClaims(ctx, tokenOrID)
+	if err != nil {
+		// No access token of ours: a refresh token sent with
+		// token_type_hint=access_token? The server must look beyond a
+		// wrong hint (section 2.1); RevokeRefreshFamily checks the client.
+		raw, _ := ctx.Value(rawTokenKey).(string)
+		if raw == "" {
+			return nil
+		}
+		if err := s.store.RevokeRefreshFamily(ctx, HashToken(raw), clientID); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return nil
+	}
+	if claims.ClientID != clientID {
+		s.logger.Warn("a client asked to revoke another client's access token; ignored", "client", clientID, "token_client", claims.ClientID)
+		return nil
+	}
+	if err := s.store.RevokeAccessToken(ctx, tokenOrID, clientID, s.now().Add(s.cfg.AccessTokenTTL)); err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
 	return nil
@@ -541,24 +563,13 @@ func (s *Storage) TerminateSession(ctx context.Context, userID, clientID string)
 	return nil
 }
 
-// TerminateSessionFromRequest ends the identity session named by the
-// id_token_hint's sid, or by the browser's session cookie (RP-initiated
-// logout), revokes its tokens and tells its clients.
+// TerminateSessionFromRequest ends the identity session named by a valid
+// id_token_hint's sid and nothing else: a logout without such a hint is
+// confirmed by the person first (identity's end_session page, which
+// serves the endpoint; see EndHintedSession).
 func (s *Storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
-	var sess identity.Session
-	err := identity.ErrNotFound
-	if c, ok := ctx.Value(sessionCookieKey).(string); ok {
-		sess, err = s.store.SessionByToken(ctx, HashToken(c))
-	}
-	if err != nil && req.IDTokenHintClaims != nil {
-		if sid, ok := req.IDTokenHintClaims.Claims["sid"].(string); ok {
-			sess, err = s.store.Session(ctx, sid)
-		}
-	}
-	if err == nil {
-		if err := s.EndSession(ctx, sess); err != nil {
-			return "", err
-		}
+	if _, err := s.EndHintedSession(ctx, req); err != nil {
+		return "", err
 	}
 	return req.RedirectURI, nil
 }
@@ -651,19 +662,9 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	if revoked {
 		return errors.New("token revoked")
 	}
-	raw, _ := ctx.Value(rawTokenKey).(string)
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{AccessTokenAlg})
+	claims, err := verifiedAccessClaims(ctx, tokenID)
 	if err != nil {
 		return err
-	}
-	var claims struct {
-		oidc.TokenClaims
-		Scope string   `json:"scope"`
-		Roles []string `json:"roles"`
-	}
-	// Verified already by the library against our JWKS; read the claims.
-	if err := tok.UnsafeClaimsWithoutVerification(&claims); err != nil || claims.JWTID != tokenID {
-		return errors.New("token does not match")
 	}
 	resp.Scope = strings.Fields(claims.Scope)
 	resp.ClientID = claims.ClientID
@@ -679,6 +680,30 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 		resp.Claims = map[string]any{"roles": claims.Roles}
 	}
 	return nil
+}
+
+// accessClaims are what campus puts in an access token.
+type accessClaims struct {
+	oidc.TokenClaims
+	Scope string   `json:"scope"`
+	Roles []string `json:"roles"`
+}
+
+// verifiedAccessClaims reads the claims of the raw token of this
+// introspection or revocation request (see interceptor), once the library
+// has verified it (signature, expiry, issuer) and handed over its id:
+// tokenID equals the jti only then.
+func verifiedAccessClaims(ctx context.Context, tokenID string) (accessClaims, error) {
+	var claims accessClaims
+	raw, _ := ctx.Value(rawTokenKey).(string)
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{AccessTokenAlg})
+	if err != nil {
+		return claims, err
+	}
+	if err := tok.UnsafeClaimsWithoutVerification(&claims); err != nil || claims.JWTID == "" || claims.JWTID != tokenID {
+		return claims, errors.New("token does not match")
+	}
+	return claims, nil
 }
 
 // GetPrivateClaimsFromScopes is not used: GetPrivateClaimsFromRequest is.

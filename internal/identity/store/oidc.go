@@ -468,15 +468,27 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, hash, clientID string) 
 	})
 }
 
-// RevokeAccessToken makes an access token (by jti) inactive until it
-// expires anyway.
-func (s *Store) RevokeAccessToken(ctx context.Context, jti string, expires time.Time) error {
+// RevokeAccessToken makes an access token (by jti) of clientID inactive
+// until it expires anyway. A recorded token of another client is left
+// alone without an error (RFC 7009 sections 2.1 and 2.2); a token that is
+// not recorded (a service's, from client credentials) is revoked: the
+// caller has checked its client_id claim.
+func (s *Store) RevokeAccessToken(ctx context.Context, jti, clientID string, expires time.Time) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var owner string
+		err := tx.QueryRowContext(ctx, `SELECT client_id FROM access_tokens WHERE id = $1`, jti).Scan(&owner)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case owner != clientID:
+			return nil
+		}
 		now := s.now().UTC()
 		if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, jti, now); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO revoked_access_tokens (id, expires_at, revoked_at) VALUES ($1, $2, $3)
+		_, err = tx.ExecContext(ctx, `INSERT INTO revoked_access_tokens (id, expires_at, revoked_at) VALUES ($1, $2, $3)
 			ON CONFLICT (id) DO NOTHING`, jti, expires.UTC(), now)
 		return err
 	})

@@ -42,11 +42,11 @@ func TestRevocationFeed(t *testing.T) {
 		if got, _ := list(time.Time{}); len(got) != 0 {
 			t.Fatalf("nothing revoked yet, feed lists %v", got)
 		}
-		if err := f.s.RevokeAccessToken(ctx, "gone", f.now.Add(10*time.Minute)); err != nil {
+		if err := f.s.RevokeAccessToken(ctx, "gone", "app", f.now.Add(10*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		// A service token is not recorded; revoking it lists it too.
-		if err := f.s.RevokeAccessToken(ctx, "service-jti", f.now.Add(10*time.Minute)); err != nil {
+		if err := f.s.RevokeAccessToken(ctx, "service-jti", "svc", f.now.Add(10*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		got, asOf := list(time.Time{})

@@ -79,19 +79,24 @@ func NewServer(d Deps) (http.Handler, error) {
 		"issuer":      d.Issuer,
 		"discovery":   d.Issuer + "/.well-known/openid-configuration",
 	}))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", httpserver.Files(static)))
 	mux.Handle("GET /login", issuerCtx.Handler(l.handleShow()))
 	mux.Handle("POST /login", issuerCtx.Handler(l.handleSubmit()))
 	mux.Handle("POST /consent", issuerCtx.Handler(l.handleConsent()))
 	mux.Handle("GET /logged-out", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l.message(w, http.StatusOK, "Signed out", "You are signed out of every campus application.", false)
 	}))
-	// The OpenID Provider's endpoints, as the library routes them.
+	// The OpenID Provider's endpoints, as the library routes them, except
+	// end_session: campus asks before ending a session (logout.go).
 	for _, e := range []*op.Endpoint{d.Provider.AuthorizationEndpoint(), d.Provider.TokenEndpoint(),
 		d.Provider.IntrospectionEndpoint(), d.Provider.UserinfoEndpoint(), d.Provider.RevocationEndpoint(),
-		d.Provider.EndSessionEndpoint(), d.Provider.KeysEndpoint()} {
+		d.Provider.KeysEndpoint()} {
 		mux.Handle(e.Relative(), d.Provider)
 	}
+	endSession := d.Provider.EndSessionEndpoint().Relative()
+	mux.Handle("GET "+endSession, issuerCtx.Handler(l.handleEndSession()))
+	mux.Handle("POST "+endSession, issuerCtx.Handler(l.handleEndSession()))
+	mux.Handle("POST /logout", issuerCtx.Handler(l.handleLogout()))
 	mux.Handle("GET /.well-known/openid-configuration", issuerCtx.Handler(handleDiscovery(d.Provider)))
 	mux.Handle(d.Provider.AuthorizationEndpoint().Relative()+"/callback", d.Provider)
 	if d.Revocations != nil {
@@ -104,7 +109,10 @@ func NewServer(d Deps) (http.Handler, error) {
 
 // handleDiscovery serves the library's discovery document, corrected to
 // what campus offers: the code flow only (no implicit or hybrid), PKCE
-// with S256 only, no device flow.
+// with S256 only, no device flow; clients authenticate with their secret
+// (client_secret_basic or client_secret_post) at every endpoint, so no
+// *_auth_signing_alg_values_supported (those are for private_key_jwt and
+// client_secret_jwt, OpenID Connect Discovery 1.0 section 3).
 func handleDiscovery(p *op.Provider) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cfg := op.CreateDiscoveryConfig(r.Context(), p, p.Storage())
@@ -116,6 +124,14 @@ func handleDiscovery(p *op.Provider) http.Handler {
 		cfg.CheckSessionIframe = ""
 		cfg.RequestObjectSigningAlgValuesSupported = nil
 		cfg.RequestParameterSupported = false
+		secrets := []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
+		cfg.IntrospectionEndpointAuthMethodsSupported = secrets
+		// Public clients revoke their own tokens with client_id alone (RFC 7009 section 2.1).
+		cfg.RevocationEndpointAuthMethodsSupported = append([]oidc.AuthMethod{oidc.AuthMethodNone}, secrets...)
+		cfg.TokenEndpointAuthMethodsSupported = append([]oidc.AuthMethod{oidc.AuthMethodNone}, secrets...)
+		cfg.TokenEndpointAuthSigningAlgValuesSupported = nil
+		cfg.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+		cfg.RevocationEndpointAuthSigningAlgValuesSupported = nil
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		op.Discover(w, cfg)
@@ -133,7 +149,7 @@ func parsePages(logger *slog.Logger) (*pages, error) {
 	}
 	p := &pages{t: map[string]*template.Template{}, logger: logger}
 	for _, name := range []string{"login", "message", "consent", "register", "register_done",
-		"confirm", "resend", "forgot", "reset", "mailbox"} {
+		"confirm", "resend", "forgot", "reset", "mailbox", "logout"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("identity template %s: %w", name, err)
