@@ -43,9 +43,9 @@ const (
 	// substring is looked up in every list, again for each l33t
 	// substitution), so only this many leading code points are estimated.
 	// A password that is strong in its first 100 characters is strong; the
-	// cost stays near 25 ms for a long passphrase and 150 ms for one made
-	// of l33t characters, where all 256 would take 0.2 and 2 seconds (see
-	// docs/performance.md).
+	// cost stays near 25 ms for a long passphrase and 0.15 s for one made
+	// only of l33t characters (more on a busy machine), where all 256 would
+	// take 0.2 and 2 seconds (see docs/performance.md).
 	maxEstimated = 100
 	// Shorter parts of a username or e-mail address would refuse far too
 	// many good passwords ("anna" in "bananarepublic").

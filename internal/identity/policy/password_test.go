@@ -169,6 +169,9 @@ func BenchmarkPasswordPolicyCheck(b *testing.B) {
 		{"weak", "qwertyuiopas"},
 		{"random-16", "gT4#kq9!Lz1x&Vb2"},
 		{"256-characters", strings.Repeat("lantern orbit velvet gT4#kq9!Lz ", 8)},
+		// The worst kind known: every character a l33t substitute, so
+		// that every substring is looked up again for each substitution.
+		{"256-l33t-characters", strings.Repeat("4@3!1|0$5+7(8{9[2%", 15)[:256]},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			for b.Loop() {
