@@ -47,6 +47,13 @@ type Introspector interface {
 
 var errNoToken = errors.New("no token")
 
+// errTokenInURL refuses an access token (a JWT) given as ?key=, which is
+// for API keys only: a URL ends up in server and proxy logs, browser
+// histories and Referer headers, where a token that can change things must
+// never be (RFC 6750 section 5.3). API keys are read-only and revocable,
+// for the places where a header cannot be set.
+var errTokenInURL = errors.New("access token in the URL")
+
 // authenticator finds the caller of a request: a bearer JWT checked
 // locally, or an opaque key (bearer or ?key=) checked by introspection.
 type authenticator struct {
@@ -63,12 +70,15 @@ func (a *authenticator) principal(r *http.Request) (*Principal, error) {
 		}
 		raw = strings.TrimSpace(token)
 	} else if k := r.URL.Query().Get("key"); k != "" {
+		if looksLikeJWT(k) {
+			return nil, errTokenInURL
+		}
 		raw = k
 	}
 	if raw == "" {
 		return nil, errNoToken
 	}
-	if strings.Count(raw, ".") == 2 {
+	if looksLikeJWT(raw) {
 		c, err := a.jwt.Verify(r.Context(), raw)
 		if err != nil {
 			return nil, err
@@ -85,6 +95,10 @@ func (a *authenticator) principal(r *http.Request) (*Principal, error) {
 	p.ReadOnly = true
 	return p, nil
 }
+
+// looksLikeJWT tells a JWT (three dot-separated parts, RFC 7519 section
+// 3) from an opaque API key, which has no dots.
+func looksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }
 
 // IdentityIntrospector introspects opaque tokens at identity with the
 // study service's own client credentials (see tokencheck.Introspector).

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"campus/internal/study"
 	"campus/internal/study/store"
@@ -25,7 +26,12 @@ func (s *server) listProgrammes(w http.ResponseWriter, r *http.Request, p *Princ
 		badQuery(w, "limit", err)
 		return
 	}
-	q := store.ProgrammeQuery{Q: r.URL.Query().Get("q"), Degree: r.URL.Query().Get("degree"), Page: pg}
+	search, err := searchQuery(r)
+	if err != nil {
+		badQuery(w, "q", err)
+		return
+	}
+	q := store.ProgrammeQuery{Q: search, Degree: r.URL.Query().Get("degree"), Page: pg}
 	if st := r.URL.Query().Get("status"); st != "" {
 		status := study.ProgrammeStatus(st)
 		if !status.Valid() {
@@ -54,6 +60,22 @@ func (s *server) listProgrammes(w http.ResponseWriter, r *http.Request, p *Princ
 		out.Items[i] = programmeOut(it)
 	}
 	reply(w, http.StatusOK, 0, out)
+}
+
+// maxQuery is the longest search the catalogue lists take, in code points:
+// the limit and wording of identity's user search. Every term becomes a
+// condition of its own, and SQLite refuses a statement with about a
+// thousand of them ("Expression tree is too large"); 200 characters hold
+// at most 100 terms.
+const maxQuery = 200
+
+// searchQuery is the q parameter of a catalogue list, if it is not too long.
+func searchQuery(r *http.Request) (string, error) {
+	q := r.URL.Query().Get("q")
+	if utf8.RuneCountInString(q) > maxQuery {
+		return "", errString("q may be at most 200 characters")
+	}
+	return q, nil
 }
 
 type errString string
@@ -192,7 +214,12 @@ func (s *server) listModules(w http.ResponseWriter, r *http.Request, p *Principa
 		badQuery(w, "limit", err)
 		return
 	}
-	items, next, err := s.store.Modules(r.Context(), store.ListQuery{Q: r.URL.Query().Get("q"), Page: pg})
+	search, err := searchQuery(r)
+	if err != nil {
+		badQuery(w, "q", err)
+		return
+	}
+	items, next, err := s.store.Modules(r.Context(), store.ListQuery{Q: search, Page: pg})
 	if err != nil {
 		fail(w, r, s.logger, err)
 		return
@@ -250,7 +277,12 @@ func (s *server) listLectures(w http.ResponseWriter, r *http.Request, p *Princip
 		badQuery(w, "limit", err)
 		return
 	}
-	q := store.ListQuery{Q: r.URL.Query().Get("q"), Page: pg}
+	search, err := searchQuery(r)
+	if err != nil {
+		badQuery(w, "q", err)
+		return
+	}
+	q := store.ListQuery{Q: search, Page: pg}
 	if sem := r.URL.Query().Get("semester"); sem != "" {
 		q.Semester = study.Offered(sem)
 		if !q.Semester.Valid() {

@@ -115,6 +115,11 @@ func unauthorized(w http.ResponseWriter, err error) {
 		problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: "Sign in: send an access token as Authorization: Bearer TOKEN."})
 		return
 	}
+	if errors.Is(err, errTokenInURL) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="campus", error="invalid_request"`)
+		problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: "Access tokens go in the Authorization header, never in the URL; the key parameter takes API keys only."})
+		return
+	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="campus", error="invalid_token"`)
 	problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: "The token is not valid (expired, revoked or not for this API). Sign in again."})
 }
