@@ -654,9 +654,13 @@ func TestAPIChangesAndRules(t *testing.T) {
 		if r := e.must(t, http.StatusOK, "PUT", me+"/roles", root, map[string]any{"roles": []string{"staff"}}, "If-Match", "*"); fmt.Sprint(r.body["roles"]) != "[staff]" {
 			t.Fatalf("roles after: %s", r)
 		}
-		// The former administrator's token lost its admin scopes with the role.
-		if r := e.call(t, "GET", "/api/v1/users", admin, nil); r.status != http.StatusForbidden {
+		// The former administrator's sessions ended with the role: the
+		// token is revoked, and a new one lacks the admin scopes.
+		if r := e.call(t, "GET", "/api/v1/users", admin, nil); r.status != http.StatusUnauthorized {
 			t.Fatalf("former administrator lists users: %s", r)
+		}
+		if r := e.call(t, "GET", "/api/v1/users", e.token(t, "admin", adminPassword), nil); r.status != http.StatusForbidden {
+			t.Fatalf("former administrator lists users with a new token: %s", r)
 		}
 	})
 }
