@@ -372,6 +372,12 @@ func (a *api) handlePatchUser(w http.ResponseWriter, r *http.Request, p *princip
 	a.writeUser(w, r, http.StatusOK, rec)
 }
 
+// handlePatchMe changes the caller's own profile. Whether an address has
+// an account is nobody else's business: a new address of one's own
+// replaces the old one only once confirmed by the link mailed to it (the
+// old address hears of it then), and an address another account has gets
+// the same answer, while its owner is told instead of sent a link. Changes
+// of username and address are limited per account (identifierChanges).
 func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal) {
 	var patch selfPatch
 	if !decode(w, r, &patch, map[string]string{"login_window": "is set by administrators"}) {
@@ -379,23 +385,46 @@ func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal
 	}
 	pp := patch.profile()
 	acc := *p.account
-	newEmail := strings.TrimSpace(pp.Email.Value)
+	newEmail, newUsername := strings.TrimSpace(pp.Email.Value), strings.TrimSpace(pp.Username.Value)
+	wantsEmail := pp.Email.Set && !pp.Email.Null && !strings.EqualFold(newEmail, acc.Email)
+	wantsUsername := pp.Username.Set && !pp.Username.Null && store.Key(newUsername) != store.Key(acc.Username)
+	var fieldErrs []problem.FieldError
+	if msg := checkEmail(newEmail); wantsEmail && msg != "" {
+		fieldErrs = append(fieldErrs, problem.FieldError{Field: "email", Detail: msg})
+	}
+	if msg := checkUsername(newUsername); wantsUsername && msg != "" {
+		fieldErrs = append(fieldErrs, problem.FieldError{Field: "username", Detail: msg})
+	}
+	if fieldErrs != nil {
+		invalid(w, fieldErrs)
+		return
+	}
+	var what []string
+	if wantsUsername {
+		what = append(what, "username")
+	}
+	if wantsEmail {
+		what = append(what, "email")
+	}
+	if what != nil && !a.countIdentifierChange(w, r, p, strings.Join(what, ", ")) {
+		return
+	}
 	// A new address of one's own replaces the old one only once confirmed
 	// by the link mailed to it (the old address hears of it then).
-	confirm := a.rc.mail.Composer != nil && pp.Email.Set && !pp.Email.Null && !strings.EqualFold(newEmail, acc.Email)
+	confirm := a.rc.mail.Composer != nil && wantsEmail
+	var owner identity.Account
 	if confirm {
-		if msg := checkEmail(newEmail); msg != "" {
-			invalid(w, []problem.FieldError{{Field: "email", Detail: msg}})
-			return
-		}
 		if acc.DirectoryDN != "" {
 			problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "Your e-mail address comes from the university directory; change it there.",
 				Errors: []problem.FieldError{{Field: "email", Detail: "comes from the university directory"}}})
 			return
 		}
-		if other, _, err := a.store.AccountByLogin(r.Context(), newEmail); err == nil && other.ID != acc.ID {
-			problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "The e-mail address is taken.",
-				Errors: []problem.FieldError{{Field: "email", Detail: "has an account already; use another address"}}})
+		other, _, err := a.store.AccountByLogin(r.Context(), newEmail)
+		switch {
+		case err == nil && other.ID != acc.ID:
+			owner = other
+		case err != nil && !errors.Is(err, identity.ErrNotFound):
+			a.fail(w, r, err)
 			return
 		}
 		pp.Email = optional[string]{}
@@ -404,7 +433,12 @@ func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal
 	if !ok || !confirm {
 		return
 	}
-	err := a.rc.issue(r.Context(), rec.Account, identity.TokenConfirmEmail, newEmail, lang(r))
+	var err error
+	if owner.ID != "" {
+		err = a.rc.issueInUse(r, rec.Account, newEmail, owner)
+	} else {
+		err = a.rc.issue(r.Context(), rec.Account, identity.TokenConfirmEmail, newEmail, lang(r))
+	}
 	if errors.Is(err, store.ErrRateLimited) {
 		w.Header().Set("Retry-After", "60")
 		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests,
@@ -415,8 +449,40 @@ func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal
 		a.fail(w, r, err)
 		return
 	}
-	a.audit(r, p, "email_change_requested", identity.OutcomeSuccess, acc.ID, "confirmation link mailed to the new address")
+	detail := "confirmation link mailed to the new address"
+	if owner.ID != "" {
+		detail = "the address belongs to another account, whose owner was told; no link was mailed"
+	}
+	a.audit(r, p, "email_change_requested", identity.OutcomeSuccess, acc.ID, detail)
 	a.writeUser(w, r, http.StatusOK, rec)
+}
+
+// Changes of one's own username or e-mail address, counted per account in
+// the audit trail (so across replicas), whether they succeed or not: each
+// tells whether a username or address is taken, however the answer reads.
+const (
+	identifierChangesPerHour = 5
+	identifierChangeAction   = "identifier_change_attempt"
+)
+
+// countIdentifierChange counts an attempt to change the caller's username
+// or address (what), or answers 429 when there were too many.
+func (a *api) countIdentifierChange(w http.ResponseWriter, r *http.Request, p *principal, what string) bool {
+	wait, err := a.store.CountedAttempt(r.Context(), identity.AuditEvent{Action: identifierChangeAction, Actor: p.subject, Target: p.account.ID,
+		ClientID: p.clientID, ClientIP: clientIP(r), Detail: what}, identifierChangesPerHour, time.Hour)
+	if errors.Is(err, store.ErrRateLimited) {
+		secs := max(1, int(wait.Seconds()))
+		a.audit(r, p, identifierChangeAction, identity.OutcomeDenied, p.account.ID, what+": too many changes")
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests,
+			Detail: fmt.Sprintf("You changed your username or e-mail address too often; try again in %s. Nothing was changed.", humanWait(secs))})
+		return false
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return false
+	}
+	return true
 }
 
 // patchProfile applies a profile patch; it writes the answer when it
