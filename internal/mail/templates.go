@@ -24,6 +24,17 @@ const (
 	KindPasswordReset    = "password_reset"    // Name, Link, Expires, Site
 	KindPasswordChanged  = "password_changed"  // Name, Site
 	KindDirectoryWelcome = "directory_welcome" // Name, Username, Password, Link (sign-in page), Site
+	// KindEmailChangeByAdmin tells the current address that an
+	// administrator asked to replace it (it changes once the new one is
+	// confirmed).
+	KindEmailChangeByAdmin = "email_change_by_admin" // Name, NewEmail, Site; sent to the current address
+	// KindRegistrationAttempt tells the owner of an address that someone
+	// tried to register with it, instead of telling the registrant that it
+	// is taken.
+	KindRegistrationAttempt = "registration_attempt" // Name, Link (password reset page), Site
+	// KindEmailInUse tells the owner of an address that another account
+	// asked to use it, instead of telling that account that it is taken.
+	KindEmailInUse = "email_in_use" // Name, Site
 )
 
 // Data is what a template may show. A template shows nothing else, and only
@@ -53,12 +64,15 @@ const (
 )
 
 var kinds = map[string]need{
-	KindConfirmEmail:     needLink | needExpires,
-	KindConfirmNewEmail:  needLink | needExpires | needNewEmail,
-	KindEmailChanged:     needNewEmail,
-	KindPasswordReset:    needLink | needExpires,
-	KindPasswordChanged:  0,
-	KindDirectoryWelcome: needUsername | needPassword | needLink,
+	KindConfirmEmail:        needLink | needExpires,
+	KindConfirmNewEmail:     needLink | needExpires | needNewEmail,
+	KindEmailChanged:        needNewEmail,
+	KindPasswordReset:       needLink | needExpires,
+	KindPasswordChanged:     0,
+	KindDirectoryWelcome:    needUsername | needPassword | needLink,
+	KindEmailChangeByAdmin:  needNewEmail,
+	KindRegistrationAttempt: needLink,
+	KindEmailInUse:          0,
 }
 
 // langs are the languages every kind exists in; the first is the fallback.

@@ -25,6 +25,7 @@ type Composer struct {
 const (
 	ConfirmPath = "/confirm"
 	ResetPath   = "/password/reset"
+	ForgotPath  = "/password/forgot"
 )
 
 // NewComposer parses the templates (a broken one fails the start).
@@ -72,6 +73,24 @@ func (c *Composer) Confirm(a identity.Account, email, token, lang string) (ident
 // EmailChanged tells the old address that another replaced it.
 func (c *Composer) EmailChanged(a identity.Account, old, lang string) (identity.Mail, error) {
 	return c.render(mail.KindEmailChanged, lang, old, a, mail.Data{NewEmail: a.Email})
+}
+
+// EmailChangeByAdmin tells the account's current address that an
+// administrator asked to replace it with newEmail.
+func (c *Composer) EmailChangeByAdmin(a identity.Account, newEmail, lang string) (identity.Mail, error) {
+	return c.render(mail.KindEmailChangeByAdmin, lang, a.Email, a, mail.Data{NewEmail: newEmail})
+}
+
+// RegistrationAttempt tells the account's address that someone tried to
+// register with it; the link asks for a password reset.
+func (c *Composer) RegistrationAttempt(a identity.Account, lang string) (identity.Mail, error) {
+	return c.render(mail.KindRegistrationAttempt, lang, a.Email, a, mail.Data{Link: c.Issuer + ForgotPath})
+}
+
+// EmailInUse tells the account's address that another account asked to
+// use it.
+func (c *Composer) EmailInUse(a identity.Account, lang string) (identity.Mail, error) {
+	return c.render(mail.KindEmailInUse, lang, a.Email, a, mail.Data{})
 }
 
 // Reset is the mail with the password reset link.

@@ -30,6 +30,12 @@ func TestComposer(t *testing.T) {
 			func() (identity.Mail, error) { return c.EmailChanged(a, "ada@old.example", "en") }},
 		{"password changed", mail.KindPasswordChanged, "ada@uni.example", "en", "Ada",
 			func() (identity.Mail, error) { return c.PasswordChanged(a, "en") }},
+		{"an administrator changes the address", mail.KindEmailChangeByAdmin, "ada@uni.example", "de", "ada@new.example",
+			func() (identity.Mail, error) { return c.EmailChangeByAdmin(a, "ada@new.example", "de") }},
+		{"someone registers with the address", mail.KindRegistrationAttempt, "ada@uni.example", "en", "https://campus.example/idp/password/forgot",
+			func() (identity.Mail, error) { return c.RegistrationAttempt(a, "en") }},
+		{"another account asks for the address", mail.KindEmailInUse, "ada@uni.example", "de", "anderen Konto",
+			func() (identity.Mail, error) { return c.EmailInUse(a, "de") }},
 		{"welcome", mail.KindDirectoryWelcome, "ada@uni.example", "en", "S3cret-Generated",
 			func() (identity.Mail, error) {
 				return c.Welcome(a, "S3cret-Generated", "https://campus.example/", "en")

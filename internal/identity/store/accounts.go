@@ -252,18 +252,53 @@ func takenTx(ctx context.Context, tx *sql.Tx, username, email, exceptID string) 
 // that leaves no active administrator, and (*TakenError) a username or
 // e-mail address another account has. A new e-mail address is unverified.
 func (s *Store) UpdateAccount(ctx context.Context, id string, version int, change func(*AccountRecord) error) (AccountRecord, error) {
+	return s.ChangeAccount(ctx, id, AccountChange{Version: version, Change: change})
+}
+
+// AccountChange is a change to one account that ChangeAccount makes in one
+// transaction: the read, the check of who may make it, the write (one
+// version increase) and the mails it causes.
+type AccountChange struct {
+	// Version is the one the caller read (0: any); ErrStale when it is no
+	// longer current.
+	Version int
+	// Check decides, on the account as read in the transaction and the
+	// permissions of every role (by name), whether the change may be made;
+	// its error refuses it. nil: anyone may.
+	Check func(rec AccountRecord, rolePerms map[string][]identity.Permission) error
+	// Change modifies the account, as UpdateAccount's change does.
+	Change func(*AccountRecord) error
+	// Effects are the tokens to issue and the notices to queue because of
+	// the change, from the account before and after it; they are stored
+	// in the same transaction. A token that confirms an address other than
+	// the account's must name one no other account has (*TakenError).
+	Effects func(before, after AccountRecord) ([]Issue, []identity.Mail, error)
+}
+
+// ChangeAccount is UpdateAccount with a check of who may change the
+// account and the mails the change causes, all in one transaction.
+func (s *Store) ChangeAccount(ctx context.Context, id string, c AccountChange) (AccountRecord, error) {
 	var out AccountRecord
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		before, err := recordTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if version != 0 && before.Version != version {
+		if c.Version != 0 && before.Version != c.Version {
 			return ErrStale
+		}
+		if c.Check != nil {
+			perms, err := permissionsTx(ctx, tx, "")
+			if err != nil {
+				return err
+			}
+			if err := c.Check(before, perms); err != nil {
+				return err
+			}
 		}
 		after := before
 		after.Roles = slices.Clone(before.Roles)
-		if err := change(&after); err != nil {
+		if err := c.Change(&after); err != nil {
 			return err
 		}
 		after.ID, after.Version, after.CreatedAt, after.LastLoginAt = before.ID, before.Version, before.CreatedAt, before.LastLoginAt
@@ -318,6 +353,11 @@ func (s *Store) UpdateAccount(ctx context.Context, id string, version int, chang
 				return err
 			}
 		}
+		if c.Effects != nil {
+			if err := effectsTx(ctx, tx, s.now(), before, after, c.Effects); err != nil {
+				return err
+			}
+		}
 		out = after
 		return nil
 	})
@@ -332,6 +372,34 @@ func (s *Store) UpdateAccount(ctx context.Context, id string, version int, chang
 func powersChanged(before, after AccountRecord) bool {
 	return before.Status != after.Status || !slices.Equal(before.Roles, after.Roles) ||
 		!reflect.DeepEqual(before.LoginWindow, after.LoginWindow)
+}
+
+// effectsTx issues the tokens and queues the notices of a change.
+func effectsTx(ctx context.Context, tx *sql.Tx, now time.Time, before, after AccountRecord,
+	effects func(before, after AccountRecord) ([]Issue, []identity.Mail, error)) error {
+	issues, mails, err := effects(before, after)
+	if err != nil {
+		return err
+	}
+	for _, is := range issues {
+		if is.Token.Purpose == identity.TokenConfirmEmail && Key(is.Token.Email) != Key(after.Email) {
+			if err := takenTx(ctx, tx, "", is.Token.Email, after.ID); err != nil {
+				return err
+			}
+		}
+		if err := issueTx(ctx, tx, now, after.ID, is); err != nil {
+			return err
+		}
+	}
+	for _, m := range mails {
+		if m.AccountID == "" {
+			m.AccountID = after.ID
+		}
+		if err := enqueueMailTx(ctx, tx, now, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func isActiveAdmin(a identity.Account) bool {

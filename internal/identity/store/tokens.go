@@ -34,7 +34,8 @@ type Rate struct {
 }
 
 // issueTx stores the token, retires the account's earlier unused tokens of
-// the same purpose (only the newest link works) and queues its mail.
+// the same purpose (only the newest link works) and queues its mail, if
+// it has one (by default about the token's account).
 func issueTx(ctx context.Context, tx *sql.Tx, now time.Time, accountID string, is Issue) error {
 	now = now.UTC()
 	if _, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $3 WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL`,
@@ -45,7 +46,12 @@ func issueTx(ctx context.Context, tx *sql.Tx, now time.Time, accountID string, i
 		VALUES ($1, $2, $3, $4, $5, $6)`, is.Token.Hash, accountID, is.Token.Purpose, is.Token.Email, now, is.Token.ExpiresAt.UTC()); err != nil {
 		return fmt.Errorf("store %s token: %w", is.Token.Purpose, err)
 	}
-	is.Mail.AccountID = accountID
+	if is.Mail.Kind == "" {
+		return nil // a token nobody is sent (a decoy)
+	}
+	if is.Mail.AccountID == "" {
+		is.Mail.AccountID = accountID
+	}
 	return enqueueMailTx(ctx, tx, now, is.Mail)
 }
 

@@ -32,6 +32,10 @@ type AdminStore interface {
 	AccountRecord(ctx context.Context, id string) (store.AccountRecord, error)
 	ListAccounts(ctx context.Context, q store.AccountQuery) (store.AccountPage, error)
 	UpdateAccount(ctx context.Context, id string, version int, change func(*store.AccountRecord) error) (store.AccountRecord, error)
+	ChangeAccount(ctx context.Context, id string, c store.AccountChange) (store.AccountRecord, error)
+	CountedAttempt(ctx context.Context, e identity.AuditEvent, limit int, window time.Duration) (time.Duration, error)
+	RoleSessions(ctx context.Context, role string) ([]identity.Session, error)
+	EnqueueMail(ctx context.Context, mails ...identity.Mail) error
 	Register(ctx context.Context, a identity.Account, passwordHash string) (identity.Account, error)
 	PasswordHash(ctx context.Context, id string) (string, error)
 	SetPasswordHash(ctx context.Context, accountID, hash string) error
@@ -487,7 +491,10 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 // answered 500 without detail.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var taken *store.TakenError
+	var refused *refusal
 	switch {
+	case errors.As(err, &refused):
+		problem.Write(w, problem.Details{Status: http.StatusForbidden, Detail: refused.detail})
 	case errors.As(err, &taken):
 		var errs []problem.FieldError
 		if taken.Username {

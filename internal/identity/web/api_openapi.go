@@ -136,9 +136,21 @@ paths:
       summary: Change an account's profile
       description: |
         A JSON merge patch (RFC 7396): fields left out stay as they are;
-        login_window null removes the account's own window. A new e-mail
-        address is unverified. Roles and status change through their own
-        operations.
+        login_window null removes the account's own window. Roles and status
+        change through their own operations.
+
+        Authority follows the account: to change another account you must
+        hold every permission of every role it has (403 otherwise), and
+        nobody changes their own login window (403). This holds for every
+        change to an account: patch, disable, enable, unlock and roles.
+
+        A new e-mail address is not taken on trust: when identity sends
+        mail, it waits as pending_email (email stays as it was) until the
+        confirmation link mailed to it is opened, and the current address is
+        told at once. An address another account has is 409. The read, the
+        checks and the write are one transaction: one new version (ETag).
+        A new login window ends the person's sessions (tokens revoked,
+        back-channel logout), so that it applies at once.
       operationId: patchUser
       security:
         - campus: [users:write]
@@ -174,7 +186,8 @@ paths:
         at once: their tokens are revoked and every application they used
         hears of it (back-channel logout). Disabling a disabled account
         ends any sessions left and changes nothing else. The last active
-        administrator cannot be disabled (409).
+        administrator cannot be disabled (409). You need every permission of
+        every role of the account (403), as for any change to an account.
       operationId: disableUser
       security:
         - campus: [users:write]
@@ -194,6 +207,9 @@ paths:
     post:
       tags: [users]
       summary: Enable a disabled account
+      description: |
+        You need every permission of every role of the account (403);
+        nobody enables their own account.
       operationId: enableUser
       security:
         - campus: [users:write]
@@ -212,7 +228,9 @@ paths:
     post:
       tags: [users]
       summary: Lift a lock after failed sign-ins
-      description: Clears the failed sign-ins and the lock.
+      description: |
+        Clears the failed sign-ins and the lock. You need every permission
+        of every role of the account (403); nobody unlocks their own.
       operationId: unlockUser
       security:
         - campus: [users:write]
@@ -234,8 +252,10 @@ paths:
       description: |
         The complete set of roles. Nobody changes their own roles (403).
         Nobody gives or takes away a role carrying a permission they do
-        not hold themselves (403). The last active administrator keeps the
-        admin role (409).
+        not hold themselves, or changes an account whose roles carry one
+        (403). The last active administrator keeps the admin role (409).
+        A change ends the person's sessions: their tokens are revoked and
+        their applications told (back-channel logout).
       operationId: putUserRoles
       security:
         - campus: [users:write]
@@ -333,7 +353,10 @@ paths:
       description: |
         A JSON merge patch (RFC 7396). permissions and allowed_clients
         replace the lists; login_window null removes the window. The admin
-        role keeps users:read, users:write and roles:write.
+        role keeps users:read, users:write and roles:write. A change of
+        permissions, applications or login window ends the sessions of
+        every member of the role (but the caller's own), so that it
+        applies at once.
       operationId: patchRole
       security:
         - campus: [roles:write]
@@ -375,9 +398,14 @@ paths:
         administrators). Roles and status are not yours to change. A new
         e-mail address does not replace the old one at once: a confirmation
         link goes to it (shown as pending_email until it is opened), and the
-        old address is told once it is replaced. A second link within a
-        minute is 429 (the other changes are saved). Accounts from the
-        directory cannot change their address here (409).
+        old address is told once it is replaced. An address another account
+        has is answered the same way (pending_email shows it), but no link
+        is sent: its owner is told instead, so that nobody learns through
+        this which addresses have accounts. A second link within a minute is
+        429 (the other changes are saved). Username and address changes
+        are limited to 5 an hour per account, taken or not (429 with
+        Retry-After; nothing is changed); a taken username is 409. Accounts
+        from the directory cannot change their address here (409).
       operationId: patchMe
       security:
         - campus: []
@@ -750,8 +778,12 @@ paths:
       summary: Register as a student
       description: |
         Creates an active account with the role student. Limited per client
-        address (429 with Retry-After). A taken username or e-mail address
-        is 409 naming the field. When identity sends mail, a link that
+        address (429 with Retry-After). A taken username is 409 naming the
+        field. When identity sends mail, an e-mail address another account
+        has is answered exactly as a new registration (201), but no account
+        is made: the address's owner is told by mail instead, so that
+        nobody learns through this which addresses have accounts (without
+        mail it is 409). When identity sends mail, a link that
         confirms the address is mailed (in the language of Accept-Language)
         and email_verified stays false until it is opened; unconfirmed
         accounts cannot sign in unless the installation allows it.
@@ -1112,7 +1144,7 @@ components:
       required: [id, kind, to, status, created_at, attempts]
       properties:
         id: {type: string}
-        kind: {type: string, enum: [confirm_email, confirm_new_email, email_changed, password_reset, password_changed, directory_welcome]}
+        kind: {type: string, enum: [confirm_email, confirm_new_email, email_changed, password_reset, password_changed, directory_welcome, email_change_by_admin, registration_attempt, email_in_use]}
         to: {type: string}
         subject: {type: string, description: The account the mail concerns.}
         status: {type: string, enum: [pending, sent, failed]}

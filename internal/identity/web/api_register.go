@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"campus/internal/identity"
 	"campus/internal/identity/password"
 	"campus/internal/identity/policy"
@@ -113,6 +115,7 @@ func (g *registrar) register(ctx context.Context, in registration, ip, language 
 	acc := identity.Account{Username: in.Username, Email: in.Email, DisplayName: in.DisplayName,
 		GivenName: in.GivenName, FamilyName: in.FamilyName, ProgrammeID: in.ProgrammeID, ProgrammeTitle: in.ProgrammeTitle,
 		Roles: []string{identity.RoleStudent}}
+	asked := acc
 	if c := g.mail.Composer; c != nil {
 		var is store.Issue
 		if is, err = newIssue(c, g.login.now(), acc, identity.TokenConfirmEmail, acc.Email, language); err != nil {
@@ -127,15 +130,25 @@ func (g *registrar) register(ctx context.Context, in registration, ip, language 
 	}
 	var taken *store.TakenError
 	if errors.As(err, &taken) {
+		// Whether an address has an account is its owner's business: with
+		// mail, a taken address is answered as a free one and its owner
+		// told. A username must be unique and is shown to others, so a
+		// taken one is said (the per-address limit above throttles asking).
+		if taken.Email && !taken.Username && g.mail.Composer != nil {
+			return g.addressTaken(ctx, asked, ip, language)
+		}
 		g.login.audit(ctx, identity.AuditEvent{Action: "registered", Outcome: identity.OutcomeFailure, ClientIP: ip, Detail: taken.Error()})
-		var errs []problem.FieldError
+		refused := &registerError{status: http.StatusConflict, detail: "The username is taken."}
 		if taken.Username {
-			errs = append(errs, problem.FieldError{Field: "username", Detail: "is taken; choose another"})
+			refused.fields = append(refused.fields, problem.FieldError{Field: "username", Detail: "is taken; choose another"})
 		}
-		if taken.Email {
-			errs = append(errs, problem.FieldError{Field: "email", Detail: "has an account already; sign in, or use another address"})
+		// Without mail nobody could tell the owner, so the address is said
+		// to be taken.
+		if taken.Email && g.mail.Composer == nil {
+			refused.detail = "The " + taken.Error() + "."
+			refused.fields = append(refused.fields, problem.FieldError{Field: "email", Detail: "has an account already; sign in, or use another address"})
 		}
-		return store.AccountRecord{}, &registerError{status: http.StatusConflict, detail: "The " + taken.Error() + ".", fields: errs}, nil
+		return store.AccountRecord{}, refused, nil
 	}
 	if err != nil {
 		return store.AccountRecord{}, nil, err
@@ -144,6 +157,39 @@ func (g *registrar) register(ctx context.Context, in registration, ip, language 
 		ClientIP: ip, Detail: "self-registration as student"})
 	rec, err := g.store.AccountRecord(ctx, acc.ID)
 	return rec, nil, err
+}
+
+// addressTaken answers a registration with an address another account
+// has as if it had created the account: no account is made, and the
+// owner of the address is told (within ownerNoticesPerHour) that someone
+// tried, with a link to reset the password.
+func (g *registrar) addressTaken(ctx context.Context, acc identity.Account, ip, language string) (store.AccountRecord, *registerError, error) {
+	owner, _, err := g.store.AccountByLogin(ctx, acc.Email)
+	if err != nil {
+		return store.AccountRecord{}, nil, err
+	}
+	rc := &recovery{store: g.store, login: g.login, mail: g.mail}
+	notice, err := rc.tellOwner(ctx, owner, "registration_attempt_notice", ip, func() (identity.Mail, error) {
+		return g.mail.Composer.RegistrationAttempt(owner, language)
+	})
+	if err != nil {
+		return store.AccountRecord{}, nil, err
+	}
+	if notice.Kind != "" {
+		if err := g.store.EnqueueMail(ctx, notice); err != nil {
+			return store.AccountRecord{}, nil, err
+		}
+		g.mail.notify()
+	}
+	g.login.audit(ctx, identity.AuditEvent{Action: "registered", Outcome: identity.OutcomeFailure, Target: owner.ID, ClientIP: ip,
+		Detail: "e-mail address is taken; answered as if free, its owner told"})
+	id, err := uuid.NewV7()
+	if err != nil {
+		return store.AccountRecord{}, nil, err
+	}
+	now := g.login.now().UTC()
+	acc.ID, acc.Status, acc.CreatedAt, acc.UpdatedAt = id.String(), identity.StatusActive, now, now
+	return store.AccountRecord{Account: acc, Version: 1}, nil, nil
 }
 
 func humanWait(seconds int) string {

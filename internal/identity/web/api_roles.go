@@ -196,8 +196,10 @@ func (a *api) handlePatchRole(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	var errs []problem.FieldError
+	var before store.Role
 	updated, err := a.store.UpdateRole(r.Context(), name, version, func(role *store.Role) error {
-		before := *role
+		before = *role
+		before.Permissions, before.AllowedClients = slices.Clone(role.Permissions), slices.Clone(role.AllowedClients)
 		if o := patch.Description; o.Set {
 			role.Description = strings.TrimSpace(o.Value) // null clears it
 		}
@@ -230,8 +232,59 @@ func (a *api) handlePatchRole(w http.ResponseWriter, r *http.Request, p *princip
 		a.fail(w, r, err)
 		return
 	}
-	a.audit(r, p, "role_changed", identity.OutcomeSuccess, updated.Name, describeRole(updated))
+	if !restricts(before, updated) {
+		a.audit(r, p, "role_changed", identity.OutcomeSuccess, updated.Name, describeRole(updated))
+		writeRole(w, http.StatusOK, updated)
+		return
+	}
+	// What members may do changed: their sessions end, so that tokens
+	// granted under the old rules stop working; the caller's own stays.
+	ended, err := a.endRoleSessions(r, p, updated.Name)
+	a.audit(r, p, "role_changed", identity.OutcomeSuccess, updated.Name, describeRole(updated)+fmt.Sprintf("; %d sessions of its members ended", ended))
+	if err != nil {
+		a.logger.Error("end sessions of a role's members", "role", updated.Name, "err", err)
+		problem.Write(w, problem.Details{Status: http.StatusInternalServerError,
+			Detail: "The role is changed, but not every session of its members could be ended; their tokens stop working when they expire."})
+		return
+	}
 	writeRole(w, http.StatusOK, updated)
+}
+
+// restricts reports whether a role's change touches what its members may
+// do: its permissions, applications or login window.
+func restricts(before, after store.Role) bool {
+	return !slices.Equal(before.Permissions, after.Permissions) || !slices.Equal(before.AllowedClients, after.AllowedClients) ||
+		(before.LoginWindow == nil) != (after.LoginWindow == nil) ||
+		(before.LoginWindow != nil && *before.LoginWindow != *after.LoginWindow)
+}
+
+// endRoleSessions ends the live sessions of every member of role, read in
+// one query, but the session the caller's token belongs to.
+func (a *api) endRoleSessions(r *http.Request, p *principal, role string) (int, error) {
+	ctx := r.Context()
+	sessions, err := a.store.RoleSessions(ctx, role)
+	if err != nil {
+		return 0, err
+	}
+	keep := ""
+	if p.account != nil {
+		if keep, err = a.store.AccessTokenSession(ctx, p.jti); err != nil && !errors.Is(err, identity.ErrNotFound) {
+			return 0, err
+		}
+	}
+	var errs []error
+	ended := 0
+	for _, sess := range sessions {
+		if sess.ID == keep {
+			continue
+		}
+		if err := a.storage.EndSession(ctx, sess); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ended++
+	}
+	return ended, errors.Join(errs...)
 }
 
 // describeRole summarises a role for the audit trail.

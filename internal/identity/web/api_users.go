@@ -303,35 +303,81 @@ func checkWindow(w store.LoginWindow) string {
 	return ""
 }
 
+// handlePatchUser changes another account's profile (or one's own, but
+// not one's own login window), in one transaction with one new version.
+// A new e-mail address is not taken on trust: it waits, pending, for the
+// confirmation link mailed to it, and the current address is told; it
+// becomes the account's once confirmed (when mail is not configured, it
+// replaces the old one at once, unconfirmed). A new login window ends the
+// person's sessions, so that it applies at once.
 func (a *api) handlePatchUser(w http.ResponseWriter, r *http.Request, p *principal) {
 	var patch profilePatch
 	if !decode(w, r, &patch, nil) {
 		return
 	}
 	id := r.PathValue("id")
-	before, err := a.store.AccountRecord(r.Context(), id)
+	version, ok := ifMatch(w, r, a.versionOf(r.Context(), id))
+	if !ok {
+		return
+	}
+	c := accountChange{action: "profile_changed"}
+	if patch.LoginWindow.Set {
+		c.own = "own login window"
+	}
+	composer, l := a.rc.mail.Composer, lang(r)
+	var changed []string
+	var fieldErrs []problem.FieldError
+	var pending string
+	rec, err := a.changeAccount(r, p, id, version, c, func(rec *store.AccountRecord) error {
+		was := rec.Email
+		if changed, fieldErrs = patch.apply(rec); fieldErrs != nil {
+			return errInvalid
+		}
+		if composer != nil && store.Key(rec.Email) != store.Key(was) {
+			pending, rec.Email = rec.Email, was
+		}
+		return nil
+	}, func(before, after store.AccountRecord) ([]store.Issue, []identity.Mail, error) {
+		if pending == "" {
+			return nil, nil, nil
+		}
+		is, err := newIssue(composer, a.now(), after.Account, identity.TokenConfirmEmail, pending, l)
+		if err != nil {
+			return nil, nil, err
+		}
+		notice, err := composer.EmailChangeByAdmin(after.Account, pending, l)
+		return []store.Issue{is}, []identity.Mail{notice}, err
+	})
+	if errors.Is(err, errInvalid) {
+		invalid(w, fieldErrs)
+		return
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	rec, ok := a.patchProfile(w, r, p, id, patch, false)
-	if !ok {
-		return
+	detail := "changed: " + strings.Join(changed, ", ")
+	if changed == nil {
+		detail = "nothing changed"
 	}
-	// An address an administrator sets counts as confirmed: they vouch for
-	// it, and the person could not confirm it before signing in.
-	if !strings.EqualFold(before.Email, rec.Email) && a.rc.mail.Composer != nil {
-		if rec, err = a.store.UpdateAccount(r.Context(), id, rec.Version, func(rec *store.AccountRecord) error {
-			rec.EmailVerified = true
-			return nil
-		}); err != nil {
-			a.fail(w, r, err)
-			return
-		}
+	a.audit(r, p, "profile_changed", identity.OutcomeSuccess, id, detail)
+	if pending != "" {
+		a.rc.mail.notify()
+		a.audit(r, p, "email_change_requested", identity.OutcomeSuccess, id,
+			"by an administrator: confirmation link mailed to the new address, the current one told")
+	}
+	if slices.Contains(changed, "login_window") && !a.endSessionsAfter(w, r, id, "The login window is changed") {
+		return
 	}
 	a.writeUser(w, r, http.StatusOK, rec)
 }
 
+// handlePatchMe changes the caller's own profile. Whether an address has
+// an account is nobody else's business: a new address of one's own
+// replaces the old one only once confirmed by the link mailed to it (the
+// old address hears of it then), and an address another account has gets
+// the same answer, while its owner is told instead of sent a link. Changes
+// of username and address are limited per account (identifierChanges).
 func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal) {
 	var patch selfPatch
 	if !decode(w, r, &patch, map[string]string{"login_window": "is set by administrators"}) {
@@ -339,23 +385,46 @@ func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal
 	}
 	pp := patch.profile()
 	acc := *p.account
-	newEmail := strings.TrimSpace(pp.Email.Value)
+	newEmail, newUsername := strings.TrimSpace(pp.Email.Value), strings.TrimSpace(pp.Username.Value)
+	wantsEmail := pp.Email.Set && !pp.Email.Null && !strings.EqualFold(newEmail, acc.Email)
+	wantsUsername := pp.Username.Set && !pp.Username.Null && store.Key(newUsername) != store.Key(acc.Username)
+	var fieldErrs []problem.FieldError
+	if msg := checkEmail(newEmail); wantsEmail && msg != "" {
+		fieldErrs = append(fieldErrs, problem.FieldError{Field: "email", Detail: msg})
+	}
+	if msg := checkUsername(newUsername); wantsUsername && msg != "" {
+		fieldErrs = append(fieldErrs, problem.FieldError{Field: "username", Detail: msg})
+	}
+	if fieldErrs != nil {
+		invalid(w, fieldErrs)
+		return
+	}
+	var what []string
+	if wantsUsername {
+		what = append(what, "username")
+	}
+	if wantsEmail {
+		what = append(what, "email")
+	}
+	if what != nil && !a.countIdentifierChange(w, r, p, strings.Join(what, ", ")) {
+		return
+	}
 	// A new address of one's own replaces the old one only once confirmed
 	// by the link mailed to it (the old address hears of it then).
-	confirm := a.rc.mail.Composer != nil && pp.Email.Set && !pp.Email.Null && !strings.EqualFold(newEmail, acc.Email)
+	confirm := a.rc.mail.Composer != nil && wantsEmail
+	var owner identity.Account
 	if confirm {
-		if msg := checkEmail(newEmail); msg != "" {
-			invalid(w, []problem.FieldError{{Field: "email", Detail: msg}})
-			return
-		}
 		if acc.DirectoryDN != "" {
 			problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "Your e-mail address comes from the university directory; change it there.",
 				Errors: []problem.FieldError{{Field: "email", Detail: "comes from the university directory"}}})
 			return
 		}
-		if other, _, err := a.store.AccountByLogin(r.Context(), newEmail); err == nil && other.ID != acc.ID {
-			problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "The e-mail address is taken.",
-				Errors: []problem.FieldError{{Field: "email", Detail: "has an account already; use another address"}}})
+		other, _, err := a.store.AccountByLogin(r.Context(), newEmail)
+		switch {
+		case err == nil && other.ID != acc.ID:
+			owner = other
+		case err != nil && !errors.Is(err, identity.ErrNotFound):
+			a.fail(w, r, err)
 			return
 		}
 		pp.Email = optional[string]{}
@@ -364,7 +433,12 @@ func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal
 	if !ok || !confirm {
 		return
 	}
-	err := a.rc.issue(r.Context(), rec.Account, identity.TokenConfirmEmail, newEmail, lang(r))
+	var err error
+	if owner.ID != "" {
+		err = a.rc.issueInUse(r, rec.Account, newEmail, owner)
+	} else {
+		err = a.rc.issue(r.Context(), rec.Account, identity.TokenConfirmEmail, newEmail, lang(r))
+	}
 	if errors.Is(err, store.ErrRateLimited) {
 		w.Header().Set("Retry-After", "60")
 		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests,
@@ -375,8 +449,40 @@ func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal
 		a.fail(w, r, err)
 		return
 	}
-	a.audit(r, p, "email_change_requested", identity.OutcomeSuccess, acc.ID, "confirmation link mailed to the new address")
+	detail := "confirmation link mailed to the new address"
+	if owner.ID != "" {
+		detail = "the address belongs to another account, whose owner was told; no link was mailed"
+	}
+	a.audit(r, p, "email_change_requested", identity.OutcomeSuccess, acc.ID, detail)
 	a.writeUser(w, r, http.StatusOK, rec)
+}
+
+// Changes of one's own username or e-mail address, counted per account in
+// the audit trail (so across replicas), whether they succeed or not: each
+// tells whether a username or address is taken, however the answer reads.
+const (
+	identifierChangesPerHour = 5
+	identifierChangeAction   = "identifier_change_attempt"
+)
+
+// countIdentifierChange counts an attempt to change the caller's username
+// or address (what), or answers 429 when there were too many.
+func (a *api) countIdentifierChange(w http.ResponseWriter, r *http.Request, p *principal, what string) bool {
+	wait, err := a.store.CountedAttempt(r.Context(), identity.AuditEvent{Action: identifierChangeAction, Actor: p.subject, Target: p.account.ID,
+		ClientID: p.clientID, ClientIP: clientIP(r), Detail: what}, identifierChangesPerHour, time.Hour)
+	if errors.Is(err, store.ErrRateLimited) {
+		secs := max(1, int(wait.Seconds()))
+		a.audit(r, p, identifierChangeAction, identity.OutcomeDenied, p.account.ID, what+": too many changes")
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests,
+			Detail: fmt.Sprintf("You changed your username or e-mail address too often; try again in %s. Nothing was changed.", humanWait(secs))})
+		return false
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return false
+	}
+	return true
 }
 
 // patchProfile applies a profile patch; it writes the answer when it
@@ -424,34 +530,131 @@ func (a *api) versionOf(ctx context.Context, id string) func() (int, error) {
 	}
 }
 
+// ---- who may change an account
+
+// accountChange is a change made through the admin API to one account, as
+// authorizeChange judges it.
+type accountChange struct {
+	action string // what the audit trail calls it
+	// own names the restriction the change would lift when made to one's
+	// own account ("own roles"); "" when one may make it to one's own.
+	own string
+	// roles are the roles the account is to have; nil: unchanged.
+	roles []string
+}
+
+// refusal is why a change to an account is not allowed: detail for the
+// caller, audit for the trail.
+type refusal struct{ detail, audit string }
+
+func (r *refusal) Error() string { return r.audit }
+
+// authorizeChange is the one rule for every change made to an account
+// through the admin API: authority follows the account. On another
+// account the caller must hold every permission of every role the account
+// has, and of every role it is to get or lose, so that users:write alone
+// never reaches an administrator's address, status or lock. On one's own
+// account nobody lifts a restriction that others set: roles, login window,
+// lock, status. target is the account as read in the change's
+// transaction; rolePerms the permissions of every role.
+func authorizeChange(p *principal, target store.AccountRecord, rolePerms map[string][]identity.Permission, c accountChange) error {
+	if p.isSelf(target.ID) {
+		if c.own != "" {
+			return &refusal{detail: "Nobody changes their " + c.own + "; ask another administrator.", audit: c.own}
+		}
+		return nil
+	}
+	roles := slices.Clone(target.Roles)
+	for _, name := range c.roles {
+		if !slices.Contains(roles, name) {
+			roles = append(roles, name)
+		}
+	}
+	var lacking []string
+	for _, name := range roles {
+		for _, perm := range rolePerms[name] {
+			if !slices.Contains(p.perms, perm) {
+				lacking = append(lacking, name+" ("+string(perm)+")")
+				break
+			}
+		}
+	}
+	if lacking != nil {
+		return &refusal{audit: "lacks permissions of " + strings.Join(lacking, ", "),
+			detail: "You can only change accounts, and give or take away roles, whose permissions you hold yourself; you lack " +
+				strings.Join(lacking, ", ") + "."}
+	}
+	return nil
+}
+
+// changeAccount makes a change to the account id as p in one store
+// transaction: the read, authorizeChange, change, the write with one new
+// version, and the mails of effects (nil: none). It records refusals in
+// the audit trail; the caller answers errors (a.fail answers a refusal).
+func (a *api) changeAccount(r *http.Request, p *principal, id string, version int, c accountChange, change func(*store.AccountRecord) error,
+	effects func(before, after store.AccountRecord) ([]store.Issue, []identity.Mail, error)) (store.AccountRecord, error) {
+	rec, err := a.store.ChangeAccount(r.Context(), id, store.AccountChange{Version: version, Change: change, Effects: effects,
+		Check: func(target store.AccountRecord, rolePerms map[string][]identity.Permission) error {
+			return authorizeChange(p, target, rolePerms, c)
+		}})
+	var refused *refusal
+	switch {
+	case errors.As(err, &refused):
+		a.audit(r, p, c.action, identity.OutcomeDenied, id, refused.audit)
+	case errors.Is(err, store.ErrLastAdmin):
+		a.audit(r, p, c.action, identity.OutcomeDenied, id, "last active administrator")
+	}
+	return rec, err
+}
+
+// endSessionsAfter ends every session of the account after a change that
+// must apply at once; when that fails it answers 500 saying what was done.
+func (a *api) endSessionsAfter(w http.ResponseWriter, r *http.Request, id, done string) bool {
+	if err := a.endSessions(r.Context(), id, ""); err != nil {
+		a.logger.Error("end sessions after a change", "account", id, "err", err)
+		problem.Write(w, problem.Details{Status: http.StatusInternalServerError,
+			Detail: done + ", but not every session of the account could be ended; its tokens stop working when they expire."})
+		return false
+	}
+	return true
+}
+
+// errUnchanged stops a store update that would change nothing.
+var errUnchanged = errors.New("unchanged")
+
 // ---- status, lock and roles
 
 // handleSetStatus disables or enables an account. Disabling ends every
 // session of the account, which revokes its tokens and tells its
 // applications (back-channel logout). Setting the status it has already
 // changes nothing, but a disable still ends sessions, so that a retry after
-// a failure finishes the job.
+// a failure finishes the job. Nobody enables their own account.
 func (a *api) handleSetStatus(status string) func(http.ResponseWriter, *http.Request, *principal) {
+	action := map[string]string{identity.StatusDisabled: "account_disabled", identity.StatusActive: "account_enabled"}[status]
+	c := accountChange{action: action}
+	if status == identity.StatusActive {
+		c.own = "own status"
+	}
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		id := r.PathValue("id")
 		version, ok := ifMatch(w, r, a.versionOf(r.Context(), id))
 		if !ok {
 			return
 		}
-		rec, err := a.store.AccountRecord(r.Context(), id)
-		if err == nil && rec.Status != status {
-			rec, err = a.store.UpdateAccount(r.Context(), id, version, func(rec *store.AccountRecord) error {
-				rec.Status = status
-				return nil
-			})
-			action := map[string]string{identity.StatusDisabled: "account_disabled", identity.StatusActive: "account_enabled"}[status]
-			if err == nil {
-				a.audit(r, p, action, identity.OutcomeSuccess, id, "")
-			} else if errors.Is(err, store.ErrLastAdmin) {
-				a.audit(r, p, action, identity.OutcomeDenied, id, "last active administrator")
+		var unchanged store.AccountRecord
+		rec, err := a.changeAccount(r, p, id, version, c, func(rec *store.AccountRecord) error {
+			if rec.Status == status {
+				unchanged = *rec
+				return errUnchanged
 			}
-		} else if err == nil && version != 0 && rec.Version != version {
-			err = store.ErrStale
+			rec.Status = status
+			return nil
+		}, nil)
+		switch {
+		case errors.Is(err, errUnchanged):
+			rec, err = unchanged, nil
+		case err == nil:
+			a.audit(r, p, action, identity.OutcomeSuccess, id, "")
 		}
 		if err != nil {
 			a.fail(w, r, err)
@@ -485,6 +688,8 @@ func (a *api) endSessions(ctx context.Context, accountID, keep string) error {
 	return errors.Join(errs...)
 }
 
+// handleUnlock clears an account's failed sign-ins and lock; nobody
+// unlocks their own.
 func (a *api) handleUnlock(w http.ResponseWriter, r *http.Request, p *principal) {
 	id := r.PathValue("id")
 	version, ok := ifMatch(w, r, a.versionOf(r.Context(), id))
@@ -492,11 +697,11 @@ func (a *api) handleUnlock(w http.ResponseWriter, r *http.Request, p *principal)
 		return
 	}
 	var was int
-	rec, err := a.store.UpdateAccount(r.Context(), id, version, func(rec *store.AccountRecord) error {
+	rec, err := a.changeAccount(r, p, id, version, accountChange{action: "unlock", own: "own lock"}, func(rec *store.AccountRecord) error {
 		was = rec.FailedLogins
 		rec.FailedLogins, rec.LockedUntil = 0, nil
 		return nil
-	})
+	}, nil)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -509,16 +714,12 @@ type rolesBody struct {
 	Roles []string `json:"roles"`
 }
 
-// handlePutRoles replaces an account's roles. Nobody changes their own,
-// and nobody hands out or takes away a role that carries a permission they
-// do not hold themselves.
+// handlePutRoles replaces an account's roles (authorizeChange: nobody
+// changes their own, and nobody hands out or takes away a role that
+// carries a permission they do not hold themselves). A change ends the
+// person's sessions, so that tokens carrying the old roles stop working.
 func (a *api) handlePutRoles(w http.ResponseWriter, r *http.Request, p *principal) {
 	id := r.PathValue("id")
-	if p.isSelf(id) {
-		a.audit(r, p, "roles_changed", identity.OutcomeDenied, id, "own roles")
-		problem.Write(w, problem.Details{Status: http.StatusForbidden, Detail: "Nobody changes their own roles; ask another administrator."})
-		return
-	}
 	var body rolesBody
 	if !decode(w, r, &body, nil) {
 		return
@@ -532,16 +733,12 @@ func (a *api) handlePutRoles(w http.ResponseWriter, r *http.Request, p *principa
 		a.fail(w, r, err)
 		return
 	}
-	perms := map[string][]identity.Permission{}
-	for _, role := range roles {
-		perms[role.Name] = role.Permissions
-	}
 	var errs []problem.FieldError
 	if body.Roles == nil {
 		errs = append(errs, problem.FieldError{Field: "roles", Detail: "is required: the complete list of roles ([] for none)"})
 	}
 	for i, name := range body.Roles {
-		if _, ok := perms[name]; !ok {
+		if !slices.ContainsFunc(roles, func(role store.Role) bool { return role.Name == name }) {
 			errs = append(errs, problem.FieldError{Field: "roles[" + strconv.Itoa(i) + "]", Detail: fmt.Sprintf("there is no role %q", name)})
 		}
 	}
@@ -550,37 +747,20 @@ func (a *api) handlePutRoles(w http.ResponseWriter, r *http.Request, p *principa
 		return
 	}
 	var before []string
-	var lacking []string
-	rec, err := a.store.UpdateAccount(r.Context(), id, version, func(rec *store.AccountRecord) error {
-		before = rec.Roles
-		for _, name := range symmetricDifference(rec.Roles, body.Roles) {
-			for _, perm := range perms[name] {
-				if !slices.Contains(p.perms, perm) {
-					lacking = append(lacking, name+" ("+string(perm)+")")
-					break
-				}
-			}
-		}
-		if lacking != nil {
-			return errInvalid
-		}
-		rec.Roles = slices.Clone(body.Roles)
-		return nil
-	})
-	switch {
-	case errors.Is(err, errInvalid):
-		a.audit(r, p, "roles_changed", identity.OutcomeDenied, id, "lacks permissions of "+strings.Join(lacking, ", "))
-		problem.Write(w, problem.Details{Status: http.StatusForbidden,
-			Detail: "You can only give or take away roles whose permissions you hold yourself; you lack " + strings.Join(lacking, ", ") + "."})
-		return
-	case errors.Is(err, store.ErrLastAdmin):
-		a.audit(r, p, "roles_changed", identity.OutcomeDenied, id, "last active administrator")
-	}
+	rec, err := a.changeAccount(r, p, id, version, accountChange{action: "roles_changed", own: "own roles", roles: body.Roles},
+		func(rec *store.AccountRecord) error {
+			before = rec.Roles
+			rec.Roles = slices.Clone(body.Roles)
+			return nil
+		}, nil)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	a.audit(r, p, "roles_changed", identity.OutcomeSuccess, id, "["+strings.Join(before, ", ")+"] -> ["+strings.Join(rec.Roles, ", ")+"]")
+	if symmetricDifference(before, rec.Roles) != nil && !a.endSessionsAfter(w, r, id, "The roles are changed") {
+		return
+	}
 	a.writeUser(w, r, http.StatusOK, rec)
 }
 

@@ -256,6 +256,46 @@ func (rc *recovery) issue(ctx context.Context, acc identity.Account, purpose, em
 	return err
 }
 
+// Notices to the owner of an address that others tried to use (to
+// register, or for their own account), per owner and hour: enough to be
+// told, too few to flood a mailbox.
+const ownerNoticesPerHour = 3
+
+// tellOwner renders a notice to owner unless they had ownerNoticesPerHour
+// of this action within the hour; the zero Mail when not.
+func (rc *recovery) tellOwner(ctx context.Context, owner identity.Account, action, ip string, render func() (identity.Mail, error)) (identity.Mail, error) {
+	_, err := rc.store.CountedAttempt(ctx, identity.AuditEvent{Action: action, Target: owner.ID, ClientIP: ip}, ownerNoticesPerHour, time.Hour)
+	if errors.Is(err, store.ErrRateLimited) {
+		return identity.Mail{}, nil
+	}
+	if err != nil {
+		return identity.Mail{}, err
+	}
+	m, err := render()
+	m.AccountID = owner.ID
+	return m, err
+}
+
+// issueInUse answers a request to confirm an address that owner's
+// account has as a free address is answered (a token for acc, pending,
+// within the same rate), but the token is mailed to nobody, so that it
+// can never be used; owner is told instead.
+func (rc *recovery) issueInUse(r *http.Request, acc identity.Account, email string, owner identity.Account) error {
+	ctx, l := r.Context(), lang(r)
+	notice, err := rc.tellOwner(ctx, owner, "email_in_use_notice", clientIP(r), func() (identity.Mail, error) {
+		return rc.mail.Composer.EmailInUse(owner, l)
+	})
+	if err != nil {
+		return err
+	}
+	is := store.Issue{Mail: notice, Token: identity.Token{Purpose: identity.TokenConfirmEmail, Hash: oidcop.HashToken(oidcop.NewToken()),
+		Email: email, ExpiresAt: rc.login.now().Add(rc.mail.Composer.ConfirmTTL)}}
+	if err = rc.store.IssueToken(ctx, acc.ID, is, tokenRate); err == nil && notice.Kind != "" {
+		rc.mail.notify()
+	}
+	return err
+}
+
 // newIssue makes a fresh single-use token of purpose for the account and
 // the mail that carries its link to email; only the token's hash is kept.
 func newIssue(c *mailer.Composer, now time.Time, acc identity.Account, purpose, email, language string) (store.Issue, error) {
