@@ -168,7 +168,9 @@ func TestStudyRefusesRevokedTokens(t *testing.T) {
 	write := func(tok string) int {
 		return studyAPI{t: t, p: p, token: tok}.do("POST", "/v1/lectures/no-such-lecture/grades", map[string]any{"subject": "x", "grade": "1.0"}).status
 	}
-	read := func(tok string) int { return studyAPI{t: t, p: p, token: tok}.do("GET", "/v1/me/enrolments", nil).status }
+	read := func(tok string) int {
+		return studyAPI{t: t, p: p, token: tok}.do("GET", "/v1/me/enrolments", nil).status
+	}
 	readRefusedWithin := func(name, tok string, since time.Time) {
 		t.Helper()
 		for read(tok) != http.StatusUnauthorized {
