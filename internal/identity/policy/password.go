@@ -42,11 +42,12 @@ const (
 	// zxcvbn's matching grows with the square of the length (every
 	// substring is looked up in every list, again for each l33t
 	// substitution), so only this many leading code points are estimated.
-	// A password that is strong in its first 100 characters is strong; the
-	// cost stays near 25 ms for a long passphrase and 0.15 s for one made
-	// only of l33t characters (more on a busy machine), where all 256 would
-	// take 0.2 and 2 seconds (see docs/performance.md).
-	maxEstimated = 100
+	// A password that is strong in its first 64 characters is strong; the
+	// cost stays a few milliseconds for a long passphrase and about a
+	// quarter of the 0.15 s that 100 l33t characters take, so an
+	// anonymous registration form cannot be made to spend much CPU (see
+	// docs/performance.md).
+	maxEstimated = 64
 	// Shorter parts of a username or e-mail address would refuse far too
 	// many good passwords ("anna" in "bananarepublic").
 	minUserInputLength = 4

@@ -55,7 +55,7 @@ func TestPasswordPolicyCheck(t *testing.T) {
 	)
 	def := DefaultPasswordPolicy()
 	// A 256-character password that is no pattern: zxcvbn sees its first
-	// 100 characters only.
+	// 64 characters only.
 	maxPassword := strings.Repeat("lantern orbit velvet gT4#kq9!Lz ", 8)
 	tests := []struct {
 		name     string

@@ -61,7 +61,7 @@ func (in registration) validate(pw policy.PasswordPolicy) []problem.FieldError {
 	}
 	if in.Password == "" {
 		errs = append(errs, problem.FieldError{Field: "password", Detail: "is required"})
-	} else if err := pw.Check(in.Password, in.Username, in.Email); err != nil {
+	} else if err := pw.Check(in.Password, in.Username, in.Email, in.GivenName, in.FamilyName, in.DisplayName); err != nil {
 		errs = append(errs, passwordErrors("password", err)...)
 	}
 	return errs

@@ -801,7 +801,7 @@ func (a *api) handleChangePassword(w http.ResponseWriter, r *http.Request, p *pr
 	if body.CurrentPassword == "" {
 		errs = append(errs, problem.FieldError{Field: "current_password", Detail: "is required"})
 	}
-	if err := a.login.cfg.passwordPolicy().Check(body.NewPassword, acc.Username, acc.Email); err != nil {
+	if err := a.login.cfg.passwordPolicy().Check(body.NewPassword, acc.Username, acc.Email, acc.GivenName, acc.FamilyName, acc.DisplayName); err != nil {
 		errs = append(errs, passwordErrors("new_password", err)...)
 	} else if body.NewPassword == body.CurrentPassword {
 		errs = append(errs, problem.FieldError{Field: "new_password", Detail: "must differ from the current password"})

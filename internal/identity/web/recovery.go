@@ -352,7 +352,7 @@ func (rc *recovery) reset(w http.ResponseWriter, r *http.Request) {
 	}
 	pw := r.PostForm.Get("password")
 	var errs []problem.FieldError
-	if err := rc.login.cfg.passwordPolicy().Check(pw, rec.Username, rec.Email); err != nil {
+	if err := rc.login.cfg.passwordPolicy().Check(pw, rec.Username, rec.Email, rec.GivenName, rec.FamilyName, rec.DisplayName); err != nil {
 		errs = passwordErrors("password", err)
 	} else if r.PostForm.Get("password_confirm") != pw {
 		errs = []problem.FieldError{{Field: "password_confirm", Detail: "does not match the new password"}}
