@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -44,7 +45,7 @@ type testAPI struct {
 	lec   study.Lecture
 }
 
-func newTestAPI(t *testing.T, _ any) *testAPI {
+func newTestAPI(t *testing.T, people People) *testAPI {
 	t.Helper()
 	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
 	h, err := NewServer(Deps{
@@ -52,6 +53,7 @@ func newTestAPI(t *testing.T, _ any) *testAPI {
 		Issuer: "https://id.uni.example",
 		Store:  st,
 		JWT:    tokens{staffToken: {Subject: graderSub, ClientID: "portal", Scopes: []string{"grades:read", "grades:write"}, Roles: []string{"staff"}}},
+		People: people,
 		Now:    time.Now,
 	})
 	if err != nil {
@@ -158,4 +160,73 @@ func TestUploadReadsNeutralisedCells(t *testing.T) {
 	if got := rows[1].Record.Subject; got != "'bob" {
 		t.Errorf("subject %q, want 'bob", got)
 	}
+}
+
+// knownPeople is identity as the API sees it: these ids exist; err, when
+// set, is every answer.
+type knownPeople struct {
+	ids   map[string]bool
+	err   error
+	asked int
+}
+
+func (k *knownPeople) Unknown(_ context.Context, ids []string) ([]string, error) {
+	k.asked++
+	if k.err != nil {
+		return nil, k.err
+	}
+	var out []string
+	for _, id := range ids {
+		if !k.ids[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// TestEnrolChecksSubjects: staff enrol only people identity knows; a
+// subject that cannot be checked is refused, never taken on trust.
+func TestEnrolChecksSubjects(t *testing.T) {
+	t.Parallel()
+	const ada = "0190f3a4-8b1c-7d2e-9f00-0000000000ad"
+	const nobody = "0190f3a4-8b1c-7d2e-9f00-00000000dead"
+	tests := []struct {
+		name    string
+		people  People
+		subject string
+		status  int
+		want    string // part of the answer
+		asked   bool   // identity was asked
+	}{
+		{name: "a person identity knows", people: &knownPeople{ids: map[string]bool{ada: true}}, subject: ada, status: 201, want: ada, asked: true},
+		{name: "a formula", people: &knownPeople{}, subject: `=HYPERLINK("https://evil.example","x")`, status: 422, want: `"field":"subject"`},
+		{name: "an id in another form", people: &knownPeople{ids: map[string]bool{ada: true}}, subject: strings.ToUpper(ada), status: 422, want: `"field":"subject"`},
+		{name: "empty", people: &knownPeople{}, subject: "", status: 422, want: `"field":"subject"`},
+		{name: "a well-formed id identity does not know", people: &knownPeople{}, subject: nobody, status: 422, want: "no person with this subject id", asked: true},
+		{name: "identity unreachable", people: &knownPeople{err: errors.New("connection refused")}, subject: ada, status: 503, want: "cannot be reached", asked: true},
+		{name: "no client credentials to ask with", people: nil, subject: ada, status: 503, want: "client credentials"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := newTestAPI(t, tt.people)
+			resp, raw := a.do("POST", "/v1/enrolments", "application/json", `{"subject":`+jsonString(tt.subject)+`,"programme_id":"`+a.c.ID+`"}`)
+			if resp.StatusCode != tt.status || !strings.Contains(raw, tt.want) {
+				t.Fatalf("status %d %s, want %d with %q", resp.StatusCode, raw, tt.status, tt.want)
+			}
+			if k, ok := tt.people.(*knownPeople); ok && (k.asked > 0) != tt.asked {
+				t.Errorf("identity asked %d times", k.asked)
+			}
+			if tt.status != 201 {
+				if items, _, _ := a.store.Enrolments(context.Background(), store.EnrolmentQuery{}); len(items) != 0 {
+					t.Errorf("stored %+v", items)
+				}
+			}
+		})
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
