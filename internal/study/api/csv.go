@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,21 @@ import (
 )
 
 const maxUpload = 5 << 20
+
+// MaxUploadRows bounds the rows of one grade upload. A lecture's grades
+// fit in it many times over; a larger file is a mistake or an attack, and
+// would keep the check (and, when stored, the single writer) busy.
+const MaxUploadRows = 5000
+
+// errTooManyRows refuses a file with more than MaxUploadRows rows.
+var errTooManyRows = fmt.Errorf("the file has more than %d rows; split it into several files", MaxUploadRows)
+
+// rowsProblem is a 413 naming the row limit, for clients to show in
+// their own words.
+type rowsProblem struct {
+	problem.Details
+	MaxRows int `json:"max_rows"`
+}
 
 type csvRowJSON struct {
 	Line    int    `json:"line"`
@@ -60,6 +76,14 @@ func (s *server) uploadGrades(w http.ResponseWriter, r *http.Request, p *Princip
 		return
 	}
 	rows, refused, err := parseGradeCSV(data, p.Subject, lectureID)
+	if errors.Is(err, errTooManyRows) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		_ = json.NewEncoder(w).Encode(rowsProblem{MaxRows: MaxUploadRows, Details: problem.Details{Title: "Too many rows",
+			Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("A grade file may have at most %d rows; split it into several files.", MaxUploadRows)}})
+		return
+	}
 	if err != nil {
 		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Not a grade file", Detail: err.Error()})
 		return
@@ -112,6 +136,7 @@ func reason(err error) string {
 // subject and grade and optionally attempt, graded_on and status, separated
 // by commas or semicolons. Rows it can refuse on their own (bad values,
 // the same person twice) come back refused; the rest go to the store.
+// More than MaxUploadRows rows (blank lines aside) is errTooManyRows.
 func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []csvRowJSON, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) {
@@ -150,10 +175,16 @@ func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []c
 	var rows []store.GradeRow
 	var refused []csvRowJSON
 	seen := map[string]int{}
+	records := 0
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
+		}
+		if err != nil || len(rec) != 1 || strings.TrimSpace(rec[0]) != "" {
+			if records++; records > MaxUploadRows {
+				return nil, nil, errTooManyRows
+			}
 		}
 		if err != nil {
 			// A broken record has no fields to ask the position of.

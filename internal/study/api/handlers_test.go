@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -38,14 +39,14 @@ const graderSub = "0190f3a4-8b1c-7d2e-9f00-00000000000a"
 // testAPI is the study API over a fresh SQLite store, with people the
 // given checker knows.
 type testAPI struct {
-	t     *testing.T
+	t     testing.TB
 	h     http.Handler
 	store *store.Store
 	c     study.Programme
 	lec   study.Lecture
 }
 
-func newTestAPI(t *testing.T, people People) *testAPI {
+func newTestAPI(t testing.TB, people People) *testAPI {
 	t.Helper()
 	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
 	h, err := NewServer(Deps{
@@ -229,4 +230,63 @@ func TestEnrolChecksSubjects(t *testing.T) {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestUploadRowLimit: an upload has at most MaxUploadRows rows (blank
+// lines aside); one more is refused as a whole, naming the limit, before
+// anything is checked against the store.
+func TestUploadRowLimit(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, nil)
+	file := func(rows int) string {
+		var b strings.Builder
+		b.WriteString("subject,grade\n")
+		for i := range rows {
+			fmt.Fprintf(&b, "0190f3a4-8b1c-7d2e-9f00-%012d,1.3\n\n", i)
+		}
+		return b.String()
+	}
+	resp, raw := a.do("POST", "/v1/lectures/"+a.lec.ID+"/grades/upload", "text/csv", file(MaxUploadRows))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(raw, fmt.Sprintf(`"refused":%d`, MaxUploadRows)) {
+		t.Fatalf("%d rows: %d %.200s", MaxUploadRows, resp.StatusCode, raw)
+	}
+	for _, dry := range []string{"true", "false"} {
+		resp, raw = a.do("POST", "/v1/lectures/"+a.lec.ID+"/grades/upload?dry_run="+dry, "text/csv", file(MaxUploadRows+1))
+		var prob struct {
+			Detail  string `json:"detail"`
+			MaxRows int    `json:"max_rows"`
+		}
+		json.Unmarshal([]byte(raw), &prob)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || prob.MaxRows != MaxUploadRows || !strings.Contains(prob.Detail, "5000 rows") {
+			t.Fatalf("%d rows, dry_run=%s: %d %s", MaxUploadRows+1, dry, resp.StatusCode, raw)
+		}
+	}
+}
+
+// BenchmarkUploadCheck is the dry run of the largest upload through the
+// API: reading the file and checking every row against the store (5,000
+// enrolled people, no grades yet).
+//
+//	go test -run '^$' -bench UploadCheck -benchtime 20x ./internal/study/api
+func BenchmarkUploadCheck(b *testing.B) {
+	a := newTestAPI(b, nil)
+	var f strings.Builder
+	f.WriteString("subject;grade;status\n")
+	for i := range MaxUploadRows {
+		sub := fmt.Sprintf("0190f3a4-8b1c-7d2e-9f00-%012d", i)
+		a.enrolDirectly(sub)
+		fmt.Fprintf(&f, "%s;1,3;final\n", sub)
+	}
+	body := f.String()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/v1/lectures/"+a.lec.ID+"/grades/upload", strings.NewReader(body))
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("Authorization", "Bearer "+staffToken)
+		rec := httptest.NewRecorder()
+		a.h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), fmt.Sprintf(`"accepted":%d`, MaxUploadRows)) {
+			b.Fatalf("%d %.300s", rec.Code, rec.Body.String())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/upload")
 }
