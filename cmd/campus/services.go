@@ -29,6 +29,7 @@ import (
 	portalstore "campus/internal/portal/store"
 	"campus/internal/study/api"
 	studystore "campus/internal/study/store"
+	"campus/internal/study/subjects"
 	"campus/internal/tokencheck"
 )
 
@@ -219,10 +220,12 @@ func derivedSecret(secret []byte, clientID string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// studyClient lets the study service introspect API keys.
+// studyClient lets the study service introspect API keys and, with a
+// client-credentials token of scope grades:read, ask identity's people
+// endpoint whether a subject it is to enrol exists.
 func studyClient(secret []byte) identity.Client {
 	return identity.Client{ID: StudyClientID, Name: "campus study service", SecretHash: oidcop.HashToken(derivedSecret(secret, StudyClientID)),
-		FirstParty: true, GrantTypes: []string{"client_credentials"}, IDTokenAlg: "RS256", Source: "builtin"}
+		FirstParty: true, GrantTypes: []string{"client_credentials"}, Scopes: []string{subjects.Scope}, IDTokenAlg: "RS256", Source: "builtin"}
 }
 
 func portalClient(origin string, secret []byte) identity.Client {
@@ -263,7 +266,8 @@ type studySetup struct {
 	// client reaches identity: in-process in all-in-one mode.
 	client *http.Client
 	// introspectID and introspectSecret are the study service's own client
-	// at identity, for introspecting API keys; empty: keys are refused.
+	// at identity, for introspecting API keys and checking that people
+	// exist; empty: keys are refused, and so is enrolling others.
 	introspectID, introspectSecret string
 	maxAttempts                    int
 }
@@ -275,13 +279,17 @@ func studyService(ctx context.Context, p *process, d *db.DB, setup studySetup, r
 	jwt := tokencheck.New(setup.issuer, "campus-study", setup.client, time.Now)
 	jwt.Revocations = revocations
 	var keys api.Introspector
+	var people api.People
 	if setup.introspectID != "" && setup.introspectSecret != "" {
 		// A revoked key stops within the TTL; a disabled account's keys at
 		// once, through the feed.
 		keys = api.IdentityIntrospector{Introspector: &tokencheck.Introspector{URL: setup.issuer + "/oauth/introspect", ClientID: setup.introspectID,
 			ClientSecret: setup.introspectSecret, Client: setup.client, TTL: introspectionTTL, Now: time.Now, Revocations: revocations}}
+		people = &subjects.Checker{Issuer: setup.issuer, ClientID: setup.introspectID, ClientSecret: setup.introspectSecret,
+			Client: setup.client, TTL: time.Minute, Now: time.Now}
 	} else {
-		p.logger.Info("study: no client for introspection configured; API keys are not accepted")
+		p.logger.Warn("study: no client credentials at identity configured (CAMPUS_STUDY_CLIENT_ID, CAMPUS_STUDY_CLIENT_SECRET); " +
+			"API keys are not accepted, and staff cannot enrol people (POST /v1/enrolments answers 503), as their subject ids cannot be checked")
 	}
 	return api.NewServer(api.Deps{
 		Logger: p.logger,
@@ -290,6 +298,7 @@ func studyService(ctx context.Context, p *process, d *db.DB, setup studySetup, r
 		Store:  st,
 		JWT:    jwt,
 		Keys:   keys,
+		People: people,
 		Now:    time.Now,
 	})
 }

@@ -24,7 +24,8 @@ type standaloneConfig struct {
 	upstream upstreamOptions // study and portal
 	studyURL string          // portal only
 	service  string
-	// study only: its client at identity for introspecting API keys.
+	// study only: its client at identity for introspecting API keys and
+	// checking subjects before enrolment.
 	introspectID, introspectSecret string
 	maxAttempts                    int
 	// portal only: its client at identity and the key sealing sessions.
@@ -47,7 +48,7 @@ func newStandaloneConfig(service string) (*standaloneConfig, *config.Set) {
 	case "study":
 		c.upstream.register(s)
 		s.String(&c.introspectID, "study.client_id", "client-id", "CAMPUS_STUDY_CLIENT_ID", "",
-			"The study service's client at identity, to introspect API keys (campus clients add --grant-type client_credentials)")
+			"The study service's client at identity, to introspect API keys and check that people exist before enrolling them (campus clients add --id campus-study --grant-type client_credentials --scope grades:read); without it, API keys and POST /v1/enrolments are refused")
 		s.String(&c.introspectSecret, "study.client_secret", "", "CAMPUS_STUDY_CLIENT_SECRET", "", "Its secret", config.Secret(), config.EnvOnly())
 		registerMaxAttempts(s, &c.maxAttempts)
 	case "portal":

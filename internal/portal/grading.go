@@ -327,11 +327,17 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, sess *session, f
 		}
 		return &rep, true
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
-		var prob apiProblem
+		var prob struct {
+			apiProblem
+			MaxRows int `json:"max_rows"` // set when the file has too many rows
+		}
 		json.Unmarshal(body, &prob)
 		v, ok := s.loadLecture(w, r, sess)
 		if ok {
 			v.Error = T(langOf(r), "grading.badfile", prob.Detail)
+			if resp.StatusCode == http.StatusRequestEntityTooLarge && prob.MaxRows > 0 {
+				v.Error = T(langOf(r), "grading.toomanyrows", prob.MaxRows)
+			}
 			s.render(w, http.StatusUnprocessableEntity, "lecture", s.page(r, "grading.title", v))
 		}
 		return nil, false

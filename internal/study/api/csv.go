@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"campus/internal/problem"
@@ -19,6 +22,21 @@ import (
 )
 
 const maxUpload = 5 << 20
+
+// MaxUploadRows bounds the rows of one grade upload. A lecture's grades
+// fit in it many times over; a larger file is a mistake or an attack, and
+// would keep the check (and, when stored, the single writer) busy.
+const MaxUploadRows = 5000
+
+// errTooManyRows refuses a file with more than MaxUploadRows rows.
+var errTooManyRows = fmt.Errorf("the file has more than %d rows; split it into several files", MaxUploadRows)
+
+// rowsProblem is a 413 naming the row limit, for clients to show in
+// their own words.
+type rowsProblem struct {
+	problem.Details
+	MaxRows int `json:"max_rows"`
+}
 
 type csvRowJSON struct {
 	Line    int    `json:"line"`
@@ -58,6 +76,14 @@ func (s *server) uploadGrades(w http.ResponseWriter, r *http.Request, p *Princip
 		return
 	}
 	rows, refused, err := parseGradeCSV(data, p.Subject, lectureID)
+	if errors.Is(err, errTooManyRows) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		_ = json.NewEncoder(w).Encode(rowsProblem{MaxRows: MaxUploadRows, Details: problem.Details{Title: "Too many rows",
+			Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("A grade file may have at most %d rows; split it into several files.", MaxUploadRows)}})
+		return
+	}
 	if err != nil {
 		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Not a grade file", Detail: err.Error()})
 		return
@@ -110,6 +136,7 @@ func reason(err error) string {
 // subject and grade and optionally attempt, graded_on and status, separated
 // by commas or semicolons. Rows it can refuse on their own (bad values,
 // the same person twice) come back refused; the rest go to the store.
+// More than MaxUploadRows rows (blank lines aside) is errTooManyRows.
 func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []csvRowJSON, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) {
@@ -148,10 +175,16 @@ func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []c
 	var rows []store.GradeRow
 	var refused []csvRowJSON
 	seen := map[string]int{}
+	records := 0
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
+		}
+		if err != nil || len(rec) != 1 || strings.TrimSpace(rec[0]) != "" {
+			if records++; records > MaxUploadRows {
+				return nil, nil, errTooManyRows
+			}
 		}
 		if err != nil {
 			// A broken record has no fields to ask the position of.
@@ -169,7 +202,7 @@ func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []c
 		line, _ := cr.FieldPos(0)
 		get := func(col string) string {
 			if i, ok := cols[col]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
+				return strings.TrimSpace(unneutralise(rec[i]))
 			}
 			return ""
 		}
@@ -212,23 +245,85 @@ func (s *server) exportGrades(w http.ResponseWriter, r *http.Request, p *Princip
 	w.Header().Set("Content-Disposition", `attachment; filename="grades.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
 	rc := http.NewResponseController(w)
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"id", "subject", "lecture_id", "module_id", "attempt", "grade", "graded_on", "status", "grader"})
+	bw := bufio.NewWriterSize(w, 32<<10)
+	writeCSVRecord(bw, []string{"id", "subject", "lecture_id", "module_id", "attempt", "grade", "graded_on", "status", "grader"})
 	n := 0
 	err := s.store.EachGrade(r.Context(), f, func(g study.GradeRecord) error {
-		cw.Write([]string{g.ID, g.Subject, g.LectureID, g.ModuleID, strconv.Itoa(g.Attempt), g.Grade.String(),
+		writeCSVRecord(bw, []string{g.ID, g.Subject, g.LectureID, g.ModuleID, strconv.Itoa(g.Attempt), g.Grade.String(),
 			g.Date.Format(dateLayout), string(g.Status), g.Grader})
 		if n++; n%1000 == 0 {
-			cw.Flush()
+			if err := bw.Flush(); err != nil {
+				return err
+			}
 			rc.Flush() //nolint:errcheck // a client gone away ends the query through the context
 		}
-		return cw.Error()
+		return nil
 	})
-	cw.Flush()
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		// The status is sent already; end the body so the client sees a
 		// truncated file rather than a complete-looking one.
 		s.logger.ErrorContext(r.Context(), "grade export", "err", err)
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// formulaTriggers are the first characters that make a spreadsheet read a
+// cell as a formula (OWASP, "CSV Injection"): = + - @, and tab and
+// carriage return, which some spreadsheets skip before looking.
+const formulaTriggers = "=+-@\t\r"
+
+// neutralise makes a cell that a spreadsheet would run as a formula plain
+// text, as OWASP recommends: a single quote before it. The caller quotes
+// the cell. It reports whether it changed the cell.
+func neutralise(cell string) (string, bool) {
+	if cell != "" && strings.IndexByte(formulaTriggers, cell[0]) >= 0 {
+		return "'" + cell, true
+	}
+	return cell, false
+}
+
+// unneutralise undoes neutralise on a cell read back from a file.
+func unneutralise(cell string) string {
+	if len(cell) >= 2 && cell[0] == '\'' && strings.IndexByte(formulaTriggers, cell[1]) >= 0 {
+		return cell[1:]
+	}
+	return cell
+}
+
+// writeCSVRecord writes one line of RFC 4180 CSV, as encoding/csv does,
+// except that a cell neutralise changed is always quoted (OWASP: prefix
+// and quote), so that no spreadsheet runs data from the database as a
+// formula. Values that need no neutralising (grades such as 1.3, dates,
+// ids) are written exactly as before.
+func writeCSVRecord(w *bufio.Writer, record []string) {
+	for i, cell := range record {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		cell, quote := neutralise(cell)
+		if !quote && !csvNeedsQuotes(cell) {
+			w.WriteString(cell)
+			continue
+		}
+		w.WriteByte('"')
+		w.WriteString(strings.ReplaceAll(cell, `"`, `""`))
+		w.WriteByte('"')
+	}
+	w.WriteByte('\n')
+}
+
+// csvNeedsQuotes is encoding/csv's rule: a separator, a quote or a line
+// break inside, or a leading space.
+func csvNeedsQuotes(cell string) bool {
+	if cell == "" {
+		return false
+	}
+	if cell == `\.` || strings.ContainsAny(cell, ",\"\r\n") {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(cell)
+	return unicode.IsSpace(r)
 }

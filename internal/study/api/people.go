@@ -7,6 +7,7 @@ import (
 	"campus/internal/problem"
 	"campus/internal/study"
 	"campus/internal/study/store"
+	"campus/internal/study/subjects"
 )
 
 func (s *server) myEnrolments(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -233,12 +234,44 @@ func (s *server) enrol(w http.ResponseWriter, r *http.Request, p *Principal) {
 		}
 		e.Since = d
 	}
+	if !s.personExists(w, r, in.Subject) {
+		return
+	}
 	v, err := s.store.Enrol(r.Context(), e, false)
 	if err != nil {
 		fail(w, r, s.logger, err)
 		return
 	}
 	reply(w, http.StatusCreated, v.Version, enrolmentOut(v))
+}
+
+// personExists answers for a subject staff name: it must be one of
+// identity's people, as identity says now. A subject that cannot be
+// checked is refused too (503), never taken on trust.
+func (s *server) personExists(w http.ResponseWriter, r *http.Request, subject string) bool {
+	if !subjects.ValidID(subject) {
+		problem.Write(w, problem.Details{Status: http.StatusUnprocessableEntity, Title: "Invalid values", Detail: "Some values break a rule; see errors.",
+			Errors: []problem.FieldError{{Field: "subject", Detail: "Name the person by their subject id at identity, such as 0190f3a4-8b1c-7d2e-9f00-1234567890ab."}}})
+		return false
+	}
+	if s.people == nil {
+		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Title: "Cannot check people",
+			Detail: "Enrolling someone needs the study service's client credentials at identity, to check that the person exists; none are configured (CAMPUS_STUDY_CLIENT_ID and CAMPUS_STUDY_CLIENT_SECRET)."})
+		return false
+	}
+	unknown, err := s.people.Unknown(r.Context(), []string{subject})
+	if err != nil {
+		s.logger.WarnContext(r.Context(), "study: cannot check a subject at identity", "err", err)
+		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Title: "Identity unavailable",
+			Detail: "Identity, which knows who exists, cannot be reached to check this person; nothing was stored. Try again shortly."})
+		return false
+	}
+	if len(unknown) > 0 {
+		problem.Write(w, problem.Details{Status: http.StatusUnprocessableEntity, Title: "Invalid values", Detail: "Some values break a rule; see errors.",
+			Errors: []problem.FieldError{{Field: "subject", Detail: "Identity has no person with this subject id."}}})
+		return false
+	}
+	return true
 }
 
 type gradeInput struct {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -22,7 +23,17 @@ type Deps struct {
 	// (API keys), nil to refuse them.
 	JWT  JWTVerifier
 	Keys Introspector
-	Now  func() time.Time
+	// People says whether subject ids are identity's people, before staff
+	// enrol someone; nil refuses such enrolments (503), since they could
+	// not be checked.
+	People People
+	Now    func() time.Time
+}
+
+// People says which of some subject ids identity does not know
+// (subjects.Checker); an error means it could not tell.
+type People interface {
+	Unknown(ctx context.Context, ids []string) ([]string, error)
 }
 
 // NewServer returns the study service's handler, relative to its base path.
@@ -33,7 +44,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{store: d.Store, auth: &authenticator{jwt: d.JWT, keys: d.Keys}, logger: d.Logger, now: d.Now}
+	s := &server{store: d.Store, auth: &authenticator{jwt: d.JWT, keys: d.Keys}, people: d.People, logger: d.Logger, now: d.Now}
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz("study"))
 	mux.Handle("GET /readyz", httpserver.Readyz("study", d.Logger, d.Ready...))

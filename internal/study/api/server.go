@@ -16,6 +16,7 @@ import (
 type server struct {
 	store  *store.Store
 	auth   *authenticator
+	people People
 	logger *slog.Logger
 	now    func() time.Time
 	trees  treeCache

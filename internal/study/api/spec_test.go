@@ -189,8 +189,8 @@ func TestSpecConventions(t *testing.T) {
 						c := resp.Content.Get("application/problem+json")
 						if c == nil || len(resp.Content) != 1 {
 							t.Errorf("%d: errors are application/problem+json only, got %v", status, keys(resp.Content))
-						} else if r := c.Schema.Ref; r != "#/components/schemas/Problem" && r != "#/components/schemas/LinkProblem" {
-							t.Errorf("%d: error schema is %q, want Problem or LinkProblem", status, r)
+						} else if r := c.Schema.Ref; r != "#/components/schemas/Problem" && r != "#/components/schemas/LinkProblem" && r != "#/components/schemas/RowsProblem" {
+							t.Errorf("%d: error schema is %q, want Problem, LinkProblem or RowsProblem", status, r)
 						}
 					}
 					if status == 401 && resp.Headers["WWW-Authenticate"] == nil {

@@ -23,7 +23,7 @@ type catalogue struct {
 	l1, l2, l3 study.Lecture
 }
 
-func seed(t *testing.T, s *store.Store) catalogue {
+func seed(t testing.TB, s *store.Store) catalogue {
 	t.Helper()
 	ctx := context.Background()
 	must := func(err error) {
