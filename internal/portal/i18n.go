@@ -3,6 +3,9 @@ package portal
 import (
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"golang.org/x/text/language"
 )
@@ -696,4 +699,44 @@ var messages = map[Lang]map[string]string{
 		"password.policy.yours":            "Dieses Passwort ist aus Ihrem Benutzernamen, Ihrer E-Mail-Adresse oder Ihrem Namen gebildet; fügen Sie weitere Wörter oder Zeichen hinzu, die keinem Muster folgen.",
 		"password.policy.guess":            "Dieses Passwort ist zu leicht zu erraten; fügen Sie weitere Wörter oder Zeichen hinzu, die keinem Muster folgen.",
 	},
+}
+
+// apiMessages are the keys of messages that identity's API writes in
+// English and the portal shows in the page's language: the password
+// policy's reasons. Matched by their English text, with %d standing for a
+// number.
+var apiMessages = func() []apiMessage {
+	var out []apiMessage
+	for key, en := range messages[English] {
+		if !strings.HasPrefix(key, "password.policy.") {
+			continue
+		}
+		re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(en), "%d", `(\d+)`) + "$")
+		out = append(out, apiMessage{key: key, re: re})
+	}
+	return out
+}()
+
+type apiMessage struct {
+	key string
+	re  *regexp.Regexp
+}
+
+// apiText shows a message from an API in lang when the portal knows it,
+// else as the API wrote it.
+func apiText(lang Lang, detail string) string {
+	if lang == English {
+		return detail
+	}
+	for _, m := range apiMessages {
+		if sub := m.re.FindStringSubmatch(detail); sub != nil {
+			args := make([]any, 0, len(sub)-1)
+			for _, s := range sub[1:] {
+				n, _ := strconv.Atoi(s)
+				args = append(args, n)
+			}
+			return T(lang, m.key, args...)
+		}
+	}
+	return detail
 }

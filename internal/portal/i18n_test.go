@@ -76,3 +76,21 @@ func TestTemplatesUseKnownMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestAPITextInGerman: the password policy's reasons from identity's API
+// appear in German on German pages, numbers kept; unknown text stays.
+func TestAPITextInGerman(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Use at least 10 characters.", "Verwenden Sie mindestens 10 Zeichen."},
+		{T(English, "password.policy.keyboard"), T(German, "password.policy.keyboard")},
+		{"Something else.", "Something else."},
+	}
+	for _, tt := range tests {
+		if got := apiText(German, tt.in); got != tt.want {
+			t.Errorf("apiText(German, %q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := apiText(English, tt.in); got != tt.in {
+			t.Errorf("apiText(English, %q) = %q", tt.in, got)
+		}
+	}
+}

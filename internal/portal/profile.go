@@ -148,6 +148,9 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, sess *se
 		if len(errs) == 0 {
 			errs["new_password"] = prob.Detail
 		}
+		for k, v := range errs {
+			errs[k] = apiText(lang, v)
+		}
 	}
 	var m me
 	status, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/me", &m)

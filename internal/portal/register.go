@@ -81,6 +81,9 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 		s.showRegister(w, r, http.StatusTooManyRequests, v)
 	case err == nil && status/100 == 4:
 		v.Errors = fieldErrors(prob)
+		for k, e := range v.Errors {
+			v.Errors[k] = apiText(lang, e)
+		}
 		s.showRegister(w, r, http.StatusUnprocessableEntity, v)
 	default:
 		s.apiFailed(w, r, status, err)
