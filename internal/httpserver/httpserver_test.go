@@ -171,3 +171,19 @@ func TestSecureHeaders(t *testing.T) {
 		t.Error("HSTS sent for a plain-http public URL")
 	}
 }
+
+// TestQuietRequestsLogAtDebug: a Quiet handler's successes are debug lines,
+// its failures stay info lines like every other request.
+func TestQuietRequestsLogAtDebug(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	status := http.StatusOK
+	h := Log(logger, "test")(Quiet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) })))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/revocations", nil))
+	status = http.StatusInternalServerError
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/revocations", nil))
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "level=DEBUG") || !strings.Contains(lines[1], "level=INFO") {
+		t.Fatalf("log:\n%s", buf.String())
+	}
+}

@@ -61,8 +61,13 @@ func Log(logger *slog.Logger, service string) Middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-			next.ServeHTTP(rec, r)
-			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			quiet := new(bool)
+			next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), quietKey, quiet)))
+			level := slog.LevelInfo
+			if *quiet && rec.status < 400 {
+				level = slog.LevelDebug
+			}
+			logger.LogAttrs(r.Context(), level, "request",
 				slog.String("service", service),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
@@ -73,6 +78,22 @@ func Log(logger *slog.Logger, service string) Middleware {
 			)
 		})
 	}
+}
+
+type quietCtxKey struct{}
+
+var quietKey quietCtxKey
+
+// Quiet logs the successful requests of h at debug level only: routine
+// polls between campus's own services (the revocation feed, every 2 s per
+// replica) would drown the requests people make.
+func Quiet(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if q, ok := r.Context().Value(quietKey).(*bool); ok {
+			*q = true
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // recorder notes status and size; Unwrap lets http.ResponseController reach

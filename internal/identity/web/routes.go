@@ -100,7 +100,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	mux.Handle("GET /.well-known/openid-configuration", issuerCtx.Handler(handleDiscovery(d.Provider)))
 	mux.Handle(d.Provider.AuthorizationEndpoint().Relative()+"/callback", d.Provider)
 	if d.Revocations != nil {
-		mux.Handle("GET /revocations", handleRevocations(d.Revocations, d.Logger))
+		mux.Handle("GET /revocations", httpserver.Quiet(handleRevocations(d.Revocations, d.Logger)))
 	}
 	registerAPI(mux, d, l, p)
 	mux.Handle("/", problem.NotFound())
