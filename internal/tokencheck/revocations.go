@@ -35,13 +35,14 @@ type Revocations struct {
 	Now      func() time.Time
 	Logger   *slog.Logger
 
-	pollMu sync.Mutex // one poll at a time
-	mu     sync.RWMutex
-	jti    map[string]time.Time // hash → when the token expires
-	sub    map[string]time.Time // hash → tokens issued before this are dead
-	asOf   string               // since of the next poll
-	lastOK time.Time            // the last poll that succeeded
-	failed bool                 // the last poll failed (logged once)
+	pollMu  sync.Mutex // one poll at a time
+	mu      sync.RWMutex
+	jti     map[string]time.Time // hash → when the token expires
+	sub     map[string]time.Time // hash → tokens issued before this are dead
+	asOf    string               // since of the next poll
+	lastOK  time.Time            // the last poll that succeeded
+	started time.Time            // the first poll of Run
+	warned  bool                 // a lasting failure was logged
 }
 
 func (rv *Revocations) defaults() {
@@ -84,14 +85,30 @@ func (rv *Revocations) poll(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, max(rv.Every, 5*time.Second))
 	defer cancel()
 	err := rv.Poll(ctx)
+	now := rv.Now()
 	rv.mu.Lock()
-	was := rv.failed
-	rv.failed = err != nil
+	if rv.started.IsZero() {
+		rv.started = now
+	}
+	since := rv.lastOK
+	if since.IsZero() {
+		since = rv.started
+	}
+	// A failure is told once it lasts longer than MaxStale: at start the
+	// feed's server may not listen yet, and one lost poll changes nothing.
+	warn := err != nil && !rv.warned && now.Sub(since) > rv.MaxStale && ctx.Err() == nil
+	recovered := err == nil && rv.warned
+	if warn {
+		rv.warned = true
+	}
+	if recovered {
+		rv.warned = false
+	}
 	rv.mu.Unlock()
 	switch {
-	case err != nil && !was && ctx.Err() == nil:
-		rv.Logger.Warn("revocation feed unreachable; writes are refused once it stays so", "url", rv.URL, "max_stale", rv.MaxStale, "err", err)
-	case err == nil && was:
+	case warn:
+		rv.Logger.Warn("revocation feed unreachable: changes are refused until it answers", "url", rv.URL, "since", since, "err", err)
+	case recovered:
 		rv.Logger.Info("revocation feed reachable again", "url", rv.URL)
 	}
 }
