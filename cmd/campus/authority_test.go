@@ -159,8 +159,10 @@ func TestStudyRefusesRevokedTokens(t *testing.T) {
 	app := p.addClient(t, "--id", "grading", "--first-party", "--redirect-uri", "https://grading.uni.example/cb",
 		"--scope", "openid", "--scope", "grades:write", "--scope", "grades:read")
 	admin := e.token(t, "admin", adminPassword)
+	idTokens := map[string]string{} // access token → id_token, for signing out
 	signIn := func(user, pw string) string {
 		tok, _ := newRP(t, p, app, oidc.ScopeOpenID, "grades:write", "grades:read").signIn(t, p, p.browser(t), user, pw)
+		idTokens[tok.AccessToken] = tok.Extra("id_token").(string)
 		return tok.AccessToken
 	}
 	// A write that passes authorisation answers 404 (no such lecture); a
@@ -194,6 +196,12 @@ func TestStudyRefusesRevokedTokens(t *testing.T) {
 		{"roles changed", "demoted", func(id, _ string) {
 			u := "/api/v1/users/" + id
 			e.must(t, http.StatusOK, "PUT", u+"/roles", admin, map[string]any{"roles": []string{"student"}}, "If-Match", e.etagOf(t, u, admin))
+		}},
+		{"signed out (RP-initiated logout)", "leaving", func(_, tok string) {
+			q := url.Values{"id_token_hint": {idTokens[tok]}, "client_id": {app.ID}}
+			if pg := getPage(t, p.browser(t), p.issuer+"/end_session?"+q.Encode()); pg.status/100 != 3 && pg.status != http.StatusOK {
+				t.Fatalf("end_session: %d", pg.status)
+			}
 		}},
 		{"token revoked (RFC 7009)", "revoker", func(_, tok string) {
 			// The grading client revokes its own token.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,9 +212,22 @@ func TestTokens(t *testing.T) {
 		if err := link(identity.TokenResetPassword, "r2", "noah@new.example"); err != nil {
 			t.Fatal(err)
 		}
+		// A token issued before the reset dies with it (the feed names it).
+		if err := s.CreateTokens(ctx, identity.AccessToken{ID: "before-reset", ClientID: "app", AccountID: acc.ID,
+			ExpiresAt: c.t.Add(time.Hour)}, nil, ""); err != nil {
+			t.Fatal(err)
+		}
 		rec, err = s.ResetPassword(ctx, "r2", "new-hash", notice)
 		if err != nil || rec.FailedLogins != 0 || rec.LockedUntil != nil {
 			t.Fatalf("reset = %+v, %v", rec, err)
+		}
+		if dead, _ := s.AccessTokenRevoked(ctx, "before-reset"); !dead {
+			t.Error("an access token issued before the reset is still alive")
+		}
+		if feed, _, _ := s.Revocations(ctx, time.Time{}); !slices.ContainsFunc(feed, func(r store.Revocation) bool {
+			return r.Kind == "sub" && r.Value == acc.ID
+		}) {
+			t.Errorf("the revocation feed does not name the account after a reset: %+v", feed)
 		}
 		if h, _ := s.PasswordHash(ctx, acc.ID); h != "new-hash" {
 			t.Fatalf("hash = %q", h)
