@@ -4,5 +4,8 @@
 //
 // It hides the few differences between the two engines (connection set-up,
 // column types in migrations, error codes) so that stores write one portable
-// SQL with $1-style placeholders. It knows nothing of any service's tables.
+// SQL with $1-style placeholders, and holds the few helpers every store
+// needs for that SQL: Collect and Each read rows, Args numbers placeholders,
+// EncodeCursor and DecodeCursor carry keyset positions between pages. It
+// knows nothing of any service's tables.
 package db
