@@ -127,18 +127,18 @@ func rolesOf(ctx context.Context, q rowQuerier, ids []string) (map[string][]stri
 	}
 	rows, err := q.QueryContext(ctx, `SELECT account_id, role FROM account_roles WHERE account_id IN (`+
 		strings.Join(marks, ", ")+`) ORDER BY account_id, role`, b.args...)
+	err = db.Each(rows, err, func(r db.Scanner) error {
+		var id, role string
+		if err := r.Scan(&id, &role); err != nil {
+			return err
+		}
+		out[id] = append(out[id], role)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, role string
-		if err := rows.Scan(&id, &role); err != nil {
-			return nil, err
-		}
-		out[id] = append(out[id], role)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // AccountRecord returns an account with its version and sign-in state.
@@ -222,20 +222,17 @@ func (s *Store) register(ctx context.Context, a identity.Account, passwordHash s
 func takenTx(ctx context.Context, tx *sql.Tx, username, email, exceptID string) error {
 	rows, err := tx.QueryContext(ctx, `SELECT username_key, email_key FROM accounts
 		WHERE (username_key = $1 OR email_key = $2) AND id <> $3`, Key(username), Key(email), exceptID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	var t TakenError
-	for rows.Next() {
+	err = db.Each(rows, err, func(r db.Scanner) error {
 		var u, e string
-		if err := rows.Scan(&u, &e); err != nil {
+		if err := r.Scan(&u, &e); err != nil {
 			return err
 		}
 		t.Username = t.Username || u == Key(username)
 		t.Email = t.Email || e == Key(email)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if t.Username || t.Email {
@@ -497,20 +494,12 @@ func (s *Store) ensureSearchIndex(ctx context.Context) error {
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id, username, email, display_name, given_name, family_name FROM accounts a
 			WHERE NOT EXISTS (SELECT 1 FROM account_search w WHERE w.account_id = a.id)`)
-		if err != nil {
-			return err
-		}
-		var missing []identity.Account
-		for rows.Next() {
+		missing, err := db.Collect(rows, err, func(r db.Scanner) (identity.Account, error) {
 			var a identity.Account
-			if err := rows.Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.GivenName, &a.FamilyName); err != nil {
-				rows.Close()
-				return err
-			}
-			missing = append(missing, a)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			err := r.Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.GivenName, &a.FamilyName)
+			return a, err
+		})
+		if err != nil {
 			return err
 		}
 		for _, a := range missing {
@@ -952,19 +941,7 @@ func estimateAccounts(ctx context.Context, tx *sql.Tx, d db.Dialect) (float64, e
 
 func queryRecords(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]AccountRecord, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AccountRecord
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return db.Collect(rows, err, scanRecord)
 }
 
 // Person is what graders may know of an account: who it is, nothing more.
@@ -984,19 +961,16 @@ func (s *Store) People(ctx context.Context, ids []string) ([]Person, error) {
 		marks[i] = b.add(id)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, username, display_name FROM accounts WHERE id IN (`+strings.Join(marks, ", ")+`)`, b.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	found := map[string]Person{}
-	for rows.Next() {
+	err = db.Each(rows, err, func(r db.Scanner) error {
 		var p Person
-		if err := rows.Scan(&p.ID, &p.Username, &p.DisplayName); err != nil {
-			return nil, err
+		if err := r.Scan(&p.ID, &p.Username, &p.DisplayName); err != nil {
+			return err
 		}
 		found[p.ID] = p
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	for _, id := range ids {

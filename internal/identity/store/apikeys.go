@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"campus/internal/db"
 	"campus/internal/identity"
 )
 
@@ -76,19 +77,7 @@ func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
 func (s *Store) APIKeys(ctx context.Context, accountID string) ([]APIKey, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL
 		ORDER BY created_at DESC, id DESC`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []APIKey{}
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return db.Collect(rows, err, scanAPIKey)
 }
 
 // RevokeAPIKey revokes one of an account's keys; another account's key is

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"time"
 
+	"campus/internal/db"
 	"campus/internal/identity"
 )
 
@@ -28,20 +29,8 @@ func (s *Store) CountedAttempt(ctx context.Context, e identity.AuditEvent, limit
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT at FROM audit_events WHERE target = $1 AND at > $2 AND action = $3 AND outcome = $4
 			ORDER BY at`, e.Target, now.Add(-window), e.Action, identity.OutcomeSuccess)
+		times, err := db.Collect(rows, err, db.Value[time.Time])
 		if err != nil {
-			return err
-		}
-		var times []time.Time
-		for rows.Next() {
-			var at time.Time
-			if err := rows.Scan(&at); err != nil {
-				rows.Close()
-				return err
-			}
-			times = append(times, at)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		if len(times) >= limit {
@@ -62,17 +51,9 @@ func (s *Store) RoleSessions(ctx context.Context, role string) ([]identity.Sessi
 	rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.account_id FROM sessions s
 		JOIN account_roles r ON r.account_id = s.account_id
 		WHERE r.role = $1 AND s.ended_at IS NULL AND s.expires_at > $2 ORDER BY s.account_id, s.id`, role, s.now().UTC())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []identity.Session
-	for rows.Next() {
+	return db.Collect(rows, err, func(r db.Scanner) (identity.Session, error) {
 		var sess identity.Session
-		if err := rows.Scan(&sess.ID, &sess.AccountID); err != nil {
-			return nil, err
-		}
-		out = append(out, sess)
-	}
-	return out, rows.Err()
+		err := r.Scan(&sess.ID, &sess.AccountID)
+		return sess, err
+	})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"campus/internal/db"
 	"campus/internal/identity"
 )
 
@@ -63,17 +64,9 @@ func (s *Store) Events(ctx context.Context, f identity.AuditFilter) ([]identity.
 	}
 	q += " ORDER BY id DESC LIMIT " + itoa(limit)
 	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []identity.AuditEvent
-	for rows.Next() {
+	return db.Collect(rows, err, func(r db.Scanner) (identity.AuditEvent, error) {
 		var e identity.AuditEvent
-		if err := rows.Scan(&e.ID, &e.At, &e.Action, &e.Outcome, &e.Actor, &e.Target, &e.ClientIP, &e.ClientID, &e.Detail); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		err := r.Scan(&e.ID, &e.At, &e.Action, &e.Outcome, &e.Actor, &e.Target, &e.ClientIP, &e.ClientID, &e.Detail)
+		return e, err
+	})
 }

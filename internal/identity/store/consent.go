@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"campus/internal/db"
 	"campus/internal/identity"
 )
 
@@ -51,21 +52,13 @@ func (s *Store) SaveConsent(ctx context.Context, accountID, clientID string, sco
 // Consents lists the applications a person has allowed.
 func (s *Store) Consents(ctx context.Context, accountID string) ([]Consent, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT client_id, scopes, granted_at FROM consents WHERE account_id = $1 ORDER BY client_id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Consent
-	for rows.Next() {
+	return db.Collect(rows, err, func(r db.Scanner) (Consent, error) {
 		var c Consent
 		var scopes string
-		if err := rows.Scan(&c.ClientID, &scopes, &c.GrantedAt); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&c.ClientID, &scopes, &c.GrantedAt)
 		c.Scopes = parseList(scopes)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		return c, err
+	})
 }
 
 // WithdrawConsent removes a person's consent for a client and revokes the

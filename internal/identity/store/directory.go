@@ -95,20 +95,20 @@ func (s *Store) ApplyDirectory(ctx context.Context, entries []identity.Directory
 func linkedAccountsTx(ctx context.Context, tx *sql.Tx) (map[string]*linked, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, directory_dn, username, email, display_name, given_name, family_name, status, directory_disabled
 		FROM accounts WHERE directory_dn IS NOT NULL`)
+	out := map[string]*linked{}
+	err = db.Each(rows, err, func(r db.Scanner) error {
+		var l linked
+		if err := r.Scan(&l.ID, &l.DirectoryDN, &l.Username, &l.Email, &l.DisplayName, &l.GivenName, &l.FamilyName,
+			&l.Status, &l.byDirectory); err != nil {
+			return err
+		}
+		out[strings.ToLower(l.DirectoryDN)] = &l
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]*linked{}
-	for rows.Next() {
-		var l linked
-		if err := rows.Scan(&l.ID, &l.DirectoryDN, &l.Username, &l.Email, &l.DisplayName, &l.GivenName, &l.FamilyName,
-			&l.Status, &l.byDirectory); err != nil {
-			return nil, err
-		}
-		out[strings.ToLower(l.DirectoryDN)] = &l
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func fullName(given, family string) string { return strings.TrimSpace(given + " " + family) }

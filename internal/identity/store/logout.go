@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"campus/internal/db"
 	"campus/internal/identity"
 )
 
@@ -20,20 +21,12 @@ func (s *Store) ClaimLogoutDeliveries(ctx context.Context, limit int, lease time
 	rows, err := s.db.QueryContext(ctx, `SELECT id, client_id, uri, account_id, session_id, created_at, attempts, next_attempt_at
 		FROM logout_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1
 		ORDER BY next_attempt_at LIMIT $2`, now, limit)
-	if err != nil {
-		return nil, err
-	}
-	var due []identity.LogoutDelivery
-	for rows.Next() {
+	due, err := db.Collect(rows, err, func(r db.Scanner) (identity.LogoutDelivery, error) {
 		var d identity.LogoutDelivery
-		if err := rows.Scan(&d.ID, &d.ClientID, &d.URI, &d.AccountID, &d.SessionID, &d.CreatedAt, &d.Attempts, &d.NextAttemptAt); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		due = append(due, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		err := r.Scan(&d.ID, &d.ClientID, &d.URI, &d.AccountID, &d.SessionID, &d.CreatedAt, &d.Attempts, &d.NextAttemptAt)
+		return d, err
+	})
+	if err != nil {
 		return nil, err
 	}
 	var claimed []identity.LogoutDelivery
@@ -78,22 +71,14 @@ func (s *Store) LogoutDeliveries(ctx context.Context, undeliveredOnly bool, limi
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT $1`
 	rows, err := s.db.QueryContext(ctx, q, max(1, min(limit, 1000)))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []identity.LogoutDelivery
-	for rows.Next() {
+	return db.Collect(rows, err, func(r db.Scanner) (identity.LogoutDelivery, error) {
 		var d identity.LogoutDelivery
 		var delivered, failed sql.NullTime
-		if err := rows.Scan(&d.ID, &d.ClientID, &d.URI, &d.AccountID, &d.SessionID, &d.CreatedAt, &d.Attempts, &d.NextAttemptAt,
-			&delivered, &failed, &d.LastError); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&d.ID, &d.ClientID, &d.URI, &d.AccountID, &d.SessionID, &d.CreatedAt, &d.Attempts, &d.NextAttemptAt,
+			&delivered, &failed, &d.LastError)
 		d.DeliveredAt, d.FailedAt = timePtr(delivered), timePtr(failed)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+		return d, err
+	})
 }
 
 func truncate(s string, n int) string {

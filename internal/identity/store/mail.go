@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"campus/internal/db"
 	"campus/internal/identity"
 	"campus/internal/mail"
 )
@@ -65,20 +66,8 @@ func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) (
 	rows, err := s.db.QueryContext(ctx, `SELECT `+outboxColumns+` FROM mail_outbox
 		WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1
 		ORDER BY next_attempt_at LIMIT $2`, now, limit)
+	due, err := db.Collect(rows, err, scanOutbox)
 	if err != nil {
-		return nil, err
-	}
-	var due []identity.OutboxMail
-	for rows.Next() {
-		m, err := scanOutbox(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		due = append(due, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var claimed []identity.OutboxMail
@@ -195,18 +184,9 @@ func (s *Store) MailQueue(ctx context.Context, state string, limit int) ([]ident
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT $1`
 	rows, err := s.db.QueryContext(ctx, q, max(1, min(limit, 1000)))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []identity.OutboxMail
-	for rows.Next() {
-		m, err := scanOutbox(rows)
-		if err != nil {
-			return nil, err
-		}
+	return db.Collect(rows, err, func(r db.Scanner) (identity.OutboxMail, error) {
+		m, err := scanOutbox(r)
 		m.Message = mail.Message{}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		return m, err
+	})
 }

@@ -72,19 +72,7 @@ func (s *Store) Client(ctx context.Context, id string) (identity.Client, error) 
 // Clients lists every client by id.
 func (s *Store) Clients(ctx context.Context) ([]identity.Client, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []identity.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return db.Collect(rows, err, scanClient)
 }
 
 // DeleteClient removes a client and, by cascade, its tokens and requests.
@@ -298,24 +286,20 @@ func (s *Store) EndSession(ctx context.Context, sessionID string) (clients []str
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT c.id, c.backchannel_logout_uri FROM session_clients sc
 			JOIN clients c ON c.id = sc.client_id WHERE sc.session_id = $1 ORDER BY c.id`, sessionID)
-		if err != nil {
-			return err
-		}
 		type target struct{ client, uri string }
 		var targets []target
-		for rows.Next() {
+		err = db.Each(rows, err, func(r db.Scanner) error {
 			var t target
-			if err := rows.Scan(&t.client, &t.uri); err != nil {
-				rows.Close()
+			if err := r.Scan(&t.client, &t.uri); err != nil {
 				return err
 			}
 			clients = append(clients, t.client)
 			if t.uri != "" {
 				targets = append(targets, t)
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		// The deliveries are stored with the session's end, so a crash or a
@@ -335,19 +319,7 @@ func (s *Store) EndSession(ctx context.Context, sessionID string) (clients []str
 func (s *Store) SessionsOf(ctx context.Context, accountID string) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id FROM sessions WHERE account_id = $1 AND ended_at IS NULL AND expires_at > $2`,
 		accountID, s.now().UTC())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return db.Collect(rows, err, db.Value[string])
 }
 
 // ---- tokens
@@ -526,19 +498,11 @@ func (s *Store) AccessTokenRevoked(ctx context.Context, jti string) (bool, error
 func (s *Store) SigningKeys(ctx context.Context) ([]identity.SigningKey, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, alg, state, private_key, public_jwk, created_at FROM signing_keys
 		WHERE state <> 'retired' ORDER BY created_at DESC, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []identity.SigningKey
-	for rows.Next() {
+	return db.Collect(rows, err, func(r db.Scanner) (identity.SigningKey, error) {
 		var k identity.SigningKey
-		if err := rows.Scan(&k.ID, &k.Alg, &k.State, &k.PrivateKey, &k.PublicJWK, &k.CreatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+		err := r.Scan(&k.ID, &k.Alg, &k.State, &k.PrivateKey, &k.PublicJWK, &k.CreatedAt)
+		return k, err
+	})
 }
 
 // AddSigningKeys stores keys in one transaction, unless keys for those

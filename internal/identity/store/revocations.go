@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"campus/internal/db"
 )
 
 // SubjectRevocationKeep is how long a subject revocation is kept: longer
@@ -70,18 +72,12 @@ func (s *Store) Revocations(ctx context.Context, since time.Time) (out []Revocat
 			UNION ALL
 			SELECT 'sub', account_id, revoked_at, expires_at FROM subject_revocations WHERE revoked_at > $1 AND expires_at > $2`,
 			from, now, since.IsZero())
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		out, err = db.Collect(rows, err, func(row db.Scanner) (Revocation, error) {
 			var r Revocation
-			if err := rows.Scan(&r.Kind, &r.Value, &r.At, &r.Expires); err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
+			err := row.Scan(&r.Kind, &r.Value, &r.At, &r.Expires)
+			return r, err
+		})
+		return err
 	})
 	return out, now, err
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"campus/internal/db"
 	"campus/internal/identity"
 )
 
@@ -51,19 +52,8 @@ func (s *Store) Roles(ctx context.Context) ([]Role, error) {
 	var out []Role
 	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+roleColumns+` FROM roles ORDER BY name`)
+		out, err = db.Collect(rows, err, scanRole)
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			r, err := scanRole(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		perms, err := permissionsTx(ctx, tx, "")
@@ -106,19 +96,19 @@ func permissionsTx(ctx context.Context, tx *sql.Tx, role string) (map[string][]i
 		q, args = `SELECT role, permission FROM role_permissions WHERE role = $1 ORDER BY permission`, []any{role}
 	}
 	rows, err := tx.QueryContext(ctx, q, args...)
+	out := map[string][]identity.Permission{}
+	err = db.Each(rows, err, func(row db.Scanner) error {
+		var r, p string
+		if err := row.Scan(&r, &p); err != nil {
+			return err
+		}
+		out[r] = append(out[r], identity.Permission(p))
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[string][]identity.Permission{}
-	for rows.Next() {
-		var r, p string
-		if err := rows.Scan(&r, &p); err != nil {
-			return nil, err
-		}
-		out[r] = append(out[r], identity.Permission(p))
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CreateRole stores a new role; ErrConflict when one of that name exists.

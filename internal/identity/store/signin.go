@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"campus/internal/db"
 	"campus/internal/identity"
 	"campus/internal/identity/policy"
 )
@@ -33,14 +34,10 @@ func (s *Store) SignInRules(ctx context.Context, accountID string) (policy.Rules
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT r.name, r.allowed_clients, r.login_window FROM roles r
 			JOIN account_roles ar ON ar.role = r.name WHERE ar.account_id = $1`, accountID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return db.Each(rows, err, func(r db.Scanner) error {
 			var name, clients string
 			var window sql.NullString
-			if err := rows.Scan(&name, &clients, &window); err != nil {
+			if err := r.Scan(&name, &clients, &window); err != nil {
 				return err
 			}
 			if c := parseList(clients); len(c) > 0 {
@@ -53,8 +50,8 @@ func (s *Store) SignInRules(ctx context.Context, accountID string) (policy.Rules
 				}
 				rules.Roles[name] = w
 			}
-		}
-		return rows.Err()
+			return nil
+		})
 	})
 	return rules, err
 }

@@ -138,18 +138,8 @@ func (s *Store) account(ctx context.Context, where string, arg any) (identity.Ac
 		}
 		a.LastLoginAt, a.DirectoryDN = timePtr(last), dn.String
 		rows, err := tx.QueryContext(ctx, `SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role`, a.ID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r string
-			if err := rows.Scan(&r); err != nil {
-				return err
-			}
-			a.Roles = append(a.Roles, r)
-		}
-		return rows.Err()
+		a.Roles, err = db.Collect(rows, err, db.Value[string])
+		return err
 	})
 	if err != nil {
 		return identity.Account{}, "", err
@@ -161,19 +151,7 @@ func (s *Store) account(ctx context.Context, where string, arg any) (identity.Ac
 func (s *Store) Permissions(ctx context.Context, accountID string) ([]identity.Permission, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT rp.permission FROM role_permissions rp
 		JOIN account_roles ar ON ar.role = rp.role WHERE ar.account_id = $1 ORDER BY rp.permission`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []identity.Permission
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, err
-		}
-		out = append(out, identity.Permission(p))
-	}
-	return out, rows.Err()
+	return db.Collect(rows, err, db.Value[identity.Permission])
 }
 
 // RecordSignIn notes a successful sign-in.

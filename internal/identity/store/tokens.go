@@ -62,23 +62,15 @@ func (s *Store) IssueToken(ctx context.Context, accountID string, is Issue, rate
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT created_at FROM account_tokens
 			WHERE account_id = $1 AND purpose = $2 AND created_at > $3`, accountID, is.Token.Purpose, now.Add(-time.Hour))
+		times, err := db.Collect(rows, err, db.Value[time.Time])
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		n, limited := 0, false
-		for rows.Next() {
-			var at time.Time
-			if err := rows.Scan(&at); err != nil {
-				return err
-			}
-			n++
+		limited := false
+		for _, at := range times {
 			limited = limited || now.Sub(at) < rate.Gap
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if limited || (rate.PerHour > 0 && n >= rate.PerHour) {
+		if limited || (rate.PerHour > 0 && len(times) >= rate.PerHour) {
 			return ErrRateLimited
 		}
 		return issueTx(ctx, tx, now, accountID, is)
