@@ -104,43 +104,35 @@ func (s *Store) ProgrammeTree(ctx context.Context, id string) (study.ProgrammeTr
 		rows, err := tx.QueryContext(ctx, `SELECT `+prefixed("m", moduleColumns)+`, pm.compulsory, pm.recommended_semester
 			FROM programme_modules pm JOIN modules m ON m.id = pm.module_id
 			WHERE pm.programme_id = $1 ORDER BY pm.recommended_semester, m.code`, id)
-		if err != nil {
-			return err
-		}
 		index := map[string]int{}
-		for rows.Next() {
+		err = db.Each(rows, err, func(r db.Scanner) error {
 			var mp study.ModuleInProgramme
 			m := &mp.Module
-			if err := rows.Scan(&m.ID, &m.Code, &m.Title, &m.Credits, &m.DurationSemesters, &m.Description, &m.Responsible,
+			if err := r.Scan(&m.ID, &m.Code, &m.Title, &m.Credits, &m.DurationSemesters, &m.Description, &m.Responsible,
 				&m.TeachingForm, &m.ExaminationForm, &m.Version, &m.CreatedAt, &m.UpdatedAt, &mp.Compulsory, &mp.RecommendedSemester); err != nil {
-				rows.Close()
 				return err
 			}
 			index[m.ID] = len(t.Modules)
 			t.Modules = append(t.Modules, mp)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		rows, err = tx.QueryContext(ctx, `SELECT ml.module_id, `+prefixed("l", lectureColumns)+`
 			FROM programme_modules pm JOIN module_lectures ml ON ml.module_id = pm.module_id JOIN lectures l ON l.id = ml.lecture_id
 			WHERE pm.programme_id = $1 ORDER BY l.code`, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return db.Each(rows, err, func(r db.Scanner) error {
 			var moduleID string
 			var l study.Lecture
-			if err := rows.Scan(&moduleID, &l.ID, &l.Code, &l.Title, &l.Description, &l.Semester, &l.Responsible, &l.HoursPerWeek,
+			if err := r.Scan(&moduleID, &l.ID, &l.Code, &l.Title, &l.Description, &l.Semester, &l.Responsible, &l.HoursPerWeek,
 				&l.Version, &l.CreatedAt, &l.UpdatedAt); err != nil {
 				return err
 			}
 			i := index[moduleID]
 			t.Modules[i].Lectures = append(t.Modules[i].Lectures, l)
-		}
-		return rows.Err()
+			return nil
+		})
 	})
 	return t, err
 }
@@ -250,21 +242,15 @@ func collectLinks(ctx context.Context, tx *sql.Tx, queries []linkQuery, id strin
 	var links []study.Link
 	for _, q := range queries {
 		rows, err := tx.QueryContext(ctx, q.query+` LIMIT 100`, id)
+		some, err := db.Collect(rows, err, func(r db.Scanner) (study.Link, error) {
+			l := study.Link{Kind: q.kind}
+			err := r.Scan(&l.ID, &l.Title)
+			return l, err
+		})
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			l := study.Link{Kind: q.kind}
-			if err := rows.Scan(&l.ID, &l.Title); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			links = append(links, l)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		links = append(links, some...)
 	}
 	return links, nil
 }
@@ -336,18 +322,12 @@ func (s *Store) ModuleDetail(ctx context.Context, id string) (study.ModuleDetail
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.title, pm.compulsory, pm.recommended_semester FROM programme_modules pm
 			JOIN programmes p ON p.id = pm.programme_id WHERE pm.module_id = $1 ORDER BY p.title`, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		d.Programmes, err = db.Collect(rows, err, func(row db.Scanner) (study.ProgrammeRef, error) {
 			var r study.ProgrammeRef
-			if err := rows.Scan(&r.ID, &r.Title, &r.Compulsory, &r.RecommendedSemester); err != nil {
-				return err
-			}
-			d.Programmes = append(d.Programmes, r)
-		}
-		return rows.Err()
+			err := row.Scan(&r.ID, &r.Title, &r.Compulsory, &r.RecommendedSemester)
+			return r, err
+		})
+		return err
 	})
 	return d, err
 }
@@ -467,19 +447,7 @@ func scanLecture(row interface{ Scan(...any) error }) (study.Lecture, error) {
 
 func lecturesWhere(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]study.Lecture, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+prefixed("l", lectureColumns)+` FROM lectures l WHERE `+where+` ORDER BY l.code`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []study.Lecture
-	for rows.Next() {
-		l, err := scanLecture(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return db.Collect(rows, err, scanLecture)
 }
 
 // CreateLecture stores a new lecture; ErrConflict when its code is taken.
@@ -523,18 +491,12 @@ func (s *Store) LectureDetail(ctx context.Context, id string) (study.LectureDeta
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT m.id, m.code, m.title FROM module_lectures ml JOIN modules m ON m.id = ml.module_id
 			WHERE ml.lecture_id = $1 ORDER BY m.code`, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		d.Modules, err = db.Collect(rows, err, func(row db.Scanner) (study.ModuleRef, error) {
 			var r study.ModuleRef
-			if err := rows.Scan(&r.ID, &r.Code, &r.Title); err != nil {
-				return err
-			}
-			d.Modules = append(d.Modules, r)
-		}
-		return rows.Err()
+			err := row.Scan(&r.ID, &r.Code, &r.Title)
+			return r, err
+		})
+		return err
 	})
 	return d, err
 }

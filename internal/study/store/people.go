@@ -153,19 +153,7 @@ func gradesWhere(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, where string, args ...any) ([]study.GradeRecord, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+gradeColumns+` FROM grades WHERE `+where+` ORDER BY graded_on, attempt, id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []study.GradeRecord
-	for rows.Next() {
-		g, err := scanGrade(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return db.Collect(rows, err, scanGrade)
 }
 
 // ErrNotEnrolled means a grade was given for a person who is not actively
@@ -345,21 +333,17 @@ func (s *Store) LectureStudents(ctx context.Context, lectureID string) ([]Studen
 			JOIN programme_modules pm ON pm.programme_id = e.programme_id
 			JOIN module_lectures ml ON ml.module_id = pm.module_id
 			WHERE ml.lecture_id = $1 AND e.status = 'active' GROUP BY e.subject ORDER BY e.subject`, lectureID)
-		if err != nil {
-			return err
-		}
 		index := map[string]int{}
-		for rows.Next() {
+		err = db.Each(rows, err, func(r db.Scanner) error {
 			var st Student
-			if err := rows.Scan(&st.Subject, &st.ProgrammeID); err != nil {
-				rows.Close()
+			if err := r.Scan(&st.Subject, &st.ProgrammeID); err != nil {
 				return err
 			}
 			index[st.Subject] = len(out)
 			out = append(out, st)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		grades, err := gradesWhere(ctx, tx, `lecture_id = $1`, lectureID)
@@ -473,21 +457,13 @@ func insertGrades(ctx context.Context, tx *sql.Tx, results []RowResult) error {
 			args = append(args, gradeArgs(results[i].Record)...)
 		}
 		rows, err := st.QueryContext(ctx, args...)
+		ids, err := db.Collect(rows, err, db.Value[string])
 		if err != nil {
 			return err
 		}
-		stored := make(map[string]bool, len(batch))
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
+		stored := make(map[string]bool, len(ids))
+		for _, id := range ids {
 			stored[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		for _, i := range batch {
 			if g := results[i].Record; !stored[g.ID] {
@@ -570,19 +546,12 @@ func readExam(ctx context.Context, tx *sql.Tx, lectureID, moduleID string,
 			WHERE e.status = 'active' AND ml.lecture_id = $1`
 	}
 	rows, err := tx.QueryContext(ctx, q, id)
+	subjects, err := db.Collect(rows, err, db.Value[string])
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var sub string
-		if err := rows.Scan(&sub); err != nil {
-			return err
-		}
+	for _, sub := range subjects {
 		enrolled[sub] = true
-	}
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	records, err := gradesWhere(ctx, tx, col+` = $1`, id)
 	if err != nil {
@@ -614,22 +583,15 @@ func (s *Store) EachGrade(ctx context.Context, f GradeExport, fn func(study.Grad
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+prefixed("g", gradeColumns)+`
 		FROM grades g WHERE `+strings.Join(where, " AND ")+` ORDER BY g.subject, g.id`, a.list...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return db.Each(rows, err, func(row db.Scanner) error {
 		var r study.GradeRecord
 		var lecture, module sql.NullString
 		var grade int
-		if err := rows.Scan(&r.ID, &r.Subject, &lecture, &module, &r.Attempt, &grade, &r.Date, &r.Grader, &r.Status, &r.Version,
+		if err := row.Scan(&r.ID, &r.Subject, &lecture, &module, &r.Attempt, &grade, &r.Date, &r.Grader, &r.Status, &r.Version,
 			&r.CreatedAt, &r.UpdatedAt); err != nil {
 			return err
 		}
 		r.LectureID, r.ModuleID, r.Grade = lecture.String, module.String, study.Grade(grade)
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+		return fn(r)
+	})
 }

@@ -101,19 +101,8 @@ func readPage[T any](ctx context.Context, d *db.DB, query string, where []string
 	}
 	query += fmt.Sprintf(` ORDER BY %s LIMIT %d`, order, limit+1)
 	rows, err := d.QueryContext(ctx, query, a.list...)
+	out, err := db.Collect(rows, err, scan)
 	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	if len(out) <= limit {
