@@ -63,7 +63,7 @@ type ProgrammeQuery struct {
 
 // Programmes lists programmes by title, a page at a time.
 func (s *Store) Programmes(ctx context.Context, q ProgrammeQuery) ([]study.Programme, string, error) {
-	var a args
+	var a db.Args
 	var where []string
 	if q.Q != "" {
 		cond, ok := wordConditions(&a, "programme", "id", q.Q)
@@ -73,17 +73,17 @@ func (s *Store) Programmes(ctx context.Context, q ProgrammeQuery) ([]study.Progr
 		where = append(where, cond...)
 	}
 	if q.Degree != "" {
-		where = append(where, `degree = `+a.add(q.Degree))
+		where = append(where, `degree = `+a.Add(q.Degree))
 	}
 	if len(q.Statuses) > 0 {
 		var ph []string
 		for _, st := range q.Statuses {
-			ph = append(ph, a.add(string(st)))
+			ph = append(ph, a.Add(string(st)))
 		}
 		where = append(where, `status IN (`+strings.Join(ph, ", ")+`)`)
 	}
 	if c, ok := decodeCursor(q.Cursor); ok {
-		k, i := a.add(c.Key), a.add(c.ID)
+		k, i := a.Add(c.Key), a.Add(c.ID)
 		where = append(where, `(title > `+k+` OR (title = `+k+` AND id > `+i+`))`)
 	}
 	return readPage(ctx, s.db, `SELECT `+programmeColumns+` FROM programmes`, where, `title, id`, a, q.limit(), scanProgramme,
@@ -341,7 +341,7 @@ type ListQuery struct {
 
 // Modules lists modules by code, a page at a time.
 func (s *Store) Modules(ctx context.Context, q ListQuery) ([]study.Module, string, error) {
-	var a args
+	var a db.Args
 	var where []string
 	if q.Q != "" {
 		cond, ok := wordConditions(&a, "module", "id", q.Q)
@@ -351,7 +351,7 @@ func (s *Store) Modules(ctx context.Context, q ListQuery) ([]study.Module, strin
 		where = append(where, cond...)
 	}
 	if c, ok := decodeCursor(q.Cursor); ok {
-		k, i := a.add(c.Key), a.add(c.ID)
+		k, i := a.Add(c.Key), a.Add(c.ID)
 		where = append(where, `(code > `+k+` OR (code = `+k+` AND id > `+i+`))`)
 	}
 	return readPage(ctx, s.db, `SELECT `+moduleColumns+` FROM modules`, where, `code, id`, a, q.limit(), scanModule,
@@ -503,7 +503,7 @@ func (s *Store) LectureDetail(ctx context.Context, id string) (study.LectureDeta
 
 // Lectures lists lectures by code, a page at a time.
 func (s *Store) Lectures(ctx context.Context, q ListQuery) ([]study.Lecture, string, error) {
-	var a args
+	var a db.Args
 	var where []string
 	if q.Q != "" {
 		cond, ok := wordConditions(&a, "lecture", "id", q.Q)
@@ -513,10 +513,10 @@ func (s *Store) Lectures(ctx context.Context, q ListQuery) ([]study.Lecture, str
 		where = append(where, cond...)
 	}
 	if q.Semester != "" {
-		where = append(where, `semester = `+a.add(string(q.Semester)))
+		where = append(where, `semester = `+a.Add(string(q.Semester)))
 	}
 	if c, ok := decodeCursor(q.Cursor); ok {
-		k, i := a.add(c.Key), a.add(c.ID)
+		k, i := a.Add(c.Key), a.Add(c.ID)
 		where = append(where, `(code > `+k+` OR (code = `+k+` AND id > `+i+`))`)
 	}
 	return readPage(ctx, s.db, `SELECT `+lectureColumns+` FROM lectures`, where, `code, id`, a, q.limit(), scanLecture,

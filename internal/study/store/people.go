@@ -79,19 +79,19 @@ type EnrolmentQuery struct {
 
 // Enrolments lists enrolments, a page at a time (by id).
 func (s *Store) Enrolments(ctx context.Context, q EnrolmentQuery) ([]EnrolmentView, string, error) {
-	var a args
+	var a db.Args
 	var where []string
 	if q.Subject != "" {
-		where = append(where, `e.subject = `+a.add(q.Subject))
+		where = append(where, `e.subject = `+a.Add(q.Subject))
 	}
 	if q.ProgrammeID != "" {
-		where = append(where, `e.programme_id = `+a.add(q.ProgrammeID))
+		where = append(where, `e.programme_id = `+a.Add(q.ProgrammeID))
 	}
 	if q.Status != "" {
-		where = append(where, `e.status = `+a.add(string(q.Status)))
+		where = append(where, `e.status = `+a.Add(string(q.Status)))
 	}
 	if c, ok := decodeCursor(q.Cursor); ok {
-		where = append(where, `e.id > `+a.add(c.ID))
+		where = append(where, `e.id > `+a.Add(c.ID))
 	}
 	return readPage(ctx, s.db, `SELECT `+enrolmentColumns+`, p.title FROM enrolments e JOIN programmes p ON p.id = e.programme_id`,
 		where, `e.id`, a, q.limit(), scanEnrolment, func(e EnrolmentView) cursor { return cursor{ID: e.ID} })
@@ -571,18 +571,18 @@ type GradeExport struct {
 // EachGrade calls fn for every selected grade, in order, reading rows as it
 // goes (constant memory for any number of grades).
 func (s *Store) EachGrade(ctx context.Context, f GradeExport, fn func(study.GradeRecord) error) error {
-	var a args
+	var a db.Args
 	where := []string{"1 = 1"}
 	if f.LectureID != "" {
-		where = append(where, `g.lecture_id = `+a.add(f.LectureID))
+		where = append(where, `g.lecture_id = `+a.Add(f.LectureID))
 	}
 	if f.ProgrammeID != "" {
-		p := a.add(f.ProgrammeID)
+		p := a.Add(f.ProgrammeID)
 		where = append(where, `(g.module_id IN (SELECT module_id FROM programme_modules WHERE programme_id = `+p+`)
 			OR g.lecture_id IN (SELECT ml.lecture_id FROM module_lectures ml JOIN programme_modules pm ON pm.module_id = ml.module_id WHERE pm.programme_id = `+p+`))`)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+prefixed("g", gradeColumns)+`
-		FROM grades g WHERE `+strings.Join(where, " AND ")+` ORDER BY g.subject, g.id`, a.list...)
+		FROM grades g WHERE `+strings.Join(where, " AND ")+` ORDER BY g.subject, g.id`, a.Values()...)
 	return db.Each(rows, err, func(row db.Scanner) error {
 		var r study.GradeRecord
 		var lecture, module sql.NullString

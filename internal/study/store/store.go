@@ -3,11 +3,8 @@ package store
 import (
 	"context"
 	"embed"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io/fs"
-	"strconv"
 	"strings"
 	"time"
 
@@ -59,29 +56,14 @@ type cursor struct {
 	ID  string `json:"i"`
 }
 
-func (c cursor) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
+// decodeCursor reads a page's cursor; false on the first page and for a
+// malformed cursor, which starts the list again.
 func decodeCursor(s string) (cursor, bool) {
 	var c cursor
-	if s == "" {
-		return c, false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(b, &c) != nil {
+	if s == "" || db.DecodeCursor(s, &c) != nil {
 		return cursor{}, false
 	}
 	return c, true
-}
-
-// args collects query arguments and hands out their placeholders.
-type args struct{ list []any }
-
-func (a *args) add(v any) string {
-	a.list = append(a.list, v)
-	return "$" + strconv.Itoa(len(a.list))
 }
 
 func nullString(s string) any {
@@ -94,13 +76,13 @@ func nullString(s string) any {
 // readPage runs a list query with the conditions in where, ordered by
 // order, and returns at most limit rows and the cursor of the next page
 // ("" on the last): one row more than asked tells whether there is one.
-func readPage[T any](ctx context.Context, d *db.DB, query string, where []string, order string, a args, limit int,
+func readPage[T any](ctx context.Context, d *db.DB, query string, where []string, order string, a db.Args, limit int,
 	scan func(interface{ Scan(...any) error }) (T, error), key func(T) cursor) ([]T, string, error) {
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	query += fmt.Sprintf(` ORDER BY %s LIMIT %d`, order, limit+1)
-	rows, err := d.QueryContext(ctx, query, a.list...)
+	rows, err := d.QueryContext(ctx, query, a.Values()...)
 	out, err := db.Collect(rows, err, scan)
 	if err != nil {
 		return nil, "", err
@@ -109,5 +91,5 @@ func readPage[T any](ctx context.Context, d *db.DB, query string, where []string
 		return out, "", nil
 	}
 	out = out[:limit]
-	return out, key(out[limit-1]).encode(), nil
+	return out, db.EncodeCursor(key(out[limit-1])), nil
 }

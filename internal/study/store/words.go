@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strings"
 
+	"campus/internal/db"
 	"campus/internal/study"
 	"campus/internal/textsearch"
 )
@@ -27,19 +28,19 @@ func indexTx(ctx context.Context, tx *sql.Tx, kind, id string, words []string) e
 	if len(words) == 0 {
 		return nil
 	}
-	var a args
+	var a db.Args
 	values := make([]string, len(words))
-	k, i := a.add(kind), a.add(id)
+	k, i := a.Add(kind), a.Add(id)
 	for n, w := range words {
-		values[n] = "(" + k + ", " + i + ", " + a.add([]byte(w)) + ")"
+		values[n] = "(" + k + ", " + i + ", " + a.Add([]byte(w)) + ")"
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO catalogue_words (kind, id, word) VALUES `+strings.Join(values, ", "), a.list...)
+	_, err := tx.ExecContext(ctx, `INSERT INTO catalogue_words (kind, id, word) VALUES `+strings.Join(values, ", "), a.Values()...)
 	return err
 }
 
 // wordConditions restricts a query on table alias t to rows whose words
 // begin with every term of q; false when q has no searchable term.
-func wordConditions(a *args, kind, idColumn, q string) ([]string, bool) {
+func wordConditions(a *db.Args, kind, idColumn, q string) ([]string, bool) {
 	terms := textsearch.Terms(q)
 	if len(terms) == 0 {
 		return nil, false
@@ -47,8 +48,8 @@ func wordConditions(a *args, kind, idColumn, q string) ([]string, bool) {
 	var where []string
 	for _, t := range terms {
 		lo, hi := textsearch.Range(t)
-		where = append(where, idColumn+` IN (SELECT id FROM catalogue_words WHERE kind = `+a.add(kind)+
-			` AND word >= `+a.add(lo)+` AND word < `+a.add(hi)+`)`)
+		where = append(where, idColumn+` IN (SELECT id FROM catalogue_words WHERE kind = `+a.Add(kind)+
+			` AND word >= `+a.Add(lo)+` AND word < `+a.Add(hi)+`)`)
 	}
 	return where, true
 }
