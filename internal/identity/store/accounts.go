@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,13 +119,13 @@ func rolesOf(ctx context.Context, q rowQuerier, ids []string) (map[string][]stri
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var b argList
+	var b db.Args
 	marks := make([]string, len(ids))
 	for i, id := range ids {
-		marks[i] = b.add(id)
+		marks[i] = b.Add(id)
 	}
 	rows, err := q.QueryContext(ctx, `SELECT account_id, role FROM account_roles WHERE account_id IN (`+
-		strings.Join(marks, ", ")+`) ORDER BY account_id, role`, b.args...)
+		strings.Join(marks, ", ")+`) ORDER BY account_id, role`, b.Values()...)
 	err = db.Each(rows, err, func(r db.Scanner) error {
 		var id, role string
 		if err := r.Scan(&id, &role); err != nil {
@@ -462,12 +461,12 @@ func indexAccountTx(ctx context.Context, tx *sql.Tx, a identity.Account) error {
 	if len(words) == 0 {
 		return nil
 	}
-	var b argList
+	var b db.Args
 	values := make([]string, len(words))
 	for i, w := range words {
-		values[i] = "(" + b.add(a.ID) + ", " + b.add([]byte(w)) + ")"
+		values[i] = "(" + b.Add(a.ID) + ", " + b.Add([]byte(w)) + ")"
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO account_search (account_id, word) VALUES `+strings.Join(values, ", "), b.args...)
+	_, err := tx.ExecContext(ctx, `INSERT INTO account_search (account_id, word) VALUES `+strings.Join(values, ", "), b.Values()...)
 	return err
 }
 
@@ -571,18 +570,14 @@ type cursor struct {
 	Null  bool   `json:"n,omitempty"`
 }
 
-func (c cursor) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func (c cursor) encode() string { return db.EncodeCursor(c) }
 
 func decodeCursor(s, sort string, desc bool) (*cursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
 	var c cursor
-	if err != nil || json.Unmarshal(b, &c) != nil || c.Sort != sort || c.Desc != desc || c.ID == "" {
+	if db.DecodeCursor(s, &c) != nil || c.Sort != sort || c.Desc != desc || c.ID == "" {
 		return nil, ErrBadCursor
 	}
 	if sortKeys[sort].time && !c.Null {
@@ -611,21 +606,13 @@ const (
 	planAlongIndex
 )
 
-// argList numbers query arguments as $1, $2, ...
-type argList struct{ args []any }
-
-func (b *argList) add(v any) string {
-	b.args = append(b.args, v)
-	return "$" + itoa(len(b.args))
-}
-
 // accountSet is a filter that names a set of accounts, usable either as
 // the driving set of a query (a.id IN ...) or as a check per account.
 type accountSet struct {
 	name   string
-	in     func(b *argList) string // uncorrelated: SELECT account ids
-	drive  func(b *argList) string // the condition when driving; nil: a.id IN (in)
-	check  func(b *argList) string // a condition on a
+	in     func(b *db.Args) string // uncorrelated: SELECT account ids
+	drive  func(b *db.Args) string // the condition when driving; nil: a.id IN (in)
+	check  func(b *db.Args) string // a condition on a
 	probe  int                     // matches, counted up to probeRows
 	always bool                    // never the driver (a plain column test)
 }
@@ -636,11 +623,11 @@ func (q AccountQuery) sets() []*accountSet {
 		lo, hi := textsearch.Range(t)
 		sets = append(sets, &accountSet{
 			name: "search " + t,
-			in: func(b *argList) string {
-				return `SELECT w.account_id FROM account_search w WHERE w.word >= ` + b.add(lo) + ` AND w.word < ` + b.add(hi)
+			in: func(b *db.Args) string {
+				return `SELECT w.account_id FROM account_search w WHERE w.word >= ` + b.Add(lo) + ` AND w.word < ` + b.Add(hi)
 			},
-			check: func(b *argList) string {
-				return `EXISTS (SELECT 1 FROM account_search w WHERE w.account_id = a.id AND w.word >= ` + b.add(lo) + ` AND w.word < ` + b.add(hi) + `)`
+			check: func(b *db.Args) string {
+				return `EXISTS (SELECT 1 FROM account_search w WHERE w.account_id = a.id AND w.word >= ` + b.Add(lo) + ` AND w.word < ` + b.Add(hi) + `)`
 			},
 		})
 	}
@@ -648,11 +635,11 @@ func (q AccountQuery) sets() []*accountSet {
 		role := q.Role
 		sets = append(sets, &accountSet{
 			name: "role " + role,
-			in: func(b *argList) string {
-				return `SELECT r.account_id FROM account_roles r WHERE r.role = ` + b.add(role)
+			in: func(b *db.Args) string {
+				return `SELECT r.account_id FROM account_roles r WHERE r.role = ` + b.Add(role)
 			},
-			check: func(b *argList) string {
-				return `EXISTS (SELECT 1 FROM account_roles r WHERE r.account_id = a.id AND r.role = ` + b.add(role) + `)`
+			check: func(b *db.Args) string {
+				return `EXISTS (SELECT 1 FROM account_roles r WHERE r.account_id = a.id AND r.role = ` + b.Add(role) + `)`
 			},
 		})
 	}
@@ -662,15 +649,15 @@ func (q AccountQuery) sets() []*accountSet {
 		// Literal, so that both engines match the partial index.
 		sets = append(sets, &accountSet{
 			name:  "disabled",
-			in:    func(*argList) string { return `SELECT d.id FROM accounts d WHERE d.status = 'disabled'` },
-			drive: func(*argList) string { return `a.status = 'disabled'` },
-			check: func(*argList) string { return `a.status = 'disabled'` },
+			in:    func(*db.Args) string { return `SELECT d.id FROM accounts d WHERE d.status = 'disabled'` },
+			drive: func(*db.Args) string { return `a.status = 'disabled'` },
+			check: func(*db.Args) string { return `a.status = 'disabled'` },
 		})
 	default:
 		status := q.Status
 		sets = append(sets, &accountSet{
 			name:   "status",
-			check:  func(b *argList) string { return `a.status = ` + b.add(status) },
+			check:  func(b *db.Args) string { return `a.status = ` + b.Add(status) },
 			always: true,
 		})
 	}
@@ -770,7 +757,7 @@ func (s *Store) listAccounts(ctx context.Context, q AccountQuery, plan listPlan)
 			if len(recs) >= want {
 				break
 			}
-			var b argList
+			var b db.Args
 			var where []string
 			for _, set := range sets {
 				switch {
@@ -796,12 +783,12 @@ func (s *Store) listAccounts(ctx context.Context, q AccountQuery, plan listPlan)
 			case nullPhase:
 				where = append(where, col+` IS NULL`)
 				if after != nil && after.Null {
-					where = append(where, id+` `+cmp+` `+b.add(after.ID))
+					where = append(where, id+` `+cmp+` `+b.Add(after.ID))
 				}
 				order = id + ` ` + dir
 			case key.unique:
 				if after != nil {
-					where = append(where, col+` `+cmp+` `+b.add(after.Value))
+					where = append(where, col+` `+cmp+` `+b.Add(after.Value))
 				}
 				order = col + ` ` + dir
 			default:
@@ -810,7 +797,7 @@ func (s *Store) listAccounts(ctx context.Context, q AccountQuery, plan listPlan)
 				}
 				if after != nil {
 					t, _ := time.Parse(time.RFC3339Nano, after.Value)
-					where = append(where, `(`+col+`, `+id+`) `+cmp+` (`+b.add(t.UTC())+`, `+b.add(after.ID)+`)`)
+					where = append(where, `(`+col+`, `+id+`) `+cmp+` (`+b.Add(t.UTC())+`, `+b.Add(after.ID)+`)`)
 				}
 				order = col + ` ` + dir + `, ` + id + ` ` + dir
 			}
@@ -819,7 +806,7 @@ func (s *Store) listAccounts(ctx context.Context, q AccountQuery, plan listPlan)
 				query += ` WHERE ` + strings.Join(where, ` AND `)
 			}
 			query += ` ORDER BY ` + order + ` LIMIT ` + itoa(want-len(recs))
-			got, err := queryRecords(ctx, tx, query, b.args...)
+			got, err := queryRecords(ctx, tx, query, b.Values()...)
 			if err != nil {
 				return err
 			}
@@ -898,8 +885,8 @@ func choosePlan(ctx context.Context, tx *sql.Tx, d db.Dialect, sets []*accountSe
 				return nil, false, err
 			}
 		}
-		var b argList
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+set.in(&b)+` LIMIT `+itoa(probeRows)+`) p`, b.args...).Scan(&set.probe); err != nil {
+		var b db.Args
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+set.in(&b)+` LIMIT `+itoa(probeRows)+`) p`, b.Values()...).Scan(&set.probe); err != nil {
 			return nil, false, fmt.Errorf("count %s: %w", set.name, err)
 		}
 		if set.probe == 0 {
@@ -955,12 +942,12 @@ func (s *Store) People(ctx context.Context, ids []string) ([]Person, error) {
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var b argList
+	var b db.Args
 	marks := make([]string, len(ids))
 	for i, id := range ids {
-		marks[i] = b.add(id)
+		marks[i] = b.Add(id)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, username, display_name FROM accounts WHERE id IN (`+strings.Join(marks, ", ")+`)`, b.args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, username, display_name FROM accounts WHERE id IN (`+strings.Join(marks, ", ")+`)`, b.Values()...)
 	found := map[string]Person{}
 	err = db.Each(rows, err, func(r db.Scanner) error {
 		var p Person
