@@ -26,32 +26,28 @@ func (s *Store) RecordEvent(ctx context.Context, e identity.AuditEvent) error {
 
 // Events lists audit events, newest first.
 func (s *Store) Events(ctx context.Context, f identity.AuditFilter) ([]identity.AuditEvent, error) {
+	var a db.Args
 	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+itoa(len(args))))
-	}
 	if f.Action != "" {
-		add("action = ?", f.Action)
+		where = append(where, "action = "+a.Add(f.Action))
 	}
 	if f.Actor != "" {
-		add("actor = ?", f.Actor)
+		where = append(where, "actor = "+a.Add(f.Actor))
 	}
 	if f.Target != "" {
-		add("target = ?", f.Target)
+		where = append(where, "target = "+a.Add(f.Target))
 	}
 	if f.Outcome != "" {
-		add("outcome = ?", f.Outcome)
+		where = append(where, "outcome = "+a.Add(f.Outcome))
 	}
 	if !f.Since.IsZero() {
-		add("at >= ?", f.Since.UTC())
+		where = append(where, "at >= "+a.Add(f.Since.UTC()))
 	}
 	if !f.Until.IsZero() {
-		add("at < ?", f.Until.UTC())
+		where = append(where, "at < "+a.Add(f.Until.UTC()))
 	}
 	if f.Before != "" {
-		add("id < ?", f.Before)
+		where = append(where, "id < "+a.Add(f.Before))
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -63,7 +59,7 @@ func (s *Store) Events(ctx context.Context, f identity.AuditFilter) ([]identity.
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY id DESC LIMIT " + itoa(limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.db.QueryContext(ctx, q, a.Values()...)
 	return db.Collect(rows, err, func(r db.Scanner) (identity.AuditEvent, error) {
 		var e identity.AuditEvent
 		err := r.Scan(&e.ID, &e.At, &e.Action, &e.Outcome, &e.Actor, &e.Target, &e.ClientIP, &e.ClientID, &e.Detail)
