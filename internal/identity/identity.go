@@ -27,6 +27,13 @@ const (
 	PermGradesRead   Permission = "grades:read"
 )
 
+// Permissions returns the whole catalogue, a new slice on every call. Each
+// permission is also the OAuth scope of that name: this is the one list
+// the provider's scopes and the clients' allowed scopes derive from.
+func Permissions() []Permission {
+	return []Permission{PermUsersRead, PermUsersWrite, PermRolesWrite, PermStudiesWrite, PermGradesWrite, PermGradesRead}
+}
+
 // Built-in roles; administrators may add more.
 const (
 	RoleAdmin   = "admin"

@@ -6,10 +6,19 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
+
+	"campus/internal/identity"
 )
 
-// Scopes campus offers beyond OpenID's own; each permission is a scope.
-var customScopes = []string{"users:read", "users:write", "roles:write", "studies:write", "grades:write", "grades:read"}
+// customScopes are the scopes campus offers beyond OpenID's own: each
+// permission is a scope.
+func customScopes() []string {
+	var scopes []string
+	for _, p := range identity.Permissions() {
+		scopes = append(scopes, string(p))
+	}
+	return scopes
+}
 
 // NewProvider returns the OpenID Provider over storage. Its handler serves
 // discovery, authorize, token, userinfo, introspection, revocation,
@@ -25,7 +34,7 @@ func NewProvider(storage *Storage, secret []byte, loggedOutPath string) (*op.Pro
 		AuthMethodPost:                    true,
 		GrantTypeRefreshToken:             true,
 		SupportedUILocales:                []language.Tag{language.English, language.German},
-		SupportedScopes:                   append([]string{"openid", "profile", "email", "offline_access"}, customScopes...),
+		SupportedScopes:                   append([]string{"openid", "profile", "email", "offline_access"}, customScopes()...),
 		SupportedClaims:                   []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "azp", "at_hash", "sid", "name", "given_name", "family_name", "preferred_username", "updated_at", "email", "email_verified", "roles"},
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
