@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -74,56 +73,10 @@ func NewServer(d Deps) (http.Handler, error) {
 	}
 	rp.revocations = d.Revocations
 	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL)}
-	static, _ := fs.Sub(staticFS, "static")
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", httpserver.Healthz("portal"))
-	mux.Handle("GET /readyz", httpserver.Readyz("portal", d.Logger, d.Ready...))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(httpserver.Files(static))))
-	mux.HandleFunc("GET /{$}", s.home)
-	mux.HandleFunc("GET /programmes", s.catalogue)
-	mux.HandleFunc("GET /programmes/{id}", s.programme)
-	mux.HandleFunc("GET /my", s.requireSession(s.myStudy))
-	mux.HandleFunc("POST /my/enrol", s.requireSession(s.enrol))
-	mux.HandleFunc("GET /profile", s.requireSession(s.profile))
-	mux.HandleFunc("POST /profile", s.requireSession(s.saveProfile))
-	mux.HandleFunc("POST /profile/password", s.requireSession(s.changePassword))
-	mux.HandleFunc("GET /grading", s.requireGrader(s.grading))
-	mux.HandleFunc("GET /grading/{id}", s.requireGrader(s.lecture))
-	mux.HandleFunc("POST /grading/{id}", s.requireGrader(s.recordGrades))
-	mux.HandleFunc("POST /grading/{id}/upload", s.requireGrader(s.uploadCSV))
-	mux.HandleFunc("GET /admin", s.requireAdmin(s.admin))
-	mux.HandleFunc("POST /admin/directory/sync", s.requireAdmin(s.syncDirectory))
-	mux.HandleFunc("GET /admin/users", s.requireAdmin(s.users))
-	mux.HandleFunc("GET /admin/users/{id}", s.requireAdmin(s.user))
-	mux.HandleFunc("POST /admin/users/{id}", s.requireAdmin(s.changeUser))
-	mux.HandleFunc("GET /admin/roles", s.requireAdmin(s.rolesList))
-	mux.HandleFunc("POST /admin/roles", s.requireAdmin(s.addRole))
-	mux.HandleFunc("GET /admin/programmes", s.requireAdmin(s.adminProgrammes))
-	mux.HandleFunc("POST /admin/programmes", s.requireAdmin(s.createProgramme))
-	mux.HandleFunc("GET /admin/programmes/{id}", s.requireAdmin(s.adminProgramme))
-	mux.HandleFunc("POST /admin/programmes/{id}", s.requireAdmin(s.changeProgramme))
-	mux.HandleFunc("GET /admin/modules/{id}", s.requireAdmin(s.moduleEditor().show))
-	mux.HandleFunc("POST /admin/modules/{id}", s.requireAdmin(s.moduleEditor().save))
-	mux.HandleFunc("GET /admin/lectures/{id}", s.requireAdmin(s.lectureEditor().show))
-	mux.HandleFunc("POST /admin/lectures/{id}", s.requireAdmin(s.lectureEditor().save))
-	mux.HandleFunc("POST /admin/unlock", s.requireAdmin(s.unlock))
-	mux.HandleFunc("POST /admin/lock", s.requireAdmin(s.lock))
-	mux.Handle("/api/study/", s.gateway("/api/study", d.StudyURL, true))
-	mux.Handle("/api/identity/", s.gateway("/api/identity", d.IdentityURL, false))
-	mux.HandleFunc("GET /api-access", s.requireSession(s.apiAccess))
-	mux.HandleFunc("POST /api-access", s.requireSession(s.createKey))
-	mux.HandleFunc("POST /api-access/{id}/revoke", s.requireSession(s.revokeKey))
-	mux.HandleFunc("GET /register", s.registerPage)
-	mux.HandleFunc("POST /register", s.register)
-	mux.HandleFunc("GET /register/done", s.registered)
-	mux.HandleFunc("GET /auth/login", s.login)
-	mux.HandleFunc("GET /auth/callback", s.callback)
-	mux.HandleFunc("POST /auth/logout", s.logout)
-	mux.HandleFunc("POST /auth/backchannel-logout", s.backchannel)
-	mux.HandleFunc("GET /lang", s.switchLang)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, http.StatusNotFound, T(langOf(r), "error.notfound"))
-	})
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, rt.h)
+	}
 	// Browsers tell where a request comes from; a state-changing request
 	// from another site is refused (Fetch Metadata, then Origin). Identity's
 	// back-channel logout is a server's request and carries neither.
