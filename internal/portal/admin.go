@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // permissions are identity's permissions, in the order the role form
@@ -26,63 +25,12 @@ func (s *server) requireAdmin(h func(w http.ResponseWriter, r *http.Request, ses
 	})
 }
 
-// account is a user as identity's API shows it to administrators.
-type account struct {
-	ID             string     `json:"id"`
-	Username       string     `json:"username"`
-	Email          string     `json:"email"`
-	EmailVerified  bool       `json:"email_verified"`
-	DisplayName    string     `json:"display_name"`
-	ProgrammeTitle string     `json:"programme_title"`
-	Semester       int        `json:"semester"`
-	Status         string     `json:"status"`
-	Roles          []string   `json:"roles"`
-	Locked         bool       `json:"locked"`
-	LockedUntil    *time.Time `json:"locked_until"`
-	FailedSignIns  int        `json:"failed_sign_ins"`
-	LastLoginAt    *time.Time `json:"last_login_at"`
-	CreatedAt      time.Time  `json:"created_at"`
-	Version        int        `json:"version"`
-}
-
-type role struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Builtin     bool     `json:"builtin"`
-	Permissions []string `json:"permissions"`
-	Version     int      `json:"version"`
-}
-
 func (s *server) roles(r *http.Request, sess *session) ([]role, int, error) {
 	var list struct {
 		Items []role `json:"items"`
 	}
 	status, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/roles", &list)
 	return list.Items, status, err
-}
-
-// directoryReport and directoryStatus are identity's GET /api/v1/directory.
-type directoryReport struct {
-	Members, Created, Updated, Enabled, Disabled, Unchanged int
-	Skipped                                                 []string
-}
-
-type directoryStatus struct {
-	URL        string           `json:"url"`
-	GroupDN    string           `json:"group_dn"`
-	Running    bool             `json:"running"`
-	LastEnd    *time.Time       `json:"last_end"`
-	LastError  string           `json:"last_error"`
-	LastReport *directoryReport `json:"last_report"`
-}
-
-// mailStatus is the status part of identity's GET /api/v1/mail.
-type mailStatus struct {
-	Pending          int  `json:"pending"`
-	Retrying         int  `json:"retrying"`
-	Failed           int  `json:"failed"`
-	SentLast24h      int  `json:"sent_last_24h"`
-	DeveloperMailbox bool `json:"developer_mailbox"`
 }
 
 type adminView struct {

@@ -8,16 +8,6 @@ import (
 	"time"
 )
 
-type apiKey struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"`
-	Key        string     `json:"key"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  *time.Time `json:"expires_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-}
-
 // keyURL is one ready-to-use address of the study API.
 type keyURL struct {
 	What, URL, WithKey string

@@ -68,18 +68,6 @@ func (s *server) grading(w http.ResponseWriter, r *http.Request, sess *session) 
 	s.render(w, http.StatusOK, "grading", s.page(r, "grading.title", v))
 }
 
-// studentRow is one line of a lecture's grade entry table.
-type studentRow struct {
-	Subject      string `json:"subject"`
-	Grade        string `json:"grade"`
-	Attempt      int    `json:"attempt"`
-	Status       string `json:"status"`
-	AttemptsUsed int    `json:"attempts_used"`
-	Name         string `json:"-"`
-	Input        string `json:"-"` // the grade chosen in the form
-	Error        string `json:"-"`
-}
-
 // bar is one column of the distribution chart.
 type bar struct {
 	Grade         string
@@ -107,21 +95,6 @@ type lectureView struct {
 	Error       string
 	Report      *csvReport
 	CSV         string // the previewed file, to store on confirmation
-}
-
-type csvReport struct {
-	DryRun   bool `json:"dry_run"`
-	Applied  bool `json:"applied"`
-	Accepted int  `json:"accepted"`
-	Refused  int  `json:"refused"`
-	Rows     []struct {
-		Line    int    `json:"line"`
-		Subject string `json:"subject"`
-		Grade   string `json:"grade"`
-		Attempt int    `json:"attempt"`
-		Result  string `json:"result"`
-		Reason  string `json:"reason"`
-	} `json:"rows"`
 }
 
 // loadLecture gathers a lecture's page: the lecture, its students with

@@ -62,37 +62,6 @@ func (s *server) apiCall(ctx context.Context, sess *session, method, url, ifMatc
 	return resp.StatusCode, nil
 }
 
-type lectureResult struct {
-	LectureID    string `json:"lecture_id"`
-	Code         string `json:"code"`
-	Title        string `json:"title"`
-	HoursPerWeek int    `json:"hours_per_week"`
-	Grade        string `json:"grade"`
-	Attempt      int    `json:"attempt"`
-	Status       string `json:"status"`
-}
-
-type moduleResult struct {
-	ModuleID            string          `json:"module_id"`
-	Code                string          `json:"code"`
-	Title               string          `json:"title"`
-	Credits             int             `json:"credits"`
-	Compulsory          bool            `json:"compulsory"`
-	RecommendedSemester int             `json:"recommended_semester"`
-	Status              string          `json:"status"`
-	Mark                string          `json:"mark"`
-	Lectures            []lectureResult `json:"lectures"`
-}
-
-type overview struct {
-	Programme       programmeItem  `json:"programme"`
-	CreditsEarned   int            `json:"credits_earned"`
-	CreditsRequired int            `json:"credits_required"`
-	Progress        float64        `json:"progress"`
-	Mean            string         `json:"mean"`
-	Modules         []moduleResult `json:"modules"`
-}
-
 // semesterPlan groups modules by their recommended semester.
 type semesterPlan struct {
 	Number  int

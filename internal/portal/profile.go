@@ -7,41 +7,6 @@ import (
 	"strings"
 )
 
-// me is the person's own account at identity (GET /api/v1/me).
-type me struct {
-	ID          string   `json:"id"`
-	Username    string   `json:"username"`
-	Email       string   `json:"email"`
-	DisplayName string   `json:"display_name"`
-	GivenName   string   `json:"given_name"`
-	FamilyName  string   `json:"family_name"`
-	Semester    int      `json:"semester"`
-	Roles       []string `json:"roles"`
-	ProgrammeID string   `json:"programme_id"`
-	Version     int      `json:"version"`
-	// PendingEmail is a new address whose confirmation link was mailed.
-	PendingEmail string `json:"pending_email"`
-}
-
-// apiProblem is an API's RFC 9457 answer.
-type apiProblem struct {
-	Detail string `json:"detail"`
-	Errors []struct {
-		Field  string `json:"field"`
-		Detail string `json:"detail"`
-	} `json:"errors"`
-}
-
-func (p apiProblem) fields() map[string]string {
-	m := map[string]string{}
-	for _, e := range p.Errors {
-		if _, ok := m[e.Field]; !ok {
-			m[e.Field] = e.Detail
-		}
-	}
-	return m
-}
-
 type profileView struct {
 	Me             me
 	Errors         map[string]string
