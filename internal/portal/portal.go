@@ -55,6 +55,9 @@ type server struct {
 	keys  *keyChecker
 	pages map[string]*template.Template
 	csp   string
+	// study and identity are the APIs.
+	study    studyClient
+	identity identityClient
 }
 
 // NewServer parses the templates (a broken one fails the start, not a
@@ -73,6 +76,8 @@ func NewServer(d Deps) (http.Handler, error) {
 	}
 	rp.revocations = d.Revocations
 	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL)}
+	s.study = studyClient{apiClient{base: d.StudyURL, send: s.send}, rp.studyToken}
+	s.identity = identityClient{apiClient{base: d.IdentityURL + "/api/v1", send: s.send}}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, rt.h)
@@ -237,49 +242,11 @@ func (s *server) send(ctx context.Context, sess *session, req *http.Request) (*h
 	return s.d.API.Do(req)
 }
 
-// apiGet reads JSON from the study API (or identity's), as the signed-in
-// person when there is one.
-func (s *server) apiGet(ctx context.Context, sess *session, url string, into any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := s.send(ctx, sess, req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return resp.StatusCode, nil
-	}
-	return resp.StatusCode, json.NewDecoder(resp.Body).Decode(into)
-}
-
-type programmeItem struct {
-	ID              string `json:"id"`
-	Title           string `json:"title"`
-	Degree          string `json:"degree"`
-	Semesters       int    `json:"semesters"`
-	CreditsRequired int    `json:"credits_required"`
-	Description     string `json:"description"`
-	Language        string `json:"language"`
-	Status          string `json:"status"`
-}
-
 func (s *server) catalogue(w http.ResponseWriter, r *http.Request) {
-	q := url.Values{"limit": {"50"}}
-	if v := strings.TrimSpace(r.URL.Query().Get("q")); v != "" {
-		q.Set("q", v)
-	}
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		q.Set("cursor", c)
-	}
-	var list struct {
-		Items      []programmeItem `json:"items"`
-		NextCursor string          `json:"next_cursor"`
-	}
-	if status, err := s.apiGet(r.Context(), nil, s.d.StudyURL+"/v1/programmes?"+q.Encode(), &list); err != nil || status != http.StatusOK {
-		s.d.Logger.Error("catalogue", "status", status, "err", err)
+	q := listQuery{Limit: 50, Q: strings.TrimSpace(r.URL.Query().Get("q")), Cursor: r.URL.Query().Get("cursor")}
+	list, err := s.study.Programmes(r.Context(), nil, q)
+	if err != nil {
+		s.d.Logger.Error("catalogue", "err", err)
 		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
 		return
 	}
@@ -287,53 +254,17 @@ func (s *server) catalogue(w http.ResponseWriter, r *http.Request) {
 		"Items": list.Items, "Next": list.NextCursor, "Q": r.URL.Query().Get("q")}))
 }
 
-type lectureItem struct {
-	ID           string `json:"id"`
-	Code         string `json:"code"`
-	Title        string `json:"title"`
-	Semester     string `json:"semester"`
-	HoursPerWeek int    `json:"hours_per_week"`
-	Responsible  string `json:"responsible"`
-}
-
-type moduleItem struct {
-	ID                  string        `json:"id"`
-	Code                string        `json:"code"`
-	Title               string        `json:"title"`
-	Credits             int           `json:"credits"`
-	Responsible         string        `json:"responsible"`
-	ExaminationForm     string        `json:"examination_form"`
-	Compulsory          bool          `json:"compulsory"`
-	RecommendedSemester int           `json:"recommended_semester"`
-	Lectures            []lectureItem `json:"lectures"`
-}
-
-type programmeDetail struct {
-	programmeItem
-	Modules []moduleItem `json:"modules"`
-}
-
 func (s *server) programme(w http.ResponseWriter, r *http.Request) {
-	var p programmeDetail
-	sess := s.rp.current(r)
-	status, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/programmes/"+url.PathEscape(r.PathValue("id")), &p)
+	p, err := s.study.Programme(r.Context(), s.rp.current(r), r.PathValue("id"))
 	switch {
-	case errors.Is(err, errSignedOut):
-		http.Redirect(w, r, s.d.Base+"/auth/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-		return
-	case err != nil:
-		s.d.Logger.Error("programme", "err", err)
-		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
-		return
-	case status == http.StatusNotFound:
+	case errors.Is(err, errNotFound):
 		s.fail(w, r, http.StatusNotFound, T(langOf(r), "error.notfound"))
 		return
-	case status != http.StatusOK:
-		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
+	case s.apiFailed(w, r, err):
 		return
 	}
 	// Modules by recommended semester: the study plan.
-	bySemester := map[int][]moduleItem{}
+	bySemester := map[int][]module{}
 	var semesters []int
 	for _, m := range p.Modules {
 		if _, ok := bySemester[m.RecommendedSemester]; !ok {
@@ -344,7 +275,7 @@ func (s *server) programme(w http.ResponseWriter, r *http.Request) {
 	slices.Sort(semesters)
 	type semester struct {
 		Number  int
-		Modules []moduleItem
+		Modules []module
 	}
 	var plan []semester
 	for _, n := range semesters {
