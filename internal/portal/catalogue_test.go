@@ -80,6 +80,12 @@ func TestCatalogue(t *testing.T) {
 		p.api.on("GET /study/v1/programmes", 500, `{"detail":"boom"}`)
 		p.get("", "/programmes").want(t, http.StatusBadGateway, msg("error.unavailable"))
 	})
+	t.Run("API answers what is not JSON", func(t *testing.T) {
+		t.Parallel()
+		p := newPortal(t)
+		p.api.on("GET /study/v1/programmes", 200, `<html>`)
+		p.get("", "/programmes").want(t, http.StatusBadGateway, msg("error.unavailable"))
+	})
 }
 
 func TestProgrammePage(t *testing.T) {
