@@ -187,3 +187,20 @@ func (c apiClient) do(ctx context.Context, sess *session, cl call, into any) err
 	}
 	return nil
 }
+
+// send sends a request to an API as the signed-in person (with the study
+// token for catalogue changes), or anonymously without a session.
+func (s *server) send(ctx context.Context, sess *session, req *http.Request) (*http.Response, error) {
+	switch {
+	case sess == nil:
+	case sess.useStudy:
+		req.Header.Set("Authorization", "Bearer "+sess.Study)
+	default:
+		tok, err := s.rp.accessToken(ctx, sess)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return s.d.API.Do(req)
+}
