@@ -1,13 +1,13 @@
 package portal
 
 import (
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // permissions are identity's permissions, in the order the role form
@@ -24,65 +24,6 @@ func (s *server) requireAdmin(h func(w http.ResponseWriter, r *http.Request, ses
 		}
 		h(w, r, sess)
 	})
-}
-
-// account is a user as identity's API shows it to administrators.
-type account struct {
-	ID             string     `json:"id"`
-	Username       string     `json:"username"`
-	Email          string     `json:"email"`
-	EmailVerified  bool       `json:"email_verified"`
-	DisplayName    string     `json:"display_name"`
-	ProgrammeTitle string     `json:"programme_title"`
-	Semester       int        `json:"semester"`
-	Status         string     `json:"status"`
-	Roles          []string   `json:"roles"`
-	Locked         bool       `json:"locked"`
-	LockedUntil    *time.Time `json:"locked_until"`
-	FailedSignIns  int        `json:"failed_sign_ins"`
-	LastLoginAt    *time.Time `json:"last_login_at"`
-	CreatedAt      time.Time  `json:"created_at"`
-	Version        int        `json:"version"`
-}
-
-type role struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Builtin     bool     `json:"builtin"`
-	Permissions []string `json:"permissions"`
-	Version     int      `json:"version"`
-}
-
-func (s *server) roles(r *http.Request, sess *session) ([]role, int, error) {
-	var list struct {
-		Items []role `json:"items"`
-	}
-	status, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/roles", &list)
-	return list.Items, status, err
-}
-
-// directoryReport and directoryStatus are identity's GET /api/v1/directory.
-type directoryReport struct {
-	Members, Created, Updated, Enabled, Disabled, Unchanged int
-	Skipped                                                 []string
-}
-
-type directoryStatus struct {
-	URL        string           `json:"url"`
-	GroupDN    string           `json:"group_dn"`
-	Running    bool             `json:"running"`
-	LastEnd    *time.Time       `json:"last_end"`
-	LastError  string           `json:"last_error"`
-	LastReport *directoryReport `json:"last_report"`
-}
-
-// mailStatus is the status part of identity's GET /api/v1/mail.
-type mailStatus struct {
-	Pending          int  `json:"pending"`
-	Retrying         int  `json:"retrying"`
-	Failed           int  `json:"failed"`
-	SentLast24h      int  `json:"sent_last_24h"`
-	DeveloperMailbox bool `json:"developer_mailbox"`
 }
 
 type adminView struct {
@@ -103,15 +44,11 @@ func (s *server) adminPage(w http.ResponseWriter, r *http.Request, sess *session
 	// Catalogue editing is unlocked on its own page (a step-up at identity,
 	// which grants studies:write only to those whose roles hold it).
 	v.Catalogue = true
-	var dir directoryStatus
-	if st, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/directory", &dir); err == nil && st == http.StatusOK {
+	if dir, err := s.identity.Directory(r.Context(), sess); err == nil {
 		v.Directory = &dir
 	}
-	var queue struct {
-		Status mailStatus `json:"status"`
-	}
-	if st, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/mail?limit=1", &queue); err == nil && st == http.StatusOK {
-		v.Mail = &queue.Status
+	if mail, err := s.identity.MailStatus(r.Context(), sess); err == nil {
+		v.Mail = &mail
 	}
 	if r.URL.Query().Get("done") == "synced" && v.Notice == "" {
 		v.Notice = T(langOf(r), "admin.directory.synced")
@@ -121,19 +58,18 @@ func (s *server) adminPage(w http.ResponseWriter, r *http.Request, sess *session
 
 // syncDirectory runs identity's directory sync now (users:write).
 func (s *server) syncDirectory(w http.ResponseWriter, r *http.Request, sess *session) {
-	var prob apiProblem
-	status, err := s.apiSend(r.Context(), sess, http.MethodPost, s.d.IdentityURL+"/api/v1/directory/sync", nil, &prob)
-	switch {
-	case err == nil && status == http.StatusOK:
+	err := s.identity.SyncDirectory(r.Context(), sess)
+	switch st := statusOf(err); {
+	case err == nil:
 		http.Redirect(w, r, s.d.Base+"/admin?done=synced", http.StatusSeeOther)
-	case err == nil && (status == http.StatusConflict || status == http.StatusBadGateway):
+	case st == http.StatusConflict || st == http.StatusBadGateway:
 		key := "admin.directory.running"
-		if status == http.StatusBadGateway {
+		if st == http.StatusBadGateway {
 			key = "admin.directory.down"
 		}
-		s.adminPage(w, r, sess, status, adminView{Error: T(langOf(r), key)})
+		s.adminPage(w, r, sess, st, adminView{Error: T(langOf(r), key)})
 	default:
-		s.apiFailed(w, r, status, err)
+		s.apiFailed(w, r, err)
 	}
 }
 
@@ -153,32 +89,24 @@ func (s *server) users(w http.ResponseWriter, r *http.Request, sess *session) {
 	if v.Status != "active" && v.Status != "disabled" {
 		v.Status = ""
 	}
-	roles, status, err := s.roles(r, sess)
-	if s.apiFailed(w, r, status, err) {
+	roles, err := s.identity.Roles(r.Context(), sess)
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	v.Roles = roles
-	q := url.Values{"limit": {"50"}}
-	for k, val := range map[string]string{"q": v.Q, "role": v.Role, "status": v.Status, "cursor": qs.Get("cursor")} {
-		if val != "" {
-			q.Set(k, val)
-		}
-	}
-	var list struct {
-		Items      []account `json:"items"`
-		NextCursor string    `json:"next_cursor"`
-	}
-	status, err = s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/users?"+q.Encode(), &list)
-	if status == http.StatusBadRequest { // a stale cursor or an unknown role: start over
+	uq := userQuery{Q: v.Q, Role: v.Role, Status: v.Status, Cursor: qs.Get("cursor")}
+	list, err := s.identity.Users(r.Context(), sess, uq)
+	if statusOf(err) == http.StatusBadRequest { // a stale cursor or an unknown role: start over
 		http.Redirect(w, r, s.d.Base+"/admin/users", http.StatusSeeOther)
 		return
 	}
-	if s.apiFailed(w, r, status, err) {
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	v.Users = list.Items
 	if list.NextCursor != "" {
-		q.Set("cursor", list.NextCursor)
+		uq.Cursor = list.NextCursor
+		q := uq.values()
 		q.Del("limit")
 		v.Next = template.URL(q.Encode())
 	}
@@ -194,17 +122,16 @@ type userView struct {
 }
 
 func (s *server) userPage(w http.ResponseWriter, r *http.Request, sess *session, status int, v userView) {
-	var u account
-	st, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/users/"+url.PathEscape(r.PathValue("id")), &u)
-	if st == http.StatusNotFound || st == http.StatusBadRequest {
+	u, err := s.identity.User(r.Context(), sess, r.PathValue("id"))
+	if errors.Is(err, errNotFound) || statusOf(err) == http.StatusBadRequest {
 		s.fail(w, r, http.StatusNotFound, T(langOf(r), "admin.nouser"))
 		return
 	}
-	if s.apiFailed(w, r, st, err) {
+	if s.apiFailed(w, r, err) {
 		return
 	}
-	roles, st, err := s.roles(r, sess)
-	if s.apiFailed(w, r, st, err) {
+	roles, err := s.identity.Roles(r.Context(), sess)
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	v.User, v.Roles = u, roles
@@ -231,39 +158,30 @@ func (s *server) changeUser(w http.ResponseWriter, r *http.Request, sess *sessio
 		s.fail(w, r, http.StatusBadRequest, T(langOf(r), "error.badform"))
 		return
 	}
-	id := url.PathEscape(r.PathValue("id"))
+	id := r.PathValue("id")
 	version, _ := strconv.Atoi(r.PostForm.Get("version"))
-	ifMatch := `"v` + strconv.Itoa(version) + `"`
-	base := s.d.IdentityURL + "/api/v1/users/" + id
-	var (
-		method, target, done string
-		body                 any
-	)
-	switch r.PostForm.Get("action") {
+	var err error
+	action, done := r.PostForm.Get("action"), ""
+	switch action {
 	case "roles":
-		chosen := r.PostForm["role"]
-		if chosen == nil {
-			chosen = []string{}
-		}
-		method, target, done, body = http.MethodPut, base+"/roles", "roles", map[string][]string{"roles": chosen}
+		err, done = s.identity.SetRoles(r.Context(), sess, id, version, r.PostForm["role"]), "roles"
 	case "disable":
-		method, target, done = http.MethodPost, base+"/disable", "disabled"
+		err, done = s.identity.Disable(r.Context(), sess, id, version), "disabled"
 	case "enable":
-		method, target, done = http.MethodPost, base+"/enable", "enabled"
+		err, done = s.identity.Enable(r.Context(), sess, id, version), "enabled"
 	case "unlock":
-		method, target, done = http.MethodPost, base+"/unlock", "unlocked"
+		err, done = s.identity.Unlock(r.Context(), sess, id, version), "unlocked"
 	default:
 		s.fail(w, r, http.StatusBadRequest, T(langOf(r), "error.badform"))
 		return
 	}
-	var prob apiProblem
-	status, err := s.apiCall(r.Context(), sess, method, target, ifMatch, body, &prob)
-	switch {
-	case err == nil && status/100 == 2:
-		http.Redirect(w, r, s.d.Base+"/admin/users/"+id+"?done="+done, http.StatusSeeOther)
-	case err == nil && status == http.StatusPreconditionFailed:
+	switch st := statusOf(err); {
+	case err == nil:
+		http.Redirect(w, r, s.d.Base+"/admin/users/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+	case errors.Is(err, errStale):
 		s.userPage(w, r, sess, http.StatusConflict, userView{Error: T(langOf(r), "admin.stale")})
-	case err == nil && (status == http.StatusForbidden || status == http.StatusConflict || status == http.StatusUnprocessableEntity || status == http.StatusBadRequest):
+	case st == http.StatusForbidden || st == http.StatusConflict || st == http.StatusUnprocessableEntity || st == http.StatusBadRequest:
+		prob := problemOf(err)
 		msg := prob.Detail
 		for _, e := range prob.Errors {
 			msg += " " + e.Detail
@@ -277,7 +195,7 @@ func (s *server) changeUser(w http.ResponseWriter, r *http.Request, sess *sessio
 		}
 		s.userPage(w, r, sess, http.StatusUnprocessableEntity, v)
 	default:
-		s.apiFailed(w, r, status, err)
+		s.apiFailed(w, r, err)
 	}
 }
 
@@ -292,8 +210,8 @@ type rolesView struct {
 }
 
 func (s *server) rolesPage(w http.ResponseWriter, r *http.Request, sess *session, status int, v rolesView) {
-	roles, st, err := s.roles(r, sess)
-	if s.apiFailed(w, r, st, err) {
+	roles, err := s.identity.Roles(r.Context(), sess)
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	v.Roles, v.Permissions, v.CanWrite = roles, permissions, slices.Contains(sess.Scopes, "roles:write")
@@ -323,17 +241,12 @@ func (s *server) addRole(w http.ResponseWriter, r *http.Request, sess *session) 
 		s.rolesPage(w, r, sess, http.StatusUnprocessableEntity, v)
 		return
 	}
-	chosen := v.Chosen
-	if chosen == nil {
-		chosen = []string{}
-	}
-	var prob apiProblem
-	status, err := s.apiCall(r.Context(), sess, http.MethodPost, s.d.IdentityURL+"/api/v1/roles", "",
-		map[string]any{"name": v.Name, "description": v.Desc, "permissions": chosen}, &prob)
-	switch {
-	case err == nil && status/100 == 2:
+	err := s.identity.AddRole(r.Context(), sess, v.Name, v.Desc, v.Chosen)
+	switch st := statusOf(err); {
+	case err == nil:
 		http.Redirect(w, r, s.d.Base+"/admin/roles?added="+url.QueryEscape(v.Name), http.StatusSeeOther)
-	case err == nil && status/100 == 4 && status != http.StatusUnauthorized:
+	case st/100 == 4 && st != http.StatusUnauthorized:
+		prob := problemOf(err)
 		v.Errors = prob.fields()
 		if msg, ok := v.Errors["permissions"]; ok {
 			v.Errors["permission"] = msg
@@ -343,6 +256,6 @@ func (s *server) addRole(w http.ResponseWriter, r *http.Request, sess *session) 
 		}
 		s.rolesPage(w, r, sess, http.StatusUnprocessableEntity, v)
 	default:
-		s.apiFailed(w, r, status, err)
+		s.apiFailed(w, r, err)
 	}
 }

@@ -1,22 +1,13 @@
 package portal
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 )
-
-type apiKey struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"`
-	Key        string     `json:"key"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  *time.Time `json:"expires_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-}
 
 // keyURL is one ready-to-use address of the study API.
 type keyURL struct {
@@ -38,31 +29,23 @@ type apiAccessView struct {
 // Authorization: Bearer) and with ?key= for tools that take only a URL.
 func (s *server) keyURLs(lang Lang, key string) []keyURL {
 	var out []keyURL
-	for _, u := range []struct{ what, path string }{
-		{"apikeys.url.programmes", "/v1/programmes"},
-		{"apikeys.url.enrolments", "/v1/me/enrolments"},
-		{"apikeys.url.grades", "/v1/me/grades"},
-		{"apikeys.url.overview", "/v1/me/overview"},
-	} {
-		full := s.d.StudyURL + u.path
+	for _, u := range s.study.readURLs() {
+		full := u[1]
 		sep := "?"
 		if strings.Contains(full, "?") {
 			sep = "&"
 		}
-		out = append(out, keyURL{What: T(lang, u.what), URL: full, WithKey: full + sep + "key=" + url.QueryEscape(key)})
+		out = append(out, keyURL{What: T(lang, u[0]), URL: full, WithKey: full + sep + "key=" + url.QueryEscape(key)})
 	}
 	return out
 }
 
 func (s *server) apiAccessPage(w http.ResponseWriter, r *http.Request, sess *session, status int, v apiAccessView) {
-	var list struct {
-		Items []apiKey `json:"items"`
-	}
-	st, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/me/api-keys", &list)
-	if s.apiFailed(w, r, st, err) {
+	keys, err := s.identity.APIKeys(r.Context(), sess)
+	if s.apiFailed(w, r, err) {
 		return
 	}
-	v.Keys = list.Items
+	v.Keys = keys
 	if v.Example == "" {
 		v.Example = "YOUR_KEY"
 	}
@@ -101,31 +84,26 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request, sess *session
 		s.apiAccessPage(w, r, sess, http.StatusUnprocessableEntity, v)
 		return
 	}
-	var made struct {
-		apiKey
-		apiProblem
-	}
-	status, err := s.apiSend(r.Context(), sess, http.MethodPost, s.d.IdentityURL+"/api/v1/me/api-keys", body, &made)
-	switch {
-	case err == nil && status == http.StatusCreated:
-		k := made.apiKey
+	k, err := s.identity.CreateAPIKey(r.Context(), sess, body)
+	switch st := statusOf(err); {
+	case err == nil:
 		s.apiAccessPage(w, r, sess, http.StatusCreated, apiAccessView{New: &k, Example: k.Key, Days: "365"})
-	case err == nil && status/100 == 4 && status != http.StatusUnauthorized:
-		v.Errors = fieldErrors(made.apiProblem)
+	case st/100 == 4 && st != http.StatusUnauthorized:
+		v.Errors = fieldErrors(problemOf(err))
 		if d, ok := v.Errors["expires_at"]; ok {
 			v.Errors["days"] = d
 		}
 		s.apiAccessPage(w, r, sess, http.StatusUnprocessableEntity, v)
 	default:
-		s.apiFailed(w, r, status, err)
+		s.apiFailed(w, r, err)
 	}
 }
 
 func (s *server) revokeKey(w http.ResponseWriter, r *http.Request, sess *session) {
-	status, err := s.apiSend(r.Context(), sess, http.MethodDelete, s.d.IdentityURL+"/api/v1/me/api-keys/"+url.PathEscape(r.PathValue("id")), nil, nil)
-	if err == nil && (status == http.StatusNoContent || status == http.StatusNotFound) {
+	err := s.identity.RevokeAPIKey(r.Context(), sess, r.PathValue("id"))
+	if err == nil || errors.Is(err, errNotFound) {
 		http.Redirect(w, r, s.d.Base+"/api-access?done=revoked", http.StatusSeeOther)
 		return
 	}
-	s.apiFailed(w, r, status, err)
+	s.apiFailed(w, r, err)
 }

@@ -351,7 +351,8 @@ type session struct {
 	idHash  string
 	Subject string
 	tokens
-	// useStudy makes apiCall send the study token (catalogue changes).
+	// useStudy makes the study client send the study token (catalogue
+	// changes).
 	useStudy bool
 }
 

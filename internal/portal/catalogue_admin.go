@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,19 +14,6 @@ import (
 // The catalogue's administration: changes need the study token that
 // "Unlock editing" gets (a fresh password entry at identity); the pages
 // show how long it lasts and, while editing is locked, what is needed.
-
-type adminProgramme struct {
-	ID              string       `json:"id"`
-	Title           string       `json:"title"`
-	Degree          string       `json:"degree"`
-	Semesters       int          `json:"semesters"`
-	CreditsRequired int          `json:"credits_required"`
-	Description     string       `json:"description"`
-	Language        string       `json:"language"`
-	Status          string       `json:"status"`
-	Version         int          `json:"version"`
-	Modules         []moduleItem `json:"modules"`
-}
 
 // editing is what every catalogue page shows about the study token.
 type editing struct {
@@ -43,7 +32,7 @@ func (s *server) editingOf(sess *session) editing {
 
 type catalogueAdminView struct {
 	Editing    editing
-	Programmes []adminProgramme
+	Programmes []programme
 	Form       map[string]string
 	Errors     map[string]string
 	Notice     string
@@ -56,11 +45,8 @@ func (s *server) adminProgrammes(w http.ResponseWriter, r *http.Request, sess *s
 }
 
 func (s *server) programmesPage(w http.ResponseWriter, r *http.Request, sess *session, status int, v catalogueAdminView) {
-	var list struct {
-		Items []adminProgramme `json:"items"`
-	}
-	st, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/programmes?limit=200", &list)
-	if s.apiFailed(w, r, st, err) {
+	list, err := s.study.Programmes(r.Context(), sess, listQuery{Limit: 200})
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	v.Programmes, v.Editing = list.Items, s.editingOf(sess)
@@ -104,21 +90,6 @@ func sep(u string) string {
 		return "&"
 	}
 	return "?"
-}
-
-// studyWrite sends a catalogue change with the study token. It answers
-// false (and the page) when editing is locked.
-func (s *server) studyWrite(r *http.Request, sess *session, method, target, ifMatch string, body any, into any) (int, bool, error) {
-	if tok, _ := s.rp.studyToken(sess); tok == "" {
-		return 0, false, nil
-	}
-	w := *sess
-	w.useStudy = true
-	status, err := s.apiCall(r.Context(), &w, method, target, ifMatch, body, into)
-	if status == http.StatusUnauthorized || status == http.StatusForbidden {
-		return status, false, err // the token ended or was revoked
-	}
-	return status, true, err
 }
 
 func formValues(r *http.Request, keys ...string) map[string]string {
@@ -170,35 +141,31 @@ func (s *server) createProgramme(w http.ResponseWriter, r *http.Request, sess *s
 		s.programmesPage(w, r, sess, http.StatusUnprocessableEntity, v)
 		return
 	}
-	var out struct {
-		ID string `json:"id"`
-		apiProblem
-	}
-	status, ok, err := s.studyWrite(r, sess, http.MethodPost, s.d.StudyURL+"/v1/programmes", "", body, &out)
+	id, err := s.study.CreateProgramme(r.Context(), sess, body)
 	switch {
-	case !ok:
+	case errors.Is(err, errLocked):
 		v.Error = T(lang, "catalogue.locked")
 		s.programmesPage(w, r, sess, http.StatusForbidden, v)
-	case err == nil && status == http.StatusCreated:
-		http.Redirect(w, r, s.d.Base+"/admin/programmes/"+url.PathEscape(out.ID)+"?done=created", http.StatusSeeOther)
-	case err == nil && status/100 == 4:
-		v.Errors = fieldErrors(out.apiProblem)
+	case err == nil:
+		http.Redirect(w, r, s.d.Base+"/admin/programmes/"+url.PathEscape(id)+"?done=created", http.StatusSeeOther)
+	case statusOf(err)/100 == 4:
+		v.Errors = fieldErrors(problemOf(err))
 		s.programmesPage(w, r, sess, http.StatusUnprocessableEntity, v)
 	default:
-		s.apiFailed(w, r, status, err)
+		s.apiFailed(w, r, err)
 	}
 }
 
 type programmeAdminView struct {
 	Editing     editing
-	P           adminProgramme
-	AllModules  []moduleItem
-	AllLectures []lectureItem
+	P           programme
+	AllModules  []module
+	AllLectures []lecture
 	Form        map[string]string // the edit form, as typed
 	Errors      map[string]string // the edit form's
 	Other       map[string]string // the other forms'
 	ErrorsFor   string            // which form Other belongs to
-	Conflict    *adminProgramme
+	Conflict    *programme
 	Typed       map[string]string // what was typed in an add form that failed
 	Notice      string
 	Error       string
@@ -209,26 +176,21 @@ func (s *server) adminProgramme(w http.ResponseWriter, r *http.Request, sess *se
 }
 
 func (s *server) programmePage(w http.ResponseWriter, r *http.Request, sess *session, status int, v programmeAdminView) {
-	ctx, id := r.Context(), url.PathEscape(r.PathValue("id"))
-	var p adminProgramme
-	st, err := s.apiGet(ctx, sess, s.d.StudyURL+"/v1/programmes/"+id, &p)
-	if st == http.StatusNotFound || st == http.StatusBadRequest {
+	ctx := r.Context()
+	p, err := s.study.Programme(ctx, sess, r.PathValue("id"))
+	if errors.Is(err, errNotFound) || statusOf(err) == http.StatusBadRequest {
 		s.fail(w, r, http.StatusNotFound, T(langOf(r), "catalogue.noprogramme"))
 		return
 	}
-	if s.apiFailed(w, r, st, err) {
+	if s.apiFailed(w, r, err) {
 		return
 	}
-	var mods struct {
-		Items []moduleItem `json:"items"`
-	}
-	if st, err := s.apiGet(ctx, sess, s.d.StudyURL+"/v1/modules?limit=200", &mods); s.apiFailed(w, r, st, err) {
+	mods, err := s.study.Modules(ctx, sess, listQuery{Limit: 200})
+	if s.apiFailed(w, r, err) {
 		return
 	}
-	var lecs struct {
-		Items []lectureItem `json:"items"`
-	}
-	if st, err := s.apiGet(ctx, sess, s.d.StudyURL+"/v1/lectures?limit=200", &lecs); s.apiFailed(w, r, st, err) {
+	lecs, err := s.study.Lectures(ctx, sess, listQuery{Limit: 200})
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	if v.Conflict != nil && v.ErrorsFor == "edit" && v.Form != nil {
@@ -258,15 +220,12 @@ func (s *server) changeProgramme(w http.ResponseWriter, r *http.Request, sess *s
 		s.fail(w, r, http.StatusBadRequest, T(langOf(r), "error.badform"))
 		return
 	}
-	lang, pid := langOf(r), url.PathEscape(r.PathValue("id"))
+	ctx, lang, pid := r.Context(), langOf(r), r.PathValue("id")
 	action := r.PostForm.Get("action")
 	v := programmeAdminView{Errors: map[string]string{}, Other: map[string]string{}, ErrorsFor: action}
 	var (
-		status int
-		err    error
-		ok     bool
-		prob   apiProblem
-		done   string
+		err  error
+		done string
 	)
 	switch action {
 	case "edit":
@@ -276,8 +235,7 @@ func (s *server) changeProgramme(w http.ResponseWriter, r *http.Request, sess *s
 			s.programmePage(w, r, sess, http.StatusUnprocessableEntity, v)
 			return
 		}
-		status, ok, err = s.studyWrite(r, sess, http.MethodPatch, s.d.StudyURL+"/v1/programmes/"+pid, `"`+v.Form["version"]+`"`, body, &prob)
-		done = "saved"
+		err, done = s.study.PatchProgramme(ctx, sess, pid, v.Form["version"], body), "saved"
 	case "add-module":
 		form := formValues(r, "module_id", "code", "title", "credits", "recommended_semester")
 		v.Form = form
@@ -290,117 +248,75 @@ func (s *server) changeProgramme(w http.ResponseWriter, r *http.Request, sess *s
 				s.programmePage(w, r, sess, http.StatusUnprocessableEntity, v)
 				return
 			}
-			var made struct {
-				ID string `json:"id"`
-				apiProblem
-			}
-			status, ok, err = s.studyWrite(r, sess, http.MethodPost, s.d.StudyURL+"/v1/modules", "",
-				map[string]any{"code": form["code"], "title": form["title"], "credits": c["credits"]}, &made)
-			if !ok || err != nil || status != http.StatusCreated {
-				prob = made.apiProblem
+			if mid, err = s.study.CreateModule(ctx, sess, map[string]any{"code": form["code"], "title": form["title"], "credits": c["credits"]}); err != nil {
 				break
 			}
-			mid = made.ID
 		}
 		if len(v.Other) > 0 {
 			s.programmePage(w, r, sess, http.StatusUnprocessableEntity, v)
 			return
 		}
-		status, ok, err = s.studyWrite(r, sess, http.MethodPut, s.d.StudyURL+"/v1/programmes/"+pid+"/modules/"+url.PathEscape(mid), "", link, &prob)
-		done = "linked"
+		err, done = s.study.LinkModule(ctx, sess, pid, mid, link), "linked"
 	case "add-lecture":
 		form := formValues(r, "module", "lecture_id", "code", "title")
 		v.Form = form
 		v.ErrorsFor = "add-lecture:" + form["module"]
 		lid := form["lecture_id"]
 		if lid == "" {
-			var made struct {
-				ID string `json:"id"`
-				apiProblem
-			}
-			status, ok, err = s.studyWrite(r, sess, http.MethodPost, s.d.StudyURL+"/v1/lectures", "",
-				map[string]any{"code": form["code"], "title": form["title"]}, &made)
-			if !ok || err != nil || status != http.StatusCreated {
-				prob = made.apiProblem
+			if lid, err = s.study.CreateLecture(ctx, sess, map[string]any{"code": form["code"], "title": form["title"]}); err != nil {
 				break
 			}
-			lid = made.ID
 		}
-		status, ok, err = s.studyWrite(r, sess, http.MethodPut, s.d.StudyURL+"/v1/modules/"+url.PathEscape(form["module"])+"/lectures/"+url.PathEscape(lid), "", nil, &prob)
-		done = "linked"
+		err, done = s.study.LinkLecture(ctx, sess, form["module"], lid), "linked"
 	case "unlink-module":
-		status, ok, err = s.studyWrite(r, sess, http.MethodDelete, s.d.StudyURL+"/v1/programmes/"+pid+"/modules/"+url.PathEscape(r.PostForm.Get("module")), "", nil, &prob)
-		done = "unlinked"
+		err, done = s.study.UnlinkModule(ctx, sess, pid, r.PostForm.Get("module")), "unlinked"
 	case "unlink-lecture":
-		status, ok, err = s.studyWrite(r, sess, http.MethodDelete, s.d.StudyURL+"/v1/modules/"+url.PathEscape(r.PostForm.Get("module"))+"/lectures/"+url.PathEscape(r.PostForm.Get("lecture")), "", nil, &prob)
-		done = "unlinked"
+		err, done = s.study.UnlinkLecture(ctx, sess, r.PostForm.Get("module"), r.PostForm.Get("lecture")), "unlinked"
 	default:
 		s.fail(w, r, http.StatusBadRequest, T(lang, "error.badform"))
 		return
 	}
-	switch {
-	case !ok:
+	switch st := statusOf(err); {
+	case errors.Is(err, errLocked):
 		v.Error = T(lang, "catalogue.locked")
 		s.programmePage(w, r, sess, http.StatusForbidden, v)
-	case err == nil && status/100 == 2:
-		http.Redirect(w, r, fmt.Sprintf("%s/admin/programmes/%s?done=%s", s.d.Base, pid, done), http.StatusSeeOther)
-	case err == nil && status == http.StatusPreconditionFailed:
-		v.Conflict = &adminProgramme{}
+	case err == nil:
+		http.Redirect(w, r, fmt.Sprintf("%s/admin/programmes/%s?done=%s", s.d.Base, url.PathEscape(pid), done), http.StatusSeeOther)
+	case errors.Is(err, errStale):
+		v.Conflict = &programme{}
 		v.Error = T(lang, "catalogue.conflict")
 		s.programmePage(w, r, sess, http.StatusConflict, v)
-	case err == nil && status/100 == 4 && action == "edit":
-		v.Errors = fieldErrors(prob)
+	case st/100 == 4 && action == "edit":
+		v.Errors = fieldErrors(problemOf(err))
 		s.programmePage(w, r, sess, http.StatusUnprocessableEntity, v)
-	case err == nil && status/100 == 4:
-		v.Other = fieldErrors(prob)
+	case st/100 == 4:
+		v.Other = fieldErrors(problemOf(err))
 		s.programmePage(w, r, sess, http.StatusUnprocessableEntity, v)
 	default:
-		s.apiFailed(w, r, status, err)
+		s.apiFailed(w, r, err)
 	}
 }
 
 // A module or a lecture is edited on a page of its own: the same form
 // handling, each with its fields.
 
-type adminModule struct {
-	ID              string `json:"id"`
-	Code            string `json:"code"`
-	Title           string `json:"title"`
-	Credits         int    `json:"credits"`
-	Description     string `json:"description"`
-	Responsible     string `json:"responsible"`
-	ExaminationForm string `json:"examination_form"`
-	Version         int    `json:"version"`
-}
-
-func (m adminModule) form() map[string]string {
+func (m module) form() map[string]string {
 	return map[string]string{"code": m.Code, "title": m.Title, "credits": strconv.Itoa(m.Credits), "responsible": m.Responsible,
 		"examination_form": m.ExaminationForm, "description": m.Description, "version": strconv.Itoa(m.Version)}
 }
 
-func (m adminModule) version() int { return m.Version }
+func (m module) version() int { return m.Version }
 
-type adminLecture struct {
-	ID           string `json:"id"`
-	Code         string `json:"code"`
-	Title        string `json:"title"`
-	Description  string `json:"description"`
-	Semester     string `json:"semester"`
-	Responsible  string `json:"responsible"`
-	HoursPerWeek int    `json:"hours_per_week"`
-	Version      int    `json:"version"`
-}
-
-func (l adminLecture) form() map[string]string {
+func (l lecture) form() map[string]string {
 	return map[string]string{"code": l.Code, "title": l.Title, "semester": l.Semester, "responsible": l.Responsible,
 		"hours_per_week": strconv.Itoa(l.HoursPerWeek), "description": l.Description, "version": strconv.Itoa(l.Version)}
 }
 
-func (l adminLecture) version() int { return l.Version }
+func (l lecture) version() int { return l.Version }
 
 // catalogueItem is what the item editor needs of a module or a lecture.
 type catalogueItem interface {
-	adminModule | adminLecture
+	module | lecture
 	form() map[string]string
 	version() int
 }
@@ -417,11 +333,14 @@ type itemView[I catalogueItem] struct {
 	Programme string // where to go back to
 }
 
-// itemEditor edits one kind of item: where the study API keeps it, its
-// page, its form fields (numeric ones checked here) and the JSON to send.
+// itemEditor edits one kind of item: how the study API reads and changes
+// it, its page, its form fields (numeric ones checked here) and the JSON
+// to send.
 type itemEditor[I catalogueItem] struct {
 	s        *server
-	path     string // "modules" or "lectures"
+	path     string // "modules" or "lectures", the page's
+	get      func(ctx context.Context, sess *session, id string) (I, error)
+	patch    func(ctx context.Context, sess *session, id, version string, patch map[string]any) error
 	page     string
 	notFound string
 	fields   []string
@@ -435,13 +354,12 @@ func (e itemEditor[I]) show(w http.ResponseWriter, r *http.Request, sess *sessio
 
 func (e itemEditor[I]) render(w http.ResponseWriter, r *http.Request, sess *session, status int, v itemView[I]) {
 	s := e.s
-	var it I
-	st, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/"+e.path+"/"+url.PathEscape(r.PathValue("id")), &it)
-	if st == http.StatusNotFound || st == http.StatusBadRequest {
+	it, err := e.get(r.Context(), sess, r.PathValue("id"))
+	if errors.Is(err, errNotFound) || statusOf(err) == http.StatusBadRequest {
 		s.fail(w, r, http.StatusNotFound, T(langOf(r), e.notFound))
 		return
 	}
-	if s.apiFailed(w, r, st, err) {
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	if v.Conflict != nil {
@@ -469,33 +387,32 @@ func (e itemEditor[I]) save(w http.ResponseWriter, r *http.Request, sess *sessio
 		e.render(w, r, sess, http.StatusUnprocessableEntity, v)
 		return
 	}
-	var prob apiProblem
-	id := url.PathEscape(r.PathValue("id"))
-	status, ok, err := s.studyWrite(r, sess, http.MethodPatch, s.d.StudyURL+"/v1/"+e.path+"/"+id, `"`+v.Form["version"]+`"`, e.body(v.Form, n), &prob)
+	id := r.PathValue("id")
+	err := e.patch(r.Context(), sess, id, v.Form["version"], e.body(v.Form, n))
 	switch {
-	case !ok:
+	case errors.Is(err, errLocked):
 		v.Error = T(lang, "catalogue.locked")
 		e.render(w, r, sess, http.StatusForbidden, v)
-	case err == nil && status/100 == 2:
+	case err == nil:
 		q := url.Values{"done": {"saved"}}
 		if v.Programme != "" {
 			q.Set("programme", v.Programme)
 		}
-		http.Redirect(w, r, s.d.Base+"/admin/"+e.path+"/"+id+"?"+q.Encode(), http.StatusSeeOther)
-	case err == nil && status == http.StatusPreconditionFailed:
+		http.Redirect(w, r, s.d.Base+"/admin/"+e.path+"/"+url.PathEscape(id)+"?"+q.Encode(), http.StatusSeeOther)
+	case errors.Is(err, errStale):
 		v.Conflict = new(I)
 		v.Error = T(lang, "catalogue.conflict")
 		e.render(w, r, sess, http.StatusConflict, v)
-	case err == nil && status/100 == 4:
-		v.Errors = fieldErrors(prob)
+	case statusOf(err)/100 == 4:
+		v.Errors = fieldErrors(problemOf(err))
 		e.render(w, r, sess, http.StatusUnprocessableEntity, v)
 	default:
-		s.apiFailed(w, r, status, err)
+		s.apiFailed(w, r, err)
 	}
 }
 
-func (s *server) moduleEditor() itemEditor[adminModule] {
-	return itemEditor[adminModule]{s: s, path: "modules", page: "adminmodule", notFound: "catalogue.nomodule",
+func (s *server) moduleEditor() itemEditor[module] {
+	return itemEditor[module]{s: s, path: "modules", get: s.study.Module, patch: s.study.PatchModule, page: "adminmodule", notFound: "catalogue.nomodule",
 		fields: []string{"code", "title", "credits", "responsible", "examination_form", "description"}, numeric: []string{"credits"},
 		body: func(f map[string]string, n map[string]int) map[string]any {
 			return map[string]any{"code": f["code"], "title": f["title"], "credits": n["credits"], "responsible": f["responsible"],
@@ -503,8 +420,8 @@ func (s *server) moduleEditor() itemEditor[adminModule] {
 		}}
 }
 
-func (s *server) lectureEditor() itemEditor[adminLecture] {
-	return itemEditor[adminLecture]{s: s, path: "lectures", page: "adminlecture", notFound: "grading.nolecture",
+func (s *server) lectureEditor() itemEditor[lecture] {
+	return itemEditor[lecture]{s: s, path: "lectures", get: s.study.Lecture, patch: s.study.PatchLecture, page: "adminlecture", notFound: "grading.nolecture",
 		fields: []string{"code", "title", "semester", "responsible", "hours_per_week", "description"}, numeric: []string{"hours_per_week"},
 		body: func(f map[string]string, n map[string]int) map[string]any {
 			return map[string]any{"code": f["code"], "title": f["title"], "semester": f["semester"], "responsible": f["responsible"],

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -37,47 +37,23 @@ func (s *server) requireGrader(h func(w http.ResponseWriter, r *http.Request, se
 
 type gradingList struct {
 	Q        string
-	Lectures []lectureItem
+	Lectures []lecture
 	Next     template.URL // the next page's query, encoded here
 }
 
 // grading lists the lectures to grade, searchable, a page at a time.
 func (s *server) grading(w http.ResponseWriter, r *http.Request, sess *session) {
 	v := gradingList{Q: strings.TrimSpace(r.URL.Query().Get("q"))}
-	q := url.Values{"limit": {"50"}}
-	if v.Q != "" {
-		q.Set("q", v.Q)
-	}
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		q.Set("cursor", c)
-	}
-	var list struct {
-		Items      []lectureItem `json:"items"`
-		NextCursor string        `json:"next_cursor"`
-	}
-	status, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/lectures?"+q.Encode(), &list)
-	if s.apiFailed(w, r, status, err) {
+	list, err := s.study.Lectures(r.Context(), sess, listQuery{Limit: 50, Q: v.Q, Cursor: r.URL.Query().Get("cursor")})
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	v.Lectures = list.Items
 	if list.NextCursor != "" {
-		q.Set("cursor", list.NextCursor)
-		q.Del("limit")
-		v.Next = template.URL(q.Encode())
+		next := listQuery{Q: v.Q, Cursor: list.NextCursor}
+		v.Next = template.URL(strings.TrimPrefix(next.encode(), "?"))
 	}
 	s.render(w, http.StatusOK, "grading", s.page(r, "grading.title", v))
-}
-
-// studentRow is one line of a lecture's grade entry table.
-type studentRow struct {
-	Subject      string `json:"subject"`
-	Grade        string `json:"grade"`
-	Attempt      int    `json:"attempt"`
-	Status       string `json:"status"`
-	AttemptsUsed int    `json:"attempts_used"`
-	Name         string `json:"-"`
-	Input        string `json:"-"` // the grade chosen in the form
-	Error        string `json:"-"`
 }
 
 // bar is one column of the distribution chart.
@@ -91,14 +67,9 @@ type bar struct {
 }
 
 type lectureView struct {
-	Lecture  lectureItem
-	Students []studentRow
-	Stats    struct {
-		Count        int            `json:"count"`
-		Mean         string         `json:"mean"`
-		PassRate     float64        `json:"pass_rate"`
-		Distribution map[string]int `json:"distribution"`
-	}
+	Lecture     lecture
+	Students    []studentRow
+	Stats       lectureStats
 	PassPercent int
 	Bars        []bar
 	Grades      []string
@@ -109,46 +80,24 @@ type lectureView struct {
 	CSV         string // the previewed file, to store on confirmation
 }
 
-type csvReport struct {
-	DryRun   bool `json:"dry_run"`
-	Applied  bool `json:"applied"`
-	Accepted int  `json:"accepted"`
-	Refused  int  `json:"refused"`
-	Rows     []struct {
-		Line    int    `json:"line"`
-		Subject string `json:"subject"`
-		Grade   string `json:"grade"`
-		Attempt int    `json:"attempt"`
-		Result  string `json:"result"`
-		Reason  string `json:"reason"`
-	} `json:"rows"`
-}
-
 // loadLecture gathers a lecture's page: the lecture, its students with
 // their names where the person may read accounts, and its statistics.
 func (s *server) loadLecture(w http.ResponseWriter, r *http.Request, sess *session) (*lectureView, bool) {
-	ctx, id := r.Context(), url.PathEscape(r.PathValue("id"))
+	ctx, id := r.Context(), r.PathValue("id")
 	v := &lectureView{Grades: grades}
-	status, err := s.apiGet(ctx, sess, s.d.StudyURL+"/v1/lectures/"+id, &v.Lecture)
-	if status == http.StatusNotFound || status == http.StatusBadRequest {
+	var err error
+	v.Lecture, err = s.study.Lecture(ctx, sess, id)
+	if errors.Is(err, errNotFound) || statusOf(err) == http.StatusBadRequest {
 		s.fail(w, r, http.StatusNotFound, T(langOf(r), "grading.nolecture"))
 		return nil, false
 	}
-	if s.apiFailed(w, r, status, err) {
+	if s.apiFailed(w, r, err) {
 		return nil, false
 	}
 	cursor := ""
 	for {
-		var page struct {
-			Items      []studentRow `json:"items"`
-			NextCursor string       `json:"next_cursor"`
-		}
-		u := s.d.StudyURL + "/v1/lectures/" + id + "/students?limit=200"
-		if cursor != "" {
-			u += "&cursor=" + url.QueryEscape(cursor)
-		}
-		status, err := s.apiGet(ctx, sess, u, &page)
-		if s.apiFailed(w, r, status, err) {
+		page, err := s.study.LectureStudents(ctx, sess, id, cursor)
+		if s.apiFailed(w, r, err) {
 			return nil, false
 		}
 		v.Students = append(v.Students, page.Items...)
@@ -157,8 +106,8 @@ func (s *server) loadLecture(w http.ResponseWriter, r *http.Request, sess *sessi
 		}
 	}
 	s.names(ctx, sess, v.Students)
-	status, err = s.apiGet(ctx, sess, s.d.StudyURL+"/v1/lectures/"+id+"/statistics", &v.Stats)
-	if s.apiFailed(w, r, status, err) {
+	v.Stats, err = s.study.LectureStatistics(ctx, sess, id)
+	if s.apiFailed(w, r, err) {
 		return nil, false
 	}
 	v.PassPercent = int(v.Stats.PassRate*100 + 0.5)
@@ -173,23 +122,17 @@ func (s *server) loadLecture(w http.ResponseWriter, r *http.Request, sess *sessi
 func (s *server) names(ctx context.Context, sess *session, rows []studentRow) {
 	for start := 0; start < len(rows); start += 200 {
 		chunk := rows[start:min(start+200, len(rows))]
-		q := url.Values{}
-		for _, r := range chunk {
-			q.Add("id", r.Subject)
+		ids := make([]string, len(chunk))
+		for i, r := range chunk {
+			ids[i] = r.Subject
 		}
-		var people struct {
-			Items []struct {
-				ID          string `json:"id"`
-				Username    string `json:"username"`
-				DisplayName string `json:"display_name"`
-			} `json:"items"`
-		}
-		if st, err := s.apiGet(ctx, sess, s.d.IdentityURL+"/api/v1/people?"+q.Encode(), &people); err != nil || st != http.StatusOK {
-			s.d.Logger.Warn("name the students", "status", st, "err", err)
+		people, err := s.identity.People(ctx, sess, ids)
+		if err != nil {
+			s.d.Logger.Warn("name the students", "err", err)
 			return
 		}
 		byID := map[string]string{}
-		for _, p := range people.Items {
+		for _, p := range people {
 			byID[p.ID] = p.DisplayName + " (" + p.Username + ")"
 		}
 		for i := range chunk {
@@ -304,47 +247,24 @@ func (s *server) recordGrades(w http.ResponseWriter, r *http.Request, sess *sess
 
 // upload sends a CSV file to the study service, a check or for real.
 func (s *server) upload(w http.ResponseWriter, r *http.Request, sess *session, file []byte, dryRun bool) (*csvReport, bool) {
-	u := s.d.StudyURL + "/v1/lectures/" + url.PathEscape(r.PathValue("id")) + "/grades/upload?dry_run=" + strconv.FormatBool(dryRun)
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, u, bytes.NewReader(file))
-	if err != nil {
-		s.apiFailed(w, r, 0, err)
-		return nil, false
-	}
-	req.Header.Set("Content-Type", "text/csv")
-	resp, err := s.send(r.Context(), sess, req)
-	if err != nil {
-		s.apiFailed(w, r, 0, err)
-		return nil, false
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	switch resp.StatusCode {
-	case http.StatusOK:
-		var rep csvReport
-		if err := json.Unmarshal(body, &rep); err != nil {
-			s.apiFailed(w, r, 0, err)
-			return nil, false
-		}
-		return &rep, true
+	rep, err := s.study.UploadGrades(r.Context(), sess, r.PathValue("id"), file, dryRun)
+	switch st := statusOf(err); st {
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
-		var prob struct {
-			apiProblem
-			MaxRows int `json:"max_rows"` // set when the file has too many rows
-		}
-		json.Unmarshal(body, &prob)
+		prob := problemOf(err)
 		v, ok := s.loadLecture(w, r, sess)
 		if ok {
 			v.Error = T(langOf(r), "grading.badfile", prob.Detail)
-			if resp.StatusCode == http.StatusRequestEntityTooLarge && prob.MaxRows > 0 {
+			if st == http.StatusRequestEntityTooLarge && prob.MaxRows > 0 {
 				v.Error = T(langOf(r), "grading.toomanyrows", prob.MaxRows)
 			}
 			s.render(w, http.StatusUnprocessableEntity, "lecture", s.page(r, "grading.title", v))
 		}
 		return nil, false
-	default:
-		s.apiFailed(w, r, resp.StatusCode, nil)
+	}
+	if s.apiFailed(w, r, err) {
 		return nil, false
 	}
+	return rep, true
 }
 
 // uploadCSV takes a spreadsheet's CSV file: the first post shows the study

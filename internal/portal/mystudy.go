@@ -1,9 +1,6 @@
 package portal
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -21,76 +18,6 @@ func (s *server) requireSession(h func(w http.ResponseWriter, r *http.Request, s
 		}
 		h(w, r, sess)
 	}
-}
-
-// apiSend sends JSON to an API as the signed-in person and decodes the
-// answer (or the problem) into into.
-func (s *server) apiSend(ctx context.Context, sess *session, method, url string, body, into any) (int, error) {
-	return s.apiCall(ctx, sess, method, url, "", body, into)
-}
-
-// apiCall is apiSend with an If-Match header when ifMatch is not "", and
-// more headers as name, value pairs (empty values are left out).
-func (s *server) apiCall(ctx context.Context, sess *session, method, url, ifMatch string, body, into any, headers ...string) (int, error) {
-	var rd bytes.Buffer
-	if body != nil {
-		if err := json.NewEncoder(&rd).Encode(body); err != nil {
-			return 0, err
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, &rd)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if ifMatch != "" {
-		req.Header.Set("If-Match", ifMatch)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i+1] != "" {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-	}
-	resp, err := s.send(ctx, sess, req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if into != nil {
-		json.NewDecoder(resp.Body).Decode(into)
-	}
-	return resp.StatusCode, nil
-}
-
-type lectureResult struct {
-	LectureID    string `json:"lecture_id"`
-	Code         string `json:"code"`
-	Title        string `json:"title"`
-	HoursPerWeek int    `json:"hours_per_week"`
-	Grade        string `json:"grade"`
-	Attempt      int    `json:"attempt"`
-	Status       string `json:"status"`
-}
-
-type moduleResult struct {
-	ModuleID            string          `json:"module_id"`
-	Code                string          `json:"code"`
-	Title               string          `json:"title"`
-	Credits             int             `json:"credits"`
-	Compulsory          bool            `json:"compulsory"`
-	RecommendedSemester int             `json:"recommended_semester"`
-	Status              string          `json:"status"`
-	Mark                string          `json:"mark"`
-	Lectures            []lectureResult `json:"lectures"`
-}
-
-type overview struct {
-	Programme       programmeItem  `json:"programme"`
-	CreditsEarned   int            `json:"credits_earned"`
-	CreditsRequired int            `json:"credits_required"`
-	Progress        float64        `json:"progress"`
-	Mean            string         `json:"mean"`
-	Modules         []moduleResult `json:"modules"`
 }
 
 // semesterPlan groups modules by their recommended semester.
@@ -119,28 +46,23 @@ func plan(modules []moduleResult) []semesterPlan {
 // myStudy is the student's page: the programme's modules as a list or a
 // detailed list with lectures and grades, credits, and the study plan.
 func (s *server) myStudy(w http.ResponseWriter, r *http.Request, sess *session) {
-	var grades struct {
-		Programmes []overview `json:"programmes"`
-	}
-	status, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/me/grades", &grades)
-	if s.apiFailed(w, r, status, err) {
+	programmes, err := s.study.MyGrades(r.Context(), sess)
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	data := map[string]any{"Detail": r.URL.Query().Get("view") == "detail"}
-	if len(grades.Programmes) == 0 && r.URL.Query().Get("from") != "registration" && s.enrolAsRegistered(r, sess) {
+	if len(programmes) == 0 && r.URL.Query().Get("from") != "registration" && s.enrolAsRegistered(r, sess) {
 		http.Redirect(w, r, s.d.Base+"/my?from=registration", http.StatusSeeOther)
 		return
 	}
-	if len(grades.Programmes) == 0 {
-		var list struct {
-			Items []programmeItem `json:"items"`
-		}
-		if status, err := s.apiGet(r.Context(), nil, s.d.StudyURL+"/v1/programmes?limit=200", &list); s.apiFailed(w, r, status, err) {
+	if len(programmes) == 0 {
+		list, err := s.study.Programmes(r.Context(), nil, listQuery{Limit: 200})
+		if s.apiFailed(w, r, err) {
 			return
 		}
 		data["Choices"] = list.Items
 	} else {
-		ov := grades.Programmes[0]
+		ov := programmes[0]
 		data["Overview"] = ov
 		data["Percent"] = int(ov.Progress*100 + 0.5)
 		data["Plan"] = plan(ov.Modules)
@@ -152,52 +74,47 @@ func (s *server) myStudy(w http.ResponseWriter, r *http.Request, sess *session) 
 // registered and is not enrolled yet: the study service learns of them at
 // their first sign-in. It reports whether it enrolled them.
 func (s *server) enrolAsRegistered(r *http.Request, sess *session) bool {
-	var m me
-	if status, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/me", &m); err != nil || status != http.StatusOK || m.ProgrammeID == "" {
+	m, err := s.identity.Me(r.Context(), sess)
+	if err != nil || m.ProgrammeID == "" {
 		return false
 	}
-	status, err := s.apiSend(r.Context(), sess, http.MethodPost, s.d.StudyURL+"/v1/me/enrolments", map[string]string{"programme_id": m.ProgrammeID}, nil)
-	if err != nil || status != http.StatusCreated {
-		s.d.Logger.Warn("enrol as registered", "status", status, "err", err)
+	if err := s.study.Enrol(r.Context(), sess, m.ProgrammeID); err != nil {
+		s.d.Logger.Warn("enrol as registered", "err", err)
 		return false
 	}
 	return true
 }
 
 // enrol enrols the signed-in person in the chosen programme (POST, then a
-// redirect: the page shows the result).
+// redirect: the page shows the result). Enrolled already is done too.
 func (s *server) enrol(w http.ResponseWriter, r *http.Request, sess *session) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	var problem struct {
-		Detail string `json:"detail"`
-	}
-	status, err := s.apiSend(r.Context(), sess, http.MethodPost, s.d.StudyURL+"/v1/me/enrolments",
-		map[string]string{"programme_id": r.PostFormValue("programme_id")}, &problem)
-	if err == nil && status != http.StatusCreated && status != http.StatusConflict {
-		s.fail(w, r, http.StatusUnprocessableEntity, problem.Detail)
+	err := s.study.Enrol(r.Context(), sess, r.PostFormValue("programme_id"))
+	if statusOf(err) != 0 && !errors.Is(err, errConflict) {
+		s.fail(w, r, http.StatusUnprocessableEntity, problemOf(err).Detail)
 		return
 	}
-	if s.apiFailed(w, r, http.StatusOK, err) {
+	if errors.Is(err, errConflict) {
+		err = nil
+	}
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	http.Redirect(w, r, s.d.Base+"/my", http.StatusSeeOther)
 }
 
-// apiFailed answers a failed API call and reports whether it did.
-func (s *server) apiFailed(w http.ResponseWriter, r *http.Request, status int, err error) bool {
+// apiFailed answers a failed API call and reports whether it did: signed
+// out (or refused as such) goes to sign in again, anything else is the
+// API's being unavailable.
+func (s *server) apiFailed(w http.ResponseWriter, r *http.Request, err error) bool {
 	switch {
+	case err == nil:
+		return false
 	case errors.Is(err, errSignedOut):
 		http.Redirect(w, r, s.d.Base+"/auth/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-	case err != nil:
+	default:
 		s.d.Logger.Error("API call", "path", r.URL.Path, "err", err)
 		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
-	case status == http.StatusUnauthorized:
-		http.Redirect(w, r, s.d.Base+"/auth/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-	case status/100 != 2:
-		s.d.Logger.Error("API call", "path", r.URL.Path, "status", status)
-		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
-	default:
-		return false
 	}
 	return true
 }

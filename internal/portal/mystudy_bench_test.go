@@ -13,7 +13,7 @@ import (
 
 // bigOverview is a programme of 40 modules with 3 lectures each, graded.
 func bigOverview() overview {
-	ov := overview{Programme: programmeItem{Title: "Computer Science", Degree: "B.Sc.", Semesters: 6, CreditsRequired: 180},
+	ov := overview{Programme: programme{Title: "Computer Science", Degree: "B.Sc.", Semesters: 6, CreditsRequired: 180},
 		CreditsEarned: 95, CreditsRequired: 180, Progress: 95.0 / 180, Mean: "2.3"}
 	statuses := []string{"passed", "passed", "open", "in_progress", "not_started"}
 	for m := range 40 {

@@ -2,18 +2,15 @@ package portal
 
 import (
 	"bytes"
-	"context"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"campus/internal/httpserver"
@@ -56,6 +53,9 @@ type server struct {
 	keys  *keyChecker
 	pages map[string]*template.Template
 	csp   string
+	// study and identity are the APIs.
+	study    studyClient
+	identity identityClient
 }
 
 // NewServer parses the templates (a broken one fails the start, not a
@@ -74,56 +74,12 @@ func NewServer(d Deps) (http.Handler, error) {
 	}
 	rp.revocations = d.Revocations
 	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL)}
-	static, _ := fs.Sub(staticFS, "static")
+	s.study = studyClient{apiClient{base: d.StudyURL, send: s.send}, rp.studyToken}
+	s.identity = identityClient{apiClient{base: d.IdentityURL + "/api/v1", send: s.send}}
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", httpserver.Healthz("portal"))
-	mux.Handle("GET /readyz", httpserver.Readyz("portal", d.Logger, d.Ready...))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(httpserver.Files(static))))
-	mux.HandleFunc("GET /{$}", s.home)
-	mux.HandleFunc("GET /programmes", s.catalogue)
-	mux.HandleFunc("GET /programmes/{id}", s.programme)
-	mux.HandleFunc("GET /my", s.requireSession(s.myStudy))
-	mux.HandleFunc("POST /my/enrol", s.requireSession(s.enrol))
-	mux.HandleFunc("GET /profile", s.requireSession(s.profile))
-	mux.HandleFunc("POST /profile", s.requireSession(s.saveProfile))
-	mux.HandleFunc("POST /profile/password", s.requireSession(s.changePassword))
-	mux.HandleFunc("GET /grading", s.requireGrader(s.grading))
-	mux.HandleFunc("GET /grading/{id}", s.requireGrader(s.lecture))
-	mux.HandleFunc("POST /grading/{id}", s.requireGrader(s.recordGrades))
-	mux.HandleFunc("POST /grading/{id}/upload", s.requireGrader(s.uploadCSV))
-	mux.HandleFunc("GET /admin", s.requireAdmin(s.admin))
-	mux.HandleFunc("POST /admin/directory/sync", s.requireAdmin(s.syncDirectory))
-	mux.HandleFunc("GET /admin/users", s.requireAdmin(s.users))
-	mux.HandleFunc("GET /admin/users/{id}", s.requireAdmin(s.user))
-	mux.HandleFunc("POST /admin/users/{id}", s.requireAdmin(s.changeUser))
-	mux.HandleFunc("GET /admin/roles", s.requireAdmin(s.rolesList))
-	mux.HandleFunc("POST /admin/roles", s.requireAdmin(s.addRole))
-	mux.HandleFunc("GET /admin/programmes", s.requireAdmin(s.adminProgrammes))
-	mux.HandleFunc("POST /admin/programmes", s.requireAdmin(s.createProgramme))
-	mux.HandleFunc("GET /admin/programmes/{id}", s.requireAdmin(s.adminProgramme))
-	mux.HandleFunc("POST /admin/programmes/{id}", s.requireAdmin(s.changeProgramme))
-	mux.HandleFunc("GET /admin/modules/{id}", s.requireAdmin(s.moduleEditor().show))
-	mux.HandleFunc("POST /admin/modules/{id}", s.requireAdmin(s.moduleEditor().save))
-	mux.HandleFunc("GET /admin/lectures/{id}", s.requireAdmin(s.lectureEditor().show))
-	mux.HandleFunc("POST /admin/lectures/{id}", s.requireAdmin(s.lectureEditor().save))
-	mux.HandleFunc("POST /admin/unlock", s.requireAdmin(s.unlock))
-	mux.HandleFunc("POST /admin/lock", s.requireAdmin(s.lock))
-	mux.Handle("/api/study/", s.gateway("/api/study", d.StudyURL, true))
-	mux.Handle("/api/identity/", s.gateway("/api/identity", d.IdentityURL, false))
-	mux.HandleFunc("GET /api-access", s.requireSession(s.apiAccess))
-	mux.HandleFunc("POST /api-access", s.requireSession(s.createKey))
-	mux.HandleFunc("POST /api-access/{id}/revoke", s.requireSession(s.revokeKey))
-	mux.HandleFunc("GET /register", s.registerPage)
-	mux.HandleFunc("POST /register", s.register)
-	mux.HandleFunc("GET /register/done", s.registered)
-	mux.HandleFunc("GET /auth/login", s.login)
-	mux.HandleFunc("GET /auth/callback", s.callback)
-	mux.HandleFunc("POST /auth/logout", s.logout)
-	mux.HandleFunc("POST /auth/backchannel-logout", s.backchannel)
-	mux.HandleFunc("GET /lang", s.switchLang)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, http.StatusNotFound, T(langOf(r), "error.notfound"))
-	})
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, rt.h)
+	}
 	// Browsers tell where a request comes from; a state-changing request
 	// from another site is refused (Fetch Metadata, then Origin). Identity's
 	// back-channel logout is a server's request and carries neither.
@@ -265,141 +221,6 @@ func (s *server) backchannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.d.Logger.Info("back-channel logout", "sessions_ended", n)
-}
-
-// send sends a request to an API as the signed-in person (with the study
-// token for catalogue changes), or anonymously without a session.
-func (s *server) send(ctx context.Context, sess *session, req *http.Request) (*http.Response, error) {
-	switch {
-	case sess == nil:
-	case sess.useStudy:
-		req.Header.Set("Authorization", "Bearer "+sess.Study)
-	default:
-		tok, err := s.rp.accessToken(ctx, sess)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	return s.d.API.Do(req)
-}
-
-// apiGet reads JSON from the study API (or identity's), as the signed-in
-// person when there is one.
-func (s *server) apiGet(ctx context.Context, sess *session, url string, into any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := s.send(ctx, sess, req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return resp.StatusCode, nil
-	}
-	return resp.StatusCode, json.NewDecoder(resp.Body).Decode(into)
-}
-
-type programmeItem struct {
-	ID              string `json:"id"`
-	Title           string `json:"title"`
-	Degree          string `json:"degree"`
-	Semesters       int    `json:"semesters"`
-	CreditsRequired int    `json:"credits_required"`
-	Description     string `json:"description"`
-	Language        string `json:"language"`
-	Status          string `json:"status"`
-}
-
-func (s *server) catalogue(w http.ResponseWriter, r *http.Request) {
-	q := url.Values{"limit": {"50"}}
-	if v := strings.TrimSpace(r.URL.Query().Get("q")); v != "" {
-		q.Set("q", v)
-	}
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		q.Set("cursor", c)
-	}
-	var list struct {
-		Items      []programmeItem `json:"items"`
-		NextCursor string          `json:"next_cursor"`
-	}
-	if status, err := s.apiGet(r.Context(), nil, s.d.StudyURL+"/v1/programmes?"+q.Encode(), &list); err != nil || status != http.StatusOK {
-		s.d.Logger.Error("catalogue", "status", status, "err", err)
-		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
-		return
-	}
-	s.render(w, http.StatusOK, "catalogue", s.page(r, "catalogue.title", map[string]any{
-		"Items": list.Items, "Next": list.NextCursor, "Q": r.URL.Query().Get("q")}))
-}
-
-type lectureItem struct {
-	ID           string `json:"id"`
-	Code         string `json:"code"`
-	Title        string `json:"title"`
-	Semester     string `json:"semester"`
-	HoursPerWeek int    `json:"hours_per_week"`
-	Responsible  string `json:"responsible"`
-}
-
-type moduleItem struct {
-	ID                  string        `json:"id"`
-	Code                string        `json:"code"`
-	Title               string        `json:"title"`
-	Credits             int           `json:"credits"`
-	Responsible         string        `json:"responsible"`
-	ExaminationForm     string        `json:"examination_form"`
-	Compulsory          bool          `json:"compulsory"`
-	RecommendedSemester int           `json:"recommended_semester"`
-	Lectures            []lectureItem `json:"lectures"`
-}
-
-type programmeDetail struct {
-	programmeItem
-	Modules []moduleItem `json:"modules"`
-}
-
-func (s *server) programme(w http.ResponseWriter, r *http.Request) {
-	var p programmeDetail
-	sess := s.rp.current(r)
-	status, err := s.apiGet(r.Context(), sess, s.d.StudyURL+"/v1/programmes/"+url.PathEscape(r.PathValue("id")), &p)
-	switch {
-	case errors.Is(err, errSignedOut):
-		http.Redirect(w, r, s.d.Base+"/auth/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-		return
-	case err != nil:
-		s.d.Logger.Error("programme", "err", err)
-		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
-		return
-	case status == http.StatusNotFound:
-		s.fail(w, r, http.StatusNotFound, T(langOf(r), "error.notfound"))
-		return
-	case status != http.StatusOK:
-		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
-		return
-	}
-	// Modules by recommended semester: the study plan.
-	bySemester := map[int][]moduleItem{}
-	var semesters []int
-	for _, m := range p.Modules {
-		if _, ok := bySemester[m.RecommendedSemester]; !ok {
-			semesters = append(semesters, m.RecommendedSemester)
-		}
-		bySemester[m.RecommendedSemester] = append(bySemester[m.RecommendedSemester], m)
-	}
-	slices.Sort(semesters)
-	type semester struct {
-		Number  int
-		Modules []moduleItem
-	}
-	var plan []semester
-	for _, n := range semesters {
-		plan = append(plan, semester{n, bySemester[n]})
-	}
-	pg := s.page(r, "catalogue.title", map[string]any{"Programme": p, "Plan": plan})
-	pg.Title = p.Degree + " " + p.Title
-	s.render(w, http.StatusOK, "programme", pg)
 }
 
 func cacheStatic(next http.Handler) http.Handler {

@@ -2,45 +2,11 @@ package portal
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 )
-
-// me is the person's own account at identity (GET /api/v1/me).
-type me struct {
-	ID          string   `json:"id"`
-	Username    string   `json:"username"`
-	Email       string   `json:"email"`
-	DisplayName string   `json:"display_name"`
-	GivenName   string   `json:"given_name"`
-	FamilyName  string   `json:"family_name"`
-	Semester    int      `json:"semester"`
-	Roles       []string `json:"roles"`
-	ProgrammeID string   `json:"programme_id"`
-	Version     int      `json:"version"`
-	// PendingEmail is a new address whose confirmation link was mailed.
-	PendingEmail string `json:"pending_email"`
-}
-
-// apiProblem is an API's RFC 9457 answer.
-type apiProblem struct {
-	Detail string `json:"detail"`
-	Errors []struct {
-		Field  string `json:"field"`
-		Detail string `json:"detail"`
-	} `json:"errors"`
-}
-
-func (p apiProblem) fields() map[string]string {
-	m := map[string]string{}
-	for _, e := range p.Errors {
-		if _, ok := m[e.Field]; !ok {
-			m[e.Field] = e.Detail
-		}
-	}
-	return m
-}
 
 type profileView struct {
 	Me             me
@@ -52,9 +18,8 @@ type profileView struct {
 }
 
 func (s *server) profile(w http.ResponseWriter, r *http.Request, sess *session) {
-	var m me
-	status, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/me", &m)
-	if s.apiFailed(w, r, status, err) {
+	m, err := s.identity.Me(r.Context(), sess)
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	v := profileView{Me: m}
@@ -90,12 +55,10 @@ func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 	patch := map[string]any{"username": mine.Username, "email": mine.Email, "display_name": mine.DisplayName,
 		"given_name": mine.GivenName, "family_name": mine.FamilyName, "semester": mine.Semester}
-	var prob apiProblem
 	// A new address is confirmed by a mail in the browser's language.
-	status, err := s.apiCall(r.Context(), sess, http.MethodPatch, s.d.IdentityURL+"/api/v1/me", `"v`+strconv.Itoa(version)+`"`, patch, &prob,
-		"Accept-Language", r.Header.Get("Accept-Language"))
-	switch {
-	case err == nil && status == http.StatusOK:
+	err := s.identity.UpdateMe(r.Context(), sess, version, patch, r.Header.Get("Accept-Language"))
+	switch st := statusOf(err); {
+	case err == nil:
 		if name := cmp.Or(mine.DisplayName, mine.Username); name != sess.Name { // the bar shows the new name
 			sess.Name = name
 			if err := s.rp.persist(r, sess); err != nil {
@@ -103,21 +66,18 @@ func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *sessi
 			}
 		}
 		http.Redirect(w, r, s.d.Base+"/profile?done=saved", http.StatusSeeOther)
-	case err == nil && status == http.StatusPreconditionFailed:
-		var now me
-		s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/me", &now)
+	case errors.Is(err, errStale):
+		now, err := s.identity.Me(r.Context(), sess)
+		if err != nil {
+			s.d.Logger.Warn("read the profile changed meanwhile", "err", err)
+		}
 		mine.Version = now.Version // saving again overwrites knowingly
 		s.render(w, http.StatusConflict, "profile", s.page(r, "profile.title", profileView{Me: mine, Conflict: &now,
 			Notice: T(langOf(r), "profile.conflict")}))
-	case err == nil && (status == http.StatusUnprocessableEntity || status == http.StatusConflict || status == http.StatusBadRequest ||
-		status == http.StatusTooManyRequests):
-		errs := prob.fields()
-		if len(errs) == 0 {
-			errs["form"] = prob.Detail
-		}
-		s.render(w, http.StatusUnprocessableEntity, "profile", s.page(r, "profile.title", profileView{Me: mine, Errors: errs}))
+	case st == http.StatusUnprocessableEntity || st == http.StatusConflict || st == http.StatusBadRequest || st == http.StatusTooManyRequests:
+		s.render(w, http.StatusUnprocessableEntity, "profile", s.page(r, "profile.title", profileView{Me: mine, Errors: fieldErrors(problemOf(err))}))
 	default:
-		s.apiFailed(w, r, status, err)
+		s.apiFailed(w, r, err)
 	}
 }
 
@@ -133,17 +93,16 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, sess *se
 		errs["new_password_again"] = T(lang, "profile.password.mismatch")
 	}
 	if len(errs) == 0 {
-		var prob apiProblem
-		status, err := s.apiCall(r.Context(), sess, http.MethodPost, s.d.IdentityURL+"/api/v1/me/password", "",
-			map[string]string{"current_password": current, "new_password": next}, &prob)
-		if err != nil || status/100 == 5 || status == http.StatusUnauthorized {
-			s.apiFailed(w, r, status, err)
-			return
-		}
-		if status/100 == 2 {
+		err := s.identity.ChangePassword(r.Context(), sess, current, next)
+		if err == nil {
 			http.Redirect(w, r, s.d.Base+"/profile?done=password", http.StatusSeeOther)
 			return
 		}
+		if st := statusOf(err); st/100 != 4 || st == http.StatusUnauthorized {
+			s.apiFailed(w, r, err)
+			return
+		}
+		prob := problemOf(err)
 		errs = prob.fields()
 		if len(errs) == 0 {
 			errs["new_password"] = prob.Detail
@@ -152,9 +111,8 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, sess *se
 			errs[k] = apiText(lang, v)
 		}
 	}
-	var m me
-	status, err := s.apiGet(r.Context(), sess, s.d.IdentityURL+"/api/v1/me", &m)
-	if s.apiFailed(w, r, status, err) {
+	m, err := s.identity.Me(r.Context(), sess)
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	s.render(w, http.StatusUnprocessableEntity, "profile", s.page(r, "profile.title", profileView{Me: m, PasswordErrors: errs}))

@@ -3,14 +3,13 @@ package portal
 import (
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 )
 
 type registerView struct {
 	Form       map[string]string
 	Errors     map[string]string
-	Programmes []programmeItem
+	Programmes []programme
 }
 
 var registerFields = []string{"given_name", "family_name", "username", "email", "programme_id"}
@@ -22,10 +21,8 @@ func (s *server) registerPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) showRegister(w http.ResponseWriter, r *http.Request, status int, v registerView) {
-	var list struct {
-		Items []programmeItem `json:"items"`
-	}
-	if st, err := s.apiGet(r.Context(), nil, s.d.StudyURL+"/v1/programmes?limit=200", &list); s.apiFailed(w, r, st, err) {
+	list, err := s.study.Programmes(r.Context(), nil, listQuery{Limit: 200})
+	if s.apiFailed(w, r, err) {
 		return
 	}
 	v.Programmes = list.Items
@@ -54,39 +51,33 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 	body := map[string]string{"username": v.Form["username"], "email": v.Form["email"], "password": pw,
 		"given_name": v.Form["given_name"], "family_name": v.Form["family_name"]}
 	if pid := v.Form["programme_id"]; pid != "" {
-		var p programmeItem
-		if st, err := s.apiGet(r.Context(), nil, s.d.StudyURL+"/v1/programmes/"+url.PathEscape(pid), &p); err != nil || st != http.StatusOK {
+		p, err := s.study.Programme(r.Context(), nil, pid)
+		if err != nil {
 			v.Errors["programme_id"] = T(lang, "register.programme.unknown")
 			s.showRegister(w, r, http.StatusUnprocessableEntity, v)
 			return
 		}
 		body["programme_id"], body["programme_title"] = p.ID, strings.TrimSpace(p.Degree+" "+p.Title)
 	}
-	var answer struct {
-		apiProblem
-		EmailVerified bool `json:"email_verified"`
-	}
 	// The browser's languages go along: identity mails the confirmation
 	// link in the first of them it knows.
-	status, err := s.apiCall(r.Context(), nil, http.MethodPost, s.d.IdentityURL+"/api/v1/registrations", "", body, &answer,
-		"X-Forwarded-For", clientAddr(r), "Accept-Language", r.Header.Get("Accept-Language"))
-	prob := answer.apiProblem
-	switch {
-	case err == nil && status == http.StatusCreated && !answer.EmailVerified:
+	verified, err := s.identity.Register(r.Context(), body, clientAddr(r), r.Header.Get("Accept-Language"))
+	switch st := statusOf(err); {
+	case err == nil && !verified:
 		http.Redirect(w, r, s.d.Base+"/register/done?confirm=1", http.StatusSeeOther)
-	case err == nil && status == http.StatusCreated:
+	case err == nil:
 		http.Redirect(w, r, s.d.Base+"/register/done", http.StatusSeeOther)
-	case err == nil && status == http.StatusTooManyRequests:
+	case st == http.StatusTooManyRequests:
 		v.Errors["form"] = T(lang, "register.toomany")
 		s.showRegister(w, r, http.StatusTooManyRequests, v)
-	case err == nil && status/100 == 4:
-		v.Errors = fieldErrors(prob)
+	case st/100 == 4:
+		v.Errors = fieldErrors(problemOf(err))
 		for k, e := range v.Errors {
 			v.Errors[k] = apiText(lang, e)
 		}
 		s.showRegister(w, r, http.StatusUnprocessableEntity, v)
 	default:
-		s.apiFailed(w, r, status, err)
+		s.apiFailed(w, r, err)
 	}
 }
 

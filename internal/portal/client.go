@@ -1,0 +1,206 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// The portal reads and changes everything through the study API and
+// identity's admin API, one small client each (study_client.go,
+// identity_client.go). A client builds the URL (ids escaped, queries
+// encoded), sends the request as the signed-in person, decodes the answer
+// and turns any other status into an *apiError, so that a page handler
+// reads as: fetch, render, or show the problem.
+
+// Errors an API call may end in, compared with errors.Is; errSignedOut
+// (auth.go) also stands for a 401.
+var (
+	errNotFound  = errors.New("not found")
+	errForbidden = errors.New("forbidden")
+	errConflict  = errors.New("conflict")
+	// errStale is a change refused because the item changed meanwhile
+	// (412 to If-Match): fetch the current version and show it.
+	errStale = errors.New("changed meanwhile")
+	// errLocked is a catalogue change without a live study token: none was
+	// got, or the study API refused it (expired or revoked).
+	errLocked = errors.New("catalogue editing is locked")
+)
+
+// apiError is an API's answer other than 2xx, with its RFC 9457 problem
+// as far as the body was one.
+type apiError struct {
+	Method, Path string
+	Status       int
+	Problem      apiProblem
+}
+
+func (e *apiError) Error() string {
+	msg := fmt.Sprintf("%s %s: %d", e.Method, e.Path, e.Status)
+	if e.Problem.Detail != "" {
+		msg += " " + e.Problem.Detail
+	}
+	return msg
+}
+
+// Is maps the status to the errors above.
+func (e *apiError) Is(target error) bool {
+	switch e.Status {
+	case http.StatusNotFound:
+		return target == errNotFound
+	case http.StatusUnauthorized:
+		return target == errSignedOut
+	case http.StatusForbidden:
+		return target == errForbidden
+	case http.StatusConflict:
+		return target == errConflict
+	case http.StatusPreconditionFailed:
+		return target == errStale
+	}
+	return false
+}
+
+// statusOf is the API's status in err, 0 when err is not an API's answer.
+func statusOf(err error) int {
+	var e *apiError
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// problemOf is the problem in err (empty when there is none).
+func problemOf(err error) apiProblem {
+	var e *apiError
+	if errors.As(err, &e) {
+		return e.Problem
+	}
+	return apiProblem{}
+}
+
+// apiProblem is an API's RFC 9457 answer.
+type apiProblem struct {
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field  string `json:"field"`
+		Detail string `json:"detail"`
+	} `json:"errors"`
+	// MaxRows is set when a grade file has too many rows.
+	MaxRows int `json:"max_rows"`
+}
+
+func (p apiProblem) fields() map[string]string {
+	m := map[string]string{}
+	for _, e := range p.Errors {
+		if _, ok := m[e.Field]; !ok {
+			m[e.Field] = e.Detail
+		}
+	}
+	return m
+}
+
+// listPage is one page of a list and the cursor of the next ("" at the end).
+type listPage[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// apiClient sends requests to one API under base.
+type apiClient struct {
+	base string
+	// send sends a request as the session's person (nil: anonymously).
+	send func(ctx context.Context, sess *session, req *http.Request) (*http.Response, error)
+}
+
+// call is one request: the path (with its query) under the client's base,
+// a JSON body or raw bytes, an If-Match header and other headers (empty
+// values are left out).
+type call struct {
+	method, path string
+	body         any
+	raw          []byte // sent as is with contentType instead of body
+	contentType  string
+	ifMatch      string
+	headers      []string // name, value pairs
+}
+
+// maxAnswer bounds what is read of an answer.
+const maxAnswer = 16 << 20
+
+// do sends c and decodes a 2xx answer into into (nil: the answer is not
+// read); another status is an *apiError.
+func (c apiClient) do(ctx context.Context, sess *session, cl call, into any) error {
+	var body io.Reader
+	switch {
+	case cl.raw != nil:
+		body = bytes.NewReader(cl.raw)
+	case cl.method != http.MethodGet:
+		var buf bytes.Buffer
+		if cl.body != nil {
+			if err := json.NewEncoder(&buf).Encode(cl.body); err != nil {
+				return fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
+			}
+		}
+		body = &buf
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, c.base+cl.path, body)
+	if err != nil {
+		return err
+	}
+	switch {
+	case cl.raw != nil:
+		req.Header.Set("Content-Type", cl.contentType)
+	case cl.method != http.MethodGet:
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if cl.ifMatch != "" {
+		req.Header.Set("If-Match", cl.ifMatch)
+	}
+	for i := 0; i+1 < len(cl.headers); i += 2 {
+		if cl.headers[i+1] != "" {
+			req.Header.Set(cl.headers[i], cl.headers[i+1])
+		}
+	}
+	resp, err := c.send(ctx, sess, req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	path, _, _ := strings.Cut(cl.path, "?")
+	if resp.StatusCode/100 != 2 {
+		e := &apiError{Method: cl.method, Path: path, Status: resp.StatusCode}
+		// The problem is best effort: the status already says what
+		// happened, and a proxy's error page is no problem document.
+		json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(&e.Problem)
+		return e
+	}
+	if into == nil {
+		return nil
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(into); err != nil {
+		return fmt.Errorf("%s %s: decode the answer: %w", cl.method, path, err)
+	}
+	return nil
+}
+
+// send sends a request to an API as the signed-in person (with the study
+// token for catalogue changes), or anonymously without a session.
+func (s *server) send(ctx context.Context, sess *session, req *http.Request) (*http.Response, error) {
+	switch {
+	case sess == nil:
+	case sess.useStudy:
+		req.Header.Set("Authorization", "Bearer "+sess.Study)
+	default:
+		tok, err := s.rp.accessToken(ctx, sess)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return s.d.API.Do(req)
+}
