@@ -26,50 +26,6 @@ import (
 	"campus/internal/problem"
 )
 
-// AdminStore is what the admin REST API, self-service and registration
-// need of identity's store.
-type AdminStore interface {
-	AccountRecord(ctx context.Context, id string) (store.AccountRecord, error)
-	ListAccounts(ctx context.Context, q store.AccountQuery) (store.AccountPage, error)
-	UpdateAccount(ctx context.Context, id string, version int, change func(*store.AccountRecord) error) (store.AccountRecord, error)
-	ChangeAccount(ctx context.Context, id string, c store.AccountChange) (store.AccountRecord, error)
-	CountedAttempt(ctx context.Context, e identity.AuditEvent, limit int, window time.Duration) (time.Duration, error)
-	RoleSessions(ctx context.Context, role string) ([]identity.Session, error)
-	EnqueueMail(ctx context.Context, mails ...identity.Mail) error
-	Register(ctx context.Context, a identity.Account, passwordHash string) (identity.Account, error)
-	PasswordHash(ctx context.Context, id string) (string, error)
-	SetPasswordHash(ctx context.Context, accountID, hash string) error
-	Permissions(ctx context.Context, accountID string) ([]identity.Permission, error)
-	Roles(ctx context.Context) ([]store.Role, error)
-	Role(ctx context.Context, name string) (store.Role, error)
-	CreateRole(ctx context.Context, r store.Role) (store.Role, error)
-	UpdateRole(ctx context.Context, name string, version int, change func(*store.Role) error) (store.Role, error)
-	Client(ctx context.Context, id string) (identity.Client, error)
-	Events(ctx context.Context, f identity.AuditFilter) ([]identity.AuditEvent, error)
-	SessionsOf(ctx context.Context, accountID string) ([]string, error)
-	AccessTokenSession(ctx context.Context, jti string) (string, error)
-	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
-	Consents(ctx context.Context, accountID string) ([]store.Consent, error)
-	WithdrawConsent(ctx context.Context, accountID, clientID string) error
-	LogoutDeliveries(ctx context.Context, undeliveredOnly bool, limit int) ([]identity.LogoutDelivery, error)
-	People(ctx context.Context, ids []string) ([]store.Person, error)
-	CreateAPIKey(ctx context.Context, accountID, name string, expires *time.Time) (identity.APIKey, string, error)
-	APIKeys(ctx context.Context, accountID string) ([]identity.APIKey, error)
-	RevokeAPIKey(ctx context.Context, accountID, id string) error
-	AccountByLogin(ctx context.Context, login string) (identity.Account, string, error)
-	RegisterConfirmed(ctx context.Context, a identity.Account, passwordHash string, is store.Issue) (identity.Account, error)
-	IssueToken(ctx context.Context, accountID string, is store.Issue, rate store.Rate) error
-	TokenAccount(ctx context.Context, purpose, hash string) (store.AccountRecord, identity.Token, error)
-	ConfirmEmail(ctx context.Context, hash string, notice func(store.AccountRecord, string) (identity.Mail, error)) (store.AccountRecord, error)
-	ResetPassword(ctx context.Context, hash, passwordHash string, notice func(store.AccountRecord) (identity.Mail, error)) (store.AccountRecord, error)
-	PendingEmail(ctx context.Context, accountID string) (string, error)
-	MailStatus(ctx context.Context) (store.MailStatus, error)
-	MailQueue(ctx context.Context, state string, limit int) ([]identity.OutboxMail, error)
-	RetryMail(ctx context.Context, id string) (bool, error)
-}
-
-var _ AdminStore = (*store.Store)(nil)
-
 // APIAudience is the aud an access token must name for identity's API.
 const APIAudience = "campus-identity"
 
@@ -78,7 +34,7 @@ const maxBody = 64 << 10
 
 // api serves /api/v1: the admin REST API, self-service and registration.
 type api struct {
-	store    AdminStore
+	store    *store.Store
 	storage  *oidcop.Storage
 	provider *op.Provider
 	login    *login

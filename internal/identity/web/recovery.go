@@ -44,7 +44,7 @@ type MailDeps struct {
 var tokenRate = store.Rate{PerHour: 5, Gap: time.Minute}
 
 type recovery struct {
-	store   AdminStore
+	store   *store.Store
 	login   *login
 	pages   *pages
 	mail    MailDeps

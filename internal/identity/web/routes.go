@@ -15,6 +15,7 @@ import (
 	"campus/internal/httpserver"
 	"campus/internal/identity"
 	"campus/internal/identity/oidcop"
+	"campus/internal/identity/store"
 	"campus/internal/problem"
 )
 
@@ -38,8 +39,9 @@ type Deps struct {
 	Provider *op.Provider
 	Login    LoginConfig
 	Now      func() time.Time
-	// Admin is the store behind the admin REST API and registration.
-	Admin AdminStore
+	// Admin is identity's store, behind the admin REST API, registration
+	// and recovery: they use most of it, so they take it whole.
+	Admin *store.Store
 	// RegistrationsPerIPHour bounds self-registrations per client address
 	// (default 10).
 	RegistrationsPerIPHour int
