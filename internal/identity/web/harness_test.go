@@ -86,7 +86,10 @@ func startIDP(t *testing.T) *testIDP {
 	if h, err = NewServer(Deps{
 		Logger: logger, Issuer: issuer, Base: "/idp",
 		Store: st, Admin: st, Revocations: st, Storage: storage, Provider: provider, Now: time.Now,
-		Login: LoginConfig{Password: cheap, PerIPPerMinute: 6000, Lockout: policy.Lockout{MaxAttempts: 5, Duration: 10 * time.Minute}},
+		// cmd/campus's defaults, but for the hash cost and the per-address
+		// limit: tests sign in far more often than people.
+		Login: LoginConfig{Password: cheap, PerIPPerMinute: 6000, Lockout: policy.Lockout{MaxAttempts: 5, Duration: 10 * time.Minute},
+			Policy: policy.PasswordPolicy{MinLength: 10, MaxLength: 256, RefuseCommon: true}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -316,6 +319,25 @@ func (e *apiEnv) etagOf(t *testing.T, path, token string) string {
 		t.Fatalf("GET %s has no ETag", path)
 	}
 	return tag
+}
+
+// active asks the introspection endpoint, as the console, whether a token
+// is live.
+func (e *apiEnv) active(t *testing.T, token string) bool {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(e.console.ClientID, e.console.ClientSecret)
+	resp, err := e.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("introspect: %d %v", resp.StatusCode, err)
+	}
+	return v["active"] == true
 }
 
 // revoke revokes a token at the provider's revocation endpoint, as the
