@@ -26,50 +26,6 @@ import (
 	"campus/internal/problem"
 )
 
-// AdminStore is what the admin REST API, self-service and registration
-// need of identity's store.
-type AdminStore interface {
-	AccountRecord(ctx context.Context, id string) (store.AccountRecord, error)
-	ListAccounts(ctx context.Context, q store.AccountQuery) (store.AccountPage, error)
-	UpdateAccount(ctx context.Context, id string, version int, change func(*store.AccountRecord) error) (store.AccountRecord, error)
-	ChangeAccount(ctx context.Context, id string, c store.AccountChange) (store.AccountRecord, error)
-	CountedAttempt(ctx context.Context, e identity.AuditEvent, limit int, window time.Duration) (time.Duration, error)
-	RoleSessions(ctx context.Context, role string) ([]identity.Session, error)
-	EnqueueMail(ctx context.Context, mails ...identity.Mail) error
-	Register(ctx context.Context, a identity.Account, passwordHash string) (identity.Account, error)
-	PasswordHash(ctx context.Context, id string) (string, error)
-	SetPasswordHash(ctx context.Context, accountID, hash string) error
-	Permissions(ctx context.Context, accountID string) ([]identity.Permission, error)
-	Roles(ctx context.Context) ([]store.Role, error)
-	Role(ctx context.Context, name string) (store.Role, error)
-	CreateRole(ctx context.Context, r store.Role) (store.Role, error)
-	UpdateRole(ctx context.Context, name string, version int, change func(*store.Role) error) (store.Role, error)
-	Client(ctx context.Context, id string) (identity.Client, error)
-	Events(ctx context.Context, f identity.AuditFilter) ([]identity.AuditEvent, error)
-	SessionsOf(ctx context.Context, accountID string) ([]string, error)
-	AccessTokenSession(ctx context.Context, jti string) (string, error)
-	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
-	Consents(ctx context.Context, accountID string) ([]store.Consent, error)
-	WithdrawConsent(ctx context.Context, accountID, clientID string) error
-	LogoutDeliveries(ctx context.Context, undeliveredOnly bool, limit int) ([]identity.LogoutDelivery, error)
-	People(ctx context.Context, ids []string) ([]store.Person, error)
-	CreateAPIKey(ctx context.Context, accountID, name string, expires *time.Time) (identity.APIKey, string, error)
-	APIKeys(ctx context.Context, accountID string) ([]identity.APIKey, error)
-	RevokeAPIKey(ctx context.Context, accountID, id string) error
-	AccountByLogin(ctx context.Context, login string) (identity.Account, string, error)
-	RegisterConfirmed(ctx context.Context, a identity.Account, passwordHash string, is store.Issue) (identity.Account, error)
-	IssueToken(ctx context.Context, accountID string, is store.Issue, rate store.Rate) error
-	TokenAccount(ctx context.Context, purpose, hash string) (store.AccountRecord, identity.Token, error)
-	ConfirmEmail(ctx context.Context, hash string, notice func(store.AccountRecord, string) (identity.Mail, error)) (store.AccountRecord, error)
-	ResetPassword(ctx context.Context, hash, passwordHash string, notice func(store.AccountRecord) (identity.Mail, error)) (store.AccountRecord, error)
-	PendingEmail(ctx context.Context, accountID string) (string, error)
-	MailStatus(ctx context.Context) (store.MailStatus, error)
-	MailQueue(ctx context.Context, state string, limit int) ([]identity.OutboxMail, error)
-	RetryMail(ctx context.Context, id string) (bool, error)
-}
-
-var _ AdminStore = (*store.Store)(nil)
-
 // APIAudience is the aud an access token must name for identity's API.
 const APIAudience = "campus-identity"
 
@@ -78,7 +34,7 @@ const maxBody = 64 << 10
 
 // api serves /api/v1: the admin REST API, self-service and registration.
 type api struct {
-	store    AdminStore
+	store    *store.Store
 	storage  *oidcop.Storage
 	provider *op.Provider
 	login    *login
@@ -100,85 +56,32 @@ const (
 	needGrader  = "grader" // grades:read or users:read: names for grade lists
 )
 
-// route is one endpoint of the API: its pattern, what the caller needs (a
-// scope, a person, or nothing) and its handler.
-type route struct {
-	pattern string
-	need    string
-	handle  func(w http.ResponseWriter, r *http.Request, p *principal)
-}
-
-func (a *api) routes() []route {
-	read, write, roles := string(identity.PermUsersRead), string(identity.PermUsersWrite), string(identity.PermRolesWrite)
-	return []route{
-		{"GET /api/v1/openapi.yaml", needNothing, a.handleSpec},
-		{"GET /api/v1/users", read, a.handleListUsers},
-		{"GET /api/v1/users/{id}", read, a.handleGetUser},
-		{"PATCH /api/v1/users/{id}", write, a.handlePatchUser},
-		{"POST /api/v1/users/{id}/disable", write, a.handleSetStatus(identity.StatusDisabled)},
-		{"POST /api/v1/users/{id}/enable", write, a.handleSetStatus(identity.StatusActive)},
-		{"POST /api/v1/users/{id}/unlock", write, a.handleUnlock},
-		{"PUT /api/v1/users/{id}/roles", write, a.handlePutRoles},
-		{"GET /api/v1/roles", read, a.handleListRoles},
-		{"POST /api/v1/roles", roles, a.handleCreateRole},
-		{"GET /api/v1/roles/{name}", read, a.handleGetRole},
-		{"PATCH /api/v1/roles/{name}", roles, a.handlePatchRole},
-		{"GET /api/v1/me", needPerson, a.handleGetMe},
-		{"PATCH /api/v1/me", needPerson, a.handlePatchMe},
-		{"POST /api/v1/me/password", needPerson, a.handleChangePassword},
-		{"GET /api/v1/me/consents", needPerson, a.handleListConsents},
-		{"DELETE /api/v1/me/consents/{client_id}", needPerson, a.handleWithdrawConsent},
-		{"GET /api/v1/me/api-keys", needPerson, a.handleListAPIKeys},
-		{"POST /api/v1/me/api-keys", needPerson, a.handleCreateAPIKey},
-		{"DELETE /api/v1/me/api-keys/{id}", needPerson, a.handleRevokeAPIKey},
-		{"GET /api/v1/people", needGrader, a.handlePeople},
-		{"GET /api/v1/audit", read, a.handleAudit},
-		{"GET /api/v1/logout-deliveries", read, a.handleLogoutDeliveries},
-		{"GET /api/v1/mail", read, a.handleMailQueue},
-		{"POST /api/v1/mail/{id}/retry", write, a.handleMailRetry},
-		{"GET /api/v1/directory", read, a.handleDirectoryStatus},
-		{"POST /api/v1/directory/sync", write, a.handleDirectorySync},
-		{"POST /api/v1/registrations", needNothing, a.handleRegister},
-	}
-}
-
-// APIRoutes lists the API's routes as "METHOD /path" patterns, for
-// checking them against its OpenAPI document.
-func APIRoutes() []string {
-	var out []string
-	for _, rt := range (&api{}).routes() {
-		out = append(out, rt.pattern)
-	}
-	return out
-}
-
-// registerAPI adds the API and the registration page to identity's mux.
-func registerAPI(mux *http.ServeMux, d Deps, l *login, p *pages) {
+// newAPI builds the API and, as they share its store and limits, the
+// registration and recovery pages.
+func newAPI(d Deps, l *login, p *pages) *api {
 	a := &api{store: d.Admin, storage: d.Storage, provider: d.Provider, login: l, params: d.Login.Password,
 		logger: d.Logger, now: d.Now, pwLimiter: newHourlyLimiter(20, 5, d.Now), dir: d.Directory}
 	a.reg = newRegistrar(d, l)
 	a.rc = &recovery{store: d.Admin, login: l, pages: p, mail: d.Mail, api: a, home: d.Home, limiter: newHourlyLimiter(30, 10, d.Now)}
-	if d.Mail.Composer != nil {
-		a.rc.routes(mux)
-	}
-	a.rc.mailboxRoutes(mux)
-	for _, rt := range a.routes() {
-		mux.Handle(rt.pattern, a.guard(rt))
-	}
-	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return a
+}
+
+// handleNoAPIEndpoint answers paths under /api/ that are no route.
+func handleNoAPIEndpoint() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "There is no such API endpoint; see /api/v1/openapi.yaml."})
-	}))
-	registerPage(mux, a, l, p)
+	})
 }
 
 var errNoBearer = errors.New("no bearer token")
 
-// guard authenticates the caller and checks the route's requirement.
-func (a *api) guard(rt route) http.Handler {
+// needs authenticates the caller and checks what the route needs (a
+// scope, a person, or nothing) before handle runs.
+func (a *api) needs(need string, handle func(w http.ResponseWriter, r *http.Request, p *principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		if rt.need == needNothing {
-			rt.handle(w, r, nil)
+		if need == needNothing {
+			handle(w, r, nil)
 			return
 		}
 		ctx := op.ContextWithIssuer(r.Context(), a.provider.IssuerFromRequest(r))
@@ -195,26 +98,26 @@ func (a *api) guard(rt route) http.Handler {
 			return
 		}
 		switch {
-		case rt.need == needPerson && p.account == nil:
+		case need == needPerson && p.account == nil:
 			problem.Write(w, problem.Details{Status: http.StatusForbidden,
 				Detail: "This endpoint is for people signed in with their own account; a client-credentials token has none."})
 			return
-		case rt.need == needPerson && !p.firstParty:
+		case need == needPerson && !p.firstParty:
 			problem.Write(w, problem.Details{Status: http.StatusForbidden,
 				Detail: "Self-service is available only through campus's own applications, not through " + p.clientID + "."})
 			return
-		case rt.need == needGrader && !p.has(string(identity.PermGradesRead)) && !p.has(string(identity.PermUsersRead)):
+		case need == needGrader && !p.has(string(identity.PermGradesRead)) && !p.has(string(identity.PermUsersRead)):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="campus-identity", error="insufficient_scope", scope="grades:read"`)
 			problem.Write(w, problem.Details{Status: http.StatusForbidden, Title: "Insufficient scope",
 				Detail: "This needs the scope grades:read or users:read, which your token does not carry or your roles no longer grant."})
 			return
-		case rt.need != needPerson && rt.need != needGrader && !p.has(rt.need):
-			w.Header().Set("WWW-Authenticate", `Bearer realm="campus-identity", error="insufficient_scope", scope="`+rt.need+`"`)
+		case need != needPerson && need != needGrader && !p.has(need):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="campus-identity", error="insufficient_scope", scope="`+need+`"`)
 			problem.Write(w, problem.Details{Status: http.StatusForbidden, Title: "Insufficient scope",
-				Detail: "This needs the scope " + rt.need + ", which your token does not carry or your roles no longer grant."})
+				Detail: "This needs the scope " + need + ", which your token does not carry or your roles no longer grant."})
 			return
 		}
-		rt.handle(w, r.WithContext(ctx), p)
+		handle(w, r.WithContext(ctx), p)
 	})
 }
 

@@ -72,7 +72,7 @@ func (in registration) validate(pw policy.PasswordPolicy) []problem.FieldError {
 // per client address: they cost a password hash, and a taken username or
 // e-mail address tells whether an account exists.
 type registrar struct {
-	store   AdminStore
+	store   *store.Store
 	limiter *hourlyLimiter
 	params  password.Params
 	login   *login

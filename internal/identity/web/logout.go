@@ -13,6 +13,13 @@ type logoutView struct {
 	ClientID, PostLogoutRedirectURI, State string
 }
 
+// handleLoggedOut is where a logout without post_logout_redirect_uri ends.
+func (l *login) handleLoggedOut() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l.message(w, http.StatusOK, "Signed out", "You are signed out of every campus application.", false)
+	})
+}
+
 // handleEndSession serves end_session (OpenID Connect RP-Initiated Logout
 // 1.0), by GET or POST as section 2 asks. A valid id_token_hint whose sid
 // is a live session ends that session and goes back to the relying party.

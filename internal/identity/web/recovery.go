@@ -44,7 +44,7 @@ type MailDeps struct {
 var tokenRate = store.Rate{PerHour: 5, Gap: time.Minute}
 
 type recovery struct {
-	store   AdminStore
+	store   *store.Store
 	login   *login
 	pages   *pages
 	mail    MailDeps
@@ -79,15 +79,16 @@ func (rc *recovery) view(w http.ResponseWriter, r *http.Request, title string) r
 	return recoveryView{Title: title, Base: rc.login.base, CSRF: rc.login.csrfToken(w, r), Home: rc.home}
 }
 
-func (rc *recovery) routes(mux *http.ServeMux) {
-	mux.Handle("GET /confirm", http.HandlerFunc(rc.showConfirm))
-	mux.Handle("POST /confirm", http.HandlerFunc(rc.confirm))
-	mux.Handle("GET /confirm/resend", rc.showLinkForm(resendForm))
-	mux.Handle("POST /confirm/resend", rc.askLink(resendForm))
-	mux.Handle("GET /password/forgot", rc.showLinkForm(forgotForm))
-	mux.Handle("POST /password/forgot", rc.askLink(forgotForm))
-	mux.Handle("GET /password/reset", http.HandlerFunc(rc.showReset))
-	mux.Handle("POST /password/reset", http.HandlerFunc(rc.reset))
+// mailed serves h when mail is configured; without it there are no links
+// to follow, and these pages do not exist.
+func (rc *recovery) mailed(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rc.mail.Composer == nil {
+			problem.NotFound().ServeHTTP(w, r)
+			return
+		}
+		h(w, r)
+	})
 }
 
 // form parses a small form and checks its CSRF token; it answers the
@@ -444,37 +445,45 @@ type mailboxView struct {
 	Links       []string
 }
 
-func (rc *recovery) mailboxRoutes(mux *http.ServeMux) {
-	guard := func(h http.HandlerFunc) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if rc.mail.Mailbox == nil {
-				problem.NotFound().ServeHTTP(w, r)
-				return
-			}
-			if !loopback(r) {
-				rc.login.message(w, http.StatusForbidden, "Developer mailbox",
-					"The developer mailbox is shown only to browsers on the server's own machine.", true)
-				return
-			}
-			h(w, r)
-		})
-	}
-	mux.Handle("GET /dev/mail", guard(func(w http.ResponseWriter, r *http.Request) {
+// devMailbox serves h only when mail goes to the developer mailbox, and
+// only to browsers on the server's own machine.
+func (rc *recovery) devMailbox(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rc.mail.Mailbox == nil {
+			problem.NotFound().ServeHTTP(w, r)
+			return
+		}
+		if !loopback(r) {
+			rc.login.message(w, http.StatusForbidden, "Developer mailbox",
+				"The developer mailbox is shown only to browsers on the server's own machine.", true)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// handleMailbox lists the developer mailbox's mails.
+func (rc *recovery) handleMailbox() http.Handler {
+	return rc.devMailbox(func(w http.ResponseWriter, r *http.Request) {
 		mails, err := rc.mail.Mailbox.List(100)
 		if err != nil {
 			rc.login.fail(w, err)
 			return
 		}
 		rc.pages.render(w, http.StatusOK, "mailbox", mailboxView{Title: "Developer mailbox", Base: rc.login.base, Mails: mails})
-	}))
-	mux.Handle("GET /dev/mail/{id}", guard(func(w http.ResponseWriter, r *http.Request) {
+	})
+}
+
+// handleMailboxMail shows one mail of the developer mailbox.
+func (rc *recovery) handleMailboxMail() http.Handler {
+	return rc.devMailbox(func(w http.ResponseWriter, r *http.Request) {
 		m, err := rc.mail.Mailbox.Get(r.PathValue("id"))
 		if err != nil {
 			rc.login.message(w, http.StatusNotFound, "Developer mailbox", "There is no such mail in the developer mailbox.", true)
 			return
 		}
 		rc.pages.render(w, http.StatusOK, "mailbox", mailboxView{Title: m.Subject, Base: rc.login.base, Mail: &m, Links: links(m.Text)})
-	}))
+	})
 }
 
 // links finds the https links of a text mail, to offer them as links.

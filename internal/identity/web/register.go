@@ -78,11 +78,18 @@ func sentence(s string) string {
 	return s
 }
 
-func registerPage(mux *http.ServeMux, a *api, l *login, p *pages) {
-	mux.Handle("GET /register", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		renderRegister(w, r, l, p, http.StatusOK, l.pendingRequest(r, r.URL.Query().Get("authRequestID")), registration{}, nil, "")
-	}))
-	mux.Handle("POST /register", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// handleRegisterForm shows the registration form.
+func handleRegisterForm(l *login) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		renderRegister(w, r, l, l.pages, http.StatusOK, l.pendingRequest(r, r.URL.Query().Get("authRequestID")), registration{}, nil, "")
+	})
+}
+
+// handleRegisterSubmit registers someone from the form, and on success
+// sends them on to the confirmation page.
+func handleRegisterSubmit(l *login, reg *registrar) http.Handler {
+	p := l.pages
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
 			l.message(w, http.StatusBadRequest, "Registration failed", "The form could not be read. Go back and try again.", true)
@@ -107,7 +114,7 @@ func registerPage(mux *http.ServeMux, a *api, l *login, p *pages) {
 			renderRegister(w, r, l, p, http.StatusUnprocessableEntity, ar, in, errs, "")
 			return
 		}
-		_, refused, err := a.reg.register(r.Context(), in, clientIP(r), lang(r))
+		_, refused, err := reg.register(r.Context(), in, clientIP(r), lang(r))
 		switch {
 		case err != nil:
 			l.fail(w, err)
@@ -124,14 +131,18 @@ func registerPage(mux *http.ServeMux, a *api, l *login, p *pages) {
 			}
 			http.Redirect(w, r, done, http.StatusSeeOther)
 		}
-	}))
-	mux.Handle("GET /register/done", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := registerView{Title: "Account created", Base: l.base, Confirm: a.reg.mail.Composer != nil}
+	})
+}
+
+// handleRegisterDone says that the account was created.
+func handleRegisterDone(l *login, reg *registrar) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := registerView{Title: "Account created", Base: l.base, Confirm: reg.mail.Composer != nil}
 		if ar := l.pendingRequest(r, r.URL.Query().Get("authRequestID")); ar != "" {
 			v.LoginURL, v.AuthRequestID = l.base+"/login?authRequestID="+url.QueryEscape(ar), ar
 		}
-		p.render(w, http.StatusOK, "register_done", v)
-	}))
+		l.pages.render(w, http.StatusOK, "register_done", v)
+	})
 }
 
 // pendingRequest returns id if it names an authorization request still

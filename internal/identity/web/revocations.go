@@ -45,7 +45,11 @@ func FeedHash(value string) string {
 // every revocation that may still matter, ?since=T (the previous answer's
 // as_of) what changed after it. Resource servers poll it every few seconds
 // instead of asking identity about every token (see docs/decisions.md).
+// Without a store there is no feed (404).
 func handleRevocations(st RevocationStore, logger *slog.Logger) http.Handler {
+	if st == nil {
+		return problem.NotFound()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var since time.Time
 		if v := r.URL.Query().Get("since"); v != "" {

@@ -13,7 +13,9 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"campus/internal/httpserver"
+	"campus/internal/identity"
 	"campus/internal/identity/oidcop"
+	"campus/internal/identity/store"
 	"campus/internal/problem"
 )
 
@@ -37,8 +39,9 @@ type Deps struct {
 	Provider *op.Provider
 	Login    LoginConfig
 	Now      func() time.Time
-	// Admin is the store behind the admin REST API and registration.
-	Admin AdminStore
+	// Admin is identity's store, behind the admin REST API, registration
+	// and recovery: they use most of it, so they take it whole.
+	Admin *store.Store
 	// RegistrationsPerIPHour bounds self-registrations per client address
 	// (default 10).
 	RegistrationsPerIPHour int
@@ -67,44 +70,135 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	static, _ := fs.Sub(staticFS, "static")
-	issuerCtx := op.NewIssuerInterceptor(d.Provider.IssuerFromRequest)
-
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", httpserver.Healthz("identity"))
-	mux.Handle("GET /readyz", httpserver.Readyz("identity", d.Logger, d.Ready...))
-	mux.Handle("GET /{$}", httpserver.JSON(map[string]string{
-		"service":     "identity",
-		"description": "campus identity: accounts, roles, sign-in and single sign-on (OpenID Provider)",
-		"issuer":      d.Issuer,
-		"discovery":   d.Issuer + "/.well-known/openid-configuration",
-	}))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", httpserver.Files(static)))
-	mux.Handle("GET /login", issuerCtx.Handler(l.handleShow()))
-	mux.Handle("POST /login", issuerCtx.Handler(l.handleSubmit()))
-	mux.Handle("POST /consent", issuerCtx.Handler(l.handleConsent()))
-	mux.Handle("GET /logged-out", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l.message(w, http.StatusOK, "Signed out", "You are signed out of every campus application.", false)
-	}))
-	// The OpenID Provider's endpoints, as the library routes them, except
-	// end_session: campus asks before ending a session (logout.go).
-	for _, e := range []*op.Endpoint{d.Provider.AuthorizationEndpoint(), d.Provider.TokenEndpoint(),
-		d.Provider.IntrospectionEndpoint(), d.Provider.UserinfoEndpoint(), d.Provider.RevocationEndpoint(),
-		d.Provider.KeysEndpoint()} {
-		mux.Handle(e.Relative(), d.Provider)
+	for _, rt := range routes(d, l, newAPI(d, l, p)) {
+		mux.Handle(rt.pattern, rt.h)
 	}
-	endSession := d.Provider.EndSessionEndpoint().Relative()
-	mux.Handle("GET "+endSession, issuerCtx.Handler(l.handleEndSession()))
-	mux.Handle("POST "+endSession, issuerCtx.Handler(l.handleEndSession()))
-	mux.Handle("POST /logout", issuerCtx.Handler(l.handleLogout()))
-	mux.Handle("GET /.well-known/openid-configuration", issuerCtx.Handler(handleDiscovery(d.Provider)))
-	mux.Handle(d.Provider.AuthorizationEndpoint().Relative()+"/callback", d.Provider)
-	if d.Revocations != nil {
-		mux.Handle("GET /revocations", httpserver.Quiet(handleRevocations(d.Revocations, d.Logger)))
-	}
-	registerAPI(mux, d, l, p)
-	mux.Handle("/", problem.NotFound())
 	return mux, nil
+}
+
+// route is one pattern of identity and its handler.
+type route struct {
+	pattern string
+	h       http.Handler
+}
+
+// routes is every pattern identity serves: the service's own, the sign-in
+// pages, the OpenID Provider's endpoints, the pages reached from mail, the
+// revocation feed and the admin REST API (api.routes).
+func routes(d Deps, l *login, a *api) []route {
+	static, _ := fs.Sub(staticFS, "static")
+	// The sign-in pages and campus's own OP endpoints need the issuer in
+	// their context, as the library's handlers have it.
+	issuer := op.NewIssuerInterceptor(d.Provider.IssuerFromRequest).Handler
+	endSession := d.Provider.EndSessionEndpoint().Relative()
+	rc := a.rc
+	rt := []route{
+		// The service.
+		{"GET /healthz", httpserver.Healthz("identity")},
+		{"GET /readyz", httpserver.Readyz("identity", d.Logger, d.Ready...)},
+		{"GET /{$}", httpserver.JSON(map[string]string{
+			"service":     "identity",
+			"description": "campus identity: accounts, roles, sign-in and single sign-on (OpenID Provider)",
+			"issuer":      d.Issuer,
+			"discovery":   d.Issuer + "/.well-known/openid-configuration",
+		})},
+		{"GET /static/", http.StripPrefix("/static/", httpserver.Files(static))},
+
+		// Signing in and out (login.go, logout.go).
+		{"GET /login", issuer(l.handleShow())},
+		{"POST /login", issuer(l.handleSubmit())},
+		{"POST /consent", issuer(l.handleConsent())},
+		{"GET " + LoggedOutPath, l.handleLoggedOut()},
+		{"POST /logout", issuer(l.handleLogout())},
+
+		// The OpenID Provider's endpoints, as the library routes them,
+		// except end_session: campus asks before ending a session
+		// (logout.go), and discovery, which campus corrects.
+		{d.Provider.AuthorizationEndpoint().Relative(), d.Provider},
+		{d.Provider.AuthorizationEndpoint().Relative() + "/callback", d.Provider},
+		{d.Provider.TokenEndpoint().Relative(), d.Provider},
+		{d.Provider.IntrospectionEndpoint().Relative(), d.Provider},
+		{d.Provider.UserinfoEndpoint().Relative(), d.Provider},
+		{d.Provider.RevocationEndpoint().Relative(), d.Provider},
+		{d.Provider.KeysEndpoint().Relative(), d.Provider},
+		{"GET " + endSession, issuer(l.handleEndSession())},
+		{"POST " + endSession, issuer(l.handleEndSession())},
+		{"GET /.well-known/openid-configuration", issuer(handleDiscovery(d.Provider))},
+
+		// Registration and the pages reached from mail (register.go,
+		// recovery.go); the latter answer 404 when no mail is configured.
+		{"GET /register", handleRegisterForm(l)},
+		{"POST /register", handleRegisterSubmit(l, a.reg)},
+		{"GET /register/done", handleRegisterDone(l, a.reg)},
+		{"GET /confirm", rc.mailed(rc.showConfirm)},
+		{"POST /confirm", rc.mailed(rc.confirm)},
+		{"GET /confirm/resend", rc.mailed(rc.showLinkForm(resendForm))},
+		{"POST /confirm/resend", rc.mailed(rc.askLink(resendForm))},
+		{"GET /password/forgot", rc.mailed(rc.showLinkForm(forgotForm))},
+		{"POST /password/forgot", rc.mailed(rc.askLink(forgotForm))},
+		{"GET /password/reset", rc.mailed(rc.showReset)},
+		{"POST /password/reset", rc.mailed(rc.reset)},
+		// The developer mailbox, only when mail goes there.
+		{"GET /dev/mail", rc.handleMailbox()},
+		{"GET /dev/mail/{id}", rc.handleMailboxMail()},
+
+		// The revocation feed for resource servers (revocations.go).
+		{"GET /revocations", httpserver.Quiet(handleRevocations(d.Revocations, d.Logger))},
+	}
+	rt = append(rt, a.routes()...)
+	return append(rt,
+		route{"/api/", handleNoAPIEndpoint()},
+		route{"/", problem.NotFound()},
+	)
+}
+
+// routes are the admin REST API, self-service and registration (api_*.go),
+// each with who may call it (api.needs): a scope, a person, or anyone.
+// Every route here is an operation of the OpenAPI document and the other
+// way round (TestOpenAPIListsEveryRoute).
+func (a *api) routes() []route {
+	read, write, roles := string(identity.PermUsersRead), string(identity.PermUsersWrite), string(identity.PermRolesWrite)
+	return []route{
+		{"GET /api/v1/openapi.yaml", a.needs(needNothing, a.handleSpec)},
+		{"GET /api/v1/users", a.needs(read, a.handleListUsers)},
+		{"GET /api/v1/users/{id}", a.needs(read, a.handleGetUser)},
+		{"PATCH /api/v1/users/{id}", a.needs(write, a.handlePatchUser)},
+		{"POST /api/v1/users/{id}/disable", a.needs(write, a.handleSetStatus(identity.StatusDisabled))},
+		{"POST /api/v1/users/{id}/enable", a.needs(write, a.handleSetStatus(identity.StatusActive))},
+		{"POST /api/v1/users/{id}/unlock", a.needs(write, a.handleUnlock)},
+		{"PUT /api/v1/users/{id}/roles", a.needs(write, a.handlePutRoles)},
+		{"GET /api/v1/roles", a.needs(read, a.handleListRoles)},
+		{"POST /api/v1/roles", a.needs(roles, a.handleCreateRole)},
+		{"GET /api/v1/roles/{name}", a.needs(read, a.handleGetRole)},
+		{"PATCH /api/v1/roles/{name}", a.needs(roles, a.handlePatchRole)},
+		{"GET /api/v1/me", a.needs(needPerson, a.handleGetMe)},
+		{"PATCH /api/v1/me", a.needs(needPerson, a.handlePatchMe)},
+		{"POST /api/v1/me/password", a.needs(needPerson, a.handleChangePassword)},
+		{"GET /api/v1/me/consents", a.needs(needPerson, a.handleListConsents)},
+		{"DELETE /api/v1/me/consents/{client_id}", a.needs(needPerson, a.handleWithdrawConsent)},
+		{"GET /api/v1/me/api-keys", a.needs(needPerson, a.handleListAPIKeys)},
+		{"POST /api/v1/me/api-keys", a.needs(needPerson, a.handleCreateAPIKey)},
+		{"DELETE /api/v1/me/api-keys/{id}", a.needs(needPerson, a.handleRevokeAPIKey)},
+		{"GET /api/v1/people", a.needs(needGrader, a.handlePeople)},
+		{"GET /api/v1/audit", a.needs(read, a.handleAudit)},
+		{"GET /api/v1/logout-deliveries", a.needs(read, a.handleLogoutDeliveries)},
+		{"GET /api/v1/mail", a.needs(read, a.handleMailQueue)},
+		{"POST /api/v1/mail/{id}/retry", a.needs(write, a.handleMailRetry)},
+		{"GET /api/v1/directory", a.needs(read, a.handleDirectoryStatus)},
+		{"POST /api/v1/directory/sync", a.needs(write, a.handleDirectorySync)},
+		{"POST /api/v1/registrations", a.needs(needNothing, a.handleRegister)},
+	}
+}
+
+// APIRoutes lists the API's routes as "METHOD /path" patterns, for
+// checking them against its OpenAPI document.
+func APIRoutes() []string {
+	var out []string
+	for _, rt := range (&api{}).routes() {
+		out = append(out, rt.pattern)
+	}
+	return out
 }
 
 // handleDiscovery serves the library's discovery document, corrected to
