@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -14,7 +13,7 @@ import (
 
 	"campus/internal/config"
 	"campus/internal/identity"
-	"campus/internal/identity/oidcop"
+	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
 )
 
@@ -120,12 +119,9 @@ func runClients(ctx context.Context, e env, args []string) error {
 		printClient(e.stdout, cl, "")
 		return nil
 	default: // remove
-		if err := st.DeleteClient(ctx, s.Args()[0]); errors.Is(err, identity.ErrNotFound) {
-			return fmt.Errorf("no client %q", s.Args()[0])
-		} else if err != nil {
+		if err := identityservice.RemoveClient(ctx, st, s.Args()[0], "campus clients remove"); err != nil {
 			return err
 		}
-		auditClient(ctx, st, "client_removed", s.Args()[0], "campus clients remove")
 		fmt.Fprintf(e.stdout, "Removed client %q and its tokens.\n", s.Args()[0])
 		return nil
 	}
@@ -151,20 +147,10 @@ func openIdentityStore(ctx context.Context, e env, dataDir string, dbo *dbOption
 }
 
 func clientsAdd(ctx context.Context, w io.Writer, st *identitystore.Store, c identity.Client, asJSON bool) error {
-	secret := ""
-	if !c.Public {
-		secret = oidcop.NewToken()
-		c.SecretHash = oidcop.HashToken(secret)
-	}
-	c.Source = "db"
-	created, err := st.CreateClient(ctx, c)
-	if errors.Is(err, identity.ErrConflict) {
-		return fmt.Errorf("a client with id %q exists already (campus clients remove %s first)", c.ID, c.ID)
-	}
+	created, secret, err := identityservice.AddClient(ctx, st, c, "campus clients add")
 	if err != nil {
 		return err
 	}
-	auditClient(ctx, st, "client_added", c.ID, "campus clients add")
 	if asJSON {
 		v := clientViews([]identity.Client{created})[0]
 		v.Secret = secret
@@ -236,14 +222,6 @@ func printClient(w io.Writer, c identity.Client, secret string) {
 		fmt.Fprintf(w, "  logout tokens:  %s\n", c.BackchannelLogoutURI)
 	}
 	fmt.Fprintf(w, "  id_token alg:   %s\n", c.IDTokenAlg)
-}
-
-// auditClient records a client change in the audit trail; a failure to
-// record does not undo the change, but is reported.
-func auditClient(ctx context.Context, st *identitystore.Store, action, clientID, actor string) {
-	if err := st.RecordEvent(ctx, identity.AuditEvent{Action: action, Outcome: identity.OutcomeSuccess, Actor: actor, Target: clientID, ClientID: clientID}); err != nil {
-		fmt.Fprintln(os.Stderr, "campus: could not record the change in the audit trail:", err)
-	}
 }
 
 func writeJSON(w io.Writer, v any) error {

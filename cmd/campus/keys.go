@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"campus/internal/config"
-	"campus/internal/identity/oidcop"
+	identityservice "campus/internal/identity/service"
 )
 
 // runKeys manages identity's signing keys: `campus keys list` and
@@ -33,30 +33,16 @@ func runKeys(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	p := &process{e: e, logger: newLogger(e.stderr, "text", "warn")}
-	if p.dataDir, err = absPath(data.DataDir); err != nil {
-		return err
-	}
-	secret, err := identitySecret(p, identityOptions{KeyEncryptionKey: kek})
+	dir, err := absPath(data.DataDir)
 	if err != nil {
 		return err
 	}
-	keys, err := oidcop.NewKeys(st, secret, time.Now)
+	stored, err := identityservice.SigningKeys(ctx, st, dir, kek, sub == "rotate", newLogger(e.stderr, "text", "warn"))
 	if err != nil {
-		return err
-	}
-	if err := keys.Ensure(ctx); err != nil {
 		return err
 	}
 	if sub == "rotate" {
-		if err := keys.Rotate(ctx); err != nil {
-			return err
-		}
 		fmt.Fprintln(e.stdout, "Rotated the signing keys: next keys now sign, the previous ones stay published until the next rotation.")
-	}
-	stored, err := st.SigningKeys(ctx)
-	if err != nil {
-		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED")

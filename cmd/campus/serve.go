@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"campus/internal/certs"
 	"campus/internal/config"
 	"campus/internal/httpserver"
+	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
 	portalstore "campus/internal/portal/store"
 	studystore "campus/internal/study/store"
@@ -16,7 +18,7 @@ import (
 
 type serveConfig struct {
 	server                        serverOptions
-	identity                      identityOptions
+	identity                      identityservice.Config
 	identityDB, studyDB, portalDB dbOption
 	maxAttempts                   int
 	demo                          bool
@@ -30,7 +32,7 @@ func newServeConfig() (*serveConfig, *config.Set) {
 	c.identityDB.register(s, "identity-db")
 	c.studyDB.register(s, "study-db")
 	c.portalDB.register(s, "portal-db")
-	c.identity.register(s)
+	registerIdentity(s, &c.identity)
 	registerMaxAttempts(s, &c.maxAttempts)
 	s.Bool(&c.demo, "demo", "demo", "CAMPUS_DEMO", "false", "Load demo data (programmes, modules, lectures, demo students and staff) into an empty campus at start")
 	return c, s
@@ -42,7 +44,7 @@ func (c *serveConfig) validate() []error {
 	errs = append(errs, c.studyDB.validate()...)
 	errs = append(errs, c.portalDB.validate()...)
 	errs = append(errs, validateMaxAttempts(c.maxAttempts)...)
-	return append(errs, c.identity.validate()...)
+	return append(errs, c.identity.Validate()...)
 }
 
 // runServe runs the whole system in one process: one origin, three
@@ -89,31 +91,29 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	loop := &inProcess{host: p.publicURL.Host, next: network.Transport}
 	loopClient := &http.Client{Transport: loop, Timeout: 15 * time.Second}
-	identityH, err := identityService(ctx, p, idb, c.identity, identitySetup{issuer: issuer, base: base + "/idp", portalOrigin: origin, client: loopClient,
-		mailbox: mailboxPath(p.dataDir), home: p.publicURL.String()})
-	if err != nil {
-		return err
-	}
-	secret, err := identitySecret(p, c.identity)
+	icfg := c.identity
+	icfg.Issuer, icfg.Base, icfg.DataDir, icfg.PortalOrigin = issuer, base+"/idp", p.dataDir, origin
+	icfg.HTTPClient, icfg.Mailbox, icfg.Home, icfg.Out = loopClient, mailboxPath(p.dataDir), p.publicURL.String(), p.e.stdout
+	identitySvc, err := identityservice.New(ctx, idb, icfg, p.logger)
 	if err != nil {
 		return err
 	}
 	studyH, err := studyService(ctx, p, sdb, studySetup{issuer: issuer, client: loopClient,
-		introspectID: StudyClientID, introspectSecret: derivedSecret(secret, StudyClientID), maxAttempts: c.maxAttempts},
+		introspectID: identityservice.StudyClientID, introspectSecret: identitySvc.ClientSecret(identityservice.StudyClientID), maxAttempts: c.maxAttempts},
 		[]httpserver.Check{dbCheck(sdb), identityCheck})
 	if err != nil {
 		return err
 	}
 	portalH, err := portalService(ctx, p, pdb, portalSetup{origin: p.publicURL.Scheme + "://" + p.publicURL.Host, base: base, issuer: issuer, studyURL: origin + "/study",
-		client: loopClient, clientID: PortalClientID,
-		secret: derivedSecret(secret, PortalClientID), sealKey: []byte(derivedSecret(secret, "portal sessions")),
+		client: loopClient, clientID: identityservice.PortalClientID,
+		secret: identitySvc.ClientSecret(identityservice.PortalClientID), sealKey: []byte(identitySvc.ClientSecret("portal sessions")),
 		sessionTTL: c.identity.SessionTTL}, []httpserver.Check{dbCheck(pdb), identityCheck})
 	if err != nil {
 		return err
 	}
 
 	mux := http.NewServeMux()
-	mount(mux, p.logger, base+"/idp", "identity", identityH)
+	mount(mux, p.logger, base+"/idp", "identity", identitySvc)
 	mount(mux, p.logger, base+"/study", "study", studyH)
 	// The process's own probes cover every service; they take the root's
 	// /healthz and /readyz, where the portal's would otherwise be.
@@ -131,10 +131,15 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if c.demo {
 		sst := studystore.New(sdb, time.Now)
 		sst.MaxAttempts = c.maxAttempts
-		if err := loadDemo(ctx, p.e.stdout, identitystore.New(idb, time.Now), sst, c.identity.passwordParams()); err != nil {
+		if err := loadDemo(ctx, p.e.stdout, identitystore.New(idb, time.Now), sst, c.identity.PasswordParams()); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
 	loop.set(mux)
 	return p.serve(ctx, mux)
 }
+
+// mailboxDir is the developer mailbox's directory inside the data dir.
+const mailboxDir = "mailbox"
+
+func mailboxPath(dataDir string) string { return filepath.Join(dataDir, mailboxDir) }

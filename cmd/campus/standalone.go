@@ -11,6 +11,7 @@ import (
 	"campus/internal/certs"
 	"campus/internal/config"
 	"campus/internal/httpserver"
+	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
 	portalstore "campus/internal/portal/store"
 	studystore "campus/internal/study/store"
@@ -20,9 +21,9 @@ import (
 type standaloneConfig struct {
 	server   serverOptions
 	db       dbOption
-	identity identityOptions // identity only
-	upstream upstreamOptions // study and portal
-	studyURL string          // portal only
+	identity identityservice.Config // identity only
+	upstream upstreamOptions        // study and portal
+	studyURL string                 // portal only
 	service  string
 	// study only: its client at identity for introspecting API keys and
 	// checking subjects before enrolment.
@@ -44,7 +45,7 @@ func newStandaloneConfig(service string) (*standaloneConfig, *config.Set) {
 	c.db.register(s, "db")
 	switch service {
 	case "identity":
-		c.identity.register(s)
+		registerIdentity(s, &c.identity)
 	case "study":
 		c.upstream.register(s)
 		s.String(&c.introspectID, "study.client_id", "client-id", "CAMPUS_STUDY_CLIENT_ID", "",
@@ -65,7 +66,7 @@ func (c *standaloneConfig) validate() []error {
 	errs := append(c.server.validate(), c.db.validate()...)
 	switch c.service {
 	case "identity":
-		errs = append(errs, c.identity.validate()...)
+		errs = append(errs, c.identity.Validate()...)
 	case "study":
 		errs = append(errs, c.upstream.validate()...)
 		errs = append(errs, validateMaxAttempts(c.maxAttempts)...)
@@ -74,7 +75,7 @@ func (c *standaloneConfig) validate() []error {
 		if c.portalSecret == "" {
 			errs = append(errs, errors.New("CAMPUS_PORTAL_CLIENT_SECRET is required: the secret of the portal's client at identity"))
 		}
-		if _, err := decodeKey(c.portalSealKey); err != nil {
+		if _, err := identityservice.DecodeKey(c.portalSealKey); err != nil {
 			errs = append(errs, fmt.Errorf("CAMPUS_PORTAL_SESSION_KEY: %v", err))
 		}
 		if c.studyURL == "" {
@@ -121,9 +122,13 @@ func runStandalone(ctx context.Context, e env, service string, args []string) er
 			return err
 		}
 		defer d.Close()
-		if h, err = identityService(ctx, p, d, c.identity, identitySetup{issuer: self, base: p.basePath()}); err != nil {
+		cfg := c.identity
+		cfg.Issuer, cfg.Base, cfg.DataDir, cfg.Out = self, p.basePath(), p.dataDir, p.e.stdout
+		svc, err := identityservice.New(ctx, d, cfg, p.logger)
+		if err != nil {
 			return err
 		}
+		h = svc
 	case "study", "portal":
 		client, err := certs.Client(c.upstream.CAFile)
 		if err != nil {
@@ -149,7 +154,7 @@ func runStandalone(ctx context.Context, e env, service string, args []string) er
 			defer d.Close()
 			studyURL := strings.TrimSuffix(c.studyURL, "/")
 			studyCheck := httpserver.URLCheck("study", client, studyURL+"/healthz")
-			key, _ := decodeKey(c.portalSealKey)
+			key, _ := identityservice.DecodeKey(c.portalSealKey)
 			if h, err = portalService(ctx, p, d, portalSetup{origin: p.publicURL.Scheme + "://" + p.publicURL.Host, base: p.basePath(),
 				issuer: issuer, studyURL: studyURL, client: client, clientID: c.portalClientID, secret: c.portalSecret,
 				sealKey: key, sessionTTL: 12 * time.Hour}, []httpserver.Check{dbCheck(d), identityCheck, studyCheck}); err != nil {
