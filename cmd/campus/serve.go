@@ -12,7 +12,9 @@ import (
 	"campus/internal/httpserver"
 	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
+	portalservice "campus/internal/portal/service"
 	portalstore "campus/internal/portal/store"
+	studyservice "campus/internal/study/service"
 	studystore "campus/internal/study/store"
 )
 
@@ -98,16 +100,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	studyH, err := studyService(ctx, p, sdb, studySetup{issuer: issuer, client: loopClient,
-		introspectID: identityservice.StudyClientID, introspectSecret: identitySvc.ClientSecret(identityservice.StudyClientID), maxAttempts: c.maxAttempts},
-		[]httpserver.Check{dbCheck(sdb), identityCheck})
+	studyH, err := studyservice.New(ctx, sdb, studyservice.Config{MaxAttempts: c.maxAttempts, Issuer: issuer, HTTPClient: loopClient,
+		ClientID: identityservice.StudyClientID, ClientSecret: identitySvc.ClientSecret(identityservice.StudyClientID),
+		Ready: []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
 		return err
 	}
-	portalH, err := portalService(ctx, p, pdb, portalSetup{origin: p.publicURL.Scheme + "://" + p.publicURL.Host, base: base, issuer: issuer, studyURL: origin + "/study",
-		client: loopClient, clientID: identityservice.PortalClientID,
-		secret: identitySvc.ClientSecret(identityservice.PortalClientID), sealKey: []byte(identitySvc.ClientSecret("portal sessions")),
-		sessionTTL: c.identity.SessionTTL}, []httpserver.Check{dbCheck(pdb), identityCheck})
+	portalH, err := portalservice.New(ctx, pdb, portalservice.Config{ClientID: identityservice.PortalClientID,
+		ClientSecret: identitySvc.ClientSecret(identityservice.PortalClientID), SessionKey: []byte(identitySvc.ClientSecret("portal sessions")),
+		SessionTTL: c.identity.SessionTTL, Version: version, Origin: p.publicURL.Scheme + "://" + p.publicURL.Host, Base: base,
+		Issuer: issuer, StudyURL: origin + "/study", HTTPClient: loopClient, Ready: []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,9 @@ import (
 	"campus/internal/httpserver"
 	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
+	portalservice "campus/internal/portal/service"
 	portalstore "campus/internal/portal/store"
+	studyservice "campus/internal/study/service"
 	studystore "campus/internal/study/store"
 )
 
@@ -142,8 +144,8 @@ func runStandalone(ctx context.Context, e env, service string, args []string) er
 				return err
 			}
 			defer d.Close()
-			if h, err = studyService(ctx, p, d, studySetup{issuer: issuer, client: client, introspectID: c.introspectID,
-				introspectSecret: c.introspectSecret, maxAttempts: c.maxAttempts}, []httpserver.Check{dbCheck(d), identityCheck}); err != nil {
+			if h, err = studyservice.New(ctx, d, studyservice.Config{MaxAttempts: c.maxAttempts, Issuer: issuer, HTTPClient: client,
+				ClientID: c.introspectID, ClientSecret: c.introspectSecret, Ready: []httpserver.Check{identityCheck}}, p.logger); err != nil {
 				return err
 			}
 		} else {
@@ -155,9 +157,10 @@ func runStandalone(ctx context.Context, e env, service string, args []string) er
 			studyURL := strings.TrimSuffix(c.studyURL, "/")
 			studyCheck := httpserver.URLCheck("study", client, studyURL+"/healthz")
 			key, _ := identityservice.DecodeKey(c.portalSealKey)
-			if h, err = portalService(ctx, p, d, portalSetup{origin: p.publicURL.Scheme + "://" + p.publicURL.Host, base: p.basePath(),
-				issuer: issuer, studyURL: studyURL, client: client, clientID: c.portalClientID, secret: c.portalSecret,
-				sealKey: key, sessionTTL: 12 * time.Hour}, []httpserver.Check{dbCheck(d), identityCheck, studyCheck}); err != nil {
+			if h, err = portalservice.New(ctx, d, portalservice.Config{ClientID: c.portalClientID, ClientSecret: c.portalSecret,
+				SessionKey: key, SessionTTL: 12 * time.Hour, Version: version, Origin: p.publicURL.Scheme + "://" + p.publicURL.Host,
+				Base: p.basePath(), Issuer: issuer, StudyURL: studyURL, HTTPClient: client,
+				Ready: []httpserver.Check{identityCheck, studyCheck}}, p.logger); err != nil {
 				return err
 			}
 		}
