@@ -9,6 +9,7 @@ import (
 
 	"campus/internal/certs"
 	"campus/internal/config"
+	"campus/internal/demo"
 	"campus/internal/httpserver"
 	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
@@ -133,7 +134,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if c.demo {
 		sst := studystore.New(sdb, time.Now)
 		sst.MaxAttempts = c.maxAttempts
-		if err := loadDemo(ctx, p.e.stdout, identitystore.New(idb, time.Now), sst, c.identity.PasswordParams()); err != nil {
+		if err := demo.Load(ctx, p.e.stdout, identitystore.New(idb, time.Now), sst, c.identity.PasswordParams()); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
