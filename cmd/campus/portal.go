@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"campus/internal/certs"
 	"campus/internal/config"
@@ -36,6 +35,7 @@ func newPortalConfig() (*portalConfig, *config.Set) {
 	s.String(&c.studyURL, "study_url", "study-url", "CAMPUS_STUDY_URL", "", "Base URL of the study service, e.g. https://study.example.edu (required)")
 	s.String(&c.portal.ClientID, "portal.client_id", "client-id", "CAMPUS_PORTAL_CLIENT_ID", "campus-portal", "The portal's client at identity (campus clients add --id campus-portal --first-party --redirect-uri https://PORTAL/auth/callback ...)")
 	s.String(&c.portal.ClientSecret, "portal.client_secret", "", "CAMPUS_PORTAL_CLIENT_SECRET", "", "Its secret (required)", config.Secret(), config.EnvOnly())
+	s.Duration(&c.portal.SessionTTL, "portal.session_ttl", "session-ttl", "CAMPUS_PORTAL_SESSION_TTL", "12h", "Lifetime of a sign-in session at the portal")
 	s.String(&c.sessionKey, "portal.session_key", "", "CAMPUS_PORTAL_SESSION_KEY", "", "32 bytes, base64: seals the tokens kept in sessions; the same on every replica (required)", config.Secret(), config.EnvOnly())
 	return c, s
 }
@@ -48,6 +48,9 @@ func (c *portalConfig) validate() []error {
 	}
 	if _, err := identityservice.DecodeKey(c.sessionKey); err != nil {
 		errs = append(errs, fmt.Errorf("CAMPUS_PORTAL_SESSION_KEY: %v", err))
+	}
+	if c.portal.SessionTTL <= 0 {
+		errs = append(errs, fmt.Errorf("--session-ttl %s: must be positive", c.portal.SessionTTL))
 	}
 	if c.studyURL == "" {
 		errs = append(errs, errors.New("--study-url is required: the study service's base URL"))
@@ -73,7 +76,6 @@ func runPortal(ctx context.Context, e env, args []string) error {
 			cfg := c.portal
 			cfg.Issuer, cfg.StudyURL, cfg.HTTPClient = strings.TrimSuffix(c.upstream.Issuer, "/"), strings.TrimSuffix(c.studyURL, "/"), client
 			cfg.SessionKey, _ = identityservice.DecodeKey(c.sessionKey) // validated with the settings
-			cfg.SessionTTL = 12 * time.Hour
 			cfg.Version, cfg.Origin, cfg.Base = version, p.publicURL.Scheme+"://"+p.publicURL.Host, p.basePath()
 			cfg.Ready = []httpserver.Check{httpserver.URLCheck("identity", client, cfg.Issuer+"/healthz"),
 				httpserver.URLCheck("study", client, cfg.StudyURL+"/healthz")}
