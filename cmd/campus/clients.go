@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,14 +19,13 @@ import (
 // clientsConfig are the settings of `campus clients ...`: where identity's
 // database is, and for add the registration.
 type clientsConfig struct {
-	data       serverOptions
-	identityDB dbOption
+	identityDB *identityDB
 	json       bool
 	c          identity.Client
 }
 
 func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
-	c := &clientsConfig{identityDB: dbOption{service: "identity"}}
+	c := &clientsConfig{}
 	summary := map[string]string{
 		"add":    "Register an application (OAuth client). A confidential client gets a generated secret, shown once.",
 		"list":   "List the registered applications.",
@@ -35,8 +33,7 @@ func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
 		"remove": "Remove an application and its tokens: campus clients remove ID",
 	}[sub]
 	s := config.NewSet("clients "+sub, summary+" Works on the same --data/--identity-db as serve, also while it runs.")
-	c.data.registerData(s)
-	c.identityDB.register(s, "identity-db")
+	c.identityDB = registerIdentityDB(s)
 	s.Bool(&c.json, "clients.json", "json", "CAMPUS_CLIENTS_JSON", "false", "Print JSON")
 	if sub == "add" {
 		s.String(&c.c.ID, "client.id", "id", "CAMPUS_CLIENT_ID", "", "Client id (required)")
@@ -82,7 +79,7 @@ func runClients(ctx context.Context, e env, args []string) error {
 	if err := loadArgs(s, e, args, nargs, validate); err != nil {
 		return err
 	}
-	st, closeDB, err := openIdentityStore(ctx, e, c.data.DataDir, &c.identityDB)
+	st, closeDB, err := c.identityDB.open(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -125,25 +122,6 @@ func runClients(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "Removed client %q and its tokens.\n", s.Args()[0])
 		return nil
 	}
-}
-
-// openIdentityStore opens identity's database for a command beside the
-// server (SQLite waits for the server's writes; migrations are applied).
-func openIdentityStore(ctx context.Context, e env, dataDir string, dbo *dbOption) (*identitystore.Store, func(), error) {
-	abs, err := filepath.Abs(dataDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	if dbo.isSQLite() {
-		if err := ensureDir(abs); err != nil {
-			return nil, nil, err
-		}
-	}
-	d, err := openDB(ctx, newLogger(e.stderr, "text", "warn"), "identity", dbo.resolve(abs), identitystore.Migrations)
-	if err != nil {
-		return nil, nil, err
-	}
-	return identitystore.New(d, time.Now), func() { d.Close() }, nil
 }
 
 func clientsAdd(ctx context.Context, w io.Writer, st *identitystore.Store, c identity.Client, asJSON bool) error {

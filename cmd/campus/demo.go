@@ -24,23 +24,21 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	if sub == "generate" {
 		return runGenerate(ctx, e, args)
 	}
-	var data serverOptions
-	idb, sdb, _ := serviceDBs()
+	_, sdb, _ := serviceDBs()
 	var attempts int
 	s := config.NewSet("demo load", "Load the demo data into an empty campus (the same --data/--identity-db/--study-db as serve).")
-	data.registerData(s)
-	idb.register(s, "identity-db")
+	idb := registerIdentityDB(s)
 	sdb.register(s, "study-db")
 	registerMaxAttempts(s, &attempts)
 	if err := load(s, e, args, idb.validate, sdb.validate); err != nil {
 		return err
 	}
-	ist, closeIdentity, err := openIdentityStore(ctx, e, data.DataDir, &idb)
+	ist, closeIdentity, err := idb.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer closeIdentity()
-	dir, err := absPath(data.DataDir)
+	dir, err := idb.dataDir()
 	if err != nil {
 		return err
 	}

@@ -17,18 +17,15 @@ func runDirectory(ctx context.Context, e env, args []string) error {
 	if done {
 		return err
 	}
-	var data serverOptions
 	var publicURL string
 	var o identityservice.Config
-	dbo := dbOption{service: "identity"}
 	s := config.NewSet("directory sync", "Sync the directory group into identity's accounts now.")
-	data.registerData(s)
-	dbo.register(s, "identity-db")
+	idb := registerIdentityDB(s)
 	s.String(&publicURL, "public_url", "public-url", "CAMPUS_PUBLIC_URL", "https://localhost:8443", "URL people reach campus at, for the sign-in link in welcome mails")
 	registerDirectory(s, &o.Directory)
 	registerMail(s, &o.Mail)
 	validate := func() []error {
-		errs := append(dbo.validate(), o.Directory.Validate()...)
+		errs := append(idb.validate(), o.Directory.Validate()...)
 		errs = append(errs, o.Mail.Validate()...)
 		if o.Directory.LDAP.URL == "" {
 			errs = append(errs, errors.New("--ldap-url (CAMPUS_LDAP_URL): no directory is configured"))
@@ -41,7 +38,7 @@ func runDirectory(ctx context.Context, e env, args []string) error {
 	if err := load(s, e, args, validate); err != nil {
 		return err
 	}
-	st, closeDB, err := openIdentityStore(ctx, e, data.DataDir, &dbo)
+	st, closeDB, err := idb.open(ctx, e)
 	if err != nil {
 		return err
 	}

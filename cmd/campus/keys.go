@@ -18,22 +18,19 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	if done {
 		return err
 	}
-	var data serverOptions
 	var kek string
-	dbo := dbOption{service: "identity"}
 	s := config.NewSet("keys "+sub, "Manage identity's signing keys on the same --data/--identity-db as serve, also while it runs.")
-	data.registerData(s)
-	dbo.register(s, "identity-db")
+	idb := registerIdentityDB(s)
 	s.String(&kek, "identity.key_encryption_key", "", "CAMPUS_KEY_ENCRYPTION_KEY", "", "Key that encrypts the signing keys (default: the one in the data dir)", config.Secret(), config.EnvOnly())
-	if err := load(s, e, args, dbo.validate); err != nil {
+	if err := load(s, e, args, idb.validate); err != nil {
 		return err
 	}
-	st, closeDB, err := openIdentityStore(ctx, e, data.DataDir, &dbo)
+	st, closeDB, err := idb.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	dir, err := absPath(data.DataDir)
+	dir, err := idb.dataDir()
 	if err != nil {
 		return err
 	}

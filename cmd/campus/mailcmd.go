@@ -16,19 +16,16 @@ func runMail(ctx context.Context, e env, args []string) error {
 	if done {
 		return err
 	}
-	var data serverOptions
 	var failed bool
 	var limit int
-	dbo := dbOption{service: "identity"}
 	s := config.NewSet("mail status", "Show identity's mail outbox on the same --data/--identity-db as serve, also while it runs.")
-	data.registerData(s)
-	dbo.register(s, "identity-db")
+	idb := registerIdentityDB(s)
 	s.Bool(&failed, "failed", "failed", "", "false", "List only mails that were given up")
 	s.Int(&limit, "limit", "limit", "", "20", "How many of the latest mails to list")
-	if err := load(s, e, args, dbo.validate); err != nil {
+	if err := load(s, e, args, idb.validate); err != nil {
 		return err
 	}
-	st, closeDB, err := openIdentityStore(ctx, e, data.DataDir, &dbo)
+	st, closeDB, err := idb.open(ctx, e)
 	if err != nil {
 		return err
 	}
