@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"campus/internal/identity"
 	"campus/internal/identity/directory"
 	"campus/internal/identity/password"
+	"campus/internal/identity/policy"
 	"campus/internal/mail"
 )
 
@@ -72,9 +74,15 @@ func (c *Config) PasswordParams() password.Params {
 	return p
 }
 
+// PasswordPolicy is the policy new passwords must meet, the first
+// administrator's included.
+func (c *Config) PasswordPolicy() policy.PasswordPolicy {
+	return policy.PasswordPolicy{MinLength: c.PasswordMinLength, MaxLength: 256, RefuseCommon: c.RefuseCommon}
+}
+
 // Validate reports every problem of the settings at once.
 func (c *Config) Validate() []error {
-	errs := c.Admin.Validate()
+	errs := c.Admin.Validate(c.PasswordPolicy())
 	errs = append(errs, c.Mail.Validate()...)
 	errs = append(errs, c.Directory.Validate()...)
 	if c.KeyEncryptionKey != "" {
@@ -139,14 +147,23 @@ type AdminConfig struct {
 	Password string
 }
 
-// Validate reports the problems of the administrator's settings.
-func (a *AdminConfig) Validate() []error {
+// Validate reports the problems of the administrator's settings; a
+// password given must meet the configured password policy, as every other
+// new password does.
+func (a *AdminConfig) Validate(pol policy.PasswordPolicy) []error {
 	var errs []error
 	if at := strings.LastIndex(a.Email, "@"); at < 1 || at == len(a.Email)-1 || strings.ContainsAny(a.Email, " \t<>") {
 		errs = append(errs, fmt.Errorf("--admin-email %q: not an e-mail address", a.Email))
 	}
-	if a.Password != "" && len([]rune(a.Password)) < identity.MinPasswordLength {
-		errs = append(errs, fmt.Errorf("CAMPUS_ADMIN_PASSWORD is too short: at least %d characters", identity.MinPasswordLength))
+	if a.Password == "" {
+		return errs
+	}
+	// The minimum of the domain holds even where the policy asks for less.
+	minLength := max(pol.MinLength, identity.MinPasswordLength)
+	if n := utf8.RuneCountInString(a.Password); n < minLength {
+		errs = append(errs, fmt.Errorf("CAMPUS_ADMIN_PASSWORD is too short: at least %d characters", minLength))
+	} else if err := pol.Check(a.Password); err != nil {
+		errs = append(errs, fmt.Errorf("CAMPUS_ADMIN_PASSWORD does not meet the password policy: %v", err))
 	}
 	return errs
 }

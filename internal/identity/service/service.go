@@ -151,7 +151,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 			Lockout:        policy.Lockout{MaxAttempts: cfg.MaxLoginAttempts, Duration: time.Duration(cfg.LockoutMinutes) * time.Minute},
 			PerIPPerMinute: cfg.SignInsPerIPMinute,
 			Location:       location(cfg.TimeZone),
-			Policy:         policy.PasswordPolicy{MinLength: cfg.PasswordMinLength, MaxLength: 256, RefuseCommon: cfg.RefuseCommon},
+			Policy:         cfg.PasswordPolicy(),
 		},
 	})
 	if err != nil {
