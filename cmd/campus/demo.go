@@ -11,6 +11,7 @@ import (
 	"campus/internal/config"
 	"campus/internal/demo"
 	"campus/internal/identity/password"
+	studyservice "campus/internal/study/service"
 	studystore "campus/internal/study/store"
 )
 
@@ -47,9 +48,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	sst := studystore.New(d, time.Now)
-	sst.MaxAttempts = attempts
-	return demo.Load(ctx, e.stdout, ist, sst, password.Default)
+	return demo.Load(ctx, e.stdout, ist, studyservice.NewStore(d, studyservice.Config{MaxAttempts: attempts}), password.Default)
 }
 
 // runGenerate is `campus demo generate`: a synthetic university in an

@@ -132,9 +132,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	mount(mux, p.logger, base, "portal", portalH)
 
 	if c.demo {
-		sst := studystore.New(sdb, time.Now)
-		sst.MaxAttempts = c.maxAttempts
-		if err := demo.Load(ctx, p.e.stdout, identitystore.New(idb, time.Now), sst, c.identity.PasswordParams()); err != nil {
+		sst := studyservice.NewStore(sdb, studyservice.Config{MaxAttempts: c.maxAttempts})
+		if err := demo.Load(ctx, p.e.stdout, identitySvc.Store, sst, c.identity.PasswordParams()); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}

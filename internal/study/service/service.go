@@ -39,8 +39,7 @@ const introspectionTTL = 5 * time.Second
 // New builds the study service's API over its database and starts polling
 // identity's revocation feed until ctx is done.
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
-	st := studystore.New(d, time.Now)
-	st.MaxAttempts = cfg.MaxAttempts
+	st := NewStore(d, cfg)
 	revocations := revocationFeed(ctx, cfg.Issuer, cfg.HTTPClient, logger)
 	jwt := tokencheck.New(cfg.Issuer, "campus-study", cfg.HTTPClient, time.Now)
 	jwt.Revocations = revocations
@@ -67,6 +66,15 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		People: people,
 		Now:    time.Now,
 	})
+}
+
+// NewStore is the study store over d with the rules of cfg (how many
+// attempts a person has per examination), for the service and for those
+// who write into its database beside it (the demo).
+func NewStore(d *db.DB, cfg Config) *studystore.Store {
+	st := studystore.New(d, time.Now)
+	st.MaxAttempts = cfg.MaxAttempts
+	return st
 }
 
 // revocationFeed starts polling identity's revocation feed, which every
