@@ -26,11 +26,11 @@ func runDemo(ctx context.Context, e env, args []string) error {
 		return runGenerate(ctx, e, args)
 	}
 	_, sdb, _ := serviceDBs()
-	var attempts int
+	var rules studyservice.Config
 	s := config.NewSet("demo load", "Load the demo data into an empty campus (the same --data/--identity-db/--study-db as serve).")
 	idb := registerIdentityDB(s)
 	sdb.register(s, "study-db")
-	registerMaxAttempts(s, &attempts)
+	registerStudy(s, &rules)
 	if err := load(s, e, args, idb.validate, sdb.validate); err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	return demo.Load(ctx, e.stdout, ist, studyservice.NewStore(d, studyservice.Config{MaxAttempts: attempts}), password.Default)
+	return demo.Load(ctx, e.stdout, ist, studyservice.NewStore(d, rules), password.Default)
 }
 
 // runGenerate is `campus demo generate`: a synthetic university in an

@@ -14,6 +14,7 @@ import (
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	identityservice "campus/internal/identity/service"
+	studyservice "campus/internal/study/service"
 )
 
 // serverOptions are the settings every serving command shares.
@@ -265,15 +266,8 @@ func (u *upstreamOptions) validate() []error {
 	return nil
 }
 
-// registerMaxAttempts adds the study rule of how many attempts a person has
-// per examination.
-func registerMaxAttempts(s *config.Set, p *int) {
-	s.Int(p, "study.max_attempts", "max-attempts", "CAMPUS_MAX_ATTEMPTS", "3", "Attempts a person has per examination")
-}
-
-func validateMaxAttempts(n int) []error {
-	if n < 1 || n > 10 {
-		return []error{fmt.Errorf("--max-attempts %d: want 1 to 10", n)}
-	}
-	return nil
+// registerStudy binds the study service's rules: how many attempts a
+// person has per examination.
+func registerStudy(s *config.Set, c *studyservice.Config) {
+	s.Int(&c.MaxAttempts, "study.max_attempts", "max-attempts", "CAMPUS_MAX_ATTEMPTS", "3", "Attempts a person has per examination")
 }

@@ -23,7 +23,7 @@ type serveConfig struct {
 	server                        serverOptions
 	identity                      identityservice.Config
 	identityDB, studyDB, portalDB dbOption
-	maxAttempts                   int
+	study                         studyservice.Config
 	demo                          bool
 }
 
@@ -36,7 +36,7 @@ func newServeConfig() (*serveConfig, *config.Set) {
 	c.studyDB.register(s, "study-db")
 	c.portalDB.register(s, "portal-db")
 	registerIdentity(s, &c.identity)
-	registerMaxAttempts(s, &c.maxAttempts)
+	registerStudy(s, &c.study)
 	s.Bool(&c.demo, "demo", "demo", "CAMPUS_DEMO", "false", "Load demo data (programmes, modules, lectures, demo students and staff) into an empty campus at start")
 	return c, s
 }
@@ -46,7 +46,7 @@ func (c *serveConfig) validate() []error {
 	errs = append(errs, c.identityDB.validate()...)
 	errs = append(errs, c.studyDB.validate()...)
 	errs = append(errs, c.portalDB.validate()...)
-	errs = append(errs, validateMaxAttempts(c.maxAttempts)...)
+	errs = append(errs, c.study.Validate()...)
 	return append(errs, c.identity.Validate()...)
 }
 
@@ -101,7 +101,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	studyH, err := studyservice.New(ctx, sdb, studyservice.Config{MaxAttempts: c.maxAttempts, Issuer: issuer, HTTPClient: loopClient,
+	studyH, err := studyservice.New(ctx, sdb, studyservice.Config{MaxAttempts: c.study.MaxAttempts, Issuer: issuer, HTTPClient: loopClient,
 		ClientID: identityservice.StudyClientID, ClientSecret: identitySvc.ClientSecret(identityservice.StudyClientID),
 		Ready: []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
@@ -132,7 +132,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	mount(mux, p.logger, base, "portal", portalH)
 
 	if c.demo {
-		sst := studyservice.NewStore(sdb, studyservice.Config{MaxAttempts: c.maxAttempts})
+		sst := studyservice.NewStore(sdb, c.study)
 		if err := demo.Load(ctx, p.e.stdout, identitySvc.Store, sst, c.identity.PasswordParams()); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}

@@ -30,14 +30,14 @@ func newStudyConfig() (*studyConfig, *config.Set) {
 	s.String(&c.study.ClientID, "study.client_id", "client-id", "CAMPUS_STUDY_CLIENT_ID", "",
 		"The study service's client at identity, to introspect API keys and check that people exist before enrolling them (campus clients add --id campus-study --grant-type client_credentials --scope grades:read); without it, API keys and POST /v1/enrolments are refused")
 	s.String(&c.study.ClientSecret, "study.client_secret", "", "CAMPUS_STUDY_CLIENT_SECRET", "", "Its secret", config.Secret(), config.EnvOnly())
-	registerMaxAttempts(s, &c.study.MaxAttempts)
+	registerStudy(s, &c.study)
 	return c, s
 }
 
 func (c *studyConfig) validate() []error {
 	errs := append(c.server.validate(), c.db.validate()...)
 	errs = append(errs, c.upstream.validate()...)
-	return append(errs, validateMaxAttempts(c.study.MaxAttempts)...)
+	return append(errs, c.study.Validate()...)
 }
 
 // runStudy runs the study service alone, finding identity at --issuer.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -30,6 +31,14 @@ type Config struct {
 	ClientID, ClientSecret string
 	// Ready are the readiness checks beside the database's (identity's).
 	Ready []httpserver.Check
+}
+
+// Validate reports the problems of the settings.
+func (c *Config) Validate() []error {
+	if c.MaxAttempts < 1 || c.MaxAttempts > 10 {
+		return []error{fmt.Errorf("--max-attempts %d: want 1 to 10", c.MaxAttempts)}
+	}
+	return nil
 }
 
 // introspectionTTL is how long the study service trusts identity's answer
