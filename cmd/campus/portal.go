@@ -43,14 +43,9 @@ func newPortalConfig() (*portalConfig, *config.Set) {
 func (c *portalConfig) validate() []error {
 	errs := append(c.server.validate(), c.db.validate()...)
 	errs = append(errs, c.upstream.validate()...)
-	if c.portal.ClientSecret == "" {
-		errs = append(errs, errors.New("CAMPUS_PORTAL_CLIENT_SECRET is required: the secret of the portal's client at identity"))
-	}
+	errs = append(errs, c.portal.Validate()...)
 	if _, err := identityservice.DecodeKey(c.sessionKey); err != nil {
 		errs = append(errs, fmt.Errorf("CAMPUS_PORTAL_SESSION_KEY: %v", err))
-	}
-	if c.portal.SessionTTL <= 0 {
-		errs = append(errs, fmt.Errorf("--session-ttl %s: must be positive", c.portal.SessionTTL))
 	}
 	if c.studyURL == "" {
 		errs = append(errs, errors.New("--study-url is required: the study service's base URL"))

@@ -108,7 +108,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	portalH, err := portalservice.New(ctx, pdb, portalservice.Config{ClientID: identityservice.PortalClientID,
-		ClientSecret: identitySvc.ClientSecret(identityservice.PortalClientID), SessionKey: []byte(identitySvc.ClientSecret("portal sessions")),
+		ClientSecret: identitySvc.ClientSecret(identityservice.PortalClientID), SessionKey: identitySvc.PortalSessionKey(),
 		SessionTTL: c.identity.SessionTTL, Version: version, Origin: p.publicURL.Scheme + "://" + p.publicURL.Host, Base: base,
 		Issuer: issuer, StudyURL: origin + "/study", HTTPClient: loopClient, Ready: []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {

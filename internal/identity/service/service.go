@@ -34,9 +34,14 @@ type Service struct {
 
 // ClientSecret is the secret of one of campus's own clients
 // (PortalClientID, StudyClientID), derived from identity's secret so that
-// the parts of an all-in-one process agree without storing it. Other
-// purposes ("portal sessions") derive other keys the same way.
+// the parts of an all-in-one process agree without storing it.
 func (s *Service) ClientSecret(id string) string { return derivedSecret(s.secret, id) }
+
+// PortalSessionKey seals the portal's sessions in all-in-one mode, derived
+// the same way.
+func (s *Service) PortalSessionKey() []byte {
+	return []byte(derivedSecret(s.secret, "portal sessions"))
+}
 
 // New builds identity over its database: the first administrator on the
 // very first start, the signing keys, the applications of the config file

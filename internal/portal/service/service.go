@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -34,6 +36,19 @@ type Config struct {
 	HTTPClient *http.Client
 	// Ready are the readiness checks beside the database's.
 	Ready []httpserver.Check
+}
+
+// Validate reports the problems of the settings (SessionKey is checked
+// where it is decoded).
+func (c *Config) Validate() []error {
+	var errs []error
+	if c.ClientSecret == "" {
+		errs = append(errs, errors.New("CAMPUS_PORTAL_CLIENT_SECRET is required: the secret of the portal's client at identity"))
+	}
+	if c.SessionTTL <= 0 {
+		errs = append(errs, fmt.Errorf("--session-ttl %s: must be positive", c.SessionTTL))
+	}
+	return errs
 }
 
 // Scopes are asked for at sign-in; identity grants those the person's
