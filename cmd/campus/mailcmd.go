@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"campus/internal/config"
-	identitystore "campus/internal/identity/store"
+	identityservice "campus/internal/identity/service"
 )
 
 // runMail shows identity's mail outbox: `campus mail status`.
@@ -30,21 +30,13 @@ func runMail(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	status, err := st.MailStatus(ctx)
+	status, mails, err := identityservice.MailStatus(ctx, st, failed, limit)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Pending: %d (%d being retried)\nFailed:  %d\nSent in the last 24 hours: %d\n", status.Pending, status.Retrying, status.Failed, status.Sent24h)
 	if status.Oldest != nil {
 		fmt.Fprintf(e.stdout, "Oldest pending mail: %s (%s ago)\n", status.Oldest.Local().Format(time.DateTime), time.Since(*status.Oldest).Round(time.Second))
-	}
-	state := ""
-	if failed {
-		state = identitystore.MailFailed
-	}
-	mails, err := st.MailQueue(ctx, state, max(1, limit))
-	if err != nil {
-		return err
 	}
 	if len(mails) == 0 {
 		return nil
