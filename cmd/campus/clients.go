@@ -6,29 +6,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"campus/internal/config"
 	"campus/internal/identity"
-	"campus/internal/identity/oidcop"
+	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
 )
 
 // clientsConfig are the settings of `campus clients ...`: where identity's
 // database is, and for add the registration.
 type clientsConfig struct {
-	data       serverOptions
-	identityDB dbOption
+	identityDB *identityDB
 	json       bool
 	c          identity.Client
 }
 
 func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
-	c := &clientsConfig{identityDB: dbOption{service: "identity"}}
+	c := &clientsConfig{}
 	summary := map[string]string{
 		"add":    "Register an application (OAuth client). A confidential client gets a generated secret, shown once.",
 		"list":   "List the registered applications.",
@@ -36,8 +33,7 @@ func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
 		"remove": "Remove an application and its tokens: campus clients remove ID",
 	}[sub]
 	s := config.NewSet("clients "+sub, summary+" Works on the same --data/--identity-db as serve, also while it runs.")
-	c.data.registerData(s)
-	c.identityDB.register(s, "identity-db")
+	c.identityDB = registerIdentityDB(s)
 	s.Bool(&c.json, "clients.json", "json", "CAMPUS_CLIENTS_JSON", "false", "Print JSON")
 	if sub == "add" {
 		s.String(&c.c.ID, "client.id", "id", "CAMPUS_CLIENT_ID", "", "Client id (required)")
@@ -83,7 +79,7 @@ func runClients(ctx context.Context, e env, args []string) error {
 	if err := loadArgs(s, e, args, nargs, validate); err != nil {
 		return err
 	}
-	st, closeDB, err := openIdentityStore(ctx, e, c.data.DataDir, &c.identityDB)
+	st, closeDB, err := c.identityDB.open(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -120,51 +116,19 @@ func runClients(ctx context.Context, e env, args []string) error {
 		printClient(e.stdout, cl, "")
 		return nil
 	default: // remove
-		if err := st.DeleteClient(ctx, s.Args()[0]); errors.Is(err, identity.ErrNotFound) {
-			return fmt.Errorf("no client %q", s.Args()[0])
-		} else if err != nil {
+		if err := identityservice.RemoveClient(ctx, st, s.Args()[0], "campus clients remove"); err != nil {
 			return err
 		}
-		auditClient(ctx, st, "client_removed", s.Args()[0], "campus clients remove")
 		fmt.Fprintf(e.stdout, "Removed client %q and its tokens.\n", s.Args()[0])
 		return nil
 	}
 }
 
-// openIdentityStore opens identity's database for a command beside the
-// server (SQLite waits for the server's writes; migrations are applied).
-func openIdentityStore(ctx context.Context, e env, dataDir string, dbo *dbOption) (*identitystore.Store, func(), error) {
-	abs, err := filepath.Abs(dataDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	if dbo.isSQLite() {
-		if err := ensureDir(abs); err != nil {
-			return nil, nil, err
-		}
-	}
-	d, err := openDB(ctx, newLogger(e.stderr, "text", "warn"), "identity", dbo.resolve(abs), identitystore.Migrations)
-	if err != nil {
-		return nil, nil, err
-	}
-	return identitystore.New(d, time.Now), func() { d.Close() }, nil
-}
-
 func clientsAdd(ctx context.Context, w io.Writer, st *identitystore.Store, c identity.Client, asJSON bool) error {
-	secret := ""
-	if !c.Public {
-		secret = oidcop.NewToken()
-		c.SecretHash = oidcop.HashToken(secret)
-	}
-	c.Source = "db"
-	created, err := st.CreateClient(ctx, c)
-	if errors.Is(err, identity.ErrConflict) {
-		return fmt.Errorf("a client with id %q exists already (campus clients remove %s first)", c.ID, c.ID)
-	}
+	created, secret, err := identityservice.AddClient(ctx, st, c, "campus clients add")
 	if err != nil {
 		return err
 	}
-	auditClient(ctx, st, "client_added", c.ID, "campus clients add")
 	if asJSON {
 		v := clientViews([]identity.Client{created})[0]
 		v.Secret = secret
@@ -236,14 +200,6 @@ func printClient(w io.Writer, c identity.Client, secret string) {
 		fmt.Fprintf(w, "  logout tokens:  %s\n", c.BackchannelLogoutURI)
 	}
 	fmt.Fprintf(w, "  id_token alg:   %s\n", c.IDTokenAlg)
-}
-
-// auditClient records a client change in the audit trail; a failure to
-// record does not undo the change, but is reported.
-func auditClient(ctx context.Context, st *identitystore.Store, action, clientID, actor string) {
-	if err := st.RecordEvent(ctx, identity.AuditEvent{Action: action, Outcome: identity.OutcomeSuccess, Actor: actor, Target: clientID, ClientID: clientID}); err != nil {
-		fmt.Fprintln(os.Stderr, "campus: could not record the change in the audit trail:", err)
-	}
 }
 
 func writeJSON(w io.Writer, v any) error {

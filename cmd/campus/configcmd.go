@@ -20,8 +20,14 @@ func runConfig(ctx context.Context, e env, args []string) error {
 	case "serve":
 		c, set := newServeConfig()
 		s, validate = set, c.validate
-	case "identity", "study", "portal":
-		c, set := newStandaloneConfig(name)
+	case "identity":
+		c, set := newIdentityConfig()
+		s, validate = set, c.validate
+	case "study":
+		c, set := newStudyConfig()
+		s, validate = set, c.validate
+	case "portal":
+		c, set := newPortalConfig()
 		s, validate = set, c.validate
 	case "migrate":
 		c, set := newMigrateConfig()

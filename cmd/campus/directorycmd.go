@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"campus/internal/config"
 	"campus/internal/identity/directory"
-	"campus/internal/identity/mailer"
-	"campus/internal/identity/password"
+	identityservice "campus/internal/identity/service"
 )
 
 // runDirectory syncs the directory group now: `campus directory sync`.
@@ -19,20 +17,17 @@ func runDirectory(ctx context.Context, e env, args []string) error {
 	if done {
 		return err
 	}
-	var data serverOptions
 	var publicURL string
-	var o identityOptions
-	dbo := dbOption{service: "identity"}
+	var o identityservice.Config
 	s := config.NewSet("directory sync", "Sync the directory group into identity's accounts now.")
-	data.registerData(s)
-	dbo.register(s, "identity-db")
+	idb := registerIdentityDB(s)
 	s.String(&publicURL, "public_url", "public-url", "CAMPUS_PUBLIC_URL", "https://localhost:8443", "URL people reach campus at, for the sign-in link in welcome mails")
-	o.ldap.register(s)
-	o.mail.register(s)
+	registerDirectory(s, &o.Directory)
+	registerMail(s, &o.Mail)
 	validate := func() []error {
-		errs := append(dbo.validate(), o.ldap.validate()...)
-		errs = append(errs, o.mail.validate()...)
-		if o.ldap.URL == "" {
+		errs := append(idb.validate(), o.Directory.Validate()...)
+		errs = append(errs, o.Mail.Validate()...)
+		if o.Directory.LDAP.URL == "" {
 			errs = append(errs, errors.New("--ldap-url (CAMPUS_LDAP_URL): no directory is configured"))
 		}
 		if err := checkBaseURL(publicURL); err != nil {
@@ -43,22 +38,12 @@ func runDirectory(ctx context.Context, e env, args []string) error {
 	if err := load(s, e, args, validate); err != nil {
 		return err
 	}
-	st, closeDB, err := openIdentityStore(ctx, e, data.DataDir, &dbo)
+	st, closeDB, err := idb.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	p := &process{e: e, logger: newLogger(e.stderr, "text", "warn")}
-	base := strings.TrimSuffix(publicURL, "/")
-	var c *mailer.Composer
-	if o.ldap.NewAccounts == "password" {
-		// The welcome mails wait in the outbox, which the server sends.
-		if c, err = mailer.NewComposer(o.mail.SiteName, base+"/idp", o.mail.ConfirmTTL, o.mail.ResetTTL); err != nil {
-			return err
-		}
-	}
-	o.Argon2MemoryKiB, o.Argon2Time, o.Argon2Threads = int(password.Default.Memory), int(password.Default.Time), int(password.Default.Threads)
-	syncer, err := newSyncer(p, st, o, identitySetup{issuer: base + "/idp", home: base + "/"}, c)
+	syncer, err := identityservice.NewDirectorySync(st, o, publicURL, newLogger(e.stderr, "text", "warn"))
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"campus/internal/config"
-	"campus/internal/identity/oidcop"
+	identityservice "campus/internal/identity/service"
 )
 
 // runKeys manages identity's signing keys: `campus keys list` and
@@ -18,45 +18,28 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	if done {
 		return err
 	}
-	var data serverOptions
 	var kek string
-	dbo := dbOption{service: "identity"}
 	s := config.NewSet("keys "+sub, "Manage identity's signing keys on the same --data/--identity-db as serve, also while it runs.")
-	data.registerData(s)
-	dbo.register(s, "identity-db")
+	idb := registerIdentityDB(s)
 	s.String(&kek, "identity.key_encryption_key", "", "CAMPUS_KEY_ENCRYPTION_KEY", "", "Key that encrypts the signing keys (default: the one in the data dir)", config.Secret(), config.EnvOnly())
-	if err := load(s, e, args, dbo.validate); err != nil {
+	if err := load(s, e, args, idb.validate); err != nil {
 		return err
 	}
-	st, closeDB, err := openIdentityStore(ctx, e, data.DataDir, &dbo)
+	st, closeDB, err := idb.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	p := &process{e: e, logger: newLogger(e.stderr, "text", "warn")}
-	if p.dataDir, err = absPath(data.DataDir); err != nil {
-		return err
-	}
-	secret, err := identitySecret(p, identityOptions{KeyEncryptionKey: kek})
+	dir, err := idb.dataDir()
 	if err != nil {
 		return err
 	}
-	keys, err := oidcop.NewKeys(st, secret, time.Now)
+	stored, err := identityservice.SigningKeys(ctx, st, dir, kek, sub == "rotate", newLogger(e.stderr, "text", "warn"))
 	if err != nil {
-		return err
-	}
-	if err := keys.Ensure(ctx); err != nil {
 		return err
 	}
 	if sub == "rotate" {
-		if err := keys.Rotate(ctx); err != nil {
-			return err
-		}
 		fmt.Fprintln(e.stdout, "Rotated the signing keys: next keys now sign, the previous ones stay published until the next rotation.")
-	}
-	stored, err := st.SigningKeys(ctx)
-	if err != nil {
-		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED")

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"campus/internal/config"
-	identitystore "campus/internal/identity/store"
+	identityservice "campus/internal/identity/service"
 )
 
 // runMail shows identity's mail outbox: `campus mail status`.
@@ -16,38 +16,27 @@ func runMail(ctx context.Context, e env, args []string) error {
 	if done {
 		return err
 	}
-	var data serverOptions
 	var failed bool
 	var limit int
-	dbo := dbOption{service: "identity"}
 	s := config.NewSet("mail status", "Show identity's mail outbox on the same --data/--identity-db as serve, also while it runs.")
-	data.registerData(s)
-	dbo.register(s, "identity-db")
+	idb := registerIdentityDB(s)
 	s.Bool(&failed, "failed", "failed", "", "false", "List only mails that were given up")
 	s.Int(&limit, "limit", "limit", "", "20", "How many of the latest mails to list")
-	if err := load(s, e, args, dbo.validate); err != nil {
+	if err := load(s, e, args, idb.validate); err != nil {
 		return err
 	}
-	st, closeDB, err := openIdentityStore(ctx, e, data.DataDir, &dbo)
+	st, closeDB, err := idb.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	status, err := st.MailStatus(ctx)
+	status, mails, err := identityservice.MailStatus(ctx, st, failed, limit)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Pending: %d (%d being retried)\nFailed:  %d\nSent in the last 24 hours: %d\n", status.Pending, status.Retrying, status.Failed, status.Sent24h)
 	if status.Oldest != nil {
 		fmt.Fprintf(e.stdout, "Oldest pending mail: %s (%s ago)\n", status.Oldest.Local().Format(time.DateTime), time.Since(*status.Oldest).Round(time.Second))
-	}
-	state := ""
-	if failed {
-		state = identitystore.MailFailed
-	}
-	mails, err := st.MailQueue(ctx, state, max(1, limit))
-	if err != nil {
-		return err
 	}
 	if len(mails) == 0 {
 		return nil

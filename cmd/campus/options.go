@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -14,8 +13,8 @@ import (
 	"campus/internal/config"
 	"campus/internal/db"
 	"campus/internal/httpserver"
-	"campus/internal/identity"
-	"campus/internal/identity/password"
+	identityservice "campus/internal/identity/service"
+	studyservice "campus/internal/study/service"
 )
 
 // serverOptions are the settings every serving command shares.
@@ -210,42 +209,11 @@ func (d *dbOption) resolve(dataDir string) string {
 
 func (d *dbOption) isSQLite() bool { return strings.HasPrefix(d.DSN, "sqlite:") }
 
-// identityOptions are identity's own settings, for serve and identity.
-type identityOptions struct {
-	admin              adminOptions
-	KeyEncryptionKey   string
-	Welcome            string
-	AccessTokenTTL     time.Duration
-	IDTokenTTL         time.Duration
-	RefreshTokenTTL    time.Duration
-	StepUpTTL          time.Duration
-	SessionTTL         time.Duration
-	MaxLoginAttempts   int
-	LockoutMinutes     int
-	SignInsPerIPMinute int
-	TimeZone           string
-	SigningKeyFile     string
-	Argon2MemoryKiB    int
-	Argon2Time         int
-	Argon2Threads      int
-	Clients            []clientSpec
-	PasswordMinLength  int
-	RefuseCommon       bool
-	mail               mailOptions
-	ldap               ldapOptions
-}
-
-// passwordParams are the argon2id parameters from the settings.
-func (o *identityOptions) passwordParams() password.Params {
-	p := password.Default
-	p.Memory, p.Time, p.Threads = uint32(o.Argon2MemoryKiB), uint32(o.Argon2Time), uint8(o.Argon2Threads)
-	return p
-}
-
-func (o *identityOptions) register(s *config.Set) {
-	o.admin.register(s)
-	o.mail.register(s)
-	o.ldap.register(s)
+// registerIdentity binds identity's settings, for serve and identity.
+func registerIdentity(s *config.Set, o *identityservice.Config) {
+	registerAdmin(s, &o.Admin)
+	registerMail(s, &o.Mail)
+	registerDirectory(s, &o.Directory)
 	s.String(&o.KeyEncryptionKey, "identity.key_encryption_key", "", "CAMPUS_KEY_ENCRYPTION_KEY", "",
 		"32 bytes, base64: encrypts the signing keys in the database (default: generated in the data dir; set it when replicas share a database)",
 		config.Secret(), config.EnvOnly())
@@ -270,87 +238,11 @@ func (o *identityOptions) register(s *config.Set) {
 	s.Int(&o.SignInsPerIPMinute, "identity.sign_ins_per_ip_minute", "sign-ins-per-ip-minute", "CAMPUS_SIGN_INS_PER_IP_MINUTE", "30", "Sign-in attempts allowed per client address and minute")
 }
 
-func (o *identityOptions) validate() []error {
-	errs := o.admin.validate()
-	errs = append(errs, o.mail.validate()...)
-	errs = append(errs, o.ldap.validate()...)
-	if o.KeyEncryptionKey != "" {
-		if _, err := decodeKey(o.KeyEncryptionKey); err != nil {
-			errs = append(errs, fmt.Errorf("CAMPUS_KEY_ENCRYPTION_KEY: %v", err))
-		}
-	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"--access-token-ttl", o.AccessTokenTTL}, {"--id-token-ttl", o.IDTokenTTL}, {"--refresh-token-ttl", o.RefreshTokenTTL},
-		{"--step-up-ttl", o.StepUpTTL}, {"--session-ttl", o.SessionTTL}} {
-		if d.v <= 0 {
-			errs = append(errs, fmt.Errorf("%s %s: must be positive", d.name, d.v))
-		}
-	}
-	if o.MaxLoginAttempts < 1 {
-		errs = append(errs, fmt.Errorf("--max-login-attempts %d: must be at least 1", o.MaxLoginAttempts))
-	}
-	if o.LockoutMinutes < 1 {
-		errs = append(errs, fmt.Errorf("--lockout-minutes %d: must be at least 1", o.LockoutMinutes))
-	}
-	// OWASP's floor: 7 MiB at 5 passes down to 19 MiB at 2; never less than 7 MiB or 1 pass.
-	if o.Argon2MemoryKiB < 7168 || o.Argon2MemoryKiB > 4<<20 {
-		errs = append(errs, fmt.Errorf("--argon2-memory-kib %d: want 7168 (7 MiB) to 4194304 (4 GiB)", o.Argon2MemoryKiB))
-	}
-	if o.Argon2Time < 1 || o.Argon2Time > 100 {
-		errs = append(errs, fmt.Errorf("--argon2-time %d: want 1 to 100", o.Argon2Time))
-	}
-	if o.Argon2Threads < 1 || o.Argon2Threads > 255 {
-		errs = append(errs, fmt.Errorf("--argon2-threads %d: want 1 to 255", o.Argon2Threads))
-	}
-	if _, err := time.LoadLocation(o.TimeZone); err != nil || o.TimeZone == "" {
-		errs = append(errs, fmt.Errorf("--timezone %q: not a time zone name such as Europe/Berlin or UTC", o.TimeZone))
-	}
-	errs = append(errs, validateClientSpecs(o.Clients)...)
-	if o.PasswordMinLength < 8 || o.PasswordMinLength > 128 {
-		errs = append(errs, fmt.Errorf("--password-min-length %d: want 8 to 128", o.PasswordMinLength))
-	}
-	if o.SignInsPerIPMinute < 1 {
-		errs = append(errs, fmt.Errorf("--sign-ins-per-ip-minute %d: must be at least 1", o.SignInsPerIPMinute))
-	}
-	return errs
-}
-
-// decodeKey reads a 32-byte key given in base64 (standard or URL alphabet).
-func decodeKey(s string) ([]byte, error) {
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(strings.TrimSpace(s)); err == nil {
-			if len(b) != 32 {
-				return nil, fmt.Errorf("want 32 bytes, got %d (make one with: openssl rand -base64 32)", len(b))
-			}
-			return b, nil
-		}
-	}
-	return nil, errors.New("not base64 (make one with: openssl rand -base64 32)")
-}
-
-// adminOptions are the settings of the first administrator.
-type adminOptions struct {
-	Email    string
-	Password string
-}
-
-func (a *adminOptions) register(s *config.Set) {
+// registerAdmin binds the settings of the first administrator.
+func registerAdmin(s *config.Set, a *identityservice.AdminConfig) {
 	s.String(&a.Email, "admin.email", "admin-email", "CAMPUS_ADMIN_EMAIL", "admin@localhost", "E-mail of the administrator created on the first start")
 	s.String(&a.Password, "admin.password", "", "CAMPUS_ADMIN_PASSWORD", "",
 		"Password of the administrator created on the first start (default: generated and printed once)", config.Secret(), config.EnvOnly())
-}
-
-func (a *adminOptions) validate() []error {
-	var errs []error
-	if at := strings.LastIndex(a.Email, "@"); at < 1 || at == len(a.Email)-1 || strings.ContainsAny(a.Email, " \t<>") {
-		errs = append(errs, fmt.Errorf("--admin-email %q: not an e-mail address", a.Email))
-	}
-	if a.Password != "" && len([]rune(a.Password)) < identity.MinPasswordLength {
-		errs = append(errs, fmt.Errorf("CAMPUS_ADMIN_PASSWORD is too short: at least %d characters", identity.MinPasswordLength))
-	}
-	return errs
 }
 
 // upstreamOptions tell a service running alone where identity is.
@@ -374,15 +266,8 @@ func (u *upstreamOptions) validate() []error {
 	return nil
 }
 
-// registerMaxAttempts adds the study rule of how many attempts a person has
-// per examination.
-func registerMaxAttempts(s *config.Set, p *int) {
-	s.Int(p, "study.max_attempts", "max-attempts", "CAMPUS_MAX_ATTEMPTS", "3", "Attempts a person has per examination")
-}
-
-func validateMaxAttempts(n int) []error {
-	if n < 1 || n > 10 {
-		return []error{fmt.Errorf("--max-attempts %d: want 1 to 10", n)}
-	}
-	return nil
+// registerStudy binds the study service's rules: how many attempts a
+// person has per examination.
+func registerStudy(s *config.Set, c *studyservice.Config) {
+	s.Int(&c.MaxAttempts, "study.max_attempts", "max-attempts", "CAMPUS_MAX_ATTEMPTS", "3", "Attempts a person has per examination")
 }

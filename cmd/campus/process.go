@@ -208,10 +208,6 @@ func openDB(ctx context.Context, logger *slog.Logger, service, dsn string, migra
 	return d, nil
 }
 
-func dbCheck(d *db.DB) httpserver.Check {
-	return httpserver.Check{Name: "database", Fn: d.Ping}
-}
-
 // subcommand picks the subcommand of a command that has some (`campus keys
 // rotate`): it answers --help with usage, and a missing or unknown one with
 // a usage error naming the choices. done is true when nothing is left to do.

@@ -4,21 +4,26 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"campus/internal/certs"
 	"campus/internal/config"
+	"campus/internal/demo"
 	"campus/internal/httpserver"
+	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
+	portalservice "campus/internal/portal/service"
 	portalstore "campus/internal/portal/store"
+	studyservice "campus/internal/study/service"
 	studystore "campus/internal/study/store"
 )
 
 type serveConfig struct {
 	server                        serverOptions
-	identity                      identityOptions
+	identity                      identityservice.Config
 	identityDB, studyDB, portalDB dbOption
-	maxAttempts                   int
+	study                         studyservice.Config
 	demo                          bool
 }
 
@@ -30,8 +35,8 @@ func newServeConfig() (*serveConfig, *config.Set) {
 	c.identityDB.register(s, "identity-db")
 	c.studyDB.register(s, "study-db")
 	c.portalDB.register(s, "portal-db")
-	c.identity.register(s)
-	registerMaxAttempts(s, &c.maxAttempts)
+	registerIdentity(s, &c.identity)
+	registerStudy(s, &c.study)
 	s.Bool(&c.demo, "demo", "demo", "CAMPUS_DEMO", "false", "Load demo data (programmes, modules, lectures, demo students and staff) into an empty campus at start")
 	return c, s
 }
@@ -41,8 +46,8 @@ func (c *serveConfig) validate() []error {
 	errs = append(errs, c.identityDB.validate()...)
 	errs = append(errs, c.studyDB.validate()...)
 	errs = append(errs, c.portalDB.validate()...)
-	errs = append(errs, validateMaxAttempts(c.maxAttempts)...)
-	return append(errs, c.identity.validate()...)
+	errs = append(errs, c.study.Validate()...)
+	return append(errs, c.identity.Validate()...)
 }
 
 // runServe runs the whole system in one process: one origin, three
@@ -89,31 +94,29 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	loop := &inProcess{host: p.publicURL.Host, next: network.Transport}
 	loopClient := &http.Client{Transport: loop, Timeout: 15 * time.Second}
-	identityH, err := identityService(ctx, p, idb, c.identity, identitySetup{issuer: issuer, base: base + "/idp", portalOrigin: origin, client: loopClient,
-		mailbox: mailboxPath(p.dataDir), home: p.publicURL.String()})
+	icfg := c.identity
+	icfg.Issuer, icfg.Base, icfg.DataDir, icfg.PortalOrigin = issuer, base+"/idp", p.dataDir, origin
+	icfg.HTTPClient, icfg.Mailbox, icfg.Home, icfg.Out = loopClient, mailboxPath(p.dataDir), p.publicURL.String(), p.e.stdout
+	identitySvc, err := identityservice.New(ctx, idb, icfg, p.logger)
 	if err != nil {
 		return err
 	}
-	secret, err := identitySecret(p, c.identity)
+	studyH, err := studyservice.New(ctx, sdb, studyservice.Config{MaxAttempts: c.study.MaxAttempts, Issuer: issuer, HTTPClient: loopClient,
+		ClientID: identityservice.StudyClientID, ClientSecret: identitySvc.ClientSecret(identityservice.StudyClientID),
+		Ready: []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
 		return err
 	}
-	studyH, err := studyService(ctx, p, sdb, studySetup{issuer: issuer, client: loopClient,
-		introspectID: StudyClientID, introspectSecret: derivedSecret(secret, StudyClientID), maxAttempts: c.maxAttempts},
-		[]httpserver.Check{dbCheck(sdb), identityCheck})
-	if err != nil {
-		return err
-	}
-	portalH, err := portalService(ctx, p, pdb, portalSetup{origin: p.publicURL.Scheme + "://" + p.publicURL.Host, base: base, issuer: issuer, studyURL: origin + "/study",
-		client: loopClient, clientID: PortalClientID,
-		secret: derivedSecret(secret, PortalClientID), sealKey: []byte(derivedSecret(secret, "portal sessions")),
-		sessionTTL: c.identity.SessionTTL}, []httpserver.Check{dbCheck(pdb), identityCheck})
+	portalH, err := portalservice.New(ctx, pdb, portalservice.Config{ClientID: identityservice.PortalClientID,
+		ClientSecret: identitySvc.ClientSecret(identityservice.PortalClientID), SessionKey: identitySvc.PortalSessionKey(),
+		SessionTTL: c.identity.SessionTTL, Version: version, Origin: p.publicURL.Scheme + "://" + p.publicURL.Host, Base: base,
+		Issuer: issuer, StudyURL: origin + "/study", HTTPClient: loopClient, Ready: []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
 		return err
 	}
 
 	mux := http.NewServeMux()
-	mount(mux, p.logger, base+"/idp", "identity", identityH)
+	mount(mux, p.logger, base+"/idp", "identity", identitySvc)
 	mount(mux, p.logger, base+"/study", "study", studyH)
 	// The process's own probes cover every service; they take the root's
 	// /healthz and /readyz, where the portal's would otherwise be.
@@ -129,12 +132,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	mount(mux, p.logger, base, "portal", portalH)
 
 	if c.demo {
-		sst := studystore.New(sdb, time.Now)
-		sst.MaxAttempts = c.maxAttempts
-		if err := loadDemo(ctx, p.e.stdout, identitystore.New(idb, time.Now), sst, c.identity.passwordParams()); err != nil {
+		sst := studyservice.NewStore(sdb, c.study)
+		if err := demo.Load(ctx, p.e.stdout, identitySvc.Store, sst, c.identity.PasswordParams()); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
 	loop.set(mux)
 	return p.serve(ctx, mux)
 }
+
+// mailboxDir is the developer mailbox's directory inside the data dir.
+const mailboxDir = "mailbox"
+
+func mailboxPath(dataDir string) string { return filepath.Join(dataDir, mailboxDir) }

@@ -16,6 +16,7 @@ import (
 	"campus/internal/identity"
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
+	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
 )
 
@@ -38,7 +39,6 @@ func identityHandlerWith(b *testing.B, base string, hash password.Params) (http.
 	dir := b.TempDir()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	slog.SetDefault(logger)
-	p := &process{e: env{stdout: io.Discard, stderr: io.Discard}, logger: logger, dataDir: dir}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	d, err := openDB(ctx, logger, "identity", "sqlite:"+filepath.Join(dir, "identity.db"), identitystore.Migrations)
@@ -46,16 +46,17 @@ func identityHandlerWith(b *testing.B, base string, hash password.Params) (http.
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { d.Close() })
-	opts := identityOptions{admin: adminOptions{Email: "admin@localhost", Password: "correct-horse-battery"},
+	opts := identityservice.Config{Admin: identityservice.AdminConfig{Email: "admin@localhost", Password: "correct-horse-battery"},
 		Welcome: "hi", AccessTokenTTL: 600e9, IDTokenTTL: 3600e9, RefreshTokenTTL: 3600e9, StepUpTTL: 600e9, SessionTTL: 3600e9,
 		MaxLoginAttempts: 5, LockoutMinutes: 10, SignInsPerIPMinute: 1 << 20, TimeZone: "UTC",
 		Argon2MemoryKiB: int(hash.Memory), Argon2Time: int(hash.Time), Argon2Threads: int(hash.Threads),
-		PasswordMinLength: 10, RefuseCommon: true}
-	h, err := identityService(ctx, p, d, opts, identitySetup{issuer: "https://campus.test/idp", base: base})
+		PasswordMinLength: 10, RefuseCommon: true,
+		Issuer: "https://campus.test/idp", Base: base, DataDir: dir, Out: io.Discard}
+	svc, err := identityservice.New(ctx, d, opts, logger)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return h, identitystore.New(d, time.Now)
+	return svc, identitystore.New(d, time.Now)
 }
 
 // addServiceClient registers a client for the client credentials grant.

@@ -1,4 +1,4 @@
-package main
+package demo
 
 // The demo catalogue: a B.Sc. and an M.Sc. in Computer Science of a German
 // university, with modules shared by both. Each module is taught as a

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"campus/internal/certs"
+	"campus/internal/config"
+	"campus/internal/db"
+	"campus/internal/httpserver"
+	identityservice "campus/internal/identity/service"
+	portalservice "campus/internal/portal/service"
+	portalstore "campus/internal/portal/store"
+)
+
+// portalConfig is the configuration of `campus portal`.
+type portalConfig struct {
+	server     serverOptions
+	db         dbOption
+	upstream   upstreamOptions
+	studyURL   string
+	portal     portalservice.Config
+	sessionKey string // base64 of portal.SessionKey
+}
+
+func newPortalConfig() (*portalConfig, *config.Set) {
+	c := &portalConfig{db: dbOption{service: "portal"}}
+	s := config.NewSet("portal", "Run the portal alone: the website, signing in through identity and joining identity and study.")
+	c.server.register(s)
+	c.db.register(s, "db")
+	c.upstream.register(s)
+	s.String(&c.studyURL, "study_url", "study-url", "CAMPUS_STUDY_URL", "", "Base URL of the study service, e.g. https://study.example.edu (required)")
+	s.String(&c.portal.ClientID, "portal.client_id", "client-id", "CAMPUS_PORTAL_CLIENT_ID", "campus-portal", "The portal's client at identity (campus clients add --id campus-portal --first-party --redirect-uri https://PORTAL/auth/callback ...)")
+	s.String(&c.portal.ClientSecret, "portal.client_secret", "", "CAMPUS_PORTAL_CLIENT_SECRET", "", "Its secret (required)", config.Secret(), config.EnvOnly())
+	s.Duration(&c.portal.SessionTTL, "portal.session_ttl", "session-ttl", "CAMPUS_PORTAL_SESSION_TTL", "12h", "Lifetime of a sign-in session at the portal")
+	s.String(&c.sessionKey, "portal.session_key", "", "CAMPUS_PORTAL_SESSION_KEY", "", "32 bytes, base64: seals the tokens kept in sessions; the same on every replica (required)", config.Secret(), config.EnvOnly())
+	return c, s
+}
+
+func (c *portalConfig) validate() []error {
+	errs := append(c.server.validate(), c.db.validate()...)
+	errs = append(errs, c.upstream.validate()...)
+	errs = append(errs, c.portal.Validate()...)
+	if _, err := identityservice.DecodeKey(c.sessionKey); err != nil {
+		errs = append(errs, fmt.Errorf("CAMPUS_PORTAL_SESSION_KEY: %v", err))
+	}
+	if c.studyURL == "" {
+		errs = append(errs, errors.New("--study-url is required: the study service's base URL"))
+	} else if err := checkServiceURL(c.studyURL); err != nil {
+		errs = append(errs, fmt.Errorf("--study-url %q: %v", c.studyURL, err))
+	}
+	return errs
+}
+
+// runPortal runs the portal alone, finding identity at --issuer and the
+// study service at --study-url.
+func runPortal(ctx context.Context, e env, args []string) error {
+	c, s := newPortalConfig()
+	if err := load(s, e, args, c.validate); err != nil {
+		return err
+	}
+	return serveAlone(ctx, e, "portal", &c.server, &c.db, portalstore.Migrations,
+		func(p *process, d *db.DB) (http.Handler, error) {
+			client, err := certs.Client(c.upstream.CAFile)
+			if err != nil {
+				return nil, err
+			}
+			cfg := c.portal
+			cfg.Issuer, cfg.StudyURL, cfg.HTTPClient = strings.TrimSuffix(c.upstream.Issuer, "/"), strings.TrimSuffix(c.studyURL, "/"), client
+			cfg.SessionKey, _ = identityservice.DecodeKey(c.sessionKey) // validated with the settings
+			cfg.Version, cfg.Origin, cfg.Base = version, p.publicURL.Scheme+"://"+p.publicURL.Host, p.basePath()
+			cfg.Ready = []httpserver.Check{httpserver.URLCheck("identity", client, cfg.Issuer+"/healthz"),
+				httpserver.URLCheck("study", client, cfg.StudyURL+"/healthz")}
+			return portalservice.New(ctx, d, cfg, p.logger)
+		})
+}

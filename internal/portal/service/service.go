@@ -1,0 +1,80 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"campus/internal/db"
+	"campus/internal/httpserver"
+	"campus/internal/portal"
+	portalstore "campus/internal/portal/store"
+	"campus/internal/tokencheck"
+)
+
+// Config is the portal's configuration.
+type Config struct {
+	// ClientID and ClientSecret are the portal's client at identity.
+	ClientID, ClientSecret string
+	// SessionKey seals the tokens kept in sessions; the same on every replica.
+	SessionKey []byte
+	// SessionTTL is how long a portal session lasts.
+	SessionTTL time.Duration
+
+	// Where the portal runs and finds the others, set by the command.
+
+	Version string
+	// Origin is the portal's public origin (https://host:port); Base its
+	// path prefix ("" at the root of the origin).
+	Origin, Base string
+	// Issuer is identity's issuer URL; StudyURL the study API's base URL.
+	Issuer, StudyURL string
+	// HTTPClient reaches identity and study (in-process in all-in-one mode).
+	HTTPClient *http.Client
+	// Ready are the readiness checks beside the database's.
+	Ready []httpserver.Check
+}
+
+// Validate reports the problems of the settings (SessionKey is checked
+// where it is decoded).
+func (c *Config) Validate() []error {
+	var errs []error
+	if c.ClientSecret == "" {
+		errs = append(errs, errors.New("CAMPUS_PORTAL_CLIENT_SECRET is required: the secret of the portal's client at identity"))
+	}
+	if c.SessionTTL <= 0 {
+		errs = append(errs, fmt.Errorf("--session-ttl %s: must be positive", c.SessionTTL))
+	}
+	return errs
+}
+
+// Scopes are asked for at sign-in; identity grants those the person's
+// roles allow.
+var Scopes = []string{"openid", "profile", "email", "offline_access", "users:read", "users:write", "roles:write", "grades:read", "grades:write"}
+
+// New builds the portal over its session database and starts polling
+// identity's revocation feed until ctx is done.
+func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
+	revocations := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Now: time.Now, Logger: logger}
+	go revocations.Run(ctx)
+	return portal.NewServer(portal.Deps{
+		Logger:      logger,
+		Version:     cfg.Version,
+		Origin:      cfg.Origin,
+		Base:        cfg.Base,
+		IdentityURL: cfg.Issuer,
+		StudyURL:    cfg.StudyURL,
+		API:         cfg.HTTPClient,
+		Ready:       append([]httpserver.Check{{Name: "database", Fn: d.Ping}}, cfg.Ready...),
+		Sessions:    portalstore.New(d, time.Now),
+		OIDC: portal.OIDC{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+			Client: cfg.HTTPClient, Scopes: Scopes},
+		Secret:      cfg.SessionKey,
+		SessionTTL:  cfg.SessionTTL,
+		Now:         time.Now,
+		Revocations: revocations,
+	})
+}

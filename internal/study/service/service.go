@@ -1,0 +1,95 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"campus/internal/db"
+	"campus/internal/httpserver"
+	"campus/internal/study/api"
+	studystore "campus/internal/study/store"
+	"campus/internal/study/subjects"
+	"campus/internal/tokencheck"
+)
+
+// Config is the study service's configuration.
+type Config struct {
+	// MaxAttempts is how many attempts a person has per examination.
+	MaxAttempts int
+
+	// Where identity is, set by the command.
+
+	Issuer string // identity's issuer URL
+	// HTTPClient reaches identity: in-process in all-in-one mode.
+	HTTPClient *http.Client
+	// ClientID and ClientSecret are the study service's own client at
+	// identity, for introspecting API keys and checking that people exist;
+	// empty: keys are refused, and so is enrolling others.
+	ClientID, ClientSecret string
+	// Ready are the readiness checks beside the database's (identity's).
+	Ready []httpserver.Check
+}
+
+// Validate reports the problems of the settings.
+func (c *Config) Validate() []error {
+	if c.MaxAttempts < 1 || c.MaxAttempts > 10 {
+		return []error{fmt.Errorf("--max-attempts %d: want 1 to 10", c.MaxAttempts)}
+	}
+	return nil
+}
+
+// introspectionTTL is how long the study service trusts identity's answer
+// about an API key: a revoked key stops working within it.
+const introspectionTTL = 5 * time.Second
+
+// New builds the study service's API over its database and starts polling
+// identity's revocation feed until ctx is done.
+func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
+	st := NewStore(d, cfg)
+	revocations := revocationFeed(ctx, cfg.Issuer, cfg.HTTPClient, logger)
+	jwt := tokencheck.New(cfg.Issuer, "campus-study", cfg.HTTPClient, time.Now)
+	jwt.Revocations = revocations
+	var keys api.Introspector
+	var people api.People
+	if cfg.ClientID != "" && cfg.ClientSecret != "" {
+		// A revoked key stops within the TTL; a disabled account's keys at
+		// once, through the feed.
+		keys = api.IdentityIntrospector{Introspector: &tokencheck.Introspector{URL: cfg.Issuer + "/oauth/introspect", ClientID: cfg.ClientID,
+			ClientSecret: cfg.ClientSecret, Client: cfg.HTTPClient, TTL: introspectionTTL, Now: time.Now, Revocations: revocations}}
+		people = &subjects.Checker{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+			Client: cfg.HTTPClient, TTL: time.Minute, Now: time.Now}
+	} else {
+		logger.Warn("study: no client credentials at identity configured (CAMPUS_STUDY_CLIENT_ID, CAMPUS_STUDY_CLIENT_SECRET); " +
+			"API keys are not accepted, and staff cannot enrol people (POST /v1/enrolments answers 503), as their subject ids cannot be checked")
+	}
+	return api.NewServer(api.Deps{
+		Logger: logger,
+		Issuer: cfg.Issuer,
+		Ready:  append([]httpserver.Check{{Name: "database", Fn: d.Ping}}, cfg.Ready...),
+		Store:  st,
+		JWT:    jwt,
+		Keys:   keys,
+		People: people,
+		Now:    time.Now,
+	})
+}
+
+// NewStore is the study store over d with the rules of cfg (how many
+// attempts a person has per examination), for the service and for those
+// who write into its database beside it (the demo).
+func NewStore(d *db.DB, cfg Config) *studystore.Store {
+	st := studystore.New(d, time.Now)
+	st.MaxAttempts = cfg.MaxAttempts
+	return st
+}
+
+// revocationFeed starts polling identity's revocation feed, which every
+// resource server of campus keeps in memory (see tokencheck.Revocations).
+func revocationFeed(ctx context.Context, issuer string, client *http.Client, logger *slog.Logger) *tokencheck.Revocations {
+	rv := &tokencheck.Revocations{URL: issuer + "/revocations", Client: client, Now: time.Now, Logger: logger}
+	go rv.Run(ctx)
+	return rv
+}
