@@ -186,9 +186,19 @@ func portalClient(origin string, secret []byte) identity.Client {
 		RedirectURIs:           []string{origin + "/auth/callback"},
 		PostLogoutRedirectURIs: []string{origin + "/"},
 		GrantTypes:             []string{"authorization_code", "refresh_token"},
-		Scopes:                 []string{"users:read", "users:write", "roles:write", "studies:write", "grades:write", "grades:read"},
+		Scopes:                 permissionScopes(),
 		BackchannelLogoutURI:   origin + "/auth/backchannel-logout",
 		IDTokenAlg:             "RS256",
 		Source:                 "builtin",
 	}
+}
+
+// permissionScopes are the scopes of every permission: the portal may ask
+// for each; identity grants those the person's roles allow.
+func permissionScopes() []string {
+	var out []string
+	for _, p := range identity.Permissions() {
+		out = append(out, string(p))
+	}
+	return out
 }

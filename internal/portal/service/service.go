@@ -52,7 +52,9 @@ func (c *Config) Validate() []error {
 }
 
 // Scopes are asked for at sign-in; identity grants those the person's
-// roles allow.
+// roles allow. studies:write is left out on purpose: only a step-up (the
+// password entered again) grants it, for minutes (the portal asks for it
+// then). The portal may not import identity's catalogue (decision 1).
 var Scopes = []string{"openid", "profile", "email", "offline_access", "users:read", "users:write", "roles:write", "grades:read", "grades:write"}
 
 // New builds the portal over its session database and starts polling
