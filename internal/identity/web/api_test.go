@@ -171,11 +171,14 @@ func TestIfMatch(t *testing.T) {
 	}{
 		{"missing", "", 0, http.StatusPreconditionRequired},
 		{"any", "*", 0, 0},
-		{"one", `"v3"`, 3, 0},
-		{"weak never matches", `W/"v7"`, 0, http.StatusPreconditionFailed},
-		{"garbage", `"3"`, 0, http.StatusPreconditionFailed},
-		{"a list with the current one", `"v2", "v7"`, 7, 0},
-		{"a list without it", `"v2", "v3"`, 0, http.StatusPreconditionFailed},
+		{"one", `"3"`, 3, 0},
+		{"one in the former format", `"v3"`, 3, 0},
+		{"weak never matches", `W/"7"`, 0, http.StatusPreconditionFailed},
+		{"weak never matches, in the former format", `W/"v7"`, 0, http.StatusPreconditionFailed},
+		{"garbage", `"x3"`, 0, http.StatusPreconditionFailed},
+		{"a list with the current one", `"2", "7"`, 7, 0},
+		{"a list with the current one, in the former format", `"v2", "v7"`, 7, 0},
+		{"a list without it", `"v2", "3"`, 0, http.StatusPreconditionFailed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
