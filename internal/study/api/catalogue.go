@@ -74,19 +74,7 @@ func searchQuery(qs *rest.Query) string {
 }
 
 func (s *server) createProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var in programmeInput
-	if !rest.Decode(w, r, &in, nil) {
-		return
-	}
-	var prog study.Programme
-	in.apply(&prog)
-	created, err := s.store.CreateProgramme(r.Context(), prog)
-	if err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	w.Header().Set("Location", "programmes/"+created.ID)
-	rest.Reply(w, http.StatusCreated, created.Version, programmeOut(created))
+	createVersioned[programmeInput](s, w, r, s.store.CreateProgramme, programmeOut, programmeVersion, func(x study.Programme) string { return "programmes/" + x.ID })
 }
 
 // getProgramme serves a programme's whole tree. The rendering is kept and
@@ -218,19 +206,7 @@ func (s *server) listModules(w http.ResponseWriter, r *http.Request, p *Principa
 }
 
 func (s *server) createModule(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var in moduleInput
-	if !rest.Decode(w, r, &in, nil) {
-		return
-	}
-	var m study.Module
-	in.apply(&m)
-	created, err := s.store.CreateModule(r.Context(), m)
-	if err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	w.Header().Set("Location", "modules/"+created.ID)
-	rest.Reply(w, http.StatusCreated, created.Version, moduleOut(created))
+	createVersioned[moduleInput](s, w, r, s.store.CreateModule, moduleOut, moduleVersion, func(x study.Module) string { return "modules/" + x.ID })
 }
 
 func (s *server) getModule(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -275,19 +251,7 @@ func (s *server) listLectures(w http.ResponseWriter, r *http.Request, p *Princip
 }
 
 func (s *server) createLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var in lectureInput
-	if !rest.Decode(w, r, &in, nil) {
-		return
-	}
-	var l study.Lecture
-	in.apply(&l)
-	created, err := s.store.CreateLecture(r.Context(), l)
-	if err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	w.Header().Set("Location", "lectures/"+created.ID)
-	rest.Reply(w, http.StatusCreated, created.Version, lectureOut(created))
+	createVersioned[lectureInput](s, w, r, s.store.CreateLecture, lectureOut, lectureVersion, func(x study.Lecture) string { return "lectures/" + x.ID })
 }
 
 func (s *server) getLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -365,6 +329,25 @@ func (s *server) unlinkLecture(w http.ResponseWriter, r *http.Request, p *Princi
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// createVersioned creates one catalogue item from the body In decodes and
+// answers it with its address under path ("programmes/").
+func createVersioned[In interface{ apply(*T) }, T, J any](s *server, w http.ResponseWriter, r *http.Request,
+	create func(context.Context, T) (T, error), out func(T) J, versionOf func(T) int, path func(T) string) {
+	var in In
+	if !rest.Decode(w, r, &in, nil) {
+		return
+	}
+	var x T
+	in.apply(&x)
+	created, err := create(r.Context(), x)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	w.Header().Set("Location", path(created))
+	rest.Reply(w, http.StatusCreated, versionOf(created), out(created))
 }
 
 // patchVersioned changes one catalogue item by the merge patch In decodes,
