@@ -20,14 +20,15 @@ const (
 
 // Challenge is the WWW-Authenticate value for a Bearer failure (RFC 6750
 // section 3): the realm, then error, error_description and scope when
-// given. A request that sent no credentials gets no error code (section
-// 3.1).
+// given. Without a code (a request that sent no credentials) it is the
+// realm alone: no error information (section 3.1).
 func Challenge(code, description, scope string) string {
 	var b strings.Builder
 	b.WriteString(`Bearer realm="` + Realm + `"`)
-	if code != "" {
-		b.WriteString(`, error="` + code + `"`)
+	if code == "" {
+		return b.String()
 	}
+	b.WriteString(`, error="` + code + `"`)
 	if d := quotable(description); d != "" {
 		b.WriteString(`, error_description="` + d + `"`)
 	}

@@ -243,6 +243,7 @@ func TestChallenge(t *testing.T) {
 		want                           string
 	}{
 		{"no credentials: no error code (RFC 6750 section 3.1)", "", "", "", `Bearer realm="campus"`},
+		{"no credentials: no error information either", "", "no bearer token", "x", `Bearer realm="campus"`},
 		{"invalid token", InvalidToken, "the token has expired", "", `Bearer realm="campus", error="invalid_token", error_description="the token has expired"`},
 		{"invalid request", InvalidRequest, "token in the URL", "", `Bearer realm="campus", error="invalid_request", error_description="token in the URL"`},
 		{"insufficient scope", InsufficientScope, "needs studies:write", "studies:write",
