@@ -49,7 +49,7 @@ func IfMatch(w http.ResponseWriter, r *http.Request, m Match) (int, bool) {
 	var versions []int
 	for tag := range strings.SplitSeq(h, ",") {
 		tag = strings.TrimSpace(tag)
-		v, ok := versionOf(tag)
+		v, ok := ParseETag(tag)
 		if !ok && m.Alias != nil {
 			v, ok = m.Alias(tag)
 		}

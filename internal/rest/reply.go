@@ -37,9 +37,9 @@ func Reply(w http.ResponseWriter, status, version int, v any) {
 // changes with every change of the resource.
 func ETag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
-// versionOf reads a strong tag ETag made; false for anything else, a weak
-// tag included.
-func versionOf(tag string) (int, bool) {
+// ParseETag reads the version of a tag ETag made; false for anything
+// else, a weak tag included.
+func ParseETag(tag string) (int, bool) {
 	s, ok := strings.CutPrefix(tag, `"`)
 	if !ok {
 		return 0, false

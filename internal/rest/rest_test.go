@@ -175,9 +175,9 @@ func TestETag(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.tag, func(t *testing.T) {
 			t.Parallel()
-			v, ok := versionOf(tc.tag)
+			v, ok := ParseETag(tc.tag)
 			if ok != (tc.want > 0) || v != tc.want {
-				t.Fatalf("versionOf(%s) = %d, %v; want %d", tc.tag, v, ok, tc.want)
+				t.Fatalf("ParseETag(%s) = %d, %v; want %d", tc.tag, v, ok, tc.want)
 			}
 			if ok && ETag(v) != tc.tag {
 				t.Fatalf("ETag(%d) = %s", v, ETag(v))
@@ -191,7 +191,7 @@ func TestIfMatch(t *testing.T) {
 	current := func() (int, error) { return 7, nil }
 	legacy := func(tag string) (int, bool) {
 		if v, ok := strings.CutPrefix(tag, `"v`); ok {
-			return versionOf(`"` + v)
+			return ParseETag(`"` + v)
 		}
 		return 0, false
 	}

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -69,9 +68,6 @@ var _ AdminStore = (*store.Store)(nil)
 
 // APIAudience is the aud an access token must name for identity's API.
 const APIAudience = "campus-identity"
-
-// maxBody bounds every JSON request body.
-const maxBody = rest.MaxBody
 
 // api serves /api/v1: the admin REST API, self-service and registration.
 type api struct {
@@ -397,12 +393,10 @@ func ifMatch(w http.ResponseWriter, r *http.Request, current func() (int, error)
 // format ("v3", now "3"), so that a client holding one is not refused
 // after an upgrade. Still a strong comparison: W/"v3" matches nothing.
 func formerETag(tag string) (int, bool) {
-	v, ok := strings.CutPrefix(tag, `"v`)
-	if !ok {
-		return 0, false
+	if v, ok := strings.CutPrefix(tag, `"v`); ok {
+		return rest.ParseETag(`"` + v)
 	}
-	n, err := strconv.Atoi(strings.TrimSuffix(v, `"`))
-	return n, err == nil && n > 0 && strings.HasSuffix(v, `"`) && !strings.HasPrefix(v, "0") && !strings.HasPrefix(v, "+") && !strings.HasPrefix(v, "-")
+	return 0, false
 }
 
 // audit records an event with the request's context.

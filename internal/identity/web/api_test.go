@@ -18,6 +18,7 @@ import (
 	"campus/internal/identity"
 	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
+	"campus/internal/rest"
 )
 
 // The API serves api/identity.yaml as the package campus/api embeds it.
@@ -133,7 +134,7 @@ func TestDecode(t *testing.T) {
 		{name: "every unknown and mistyped field at once", contentType: "application/json",
 			body: `{"name":1,"count":"2","roles":[],"colour":"red","windows":"x"}`, status: http.StatusUnprocessableEntity,
 			fields: []string{"colour", "roles", "name", "count", "windows"}},
-		{name: "too large", contentType: "application/json", body: `{"name":"` + strings.Repeat("x", maxBody) + `"}`, status: http.StatusRequestEntityTooLarge},
+		{name: "too large", contentType: "application/json", body: `{"name":"` + strings.Repeat("x", rest.MaxBody) + `"}`, status: http.StatusRequestEntityTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
