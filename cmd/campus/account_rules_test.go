@@ -121,7 +121,7 @@ func TestAPIAuthorityFollowsTheAccount(t *testing.T) {
 
 func etagFor(version any) string {
 	v, _ := version.(float64)
-	return fmt.Sprintf(`"v%d"`, int(v))
+	return fmt.Sprintf(`"%d"`, int(v))
 }
 
 // TestAPIRoleChangesEndSessions: changing a person's roles or login

@@ -122,7 +122,7 @@ func TestStudyAPIEndToEnd(t *testing.T) {
 		t.Fatalf("field errors: %s", bad.raw)
 	}
 	editor.must(http.StatusConflict, "POST", "/v1/modules", map[string]any{"code": "INF-101", "title": "Again", "credits": 1})
-	editor.must(http.StatusBadRequest, "POST", "/v1/lectures", map[string]any{"code": "X", "title": "Y", "bogus": 1})
+	editor.must(http.StatusUnprocessableEntity, "POST", "/v1/lectures", map[string]any{"code": "X", "title": "Y", "bogus": 1}) // every wrong field, one 422
 
 	// Concurrent edits: If-Match required and checked.
 	editor.must(http.StatusPreconditionRequired, "PATCH", "/v1/modules/"+modID, map[string]any{"title": "Programming I"})

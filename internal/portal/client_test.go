@@ -126,7 +126,7 @@ func TestClientURLs(t *testing.T) {
 		"PUT /study/v1/modules/m1/lectures/l%3F1? ",
 		"GET /idp/api/v1/people?id=s1&id=s2 ",
 		"GET /idp/api/v1/users?limit=50&q=ada&role=student ",
-		`POST /idp/api/v1/users/u%2F1/unlock? "v7"`,
+		`POST /idp/api/v1/users/u%2F1/unlock? "7"`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("sent %q", got)

@@ -14,8 +14,9 @@ type identityClient struct {
 	apiClient
 }
 
-// versionTag is identity's entity tag of a version.
-func versionTag(version int) string { return `"v` + strconv.Itoa(version) + `"` }
+// versionTag is the entity tag of a version, the same in both APIs
+// (internal/rest.ETag).
+func versionTag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
 // me is the person's own account at identity (GET /api/v1/me).
 type me struct {

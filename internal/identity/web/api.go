@@ -1,18 +1,13 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"mime"
+	"maps"
 	"net/http"
-	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,13 +19,11 @@ import (
 	"campus/internal/identity/password"
 	"campus/internal/identity/store"
 	"campus/internal/problem"
+	"campus/internal/rest"
 )
 
 // APIAudience is the aud an access token must name for identity's API.
 const APIAudience = "campus-identity"
-
-// maxBody bounds every JSON request body.
-const maxBody = 64 << 10
 
 // api serves /api/v1: the admin REST API, self-service and registration.
 type api struct {
@@ -87,14 +80,11 @@ func (a *api) needs(need string, handle func(w http.ResponseWriter, r *http.Requ
 		ctx := op.ContextWithIssuer(r.Context(), a.provider.IssuerFromRequest(r))
 		p, err := a.authenticate(ctx, r)
 		if err != nil {
-			// RFC 6750 section 3.1: no error code when no credentials came.
-			challenge := `Bearer realm="campus-identity"`
-			if !errors.Is(err, errNoBearer) {
-				challenge += `, error="invalid_token", error_description=` + strconv.Quote(err.Error())
+			code := rest.InvalidToken
+			if errors.Is(err, errNoBearer) {
+				code = "" // RFC 6750 section 3.1: no error code when no credentials came
 			}
-			w.Header().Set("WWW-Authenticate", challenge)
-			problem.Write(w, problem.Details{Status: http.StatusUnauthorized,
-				Detail: "A valid access token is required (Authorization: Bearer ...): " + err.Error() + "."})
+			rest.Unauthorized(w, code, err.Error(), "A valid access token is required (Authorization: Bearer ...): "+err.Error()+".")
 			return
 		}
 		switch {
@@ -107,14 +97,11 @@ func (a *api) needs(need string, handle func(w http.ResponseWriter, r *http.Requ
 				Detail: "Self-service is available only through campus's own applications, not through " + p.clientID + "."})
 			return
 		case need == needGrader && !p.has(string(identity.PermGradesRead)) && !p.has(string(identity.PermUsersRead)):
-			w.Header().Set("WWW-Authenticate", `Bearer realm="campus-identity", error="insufficient_scope", scope="grades:read"`)
-			problem.Write(w, problem.Details{Status: http.StatusForbidden, Title: "Insufficient scope",
-				Detail: "This needs the scope grades:read or users:read, which your token does not carry or your roles no longer grant."})
+			rest.Forbidden(w, string(identity.PermGradesRead),
+				"This needs the scope grades:read or users:read, which your token does not carry or your roles no longer grant.")
 			return
 		case need != needPerson && need != needGrader && !p.has(need):
-			w.Header().Set("WWW-Authenticate", `Bearer realm="campus-identity", error="insufficient_scope", scope="`+need+`"`)
-			problem.Write(w, problem.Details{Status: http.StatusForbidden, Title: "Insufficient scope",
-				Detail: "This needs the scope " + need + ", which your token does not carry or your roles no longer grant."})
+			rest.Forbidden(w, need, "This needs the scope "+need+", which your token does not carry or your roles no longer grant.")
 			return
 		}
 		handle(w, r.WithContext(ctx), p)
@@ -208,25 +195,6 @@ func (a *api) authenticate(ctx context.Context, r *http.Request) (*principal, er
 
 // ---- requests and responses
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		problem.Write(w, problem.Details{Status: http.StatusInternalServerError, Detail: "The answer could not be encoded."})
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
-}
-
-// invalid answers 422 with field errors.
-func invalid(w http.ResponseWriter, errs []problem.FieldError) {
-	problem.Write(w, problem.Details{Status: http.StatusUnprocessableEntity, Title: "Invalid input",
-		Detail: "Some fields are not right; see errors.", Errors: errs})
-}
-
 // readOnlyFields are fields a body may not set, with what to do instead.
 var readOnlyFields = map[string]string{
 	"id":              "is assigned by campus and cannot change",
@@ -243,133 +211,13 @@ var readOnlyFields = map[string]string{
 	"password":        "is changed by its holder with POST /api/v1/me/password",
 }
 
-// decode reads a JSON object body into dst, a pointer to a struct whose
-// json tags name the fields allowed; other fields are refused with a
-// reason (field-specific where readOnlyFields has one, or in notHere). It
-// answers the request itself and returns false when the body is not
-// acceptable.
+// decode reads a JSON object body into dst with rest.Decode; fields a
+// body may not set are refused with the reason readOnlyFields or notHere
+// gives.
 func decode(w http.ResponseWriter, r *http.Request, dst any, notHere map[string]string) bool {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/json" && ct != "application/merge-patch+json" {
-		problem.Write(w, problem.Details{Status: http.StatusUnsupportedMediaType, Detail: "Send the body as application/json."})
-		return false
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		problem.Write(w, problem.Details{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("The body may be at most %d KiB.", maxBody>>10)})
-		return false
-	}
-	if err != nil {
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "The body could not be read."})
-		return false
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Malformed JSON", Detail: "The body must be one JSON object: " + jsonProblem(err)})
-		return false
-	}
-	allowed := jsonFields(dst)
-	var errs []problem.FieldError
-	for _, name := range sortedKeys(fields) {
-		if slices.Contains(allowed, name) {
-			continue
-		}
-		reason, ok := notHere[name]
-		if !ok {
-			reason, ok = readOnlyFields[name]
-		}
-		if !ok {
-			reason = "is not a field of this request; allowed: " + strings.Join(allowed, ", ")
-		}
-		errs = append(errs, problem.FieldError{Field: name, Detail: reason})
-	}
-	// Each field separately, so that every wrong type is reported at once.
-	v := reflect.ValueOf(dst).Elem()
-	for i := range v.NumField() {
-		name := jsonName(v.Type().Field(i))
-		raw, ok := fields[name]
-		if !ok {
-			continue
-		}
-		if err := json.Unmarshal(raw, v.Field(i).Addr().Interface()); err != nil {
-			errs = append(errs, problem.FieldError{Field: name, Detail: typeProblem(err)})
-		}
-	}
-	if errs != nil {
-		invalid(w, errs)
-		return false
-	}
-	return true
-}
-
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		return fmt.Sprintf("%v (at byte %d)", syn, syn.Offset)
-	}
-	if err == nil {
-		return "got null"
-	}
-	return "it is not an object"
-}
-
-func typeProblem(err error) string {
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) {
-		return "must be " + jsonKind(typ.Type) + ", not a JSON " + typ.Value
-	}
-	var fe fieldProblem
-	if errors.As(err, &fe) {
-		return string(fe)
-	}
-	return "has the wrong type"
-}
-
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Int, reflect.Int64:
-		return "a whole number"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice:
-		return "a list"
-	case reflect.Struct, reflect.Map, reflect.Pointer:
-		return "an object"
-	}
-	return "another type"
-}
-
-// fieldProblem is a reason a field's value was refused while decoding.
-type fieldProblem string
-
-func (f fieldProblem) Error() string { return string(f) }
-
-func jsonName(f reflect.StructField) string {
-	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-	return name
-}
-
-func jsonFields(dst any) []string {
-	t := reflect.TypeOf(dst).Elem()
-	var out []string
-	for i := range t.NumField() {
-		if n := jsonName(t.Field(i)); n != "" && n != "-" {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	refused := maps.Clone(readOnlyFields)
+	maps.Copy(refused, notHere)
+	return rest.Decode(w, r, dst, refused)
 }
 
 // optional is a field of a JSON merge patch (RFC 7396): Set when the body
@@ -437,47 +285,21 @@ func resourceName(r *http.Request) string {
 	return "account"
 }
 
-func etag(version int) string { return `"v` + strconv.Itoa(version) + `"` }
-
-// ifMatch reads the If-Match header (RFC 9110 section 13.1.1) for a change
-// to a resource whose current version current returns: the version to
-// change (0 for "*"), or false after answering 428 (missing) or 412 (no
-// tag matches, or weak tags only, which If-Match never matches).
+// ifMatch reads the If-Match header for a change to a resource whose
+// current version current returns: see rest.IfMatch; required on every
+// change.
 func ifMatch(w http.ResponseWriter, r *http.Request, current func() (int, error)) (int, bool) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" {
-		problem.Write(w, problem.Details{Status: http.StatusPreconditionRequired,
-			Detail: "Send If-Match with the ETag you read (GET), so that a change made meanwhile is not overwritten."})
-		return 0, false
+	return rest.IfMatch(w, r, rest.Match{Required: true, Current: current, Alias: formerETag})
+}
+
+// formerETag reads the ETags identity handed out until both APIs shared one
+// format ("v3", now "3"), so that a client holding one is not refused
+// after an upgrade. Still a strong comparison: W/"v3" matches nothing.
+func formerETag(tag string) (int, bool) {
+	if v, ok := strings.CutPrefix(tag, `"v`); ok {
+		return rest.ParseETag(`"` + v)
 	}
-	if h == "*" {
-		return 0, true
-	}
-	var versions []int
-	for tag := range strings.SplitSeq(h, ",") {
-		tag = strings.TrimSpace(tag)
-		if v, ok := strings.CutPrefix(tag, `"v`); ok && strings.HasSuffix(v, `"`) {
-			if n, err := strconv.Atoi(strings.TrimSuffix(v, `"`)); err == nil && n > 0 {
-				versions = append(versions, n)
-			}
-		}
-	}
-	stale := func() (int, bool) {
-		problem.Write(w, problem.Details{Status: http.StatusPreconditionFailed,
-			Detail: "It was changed since you read it. Read it again (GET), then send your change with its new ETag in If-Match."})
-		return 0, false
-	}
-	switch len(versions) {
-	case 0:
-		return stale()
-	case 1:
-		return versions[0], true
-	}
-	v, err := current()
-	if err != nil || !slices.Contains(versions, v) {
-		return stale()
-	}
-	return v, true
+	return 0, false
 }
 
 // audit records an event with the request's context.

@@ -3,12 +3,10 @@ package web
 import (
 	"net/http"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"campus/internal/identity"
-	"campus/internal/problem"
+	"campus/internal/rest"
 )
 
 type auditView struct {
@@ -28,17 +26,12 @@ var auditParams = []string{"action", "actor", "target", "outcome", "since", "unt
 // handleAudit lists the audit trail, newest first, a page at a time: the
 // cursor is the id of the last event shown (ids are time-ordered).
 func (a *api) handleAudit(w http.ResponseWriter, r *http.Request, _ *principal) {
-	qs := r.URL.Query()
-	var errs []problem.FieldError
-	for _, k := range sortedKeys(qs) {
-		if !slices.Contains(auditParams, k) {
-			errs = append(errs, problem.FieldError{Field: k, Detail: "is not a parameter of the audit trail; use " + strings.Join(auditParams, ", ")})
-		}
-	}
+	qs := rest.NewQuery(r)
+	qs.Only(auditParams...)
 	f := identity.AuditFilter{Action: qs.Get("action"), Actor: qs.Get("actor"), Target: qs.Get("target"),
-		Outcome: qs.Get("outcome"), Before: qs.Get("cursor"), Limit: 100}
+		Outcome: qs.Get("outcome"), Before: qs.Cursor(), Limit: qs.Limit(100, 500)}
 	if f.Outcome != "" && !slices.Contains([]string{identity.OutcomeSuccess, identity.OutcomeFailure, identity.OutcomeDenied}, f.Outcome) {
-		errs = append(errs, problem.FieldError{Field: "outcome", Detail: "must be success, failure or denied"})
+		qs.Invalid("outcome", "must be success, failure or denied")
 	}
 	for _, t := range []struct {
 		name string
@@ -47,20 +40,12 @@ func (a *api) handleAudit(w http.ResponseWriter, r *http.Request, _ *principal) 
 		if s := qs.Get(t.name); s != "" {
 			v, err := time.Parse(time.RFC3339, s)
 			if err != nil {
-				errs = append(errs, problem.FieldError{Field: t.name, Detail: "must be an RFC 3339 time such as 2026-11-22T09:00:00Z"})
+				qs.Invalid(t.name, "must be an RFC 3339 time such as 2026-11-22T09:00:00Z")
 			}
 			*t.dst = v
 		}
 	}
-	if s := qs.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 500 {
-			errs = append(errs, problem.FieldError{Field: "limit", Detail: "must be a whole number from 1 to 500"})
-		}
-		f.Limit = n
-	}
-	if errs != nil {
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Invalid query", Detail: "Some parameters are not right; see errors.", Errors: errs})
+	if qs.Answer(w) {
 		return
 	}
 	limit := f.Limit
@@ -82,5 +67,5 @@ func (a *api) handleAudit(w http.ResponseWriter, r *http.Request, _ *principal) 
 		out.Items = append(out.Items, auditView{ID: e.ID, At: e.At.UTC(), Action: e.Action, Outcome: e.Outcome, Actor: e.Actor,
 			Target: e.Target, ClientIP: e.ClientIP, ClientID: e.ClientID, Detail: e.Detail})
 	}
-	writeJSON(w, http.StatusOK, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }

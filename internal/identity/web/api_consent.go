@@ -3,11 +3,11 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"campus/internal/identity"
 	"campus/internal/problem"
+	"campus/internal/rest"
 )
 
 type consentJSON struct {
@@ -34,7 +34,7 @@ func (a *api) handleListConsents(w http.ResponseWriter, r *http.Request, p *prin
 		}
 		out.Items = append(out.Items, consentJSON{ClientID: c.ClientID, ClientName: name, Scopes: c.Scopes, GrantedAt: c.GrantedAt})
 	}
-	writeJSON(w, http.StatusOK, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 // handleWithdrawConsent withdraws a person's consent for an application and
@@ -92,20 +92,12 @@ func (a *api) handleLogoutDeliveries(w http.ResponseWriter, r *http.Request, _ *
 		j.Status, j.NextAttemptAt = outboxState(d.DeliveredAt, d.FailedAt, d.NextAttemptAt, "delivered")
 		out.Items = append(out.Items, j)
 	}
-	writeJSON(w, http.StatusOK, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 // queryLimit reads ?limit= (1 to 1000, default 100) or answers 400.
 func queryLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
-	s := r.URL.Query().Get("limit")
-	if s == "" {
-		return 100, true
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 1000 {
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "limit must be a number from 1 to 1000.",
-			Errors: []problem.FieldError{{Field: "limit", Detail: "must be 1 to 1000"}}})
-		return 0, false
-	}
-	return n, true
+	q := rest.NewQuery(r)
+	n := q.Limit(100, 1000)
+	return n, !q.Answer(w)
 }

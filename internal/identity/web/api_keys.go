@@ -9,6 +9,7 @@ import (
 
 	"campus/internal/identity"
 	"campus/internal/problem"
+	"campus/internal/rest"
 )
 
 // maxAPIKeys bounds the keys one person may hold at once.
@@ -42,7 +43,7 @@ func (a *api) handleListAPIKeys(w http.ResponseWriter, r *http.Request, p *princ
 	for _, k := range keys {
 		out.Items = append(out.Items, viewAPIKey(k))
 	}
-	writeJSON(w, http.StatusOK, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 // handleCreateAPIKey makes a read-only key for the signed-in person.
@@ -63,7 +64,7 @@ func (a *api) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, p *prin
 		errs = append(errs, problem.FieldError{Field: "expires_at", Detail: "must be in the future"})
 	}
 	if errs != nil {
-		invalid(w, errs)
+		rest.Invalid(w, errs...)
 		return
 	}
 	keys, err := a.store.APIKeys(r.Context(), p.account.ID)
@@ -84,7 +85,7 @@ func (a *api) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, p *prin
 	out := viewAPIKey(k)
 	out.Key = secret
 	w.Header().Set("Location", a.login.base+"/api/v1/me/api-keys/"+k.ID)
-	writeJSON(w, http.StatusCreated, out)
+	rest.Reply(w, http.StatusCreated, 0, out)
 }
 
 func (a *api) handleRevokeAPIKey(w http.ResponseWriter, r *http.Request, p *principal) {

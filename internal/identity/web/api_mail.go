@@ -8,6 +8,7 @@ import (
 	"campus/internal/identity"
 	"campus/internal/identity/store"
 	"campus/internal/problem"
+	"campus/internal/rest"
 )
 
 type mailJSON struct {
@@ -37,14 +38,12 @@ type mailStatusJSON struct {
 // latest mails (without their content, which may hold links or passwords)
 // with why they are being retried or were given up.
 func (a *api) handleMailQueue(w http.ResponseWriter, r *http.Request, _ *principal) {
-	state := r.URL.Query().Get("status")
+	q := rest.NewQuery(r)
+	state, limit := q.Get("status"), q.Limit(100, 1000)
 	if state != "" && !slices.Contains([]string{store.MailPending, store.MailFailed, store.MailSent}, state) {
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "status must be pending, failed or sent.",
-			Errors: []problem.FieldError{{Field: "status", Detail: "must be pending, failed or sent"}}})
-		return
+		q.Invalid("status", "must be pending, failed or sent")
 	}
-	limit, ok := queryLimit(w, r)
-	if !ok {
+	if q.Answer(w) {
 		return
 	}
 	st, err := a.store.MailStatus(r.Context())
@@ -65,7 +64,7 @@ func (a *api) handleMailQueue(w http.ResponseWriter, r *http.Request, _ *princip
 	for _, m := range mails {
 		out.Items = append(out.Items, mailView(m))
 	}
-	writeJSON(w, http.StatusOK, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 func mailView(m identity.OutboxMail) mailJSON {

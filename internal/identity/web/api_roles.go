@@ -13,6 +13,7 @@ import (
 	"campus/internal/identity"
 	"campus/internal/identity/store"
 	"campus/internal/problem"
+	"campus/internal/rest"
 )
 
 // roleView is a role as the API shows it.
@@ -42,8 +43,7 @@ func viewRole(r store.Role) roleView {
 }
 
 func writeRole(w http.ResponseWriter, status int, r store.Role) {
-	w.Header().Set("ETag", etag(r.Version))
-	writeJSON(w, status, viewRole(r))
+	rest.Reply(w, status, r.Version, viewRole(r))
 }
 
 // permissionCatalogue is every permission a role may carry.
@@ -66,7 +66,7 @@ func (a *api) handleListRoles(w http.ResponseWriter, r *http.Request, _ *princip
 	for _, role := range roles {
 		out.Items = append(out.Items, viewRole(role))
 	}
-	writeJSON(w, http.StatusOK, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 func (a *api) handleGetRole(w http.ResponseWriter, r *http.Request, _ *principal) {
@@ -163,7 +163,7 @@ func (a *api) handleCreateRole(w http.ResponseWriter, r *http.Request, p *princi
 	}
 	errs = append(errs, a.checkRole(r, p, nil, role)...)
 	if errs != nil {
-		invalid(w, errs)
+		rest.Invalid(w, errs...)
 		return
 	}
 	created, err := a.store.CreateRole(r.Context(), role)
@@ -225,7 +225,7 @@ func (a *api) handlePatchRole(w http.ResponseWriter, r *http.Request, p *princip
 		return nil
 	})
 	if errors.Is(err, errInvalid) {
-		invalid(w, errs)
+		rest.Invalid(w, errs...)
 		return
 	}
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
 	"campus/internal/problem"
+	"campus/internal/rest"
 )
 
 // userView is an account as the API shows it.
@@ -78,8 +79,7 @@ func (a *api) writeUser(w http.ResponseWriter, r *http.Request, status int, rec 
 		a.logger.Error("read pending e-mail", "account", rec.ID, "err", err)
 	}
 	v.PendingEmail = pending
-	w.Header().Set("ETag", etag(rec.Version))
-	writeJSON(w, status, v)
+	rest.Reply(w, status, rec.Version, v)
 }
 
 // ---- list
@@ -87,48 +87,34 @@ func (a *api) writeUser(w http.ResponseWriter, r *http.Request, status int, rec 
 var listParams = []string{"q", "role", "status", "sort", "order", "limit", "cursor"}
 
 func (a *api) handleListUsers(w http.ResponseWriter, r *http.Request, _ *principal) {
-	qs := r.URL.Query()
-	var errs []problem.FieldError
-	for _, k := range sortedKeys(qs) {
-		if !slices.Contains(listParams, k) {
-			errs = append(errs, problem.FieldError{Field: k, Detail: "is not a parameter of this list; use " + strings.Join(listParams, ", ")})
-		}
-	}
-	q := store.AccountQuery{Search: qs.Get("q"), Role: qs.Get("role"), Status: qs.Get("status"), Sort: qs.Get("sort"), After: qs.Get("cursor"), Limit: 50}
+	qs := rest.NewQuery(r)
+	qs.Only(listParams...)
+	q := store.AccountQuery{Search: qs.Get("q"), Role: qs.Get("role"), Status: qs.Get("status"), Sort: qs.Get("sort"), After: qs.Cursor(), Limit: qs.Limit(50, 200)}
 	if utf8.RuneCountInString(q.Search) > 200 {
-		errs = append(errs, problem.FieldError{Field: "q", Detail: "may be at most 200 characters"})
+		qs.Invalid("q", "may be at most 200 characters")
 	}
 	if q.Status != "" && q.Status != identity.StatusActive && q.Status != identity.StatusDisabled {
-		errs = append(errs, problem.FieldError{Field: "status", Detail: "must be active or disabled"})
+		qs.Invalid("status", "must be active or disabled")
 	}
 	if q.Sort == "" {
 		q.Sort = store.SortUsername
 	}
 	if !slices.Contains([]string{store.SortUsername, store.SortEmail, store.SortCreatedAt, store.SortLastLoginAt}, q.Sort) {
-		errs = append(errs, problem.FieldError{Field: "sort", Detail: "must be username, email, created_at or last_login_at"})
+		qs.Invalid("sort", "must be username, email, created_at or last_login_at")
 	}
 	switch qs.Get("order") {
 	case "", "asc":
 	case "desc":
 		q.Desc = true
 	default:
-		errs = append(errs, problem.FieldError{Field: "order", Detail: "must be asc or desc"})
+		qs.Invalid("order", "must be asc or desc")
 	}
-	if s := qs.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 200 {
-			errs = append(errs, problem.FieldError{Field: "limit", Detail: "must be a whole number from 1 to 200"})
-		}
-		q.Limit = n
-	}
-	if errs != nil {
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Invalid query", Detail: "Some parameters are not right; see errors.", Errors: errs})
+	if qs.Answer(w) {
 		return
 	}
 	page, err := a.store.ListAccounts(r.Context(), q)
 	if errors.Is(err, store.ErrBadCursor) {
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Invalid query", Detail: "The cursor does not belong to this list.",
-			Errors: []problem.FieldError{{Field: "cursor", Detail: "is not valid for this sort and order; start again without it"}}})
+		rest.BadQuery(w, problem.FieldError{Field: "cursor", Detail: "is not valid for this sort and order; start again without it"})
 		return
 	}
 	if err != nil {
@@ -145,13 +131,13 @@ func (a *api) handleListUsers(w http.ResponseWriter, r *http.Request, _ *princip
 	}
 	if page.Next != "" {
 		next := url.Values{}
-		for k, v := range qs {
+		for k, v := range qs.Values {
 			next[k] = v
 		}
 		next.Set("cursor", page.Next)
 		w.Header().Set("Link", `<`+a.login.base+r.URL.Path+"?"+next.Encode()+`>; rel="next"`)
 	}
-	writeJSON(w, http.StatusOK, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 // ---- one user
@@ -349,7 +335,7 @@ func (a *api) handlePatchUser(w http.ResponseWriter, r *http.Request, p *princip
 		return []store.Issue{is}, []identity.Mail{notice}, err
 	})
 	if errors.Is(err, errInvalid) {
-		invalid(w, fieldErrs)
+		rest.Invalid(w, fieldErrs...)
 		return
 	}
 	if err != nil {
@@ -396,7 +382,7 @@ func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal
 		fieldErrs = append(fieldErrs, problem.FieldError{Field: "username", Detail: msg})
 	}
 	if fieldErrs != nil {
-		invalid(w, fieldErrs)
+		rest.Invalid(w, fieldErrs...)
 		return
 	}
 	var what []string
@@ -502,7 +488,7 @@ func (a *api) patchProfile(w http.ResponseWriter, r *http.Request, p *principal,
 		return nil
 	})
 	if errors.Is(err, errInvalid) {
-		invalid(w, fieldErrs)
+		rest.Invalid(w, fieldErrs...)
 		return rec, false
 	}
 	if err != nil {
@@ -743,7 +729,7 @@ func (a *api) handlePutRoles(w http.ResponseWriter, r *http.Request, p *principa
 		}
 	}
 	if errs != nil {
-		invalid(w, errs)
+		rest.Invalid(w, errs...)
 		return
 	}
 	var before []string
@@ -807,7 +793,7 @@ func (a *api) handleChangePassword(w http.ResponseWriter, r *http.Request, p *pr
 		errs = append(errs, problem.FieldError{Field: "new_password", Detail: "must differ from the current password"})
 	}
 	if errs != nil {
-		invalid(w, errs)
+		rest.Invalid(w, errs...)
 		return
 	}
 	if !a.pwLimiter.Allow(acc.ID) {
@@ -827,7 +813,7 @@ func (a *api) handleChangePassword(w http.ResponseWriter, r *http.Request, p *pr
 	}
 	if ok, _, err := password.Verify(body.CurrentPassword, hash, a.params); err != nil || !ok {
 		a.audit(r, p, "password_changed", identity.OutcomeFailure, acc.ID, "current password wrong")
-		invalid(w, []problem.FieldError{{Field: "current_password", Detail: "is not right"}})
+		rest.Invalid(w, problem.FieldError{Field: "current_password", Detail: "is not right"})
 		return
 	}
 	newHash, err := password.Hash(body.NewPassword, a.params)
@@ -900,5 +886,5 @@ func (a *api) handlePeople(w http.ResponseWriter, r *http.Request, _ *principal)
 	for _, p := range people {
 		out.Items = append(out.Items, person{ID: p.ID, Username: p.Username, DisplayName: p.DisplayName})
 	}
-	writeJSON(w, http.StatusOK, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }

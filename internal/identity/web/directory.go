@@ -8,6 +8,7 @@ import (
 	"campus/internal/identity"
 	"campus/internal/identity/directory"
 	"campus/internal/problem"
+	"campus/internal/rest"
 )
 
 // Directory is the university directory as identity's pages and API use
@@ -36,7 +37,7 @@ func (a *api) handleDirectoryStatus(w http.ResponseWriter, r *http.Request, _ *p
 	if a.noDirectory(w) {
 		return
 	}
-	writeJSON(w, http.StatusOK, a.dir.Status(r.Context()))
+	rest.Reply(w, http.StatusOK, 0, a.dir.Status(r.Context()))
 }
 
 // handleDirectorySync runs a sync and answers its report; a sync either
@@ -59,5 +60,5 @@ func (a *api) handleDirectorySync(w http.ResponseWriter, r *http.Request, p *pri
 		return
 	}
 	a.audit(r, p, "directory_sync", identity.OutcomeSuccess, "", rep.String())
-	writeJSON(w, http.StatusOK, rep)
+	rest.Reply(w, http.StatusOK, 0, rep)
 }

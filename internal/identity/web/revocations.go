@@ -10,6 +10,7 @@ import (
 
 	"campus/internal/identity/store"
 	"campus/internal/problem"
+	"campus/internal/rest"
 )
 
 // RevocationStore is what the revocation feed reads.
@@ -71,6 +72,6 @@ func handleRevocations(st RevocationStore, logger *slog.Logger) http.Handler {
 			feed.Revocations = append(feed.Revocations, revocationEntry{Kind: e.Kind, Hash: FeedHash(e.Value), At: e.At.UTC(), Expires: e.Expires.UTC()})
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, feed)
+		rest.Reply(w, http.StatusOK, 0, feed)
 	})
 }

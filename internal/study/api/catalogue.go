@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"campus/internal/rest"
 	"campus/internal/study"
 	"campus/internal/study/store"
 )
@@ -21,23 +22,16 @@ func visible(p *Principal, status study.ProgrammeStatus) bool {
 }
 
 func (s *server) listProgrammes(w http.ResponseWriter, r *http.Request, p *Principal) {
-	pg, err := page(r)
-	if err != nil {
-		badQuery(w, "limit", err)
+	qs := rest.NewQuery(r)
+	q := store.ProgrammeQuery{Q: searchQuery(qs), Degree: qs.Get("degree"), Page: page(qs)}
+	status := study.ProgrammeStatus(qs.Get("status"))
+	if status != "" && !status.Valid() {
+		qs.Invalid("status", "must be draft, published or archived")
+	}
+	if qs.Answer(w) {
 		return
 	}
-	search, err := searchQuery(r)
-	if err != nil {
-		badQuery(w, "q", err)
-		return
-	}
-	q := store.ProgrammeQuery{Q: search, Degree: r.URL.Query().Get("degree"), Page: pg}
-	if st := r.URL.Query().Get("status"); st != "" {
-		status := study.ProgrammeStatus(st)
-		if !status.Valid() {
-			badQuery(w, "status", errString("status must be draft, published or archived"))
-			return
-		}
+	if status != "" {
 		if status != study.ProgrammePublished && !p.Staff() {
 			if p == nil {
 				unauthorized(w, errNoToken)
@@ -59,7 +53,7 @@ func (s *server) listProgrammes(w http.ResponseWriter, r *http.Request, p *Princ
 	for i, it := range items {
 		out.Items[i] = programmeOut(it)
 	}
-	reply(w, http.StatusOK, 0, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 // maxQuery is the longest search the catalogue lists take, in code points:
@@ -70,32 +64,17 @@ func (s *server) listProgrammes(w http.ResponseWriter, r *http.Request, p *Princ
 const maxQuery = 200
 
 // searchQuery is the q parameter of a catalogue list, if it is not too long.
-func searchQuery(r *http.Request) (string, error) {
-	q := r.URL.Query().Get("q")
+func searchQuery(qs *rest.Query) string {
+	q := qs.Get("q")
 	if utf8.RuneCountInString(q) > maxQuery {
-		return "", errString("q may be at most 200 characters")
+		qs.Invalid("q", "may be at most 200 characters")
+		return ""
 	}
-	return q, nil
+	return q
 }
 
-type errString string
-
-func (e errString) Error() string { return string(e) }
-
 func (s *server) createProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var in programmeInput
-	if !decode(w, r, &in) {
-		return
-	}
-	var prog study.Programme
-	in.apply(&prog)
-	created, err := s.store.CreateProgramme(r.Context(), prog)
-	if err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	w.Header().Set("Location", "programmes/"+created.ID)
-	reply(w, http.StatusCreated, created.Version, programmeOut(created))
+	createVersioned[programmeInput](s, w, r, s.store.CreateProgramme, programmeOut, programmeVersion, func(x study.Programme) string { return "programmes/" + x.ID })
 }
 
 // getProgramme serves a programme's whole tree. The rendering is kept and
@@ -130,7 +109,7 @@ func (s *server) getProgramme(w http.ResponseWriter, r *http.Request, p *Princip
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	h.Set("ETag", etag(t.version))
+	h.Set("ETag", rest.ETag(t.version))
 	w.Write(t.body)
 }
 
@@ -201,25 +180,20 @@ func (c *treeCache) put(id string, t renderedTree) {
 }
 
 func (s *server) patchProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
-	patchVersioned[programmeInput](s, w, r, s.store.UpdateProgramme, programmeOut, func(x study.Programme) int { return x.Version })
+	patchVersioned[programmeInput](s, w, r, s.store.Programme, s.store.UpdateProgramme, programmeOut, programmeVersion)
 }
 
 func (s *server) deleteProgramme(w http.ResponseWriter, r *http.Request, p *Principal) {
-	s.deleteVersioned(w, r, s.store.DeleteProgramme)
+	deleteVersioned(s, w, r, s.store.Programme, programmeVersion, s.store.DeleteProgramme)
 }
 
 func (s *server) listModules(w http.ResponseWriter, r *http.Request, p *Principal) {
-	pg, err := page(r)
-	if err != nil {
-		badQuery(w, "limit", err)
+	qs := rest.NewQuery(r)
+	q := store.ListQuery{Q: searchQuery(qs), Page: page(qs)}
+	if qs.Answer(w) {
 		return
 	}
-	search, err := searchQuery(r)
-	if err != nil {
-		badQuery(w, "q", err)
-		return
-	}
-	items, next, err := s.store.Modules(r.Context(), store.ListQuery{Q: search, Page: pg})
+	items, next, err := s.store.Modules(r.Context(), q)
 	if err != nil {
 		fail(w, r, s.logger, err)
 		return
@@ -228,23 +202,11 @@ func (s *server) listModules(w http.ResponseWriter, r *http.Request, p *Principa
 	for i, it := range items {
 		out.Items[i] = moduleOut(it)
 	}
-	reply(w, http.StatusOK, 0, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 func (s *server) createModule(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var in moduleInput
-	if !decode(w, r, &in) {
-		return
-	}
-	var m study.Module
-	in.apply(&m)
-	created, err := s.store.CreateModule(r.Context(), m)
-	if err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	w.Header().Set("Location", "modules/"+created.ID)
-	reply(w, http.StatusCreated, created.Version, moduleOut(created))
+	createVersioned[moduleInput](s, w, r, s.store.CreateModule, moduleOut, moduleVersion, func(x study.Module) string { return "modules/" + x.ID })
 }
 
 func (s *server) getModule(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -260,58 +222,36 @@ func (s *server) getModule(w http.ResponseWriter, r *http.Request, p *Principal)
 			return err != nil || !visible(p, prog.Status)
 		})
 	}
-	reply(w, http.StatusOK, d.Version, moduleDetailOut(d))
+	rest.Reply(w, http.StatusOK, d.Version, moduleDetailOut(d))
 }
 
 func (s *server) patchModule(w http.ResponseWriter, r *http.Request, p *Principal) {
-	patchVersioned[moduleInput](s, w, r, s.store.UpdateModule, moduleOut, func(x study.Module) int { return x.Version })
+	patchVersioned[moduleInput](s, w, r, s.store.Module, s.store.UpdateModule, moduleOut, moduleVersion)
 }
 
 func (s *server) deleteModule(w http.ResponseWriter, r *http.Request, p *Principal) {
-	s.deleteVersioned(w, r, s.store.DeleteModule)
+	deleteVersioned(s, w, r, s.store.Module, moduleVersion, s.store.DeleteModule)
 }
 
 func (s *server) listLectures(w http.ResponseWriter, r *http.Request, p *Principal) {
-	pg, err := page(r)
-	if err != nil {
-		badQuery(w, "limit", err)
-		return
+	qs := rest.NewQuery(r)
+	q := store.ListQuery{Q: searchQuery(qs), Page: page(qs), Semester: study.Offered(qs.Get("semester"))}
+	if q.Semester != "" && !q.Semester.Valid() {
+		qs.Invalid("semester", "must be winter, summer or both")
 	}
-	search, err := searchQuery(r)
-	if err != nil {
-		badQuery(w, "q", err)
+	if qs.Answer(w) {
 		return
-	}
-	q := store.ListQuery{Q: search, Page: pg}
-	if sem := r.URL.Query().Get("semester"); sem != "" {
-		q.Semester = study.Offered(sem)
-		if !q.Semester.Valid() {
-			badQuery(w, "semester", errString("semester must be winter, summer or both"))
-			return
-		}
 	}
 	items, next, err := s.store.Lectures(r.Context(), q)
 	if err != nil {
 		fail(w, r, s.logger, err)
 		return
 	}
-	reply(w, http.StatusOK, 0, list[lectureJSON]{Items: lecturesOut(items), NextCursor: next})
+	rest.Reply(w, http.StatusOK, 0, list[lectureJSON]{Items: lecturesOut(items), NextCursor: next})
 }
 
 func (s *server) createLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
-	var in lectureInput
-	if !decode(w, r, &in) {
-		return
-	}
-	var l study.Lecture
-	in.apply(&l)
-	created, err := s.store.CreateLecture(r.Context(), l)
-	if err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	w.Header().Set("Location", "lectures/"+created.ID)
-	reply(w, http.StatusCreated, created.Version, lectureOut(created))
+	createVersioned[lectureInput](s, w, r, s.store.CreateLecture, lectureOut, lectureVersion, func(x study.Lecture) string { return "lectures/" + x.ID })
 }
 
 func (s *server) getLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -320,20 +260,20 @@ func (s *server) getLecture(w http.ResponseWriter, r *http.Request, p *Principal
 		fail(w, r, s.logger, err)
 		return
 	}
-	reply(w, http.StatusOK, d.Version, lectureDetailOut(d))
+	rest.Reply(w, http.StatusOK, d.Version, lectureDetailOut(d))
 }
 
 func (s *server) patchLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
-	patchVersioned[lectureInput](s, w, r, s.store.UpdateLecture, lectureOut, func(x study.Lecture) int { return x.Version })
+	patchVersioned[lectureInput](s, w, r, s.store.Lecture, s.store.UpdateLecture, lectureOut, lectureVersion)
 }
 
 func (s *server) deleteLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
-	s.deleteVersioned(w, r, s.store.DeleteLecture)
+	deleteVersioned(s, w, r, s.store.Lecture, lectureVersion, s.store.DeleteLecture)
 }
 
 func (s *server) linkModule(w http.ResponseWriter, r *http.Request, p *Principal) {
 	in := linkInput{}
-	if r.ContentLength != 0 && !decode(w, r, &in) {
+	if r.ContentLength != 0 && !rest.Decode(w, r, &in, nil) {
 		return
 	}
 	pm := study.ProgrammeModule{ProgrammeID: r.PathValue("id"), ModuleID: r.PathValue("moduleId"), Compulsory: true, RecommendedSemester: 1}
@@ -353,7 +293,7 @@ func (s *server) linkModule(w http.ResponseWriter, r *http.Request, p *Principal
 	if created {
 		status = http.StatusCreated
 	}
-	reply(w, status, 0, moduleInProgrammeJSON{moduleJSON: moduleOut(m.Module), Compulsory: pm.Compulsory,
+	rest.Reply(w, status, 0, moduleInProgrammeJSON{moduleJSON: moduleOut(m.Module), Compulsory: pm.Compulsory,
 		RecommendedSemester: pm.RecommendedSemester, Lectures: lecturesOut(m.Lectures)})
 }
 
@@ -380,7 +320,7 @@ func (s *server) linkLecture(w http.ResponseWriter, r *http.Request, p *Principa
 	if created {
 		status = http.StatusCreated
 	}
-	reply(w, status, l.Version, lectureOut(l))
+	rest.Reply(w, status, l.Version, lectureOut(l))
 }
 
 func (s *server) unlinkLecture(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -391,18 +331,36 @@ func (s *server) unlinkLecture(w http.ResponseWriter, r *http.Request, p *Princi
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// deleteVersioned deletes the item at {id} with the version If-Match
-// names; ?force=true also removes its links.
+// createVersioned creates one catalogue item from the body In decodes and
+// answers it with its address under path ("programmes/").
+func createVersioned[In interface{ apply(*T) }, T, J any](s *server, w http.ResponseWriter, r *http.Request,
+	create func(context.Context, T) (T, error), out func(T) J, versionOf func(T) int, path func(T) string) {
+	var in In
+	if !rest.Decode(w, r, &in, nil) {
+		return
+	}
+	var x T
+	in.apply(&x)
+	created, err := create(r.Context(), x)
+	if err != nil {
+		fail(w, r, s.logger, err)
+		return
+	}
+	w.Header().Set("Location", path(created))
+	rest.Reply(w, http.StatusCreated, versionOf(created), out(created))
+}
+
 // patchVersioned changes one catalogue item by the merge patch In decodes,
 // against the version the caller read (If-Match), and answers the result.
 func patchVersioned[In interface{ apply(*T) }, T, J any](s *server, w http.ResponseWriter, r *http.Request,
-	update func(ctx context.Context, id string, version int, change func(*T)) (T, error), out func(T) J, versionOf func(T) int) {
-	version, ok := ifMatch(w, r)
+	get func(context.Context, string) (T, error), update func(ctx context.Context, id string, version int, change func(*T)) (T, error),
+	out func(T) J, versionOf func(T) int) {
+	version, ok := s.ifMatch(w, r, versionAt(r, get, versionOf))
 	if !ok {
 		return
 	}
 	var in In
-	if !decode(w, r, &in) {
+	if !rest.Decode(w, r, &in, nil) {
 		return
 	}
 	updated, err := update(r.Context(), r.PathValue("id"), version, in.apply)
@@ -410,11 +368,14 @@ func patchVersioned[In interface{ apply(*T) }, T, J any](s *server, w http.Respo
 		fail(w, r, s.logger, err)
 		return
 	}
-	reply(w, http.StatusOK, versionOf(updated), out(updated))
+	rest.Reply(w, http.StatusOK, versionOf(updated), out(updated))
 }
 
-func (s *server) deleteVersioned(w http.ResponseWriter, r *http.Request, del func(ctx context.Context, id string, version int, force bool) error) {
-	version, ok := ifMatch(w, r)
+// deleteVersioned deletes the item at {id} with the version If-Match
+// names; ?force=true also removes its links.
+func deleteVersioned[T any](s *server, w http.ResponseWriter, r *http.Request, get func(context.Context, string) (T, error),
+	versionOf func(T) int, del func(ctx context.Context, id string, version int, force bool) error) {
+	version, ok := s.ifMatch(w, r, versionAt(r, get, versionOf))
 	if !ok {
 		return
 	}
@@ -424,3 +385,7 @@ func (s *server) deleteVersioned(w http.ResponseWriter, r *http.Request, del fun
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+func programmeVersion(p study.Programme) int { return p.Version }
+func moduleVersion(m study.Module) int       { return m.Version }
+func lectureVersion(l study.Lecture) int     { return l.Version }

@@ -43,7 +43,7 @@ func TestCatalogueSearchTermCap(t *testing.T) {
 				t.Errorf("Content-Type = %q", ct)
 			}
 			p := decodeProblem(t, body)
-			if len(p.Errors) != 1 || p.Errors[0].Field != "q" || p.Errors[0].Detail != "q may be at most 200 characters" {
+			if len(p.Errors) != 1 || p.Errors[0].Field != "q" || p.Errors[0].Detail != "may be at most 200 characters" {
 				t.Errorf("errors = %+v, want one on q", p.Errors)
 			}
 		})

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"campus/internal/problem"
+	"campus/internal/rest"
 	"campus/internal/study"
 	"campus/internal/study/store"
 )
@@ -117,7 +118,7 @@ func (s *server) uploadGrades(w http.ResponseWriter, r *http.Request, p *Princip
 	if report.Accepted == 0 {
 		report.Applied = false
 	}
-	reply(w, http.StatusOK, 0, report)
+	rest.Reply(w, http.StatusOK, 0, report)
 }
 
 func reason(err error) string {

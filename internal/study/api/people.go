@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"campus/internal/problem"
+	"campus/internal/rest"
 	"campus/internal/study"
 	"campus/internal/study/store"
 	"campus/internal/study/subjects"
@@ -20,7 +21,7 @@ func (s *server) myEnrolments(w http.ResponseWriter, r *http.Request, p *Princip
 	for i, e := range items {
 		out.Items[i] = enrolmentOut(e)
 	}
-	reply(w, http.StatusOK, 0, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 type myEnrolmentInput struct {
@@ -32,7 +33,7 @@ func (s *server) enrolMe(w http.ResponseWriter, r *http.Request, p *Principal) {
 		return
 	}
 	var in myEnrolmentInput
-	if !decode(w, r, &in) {
+	if !rest.Decode(w, r, &in, nil) {
 		return
 	}
 	e, err := s.store.Enrol(r.Context(), study.Enrolment{Subject: p.Subject, ProgrammeID: in.ProgrammeID}, true)
@@ -40,7 +41,7 @@ func (s *server) enrolMe(w http.ResponseWriter, r *http.Request, p *Principal) {
 		fail(w, r, s.logger, err)
 		return
 	}
-	reply(w, http.StatusCreated, e.Version, enrolmentOut(e))
+	rest.Reply(w, http.StatusCreated, e.Version, enrolmentOut(e))
 }
 
 type enrolmentPatch struct {
@@ -53,12 +54,18 @@ func (s *server) patchMyEnrolment(w http.ResponseWriter, r *http.Request, p *Pri
 	if !writes(w, p) {
 		return
 	}
-	version, ok := ifMatch(w, r)
+	version, ok := s.ifMatch(w, r, func() (int, error) {
+		e, err := s.store.Enrolment(r.Context(), r.PathValue("id"))
+		if err == nil && e.Subject != p.Subject {
+			err = study.ErrNotFound
+		}
+		return e.Version, err
+	})
 	if !ok {
 		return
 	}
 	var in enrolmentPatch
-	if !decode(w, r, &in) {
+	if !rest.Decode(w, r, &in, nil) {
 		return
 	}
 	e, err := s.store.Enrolment(r.Context(), r.PathValue("id"))
@@ -80,7 +87,7 @@ func (s *server) patchMyEnrolment(w http.ResponseWriter, r *http.Request, p *Pri
 		fail(w, r, s.logger, err)
 		return
 	}
-	reply(w, http.StatusOK, e.Version, enrolmentOut(e))
+	rest.Reply(w, http.StatusOK, e.Version, enrolmentOut(e))
 }
 
 type overviewJSON struct {
@@ -171,7 +178,7 @@ func (s *server) myGrades(w http.ResponseWriter, r *http.Request, p *Principal) 
 		}
 		out.Programmes = append(out.Programmes, overviewOut(o, t))
 	}
-	reply(w, http.StatusOK, 0, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 func (s *server) myOverview(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -190,17 +197,16 @@ func (s *server) myOverview(w http.ResponseWriter, r *http.Request, p *Principal
 		fail(w, r, s.logger, err)
 		return
 	}
-	reply(w, http.StatusOK, 0, overviewOut(o, t))
+	rest.Reply(w, http.StatusOK, 0, overviewOut(o, t))
 }
 
 func (s *server) listEnrolments(w http.ResponseWriter, r *http.Request, p *Principal) {
-	pg, err := page(r)
-	if err != nil {
-		badQuery(w, "limit", err)
+	qs := rest.NewQuery(r)
+	q := store.EnrolmentQuery{Subject: qs.Get("subject"), ProgrammeID: qs.Get("programme_id"),
+		Status: study.EnrolmentStatus(qs.Get("status")), Page: page(qs)}
+	if qs.Answer(w) {
 		return
 	}
-	q := store.EnrolmentQuery{Subject: r.URL.Query().Get("subject"), ProgrammeID: r.URL.Query().Get("programme_id"),
-		Status: study.EnrolmentStatus(r.URL.Query().Get("status")), Page: pg}
 	items, next, err := s.store.Enrolments(r.Context(), q)
 	if err != nil {
 		fail(w, r, s.logger, err)
@@ -210,7 +216,7 @@ func (s *server) listEnrolments(w http.ResponseWriter, r *http.Request, p *Princ
 	for i, e := range items {
 		out.Items[i] = enrolmentOut(e)
 	}
-	reply(w, http.StatusOK, 0, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 type enrolmentInput struct {
@@ -221,7 +227,7 @@ type enrolmentInput struct {
 
 func (s *server) enrol(w http.ResponseWriter, r *http.Request, p *Principal) {
 	var in enrolmentInput
-	if !decode(w, r, &in) {
+	if !rest.Decode(w, r, &in, nil) {
 		return
 	}
 	e := study.Enrolment{Subject: in.Subject, ProgrammeID: in.ProgrammeID}
@@ -242,7 +248,7 @@ func (s *server) enrol(w http.ResponseWriter, r *http.Request, p *Principal) {
 		fail(w, r, s.logger, err)
 		return
 	}
-	reply(w, http.StatusCreated, v.Version, enrolmentOut(v))
+	rest.Reply(w, http.StatusCreated, v.Version, enrolmentOut(v))
 }
 
 // personExists answers for a subject staff name: it must be one of
@@ -311,7 +317,7 @@ func (in gradeInput) record(grader string, lenient bool) (study.GradeRecord, []p
 
 func (s *server) addGrade(w http.ResponseWriter, r *http.Request, p *Principal, lectureID, moduleID string) {
 	var in gradeInput
-	if !decode(w, r, &in) {
+	if !rest.Decode(w, r, &in, nil) {
 		return
 	}
 	g, errs := in.record(p.Subject, false)
@@ -333,7 +339,7 @@ func (s *server) addGrade(w http.ResponseWriter, r *http.Request, p *Principal, 
 		fail(w, r, s.logger, err)
 		return
 	}
-	reply(w, http.StatusCreated, g.Version, gradeOut(g))
+	rest.Reply(w, http.StatusCreated, g.Version, gradeOut(g))
 }
 
 type gradePatch struct {
@@ -343,12 +349,12 @@ type gradePatch struct {
 }
 
 func (s *server) patchGrade(w http.ResponseWriter, r *http.Request, p *Principal) {
-	version, ok := ifMatch(w, r)
+	version, ok := s.ifMatch(w, r, versionAt(r, s.store.Grade, gradeVersion))
 	if !ok {
 		return
 	}
 	var in gradePatch
-	if !decode(w, r, &in) {
+	if !rest.Decode(w, r, &in, nil) {
 		return
 	}
 	var errs []problem.FieldError
@@ -388,11 +394,11 @@ func (s *server) patchGrade(w http.ResponseWriter, r *http.Request, p *Principal
 		fail(w, r, s.logger, err)
 		return
 	}
-	reply(w, http.StatusOK, g.Version, gradeOut(g))
+	rest.Reply(w, http.StatusOK, g.Version, gradeOut(g))
 }
 
 func (s *server) deleteGrade(w http.ResponseWriter, r *http.Request, p *Principal) {
-	version, ok := ifMatch(w, r)
+	version, ok := s.ifMatch(w, r, versionAt(r, s.store.Grade, gradeVersion))
 	if !ok {
 		return
 	}
@@ -402,6 +408,8 @@ func (s *server) deleteGrade(w http.ResponseWriter, r *http.Request, p *Principa
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+func gradeVersion(g study.GradeRecord) int { return g.Version }
 
 func (s *server) lectureGrades(w http.ResponseWriter, r *http.Request, p *Principal) {
 	if _, err := s.store.Lecture(r.Context(), r.PathValue("id")); err != nil {
@@ -413,7 +421,7 @@ func (s *server) lectureGrades(w http.ResponseWriter, r *http.Request, p *Princi
 		fail(w, r, s.logger, err)
 		return
 	}
-	reply(w, http.StatusOK, 0, list[gradeJSON]{Items: gradesOut(gs)})
+	rest.Reply(w, http.StatusOK, 0, list[gradeJSON]{Items: gradesOut(gs)})
 }
 
 type studentJSON struct {
@@ -442,7 +450,7 @@ func (s *server) lectureStudents(w http.ResponseWriter, r *http.Request, p *Prin
 		}
 		out.Items = append(out.Items, sj)
 	}
-	reply(w, http.StatusOK, 0, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 type statsJSON struct {
@@ -471,5 +479,5 @@ func (s *server) lectureStatistics(w http.ResponseWriter, r *http.Request, p *Pr
 	for _, step := range study.Steps {
 		out.Distribution[step.String()] = st.Distribution[step]
 	}
-	reply(w, http.StatusOK, 0, out)
+	rest.Reply(w, http.StatusOK, 0, out)
 }

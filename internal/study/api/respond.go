@@ -1,95 +1,43 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"campus/internal/problem"
+	"campus/internal/rest"
 	"campus/internal/study"
 	"campus/internal/study/store"
 )
 
-const maxJSONBody = 64 << 10
-
-// decode reads a JSON body strictly: one object, no unknown fields, at
-// most maxJSONBody bytes. A problem names what is wrong.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/json" && ct != "application/merge-patch+json" {
-		problem.Write(w, problem.Details{Status: http.StatusUnsupportedMediaType, Detail: "Send the body as application/json."})
-		return false
+// ifMatch reads the version a change is made against (see rest.IfMatch):
+// 428 when If-Match is missing, 412 when it names no strong tag of the
+// resource. For "*" it is the version current reads now, as the store
+// changes a resource only at a version.
+func (s *server) ifMatch(w http.ResponseWriter, r *http.Request, current func() (int, error)) (int, bool) {
+	v, ok := rest.IfMatch(w, r, rest.Match{Required: true, Current: current})
+	if !ok || v != rest.AnyVersion {
+		return v, ok
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		var syntax *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		detail := "The body is not valid JSON: " + err.Error()
-		switch {
-		case errors.As(err, &tooBig):
-			problem.Write(w, problem.Details{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("The body may be at most %d KiB.", maxJSONBody>>10)})
-			return false
-		case errors.As(err, &syntax):
-			detail = fmt.Sprintf("The body is not valid JSON (at byte %d).", syntax.Offset)
-		case errors.As(err, &typ):
-			problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "A field has the wrong type.",
-				Errors: []problem.FieldError{{Field: typ.Field, Detail: "Expected " + typ.Type.String() + "."}}})
-			return false
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "The body has a field this API does not know.",
-				Errors: []problem.FieldError{{Field: f, Detail: "Unknown field."}}})
-			return false
-		case errors.Is(err, io.EOF):
-			detail = "The body is empty; send a JSON object."
-		}
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: detail})
-		return false
-	}
-	if dec.More() {
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: "Send one JSON object, not several."})
-		return false
-	}
-	return true
-}
-
-// reply writes v as JSON with status; version > 0 sets the ETag.
-func reply(w http.ResponseWriter, status, version int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	if version > 0 {
-		h.Set("ETag", etag(version))
-	}
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
-
-// ifMatch reads the version a change is made against: 428 when the header
-// is missing, 412 when it is not one of ours (it can never match).
-func ifMatch(w http.ResponseWriter, r *http.Request) (int, bool) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" {
-		problem.Write(w, problem.Details{Status: http.StatusPreconditionRequired,
-			Detail: "Send If-Match with the ETag you read, so that a change made by someone else meanwhile is not overwritten."})
-		return 0, false
-	}
-	v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
-	if err != nil || v < 1 {
-		problem.Write(w, problem.Details{Status: http.StatusPreconditionFailed, Detail: "The If-Match value is not an ETag of this resource."})
+	v, err := current()
+	if err != nil {
+		fail(w, r, s.logger, err)
 		return 0, false
 	}
 	return v, true
+}
+
+// versionAt reads the version of the resource at {id} with get, for
+// ifMatch.
+func versionAt[T any](r *http.Request, get func(context.Context, string) (T, error), version func(T) int) func() (int, error) {
+	return func() (int, error) {
+		x, err := get(r.Context(), r.PathValue("id"))
+		return version(x), err
+	}
 }
 
 // fail answers an error from the store or the domain through one table;

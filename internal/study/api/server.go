@@ -5,10 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"campus/internal/problem"
+	"campus/internal/rest"
 	"campus/internal/study/store"
 )
 
@@ -110,19 +110,18 @@ func writes(w http.ResponseWriter, p *Principal) bool {
 	return true
 }
 
+// unauthorized answers 401 with the Bearer challenge (RFC 6750 section 3).
 func unauthorized(w http.ResponseWriter, err error) {
-	if errors.Is(err, errNoToken) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="campus"`)
-		problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: "Sign in: send an access token as Authorization: Bearer TOKEN."})
-		return
+	switch {
+	case errors.Is(err, errNoToken):
+		rest.Unauthorized(w, "", "", "Sign in: send an access token as Authorization: Bearer TOKEN.")
+	case errors.Is(err, errTokenInURL):
+		rest.Unauthorized(w, rest.InvalidRequest, "access tokens go in the Authorization header",
+			"Access tokens go in the Authorization header, never in the URL; the key parameter takes API keys only.")
+	default:
+		rest.Unauthorized(w, rest.InvalidToken, "the token is not valid (expired, revoked or not for this API)",
+			"The token is not valid (expired, revoked or not for this API). Sign in again.")
 	}
-	if errors.Is(err, errTokenInURL) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="campus", error="invalid_request"`)
-		problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: "Access tokens go in the Authorization header, never in the URL; the key parameter takes API keys only."})
-		return
-	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="campus", error="invalid_token"`)
-	problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: "The token is not valid (expired, revoked or not for this API). Sign in again."})
 }
 
 func forbidden(w http.ResponseWriter, scope string, p *Principal) {
@@ -133,23 +132,11 @@ func forbidden(w http.ResponseWriter, scope string, p *Principal) {
 	case scope == "studies:write":
 		detail = "Changing the catalogue needs the study token: an administrator confirms the password (prompt=login) and gets studies:write for 15 minutes."
 	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="campus", error="insufficient_scope", scope="`+scope+`"`)
-	problem.Write(w, problem.Details{Status: http.StatusForbidden, Detail: detail})
+	rest.Forbidden(w, scope, detail)
 }
 
-func page(r *http.Request) (store.Page, error) {
-	p := store.Page{Cursor: r.URL.Query().Get("cursor")}
-	if l := r.URL.Query().Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 200 {
-			return p, errors.New("limit must be a number from 1 to 200")
-		}
-		p.Limit = n
-	}
-	return p, nil
-}
-
-func badQuery(w http.ResponseWriter, field string, err error) {
-	problem.Write(w, problem.Details{Status: http.StatusBadRequest, Detail: err.Error(),
-		Errors: []problem.FieldError{{Field: field, Detail: err.Error()}}})
+// page reads a list's limit (1 to 200; 0, the store's default, when
+// absent) and cursor into q.
+func page(q *rest.Query) store.Page {
+	return store.Page{Limit: q.Limit(0, 200), Cursor: q.Cursor()}
 }

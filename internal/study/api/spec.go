@@ -2,24 +2,16 @@ package api
 
 import (
 	"crypto/sha256"
-	_ "embed"
 	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
+
+	apispec "campus/api"
 )
 
-// The canonical OpenAPI document is api/study.yaml at the module root, out
-// of go:embed's reach from here; these copies are refreshed from it by go
-// generate, and TestEmbeddedSpecIsCurrent fails when one of them is stale.
-// spectest keeps its own copy so that the tests of this package can import
-// it without an import cycle.
-//
-//go:generate cp ../../../api/study.yaml spec/study.yaml
-//go:generate cp ../../../api/study.yaml spectest/study.yaml
-
-//go:embed spec/study.yaml
-var spec []byte
+// spec is the API's OpenAPI document, api/study.yaml.
+var spec = apispec.Study
 
 // Spec returns the API's OpenAPI 3.0.3 document in YAML. The caller must
 // not change the slice.

@@ -1,0 +1,66 @@
+package rest
+
+import (
+	"net/http"
+	"strings"
+
+	"campus/internal/problem"
+)
+
+// Realm is the protection space of every campus API: one sign-in serves
+// both, so a client needs to know of one realm only.
+const Realm = "campus"
+
+// Error codes of the Bearer challenge (RFC 6750 section 3.1).
+const (
+	InvalidRequest    = "invalid_request"
+	InvalidToken      = "invalid_token"
+	InsufficientScope = "insufficient_scope"
+)
+
+// Challenge is the WWW-Authenticate value for a Bearer failure (RFC 6750
+// section 3): the realm, then error, error_description and scope when
+// given. Without a code (a request that sent no credentials) it is the
+// realm alone: no error information (section 3.1).
+func Challenge(code, description, scope string) string {
+	var b strings.Builder
+	b.WriteString(`Bearer realm="` + Realm + `"`)
+	if code == "" {
+		return b.String()
+	}
+	b.WriteString(`, error="` + code + `"`)
+	if d := quotable(description); d != "" {
+		b.WriteString(`, error_description="` + d + `"`)
+	}
+	if scope != "" {
+		b.WriteString(`, scope="` + quotable(scope) + `"`)
+	}
+	return b.String()
+}
+
+// quotable keeps the characters RFC 6750 section 3 allows in
+// error_description and scope (%x20-21 / %x23-5B / %x5D-7E): no quote, no
+// backslash, nothing outside printable ASCII.
+func quotable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// Unauthorized answers 401 with the challenge: code "" when the request
+// carried no token, else InvalidToken or InvalidRequest, with description
+// as error_description (for programs) and detail as the problem's text
+// (for people).
+func Unauthorized(w http.ResponseWriter, code, description, detail string) {
+	w.Header().Set("WWW-Authenticate", Challenge(code, description, ""))
+	problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: detail})
+}
+
+// Forbidden answers 403 insufficient_scope naming the scope needed.
+func Forbidden(w http.ResponseWriter, scope, detail string) {
+	w.Header().Set("WWW-Authenticate", Challenge(InsufficientScope, "needs the scope "+scope, scope))
+	problem.Write(w, problem.Details{Status: http.StatusForbidden, Title: "Insufficient scope", Detail: detail})
+}
