@@ -223,7 +223,7 @@ func TestUserinfoChallenges(t *testing.T) {
 	tests := []struct {
 		name, authorization, wantChallenge string
 	}{
-		{"no token", "", `Bearer realm="campus-identity"`},
+		{"no token", "", `Bearer realm="campus"`},
 		{"a malformed token", "Bearer not-a-token", `error="invalid_token"`},
 		{"a revoked token", "Bearer " + tok.AccessToken, `error="invalid_token"`},
 	}

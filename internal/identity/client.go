@@ -13,9 +13,13 @@ import (
 var GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
 
 // Scopes a client may ask for: OpenID's and one per permission.
-var Scopes = []string{"openid", "profile", "email", "offline_access",
-	string(PermUsersRead), string(PermUsersWrite), string(PermRolesWrite),
-	string(PermStudiesWrite), string(PermGradesWrite), string(PermGradesRead)}
+var Scopes = func() []string {
+	out := []string{"openid", "profile", "email", "offline_access"}
+	for _, p := range Permissions() {
+		out = append(out, string(p))
+	}
+	return out
+}()
 
 // IDTokenAlgs are the algorithms a client may choose for its id_tokens.
 var IDTokenAlgs = []string{"RS256", "ES256", "EdDSA"}

@@ -46,8 +46,9 @@ func endpointOf(path string) endpoint {
 // is a few hundred bytes; the library would read 10 MB.
 const maxFormBytes = 64 << 10
 
-// realm names identity in WWW-Authenticate challenges.
-const realm = "campus-identity"
+// realm is campus's one realm in WWW-Authenticate challenges, the same as
+// the REST APIs' (internal/rest).
+const realm = "campus"
 
 // corsOptions allow scripts of any origin to call the endpoints a browser
 // application needs (token, userinfo, introspection, revocation, JWKS),

@@ -52,10 +52,10 @@ const (
 // newAPI builds the API and, as they share its store and limits, the
 // registration and recovery pages.
 func newAPI(d Deps, l *login, p *pages) *api {
-	a := &api{store: d.Admin, storage: d.Storage, provider: d.Provider, login: l, params: d.Login.Password,
+	a := &api{store: d.Store, storage: d.Storage, provider: d.Provider, login: l, params: d.Login.Password,
 		logger: d.Logger, now: d.Now, pwLimiter: newHourlyLimiter(20, 5, d.Now), dir: d.Directory}
 	a.reg = newRegistrar(d, l)
-	a.rc = &recovery{store: d.Admin, login: l, pages: p, mail: d.Mail, api: a, home: d.Home, limiter: newHourlyLimiter(30, 10, d.Now)}
+	a.rc = &recovery{store: d.Store, login: l, pages: p, mail: d.Mail, api: a, home: d.Home, limiter: newHourlyLimiter(30, 10, d.Now)}
 	return a
 }
 

@@ -84,7 +84,7 @@ func newRegistrar(d Deps, l *login) *registrar {
 	if perHour <= 0 {
 		perHour = 10
 	}
-	return &registrar{store: d.Admin, limiter: newHourlyLimiter(perHour, perHour, d.Now), params: d.Login.Password, login: l, mail: d.Mail}
+	return &registrar{store: d.Store, limiter: newHourlyLimiter(perHour, perHour, d.Now), params: d.Login.Password, login: l, mail: d.Mail}
 }
 
 // registerError is why a registration was refused.

@@ -47,8 +47,7 @@ func writeRole(w http.ResponseWriter, status int, r store.Role) {
 }
 
 // permissionCatalogue is every permission a role may carry.
-var permissionCatalogue = []identity.Permission{identity.PermUsersRead, identity.PermUsersWrite, identity.PermRolesWrite,
-	identity.PermStudiesWrite, identity.PermGradesWrite, identity.PermGradesRead}
+var permissionCatalogue = identity.Permissions()
 
 // adminKeeps are the permissions the admin role cannot lose: without them
 // nobody could manage accounts and roles any more.

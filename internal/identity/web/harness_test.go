@@ -85,7 +85,7 @@ func startIDP(t *testing.T) *testIDP {
 	}
 	if h, err = NewServer(Deps{
 		Logger: logger, Issuer: issuer, Base: "/idp",
-		Store: st, Admin: st, Revocations: st, Storage: storage, Provider: provider, Now: time.Now,
+		Store: st, Storage: storage, Provider: provider, Now: time.Now,
 		// cmd/campus's defaults, but for the hash cost and the per-address
 		// limit: tests sign in far more often than people.
 		Login: LoginConfig{Password: cheap, PerIPPerMinute: 6000, Lockout: policy.Lockout{MaxAttempts: 5, Duration: 10 * time.Minute},

@@ -32,16 +32,16 @@ type Deps struct {
 	// Base is its path ("/idp", or "" at the root of an origin).
 	Issuer, Base string
 	// Secure is true when the issuer is https: cookies are then Secure.
-	Secure   bool
-	Ready    []httpserver.Check
-	Store    LoginStore
+	Secure bool
+	Ready  []httpserver.Check
+	// Store is identity's store: the admin REST API, registration and
+	// recovery use most of it and take it whole; sign-in takes it as a
+	// LoginStore.
+	Store    *store.Store
 	Storage  *oidcop.Storage
 	Provider *op.Provider
 	Login    LoginConfig
 	Now      func() time.Time
-	// Admin is identity's store, behind the admin REST API, registration
-	// and recovery: they use most of it, so they take it whole.
-	Admin *store.Store
 	// RegistrationsPerIPHour bounds self-registrations per client address
 	// (default 10).
 	RegistrationsPerIPHour int
@@ -51,8 +51,6 @@ type Deps struct {
 	// Home is where people go after confirming or resetting (the portal),
 	// "" when identity does not know it.
 	Home string
-	// Revocations is the revocation feed's store; nil serves no feed.
-	Revocations RevocationStore
 	// Directory syncs and binds against the university directory; nil
 	// when none is configured.
 	Directory Directory
@@ -144,7 +142,7 @@ func routes(d Deps, l *login, a *api) []route {
 		{"GET /dev/mail/{id}", rc.handleMailboxMail()},
 
 		// The revocation feed for resource servers (revocations.go).
-		{"GET /revocations", httpserver.Quiet(handleRevocations(d.Revocations, d.Logger))},
+		{"GET /revocations", httpserver.Quiet(handleRevocations(d.Store, d.Logger))},
 	}
 	rt = append(rt, a.routes()...)
 	return append(rt,
