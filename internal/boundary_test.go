@@ -170,7 +170,6 @@ func TestViolations(t *testing.T) {
 		demo    = module + "/internal/demo"
 		cmd     = module + "/cmd/campus"
 	)
-	type deps = struct{ deps, testDeps []string }
 	tests := []struct {
 		name string
 		g    graph

@@ -52,7 +52,7 @@ func TestAPIsShareOneShape(t *testing.T) {
 	studyCall := func(a studyAPI) func(method, path string, body any, headers ...string) answer {
 		return func(method, path string, body any, headers ...string) answer {
 			r := a.do(method, path, body, headers...)
-			return answer{r.status, r.header, r.body, r.raw}
+			return answer(r)
 		}
 	}
 	apis := []struct {
