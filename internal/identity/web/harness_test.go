@@ -9,9 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,16 +25,20 @@ import (
 
 	"campus/internal/db/dbtest"
 	"campus/internal/identity"
+	"campus/internal/identity/mailer"
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
 	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
+	"campus/internal/mail"
 )
 
 // The harness runs identity's handler as campus mounts it (under /idp),
 // over a fresh SQLite database, with the OpenID Provider built as
 // cmd/campus builds it; tokens come from the provider's own endpoints after
-// a sign-in on the sign-in page, without a browser.
+// a sign-in on the sign-in page, without a browser. The back-channel
+// logout deliverer runs as cmd/campus runs it; mail is off unless a test
+// asks for it (withMail).
 
 // adminPassword is the password of the harness's administrator "admin".
 const adminPassword = "correct-horse-battery-staple"
@@ -49,10 +56,28 @@ type testIDP struct {
 	http    *http.Client // does not follow redirects
 	store   *store.Store
 	console oauth2.Config
+	// mail is what identity sent, with withMail; nil without.
+	mail *sentMail
 }
 
-func startIDP(t *testing.T) *testIDP {
+// idpOption changes how startIDP builds identity.
+type idpOption func(*idpConfig)
+
+type idpConfig struct {
+	mail bool
+}
+
+// withMail gives identity a composer and an outbox worker that sends to
+// memory (mailTo reads it): links are mailed, and accounts sign in only
+// once their address is confirmed, as with cmd/campus's developer mailbox.
+func withMail() idpOption { return func(c *idpConfig) { c.mail = true } }
+
+func startIDP(t *testing.T, opts ...idpOption) *testIDP {
 	t.Helper()
+	var cfg idpConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ctx := context.Background()
 	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -74,10 +99,36 @@ func startIDP(t *testing.T) *testIDP {
 	if err := keys.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Back-channel logout tokens go out as identity's service sends them;
+	// the deliverer stops before the database closes.
+	deliverer := oidcop.NewDeliverer(st, keys, issuer, oidcop.NoRedirects(&http.Client{}), time.Now, logger)
+	runCtx, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); deliverer.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-stopped })
+
+	p := &testIDP{issuer: issuer, store: st, http: &http.Client{
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	var mailDeps MailDeps
+	if cfg.mail {
+		c, err := mailer.NewComposer("campus", issuer, time.Hour, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.mail = &sentMail{}
+		p.mail.worker = mailer.NewWorker(st, p.mail, time.Now, logger)
+		mailDeps.Composer = c
+	}
+
 	storage := oidcop.NewStorage(st, keys, oidcop.Config{
 		Issuer:        issuer,
 		SessionCookie: SessionCookie,
 		APIAudiences:  []string{"campus-study", APIAudience},
+		ConfirmFirst:  mailDeps.Composer != nil,
+		SessionEnded: func(context.Context, string, string, []string) {
+			deliverer.Notify()
+		},
 	}, "/idp/login", time.Now, logger)
 	provider, err := oidcop.NewProvider(storage, secret, "/idp"+LoggedOutPath)
 	if err != nil {
@@ -85,7 +136,7 @@ func startIDP(t *testing.T) *testIDP {
 	}
 	if h, err = NewServer(Deps{
 		Logger: logger, Issuer: issuer, Base: "/idp",
-		Store: st, Storage: storage, Provider: provider, Now: time.Now,
+		Store: st, Storage: storage, Provider: provider, Now: time.Now, Mail: mailDeps,
 		// cmd/campus's defaults, but for the hash cost and the per-address
 		// limit: tests sign in far more often than people.
 		Login: LoginConfig{Password: cheap, PerIPPerMinute: 6000, Lockout: policy.Lockout{MaxAttempts: 5, Duration: 10 * time.Minute},
@@ -94,9 +145,6 @@ func startIDP(t *testing.T) *testIDP {
 		t.Fatal(err)
 	}
 
-	p := &testIDP{issuer: issuer, store: st, http: &http.Client{
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
 	hash, _ := password.Hash(adminPassword, cheap)
 	if _, err := st.CreateAccount(ctx, identity.Account{Username: "admin", Email: "admin@localhost", DisplayName: "Administrator",
 		EmailVerified: true, Roles: []string{identity.RoleAdmin}}, hash); err != nil {
@@ -175,6 +223,12 @@ func (p *testIDP) submitLogin(t testing.TB, authRequestID, user, pw string) *htt
 // not need consent) and returns the access token.
 func (p *testIDP) signIn(t testing.TB, c oauth2.Config, user, pw string) string {
 	t.Helper()
+	return p.signInToken(t, c, user, pw).AccessToken
+}
+
+// signInToken signs user in as signIn does and returns the tokens.
+func (p *testIDP) signInToken(t testing.TB, c oauth2.Config, user, pw string) *oauth2.Token {
+	t.Helper()
 	id, verifier := p.authorize(t, c)
 	resp := p.submitLogin(t, id, user, pw)
 	// The sign-in page hands back to the provider, which redirects to the
@@ -190,7 +244,7 @@ func (p *testIDP) signIn(t testing.TB, c oauth2.Config, user, pw string) string 
 			if err != nil {
 				t.Fatalf("exchange for %s: %v", user, err)
 			}
-			return tok.AccessToken
+			return tok
 		}
 		u, err := url.Parse(p.issuer)
 		if err != nil {
@@ -203,7 +257,7 @@ func (p *testIDP) signIn(t testing.TB, c oauth2.Config, user, pw string) string 
 		resp.Body.Close()
 	}
 	t.Fatalf("sign in %s: too many redirects", user)
-	return ""
+	return nil
 }
 
 // apiEnv is the admin API's test environment.
@@ -211,9 +265,9 @@ type apiEnv struct {
 	*testIDP
 }
 
-func startAPI(t *testing.T) *apiEnv {
+func startAPI(t *testing.T, opts ...idpOption) *apiEnv {
 	t.Helper()
-	return &apiEnv{startIDP(t)}
+	return &apiEnv{startIDP(t, opts...)}
 }
 
 // token signs user in through the console and returns the access token.
@@ -390,4 +444,137 @@ func signForeign(t testing.TB, payload string) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// sentMail is an outbox worker's mail.Sender that keeps what it is given.
+type sentMail struct {
+	worker *mailer.Worker
+	mu     sync.Mutex
+	all    []mail.Message
+}
+
+func (s *sentMail) Send(_ context.Context, m mail.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.all = append(s.all, m)
+	return nil
+}
+
+// mailTo sends the outbox and waits until a mail to addr whose subject
+// contains subject was sent, and returns the newest.
+func (p *testIDP) mailTo(t testing.TB, addr, subject string) mail.Message {
+	t.Helper()
+	if p.mail == nil {
+		t.Fatal("mailTo: identity has no mail (startIDP without withMail)")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := p.mail.worker.SendDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		p.mail.mu.Lock()
+		all := p.mail.all
+		p.mail.mu.Unlock()
+		for i := len(all) - 1; i >= 0; i-- {
+			if m := all[i]; strings.EqualFold(m.To, addr) && strings.Contains(m.Subject, subject) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no mail to %s about %q; %d mails were sent", addr, subject, len(all))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// mailLink is a single-use link in a mail.
+var mailLink = regexp.MustCompile(`https?://\S+\?token=[A-Za-z0-9_-]+`)
+
+// linkIn returns the single-use link of a mail.
+func linkIn(t testing.TB, m mail.Message) string {
+	t.Helper()
+	l := mailLink.FindString(m.Text)
+	if l == "" {
+		t.Fatalf("no link in the mail %q:\n%s", m.Subject, m.Text)
+	}
+	return l
+}
+
+// browser is a user agent with cookies that follows redirects within
+// identity and stops at the first leaving it (to a client).
+func (p *testIDP) browser(t testing.TB) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(p.issuer)
+	return &http.Client{
+		Jar:     jar,
+		Timeout: 10 * time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if req.URL.Host != u.Host {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}
+}
+
+var (
+	formAuthRequest = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
+	formCSRF        = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
+
+// page is what a client ended on.
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func visit(t testing.TB, b *http.Client, req *http.Request) page {
+	t.Helper()
+	resp, err := b.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, header: resp.Header, body: string(body)}
+}
+
+func getPage(t testing.TB, b *http.Client, u string) page {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	return visit(t, b, req)
+}
+
+// fillLogin fills the sign-in form shown on pg in browser b.
+func (p *testIDP) fillLogin(t testing.TB, b *http.Client, pg page, username, pw string) page {
+	t.Helper()
+	ar, csrf := formAuthRequest.FindStringSubmatch(pg.body), formCSRF.FindStringSubmatch(pg.body)
+	if ar == nil || csrf == nil {
+		t.Fatalf("no sign-in form (status %d):\n%s", pg.status, pg.body)
+	}
+	form := url.Values{"authRequestID": {ar[1]}, "csrf": {csrf[1]}, "username": {username}, "password": {pw}}
+	req, _ := http.NewRequest(http.MethodPost, p.issuer+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return visit(t, b, req)
+}
+
+// confirmEmail opens the confirmation link mailed to addr and presses
+// the button, as the person would.
+func (p *testIDP) confirmEmail(t testing.TB, addr string) page {
+	t.Helper()
+	b := p.browser(t)
+	pg := getPage(t, b, linkIn(t, p.mailTo(t, addr, "onfirm")))
+	if pg.status != http.StatusOK {
+		t.Fatalf("confirmation page: %d %s", pg.status, pg.body)
+	}
+	token := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(pg.body)
+	csrf := formCSRF.FindStringSubmatch(pg.body)
+	if token == nil || csrf == nil {
+		t.Fatalf("no confirmation form: %s", pg.body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, p.issuer+"/confirm", strings.NewReader(url.Values{"token": {token[1]}, "csrf": {csrf[1]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return visit(t, b, req)
 }
