@@ -1,6 +1,7 @@
-package main
+package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 
 	"campus/internal/identity"
@@ -22,15 +23,15 @@ import (
 // address is told.
 func TestAPIAuthorityFollowsTheAccount(t *testing.T) {
 	t.Parallel()
-	e := startAPI(t)
+	e := startAPI(t, withMail())
 	admin := e.token(t, "admin", adminPassword)
 	adminID := e.must(t, http.StatusOK, "GET", "/api/v1/me", admin, nil).str("id")
 	e.must(t, http.StatusCreated, "POST", "/api/v1/roles", admin, map[string]any{"name": "helpdesk", "permissions": []string{"users:read", "users:write"}})
-	helper := e.p.addUser(t, "helper", "helper-password-1")
+	helper := e.addUser(t, "helper", "helper-password-1")
 	hp := "/api/v1/users/" + helper.ID
 	e.must(t, http.StatusOK, "PUT", hp+"/roles", admin, map[string]any{"roles": []string{"helpdesk"}}, "If-Match", "*")
 	e.must(t, http.StatusOK, "PATCH", hp, admin, map[string]any{"login_window": map[string]string{"earliest": "00:00", "latest": "23:59"}}, "If-Match", "*")
-	student := e.p.addUser(t, "stu", "stu-password-123", identity.RoleStudent)
+	student := e.addUser(t, "stu", "stu-password-123", identity.RoleStudent)
 	helpdesk := e.token(t, "helper", "helper-password-1")
 
 	t.Run("users:write does not reach an administrator", func(t *testing.T) {
@@ -100,11 +101,11 @@ func TestAPIAuthorityFollowsTheAccount(t *testing.T) {
 		if r.body["version"] != before.body["version"].(float64)+1 || r.header.Get("ETag") != etagFor(r.body["version"]) {
 			t.Fatalf("version %v -> %v (ETag %s)", before.body["version"], r.body["version"], r.header.Get("ETag"))
 		}
-		notice := e.p.mailTo(t, "stu@uni.example", "administrator is changing")
+		notice := e.mailTo(t, "stu@uni.example", "administrator is changing")
 		if !strings.Contains(notice.Text, "stu@new.example") {
 			t.Fatalf("the current address was told: %s", notice.Text)
 		}
-		if done := e.p.confirmEmail(t, "stu@new.example"); done.status != http.StatusOK {
+		if done := e.confirmEmail(t, "stu@new.example"); done.status != http.StatusOK {
 			t.Fatalf("confirm: %d %s", done.status, done.body)
 		}
 		if r := e.must(t, http.StatusOK, "GET", sp, admin, nil); r.str("email") != "stu@new.example" || r.body["email_verified"] != true {
@@ -137,17 +138,19 @@ func TestAPIRoleChangesEndSessions(t *testing.T) {
 		logouts <- r.PostForm.Get("logout_token")
 	}))
 	t.Cleanup(rcv.Close)
-	lms := e.p.addClient(t, "--id", "lms", "--first-party", "--redirect-uri", "https://lms.uni.example/cb",
-		"--backchannel-logout-uri", rcv.URL+"/backchannel")
-	app := newRP(t, e.p, lms, oidc.ScopeOpenID, oidc.ScopeOfflineAccess)
-	pat := e.p.addUser(t, "pat", "pat-password-123", identity.RoleStudent)
+	// As `campus clients add` registers it by default.
+	app := e.addClient(t, identity.Client{ID: "lms", FirstParty: true, RedirectURIs: []string{"https://lms.uni.example/cb"},
+		BackchannelLogoutURI: rcv.URL + "/backchannel", GrantTypes: []string{"authorization_code", "refresh_token"},
+		Scopes: []string{"openid", "profile", "email", "offline_access"}})
+	app.Scopes = []string{oidc.ScopeOpenID, oidc.ScopeOfflineAccess}
+	pat := e.addUser(t, "pat", "pat-password-123", identity.RoleStudent)
 	admin := e.token(t, "admin", adminPassword)
 	e.must(t, http.StatusCreated, "POST", "/api/v1/roles", admin, map[string]any{"name": "tutor", "permissions": []string{"grades:read"}})
 	u := "/api/v1/users/" + pat.ID
 
 	signIn := func(t *testing.T) *oauth2.Token {
 		t.Helper()
-		tok, _ := app.signIn(t, e.p, e.p.browser(t), "pat", "pat-password-123")
+		tok := e.signInToken(t, app, "pat", "pat-password-123")
 		if tok.RefreshToken == "" {
 			t.Fatal("no refresh token")
 		}
@@ -156,7 +159,7 @@ func TestAPIRoleChangesEndSessions(t *testing.T) {
 	refresh := func(tok *oauth2.Token) error {
 		stale := *tok
 		stale.Expiry = time.Now().Add(-time.Minute)
-		_, err := app.config.TokenSource(app.ctx, &stale).Token()
+		_, err := app.TokenSource(context.Background(), &stale).Token()
 		return err
 	}
 	for _, tc := range []struct {
@@ -181,11 +184,11 @@ func TestAPIRoleChangesEndSessions(t *testing.T) {
 			if err := refresh(tok); err != nil {
 				t.Fatalf("refresh before the change: %v", err)
 			}
-			_, idc := claims(t, tok.Extra("id_token").(string))
+			idc := claims(t, tok.Extra("id_token").(string))
 			tc.change(t)
 			select {
 			case raw := <-logouts:
-				if _, lc := claims(t, raw); lc["sub"] != pat.ID || lc["sid"] != idc["sid"] {
+				if lc := claims(t, raw); lc["sub"] != pat.ID || lc["sid"] != idc["sid"] {
 					t.Fatalf("logout token %v for the session %v", lc, idc["sid"])
 				}
 			case <-time.After(10 * time.Second):
@@ -198,7 +201,7 @@ func TestAPIRoleChangesEndSessions(t *testing.T) {
 			// Other sessions of the same person ended earlier; nothing else arrives.
 			select {
 			case raw := <-logouts:
-				_, lc := claims(t, raw)
+				lc := claims(t, raw)
 				t.Fatalf("another logout token: %v", lc)
 			case <-time.After(200 * time.Millisecond):
 			}
