@@ -50,19 +50,6 @@ type apiResult struct {
 
 func (r apiResult) String() string { return fmt.Sprintf("%d %s", r.status, r.raw) }
 
-// fieldErrors returns the problem's field errors by field.
-func (r apiResult) fieldErrors() map[string]string {
-	out := map[string]string{}
-	list, _ := r.body["errors"].([]any)
-	for _, e := range list {
-		m, _ := e.(map[string]any)
-		f, _ := m["field"].(string)
-		d, _ := m["detail"].(string)
-		out[f] += d
-	}
-	return out
-}
-
 func (r apiResult) str(key string) string { s, _ := r.body[key].(string); return s }
 
 // call sends a request to identity's API; body is JSON-encoded unless it

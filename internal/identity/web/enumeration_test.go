@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"net/http"
@@ -26,10 +26,10 @@ func keysOf(r apiResult) []string {
 // changes are limited per account, in the database.
 func TestAPINoEnumerationOfAddresses(t *testing.T) {
 	t.Parallel()
-	e := startAPI(t)
-	owner := e.p.addUser(t, "owner", "owner-password-1", identity.RoleStudent)
-	e.p.addUser(t, "probe", "probe-password-1", identity.RoleStudent)
-	e.p.addUser(t, "fair", "fair-password-12", identity.RoleStudent)
+	e := startAPI(t, withMail())
+	owner := e.addUser(t, "owner", "owner-password-1", identity.RoleStudent)
+	e.addUser(t, "probe", "probe-password-1", identity.RoleStudent)
+	e.addUser(t, "fair", "fair-password-12", identity.RoleStudent)
 	probe := e.token(t, "probe", "probe-password-1")
 
 	t.Run("changing one's address to a taken one", func(t *testing.T) {
@@ -39,11 +39,11 @@ func TestAPINoEnumerationOfAddresses(t *testing.T) {
 			taken.str("pending_email") != "owner@uni.example" || taken.str("email") != "probe@uni.example" {
 			t.Fatalf("taken: %s\nfree: %s", taken, free)
 		}
-		notice := e.p.mailTo(t, "owner@uni.example", "asked to use your address")
+		notice := e.mailTo(t, "owner@uni.example", "asked to use your address")
 		if mailLink.MatchString(notice.Text) {
 			t.Fatalf("the owner was sent a link: %s", notice.Text)
 		}
-		e.p.mailTo(t, "fair@new.example", "onfirm")
+		e.mailTo(t, "fair@new.example", "onfirm")
 		if r := e.must(t, http.StatusOK, "GET", "/api/v1/users/"+owner.ID, e.token(t, "admin", adminPassword), nil); r.str("email") != "owner@uni.example" {
 			t.Fatalf("the owner's account: %s", r)
 		}
@@ -60,8 +60,8 @@ func TestAPINoEnumerationOfAddresses(t *testing.T) {
 			taken.body["email_verified"] != false || taken.str("id") == owner.ID {
 			t.Fatalf("taken: %s %v\nfree: %s %v", taken, taken.header, free, free.header)
 		}
-		notice := e.p.mailTo(t, "owner@uni.example", "tried to register")
-		if !strings.Contains(notice.Text, e.p.issuer+"/password/forgot") {
+		notice := e.mailTo(t, "owner@uni.example", "tried to register")
+		if !strings.Contains(notice.Text, e.issuer+"/password/forgot") {
 			t.Fatalf("the owner's notice: %s", notice.Text)
 		}
 		// A username must be unique, so a taken one is said, but nothing
