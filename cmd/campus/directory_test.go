@@ -231,7 +231,7 @@ func TestDirectoryStopsMidSync(t *testing.T) {
 	if n := count(); n != 300 {
 		t.Fatalf("%d unchanged active accounts after the failed sync, want 300", n)
 	}
-	if st := s.Status(ctx); st.LastError == "" || st.Running {
-		t.Fatalf("status after the failure: %+v", st)
+	if st, err := s.Status(ctx); err != nil || st.LastError == "" || st.Running {
+		t.Fatalf("status after the failure: %+v, %v", st, err)
 	}
 }

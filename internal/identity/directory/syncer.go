@@ -3,11 +3,11 @@ package directory
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"campus/internal/identity"
@@ -20,18 +20,26 @@ var ErrSyncRunning = errors.New("a directory sync is running already")
 
 // Store is what the sync needs of identity's store.
 type Store interface {
+	LeaseStore
 	ApplyDirectory(ctx context.Context, entries []identity.DirectoryEntry, o store.DirectoryOptions) (identity.DirectoryReport, error)
-	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
-	ReleaseLease(ctx context.Context, name, holder string) error
+	LeaseHolder(ctx context.Context, name string) (string, time.Time, error)
+	StartJob(ctx context.Context, name, holder string) error
+	EndJob(ctx context.Context, name, holder, runErr string, report []byte) error
+	JobStatusOf(ctx context.Context, name string) (store.JobStatus, error)
 	RecordEvent(ctx context.Context, e identity.AuditEvent) error
 }
 
-// Leases: running is held while a sync runs anywhere; slot is taken by
-// the replica that runs a scheduled sync and kept for most of the
-// interval, so that of several replicas one syncs per interval.
+var _ Store = (*store.Store)(nil)
+
+// Leases: running is held while a sync runs anywhere, for LeaseTTL and
+// renewed as the sync goes on; slot is taken by the replica that runs a
+// scheduled sync and kept for most of the interval, so that of several
+// replicas one syncs per interval. The status of the last sync is kept
+// under jobName, where every replica reads it.
 const (
 	leaseRunning = "directory_sync_running"
 	leaseSlot    = "directory_sync_slot"
+	jobName      = "directory_sync"
 )
 
 // Syncer reads the group from the directory and applies it to the
@@ -53,9 +61,9 @@ type Syncer struct {
 	// Disabled, when set, hears of the accounts a sync disabled (to end
 	// their sessions).
 	Disabled func(ctx context.Context, accountIDs []string)
-
-	mu     sync.Mutex
-	status identity.DirectoryStatus
+	// LeaseTTL is how long the running lease lasts without renewal
+	// (LeaseTTL when 0).
+	LeaseTTL time.Duration
 }
 
 // NewSyncer returns a syncer; interval 0 means on demand only.
@@ -63,8 +71,7 @@ func NewSyncer(c *Client, st Store, opts store.DirectoryOptions, interval time.D
 	host, _ := os.Hostname()
 	cfg := c.cfg
 	return &Syncer{client: c, store: st, opts: opts, cfg: cfg, interval: interval, logger: logger, now: now,
-		holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]),
-		status: identity.DirectoryStatus{URL: cfg.URL, GroupDN: cfg.GroupDN, Interval: interval.String()}}
+		holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])}
 }
 
 // Authenticate binds as the directory entry of username.
@@ -73,40 +80,61 @@ func (s *Syncer) Authenticate(ctx context.Context, username, password string) (s
 	return e.DN, err
 }
 
-// Status tells how the last sync that ran in this process went.
-func (s *Syncer) Status(context.Context) identity.DirectoryStatus {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.status
+// Status tells how the last sync went, wherever it ran: it is read from
+// the store, so every replica answers the same. A sync counts as running
+// while its holder still holds the running lease; one whose replica died
+// stops counting when the lease lapses.
+func (s *Syncer) Status(ctx context.Context) (identity.DirectoryStatus, error) {
+	st := identity.DirectoryStatus{URL: s.cfg.URL, GroupDN: s.cfg.GroupDN, Interval: s.interval.String()}
+	js, err := s.store.JobStatusOf(ctx, jobName)
+	if err != nil {
+		return st, fmt.Errorf("directory sync status: %w", err)
+	}
+	st.LastStart, st.LastEnd, st.LastError = js.LastStart, js.LastEnd, js.LastError
+	if js.LastReport != nil {
+		var rep identity.DirectoryReport
+		if err := json.Unmarshal(js.LastReport, &rep); err != nil {
+			return st, fmt.Errorf("directory sync status: last report: %w", err)
+		}
+		st.LastReport = &rep
+	}
+	if js.Holder != "" {
+		who, _, err := s.store.LeaseHolder(ctx, leaseRunning)
+		if err != nil {
+			return st, fmt.Errorf("directory sync status: %w", err)
+		}
+		st.Running = who == js.Holder
+	}
+	return st, nil
 }
 
-// Sync runs a sync now.
+// Sync runs a sync now, unless one runs anywhere (ErrSyncRunning).
 func (s *Syncer) Sync(ctx context.Context) (identity.DirectoryReport, error) {
-	ok, err := s.store.AcquireLease(ctx, leaseRunning, s.holder, time.Hour)
-	if err != nil {
-		return identity.DirectoryReport{}, err
+	var rep identity.DirectoryReport
+	var start time.Time
+	l := Lease{Store: s.store, Name: leaseRunning, Holder: s.holder, TTL: s.LeaseTTL}
+	ran, err := l.Hold(ctx, func(ctx context.Context) error {
+		start = s.now()
+		if err := s.store.StartJob(ctx, jobName, s.holder); err != nil {
+			s.logger.Error("record the start of the directory sync", "err", err)
+		}
+		var err error
+		rep, err = s.sync(ctx)
+		return err
+	})
+	if !ran {
+		if err != nil {
+			return rep, err
+		}
+		return rep, ErrSyncRunning
 	}
-	if !ok {
-		return identity.DirectoryReport{}, ErrSyncRunning
-	}
-	// Released with a context of its own: a cancelled sync must not keep
-	// others out for an hour.
-	defer s.store.ReleaseLease(context.WithoutCancel(ctx), leaseRunning, s.holder) //nolint:errcheck // expires anyway
-	start := s.now()
-	s.setStatus(func(st *identity.DirectoryStatus) { st.Running, st.LastStart = true, &start })
-	rep, err := s.sync(ctx)
+	// Applied is applied, even if the lease was lost since: those who left
+	// are signed out in any case.
 	if err == nil && s.Disabled != nil && len(rep.DisabledIDs) > 0 {
 		s.Disabled(ctx, rep.DisabledIDs)
 	}
 	end := s.now()
-	s.setStatus(func(st *identity.DirectoryStatus) {
-		st.Running, st.LastEnd, st.LastError = false, &end, ""
-		if err != nil {
-			st.LastError = err.Error()
-		} else {
-			st.LastReport = &rep
-		}
-	})
+	s.recordEnd(context.WithoutCancel(ctx), rep, err)
 	e := identity.AuditEvent{Action: "directory_sync", Outcome: identity.OutcomeSuccess, Actor: "directory", Detail: rep.String()}
 	if err != nil {
 		e.Outcome, e.Detail = identity.OutcomeFailure, "nothing changed: "+err.Error()
@@ -120,10 +148,21 @@ func (s *Syncer) Sync(ctx context.Context) (identity.DirectoryReport, error) {
 	return rep, err
 }
 
-func (s *Syncer) setStatus(f func(*identity.DirectoryStatus)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f(&s.status)
+// recordEnd keeps how the sync ended where every replica reads it.
+func (s *Syncer) recordEnd(ctx context.Context, rep identity.DirectoryReport, runErr error) {
+	var msg string
+	var report []byte
+	if runErr != nil {
+		msg = runErr.Error()
+	} else {
+		var err error
+		if report, err = json.Marshal(rep); err != nil {
+			msg = "report: " + err.Error()
+		}
+	}
+	if err := s.store.EndJob(ctx, jobName, s.holder, msg, report); err != nil {
+		s.logger.Error("record the end of the directory sync", "err", err)
+	}
 }
 
 func (s *Syncer) sync(ctx context.Context) (identity.DirectoryReport, error) {

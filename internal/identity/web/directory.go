@@ -21,8 +21,8 @@ type Directory interface {
 	// Sync runs a sync now and reports it; directory.ErrSyncRunning when
 	// one runs.
 	Sync(ctx context.Context) (identity.DirectoryReport, error)
-	// Status tells how the last sync went.
-	Status(ctx context.Context) identity.DirectoryStatus
+	// Status tells how the last sync went, on whichever replica it ran.
+	Status(ctx context.Context) (identity.DirectoryStatus, error)
 }
 
 func (a *api) noDirectory(w http.ResponseWriter) bool {
@@ -37,7 +37,12 @@ func (a *api) handleDirectoryStatus(w http.ResponseWriter, r *http.Request, _ *p
 	if a.noDirectory(w) {
 		return
 	}
-	rest.Reply(w, http.StatusOK, 0, a.dir.Status(r.Context()))
+	st, err := a.dir.Status(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	rest.Reply(w, http.StatusOK, 0, st)
 }
 
 // handleDirectorySync runs a sync and answers its report; a sync either
