@@ -15,6 +15,10 @@
 // Authenticate binds as the user on a connection of its own, so that the
 // service connection never changes identity.
 //
+// The sync runs on one replica at a time: it holds a short lease in
+// identity's store, renewed by a heartbeat while it runs (Lease), and keeps
+// its status there, where every replica reads it.
+//
 // The package does not store accounts, decide what an import changes, or
 // cache anything: callers (identity) do that. It never writes to the
 // directory.
