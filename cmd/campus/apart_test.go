@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"html"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -252,5 +254,37 @@ func writeBundle(t testing.TB, to string, files ...string) {
 	}
 	if err := os.WriteFile(to, all.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestClientsAddBuiltinRefusesHandSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"both", []string{"--portal", "https://campus.uni.example", "--study"}, []string{"one client each"}},
+		{"portal with a redirect", []string{"--portal", "https://campus.uni.example", "--redirect-uri", "https://x.example/cb"}, []string{"leave --redirect-uri out"}},
+		{"study with a scope", []string{"--study", "--scope", "users:read"}, []string{"leave --scope out"}},
+		{"portal over http", []string{"--portal", "http://campus.uni.example"}, []string{"--portal", "https://"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var errOut bytes.Buffer
+			err := run(context.Background(), append([]string{"clients", "add", "--data", dir}, tt.args...), envMap(nil), io.Discard, &errOut)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error()+errOut.String(), w) {
+					t.Errorf("error lacks %q: %v\n%s", w, err, errOut.String())
+				}
+			}
+			if m, _ := filepath.Glob(filepath.Join(dir, "*.db")); len(m) != 0 {
+				t.Errorf("a refused registration created %v", m)
+			}
+		})
 	}
 }
