@@ -22,12 +22,27 @@ type clientsConfig struct {
 	identityDB *identityDB
 	json       bool
 	c          identity.Client
+	// portal and study register campus's own services' clients as
+	// all-in-one mode does, for services running apart.
+	portal string
+	study  bool
+}
+
+// clientSettings are the keys of the settings that describe a client by
+// hand; --portal and --study describe it themselves.
+var clientSettings = []struct{ key, flag string }{
+	{"client.id", "--id"}, {"client.name", "--name"}, {"client.public", "--public"},
+	{"client.redirect_uris", "--redirect-uri"}, {"client.post_logout_redirect_uris", "--post-logout-redirect-uri"},
+	{"client.backchannel_logout_uri", "--backchannel-logout-uri"}, {"client.grant_types", "--grant-type"},
+	{"client.scopes", "--scope"}, {"client.first_party", "--first-party"}, {"client.id_token_alg", "--id-token-alg"},
 }
 
 func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
 	c := &clientsConfig{}
 	summary := map[string]string{
-		"add":    "Register an application (OAuth client). A confidential client gets a generated secret, shown once.",
+		"add": "Register an application (OAuth client). A confidential client gets a generated secret, shown once. " +
+			"When the services run apart, 'campus clients add --portal https://PORTAL' and 'campus clients add --study' register " +
+			"the portal's and the study service's clients exactly as 'campus serve' does, and print the settings to run them with.",
 		"list":   "List the registered applications.",
 		"show":   "Show one application: campus clients show ID",
 		"remove": "Remove an application and its tokens: campus clients remove ID",
@@ -46,6 +61,13 @@ func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
 		s.StringList(&c.c.Scopes, "client.scopes", "scope", "CAMPUS_CLIENT_SCOPES", "openid,profile,email,offline_access", "Scopes the client may ask for (repeatable)")
 		s.Bool(&c.c.FirstParty, "client.first_party", "first-party", "CAMPUS_CLIENT_FIRST_PARTY", "false", "A university application: skips the consent page")
 		s.String(&c.c.IDTokenAlg, "client.id_token_alg", "id-token-alg", "CAMPUS_CLIENT_ID_TOKEN_ALG", "RS256", "id_token signing algorithm: RS256, ES256 or EdDSA")
+		s.String(&c.portal, "clients.portal", "portal", "", "",
+			"Register the client of the portal running apart at this public URL (its --public-url, e.g. https://campus.uni.example): "+
+				"id "+identityservice.PortalClientID+", first party, sign-in returning to URL/auth/callback, sign-out to URL/, "+
+				"logout tokens to URL/auth/backchannel-logout, every permission's scope; prints the portal's settings")
+		s.Bool(&c.study, "clients.study", "study", "", "false",
+			"Register the client of the study service running apart: id "+identityservice.StudyClientID+", client_credentials, scope grades:read "+
+				"(introspecting API keys, checking people before enrolling them); prints the study service's settings")
 	}
 	return c, s
 }
@@ -65,6 +87,9 @@ func runClients(ctx context.Context, e env, args []string) error {
 		errs := c.identityDB.validate()
 		if nargs == 1 && len(s.Args()) != 1 {
 			errs = append(errs, fmt.Errorf("give the client id: campus clients %s ID", sub))
+		}
+		if sub == "add" && (c.portal != "" || c.study) {
+			return c.builtin(s)
 		}
 		if sub == "add" {
 			if c.c.Name == "" {
@@ -87,6 +112,9 @@ func runClients(ctx context.Context, e env, args []string) error {
 
 	switch sub {
 	case "add":
+		if c.portal != "" || c.study {
+			return clientsAddBuiltin(ctx, e.stdout, st, c.c, c.json)
+		}
 		return clientsAdd(ctx, e.stdout, st, c.c, c.json)
 	case "list":
 		cs, err := st.Clients(ctx)
@@ -139,6 +167,81 @@ func clientsAdd(ctx context.Context, w io.Writer, st *identitystore.Store, c ide
 	return nil
 }
 
+// builtin replaces the client by the portal's or the study service's as
+// all-in-one mode registers it, and reports the settings that would make
+// it differ.
+func (c *clientsConfig) builtin(s *config.Set) []error {
+	var errs []error
+	if c.portal != "" && c.study {
+		errs = append(errs, errors.New("--portal and --study register one client each: run 'campus clients add' once for each"))
+	}
+	for _, cs := range clientSettings {
+		if src := s.Source(cs.key); src != "default" && src != "" {
+			errs = append(errs, fmt.Errorf("%s: --portal and --study register the client as 'campus serve' does; leave %s out", cs.flag, cs.flag))
+		}
+	}
+	if c.portal != "" {
+		if err := checkServiceURL(c.portal); err != nil {
+			return append(errs, fmt.Errorf("--portal %q: %v (want the portal's --public-url)", c.portal, err))
+		}
+		c.c = identityservice.PortalClient(c.portal)
+	} else {
+		c.c = identityservice.StudyClient()
+	}
+	if err := c.c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// clientsAddBuiltin registers the portal's or the study service's client
+// and prints the settings of the service that uses it.
+func clientsAddBuiltin(ctx context.Context, w io.Writer, st *identitystore.Store, c identity.Client, asJSON bool) error {
+	created, secret, err := identityservice.AddClient(ctx, st, c, "campus clients add")
+	if err != nil {
+		return err
+	}
+	settings := serviceSettings(created, secret)
+	if asJSON {
+		v := clientViews([]identity.Client{created})[0]
+		v.Secret, v.Settings = secret, map[string]string{}
+		for _, kv := range settings {
+			v.Settings[kv[0]] = kv[1]
+		}
+		return writeJSON(w, v)
+	}
+	fmt.Fprintf(w, "Client %q created.\n", c.ID)
+	printClient(w, created, secret)
+	if c.ID == identityservice.PortalClientID {
+		origin := strings.TrimSuffix(c.PostLogoutRedirectURIs[0], "/")
+		fmt.Fprintf(w, "\nRun the portal with these settings, the same on every replica:\n\n")
+		for _, kv := range settings {
+			fmt.Fprintf(w, "  %s=%s\n", kv[0], kv[1])
+		}
+		fmt.Fprintf(w, "  CAMPUS_PORTAL_SESSION_KEY=...   (32 random bytes, base64: openssl rand -base64 32; once, for every replica)\n")
+		fmt.Fprintf(w, "\n  campus portal --public-url %s --issuer IDENTITY-ISSUER --study-url STUDY-URL [--ca-file CA.pem]\n", origin)
+		fmt.Fprintf(w, "\nThe portal's --public-url must be %s exactly: identity sends people back there.\n", origin)
+		fmt.Fprintln(w, "Identity delivers logout tokens to the portal: if the portal's certificate comes from a private CA,")
+		fmt.Fprintln(w, "run identity with --ca-file (CAMPUS_CA_FILE) naming that CA.")
+		return nil
+	}
+	fmt.Fprintf(w, "\nRun the study service with these settings, the same on every replica:\n\n")
+	for _, kv := range settings {
+		fmt.Fprintf(w, "  %s=%s\n", kv[0], kv[1])
+	}
+	fmt.Fprintf(w, "\n  campus study --issuer IDENTITY-ISSUER [--ca-file CA.pem]\n")
+	return nil
+}
+
+// serviceSettings are the environment variables that give the portal or
+// the study service its client.
+func serviceSettings(c identity.Client, secret string) [][2]string {
+	if c.ID == identityservice.PortalClientID {
+		return [][2]string{{"CAMPUS_PORTAL_CLIENT_ID", c.ID}, {"CAMPUS_PORTAL_CLIENT_SECRET", secret}}
+	}
+	return [][2]string{{"CAMPUS_STUDY_CLIENT_ID", c.ID}, {"CAMPUS_STUDY_CLIENT_SECRET", secret}}
+}
+
 type clientView struct {
 	ID                     string    `json:"client_id"`
 	Secret                 string    `json:"client_secret,omitempty"`
@@ -153,6 +256,9 @@ type clientView struct {
 	IDTokenAlg             string    `json:"id_token_signed_response_alg"`
 	Source                 string    `json:"source"`
 	CreatedAt              time.Time `json:"created_at"`
+	// Settings are, after --portal or --study, the environment variables
+	// that give the service its client.
+	Settings map[string]string `json:"settings,omitempty"`
 }
 
 func clientViews(cs []identity.Client) []clientView {

@@ -23,6 +23,8 @@ func newIdentityConfig() (*identityConfig, *config.Set) {
 	c.server.register(s)
 	c.db.register(s, "db")
 	registerIdentity(s, &c.identity)
+	s.String(&c.identity.CAFile, "ca_file", "ca-file", "CAMPUS_CA_FILE", "",
+		"PEM file of CA certificates to trust when calling other services: back-channel logout deliveries to the portal and other applications (default: the system's)")
 	return c, s
 }
 

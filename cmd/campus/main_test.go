@@ -431,7 +431,9 @@ func TestHelpAndVersion(t *testing.T) {
 		{[]string{"--help"}, []string{"serve", "identity", "study", "portal", "migrate", "config", "version"}},
 		{[]string{"serve", "--help"}, []string{"--addr", "CAMPUS_ADDR", ":8443", "--data", "CAMPUS_DATA", "--identity-db", "CAMPUS_IDENTITY_DB", "CAMPUS_ADMIN_PASSWORD", "--tls-cert", "--acme-domain", "--plain-http", "--public-url", "--log-format"}},
 		{[]string{"study", "--help"}, []string{"--issuer", "CAMPUS_ISSUER", "--ca-file", "--db", "CAMPUS_STUDY_DB"}},
-		{[]string{"portal", "--help"}, []string{"--study-url", "CAMPUS_STUDY_URL"}},
+		{[]string{"portal", "--help"}, []string{"--study-url", "CAMPUS_STUDY_URL", "campus clients add --portal PUBLIC-URL", "CAMPUS_PORTAL_CLIENT_SECRET", "--ca-file"}},
+		{[]string{"identity", "--help"}, []string{"--ca-file", "CAMPUS_CA_FILE", "back-channel logout"}},
+		{[]string{"clients", "add", "--help"}, []string{"--portal", "--study", "auth/backchannel-logout", "grades:read"}},
 		{[]string{"help", "migrate"}, []string{"--service"}},
 		{[]string{"version"}, []string{"campus dev"}},
 	}

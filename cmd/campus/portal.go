@@ -28,13 +28,19 @@ type portalConfig struct {
 
 func newPortalConfig() (*portalConfig, *config.Set) {
 	c := &portalConfig{db: dbOption{service: "portal"}}
-	s := config.NewSet("portal", "Run the portal alone: the website, signing in through identity and joining identity and study.")
+	s := config.NewSet("portal", "Run the portal alone: the website, signing in through identity and joining identity and study.\n\n"+
+		"First register its client at identity, on identity's database:\n"+
+		"  campus clients add --portal PUBLIC-URL\n"+
+		"It registers what sign-in, the admin pages, sign-out and back-channel logout need, and prints\n"+
+		"CAMPUS_PORTAL_CLIENT_ID and CAMPUS_PORTAL_CLIENT_SECRET. --public-url must be that PUBLIC-URL.\n"+
+		"If the portal's certificate comes from a private CA, run identity with --ca-file naming it,\n"+
+		"so that identity's logout tokens reach the portal.")
 	c.server.register(s)
 	c.db.register(s, "db")
 	c.upstream.register(s)
 	s.String(&c.studyURL, "study_url", "study-url", "CAMPUS_STUDY_URL", "", "Base URL of the study service, e.g. https://study.example.edu (required)")
-	s.String(&c.portal.ClientID, "portal.client_id", "client-id", "CAMPUS_PORTAL_CLIENT_ID", "campus-portal", "The portal's client at identity (campus clients add --id campus-portal --first-party --redirect-uri https://PORTAL/auth/callback ...)")
-	s.String(&c.portal.ClientSecret, "portal.client_secret", "", "CAMPUS_PORTAL_CLIENT_SECRET", "", "Its secret (required)", config.Secret(), config.EnvOnly())
+	s.String(&c.portal.ClientID, "portal.client_id", "client-id", "CAMPUS_PORTAL_CLIENT_ID", "campus-portal", "The portal's client at identity: register it with 'campus clients add --portal PUBLIC-URL', which prints this and the secret")
+	s.String(&c.portal.ClientSecret, "portal.client_secret", "", "CAMPUS_PORTAL_CLIENT_SECRET", "", "Its secret, printed by 'campus clients add --portal' (required)", config.Secret(), config.EnvOnly())
 	s.Duration(&c.portal.SessionTTL, "portal.session_ttl", "session-ttl", "CAMPUS_PORTAL_SESSION_TTL", "12h", "Lifetime of a sign-in session at the portal")
 	s.String(&c.sessionKey, "portal.session_key", "", "CAMPUS_PORTAL_SESSION_KEY", "", "32 bytes, base64: seals the tokens kept in sessions; the same on every replica (required)", config.Secret(), config.EnvOnly())
 	return c, s

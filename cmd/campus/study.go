@@ -28,7 +28,7 @@ func newStudyConfig() (*studyConfig, *config.Set) {
 	c.db.register(s, "db")
 	c.upstream.register(s)
 	s.String(&c.study.ClientID, "study.client_id", "client-id", "CAMPUS_STUDY_CLIENT_ID", "",
-		"The study service's client at identity, to introspect API keys and check that people exist before enrolling them (campus clients add --id campus-study --grant-type client_credentials --scope grades:read); without it, API keys and POST /v1/enrolments are refused")
+		"The study service's client at identity, to introspect API keys and check that people exist before enrolling them (register it with 'campus clients add --study', which prints this and the secret); without it, API keys and POST /v1/enrolments are refused")
 	s.String(&c.study.ClientSecret, "study.client_secret", "", "CAMPUS_STUDY_CLIENT_SECRET", "", "Its secret", config.Secret(), config.EnvOnly())
 	registerStudy(s, &c.study)
 	return c, s

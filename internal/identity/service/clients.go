@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"campus/internal/identity"
 	"campus/internal/identity/oidcop"
@@ -173,15 +174,37 @@ func derivedSecret(secret []byte, clientID string) string {
 // service's subjects checker asks for), ask identity's people endpoint
 // whether a subject it is to enrol exists.
 func studyClient(secret []byte) identity.Client {
-	return identity.Client{ID: StudyClientID, Name: "campus study service", SecretHash: oidcop.HashToken(derivedSecret(secret, StudyClientID)),
-		FirstParty: true, GrantTypes: []string{"client_credentials"}, Scopes: []string{"grades:read"}, IDTokenAlg: "RS256", Source: "builtin"}
+	c := StudyClient()
+	c.SecretHash, c.Source = oidcop.HashToken(derivedSecret(secret, StudyClientID)), "builtin"
+	return c
+}
+
+// StudyClient is the study service's client as all-in-one mode registers
+// it, without a secret: `campus clients add --study` registers the same
+// for a study service running apart.
+func StudyClient() identity.Client {
+	return identity.Client{ID: StudyClientID, Name: "campus study service", FirstParty: true,
+		GrantTypes: []string{"client_credentials"}, Scopes: []string{"grades:read"}, IDTokenAlg: "RS256"}
 }
 
 func portalClient(origin string, secret []byte) identity.Client {
+	c := PortalClient(origin)
+	c.SecretHash, c.Source = oidcop.HashToken(derivedSecret(secret, PortalClientID)), "builtin"
+	return c
+}
+
+// PortalClient is the portal's client as all-in-one mode registers it for
+// the portal at origin (its public URL), without a secret:
+// sign-in returns to /auth/callback, sign-out to /, logout tokens go to
+// /auth/backchannel-logout, and the portal may ask for every permission's
+// scope (identity grants those the person's roles allow, which the admin
+// pages need). `campus clients add --portal` registers the same for a
+// portal running apart.
+func PortalClient(origin string) identity.Client {
+	origin = strings.TrimSuffix(origin, "/")
 	return identity.Client{
 		ID:                     PortalClientID,
 		Name:                   "campus portal",
-		SecretHash:             oidcop.HashToken(derivedSecret(secret, PortalClientID)),
 		FirstParty:             true,
 		RedirectURIs:           []string{origin + "/auth/callback"},
 		PostLogoutRedirectURIs: []string{origin + "/"},
@@ -189,7 +212,6 @@ func portalClient(origin string, secret []byte) identity.Client {
 		Scopes:                 permissionScopes(),
 		BackchannelLogoutURI:   origin + "/auth/backchannel-logout",
 		IDTokenAlg:             "RS256",
-		Source:                 "builtin",
 	}
 }
 

@@ -54,8 +54,12 @@ type Config struct {
 	// PortalOrigin, when set, registers the portal's and the study
 	// service's clients (all-in-one mode).
 	PortalOrigin string
-	// HTTPClient delivers back-channel logout tokens; nil: the system's roots.
+	// HTTPClient delivers back-channel logout tokens; nil: a client that
+	// trusts CAFile, or the system's roots when CAFile is empty.
 	HTTPClient *http.Client
+	// CAFile is a PEM file of the CA certificates identity's outgoing calls
+	// trust (back-channel logout deliveries), e.g. a portal's private CA.
+	CAFile string
 	// Mailbox, when set, is the developer mailbox's directory: mail goes
 	// there when no SMTP server is configured (all-in-one mode).
 	Mailbox string

@@ -101,7 +101,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 
 	httpClient := cfg.HTTPClient
 	if httpClient == nil {
-		if httpClient, err = certs.Client(""); err != nil {
+		if httpClient, err = certs.Client(cfg.CAFile); err != nil {
 			return nil, err
 		}
 	}
