@@ -20,11 +20,11 @@ import (
 // token endpoint that rotates refresh tokens and, as identity does, takes
 // a second use of a spent one for a theft.
 type fakeTokenEndpoint struct {
-	srv      *httptest.Server
+	srv       *httptest.Server
 	refreshes atomic.Int32
-	mu       sync.Mutex
-	live     string // the one refresh token that may be used
-	reused   bool
+	mu        sync.Mutex
+	live      string // the one refresh token that may be used
+	reused    bool
 }
 
 func newFakeTokenEndpoint(t *testing.T, live string) *fakeTokenEndpoint {
