@@ -358,13 +358,14 @@ func insertRefreshTokenTx(ctx context.Context, tx *sql.Tx, rt identity.RefreshTo
 const refreshColumns = `id, family_id, auth_request_id, client_id, account_id, session_id, scopes, amr, auth_time,
 	created_at, expires_at, used_at, revoked_at`
 
-func scanRefresh(row interface{ Scan(...any) error }) (identity.RefreshToken, error) {
+// scanRefresh reads refreshColumns, then extra.
+func scanRefresh(row interface{ Scan(...any) error }, extra ...any) (identity.RefreshToken, error) {
 	var rt identity.RefreshToken
 	var ar, sess sql.NullString
 	var scopes, amr string
 	var used, revoked sql.NullTime
-	err := row.Scan(&rt.ID, &rt.FamilyID, &ar, &rt.ClientID, &rt.AccountID, &sess, &scopes, &amr, &rt.AuthTime,
-		&rt.CreatedAt, &rt.ExpiresAt, &used, &revoked)
+	err := row.Scan(append([]any{&rt.ID, &rt.FamilyID, &ar, &rt.ClientID, &rt.AccountID, &sess, &scopes, &amr, &rt.AuthTime,
+		&rt.CreatedAt, &rt.ExpiresAt, &used, &revoked}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rt, identity.ErrNotFound
 	}
@@ -384,15 +385,60 @@ func (s *Store) RefreshToken(ctx context.Context, hash string) (identity.Refresh
 // its successor and a new access token, in one transaction. Presenting a
 // token that was already spent or revoked revokes its whole family and
 // every access token issued from it, and returns ErrTokenReused (OAuth 2.0
-// Security BCP, refresh token rotation).
+// Security BCP, refresh token rotation). It is RotateRefreshToken without
+// a grace period.
 func (s *Store) UseRefreshToken(ctx context.Context, oldHash string, next identity.RefreshToken, nextHash string, at identity.AccessToken) error {
+	_, err := s.RotateRefreshToken(ctx, RefreshRotation{OldHash: oldHash, Next: next, NextHash: nextHash, Access: at})
+	return err
+}
+
+// RefreshRotation is one presentation of a refresh token.
+type RefreshRotation struct {
+	OldHash string
+	// Next is the successor to record when the token is spent now, with
+	// the hash of its value; NextSealed is its value sealed so that only
+	// the holder of the spent token can open it (kept for retries).
+	Next       identity.RefreshToken
+	NextHash   string
+	NextSealed string
+	// Access is the access token issued with this rotation or retry.
+	Access identity.AccessToken
+	// Grace is how long after a token is spent presenting it again is a
+	// retry rather than a reuse; 0: never.
+	Grace time.Duration
+}
+
+// RotateRefreshToken spends the refresh token with hash r.OldHash and
+// records r.Next and r.Access, in one transaction, and returns "".
+//
+// A token spent at most r.Grace ago whose successor has been neither used
+// nor revoked is a retry (an answer lost, two requests of the client
+// racing; RFC 9700 section 4.14.2): r.Access is recorded, r.Next is not,
+// and the sealed successor of the first use is returned, so that the
+// family stays one chain. Any other presentation of a spent or revoked
+// token is a reuse: the family and every access token issued from it are
+// revoked, and the error is ErrTokenReused.
+func (s *Store) RotateRefreshToken(ctx context.Context, r RefreshRotation) (retried string, err error) {
 	reused := false
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		old, err := scanRefresh(tx.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE token_hash = $1`, oldHash))
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var succHash, succSealed sql.NullString
+		old, err := scanRefresh(tx.QueryRowContext(ctx, `SELECT `+refreshColumns+`, successor_hash, successor_sealed
+			FROM refresh_tokens WHERE token_hash = $1`, r.OldHash), &succHash, &succSealed)
 		if err != nil {
 			return err
 		}
 		now := s.now().UTC()
+		if r.Grace > 0 && old.RevokedAt == nil && old.UsedAt != nil && succSealed.Valid && !now.After(old.UsedAt.Add(r.Grace)) {
+			var next identity.RefreshToken
+			next, err = scanRefresh(tx.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE token_hash = $1`, succHash.String))
+			if err != nil && !errors.Is(err, identity.ErrNotFound) {
+				return err
+			}
+			if err == nil && next.UsedAt == nil && next.RevokedAt == nil && now.Before(next.ExpiresAt) {
+				retried = succSealed.String
+				return insertAccessTokenTx(ctx, tx, r.Access)
+			}
+		}
 		if old.UsedAt != nil || old.RevokedAt != nil {
 			reused = true
 			return revokeFamilyTx(ctx, tx, old.FamilyID, now)
@@ -400,18 +446,22 @@ func (s *Store) UseRefreshToken(ctx context.Context, oldHash string, next identi
 		if !now.Before(old.ExpiresAt) {
 			return identity.ErrNotFound
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = $2 WHERE id = $1`, old.ID, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = $2, successor_hash = $3, successor_sealed = $4 WHERE id = $1`,
+			old.ID, now, nullString(r.NextHash), nullString(r.NextSealed)); err != nil {
 			return err
 		}
-		if err := insertRefreshTokenTx(ctx, tx, next, nextHash); err != nil {
+		if err := insertRefreshTokenTx(ctx, tx, r.Next, r.NextHash); err != nil {
 			return err
 		}
-		return insertAccessTokenTx(ctx, tx, at)
+		return insertAccessTokenTx(ctx, tx, r.Access)
 	})
 	if err == nil && reused {
-		return identity.ErrTokenReused
+		return "", identity.ErrTokenReused
 	}
-	return err
+	if err != nil {
+		return "", err
+	}
+	return retried, nil
 }
 
 func revokeFamilyTx(ctx context.Context, tx *sql.Tx, family string, now time.Time) error {
