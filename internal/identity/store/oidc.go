@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -388,55 +389,58 @@ func (s *Store) RefreshToken(ctx context.Context, hash string) (identity.Refresh
 // Security BCP, refresh token rotation). It is RotateRefreshToken without
 // a grace period.
 func (s *Store) UseRefreshToken(ctx context.Context, oldHash string, next identity.RefreshToken, nextHash string, at identity.AccessToken) error {
-	_, err := s.RotateRefreshToken(ctx, RefreshRotation{OldHash: oldHash, Next: next, NextHash: nextHash, Access: at})
+	_, err := s.RotateRefreshToken(ctx, oldHash, next, nextHash, "", at, 0)
 	return err
 }
 
-// RefreshRotation is one presentation of a refresh token.
-type RefreshRotation struct {
-	OldHash string
-	// Next is the successor to record when the token is spent now, with
-	// the hash of its value; NextSealed is its value sealed so that only
-	// the holder of the spent token can open it (kept for retries).
-	Next       identity.RefreshToken
-	NextHash   string
-	NextSealed string
-	// Access is the access token issued with this rotation or retry.
-	Access identity.AccessToken
-	// Grace is how long after a token is spent presenting it again is a
-	// retry rather than a reuse; 0: never.
-	Grace time.Duration
+// RotateRefreshToken spends the refresh token with hash oldHash and
+// records its successor next (nextHash the hash of its value, nextSealed
+// its value sealed so that only the holder of the spent token can open
+// it) and the access token at, in one transaction, and returns "".
+//
+// A token spent at most grace ago whose successor has been neither used
+// nor revoked is a retry (an answer lost, two requests of the client
+// racing; RFC 9700 section 4.14.2): at is recorded, next is not, and the
+// sealed successor of the first use is returned, so that the family stays
+// one chain. Any other presentation of a spent or revoked token is a
+// reuse: the family and every access token issued from it are revoked,
+// and the error is ErrTokenReused.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next identity.RefreshToken, nextHash, nextSealed string,
+	at identity.AccessToken, grace time.Duration) (retried string, err error) {
+	// Two presentations at once both find the token unspent; the spend is
+	// conditional, and the one that loses goes again, as a retry.
+	for range 2 {
+		retried, err = s.rotateRefreshToken(ctx, oldHash, next, nextHash, nextSealed, at, grace)
+		if !errors.Is(err, errSpentMeanwhile) {
+			break
+		}
+	}
+	return retried, err
 }
 
-// RotateRefreshToken spends the refresh token with hash r.OldHash and
-// records r.Next and r.Access, in one transaction, and returns "".
-//
-// A token spent at most r.Grace ago whose successor has been neither used
-// nor revoked is a retry (an answer lost, two requests of the client
-// racing; RFC 9700 section 4.14.2): r.Access is recorded, r.Next is not,
-// and the sealed successor of the first use is returned, so that the
-// family stays one chain. Any other presentation of a spent or revoked
-// token is a reuse: the family and every access token issued from it are
-// revoked, and the error is ErrTokenReused.
-func (s *Store) RotateRefreshToken(ctx context.Context, r RefreshRotation) (retried string, err error) {
+// errSpentMeanwhile is a refresh token spent by another transaction
+// between reading and spending it.
+var errSpentMeanwhile = errors.New("refresh token spent meanwhile")
+
+func (s *Store) rotateRefreshToken(ctx context.Context, oldHash string, next identity.RefreshToken, nextHash, nextSealed string,
+	at identity.AccessToken, grace time.Duration) (retried string, err error) {
 	reused := false
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var succHash, succSealed sql.NullString
 		old, err := scanRefresh(tx.QueryRowContext(ctx, `SELECT `+refreshColumns+`, successor_hash, successor_sealed
-			FROM refresh_tokens WHERE token_hash = $1`, r.OldHash), &succHash, &succSealed)
+			FROM refresh_tokens WHERE token_hash = $1`, oldHash), &succHash, &succSealed)
 		if err != nil {
 			return err
 		}
 		now := s.now().UTC()
-		if r.Grace > 0 && old.RevokedAt == nil && old.UsedAt != nil && succSealed.Valid && !now.After(old.UsedAt.Add(r.Grace)) {
-			var next identity.RefreshToken
-			next, err = scanRefresh(tx.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE token_hash = $1`, succHash.String))
+		if grace > 0 && old.RevokedAt == nil && old.UsedAt != nil && succSealed.Valid && !now.After(old.UsedAt.Add(grace)) {
+			succ, err := scanRefresh(tx.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE token_hash = $1`, succHash.String))
 			if err != nil && !errors.Is(err, identity.ErrNotFound) {
 				return err
 			}
-			if err == nil && next.UsedAt == nil && next.RevokedAt == nil && now.Before(next.ExpiresAt) {
+			if err == nil && succ.UsedAt == nil && succ.RevokedAt == nil && now.Before(succ.ExpiresAt) {
 				retried = succSealed.String
-				return insertAccessTokenTx(ctx, tx, r.Access)
+				return insertAccessTokenTx(ctx, tx, at)
 			}
 		}
 		if old.UsedAt != nil || old.RevokedAt != nil {
@@ -446,14 +450,18 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r RefreshRotation) (retr
 		if !now.Before(old.ExpiresAt) {
 			return identity.ErrNotFound
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = $2, successor_hash = $3, successor_sealed = $4 WHERE id = $1`,
-			old.ID, now, nullString(r.NextHash), nullString(r.NextSealed)); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = $2, successor_hash = $3, successor_sealed = $4
+			WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL`, old.ID, now, nullString(nextHash), nullString(nextSealed))
+		if err != nil {
 			return err
 		}
-		if err := insertRefreshTokenTx(ctx, tx, r.Next, r.NextHash); err != nil {
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return cmp.Or(err, errSpentMeanwhile)
+		}
+		if err := insertRefreshTokenTx(ctx, tx, next, nextHash); err != nil {
 			return err
 		}
-		return insertAccessTokenTx(ctx, tx, r.Access)
+		return insertAccessTokenTx(ctx, tx, at)
 	})
 	if err == nil && reused {
 		return "", identity.ErrTokenReused

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,15 +40,15 @@ func TestRefreshRetryGrace(t *testing.T) {
 			if err := f.s.CreateTokens(ctx, at(fam, fam+"-a1"), ptr(rt(fam, fam+"-r1")), fam+"-h1"); err != nil {
 				t.Fatal(err)
 			}
-			if got, err := f.s.RotateRefreshToken(ctx, store.RefreshRotation{OldHash: fam + "-h1", Next: rt(fam, fam+"-r2"), NextHash: fam + "-h2",
-				NextSealed: "sealed " + fam + "-r2", Access: at(fam, fam+"-a2"), Grace: grace}); err != nil || got != "" {
+			if got, err := f.s.RotateRefreshToken(ctx, fam+"-h1", rt(fam, fam+"-r2"), fam+"-h2",
+				"sealed "+fam+"-r2", at(fam, fam+"-a2"), grace); err != nil || got != "" {
 				t.Fatalf("first use: %q, %v", got, err)
 			}
 			return fam
 		}
 		again := func(fam, old, access string) (string, error) {
-			return f.s.RotateRefreshToken(ctx, store.RefreshRotation{OldHash: fam + "-" + old, Next: rt(fam, fam+"-x-"+access),
-				NextHash: fam + "-x-" + access, NextSealed: "other", Access: at(fam, fam+"-"+access), Grace: grace})
+			return f.s.RotateRefreshToken(ctx, fam+"-"+old, rt(fam, fam+"-x-"+access),
+				fam+"-x-"+access, "other", at(fam, fam+"-"+access), grace)
 		}
 		alive := func(fam string, want bool, hashes ...string) {
 			t.Helper()
@@ -123,5 +125,55 @@ func TestRefreshRetryGrace(t *testing.T) {
 			t.Fatalf("retry without grace: %v, want ErrTokenReused", err)
 		}
 		alive(fam, false, "h2")
+	})
+}
+
+// Presentations of one token at once: one spends it, the others are
+// retries that get its successor; the family stays one chain.
+func TestRefreshConcurrentPresentations(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		rt := identity.RefreshToken{ID: "r1", FamilyID: "fam", ClientID: "app", AccountID: f.account.ID,
+			Scopes: []string{"openid"}, AuthTime: f.now, CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}
+		at := func(id string) identity.AccessToken {
+			return identity.AccessToken{ID: id, FamilyID: "fam", ClientID: "app", AccountID: f.account.ID, ExpiresAt: f.now.Add(time.Minute)}
+		}
+		if err := f.s.CreateTokens(ctx, at("a0"), &rt, "h1"); err != nil {
+			t.Fatal(err)
+		}
+		const n = 6
+		got := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				next := rt
+				next.ID = fmt.Sprintf("r2-%d", i)
+				got[i], errs[i] = f.s.RotateRefreshToken(ctx, "h1", next, fmt.Sprintf("h2-%d", i), fmt.Sprintf("sealed-%d", i),
+					at(fmt.Sprintf("a-%d", i)), 10*time.Second)
+			}()
+		}
+		wg.Wait()
+		spent, sealed := 0, map[string]bool{}
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("presentation %d: %v", i, errs[i])
+			}
+			if got[i] == "" {
+				spent++
+			} else {
+				sealed[got[i]] = true
+			}
+		}
+		if spent != 1 || len(sealed) > 1 {
+			t.Fatalf("%d presentations spent the token, retries got %v; want one spend and one successor", spent, sealed)
+		}
+		if old, _ := f.s.RefreshToken(ctx, "h1"); old.RevokedAt != nil {
+			t.Fatal("the family was revoked")
+		}
 	})
 }
