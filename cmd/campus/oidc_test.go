@@ -296,15 +296,27 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		t.Errorf("introspection of a live token = %v", v)
 	}
 
-	// Refresh: rotated on use; the spent token presented again revokes the family.
+	// Refresh: rotated on use. The spent token again at once is a retry
+	// (an answer lost) and gets the same successor (decision 47); once the
+	// successor is used, the spent token presented again revokes the family.
 	stale := *tok
 	stale.Expiry = time.Now().Add(-time.Minute)
-	fresh, err := r.config.TokenSource(r.ctx, &stale).Token()
+	first, err := r.config.TokenSource(r.ctx, &stale).Token()
 	if err != nil {
 		t.Fatalf("refresh: %v", err)
 	}
-	if fresh.RefreshToken == tok.RefreshToken || fresh.AccessToken == tok.AccessToken {
+	if first.RefreshToken == tok.RefreshToken || first.AccessToken == tok.AccessToken {
 		t.Fatal("refresh did not rotate the tokens")
+	}
+	retried, err := r.config.TokenSource(r.ctx, &stale).Token()
+	if err != nil || retried.RefreshToken != first.RefreshToken {
+		t.Fatalf("an immediate retry of the refresh: %v; same successor %v", err, err == nil && retried.RefreshToken == first.RefreshToken)
+	}
+	next := *first
+	next.Expiry = time.Now().Add(-time.Minute)
+	fresh, err := r.config.TokenSource(r.ctx, &next).Token()
+	if err != nil {
+		t.Fatalf("refresh with the successor: %v", err)
 	}
 	if _, err := r.config.TokenSource(r.ctx, &stale).Token(); err == nil {
 		t.Fatal("a spent refresh token was accepted again")

@@ -401,6 +401,25 @@ func (rp *relyingParty) accessToken(ctx context.Context, s *session) (string, er
 	return s.Access, nil
 }
 
+// A session's tokens are refreshed by one request at a time, on whichever
+// replica: refresh tokens rotate, and identity takes a second refresh with
+// the same token for a stolen one and ends the session (two tabs, a page
+// and its download). The request that takes the session's lease in the
+// database refreshes; the others wait for the tokens it stores.
+const (
+	// refreshLease bounds how long a request that died while refreshing
+	// holds the others up.
+	refreshLease = 10 * time.Second
+	// refreshWait is how long a request waits for another's refresh.
+	refreshWait = 2 * time.Second
+	// refreshPoll is how often a waiting request reads the session again.
+	refreshPoll = 50 * time.Millisecond
+)
+
+// errRefreshBusy means another request is refreshing the session and did
+// not finish in time; the session goes on.
+var errRefreshBusy = errors.New("the session's tokens are being refreshed")
+
 // refresh gets a new access token with the refresh token. Identity applies
 // the sign-in rules again and grants the scopes the person's roles allow
 // now; the session takes its roles and scopes from the new token. When
@@ -410,8 +429,24 @@ func (rp *relyingParty) refresh(ctx context.Context, s *session) error {
 		rp.sessions.Delete(ctx, s.idHash)
 		return errSignedOut
 	}
+	presented := s.Refresh
+	won, err := rp.sessions.ClaimRefresh(ctx, s.idHash, refreshLease)
+	if err != nil {
+		return err
+	}
+	if !won {
+		return rp.awaitRefresh(ctx, s, presented)
+	}
+	// Another request may have refreshed between our reading the session
+	// and taking the lease: its tokens are the session's now, and ours are
+	// spent.
+	if done, err := rp.refreshedSince(ctx, s, presented); done || err != nil {
+		rp.sessions.ReleaseRefresh(ctx, s.idHash)
+		return err
+	}
 	p, err := rp.discover(ctx)
 	if err != nil {
+		rp.sessions.ReleaseRefresh(ctx, s.idHash)
 		return err
 	}
 	tok, err := rp.oauth2(p).TokenSource(rp.ctx(ctx), &oauth2.Token{RefreshToken: s.Refresh, Expiry: time.Unix(1, 0)}).Token()
@@ -427,10 +462,57 @@ func (rp *relyingParty) refresh(ctx context.Context, s *session) error {
 		s.IDToken = raw
 	}
 	s.take(tok)
-	if sealed, err := rp.sealed(s.tokens); err == nil {
-		rp.sessions.SetData(ctx, s.idHash, []byte(sealed))
+	sealed, err := rp.sealed(s.tokens)
+	if err != nil {
+		rp.sessions.ReleaseRefresh(ctx, s.idHash)
+		return err
 	}
-	return nil
+	// Stored with a context of its own: the person's request may be gone,
+	// but the new refresh token must not be lost, or the session is.
+	return rp.sessions.FinishRefresh(context.WithoutCancel(ctx), s.idHash, []byte(sealed))
+}
+
+// awaitRefresh waits, for refreshWait at most, until the request holding
+// the lease has stored tokens newer than presented, and takes them.
+func (rp *relyingParty) awaitRefresh(ctx context.Context, s *session, presented string) error {
+	deadline := time.Now().Add(refreshWait)
+	t := time.NewTicker(refreshPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		if done, err := rp.refreshedSince(ctx, s, presented); done || err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return errRefreshBusy
+		}
+	}
+}
+
+// refreshedSince reports whether the stored session holds another refresh
+// token than presented, and if so takes its tokens into s. A session that
+// is gone is signed out.
+func (rp *relyingParty) refreshedSince(ctx context.Context, s *session, presented string) (bool, error) {
+	row, err := rp.sessions.Get(ctx, s.idHash)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, errSignedOut
+	}
+	if err != nil {
+		return false, err
+	}
+	var t tokens
+	if err := rp.opened(string(row.Data), &t); err != nil {
+		return false, err
+	}
+	if t.Refresh == presented {
+		return false, nil
+	}
+	s.tokens = t
+	return true, nil
 }
 
 // accessClaims are what the portal reads of its own access tokens. It got

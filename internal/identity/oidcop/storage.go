@@ -2,8 +2,12 @@ package oidcop
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -39,7 +43,8 @@ type Store interface {
 	EndSession(ctx context.Context, sessionID string) ([]string, error)
 	CreateTokens(ctx context.Context, at identity.AccessToken, rt *identity.RefreshToken, rtHash string) error
 	RefreshToken(ctx context.Context, hash string) (identity.RefreshToken, error)
-	UseRefreshToken(ctx context.Context, oldHash string, next identity.RefreshToken, nextHash string, at identity.AccessToken) error
+	RotateRefreshToken(ctx context.Context, oldHash string, next identity.RefreshToken, nextHash, nextSealed string,
+		at identity.AccessToken, grace time.Duration) (string, error)
 	RevokeRefreshFamily(ctx context.Context, hash, clientID string) error
 	RevokeAccessToken(ctx context.Context, jti, clientID string, expires time.Time) error
 	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
@@ -55,9 +60,13 @@ type Config struct {
 	StepUpTTL       time.Duration // access tokens carrying studies:write; default 15m
 	IDTokenTTL      time.Duration // default 1h
 	RefreshTokenTTL time.Duration // default 14 days
-	AuthRequestTTL  time.Duration // default 30m
-	CodeTTL         time.Duration // default 1m
-	SessionCookie   string        // the identity session cookie's name
+	// RefreshRetryGrace is how long after a refresh token is spent the
+	// same client may present it again and get the same successor (its
+	// answer was lost); default 10s. See decision 47.
+	RefreshRetryGrace time.Duration
+	AuthRequestTTL    time.Duration // default 30m
+	CodeTTL           time.Duration // default 1m
+	SessionCookie     string        // the identity session cookie's name
 	// APIAudiences are the aud of every access token: the APIs that accept
 	// them (the study API, identity's admin API).
 	APIAudiences []string
@@ -81,6 +90,7 @@ func (c *Config) defaults() {
 	def(&c.StepUpTTL, 15*time.Minute)
 	def(&c.IDTokenTTL, time.Hour)
 	def(&c.RefreshTokenTTL, 14*24*time.Hour)
+	def(&c.RefreshRetryGrace, 10*time.Second)
 	def(&c.AuthRequestTTL, 30*time.Minute)
 	def(&c.CodeTTL, time.Minute)
 }
@@ -362,7 +372,8 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 // CreateAccessAndRefreshTokens issues an access token and a refresh token:
 // a new family after a code exchange, the next link of the family on a
 // refresh (the presented token is spent; presenting it again revokes the
-// family).
+// family, unless it is a retry within RefreshRetryGrace, which gets the
+// same next link).
 func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	if i := issueFrom(ctx); i != nil {
 		i.accessPending = true
@@ -390,12 +401,26 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		next.ExpiresAt = now.Add(s.cfg.RefreshTokenTTL)
 		at := identity.AccessToken{ID: accessID, FamilyID: r.FamilyID, AuthRequestID: r.AuthRequestID, SessionID: r.SessionID,
 			ClientID: r.ClientID, AccountID: r.AccountID, Scopes: r.Scopes, ExpiresAt: exp}
-		err := s.store.UseRefreshToken(ctx, HashToken(r.token), next, HashToken(refresh), at)
+		sealed, err := sealSuccessor(r.token, refresh)
+		if err != nil {
+			return "", "", time.Time{}, err
+		}
+		retried, err := s.store.RotateRefreshToken(ctx, HashToken(r.token), next, HashToken(refresh), sealed, at, s.cfg.RefreshRetryGrace)
+		if errors.Is(err, identity.ErrTokenReused) {
+			s.logger.Warn("refresh token reused; revoked its family", "client", r.ClientID, "sub", r.AccountID)
+		}
 		if errors.Is(err, identity.ErrTokenReused) || errors.Is(err, identity.ErrNotFound) {
 			return "", "", time.Time{}, op.ErrInvalidRefreshToken
 		}
 		if err != nil {
 			return "", "", time.Time{}, err
+		}
+		if retried != "" {
+			// A retry within the grace period: the successor the first
+			// use issued, with a new access token.
+			if refresh, err = openSuccessor(r.token, retried); err != nil {
+				return "", "", time.Time{}, err
+			}
 		}
 	default:
 		return "", "", time.Time{}, fmt.Errorf("unexpected token request %T", req)
@@ -414,7 +439,9 @@ func (s *Storage) noteSessionClient(ctx context.Context, sessionID, clientID str
 
 // TokenRequestByRefreshToken validates a presented refresh token. A spent
 // or revoked one is a reuse: its family is revoked (the legitimate holder
-// and the thief both lose it, which is the point).
+// and the thief both lose it, which is the point). A token spent within
+// RefreshRetryGrace goes on to CreateAccessAndRefreshTokens, where the
+// store tells a retry from a reuse in one transaction.
 func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
 	rt, err := s.store.RefreshToken(ctx, HashToken(token))
 	if errors.Is(err, identity.ErrNotFound) {
@@ -423,7 +450,8 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, err
 	}
-	if rt.UsedAt != nil || rt.RevokedAt != nil {
+	retry := rt.UsedAt != nil && rt.RevokedAt == nil && !s.now().After(rt.UsedAt.Add(s.cfg.RefreshRetryGrace))
+	if (rt.UsedAt != nil && !retry) || rt.RevokedAt != nil {
 		if rt.RevokedAt == nil {
 			s.logger.Warn("refresh token reused; revoking its family", "client", rt.ClientID, "sub", rt.AccountID)
 			if err := s.store.RevokeRefreshFamily(ctx, HashToken(token), rt.ClientID); err != nil {
@@ -439,6 +467,47 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		return nil, err
 	}
 	return &refreshRequest{RefreshToken: rt, token: token, apiAudiences: s.cfg.APIAudiences, issue: issueFrom(ctx)}, nil
+}
+
+// A spent refresh token's successor is kept sealed with a key derived
+// from the spent token (AES-256-GCM), so that a retry gets the same
+// successor back while the database never holds a usable refresh token:
+// only whoever presents the spent token can open it.
+func successorKey(spent string) (cipher.AEAD, error) {
+	key := sha256.Sum256([]byte("campus refresh successor\x00" + spent))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+func sealSuccessor(spent, successor string) (string, error) {
+	aead, err := successorKey(spent)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	return base64.RawStdEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(successor), nil)), nil
+}
+
+func openSuccessor(spent, sealed string) (string, error) {
+	aead, err := successorKey(spent)
+	if err != nil {
+		return "", err
+	}
+	b, err := base64.RawStdEncoding.DecodeString(sealed)
+	if err != nil || len(b) < aead.NonceSize() {
+		return "", errors.New("open a refresh token's successor: malformed")
+	}
+	plain, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
+	if err != nil {
+		return "", fmt.Errorf("open a refresh token's successor: %w", err)
+	}
+	return string(plain), nil
 }
 
 // allowedNow applies the sign-in rules again, as they are now, to the

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -358,13 +359,14 @@ func insertRefreshTokenTx(ctx context.Context, tx *sql.Tx, rt identity.RefreshTo
 const refreshColumns = `id, family_id, auth_request_id, client_id, account_id, session_id, scopes, amr, auth_time,
 	created_at, expires_at, used_at, revoked_at`
 
-func scanRefresh(row interface{ Scan(...any) error }) (identity.RefreshToken, error) {
+// scanRefresh reads refreshColumns, then extra.
+func scanRefresh(row interface{ Scan(...any) error }, extra ...any) (identity.RefreshToken, error) {
 	var rt identity.RefreshToken
 	var ar, sess sql.NullString
 	var scopes, amr string
 	var used, revoked sql.NullTime
-	err := row.Scan(&rt.ID, &rt.FamilyID, &ar, &rt.ClientID, &rt.AccountID, &sess, &scopes, &amr, &rt.AuthTime,
-		&rt.CreatedAt, &rt.ExpiresAt, &used, &revoked)
+	err := row.Scan(append([]any{&rt.ID, &rt.FamilyID, &ar, &rt.ClientID, &rt.AccountID, &sess, &scopes, &amr, &rt.AuthTime,
+		&rt.CreatedAt, &rt.ExpiresAt, &used, &revoked}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rt, identity.ErrNotFound
 	}
@@ -384,15 +386,63 @@ func (s *Store) RefreshToken(ctx context.Context, hash string) (identity.Refresh
 // its successor and a new access token, in one transaction. Presenting a
 // token that was already spent or revoked revokes its whole family and
 // every access token issued from it, and returns ErrTokenReused (OAuth 2.0
-// Security BCP, refresh token rotation).
+// Security BCP, refresh token rotation). It is RotateRefreshToken without
+// a grace period.
 func (s *Store) UseRefreshToken(ctx context.Context, oldHash string, next identity.RefreshToken, nextHash string, at identity.AccessToken) error {
+	_, err := s.RotateRefreshToken(ctx, oldHash, next, nextHash, "", at, 0)
+	return err
+}
+
+// RotateRefreshToken spends the refresh token with hash oldHash and
+// records its successor next (nextHash the hash of its value, nextSealed
+// its value sealed so that only the holder of the spent token can open
+// it) and the access token at, in one transaction, and returns "".
+//
+// A token spent at most grace ago whose successor has been neither used
+// nor revoked is a retry (an answer lost, two requests of the client
+// racing; RFC 9700 section 4.14.2): at is recorded, next is not, and the
+// sealed successor of the first use is returned, so that the family stays
+// one chain. Any other presentation of a spent or revoked token is a
+// reuse: the family and every access token issued from it are revoked,
+// and the error is ErrTokenReused.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next identity.RefreshToken, nextHash, nextSealed string,
+	at identity.AccessToken, grace time.Duration) (retried string, err error) {
+	// Two presentations at once both find the token unspent; the spend is
+	// conditional, and the one that loses goes again, as a retry.
+	for range 2 {
+		retried, err = s.rotateRefreshToken(ctx, oldHash, next, nextHash, nextSealed, at, grace)
+		if !errors.Is(err, errSpentMeanwhile) {
+			break
+		}
+	}
+	return retried, err
+}
+
+// errSpentMeanwhile is a refresh token spent by another transaction
+// between reading and spending it.
+var errSpentMeanwhile = errors.New("refresh token spent meanwhile")
+
+func (s *Store) rotateRefreshToken(ctx context.Context, oldHash string, next identity.RefreshToken, nextHash, nextSealed string,
+	at identity.AccessToken, grace time.Duration) (retried string, err error) {
 	reused := false
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		old, err := scanRefresh(tx.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE token_hash = $1`, oldHash))
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var succHash, succSealed sql.NullString
+		old, err := scanRefresh(tx.QueryRowContext(ctx, `SELECT `+refreshColumns+`, successor_hash, successor_sealed
+			FROM refresh_tokens WHERE token_hash = $1`, oldHash), &succHash, &succSealed)
 		if err != nil {
 			return err
 		}
 		now := s.now().UTC()
+		if grace > 0 && old.RevokedAt == nil && old.UsedAt != nil && succSealed.Valid && !now.After(old.UsedAt.Add(grace)) {
+			succ, err := scanRefresh(tx.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE token_hash = $1`, succHash.String))
+			if err != nil && !errors.Is(err, identity.ErrNotFound) {
+				return err
+			}
+			if err == nil && succ.UsedAt == nil && succ.RevokedAt == nil && now.Before(succ.ExpiresAt) {
+				retried = succSealed.String
+				return insertAccessTokenTx(ctx, tx, at)
+			}
+		}
 		if old.UsedAt != nil || old.RevokedAt != nil {
 			reused = true
 			return revokeFamilyTx(ctx, tx, old.FamilyID, now)
@@ -400,8 +450,13 @@ func (s *Store) UseRefreshToken(ctx context.Context, oldHash string, next identi
 		if !now.Before(old.ExpiresAt) {
 			return identity.ErrNotFound
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = $2 WHERE id = $1`, old.ID, now); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = $2, successor_hash = $3, successor_sealed = $4
+			WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL`, old.ID, now, nullString(nextHash), nullString(nextSealed))
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return cmp.Or(err, errSpentMeanwhile)
 		}
 		if err := insertRefreshTokenTx(ctx, tx, next, nextHash); err != nil {
 			return err
@@ -409,9 +464,12 @@ func (s *Store) UseRefreshToken(ctx context.Context, oldHash string, next identi
 		return insertAccessTokenTx(ctx, tx, at)
 	})
 	if err == nil && reused {
-		return identity.ErrTokenReused
+		return "", identity.ErrTokenReused
 	}
-	return err
+	if err != nil {
+		return "", err
+	}
+	return retried, nil
 }
 
 func revokeFamilyTx(ctx context.Context, tx *sql.Tx, family string, now time.Time) error {

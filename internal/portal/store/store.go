@@ -66,6 +66,35 @@ func (s *Store) SetData(ctx context.Context, idHash string, data []byte) error {
 	return err
 }
 
+// ClaimRefresh takes the session's refresh lease until now+lease, unless
+// another request holds it: true means the caller (and no other request,
+// on any replica) refreshes the session's tokens now, then calls
+// FinishRefresh or ReleaseRefresh. A lease that ran out (its holder died)
+// can be taken again.
+func (s *Store) ClaimRefresh(ctx context.Context, idHash string, lease time.Duration) (bool, error) {
+	now := s.now().UTC()
+	res, err := s.db.ExecContext(ctx, `UPDATE sessions SET refreshing_until = $2
+		WHERE id_hash = $1 AND expires_at > $3 AND (refreshing_until IS NULL OR refreshing_until < $3)`, idHash, now.Add(lease), now)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// FinishRefresh stores the refreshed tokens and gives the lease up, in
+// one statement: whoever waits sees the new tokens when the lease ends.
+func (s *Store) FinishRefresh(ctx context.Context, idHash string, data []byte) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET data = $2, refreshing_until = NULL WHERE id_hash = $1`, idHash, string(data))
+	return err
+}
+
+// ReleaseRefresh gives the refresh lease up without new tokens.
+func (s *Store) ReleaseRefresh(ctx context.Context, idHash string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET refreshing_until = NULL WHERE id_hash = $1`, idHash)
+	return err
+}
+
 // Delete ends one session.
 func (s *Store) Delete(ctx context.Context, idHash string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
