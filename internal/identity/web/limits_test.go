@@ -145,3 +145,33 @@ func TestSignInLimitAcrossReplicas(t *testing.T) {
 		wantRetryAfter(t, fmt.Sprintf("attempt %d", i+1), p.submitLogin(t, id, "sam", "sams-long-password"), 5*time.Second)
 	}
 }
+
+// Guesses at the current password with a stolen token, spread over two
+// replicas: a burst of five per account for the deployment.
+func TestPasswordChangeLimitAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	p := startReplicas(t, 2, replicaLogin(6000))
+	p.addUser(t, "sam", "sams-long-password")
+	tok := p.signIn(t, p.console, "sam", "sams-long-password")
+	guess := func(i int) *http.Response {
+		body, _ := json.Marshal(map[string]string{"current_password": fmt.Sprintf("guess-%d-at-it", i), "new_password": "a-brand-new-phrase"})
+		req, _ := http.NewRequest(http.MethodPost, p.issuer+"/api/v1/me/password", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := p.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 5 {
+		if resp := guess(i); resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("guess %d: status %d, want 422 (wrong current password)", i+1, resp.StatusCode)
+		}
+	}
+	for i := 5; i < 7; i++ {
+		// three minutes for the next token at twenty an hour
+		wantRetryAfter(t, fmt.Sprintf("guess %d", i+1), guess(i), 3*time.Minute)
+	}
+}
