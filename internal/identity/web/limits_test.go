@@ -9,14 +9,17 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"campus/internal/db"
 	"campus/internal/identity"
+	"campus/internal/identity/mailer"
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
@@ -26,8 +29,12 @@ import (
 // over its own pool on one SQLite database, behind a balancer that sends
 // each request to the next replica in turn, as a deployment with several
 // replicas runs. The returned testIDP talks to the balancer.
-func startReplicas(t *testing.T, n int, login LoginConfig) *testIDP {
+func startReplicas(t *testing.T, n int, login LoginConfig, opts ...idpOption) *testIDP {
 	t.Helper()
+	var cfg idpConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "identity.db")
@@ -43,6 +50,14 @@ func startReplicas(t *testing.T, n int, login LoginConfig) *testIDP {
 	issuer := srv.URL + "/idp"
 	secret := bytes.Repeat([]byte{7}, 32)
 
+	var mailDeps MailDeps
+	if cfg.mail { // links are queued in the outbox; nothing sends them
+		c, err := mailer.NewComposer("campus", issuer, time.Hour, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mailDeps.Composer = c
+	}
 	var first *store.Store
 	for i := range handlers {
 		d, err := db.Open(ctx, dsn)
@@ -67,13 +82,13 @@ func startReplicas(t *testing.T, n int, login LoginConfig) *testIDP {
 			t.Fatal(err)
 		}
 		storage := oidcop.NewStorage(st, keys, oidcop.Config{Issuer: issuer, SessionCookie: SessionCookie,
-			APIAudiences: []string{APIAudience}}, "/idp/login", time.Now, logger)
+			APIAudiences: []string{APIAudience}, ConfirmFirst: mailDeps.Composer != nil}, "/idp/login", time.Now, logger)
 		provider, err := oidcop.NewProvider(storage, secret, "/idp"+LoggedOutPath)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if handlers[i], err = NewServer(Deps{Logger: logger, Issuer: issuer, Base: "/idp",
-			Store: st, Storage: storage, Provider: provider, Now: time.Now, Login: login}); err != nil {
+			Store: st, Storage: storage, Provider: provider, Now: time.Now, Login: login, Mail: mailDeps}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -173,5 +188,34 @@ func TestPasswordChangeLimitAcrossReplicas(t *testing.T) {
 	for i := 5; i < 7; i++ {
 		// three minutes for the next token at twenty an hour
 		wantRetryAfter(t, fmt.Sprintf("guess %d", i+1), guess(i), 3*time.Minute)
+	}
+}
+
+// Requests for mailed links (here: password reset) from one address over
+// two replicas: a burst of ten for the deployment.
+func TestMailedLinkLimitAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	p := startReplicas(t, 2, replicaLogin(6000), withMail())
+	ask := func(i int) *http.Response {
+		csrf := strings.Repeat("c", 32)
+		form := url.Values{"csrf": {csrf}, "login": {fmt.Sprintf("someone%d@uni.example", i)}}
+		req, _ := http.NewRequest(http.MethodPost, p.issuer+"/password/forgot", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: csrfCookie, Value: csrf})
+		resp, err := p.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 10 {
+		if resp := ask(i); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d: status %d", i+1, resp.StatusCode)
+		}
+	}
+	for i := 10; i < 12; i++ {
+		// two minutes for the next token at thirty an hour
+		wantRetryAfter(t, fmt.Sprintf("request %d", i+1), ask(i), 2*time.Minute)
 	}
 }
