@@ -9,6 +9,8 @@
 // (lock states and windows come from, and go back to, the caller's store),
 // speaks no HTTP, keeps no global mutable state and never reads the clock
 // itself: every rule that depends on time takes the time, or a clock
-// function, from its caller. The only state it owns is the in-memory
-// [Limiter], whose buckets are meant to be lost on restart.
+// function, from its caller. The only state it owns is in memory: the
+// buckets of [Limiter], meant to be lost on restart, and what a
+// [SharedLimiter] last heard from the store that keeps its buckets for
+// every replica.
 package policy

@@ -563,25 +563,25 @@ func (s *Store) SigningKeys(ctx context.Context) ([]identity.SigningKey, error) 
 	})
 }
 
-// AddSigningKeys stores keys in one transaction, unless keys for those
-// algorithms exist already (replicas starting together): then it does
-// nothing and reports false.
+// AddSigningKeys stores the keys whose algorithm has no key in that state
+// yet and reports whether it stored any. Replicas starting together may all
+// try: the unique index on (alg, state) for current and next keys lets one
+// of them win and the others' inserts do nothing, on both engines and at
+// any isolation level (a check before the insert would not).
 func (s *Store) AddSigningKeys(ctx context.Context, keys []identity.SigningKey) (bool, error) {
 	added := false
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		for _, k := range keys {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM signing_keys WHERE alg = $1 AND state = $2`, k.Alg, k.State).Scan(&n); err != nil {
+			res, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (id, alg, state, private_key, public_jwk, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, k.ID, k.Alg, k.State, k.PrivateKey, k.PublicJWK, k.CreatedAt.UTC())
+			if err != nil {
 				return err
 			}
-			if n > 0 {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (id, alg, state, private_key, public_jwk, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6)`, k.ID, k.Alg, k.State, k.PrivateKey, k.PublicJWK, k.CreatedAt.UTC()); err != nil {
+			if n, err := res.RowsAffected(); err != nil {
 				return err
+			} else if n > 0 {
+				added = true
 			}
-			added = true
 		}
 		return nil
 	})

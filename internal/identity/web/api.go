@@ -17,6 +17,7 @@ import (
 	"campus/internal/identity"
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
+	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
 	"campus/internal/problem"
 	"campus/internal/rest"
@@ -37,7 +38,7 @@ type api struct {
 	now      func() time.Time
 	// pwLimiter bounds attempts at the current password per account, so
 	// that a stolen access token cannot be used to guess it.
-	pwLimiter *hourlyLimiter
+	pwLimiter *policy.SharedLimiter
 	rc        *recovery
 	dir       Directory
 }
@@ -53,9 +54,9 @@ const (
 // registration and recovery pages.
 func newAPI(d Deps, l *login, p *pages) *api {
 	a := &api{store: d.Store, storage: d.Storage, provider: d.Provider, login: l, params: d.Login.Password,
-		logger: d.Logger, now: d.Now, pwLimiter: newHourlyLimiter(20, 5, d.Now), dir: d.Directory}
+		logger: d.Logger, now: d.Now, pwLimiter: policy.NewSharedLimiter("password-change/account", d.Store, 20, time.Hour, 5, d.Now), dir: d.Directory}
 	a.reg = newRegistrar(d, l)
-	a.rc = &recovery{store: d.Store, login: l, pages: p, mail: d.Mail, api: a, home: d.Home, limiter: newHourlyLimiter(30, 10, d.Now)}
+	a.rc = &recovery{store: d.Store, login: l, pages: p, mail: d.Mail, api: a, home: d.Home, limiter: policy.NewSharedLimiter("mailed-link/address", d.Store, 30, time.Hour, 10, d.Now)}
 	return a
 }
 

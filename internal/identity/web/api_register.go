@@ -73,7 +73,7 @@ func (in registration) validate(pw policy.PasswordPolicy) []problem.FieldError {
 // e-mail address tells whether an account exists.
 type registrar struct {
 	store   *store.Store
-	limiter *hourlyLimiter
+	limiter *policy.SharedLimiter // per client address, for the whole deployment
 	params  password.Params
 	login   *login
 	mail    MailDeps
@@ -84,7 +84,7 @@ func newRegistrar(d Deps, l *login) *registrar {
 	if perHour <= 0 {
 		perHour = 10
 	}
-	return &registrar{store: d.Store, limiter: newHourlyLimiter(perHour, perHour, d.Now), params: d.Login.Password, login: l, mail: d.Mail}
+	return &registrar{store: d.Store, limiter: policy.NewSharedLimiter("registration/address", d.Store, perHour, time.Hour, perHour, d.Now), params: d.Login.Password, login: l, mail: d.Mail}
 }
 
 // registerError is why a registration was refused.
@@ -103,8 +103,10 @@ func (g *registrar) register(ctx context.Context, in registration, ip, language 
 	if errs := in.validate(g.login.cfg.passwordPolicy()); errs != nil {
 		return store.AccountRecord{}, &registerError{status: http.StatusUnprocessableEntity, detail: "Some fields are not right; see errors.", fields: errs}, nil
 	}
-	if !g.limiter.Allow(ip) {
-		wait := max(1, int(g.limiter.RetryAfter(ip).Seconds()))
+	if ok, retry, err := g.limiter.Allow(ctx, ip); err != nil {
+		return store.AccountRecord{}, nil, err
+	} else if !ok {
+		wait := retrySeconds(retry)
 		return store.AccountRecord{}, &registerError{status: http.StatusTooManyRequests, retryAfter: wait,
 			detail: fmt.Sprintf("Too many registrations from your network. Try again in %s.", humanWait(wait))}, nil
 	}
@@ -221,22 +223,8 @@ func (a *api) handleRegister(w http.ResponseWriter, r *http.Request, _ *principa
 	a.writeUser(w, r, http.StatusCreated, rec)
 }
 
-// hourlyLimiter is a policy.Limiter for rates per hour. The policy counts
-// per minute, at least one; a rate of n an hour is one a minute on a clock
-// that runs at n/60 of real time.
-type hourlyLimiter struct {
-	l     *policy.Limiter
-	speed float64 // of the limiter's clock against real time
-}
-
-func newHourlyLimiter(perHour, burst int, now func() time.Time) *hourlyLimiter {
-	start, speed := now(), float64(perHour)/60
-	clock := func() time.Time { return start.Add(time.Duration(float64(now().Sub(start)) * speed)) }
-	return &hourlyLimiter{l: policy.NewLimiter(1, burst, clock), speed: speed}
-}
-
-func (h *hourlyLimiter) Allow(key string) bool { return h.l.Allow(key) }
-
-func (h *hourlyLimiter) RetryAfter(key string) time.Duration {
-	return time.Duration(float64(h.l.RetryAfter(key)) / h.speed)
+// retrySeconds is a Retry-After in whole seconds, rounded up so that a
+// client that waits that long finds a token.
+func retrySeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
 }

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	apispec "campus/api"
+	"campus/internal/db/dbtest"
 	"campus/internal/identity"
 	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
@@ -199,24 +200,34 @@ func TestIfMatch(t *testing.T) {
 
 func TestHourlyLimiter(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-	l := newHourlyLimiter(10, 3, func() time.Time { return now })
+	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
+	l := policy.NewSharedLimiter("test/address", st, 10, time.Hour, 3, func() time.Time { return now })
+	allow := func(key string) (bool, time.Duration) {
+		ok, retry, err := l.Allow(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, retry
+	}
 	for i := range 3 {
-		if !l.Allow("ip") {
+		if ok, _ := allow("ip"); !ok {
 			t.Fatalf("attempt %d refused within the burst", i+1)
 		}
 	}
-	if l.Allow("ip") {
+	ok, wait := allow("ip")
+	if ok {
 		t.Fatal("fourth attempt allowed")
 	}
-	if wait := l.RetryAfter("ip"); wait < 5*time.Minute || wait > 6*time.Minute {
+	if wait < 5*time.Minute || wait > 6*time.Minute {
 		t.Fatalf("retry after %s, want 6 minutes (10 an hour)", wait)
 	}
-	if !l.Allow("other-ip") {
+	if ok, _ := allow("other-ip"); !ok {
 		t.Fatal("another address was refused")
 	}
 	now = now.Add(6 * time.Minute)
-	if !l.Allow("ip") {
+	if ok, _ := allow("ip"); !ok {
 		t.Fatal("refused after waiting")
 	}
 }

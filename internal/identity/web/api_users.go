@@ -796,8 +796,11 @@ func (a *api) handleChangePassword(w http.ResponseWriter, r *http.Request, p *pr
 		rest.Invalid(w, errs...)
 		return
 	}
-	if !a.pwLimiter.Allow(acc.ID) {
-		wait := max(1, int(a.pwLimiter.RetryAfter(acc.ID).Seconds()))
+	if ok, retry, err := a.pwLimiter.Allow(ctx, acc.ID); err != nil {
+		a.fail(w, r, err)
+		return
+	} else if !ok {
+		wait := retrySeconds(retry)
 		w.Header().Set("Retry-After", strconv.Itoa(wait))
 		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests, Detail: fmt.Sprintf("Too many attempts; try again in %d seconds.", wait)})
 		return

@@ -93,9 +93,9 @@ type login struct {
 	provider *op.Provider
 	pages    *pages
 	cfg      LoginConfig
-	base     string // path prefix of identity, "" at the root
-	secure   bool   // cookies only over https
-	limiter  *policy.Limiter
+	base     string                // path prefix of identity, "" at the root
+	secure   bool                  // cookies only over https
+	limiter  *policy.SharedLimiter // sign-ins per client address, for the whole deployment
 	now      func() time.Time
 	logger   *slog.Logger
 	// decoy is verified for unknown usernames, so that the answer takes as
@@ -121,7 +121,7 @@ func newLogin(d Deps, p *pages) (*login, error) {
 	}
 	return &login{
 		store: d.Store, storage: d.Storage, provider: d.Provider, pages: p, cfg: d.Login,
-		base: d.Base, secure: d.Secure, limiter: policy.NewLimiter(perIP, max(10, perIP/6), d.Now),
+		base: d.Base, secure: d.Secure, limiter: policy.NewSharedLimiter("sign-in/address", d.Store, perIP, time.Minute, max(10, perIP/6), d.Now),
 		now: d.Now, logger: d.Logger, decoy: decoy,
 		confirmFirst: d.Mail.Composer != nil && !d.Mail.UnconfirmedSignIn, recovery: d.Mail.Composer != nil, dir: d.Directory,
 	}, nil
@@ -200,8 +200,11 @@ func (l *login) handleSubmit() http.Handler {
 			return
 		}
 		ip := clientIP(r)
-		if !l.limiter.Allow(ip) {
-			wait := max(1, int(l.limiter.RetryAfter(ip).Seconds()))
+		if ok, retry, err := l.limiter.Allow(r.Context(), ip); err != nil {
+			l.fail(w, err)
+			return
+		} else if !ok {
+			wait := retrySeconds(retry)
 			w.Header().Set("Retry-After", strconv.Itoa(wait))
 			l.render(w, r, http.StatusTooManyRequests, ar, client, username,
 				fmt.Sprintf("Too many sign-in attempts from your network. Try again in %d seconds.", wait))

@@ -15,6 +15,7 @@ import (
 	"campus/internal/identity/mailer"
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
+	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
 	"campus/internal/mail"
 	"campus/internal/problem"
@@ -50,7 +51,7 @@ type recovery struct {
 	mail    MailDeps
 	api     *api
 	home    string
-	limiter *hourlyLimiter // link requests per client address
+	limiter *policy.SharedLimiter // link requests per client address, for the whole deployment
 }
 
 // lang is the language of mails asked for by this request.
@@ -108,11 +109,15 @@ func (rc *recovery) form(w http.ResponseWriter, r *http.Request) bool {
 
 // limited answers 429 when this address asked for too many links.
 func (rc *recovery) limited(w http.ResponseWriter, r *http.Request) bool {
-	ip := clientIP(r)
-	if rc.limiter.Allow(ip) {
+	ok, retry, err := rc.limiter.Allow(r.Context(), clientIP(r))
+	if err != nil {
+		rc.login.fail(w, err)
+		return true
+	}
+	if ok {
 		return false
 	}
-	wait := max(1, int(rc.limiter.RetryAfter(ip).Seconds()))
+	wait := retrySeconds(retry)
 	w.Header().Set("Retry-After", strconv.Itoa(wait))
 	rc.login.message(w, http.StatusTooManyRequests, "Too many requests",
 		fmt.Sprintf("Too many requests from your network. Try again in %s.", humanWait(wait)), true)
