@@ -138,7 +138,7 @@ func TestReplicas(t *testing.T) {
 		}
 	})
 
-	var lena = "lena-replica-pass"
+	var lena = "replicated-passphrase-7"
 	t.Run("mail delivered exactly once", func(t *testing.T) {
 		reg := map[string]any{"username": "lena", "email": "lena@uni.example", "password": lena, "given_name": "Lena", "family_name": "Lang"}
 		if status, _, body := jsonCall(t, c, "POST", p.issuer+"/api/v1/registrations", "", reg); status != http.StatusCreated {
@@ -242,8 +242,8 @@ func TestReplicas(t *testing.T) {
 
 	t.Run("ETag edits on alternating replicas", func(t *testing.T) {
 		console := addClientDB(t, rs.identityDB, "--id", "console", "--first-party", "--redirect-uri", "https://console.uni.example/cb",
-			"--scope", "openid", "--scope", "roles:write")
-		tok, _ := newRP(t, p, console, oidc.ScopeOpenID, "roles:write").signIn(t, p, p.browser(t), "admin", adminPassword)
+			"--scope", "openid", "--scope", "users:read", "--scope", "roles:write")
+		tok, _ := newRP(t, p, console, oidc.ScopeOpenID, "users:read", "roles:write").signIn(t, p, p.browser(t), "admin", adminPassword)
 		at := tok.AccessToken
 		role := p.issuer + "/api/v1/roles/replicated"
 		if status, _, body := jsonCall(t, c, "POST", p.issuer+"/api/v1/roles", at,
