@@ -231,6 +231,34 @@ func TestReplicas(t *testing.T) {
 				t.Fatalf("profile (request %d): %d\n%s", i, prof.status, prof.body)
 			}
 		}
+
+		// Back-channel logout to the portal: another application of the same
+		// identity session logs out; identity tells the portal (through the
+		// proxy's internal entrance, to either replica), and the session ends
+		// on both portal replicas.
+		elsewhere := addClientDB(t, rs.identityDB, "--id", "elsewhere", "--first-party", "--redirect-uri", "https://else.uni.example/cb",
+			"--post-logout-redirect-uri", "https://else.uni.example/")
+		tok, _ := newRP(t, p, elsewhere, oidc.ScopeOpenID).signIn(t, p, b, "", "")
+		q := url.Values{"id_token_hint": {tok.Extra("id_token").(string)}, "post_logout_redirect_uri": {"https://else.uni.example/"}}
+		getPage(t, b, p.issuer+"/end_session?"+q.Encode())
+		deadline := time.Now().Add(10 * time.Second)
+		for gone := 0; gone < 2; {
+			// Two answers in a row without a session: one from each replica.
+			if body := html.UnescapeString(getPage(t, b, rs.portal.url+"/").body); strings.Contains(body, "Signed in as") {
+				gone = 0
+			} else {
+				gone++
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the portal session survived the end of the identity session")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+
+		// Sign in again and sign out from the portal: everywhere.
+		if pg := submitLogin(t, p, b, getPage(t, b, rs.portal.url+"/my"), "lena", lena); pg.status != http.StatusOK || !strings.Contains(pg.body, "My study") {
+			t.Fatalf("signing in again: %d", pg.status)
+		}
 		req, _ := http.NewRequest(http.MethodPost, rs.portal.url+"/auth/logout", nil)
 		if out := visit(t, b, req); strings.Contains(html.UnescapeString(out.body), "Signed in as") {
 			t.Fatalf("still signed in after signing out: %d", out.status)
