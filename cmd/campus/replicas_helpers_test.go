@@ -56,7 +56,6 @@ func startProxy(t testing.TB, cert tls.Certificate) *rrProxy {
 			resp.Header.Set(replicaHeader, resp.Request.Header.Get(replicaHeader))
 			return nil
 		},
-		ErrorLog: nil,
 	}
 	tlsLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -44,17 +44,6 @@ func randomKey(t testing.TB) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-func merged(a, b map[string]string) map[string]string {
-	m := map[string]string{}
-	for k, v := range a {
-		m[k] = v
-	}
-	for k, v := range b {
-		m[k] = v
-	}
-	return m
-}
-
 // startReplicas starts the topology. Every service has its own database
 // (a fresh PostgreSQL schema); the replicas of a service share it and its
 // secrets. The replicas serve plain HTTP on loopback and trust 127.0.0.1,
