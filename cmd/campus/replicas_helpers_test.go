@@ -25,6 +25,11 @@ import (
 // that a version read on one replica is accepted on the other.
 const replicaHeader = "X-Test-Replica"
 
+// seqHeader numbers the requests a proxy sent round robin, so that a test
+// can tell its consecutive requests from ones with other traffic between
+// them (the services also call each other through the proxies).
+const seqHeader = "X-Test-Seq"
+
 // rrProxy is a round-robin reverse proxy in front of a service's replicas:
 // TLS to the client with one test certificate, plain HTTP to the replicas
 // (which run with --plain-http and trust 127.0.0.1 as a proxy). Without
@@ -46,14 +51,16 @@ func startProxy(t testing.TB, cert tls.Certificate) *rrProxy {
 	p := &rrProxy{}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			i, target := p.pick(pr.In.Header.Get(replicaHeader))
+			i, seq, target := p.pick(pr.In.Header.Get(replicaHeader))
 			pr.SetURL(target)
 			pr.Out.Host = pr.In.Host
 			pr.SetXForwarded()
 			pr.Out.Header.Set(replicaHeader, strconv.Itoa(i))
+			pr.Out.Header.Set(seqHeader, strconv.Itoa(seq))
 		},
 		ModifyResponse: func(resp *http.Response) error {
 			resp.Header.Set(replicaHeader, resp.Request.Header.Get(replicaHeader))
+			resp.Header.Set(seqHeader, resp.Request.Header.Get(seqHeader))
 			return nil
 		},
 	}
@@ -83,18 +90,20 @@ func (p *rrProxy) setBackends(addrs ...string) {
 	p.hits = make([]int, len(p.backends))
 }
 
-// pick returns the next replica in strict alternation, or the one asked for.
-func (p *rrProxy) pick(want string) (int, *url.URL) {
+// pick returns the next replica in strict alternation and the request's
+// number, or the replica asked for (number -1).
+func (p *rrProxy) pick(want string) (int, int, *url.URL) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	i := p.next % len(p.backends)
+	i, seq := p.next%len(p.backends), -1
 	if n, err := strconv.Atoi(want); err == nil && n >= 0 && n < len(p.backends) {
 		i = n
 	} else {
+		seq = p.next
 		p.next++
 	}
 	p.hits[i]++
-	return i, p.backends[i]
+	return i, seq, p.backends[i]
 }
 
 func (p *rrProxy) counts() []int {
