@@ -38,7 +38,7 @@ func FuzzAccountsCursor(f *testing.F) {
 			}
 		}
 
-		if !utf8.ValidString(value) || !utf8.ValidString(id) {
+		if !utf8.ValidString(sort) || !utf8.ValidString(value) || !utf8.ValidString(id) {
 			return
 		}
 		want := cursor{Sort: sort, Desc: desc, Value: value, ID: id, Null: null}
