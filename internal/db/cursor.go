@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -21,12 +22,14 @@ func EncodeCursor(pos any) string {
 }
 
 // DecodeCursor reads a cursor made by EncodeCursor into pos (a pointer).
-// An empty or malformed cursor is ErrBadCursor; callers treat "" as the
-// first page before calling it. It checks the form only: whether the
+// An empty or malformed cursor, or one that is not a JSON object, is
+// ErrBadCursor; callers treat "" as the first page before calling it. It checks the form only: whether the
 // position belongs to the list asked for is the caller's to check.
 func DecodeCursor(s string, pos any) error {
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(b, pos) != nil {
+	// Only an object is a position: json.Unmarshal takes null as well,
+	// leaving pos as it was, a zero position nobody encoded.
+	if err != nil || !bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("{")) || json.Unmarshal(b, pos) != nil {
 		return ErrBadCursor
 	}
 	return nil

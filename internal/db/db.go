@@ -70,6 +70,13 @@ func ValidateDSN(dsn string) error {
 	}
 }
 
+// uriPath escapes the characters of a file path that a "file:" URI would
+// read otherwise: ? starts the parameters, # a fragment (so a path with
+// it opened another file), % an escape.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
+
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
@@ -91,7 +98,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// command beside the server) writes too; busy_timeout makes it wait.
 	// Times are written in SQLite's own format so its date functions work.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
-	w, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&_pragma=journal_mode(WAL)&"+common)
+	w, err := sql.Open("sqlite", "file:"+uriPath(path)+"?_txlock=immediate&_pragma=journal_mode(WAL)&"+common)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite database %s: %w", path, err)
 	}
@@ -110,7 +117,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite database %s: cannot switch to WAL mode (got %q): %v", path, mode, err)
 	}
-	r, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)&"+common)
+	r, err := sql.Open("sqlite", "file:"+uriPath(path)+"?_pragma=query_only(1)&"+common)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite database %s: %w", path, err)

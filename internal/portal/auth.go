@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -532,9 +533,11 @@ func readAccessToken(raw string) (accessClaims, bool) {
 	if len(parts) != 3 {
 		return c, false
 	}
+	// Only an object is claims: null would read as none, and a value of
+	// the wrong type leaves the claims before it filled in.
 	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil || json.Unmarshal(b, &c) != nil {
-		return c, false
+	if err != nil || !bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("{")) || json.Unmarshal(b, &c) != nil {
+		return accessClaims{}, false
 	}
 	return c, true
 }

@@ -3,7 +3,6 @@ package tokencheck
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -82,7 +81,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Introspe
 		Exp      int64    `json:"exp"`
 		Roles    []string `json:"roles"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+	if err := decodeObject(resp.Body, &body); err != nil {
 		return nil, fmt.Errorf("introspection: %w", err)
 	}
 	ttl := in.TTL

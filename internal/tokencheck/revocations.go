@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -176,7 +175,7 @@ func (rv *Revocations) pollLocked(ctx context.Context) error {
 			Expires time.Time `json:"expires"`
 		} `json:"revocations"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&feed); err != nil {
+	if err := decodeObject(io.LimitReader(resp.Body, 64<<20), &feed); err != nil {
 		return fmt.Errorf("read %s: %w", rv.URL, err)
 	}
 	now := rv.Now()

@@ -251,5 +251,27 @@ func (v *Verifier) getJSON(ctx context.Context, url string, into any) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(into)
+	return decodeObject(io.LimitReader(resp.Body, 1<<20), into)
+}
+
+// errNotObject refuses an answer from identity that is not one JSON
+// object: null, or an object with more after it.
+var errNotObject = errors.New("the answer is not one JSON object")
+
+// decodeObject reads r, one JSON object and nothing more, into into.
+// json.Decoder alone takes null (leaving into as it was: a silently empty
+// answer) and stops after the first value.
+func decodeObject(r io.Reader, into any) error {
+	dec := json.NewDecoder(r)
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	if raw[0] != '{' {
+		return errNotObject
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errNotObject
+	}
+	return json.Unmarshal(raw, into)
 }

@@ -278,17 +278,20 @@ const formulaTriggers = "=+-@\t\r"
 
 // neutralise makes a cell that a spreadsheet would run as a formula plain
 // text, as OWASP recommends: a single quote before it. The caller quotes
-// the cell. It reports whether it changed the cell.
+// the cell. It reports whether it changed the cell. A cell that looks
+// neutralised already (quotes, then a trigger) gets a quote too, so that
+// unneutralise gives every cell back as it was.
 func neutralise(cell string) (string, bool) {
-	if cell != "" && strings.IndexByte(formulaTriggers, cell[0]) >= 0 {
+	if rest := strings.TrimLeft(cell, "'"); rest != "" && strings.IndexByte(formulaTriggers, rest[0]) >= 0 {
 		return "'" + cell, true
 	}
 	return cell, false
 }
 
-// unneutralise undoes neutralise on a cell read back from a file.
+// unneutralise undoes neutralise on a cell read back from a file: one
+// quote comes off a cell of quotes then a trigger.
 func unneutralise(cell string) string {
-	if len(cell) >= 2 && cell[0] == '\'' && strings.IndexByte(formulaTriggers, cell[1]) >= 0 {
+	if rest := strings.TrimLeft(cell, "'"); len(rest) < len(cell) && rest != "" && strings.IndexByte(formulaTriggers, rest[0]) >= 0 {
 		return cell[1:]
 	}
 	return cell
