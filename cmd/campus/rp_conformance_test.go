@@ -113,8 +113,18 @@ func TestRelyingPartyZitadelClient(t *testing.T) {
 			if fresh.RefreshToken == "" || fresh.RefreshToken == tokens.RefreshToken || fresh.AccessToken == tokens.AccessToken {
 				t.Fatal("refresh did not rotate")
 			}
+			// The spent token again at once is a retry of a lost answer: the
+			// same successor (decision on the retry grace). Once the successor
+			// is used, the spent token is a reuse and refused.
+			retried, err := zrp.RefreshTokens[*oidc.IDTokenClaims](ctx, party, tokens.RefreshToken, "", "")
+			if err != nil || retried.RefreshToken != fresh.RefreshToken {
+				t.Fatalf("an immediate retry of the refresh: %v (same successor: %v)", err, err == nil && retried.RefreshToken == fresh.RefreshToken)
+			}
+			if _, err := zrp.RefreshTokens[*oidc.IDTokenClaims](ctx, party, fresh.RefreshToken, "", ""); err != nil {
+				t.Fatalf("refresh with the successor: %v", err)
+			}
 			if _, err := zrp.RefreshTokens[*oidc.IDTokenClaims](ctx, party, tokens.RefreshToken, "", ""); err == nil {
-				t.Fatal("the spent refresh token was accepted again")
+				t.Fatal("the spent refresh token was accepted again after its successor was used")
 			}
 			// The reuse revoked the family: sign in again for the rest.
 			pg = getPage(t, b, zrp.AuthURL("st2-"+id, party, zrp.WithCodeChallenge(oidc.NewSHACodeChallenge(verifier))))
