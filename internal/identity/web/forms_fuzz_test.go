@@ -61,6 +61,10 @@ func FuzzSignInAndRegisterForms(f *testing.F) {
 				if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(string(page), "</html>") {
 					t.Fatalf("POST %s %q: %d %q, not a page:\n%s", path, full, c, ct, page)
 				}
+				// What the form echoes back is valid UTF-8, whatever came in.
+				if !utf8.Valid(page) {
+					t.Fatalf("POST %s %q: %d, the page is not valid UTF-8", path, full, c)
+				}
 			}
 		}
 	})

@@ -186,7 +186,7 @@ func (l *login) handleShow() http.Handler {
 func (l *login) handleSubmit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-		if err := r.ParseForm(); err != nil {
+		if err := parseForm(r); err != nil {
 			l.message(w, http.StatusBadRequest, "Sign-in failed", "The form could not be read. Go back and try again.", true)
 			return
 		}
@@ -506,7 +506,7 @@ func (l *login) askConsent(w http.ResponseWriter, r *http.Request, ar identity.A
 func (l *login) handleConsent() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-		if err := r.ParseForm(); err != nil {
+		if err := parseForm(r); err != nil {
 			l.message(w, http.StatusBadRequest, "Something went wrong", "The form could not be read. Go back and try again.", true)
 			return
 		}

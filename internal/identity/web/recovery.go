@@ -96,7 +96,7 @@ func (rc *recovery) mailed(h http.HandlerFunc) http.Handler {
 // request itself when it returns false.
 func (rc *recovery) form(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
+	if err := parseForm(r); err != nil {
 		rc.login.message(w, http.StatusBadRequest, "Something went wrong", "The form could not be read. Go back and try again.", true)
 		return false
 	}

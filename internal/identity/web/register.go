@@ -91,7 +91,7 @@ func handleRegisterSubmit(l *login, reg *registrar) http.Handler {
 	p := l.pages
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-		if err := r.ParseForm(); err != nil {
+		if err := parseForm(r); err != nil {
 			l.message(w, http.StatusBadRequest, "Registration failed", "The form could not be read. Go back and try again.", true)
 			return
 		}

@@ -7,7 +7,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -249,4 +252,27 @@ func parsePages(logger *slog.Logger) (*pages, error) {
 		p.t[name] = t
 	}
 	return p, nil
+}
+
+// parseForm parses a posted form and replaces invalid UTF-8 in every value
+// but the passwords, which are echoed into the page that answers (a
+// username, an address, a name): a browser never sends invalid UTF-8, and
+// a page must not carry it back (found by FuzzSignInAndRegisterForms).
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	for _, vs := range []url.Values{r.PostForm, r.Form} {
+		for k, values := range vs {
+			if strings.HasPrefix(k, "password") {
+				continue
+			}
+			for i, v := range values {
+				if !utf8.ValidString(v) {
+					values[i] = strings.ToValidUTF8(v, "\uFFFD")
+				}
+			}
+		}
+	}
+	return nil
 }
