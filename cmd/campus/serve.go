@@ -37,6 +37,8 @@ func newServeConfig() (*serveConfig, *config.Set) {
 	c.portalDB.register(s, "portal-db")
 	registerIdentity(s, &c.identity)
 	registerStudy(s, &c.study)
+	s.String(&c.identity.CAFile, "ca_file", "ca-file", "CAMPUS_CA_FILE", "",
+		"PEM file of CA certificates to trust when calling other hosts: back-channel logout deliveries to applications with a private CA (default: the system's)")
 	s.Bool(&c.demo, "demo", "demo", "CAMPUS_DEMO", "false", "Load demo data (programmes, modules, lectures, demo students and staff) into an empty campus at start")
 	return c, s
 }
@@ -88,7 +90,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// The services reach each other through the process itself: study reads
 	// identity's keys, the portal signs in, identity delivers logout tokens
 	// to the portal. Other hosts go over the network.
-	network, err := certs.Client("")
+	network, err := certs.Client(c.identity.CAFile)
 	if err != nil {
 		return err
 	}
