@@ -25,10 +25,13 @@ func TestLeaseHeartbeatKeepsIt(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		st := store.New(d, time.Now)
-		a := directory.Lease{Store: st, Name: "job", Holder: "a", TTL: testTTL}
+		// Longer than testTTL: a beat (every ttl/3) delayed by a loaded CI
+		// machine under the race detector must not let the lease lapse.
+		ttl := 5 * testTTL
+		a := directory.Lease{Store: st, Name: "job", Holder: "a", TTL: ttl}
 		ran, err := a.Hold(ctx, func(ctx context.Context) error {
-			for end := time.Now().Add(4 * testTTL); time.Now().Before(end); time.Sleep(testTTL / 5) {
-				if ok, err := st.AcquireLease(ctx, "job", "b", testTTL); ok || err != nil {
+			for end := time.Now().Add(3 * ttl); time.Now().Before(end); time.Sleep(ttl / 5) {
+				if ok, err := st.AcquireLease(ctx, "job", "b", ttl); ok || err != nil {
 					t.Errorf("b acquires the lease a holds and renews: %v, %v", ok, err)
 				}
 			}
