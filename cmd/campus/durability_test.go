@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"campus/internal/db/dbtest"
+	"campus/internal/testenv"
+)
+
+// durabilityKills is CAMPUS_DURABILITY_KILLS, or 100 in CI and 10 otherwise.
+func durabilityKills(t *testing.T) int {
+	if s := os.Getenv("CAMPUS_DURABILITY_KILLS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("CAMPUS_DURABILITY_KILLS=%q", s)
+		}
+		return n
+	}
+	if testenv.InCI() {
+		return 100
+	}
+	return 10
+}
+
+// buildCampus builds the real binary once per test.
+func buildCampus(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "campus")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// proc is campus serve as a separate OS process.
+type proc struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+}
+
+func startProc(t *testing.T, bin string, client *http.Client, url string, args []string) *proc {
+	t.Helper()
+	p := &proc{stderr: &syncBuffer{}}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = append(os.Environ(), "CAMPUS_ADMIN_PASSWORD="+adminPassword, "CAMPUS_SIGN_INS_PER_IP_MINUTE=6000")
+	p.cmd.Stdout, p.cmd.Stderr = io.Discard, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { p.cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { p.cmd.Process.Kill(); <-exited })
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			t.Fatalf("campus exited before serving:\n%s", p.stderr)
+		default:
+		}
+		if client != nil {
+			if resp, err := client.Get(url + "/readyz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return p
+				}
+			}
+		} else if strings.Contains(p.stderr.String(), "campus is ready") {
+			return p
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("campus did not get ready:\n%s", p.stderr)
+	return nil
+}
+
+// kill is SIGKILL: no shutdown, no flush.
+func (p *proc) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for p.cmd.ProcessState == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// moduleState is what the ledger expects of one module: the value last
+// acknowledged, or, when the last edit's answer was lost in the kill,
+// either that value or the edit's.
+type moduleState struct {
+	version int
+	title   string
+	alt     *moduleState // set while an edit's outcome is unknown
+}
+
+func TestDurabilitySQLite(t *testing.T) {
+	testDurability(t, "sqlite")
+}
+
+func TestDurabilityPostgres(t *testing.T) {
+	testDurability(t, "postgres")
+}
+
+func testDurability(t *testing.T, engine string) {
+	if testing.Short() {
+		t.Skip("kills a real campus many times")
+	}
+	kills := durabilityKills(t)
+	var dsns []string
+	if engine == "postgres" {
+		dsns = []string{dbtest.PostgresURL(t), dbtest.PostgresURL(t), dbtest.PostgresURL(t)}
+	}
+	bin := buildCampus(t)
+	dir := t.TempDir()
+	addr := freePort(t)
+	args := []string{"serve", "--addr", addr, "--data", dir}
+	if dsns != nil {
+		args = append(args, "--identity-db", dsns[0], "--study-db", dsns[1], "--portal-db", dsns[2])
+	}
+	url := "https://" + addr
+	cur := startProc(t, bin, nil, url, args)
+	client := tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))
+	p := &idp{running: &running{url: url}, dir: dir, issuer: url + "/idp", http: client}
+	var app clientView
+	clientArgs := []string{"--id", "durability", "--first-party", "--redirect-uri", "https://durability.uni.example/cb",
+		"--scope", "openid", "--scope", "studies:write"}
+	if dsns != nil {
+		app = addClientDB(t, dsns[0], clientArgs...)
+	} else {
+		app = p.addClient(t, clientArgs...)
+	}
+	tok, _ := newRP(t, p, app, oidc.ScopeOpenID, "studies:write").signIn(t, p, p.browser(t), "admin", adminPassword,
+		oauth2.SetAuthURLParam("prompt", "login"))
+	token := tok.AccessToken
+
+	call := func(method, path string, body any, ifMatch string) (int, http.Header, map[string]any, error) {
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, url+"/study"+path, rd)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if ifMatch != "" {
+			req.Header.Set("If-Match", ifMatch)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return 0, nil, nil, err // the answer did not arrive whole: not acknowledged
+		}
+		var m map[string]any
+		json.Unmarshal(raw, &m)
+		return resp.StatusCode, resp.Header, m, nil
+	}
+
+	var (
+		mu      sync.Mutex
+		ledger  = map[string]*moduleState{}
+		checked int
+		fails   int
+		acked   int
+	)
+	const workers = 4
+	start := time.Now()
+	for k := 0; k < kills; k++ {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				mine := []string{}
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					// Alternate: create a module, edit one of this round's.
+					if i%2 == 0 || len(mine) == 0 {
+						title := fmt.Sprintf("Module %d-%d-%d", k, w, i)
+						st, _, body, err := call("POST", "/v1/modules", map[string]any{"code": fmt.Sprintf("D%d-%d-%d", k, w, i), "title": title, "credits": 5}, "")
+						if err != nil {
+							return
+						}
+						if st == http.StatusCreated {
+							id, _ := body["id"].(string)
+							mu.Lock()
+							ledger[id] = &moduleState{version: 1, title: title}
+							acked++
+							mu.Unlock()
+							mine = append(mine, id)
+						}
+						continue
+					}
+					id := mine[rand.IntN(len(mine))]
+					mu.Lock()
+					s := ledger[id]
+					prev := *s
+					next := moduleState{version: prev.version + 1, title: fmt.Sprintf("Edited %d-%d-%d", k, w, i)}
+					s.alt = &next
+					mu.Unlock()
+					st, h, _, err := call("PATCH", "/v1/modules/"+id, map[string]any{"title": next.title}, fmt.Sprintf(`"%d"`, prev.version))
+					if err != nil {
+						return // outcome unknown: either state is right
+					}
+					mu.Lock()
+					if st == http.StatusOK {
+						if h.Get("ETag") != fmt.Sprintf(`"%d"`, next.version) {
+							t.Errorf("module %s: edit answered ETag %s, want %d", id, h.Get("ETag"), next.version)
+						}
+						*s = next
+						acked++
+					} else {
+						s.alt = nil
+					}
+					mu.Unlock()
+				}
+			}(w)
+		}
+		time.Sleep(time.Duration(20+rand.IntN(281)) * time.Millisecond)
+		cur.kill(t)
+		close(stop)
+		wg.Wait()
+		client.Transport.(*http.Transport).CloseIdleConnections()
+		cur = startProc(t, bin, client, url, args)
+
+		// Every acknowledged write is there with its exact value; an edit
+		// whose answer was lost is all there or not at all.
+		for id, s := range ledger {
+			st, h, body, err := call("GET", "/v1/modules/"+id, nil, "")
+			if err != nil {
+				t.Fatalf("after kill %d: GET module %s: %v", k+1, id, err)
+			}
+			checked++
+			got := moduleState{title: fmt.Sprint(body["title"])}
+			got.version, _ = strconv.Atoi(strings.Trim(h.Get("ETag"), `"`))
+			ok := st == http.StatusOK && got.version == s.version && got.title == s.title
+			if !ok && s.alt != nil {
+				ok = st == http.StatusOK && got.version == s.alt.version && got.title == s.alt.title
+			}
+			if !ok {
+				fails++
+				t.Errorf("after kill %d: module %s = %d version %d %q, want version %d %q (or %+v)", k+1, id, st, got.version, got.title, s.version, s.title, s.alt)
+				continue
+			}
+			*s = moduleState{version: got.version, title: got.title}
+		}
+	}
+	t.Logf("%s: %d kills in %v, %d acknowledged writes, %d checks of the ledger after restarts, %d failures",
+		engine, kills, time.Since(start).Round(time.Millisecond), acked, checked, fails)
+}
