@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +23,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"campus/internal/db"
 	"campus/internal/db/dbtest"
 	"campus/internal/testenv"
 )
@@ -142,9 +145,15 @@ func testDurability(t *testing.T, engine string) {
 	bin := buildCampus(t)
 	dir := t.TempDir()
 	addr := freePort(t)
-	args := []string{"serve", "--addr", addr, "--data", dir}
+	// Mail goes to a port nobody listens at: every confirmation mail stays
+	// in the outbox, where the check finds it. Registrations are limited
+	// per client address; 127.0.0.1 may name another in X-Forwarded-For.
+	args := []string{"serve", "--addr", addr, "--data", dir, "--trusted-proxies", "127.0.0.1",
+		"--smtp-host", "127.0.0.1", "--smtp-port", strings.Split(freePort(t), ":")[1], "--smtp-tls", "none", "--smtp-from", "campus@uni.example"}
+	identityDSN := "sqlite:" + filepath.Join(dir, "identity.db")
 	if dsns != nil {
 		args = append(args, "--identity-db", dsns[0], "--study-db", dsns[1], "--portal-db", dsns[2])
+		identityDSN = dsns[0]
 	}
 	url := "https://" + addr
 	cur := startProc(t, bin, nil, url, args)
@@ -190,6 +199,28 @@ func testDurability(t *testing.T, engine string) {
 		return resp.StatusCode, resp.Header, m, nil
 	}
 
+	// registered: username -> acknowledged (true) or answer lost (false).
+	registered := map[string]bool{}
+	register := func(k, i int) {
+		username := fmt.Sprintf("dur%d_%d", k, i)
+		b, _ := json.Marshal(map[string]any{"username": username, "email": username + "@uni.example", "password": "a-fine-passphrase",
+			"given_name": "Dura", "family_name": "Bility"})
+		req, _ := http.NewRequest("POST", url+"/idp/api/v1/registrations", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", k/250, k%250, i%250+1))
+		resp, err := client.Do(req)
+		ok := false
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode != http.StatusCreated {
+				t.Errorf("registration %s: %d", username, resp.StatusCode)
+			}
+			ok = err == nil && resp.StatusCode == http.StatusCreated
+		}
+		registered[username] = ok
+	}
+
 	var (
 		mu      sync.Mutex
 		ledger  = map[string]*moduleState{}
@@ -202,6 +233,23 @@ func testDurability(t *testing.T, engine string) {
 	for k := 0; k < kills; k++ {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				register(k, i)
+				mu.Lock()
+				if registered[fmt.Sprintf("dur%d_%d", k, i)] {
+					acked++
+				}
+				mu.Unlock()
+			}
+		}()
 		for w := 0; w < workers; w++ {
 			wg.Add(1)
 			go func(w int) {
@@ -283,7 +331,51 @@ func testDurability(t *testing.T, engine string) {
 			}
 			*s = moduleState{version: got.version, title: got.title}
 		}
+		c, f := checkRegistrations(t, identityDSN, registered)
+		checked += c
+		fails += f
+		clear(registered)
 	}
 	t.Logf("%s: %d kills in %v, %d acknowledged writes, %d checks of the ledger after restarts, %d failures",
 		engine, kills, time.Since(start).Round(time.Millisecond), acked, checked, fails)
+}
+
+// checkRegistrations looks into identity's database: an acknowledged
+// registration has its account and its confirmation mail in the outbox;
+// one whose answer was lost has both or neither.
+func checkRegistrations(t *testing.T, dsn string, registered map[string]bool) (checked, fails int) {
+	t.Helper()
+	d, err := db.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	q1 := "SELECT id FROM accounts WHERE username = ?"
+	q2 := "SELECT COUNT(*) FROM mail_outbox WHERE account_id = ? AND kind = 'confirm_email'"
+	if d.Dialect() == db.Postgres {
+		q1, q2 = strings.Replace(q1, "?", "$1", 1), strings.Replace(q2, "?", "$1", 1)
+	}
+	for username, acked := range registered {
+		var id string
+		err := d.QueryRowContext(context.Background(), q1, username).Scan(&id)
+		if err != nil && err != sql.ErrNoRows {
+			t.Fatal(err)
+		}
+		mails := 0
+		if id != "" {
+			if err := d.QueryRowContext(context.Background(), q2, id).Scan(&mails); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checked++
+		switch {
+		case acked && (id == "" || mails != 1):
+			t.Errorf("acknowledged registration %s: account %q, %d confirmation mails", username, id, mails)
+			fails++
+		case !acked && id != "" && mails != 1:
+			t.Errorf("registration %s half there: account %q, %d confirmation mails", username, id, mails)
+			fails++
+		}
+	}
+	return checked, fails
 }
