@@ -25,6 +25,9 @@ import (
 
 	"campus/internal/db"
 	"campus/internal/db/dbtest"
+	"campus/internal/identity"
+	"campus/internal/identity/password"
+	identitystore "campus/internal/identity/store"
 	"campus/internal/testenv"
 )
 
@@ -161,17 +164,18 @@ func testDurability(t *testing.T, engine string) {
 	p := &idp{running: &running{url: url}, dir: dir, issuer: url + "/idp", http: client}
 	var app clientView
 	clientArgs := []string{"--id", "durability", "--first-party", "--redirect-uri", "https://durability.uni.example/cb",
-		"--scope", "openid", "--scope", "studies:write"}
+		"--scope", "openid", "--scope", "studies:write", "--scope", "grades:write", "--scope", "grades:read"}
 	if dsns != nil {
 		app = addClientDB(t, dsns[0], clientArgs...)
 	} else {
 		app = p.addClient(t, clientArgs...)
 	}
-	tok, _ := newRP(t, p, app, oidc.ScopeOpenID, "studies:write").signIn(t, p, p.browser(t), "admin", adminPassword,
+	scopes := []string{oidc.ScopeOpenID, "studies:write", "grades:write", "grades:read"}
+	tok, _ := newRP(t, p, app, scopes...).signIn(t, p, p.browser(t), "admin", adminPassword,
 		oauth2.SetAuthURLParam("prompt", "login"))
 	token := tok.AccessToken
 
-	call := func(method, path string, body any, ifMatch string) (int, http.Header, map[string]any, error) {
+	callAs := func(token, method, path string, body any, ifMatch string) (int, http.Header, map[string]any, error) {
 		var rd io.Reader
 		if body != nil {
 			b, _ := json.Marshal(body)
@@ -198,6 +202,49 @@ func testDurability(t *testing.T, engine string) {
 		json.Unmarshal(raw, &m)
 		return resp.StatusCode, resp.Header, m, nil
 	}
+	call := func(method, path string, body any, ifMatch string) (int, http.Header, map[string]any, error) {
+		return callAs(token, method, path, body, ifMatch)
+	}
+	must := func(status int, method, path string, body any) map[string]any {
+		st, _, b, err := call(method, path, body, "")
+		if err != nil || st != status {
+			t.Fatalf("%s %s: %d %v %v", method, path, st, b, err)
+		}
+		return b
+	}
+
+	// Students, each with a token, enrolled in one programme whose module
+	// gets a new lecture per round for the grade uploads.
+	const nStudents = 3
+	students := make([]struct{ id, token string }, nStudents)
+	for i := range students {
+		name := fmt.Sprintf("student%d", i)
+		students[i].id = addUserDSN(t, identityDSN, name, "student-password-1", "student")
+		st, _ := newRP(t, p, app, scopes...).signIn(t, p, p.browser(t), name, "student-password-1")
+		students[i].token = st.AccessToken
+	}
+	progID := must(http.StatusCreated, "POST", "/v1/programmes", map[string]any{"title": "Durability", "degree": "B.Sc.", "semesters": 6,
+		"credits_required": 180, "language": "en", "status": "published"})["id"].(string)
+	modID := must(http.StatusCreated, "POST", "/v1/modules", map[string]any{"code": "DUR-1", "title": "Durability", "credits": 10})["id"].(string)
+	must(http.StatusCreated, "PUT", "/v1/programmes/"+progID+"/modules/"+modID, map[string]any{"compulsory": true, "recommended_semester": 1})
+	for _, st := range students {
+		if c, _, b, err := callAs(st.token, "POST", "/v1/me/enrolments", map[string]any{"programme_id": progID}, ""); c != http.StatusCreated || err != nil {
+			t.Fatalf("enrol: %d %v %v", c, b, err)
+		}
+	}
+	gradeValues := []string{"1.0", "1.3", "1.7", "2.0", "2.3", "2.7", "3.0", "3.3", "3.7", "4.0", "5.0"}
+	// uploads: lecture id -> the grades of its upload, and whether acknowledged.
+	type upload struct {
+		grades map[string]string
+		acked  bool
+	}
+	uploads := map[string]*upload{}
+	// enrolments: programme id -> student index, and whether acknowledged.
+	type enrolment struct {
+		student int
+		acked   bool
+	}
+	enrolments := map[string]*enrolment{}
 
 	// registered: username -> acknowledged (true) or answer lost (false).
 	registered := map[string]bool{}
@@ -247,6 +294,80 @@ func testDurability(t *testing.T, engine string) {
 				if registered[fmt.Sprintf("dur%d_%d", k, i)] {
 					acked++
 				}
+				mu.Unlock()
+			}
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// A grade upload of several rows into a fresh lecture.
+				c, _, b, err := call("POST", "/v1/lectures", map[string]any{"code": fmt.Sprintf("DL%d-%d", k, i), "title": "Lecture", "hours_per_week": 2}, "")
+				if err != nil || c != http.StatusCreated {
+					return
+				}
+				lec := b["id"].(string)
+				if c, _, _, err := call("PUT", "/v1/modules/"+modID+"/lectures/"+lec, nil, ""); err != nil || c != http.StatusCreated {
+					return
+				}
+				u := &upload{grades: map[string]string{}}
+				csv := "subject;grade;status\n"
+				for _, st := range students {
+					g := gradeValues[rand.IntN(len(gradeValues))]
+					u.grades[st.id] = g
+					csv += st.id + ";" + g + ";final\n"
+				}
+				mu.Lock()
+				uploads[lec] = u
+				mu.Unlock()
+				req, _ := http.NewRequest("POST", url+"/study/v1/lectures/"+lec+"/grades/upload?dry_run=false", strings.NewReader(csv))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "text/csv")
+				resp, err := client.Do(req)
+				if err != nil {
+					return
+				}
+				raw, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					return
+				}
+				if resp.StatusCode != http.StatusOK || !strings.Contains(string(raw), `"applied":true`) {
+					t.Errorf("upload: %d %s", resp.StatusCode, raw)
+					return
+				}
+				mu.Lock()
+				u.acked = true
+				acked++
+				mu.Unlock()
+
+				// An enrolment in a fresh programme.
+				c, _, b, err = call("POST", "/v1/programmes", map[string]any{"title": fmt.Sprintf("P %d-%d", k, i), "degree": "M.Sc.", "semesters": 4,
+					"credits_required": 120, "language": "en", "status": "published"}, "")
+				if err != nil || c != http.StatusCreated {
+					return
+				}
+				prog := b["id"].(string)
+				e := &enrolment{student: i % nStudents}
+				mu.Lock()
+				enrolments[prog] = e
+				mu.Unlock()
+				c, _, _, err = callAs(students[e.student].token, "POST", "/v1/me/enrolments", map[string]any{"programme_id": prog}, "")
+				if err != nil {
+					return
+				}
+				if c != http.StatusCreated {
+					t.Errorf("enrolment: %d", c)
+					return
+				}
+				mu.Lock()
+				e.acked = true
+				acked++
 				mu.Unlock()
 			}
 		}()
@@ -331,6 +452,45 @@ func testDurability(t *testing.T, engine string) {
 			}
 			*s = moduleState{version: got.version, title: got.title}
 		}
+		for lec, u := range uploads {
+			c, _, b, err := call("GET", "/v1/lectures/"+lec+"/grades", nil, "")
+			if err != nil || c != http.StatusOK {
+				t.Fatalf("grades of %s: %d %v", lec, c, err)
+			}
+			got := map[string]string{}
+			items, _ := b["items"].([]any)
+			for _, it := range items {
+				m := it.(map[string]any)
+				got[fmt.Sprint(m["subject"])] = fmt.Sprint(m["grade"])
+			}
+			checked++
+			whole := fmt.Sprint(got) == fmt.Sprint(u.grades)
+			if !(whole || (!u.acked && len(got) == 0)) {
+				fails++
+				t.Errorf("after kill %d: lecture %s has grades %v, want %v (acknowledged %v)", k+1, lec, got, u.grades, u.acked)
+			}
+		}
+		clear(uploads)
+		enrolled := make([]map[string]bool, nStudents)
+		for i, st := range students {
+			c, _, b, err := callAs(st.token, "GET", "/v1/me/enrolments", nil, "")
+			if err != nil || c != http.StatusOK {
+				t.Fatalf("enrolments: %d %v", c, err)
+			}
+			enrolled[i] = map[string]bool{}
+			items, _ := b["items"].([]any)
+			for _, it := range items {
+				enrolled[i][fmt.Sprint(it.(map[string]any)["programme_id"])] = true
+			}
+		}
+		for prog, e := range enrolments {
+			checked++
+			if e.acked && !enrolled[e.student][prog] {
+				fails++
+				t.Errorf("after kill %d: acknowledged enrolment of student %d in %s is gone", k+1, e.student, prog)
+			}
+		}
+		clear(enrolments)
 		c, f := checkRegistrations(t, identityDSN, registered)
 		checked += c
 		fails += f
@@ -378,4 +538,22 @@ func checkRegistrations(t *testing.T, dsn string, registered map[string]bool) (c
 		}
 	}
 	return checked, fails
+}
+
+// addUserDSN creates an account with roles directly in identity's database.
+func addUserDSN(t *testing.T, dsn, username, pw string, roles ...string) string {
+	t.Helper()
+	d, err := db.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	h, _ := password.Hash(pw, password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+	a, err := identitystore.New(d, time.Now).CreateAccount(context.Background(), identity.Account{
+		Username: username, Email: username + "@uni.example", DisplayName: username,
+		GivenName: "Given", FamilyName: "Family", EmailVerified: true, Roles: roles}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
 }
