@@ -274,6 +274,7 @@ func testDurability(t *testing.T, engine string) {
 		checked int
 		fails   int
 		acked   int
+		byKind  = map[string]int{}
 	)
 	const workers = 4
 	start := time.Now()
@@ -293,6 +294,7 @@ func testDurability(t *testing.T, engine string) {
 				mu.Lock()
 				if registered[fmt.Sprintf("dur%d_%d", k, i)] {
 					acked++
+					byKind["registration"]++
 				}
 				mu.Unlock()
 			}
@@ -344,6 +346,7 @@ func testDurability(t *testing.T, engine string) {
 				mu.Lock()
 				u.acked = true
 				acked++
+				byKind["grade upload"]++
 				mu.Unlock()
 
 				// An enrolment in a fresh programme.
@@ -368,6 +371,7 @@ func testDurability(t *testing.T, engine string) {
 				mu.Lock()
 				e.acked = true
 				acked++
+				byKind["enrolment"]++
 				mu.Unlock()
 			}
 		}()
@@ -394,6 +398,7 @@ func testDurability(t *testing.T, engine string) {
 							mu.Lock()
 							ledger[id] = &moduleState{version: 1, title: title}
 							acked++
+							byKind["catalogue create"]++
 							mu.Unlock()
 							mine = append(mine, id)
 						}
@@ -417,6 +422,7 @@ func testDurability(t *testing.T, engine string) {
 						}
 						*s = next
 						acked++
+						byKind["catalogue edit"]++
 					} else {
 						s.alt = nil
 					}
@@ -498,6 +504,7 @@ func testDurability(t *testing.T, engine string) {
 	}
 	t.Logf("%s: %d kills in %v, %d acknowledged writes, %d checks of the ledger after restarts, %d failures",
 		engine, kills, time.Since(start).Round(time.Millisecond), acked, checked, fails)
+	t.Logf("%s: acknowledged by kind: %v", engine, byKind)
 }
 
 // checkRegistrations looks into identity's database: an acknowledged
