@@ -73,6 +73,7 @@ func freePort(t *testing.T) string {
 type proc struct {
 	cmd    *exec.Cmd
 	stderr *syncBuffer
+	exited chan struct{} // closed once Wait returned
 }
 
 func startProc(t *testing.T, bin string, client *http.Client, url string, args []string) *proc {
@@ -85,6 +86,7 @@ func startProc(t *testing.T, bin string, client *http.Client, url string, args [
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
+	p.exited = exited
 	go func() { p.cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { p.cmd.Process.Kill(); <-exited })
 	deadline := time.Now().Add(30 * time.Second)
@@ -116,9 +118,7 @@ func (p *proc) kill(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	for p.cmd.ProcessState == nil {
-		time.Sleep(5 * time.Millisecond)
-	}
+	<-p.exited
 }
 
 // moduleState is what the ledger expects of one module: the value last
