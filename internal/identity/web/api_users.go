@@ -272,6 +272,9 @@ func checkText(max int, required bool) func(string) string {
 		if required && s == "" {
 			return "is required"
 		}
+		if !utf8.ValidString(s) {
+			return "must be text (UTF-8)"
+		}
 		if utf8.RuneCountInString(s) > max {
 			return fmt.Sprintf("may be at most %d characters", max)
 		}
