@@ -42,6 +42,7 @@ type rrProxy struct {
 	backends []*url.URL
 	next     int
 	hits     []int
+	paths    map[string]int // requests per path, on any replica
 }
 
 // startProxy listens at once (so that the public URL is known before the
@@ -51,7 +52,7 @@ func startProxy(t testing.TB, cert tls.Certificate) *rrProxy {
 	p := &rrProxy{}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			i, seq, target := p.pick(pr.In.Header.Get(replicaHeader))
+			i, seq, target := p.pick(pr.In.Header.Get(replicaHeader), pr.In.URL.Path)
 			pr.SetURL(target)
 			pr.Out.Host = pr.In.Host
 			pr.SetXForwarded()
@@ -92,9 +93,13 @@ func (p *rrProxy) setBackends(addrs ...string) {
 
 // pick returns the next replica in strict alternation and the request's
 // number, or the replica asked for (number -1).
-func (p *rrProxy) pick(want string) (int, int, *url.URL) {
+func (p *rrProxy) pick(want, path string) (int, int, *url.URL) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.paths == nil {
+		p.paths = map[string]int{}
+	}
+	p.paths[path]++
 	i, seq := p.next%len(p.backends), -1
 	if n, err := strconv.Atoi(want); err == nil && n >= 0 && n < len(p.backends) {
 		i = n
@@ -104,6 +109,13 @@ func (p *rrProxy) pick(want string) (int, int, *url.URL) {
 	}
 	p.hits[i]++
 	return i, seq, p.backends[i]
+}
+
+// served is how many requests for path the proxy passed on.
+func (p *rrProxy) served(path string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.paths[path]
 }
 
 func (p *rrProxy) counts() []int {

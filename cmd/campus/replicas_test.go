@@ -4,7 +4,9 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
+	"fmt"
 	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,7 +90,11 @@ func startReplicas(t *testing.T) *replicas {
 		"CAMPUS_KEY_ENCRYPTION_KEY": randomKey(t), "CAMPUS_ADMIN_PASSWORD": adminPassword, "CAMPUS_SIGN_INS_PER_IP_MINUTE": "6000",
 		"CAMPUS_SMTP_HOST": rs.smtp.Host(), "CAMPUS_SMTP_PORT": strconv.Itoa(rs.smtp.Port()), "CAMPUS_SMTP_USERNAME": "campus",
 		"CAMPUS_SMTP_PASSWORD": "smtp-secret", "CAMPUS_SMTP_FROM": "Campus <noreply@uni.example>", "CAMPUS_SMTP_CA_FILE": smtpCA,
-		"CAMPUS_MAIL_RETRY_BASE": "200ms"}, "--db", idDB)
+		"CAMPUS_MAIL_RETRY_BASE": "200ms"}, "--db", idDB,
+		// The portal refreshes an access token within a minute of its end:
+		// with 62 s, every portal request after the first 2 s of a token
+		// refreshes, which the parallel-refresh case needs.
+		"--access-token-ttl", "62s")
 	rs.idp = &idp{running: &running{url: rs.identity.url}, issuer: rs.identity.url, http: rs.client}
 
 	// The portal's client, registered by hand as docs/operations.md says
@@ -261,6 +268,60 @@ func TestReplicas(t *testing.T) {
 		}
 		if again := getPage(t, b, rs.portal.url+"/my"); !formAuthRequest.MatchString(again.body) {
 			t.Fatalf("after signing out, my study did not ask to sign in: %d", again.status)
+		}
+	})
+
+	t.Run("parallel refresh through both portal replicas", func(t *testing.T) {
+		// Two tabs, a page and its download: parallel requests of one
+		// person whose access token is due, spread over both portal
+		// replicas. One refresh reaches identity (the session's lease in
+		// the portal's database); identity takes an immediate retry for
+		// what it is; nobody is signed out.
+		b := siteBrowser(t, c)
+		if pg := submitLogin(t, p, b, getPage(t, b, rs.portal.url+"/my"), "lena", lena); pg.status != http.StatusOK || !strings.Contains(pg.body, "My study") {
+			t.Fatalf("sign-in through the portal: %d", pg.status)
+		}
+		const rounds, parallel = 3, 8
+		tokenPath := strings.TrimPrefix(p.issuer, rs.identity.url) + "/oauth/token"
+		for round := range rounds {
+			time.Sleep(2500 * time.Millisecond) // the token is now within a minute of its end
+			before, tokensBefore := rs.portal.counts(), rs.identity.served(tokenPath)
+			results := make([]string, parallel)
+			var wg sync.WaitGroup
+			for i := range parallel {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					resp, err := b.Get(rs.portal.url + "/profile")
+					if err != nil {
+						results[i] = err.Error()
+						return
+					}
+					defer resp.Body.Close()
+					body, _ := io.ReadAll(resp.Body)
+					if text := html.UnescapeString(string(body)); resp.StatusCode != http.StatusOK || !strings.Contains(text, "lena@uni.example") {
+						results[i] = fmt.Sprintf("status %d, signed in %v", resp.StatusCode, strings.Contains(text, "Signed in as"))
+					}
+				}()
+			}
+			wg.Wait()
+			for i, res := range results {
+				if res != "" {
+					t.Errorf("round %d, parallel request %d: %s", round+1, i+1, res)
+				}
+			}
+			after := rs.portal.counts()
+			if after[0] == before[0] || after[1] == before[1] {
+				t.Errorf("round %d did not reach both portal replicas: %v then %v", round+1, before, after)
+			}
+			// The token endpoint serves nobody else meanwhile: exactly the
+			// portal's one refresh for the session.
+			if n := rs.identity.served(tokenPath) - tokensBefore; n != 1 {
+				t.Errorf("round %d: %d refreshes reached identity for %d parallel requests of one session, want 1", round+1, n, parallel)
+			}
+		}
+		if pg := getPage(t, b, rs.portal.url+"/profile"); pg.status != http.StatusOK || !strings.Contains(html.UnescapeString(pg.body), "lena@uni.example") {
+			t.Fatalf("after the parallel refreshes the person is signed out: %d", pg.status)
 		}
 	})
 
