@@ -121,13 +121,15 @@ func (p *proc) kill(t *testing.T) {
 	<-p.exited
 }
 
-// moduleState is what the ledger expects of one module: the value last
-// acknowledged, or, when the last edit's answer was lost in the kill,
-// either that value or the edit's.
-type moduleState struct {
+// catalogueState is what the ledger expects of one programme or module:
+// the value last acknowledged (or that it was deleted), or, when the last
+// edit's or deletion's answer was lost in the kill, either that state or
+// the new one.
+type catalogueState struct {
 	version int
 	title   string
-	alt     *moduleState // set while an edit's outcome is unknown
+	gone    bool
+	alt     *catalogueState // set while a change's outcome is unknown
 }
 
 func TestDurabilitySQLite(t *testing.T) {
@@ -272,33 +274,39 @@ func testDurability(t *testing.T, engine string) {
 
 	var (
 		mu      sync.Mutex
-		ledger  = map[string]*moduleState{}
+		ledger  = map[string]*catalogueState{} // by path: /v1/modules/ID, /v1/programmes/ID
 		checked int
 		fails   int
 		acked   int
 		byKind  = map[string]int{}
 	)
 	touched := map[string]bool{}
-	checkModules := func(round int, ids map[string]bool) {
-		for id := range ids {
-			s := ledger[id]
-			st, h, body, err := call("GET", "/v1/modules/"+id, nil, "")
+	checkCatalogue := func(round int, paths map[string]bool) {
+		for path := range paths {
+			s := ledger[path]
+			st, h, body, err := call("GET", path, nil, "")
 			if err != nil {
-				t.Fatalf("after kill %d: GET module %s: %v", round, id, err)
+				t.Fatalf("after kill %d: GET %s: %v", round, path, err)
 			}
 			checked++
-			got := moduleState{title: fmt.Sprint(body["title"])}
+			got := catalogueState{title: fmt.Sprint(body["title"]), gone: st == http.StatusNotFound}
 			got.version, _ = strconv.Atoi(strings.Trim(h.Get("ETag"), `"`))
-			ok := st == http.StatusOK && got.version == s.version && got.title == s.title
-			if !ok && s.alt != nil {
-				ok = st == http.StatusOK && got.version == s.alt.version && got.title == s.alt.title
+			matches := func(want *catalogueState) bool {
+				if want.gone {
+					return got.gone
+				}
+				return st == http.StatusOK && got.version == want.version && got.title == want.title
 			}
-			if !ok {
+			if !matches(s) && (s.alt == nil || !matches(s.alt)) {
 				fails++
-				t.Errorf("after kill %d: module %s = %d version %d %q, want version %d %q (or %+v)", round, id, st, got.version, got.title, s.version, s.title, s.alt)
+				t.Errorf("after kill %d: %s = %d version %d %q, want %+v (or %+v)", round, path, st, got.version, got.title, *s, s.alt)
 				continue
 			}
-			*s = moduleState{version: got.version, title: got.title}
+			if got.gone {
+				*s = catalogueState{gone: true}
+			} else {
+				*s = catalogueState{version: got.version, title: got.title}
+			}
 		}
 	}
 	const workers = 4
@@ -404,56 +412,77 @@ func testDurability(t *testing.T, engine string) {
 			wg.Add(1)
 			go func(w int) {
 				defer wg.Done()
-				mine := []string{}
+				// Even workers keep modules, odd ones programmes: create one,
+				// then edit or delete one of this round's (If-Match).
+				kind, mine := "modules", []string{}
+				if w%2 == 1 {
+					kind = "programmes"
+				}
 				for i := 0; ; i++ {
 					select {
 					case <-stop:
 						return
 					default:
 					}
-					// Alternate: create a module, edit one of this round's.
 					if i%2 == 0 || len(mine) == 0 {
-						title := fmt.Sprintf("Module %d-%d-%d", k, w, i)
-						st, _, body, err := call("POST", "/v1/modules", map[string]any{"code": fmt.Sprintf("D%d-%d-%d", k, w, i), "title": title, "credits": 5}, "")
+						title := fmt.Sprintf("Catalogue %d-%d-%d", k, w, i)
+						body := map[string]any{"code": fmt.Sprintf("D%d-%d-%d", k, w, i), "title": title, "credits": 5}
+						if kind == "programmes" {
+							body = map[string]any{"title": title, "degree": "B.A.", "semesters": 6, "credits_required": 180, "language": "de", "status": "draft"}
+						}
+						st, _, created, err := call("POST", "/v1/"+kind, body, "")
 						if err != nil {
 							return
 						}
 						if st == http.StatusCreated {
-							id, _ := body["id"].(string)
+							path := "/v1/" + kind + "/" + fmt.Sprint(created["id"])
 							mu.Lock()
-							ledger[id] = &moduleState{version: 1, title: title}
-							touched[id] = true
+							ledger[path] = &catalogueState{version: 1, title: title}
+							touched[path] = true
 							acked++
 							byKind["catalogue create"]++
 							mu.Unlock()
-							mine = append(mine, id)
+							mine = append(mine, path)
+						} else {
+							t.Errorf("create in %s: %d %v", kind, st, created)
 						}
 						continue
 					}
-					id := mine[rand.IntN(len(mine))]
+					j := rand.IntN(len(mine))
+					path := mine[j]
 					mu.Lock()
-					s := ledger[id]
+					s := ledger[path]
 					prev := *s
-					next := moduleState{version: prev.version + 1, title: fmt.Sprintf("Edited %d-%d-%d", k, w, i)}
+					next := catalogueState{version: prev.version + 1, title: fmt.Sprintf("Edited %d-%d-%d", k, w, i)}
+					method, what, body, want := "PATCH", "catalogue edit", any(map[string]any{"title": next.title}), http.StatusOK
+					if i%8 == 7 {
+						next = catalogueState{gone: true}
+						method, what, body, want = "DELETE", "catalogue delete", nil, http.StatusNoContent
+					}
 					s.alt = &next
-					touched[id] = true
+					touched[path] = true
 					mu.Unlock()
-					st, h, _, err := call("PATCH", "/v1/modules/"+id, map[string]any{"title": next.title}, fmt.Sprintf(`"%d"`, prev.version))
+					st, h, _, err := call(method, path, body, fmt.Sprintf(`"%d"`, prev.version))
 					if err != nil {
 						return // outcome unknown: either state is right
 					}
 					mu.Lock()
-					if st == http.StatusOK {
-						if h.Get("ETag") != fmt.Sprintf(`"%d"`, next.version) {
-							t.Errorf("module %s: edit answered ETag %s, want %d", id, h.Get("ETag"), next.version)
+					switch {
+					case st == want:
+						if method == "PATCH" && h.Get("ETag") != fmt.Sprintf(`"%d"`, next.version) {
+							t.Errorf("%s: edit answered ETag %s, want %d", path, h.Get("ETag"), next.version)
 						}
 						*s = next
 						acked++
-						byKind["catalogue edit"]++
-					} else {
+						byKind[what]++
+					default:
+						t.Errorf("%s %s: %d", method, path, st)
 						s.alt = nil
 					}
 					mu.Unlock()
+					if next.gone && st == want {
+						mine = append(mine[:j], mine[j+1:]...)
+					}
 				}
 			}(w)
 		}
@@ -468,7 +497,7 @@ func testDurability(t *testing.T, engine string) {
 		// value; an edit whose answer was lost is all there or not at all.
 		// (Older modules are checked once more at the end: checking all of
 		// them after every kill would grow quadratically.)
-		checkModules(k+1, touched)
+		checkCatalogue(k+1, touched)
 		clear(touched)
 		for _, st := range ledger {
 			st.alt = nil
@@ -518,10 +547,10 @@ func testDurability(t *testing.T, engine string) {
 		clear(registered)
 	}
 	all := map[string]bool{}
-	for id := range ledger {
-		all[id] = true
+	for path := range ledger {
+		all[path] = true
 	}
-	checkModules(kills, all)
+	checkCatalogue(kills, all)
 	t.Logf("%s: %d kills in %v, %d acknowledged writes, %d checks of the ledger after restarts, %d failures",
 		engine, kills, time.Since(start).Round(time.Millisecond), acked, checked, fails)
 	t.Logf("%s: acknowledged by kind: %v", engine, byKind)
