@@ -24,8 +24,12 @@ func runDirectory(ctx context.Context, e env, args []string) error {
 	s.String(&publicURL, "public_url", "public-url", "CAMPUS_PUBLIC_URL", "https://localhost:8443", "URL people reach campus at, for the sign-in link in welcome mails")
 	registerDirectory(s, &o.Directory)
 	registerMail(s, &o.Mail)
+	registerJobLease(s, &o.JobLease)
 	validate := func() []error {
 		errs := append(idb.validate(), o.Directory.Validate()...)
+		if err := identityservice.ValidateJobLease(o.JobLease); err != nil {
+			errs = append(errs, err)
+		}
 		errs = append(errs, o.Mail.Validate()...)
 		if o.Directory.LDAP.URL == "" {
 			errs = append(errs, errors.New("--ldap-url (CAMPUS_LDAP_URL): no directory is configured"))

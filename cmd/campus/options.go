@@ -214,6 +214,7 @@ func registerIdentity(s *config.Set, o *identityservice.Config) {
 	registerAdmin(s, &o.Admin)
 	registerMail(s, &o.Mail)
 	registerDirectory(s, &o.Directory)
+	registerJobLease(s, &o.JobLease)
 	s.String(&o.KeyEncryptionKey, "identity.key_encryption_key", "", "CAMPUS_KEY_ENCRYPTION_KEY", "",
 		"32 bytes, base64: encrypts the signing keys in the database (default: generated in the data dir; set it when replicas share a database)",
 		config.Secret(), config.EnvOnly())

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"campus/internal/config"
 	identityservice "campus/internal/identity/service"
 )
@@ -50,4 +52,10 @@ func registerDirectory(s *config.Set, o *identityservice.DirectoryConfig) {
 	s.String(&o.NewAccounts, "identity.ldap.new_accounts", "ldap-new-accounts", "CAMPUS_LDAP_NEW_ACCOUNTS", "bind",
 		"How new directory accounts sign in: bind (their directory password) or password (a generated one, mailed)")
 	s.String(&o.Role, "identity.ldap.role", "ldap-role", "CAMPUS_LDAP_ROLE", "student", "Role of new directory accounts")
+}
+
+// registerJobLease binds the lease length of identity's background jobs.
+func registerJobLease(s *config.Set, d *time.Duration) {
+	s.Duration(d, "identity.job_lease", "job-lease", "CAMPUS_JOB_LEASE", "30s",
+		"How long a background job's lease lasts without renewal (directory sync, mail, back-channel logout): how soon another replica takes over from one that died")
 }

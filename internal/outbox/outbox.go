@@ -1,7 +1,8 @@
 // Package outbox is the timing of campus's durable outboxes (mail, and
 // back-channel logout notices): a loop that drains one when it is due or
-// woken, and the schedule of retries after a failed delivery. What is
-// stored and how it is sent belong to the outbox's owner.
+// woken, the schedule of retries after a failed delivery, and the leases
+// of a claimed batch, renewed as it is worked through. What is stored and
+// how it is sent belong to the outbox's owner.
 package outbox
 
 import (

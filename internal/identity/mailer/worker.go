@@ -14,8 +14,9 @@ import (
 // Queue is what delivery needs of the outbox.
 type Queue interface {
 	ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]identity.OutboxMail, error)
+	RenewMail(ctx context.Context, held time.Time, lease time.Duration, ids ...string) ([]string, time.Time, error)
 	MailSent(ctx context.Context, id string) error
-	MailFailed(ctx context.Context, id, reason string, next time.Time) error
+	MailFailed(ctx context.Context, id string, held time.Time, reason string, next time.Time) error
 }
 
 // Worker sends the outbox through a mail.Sender. A mail that fails is
@@ -23,8 +24,16 @@ type Queue interface {
 // GiveUp after it was queued; a permanent refusal (an address the server
 // rejects) is given up at once. Nothing is lost while the mail server is
 // down: the mail stays in the outbox.
+//
+// Mails are claimed 20 at a time under a short lease (Lease), renewed
+// before each mail for the rest of the batch; each send is bounded by
+// outbox.SendTimeout(Lease). A mail whose lease was lost (it lapsed and
+// another replica claimed the mail) is skipped, not sent.
 type Worker struct {
 	outbox.Schedule
+	// Lease is how long claimed mails stay this worker's without renewal
+	// (outbox.DefaultLease when 0).
+	Lease  time.Duration
 	queue  Queue
 	sender mail.Sender
 	now    func() time.Time
@@ -48,15 +57,34 @@ func (w *Worker) Run(ctx context.Context) {
 
 // SendDue sends every mail that is due and returns how many went out.
 func (w *Worker) SendDue(ctx context.Context) (int, error) {
+	lease := w.Lease
+	if lease <= 0 {
+		lease = outbox.DefaultLease
+	}
 	sent := 0
 	for {
-		// The lease outlasts a batch of 20 mails of at most 30 s each.
-		batch, err := w.queue.ClaimMail(ctx, 20, 15*time.Minute)
+		batch, err := w.queue.ClaimMail(ctx, 20, lease)
 		if err != nil || len(batch) == 0 {
 			return sent, err
 		}
+		ids := make([]string, len(batch))
+		for i, m := range batch {
+			ids[i] = m.ID
+		}
+		leases := outbox.NewBatch(batch[0].NextAttemptAt, ids, lease, w.queue.RenewMail)
 		for _, m := range batch {
-			if err := w.sender.Send(ctx, m.Message); err != nil {
+			held, ok, err := leases.Next(ctx, m.ID)
+			if err != nil {
+				return sent, err
+			}
+			if !ok {
+				w.logger.Warn("mail skipped: its lease was lost to another replica", "id", m.ID, "kind", m.Kind)
+				continue
+			}
+			sctx, cancel := context.WithTimeout(ctx, outbox.SendTimeout(lease))
+			err = w.sender.Send(sctx, m.Message)
+			cancel()
+			if err != nil {
 				next := time.Time{}
 				if !errors.Is(err, mail.ErrPermanent) {
 					next = w.Retry(w.now(), m.CreatedAt, m.Attempts)
@@ -64,7 +92,7 @@ func (w *Worker) SendDue(ctx context.Context) (int, error) {
 				// The address is personal data and the content may hold a
 				// secret: the log names the mail by id and kind only.
 				w.logger.Warn("mail not sent", "id", m.ID, "kind", m.Kind, "attempt", m.Attempts+1, "retry_at", next, "err", err)
-				if err := w.queue.MailFailed(ctx, m.ID, err.Error(), next); err != nil {
+				if err := w.queue.MailFailed(ctx, m.ID, held, err.Error(), next); err != nil {
 					return sent, err
 				}
 				continue

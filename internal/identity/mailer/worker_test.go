@@ -24,11 +24,23 @@ func (q *queue) ClaimMail(_ context.Context, limit int, lease time.Duration) ([]
 	var out []identity.OutboxMail
 	for _, m := range q.mails {
 		if m.SentAt == nil && m.FailedAt == nil && !m.NextAttemptAt.After(q.now()) && len(out) < limit {
-			out = append(out, *m)
 			m.NextAttemptAt = q.now().Add(lease)
+			out = append(out, *m)
 		}
 	}
 	return out, nil
+}
+
+func (q *queue) RenewMail(_ context.Context, held time.Time, lease time.Duration, ids ...string) ([]string, time.Time, error) {
+	until := q.now().Add(lease)
+	var kept []string
+	for _, id := range ids {
+		if m := q.mails[id]; m.SentAt == nil && m.FailedAt == nil && m.NextAttemptAt.Equal(held) {
+			m.NextAttemptAt = until
+			kept = append(kept, id)
+		}
+	}
+	return kept, until, nil
 }
 
 func (q *queue) MailSent(_ context.Context, id string) error {
@@ -38,8 +50,11 @@ func (q *queue) MailSent(_ context.Context, id string) error {
 	return nil
 }
 
-func (q *queue) MailFailed(_ context.Context, id, reason string, next time.Time) error {
+func (q *queue) MailFailed(_ context.Context, id string, held time.Time, reason string, next time.Time) error {
 	m := q.mails[id]
+	if !m.NextAttemptAt.Equal(held) {
+		return nil
+	}
 	m.Attempts++
 	m.LastError = reason
 	q.failed[id] = next

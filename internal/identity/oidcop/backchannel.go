@@ -20,16 +20,25 @@ import (
 // OutboxStore is what logout delivery needs of the store.
 type OutboxStore interface {
 	ClaimLogoutDeliveries(ctx context.Context, limit int, lease time.Duration) ([]identity.LogoutDelivery, error)
+	RenewLogoutDeliveries(ctx context.Context, held time.Time, lease time.Duration, ids ...string) ([]string, time.Time, error)
 	LogoutDelivered(ctx context.Context, id string) error
-	LogoutFailed(ctx context.Context, id, reason string, next time.Time) error
+	LogoutFailed(ctx context.Context, id string, held time.Time, reason string, next time.Time) error
 	Client(ctx context.Context, id string) (identity.Client, error)
 }
 
 // Deliverer sends back-channel logout tokens from the outbox (OIDC
 // Back-Channel Logout 1.0), retrying with exponential backoff so that a
 // client that was down hears of the logout when it is back.
+//
+// Deliveries are claimed 20 at a time under a short lease (Lease), renewed
+// before each delivery for the rest of the batch; each delivery is bounded
+// by 10 s and by outbox.SendTimeout(Lease). A delivery whose lease was lost
+// to another replica is skipped.
 type Deliverer struct {
 	outbox.Schedule
+	// Lease is how long claimed deliveries stay this deliverer's without
+	// renewal (outbox.DefaultLease when 0).
+	Lease  time.Duration
 	store  OutboxStore
 	keys   *Keys
 	issuer string
@@ -57,19 +66,38 @@ func (d *Deliverer) Run(ctx context.Context) {
 // DeliverDue sends every delivery that is due and returns how many
 // succeeded.
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
+	lease := d.Lease
+	if lease <= 0 {
+		lease = outbox.DefaultLease
+	}
 	ok := 0
 	for {
-		// The lease outlasts a batch: 20 deliveries of at most 10s each.
-		batch, err := d.store.ClaimLogoutDeliveries(ctx, 20, 5*time.Minute)
+		batch, err := d.store.ClaimLogoutDeliveries(ctx, 20, lease)
 		if err != nil || len(batch) == 0 {
 			return ok, err
 		}
+		ids := make([]string, len(batch))
+		for i, del := range batch {
+			ids[i] = del.ID
+		}
+		leases := outbox.NewBatch(batch[0].NextAttemptAt, ids, lease, d.store.RenewLogoutDeliveries)
 		for _, del := range batch {
-			if err := d.deliver(ctx, del); err != nil {
+			held, mine, err := leases.Next(ctx, del.ID)
+			if err != nil {
+				return ok, err
+			}
+			if !mine {
+				d.logger.Warn("back-channel logout skipped: its lease was lost to another replica", "client", del.ClientID, "id", del.ID)
+				continue
+			}
+			dctx, cancel := context.WithTimeout(ctx, min(10*time.Second, outbox.SendTimeout(lease)))
+			err = d.deliver(dctx, del)
+			cancel()
+			if err != nil {
 				next := d.Retry(d.now(), del.CreatedAt, del.Attempts)
 				d.logger.Warn("back-channel logout not delivered", "client", del.ClientID, "attempt", del.Attempts+1,
 					"retry_at", next, "err", err)
-				if err := d.store.LogoutFailed(ctx, del.ID, err.Error(), next); err != nil {
+				if err := d.store.LogoutFailed(ctx, del.ID, held, err.Error(), next); err != nil {
 					return ok, err
 				}
 				continue
@@ -123,9 +151,7 @@ func (d *Deliverer) deliver(ctx context.Context, del identity.LogoutDelivery) er
 	if err != nil {
 		return err
 	}
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, del.URI, strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, del.URI, strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"campus/internal/db"
 	"campus/internal/db/dbtest"
 	"campus/internal/identity"
 	"campus/internal/identity/oidcop"
@@ -272,4 +273,81 @@ func bytes32(b byte) []byte {
 		k[i] = b
 	}
 	return k
+}
+
+// stallingStore is the store, with a holder that stalls (a long GC pause,
+// a frozen VM) after it recorded its first delivery.
+type stallingStore struct {
+	*store.Store
+	stall func()
+	once  sync.Once
+}
+
+func (s *stallingStore) LogoutDelivered(ctx context.Context, id string) error {
+	err := s.Store.LogoutDelivered(ctx, id)
+	s.once.Do(s.stall)
+	return err
+}
+
+// TestBackchannelLogoutLeaseLost: a deliverer that stalls longer than its
+// lease loses the deliveries it had not made yet to another replica, and
+// skips them: each client hears of each logout once.
+func TestBackchannelLogoutLeaseLost(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		var mu sync.Mutex
+		now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		st := store.New(d, clock)
+		keys, _ := oidcop.NewKeys(st, make([]byte, 32), clock)
+		if err := keys.Ensure(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rcv := newReceiver(t)
+		rcv.up.Store(true)
+		acc, _ := st.CreateAccount(ctx, identity.Account{Username: "cy", Email: "cy@uni.example"}, "h")
+		st.CreateClient(ctx, identity.Client{ID: "lms", Name: "LMS", RedirectURIs: []string{"https://lms/cb"}, GrantTypes: []string{"authorization_code"},
+			BackchannelLogoutURI: rcv.URL, IDTokenAlg: "RS256", Source: "db"})
+		for _, sid := range []string{"s1", "s2", "s3"} {
+			st.CreateSession(ctx, identity.Session{ID: sid, AccountID: acc.ID, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, "c-"+sid)
+			st.AddSessionClient(ctx, sid, "lms")
+			if _, err := st.EndSession(ctx, sid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		logger := slog.New(slog.DiscardHandler)
+		other := oidcop.NewDeliverer(store.New(d, clock), keys, "https://campus.example/idp", http.DefaultClient, clock, logger)
+		other.Lease = 30 * time.Second
+		s := &stallingStore{Store: st, stall: func() {
+			mu.Lock()
+			now = now.Add(31 * time.Second)
+			mu.Unlock()
+			if n, err := other.DeliverDue(ctx); n != 2 || err != nil {
+				t.Errorf("the other replica delivered %d: %v", n, err)
+			}
+		}}
+		first := oidcop.NewDeliverer(s, keys, "https://campus.example/idp", http.DefaultClient, clock, logger)
+		first.Lease = 30 * time.Second
+		if n, err := first.DeliverDue(ctx); n != 1 || err != nil {
+			t.Fatalf("DeliverDue = %d, %v", n, err)
+		}
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		sids := map[string]int{}
+		for _, raw := range rcv.tokens {
+			tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c struct {
+				SID string `json:"sid"`
+			}
+			tok.UnsafeClaimsWithoutVerification(&c)
+			sids[c.SID]++
+		}
+		if len(rcv.tokens) != 3 || sids["s1"] != 1 || sids["s2"] != 1 || sids["s3"] != 1 {
+			t.Fatalf("the client heard of %v", sids)
+		}
+	})
 }

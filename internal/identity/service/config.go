@@ -43,6 +43,10 @@ type Config struct {
 	RefuseCommon       bool
 	Mail               MailConfig
 	Directory          DirectoryConfig
+	// JobLease is how long a background job's lease lasts without renewal
+	// (directory sync, mail outbox, back-channel logout): the longest a
+	// replica that died keeps its jobs from the others.
+	JobLease time.Duration
 
 	// Where identity runs, set by the command rather than by settings.
 
@@ -89,6 +93,9 @@ func (c *Config) Validate() []error {
 	errs := c.Admin.Validate(c.PasswordPolicy())
 	errs = append(errs, c.Mail.Validate()...)
 	errs = append(errs, c.Directory.Validate()...)
+	if err := ValidateJobLease(c.JobLease); err != nil {
+		errs = append(errs, err)
+	}
 	if c.KeyEncryptionKey != "" {
 		if _, err := DecodeKey(c.KeyEncryptionKey); err != nil {
 			errs = append(errs, fmt.Errorf("CAMPUS_KEY_ENCRYPTION_KEY: %v", err))
@@ -207,6 +214,22 @@ func (o *MailConfig) Validate() []error {
 		}
 	}
 	return errs
+}
+
+// Bounds of --job-lease: below a few seconds a database pause loses
+// leases of live holders; above a few minutes a dead holder's jobs wait
+// that long.
+const (
+	MinJobLease = 2 * time.Second
+	MaxJobLease = 10 * time.Minute
+)
+
+// ValidateJobLease checks --job-lease; 0 means the default.
+func ValidateJobLease(d time.Duration) error {
+	if d != 0 && (d < MinJobLease || d > MaxJobLease) {
+		return fmt.Errorf("--job-lease %s: want %s to %s", d, MinJobLease, MaxJobLease)
+	}
+	return nil
 }
 
 // DirectoryConfig connects identity to the university directory.

@@ -49,6 +49,7 @@ func startMail(ctx context.Context, st *identitystore.Store, cfg Config, logger 
 		return deps, err
 	}
 	w := mailer.NewWorker(st, sender, time.Now, logger)
+	w.Lease = cfg.JobLease
 	w.Base, w.Poll = cfg.Mail.RetryBase, min(w.Poll, cfg.Mail.RetryBase)
 	go w.Run(ctx)
 	deps.Composer, deps.Notify, deps.UnconfirmedSignIn = c, w.Notify, cfg.Mail.UnconfirmedSignIn
@@ -129,5 +130,7 @@ func newSyncer(st *identitystore.Store, cfg Config, c *mailer.Composer, logger *
 			return hash, m, err
 		}
 	}
-	return directory.NewSyncer(client, st, opts, cfg.Directory.SyncInterval, logger, time.Now), nil
+	s := directory.NewSyncer(client, st, opts, cfg.Directory.SyncInterval, logger, time.Now)
+	s.LeaseTTL = cfg.JobLease
+	return s, nil
 }

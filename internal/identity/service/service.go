@@ -106,6 +106,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 		}
 	}
 	deliverer := oidcop.NewDeliverer(st, keys, cfg.Issuer, oidcop.NoRedirects(httpClient), time.Now, logger)
+	deliverer.Lease = cfg.JobLease
 	go deliverer.Run(ctx)
 
 	mailDeps, err := startMail(ctx, st, cfg, logger)

@@ -16,6 +16,8 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // ClaimLogoutDeliveries leases up to limit due deliveries for lease: each
 // is claimed by a conditional update, so that of several replicas polling
 // the same table exactly one sends it, on SQLite and PostgreSQL alike.
+// Each claimed delivery's NextAttemptAt is the lease's value, the fencing
+// token of RenewLogoutDeliveries and LogoutFailed (see ClaimMail).
 func (s *Store) ClaimLogoutDeliveries(ctx context.Context, limit int, lease time.Duration) ([]identity.LogoutDelivery, error) {
 	now := s.now().UTC()
 	rows, err := s.db.QueryContext(ctx, `SELECT id, client_id, uri, account_id, session_id, created_at, attempts, next_attempt_at
@@ -29,17 +31,26 @@ func (s *Store) ClaimLogoutDeliveries(ctx context.Context, limit int, lease time
 	if err != nil {
 		return nil, err
 	}
+	until := leaseUntil(now, lease)
 	var claimed []identity.LogoutDelivery
 	for _, d := range due {
-		ok, err := s.lease(ctx, "logout_deliveries", "delivered_at", d.ID, d.NextAttemptAt, now.Add(lease))
+		ok, err := s.lease(ctx, "logout_deliveries", "delivered_at", d.ID, d.NextAttemptAt, until)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
+			d.NextAttemptAt = until
 			claimed = append(claimed, d)
 		}
 	}
 	return claimed, nil
+}
+
+// RenewLogoutDeliveries extends to now+lease the leases of the
+// deliveries ids that still carry the lease value held, and returns which
+// with the new value (see RenewMail).
+func (s *Store) RenewLogoutDeliveries(ctx context.Context, held time.Time, lease time.Duration, ids ...string) (kept []string, until time.Time, err error) {
+	return s.renewLeases(ctx, "logout_deliveries", "delivered_at", held, lease, ids)
 }
 
 // LogoutDelivered records a successful delivery.
@@ -49,15 +60,16 @@ func (s *Store) LogoutDelivered(ctx context.Context, id string) error {
 	return err
 }
 
-// LogoutFailed records a failed attempt: retry at next, or, when next is
-// zero, give up.
-func (s *Store) LogoutFailed(ctx context.Context, id, reason string, next time.Time) error {
+// LogoutFailed records a failed attempt of the holder of the lease held:
+// retry at next, or, when next is zero, give up. Nothing is recorded when
+// the delivery no longer carries held (another replica took it over).
+func (s *Store) LogoutFailed(ctx context.Context, id string, held time.Time, reason string, next time.Time) error {
 	var failedAt any
 	if next.IsZero() {
 		failedAt, next = s.now().UTC(), s.now()
 	}
 	_, err := s.db.ExecContext(ctx, `UPDATE logout_deliveries SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, failed_at = $4
-		WHERE id = $1`, id, truncate(reason, 500), next.UTC(), failedAt)
+		WHERE id = $1 AND next_attempt_at = $5 AND delivered_at IS NULL`, id, truncate(reason, 500), next.UTC(), failedAt, held.UTC())
 	return err
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"campus/internal/db"
@@ -60,7 +61,11 @@ func scanOutbox(row interface{ Scan(...any) error }) (identity.OutboxMail, error
 }
 
 // ClaimMail leases up to limit due mails for lease, so that of several
-// replicas (or a replica and `campus mail`) exactly one sends each.
+// replicas (or a replica and `campus mail`) exactly one sends each. Each
+// claimed mail's NextAttemptAt is the lease's value: the holder passes it
+// to RenewMail and MailFailed, which act only while the row still
+// carries it (a fencing token), so a holder whose lease lapsed and was
+// taken over cannot act on the mail any more.
 func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]identity.OutboxMail, error) {
 	now := s.now().UTC()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+outboxColumns+` FROM mail_outbox
@@ -70,17 +75,34 @@ func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) (
 	if err != nil {
 		return nil, err
 	}
+	until := leaseUntil(now, lease)
 	var claimed []identity.OutboxMail
 	for _, m := range due {
-		ok, err := s.lease(ctx, "mail_outbox", "sent_at", m.ID, m.NextAttemptAt, now.Add(lease))
+		ok, err := s.lease(ctx, "mail_outbox", "sent_at", m.ID, m.NextAttemptAt, until)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
+			m.NextAttemptAt = until
 			claimed = append(claimed, m)
 		}
 	}
 	return claimed, nil
+}
+
+// RenewMail extends to now+lease the leases of the mails ids that still
+// carry the lease value held, and returns which: a mail missing from the
+// answer was taken over (or finished) and its holder must not send it.
+// until is the new lease value, for the next renewal.
+func (s *Store) RenewMail(ctx context.Context, held time.Time, lease time.Duration, ids ...string) (kept []string, until time.Time, err error) {
+	return s.renewLeases(ctx, "mail_outbox", "sent_at", held, lease, ids)
+}
+
+// leaseUntil is the value of a lease taken at now: whole microseconds,
+// which both engines store exactly, so that it compares equal when it is
+// the fencing token of a renewal.
+func leaseUntil(now time.Time, lease time.Duration) time.Time {
+	return now.UTC().Add(lease).Truncate(time.Microsecond)
 }
 
 // lease moves a due row's next attempt to until if nobody else did since
@@ -95,6 +117,43 @@ func (s *Store) lease(ctx context.Context, table, doneColumn, id string, was, un
 	return n == 1, nil
 }
 
+// renewLeases moves the next attempt of the rows ids that are still
+// leased at held (not done, not given up, not claimed by another holder)
+// to now+lease, and returns the ids it moved with the new lease value.
+// The new value is never before held, so that it stays the row's own.
+func (s *Store) renewLeases(ctx context.Context, table, doneColumn string, held time.Time, lease time.Duration, ids []string) ([]string, time.Time, error) {
+	until := leaseUntil(s.now(), lease)
+	if until.Before(held) {
+		until = held.UTC()
+	}
+	if len(ids) == 0 {
+		return nil, until, nil
+	}
+	args := []any{held.UTC(), until}
+	var in strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		args = append(args, id)
+		fmt.Fprintf(&in, "$%d", len(args))
+	}
+	var kept []string
+	// In a write transaction: on SQLite, queries outside one go to the
+	// read-only pool.
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE `+table+` SET next_attempt_at = $2
+			WHERE next_attempt_at = $1 AND `+doneColumn+` IS NULL AND failed_at IS NULL AND id IN (`+in.String()+`)
+			RETURNING id`, args...)
+		kept, err = db.Collect(rows, err, db.Value[string])
+		return err
+	})
+	if err != nil {
+		return nil, until, fmt.Errorf("renew leases in %s: %w", table, err)
+	}
+	return kept, until, nil
+}
+
 // MailSent records a mail as sent and forgets its content.
 func (s *Store) MailSent(ctx context.Context, id string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE mail_outbox SET sent_at = $2, attempts = attempts + 1, last_error = '', message = ''
@@ -102,17 +161,19 @@ func (s *Store) MailSent(ctx context.Context, id string) error {
 	return err
 }
 
-// MailFailed records a failed attempt: retry at next, or, when next is
-// zero, give up. A mail given up keeps its content until an administrator
-// retries it or it is purged.
-func (s *Store) MailFailed(ctx context.Context, id, reason string, next time.Time) error {
+// MailFailed records a failed attempt of the holder of the lease held:
+// retry at next, or, when next is zero, give up. A mail given up keeps its
+// content until an administrator retries it or it is purged. When the
+// mail no longer carries held (another replica took it over), nothing is
+// recorded: the mail is the other holder's now.
+func (s *Store) MailFailed(ctx context.Context, id string, held time.Time, reason string, next time.Time) error {
 	if next.IsZero() {
 		_, err := s.db.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, failed_at = $3
-			WHERE id = $1`, id, truncate(reason, 500), s.now().UTC())
+			WHERE id = $1 AND next_attempt_at = $4 AND sent_at IS NULL`, id, truncate(reason, 500), s.now().UTC(), held.UTC())
 		return err
 	}
 	_, err := s.db.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3
-		WHERE id = $1`, id, truncate(reason, 500), next.UTC())
+		WHERE id = $1 AND next_attempt_at = $4 AND sent_at IS NULL`, id, truncate(reason, 500), next.UTC(), held.UTC())
 	return err
 }
 

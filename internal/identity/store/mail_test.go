@@ -61,7 +61,7 @@ func TestMailOutbox(t *testing.T) {
 		}
 
 		// A failure is retried when due; success forgets the content.
-		if err := s.MailFailed(ctx, first[0].ID, "451 try later", c.t.Add(30*time.Second)); err != nil {
+		if err := s.MailFailed(ctx, first[0].ID, first[0].NextAttemptAt, "451 try later", c.t.Add(30*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.MailSent(ctx, second[0].ID); err != nil {
@@ -86,7 +86,7 @@ func TestMailOutbox(t *testing.T) {
 		}
 
 		// Given up, then retried by an administrator.
-		if err := s.MailFailed(ctx, first[0].ID, "550 no such user", time.Time{}); err != nil {
+		if err := s.MailFailed(ctx, retry[0].ID, retry[0].NextAttemptAt, "550 no such user", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		failed, _ := s.MailQueue(ctx, store.MailFailed, 10)
