@@ -211,16 +211,6 @@ func revokeAuthRequestTx(ctx context.Context, tx *sql.Tx, authRequestID string, 
 	return err
 }
 
-// DeleteExpiredAuthRequests removes requests past their lifetime (a
-// redeemed one is kept until then so that reuse can still be detected).
-func (s *Store) DeleteExpiredAuthRequests(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM auth_requests WHERE expires_at <= $1`, s.now().UTC())
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
 // ---- sessions
 
 // CreateSession stores a new sign-in session; tokenHash is the hash of the

@@ -82,11 +82,3 @@ func (s *Store) Revocations(ctx context.Context, since time.Time) (out []Revocat
 	return out, now, err
 }
 
-// DeleteExpiredRevocations removes subject revocations no token can need.
-func (s *Store) DeleteExpiredRevocations(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM subject_revocations WHERE expires_at <= $1`, s.now().UTC())
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}

@@ -82,8 +82,8 @@ func TestRevocationFeed(t *testing.T) {
 		if got, _ := list(time.Time{}); len(got) != 0 {
 			t.Errorf("a day later the feed lists %v", got)
 		}
-		if n, err := f.s.DeleteExpiredRevocations(ctx); err != nil || n != 1 {
-			t.Errorf("deleted %d expired subject entries (%v), want 1", n, err)
+		if n, err := f.s.Purge(ctx); err != nil || n["subject_revocations"] != 1 {
+			t.Errorf("purge deleted %v expired subject entries (%v), want 1", n, err)
 		}
 	})
 }

@@ -62,6 +62,8 @@ var Scopes = []string{"openid", "profile", "email", "offline_access", "users:rea
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
 	revocations := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Now: time.Now, Logger: logger}
 	go revocations.Run(ctx)
+	sessions := portalstore.New(d, time.Now)
+	go db.Housekeep(ctx, logger, "portal: expired sessions", sessions.DeleteExpired)
 	return portal.NewServer(portal.Deps{
 		Logger:      logger,
 		Version:     cfg.Version,
@@ -71,7 +73,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		StudyURL:    cfg.StudyURL,
 		API:         cfg.HTTPClient,
 		Ready:       append([]httpserver.Check{{Name: "database", Fn: d.Ping}}, cfg.Ready...),
-		Sessions:    portalstore.New(d, time.Now),
+		Sessions:    sessions,
 		OIDC: portal.OIDC{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 			Client: cfg.HTTPClient, Scopes: Scopes},
 		Secret:      cfg.SessionKey,
