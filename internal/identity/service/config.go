@@ -22,14 +22,17 @@ import (
 // to flags, environment variables and the config file, and where it runs,
 // which the command fills in.
 type Config struct {
-	Admin              AdminConfig
-	KeyEncryptionKey   string
-	Welcome            string
-	AccessTokenTTL     time.Duration
-	IDTokenTTL         time.Duration
-	RefreshTokenTTL    time.Duration
-	StepUpTTL          time.Duration
-	SessionTTL         time.Duration
+	Admin            AdminConfig
+	KeyEncryptionKey string
+	Welcome          string
+	AccessTokenTTL   time.Duration
+	IDTokenTTL       time.Duration
+	RefreshTokenTTL  time.Duration
+	StepUpTTL        time.Duration
+	SessionTTL       time.Duration
+	// LogoutRetryBase is the first delay before a back-channel logout
+	// that failed is sent again (0: 10 s); it doubles up to an hour.
+	LogoutRetryBase    time.Duration
 	MaxLoginAttempts   int
 	LockoutMinutes     int
 	SignInsPerIPMinute int
@@ -102,6 +105,9 @@ func (c *Config) Validate() []error {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s %s: must be positive", d.name, d.v))
 		}
+	}
+	if c.LogoutRetryBase != 0 && (c.LogoutRetryBase < 100*time.Millisecond || c.LogoutRetryBase > time.Hour) {
+		errs = append(errs, fmt.Errorf("--logout-retry-base %s: want 100ms to 1h", c.LogoutRetryBase))
 	}
 	if c.MaxLoginAttempts < 1 {
 		errs = append(errs, fmt.Errorf("--max-login-attempts %d: must be at least 1", c.MaxLoginAttempts))

@@ -106,6 +106,9 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 		}
 	}
 	deliverer := oidcop.NewDeliverer(st, keys, cfg.Issuer, oidcop.NoRedirects(httpClient), time.Now, logger)
+	if cfg.LogoutRetryBase > 0 {
+		deliverer.Base, deliverer.Poll = cfg.LogoutRetryBase, min(deliverer.Poll, cfg.LogoutRetryBase)
+	}
 	go deliverer.Run(ctx)
 
 	mailDeps, err := startMail(ctx, st, cfg, logger)
