@@ -1,0 +1,278 @@
+package main
+
+// Outage tests: a dependency of campus stops (the directory, a relying
+// party's back-channel endpoint, identity itself) while real campus
+// processes run, and comes back on the same address. Each test checks
+// what people see meanwhile and that everything recovers without a
+// restart of campus. SMTP's outage is TestMailOutboxRetriesAfterTheServerWasDown
+// (mail_test.go); PostgreSQL's restarts are tested on their own.
+
+import (
+	"encoding/json"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+
+	"campus/internal/identity/directory/ldaptest"
+)
+
+// signInAs posts the sign-in form of pg with the browser's language and
+// returns the answer with its headers.
+func signInAs(t *testing.T, p *idp, b *http.Client, pg page, username, pw, acceptLanguage string) (page, http.Header) {
+	t.Helper()
+	ar, csrf := formAuthRequest.FindStringSubmatch(pg.body), formCSRF.FindStringSubmatch(pg.body)
+	if ar == nil || csrf == nil {
+		t.Fatalf("no sign-in form (status %d):\n%s", pg.status, pg.body)
+	}
+	form := url.Values{"authRequestID": {ar[1]}, "csrf": {csrf[1]}, "username": {username}, "password": {pw}}
+	req, _ := http.NewRequest(http.MethodPost, p.issuer+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if acceptLanguage != "" {
+		req.Header.Set("Accept-Language", acceptLanguage)
+	}
+	resp, err := b.Do(req)
+	if err != nil {
+		t.Fatalf("sign in as %s: %v", username, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	out := page{status: resp.StatusCode, body: string(body)}
+	if resp.StatusCode/100 == 3 {
+		out.location, _ = resp.Location()
+	}
+	return out, resp.Header
+}
+
+// TestOutageDirectoryDown: the directory hangs, then stops, then comes
+// back. Directory accounts are told why they cannot sign in (EN, DE; 503;
+// the username kept), local accounts sign in as quickly as ever, the
+// directory status says the directory does not answer, and directory
+// accounts sign in again once it is back, without a restart of campus.
+func TestOutageDirectoryDown(t *testing.T) {
+	t.Parallel()
+	srv := ldaptest.Start(t)
+	srv.AddUsers(t, members(3), true)
+	env := ldapEnv(srv)
+	const ldapTimeout = 4 * time.Second
+	env["CAMPUS_LDAP_TIMEOUT"] = ldapTimeout.String()
+	env["CAMPUS_ADMIN_PASSWORD"], env["CAMPUS_SIGN_INS_PER_IP_MINUTE"] = adminPassword, "6000"
+	dir := t.TempDir()
+	r := startCampus(t, env, "serve", "--addr", "127.0.0.1:0", "--data", dir)
+	p := &idp{running: r, dir: dir, issuer: r.url + "/idp", http: tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))}
+	p.addUser(t, "lokal", "local-password-1")
+	console := p.addClient(t, "--id", "console", "--name", "Admin console", "--first-party",
+		"--redirect-uri", "https://console.uni.example/cb", "--scope", "openid", "--scope", "users:read", "--scope", "users:write")
+	e := &apiEnv{p: p, console: console, rp: newRP(t, p, console, oidc.ScopeOpenID, "users:read", "users:write")}
+	admin := e.token(t, "admin", adminPassword)
+	if rep := e.must(t, http.StatusOK, "POST", "/api/v1/directory/sync", admin, nil); rep.body["created"] != float64(3) {
+		t.Fatalf("sync: %s", rep)
+	}
+	e.token(t, "u0001", "dir-pass-u0001")
+	if st := e.must(t, http.StatusOK, "GET", "/api/v1/directory", admin, nil); st.body["reachable"] != true || st.body["reach_error"] != nil {
+		t.Fatalf("status while the directory answers: %s", st)
+	}
+
+	// signIn times one sign-in form post.
+	signIn := func(username, pw, lang string) (page, http.Header, time.Duration) {
+		b := p.browser(t)
+		start := getPage(t, b, e.rp.config.AuthCodeURL("s"))
+		t0 := time.Now()
+		pg, h := signInAs(t, p, b, start, username, pw, lang)
+		return pg, h, time.Since(t0)
+	}
+	_, _, baseline := signIn("lokal", "local-password-1", "")
+
+	// A hung directory (it accepts connections and never answers): a
+	// directory account waits for the LDAP timeout, while local accounts
+	// and the administrator sign in meanwhile as quickly as before.
+	srv.Pause(t)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	var hung page
+	var hungTook time.Duration
+	go func() {
+		defer wg.Done()
+		b := p.browser(t)
+		start := getPage(t, b, e.rp.config.AuthCodeURL("s"))
+		t0 := time.Now()
+		hung, _ = signInAs(t, p, b, start, "u0002", "dir-pass-u0002", "")
+		hungTook = time.Since(t0)
+	}()
+	time.Sleep(200 * time.Millisecond) // let the directory sign-in start waiting
+	for _, who := range [][2]string{{"lokal", "local-password-1"}, {"admin", adminPassword}} {
+		pg, _, took := signIn(who[0], who[1], "")
+		if pg.location == nil || !strings.HasPrefix(pg.location.String(), "https://console.uni.example/cb") {
+			t.Fatalf("%s while the directory hangs: %d\n%s", who[0], pg.status, pg.body)
+		}
+		if took > 2*time.Second {
+			t.Errorf("%s took %v to sign in while the directory hangs (baseline %v)", who[0], took, baseline)
+		}
+		t.Logf("%s signed in in %v while the directory hangs (baseline %v)", who[0], took, baseline)
+	}
+	wg.Wait()
+	if hung.status != http.StatusServiceUnavailable || !strings.Contains(hung.body, "university directory cannot be reached") {
+		t.Fatalf("a directory sign-in while the directory hangs: %d\n%s", hung.status, hung.body)
+	}
+	if hungTook < ldapTimeout-time.Second || hungTook > 3*ldapTimeout {
+		t.Errorf("a directory sign-in while the directory hangs took %v; the LDAP timeout is %v", hungTook, ldapTimeout)
+	}
+	t.Logf("a directory sign-in while the directory hangs answered 503 after %v (timeout %v)", hungTook, ldapTimeout)
+	srv.Resume(t)
+
+	// The directory stops: its accounts hear why at once, in their
+	// language, with their username kept; local accounts sign in.
+	srv.Stop()
+	for _, tc := range []struct{ lang, want string }{
+		{"", "The university directory cannot be reached right now"},
+		{"en-GB,en;q=0.8", "The university directory cannot be reached right now"},
+		{"de-DE,de;q=0.9,en;q=0.5", "Das Verzeichnis der Universität ist gerade nicht erreichbar"},
+	} {
+		pg, h, took := signIn("u0001", "dir-pass-u0001", tc.lang)
+		body := html.UnescapeString(pg.body)
+		if pg.status != http.StatusServiceUnavailable || !strings.Contains(body, tc.want) || !strings.Contains(pg.body, `name="username" value="u0001"`) ||
+			h.Get("Retry-After") == "" {
+			t.Fatalf("directory down, %q: %d Retry-After %q\n%s", tc.lang, pg.status, h.Get("Retry-After"), pg.body)
+		}
+		if tc.lang != "" && strings.HasPrefix(tc.lang, "de") && !strings.Contains(pg.body, `lang="de"`) {
+			t.Errorf("the German message is not marked as German:\n%s", pg.body)
+		}
+		if took > 2*time.Second {
+			t.Errorf("a directory sign-in while the directory is down took %v", took)
+		}
+	}
+	if pg, _, took := signIn("lokal", "local-password-1", "de"); pg.location == nil {
+		t.Fatalf("a local account while the directory is down: %d\n%s", pg.status, pg.body)
+	} else {
+		t.Logf("a local account signed in in %v while the directory is down (baseline %v)", took, baseline)
+	}
+	st := e.must(t, http.StatusOK, "GET", "/api/v1/directory", admin, nil)
+	if st.body["reachable"] != false || !strings.Contains(st.str("reach_error"), "directory unavailable") {
+		t.Fatalf("status while the directory is down: %s", st)
+	}
+
+	// Back on the same address: directory accounts sign in again, campus
+	// was not restarted.
+	srv.Restart(t)
+	e.token(t, "u0001", "dir-pass-u0001")
+	if st := e.must(t, http.StatusOK, "GET", "/api/v1/directory", admin, nil); st.body["reachable"] != true {
+		t.Fatalf("status after the directory is back: %s", st)
+	}
+}
+
+// TestOutageBackchannelEndpointDown: a relying party's back-channel
+// logout endpoint is down when the person signs out. The logout token
+// waits in identity's outbox, is retried, and arrives exactly once, valid,
+// when the endpoint listens again on the same address.
+func TestOutageBackchannelEndpointDown(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := startCampus(t, map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword, "CAMPUS_SIGN_INS_PER_IP_MINUTE": "6000",
+		"CAMPUS_LOGOUT_RETRY_BASE": "200ms"}, "serve", "--addr", "127.0.0.1:0", "--data", dir)
+	p := &idp{running: r, dir: dir, issuer: r.url + "/idp", http: tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))}
+	addr := freeAddr(t) // nothing listens here yet: the application is down
+	lms := p.addClient(t, "--id", "lms", "--first-party", "--redirect-uri", "https://lms.uni.example/cb",
+		"--post-logout-redirect-uri", "https://lms.uni.example/", "--backchannel-logout-uri", "http://"+addr+"/backchannel")
+	rp := newRP(t, p, lms, oidc.ScopeOpenID)
+	b := p.browser(t)
+	tok, _ := rp.signIn(t, p, b, "admin", adminPassword)
+	_, idc := claims(t, tok.Extra("id_token").(string))
+
+	q := url.Values{"id_token_hint": {tok.Extra("id_token").(string)}, "post_logout_redirect_uri": {"https://lms.uni.example/"}}
+	if pg := getPage(t, b, p.issuer+"/end_session?"+q.Encode()); pg.location == nil {
+		t.Fatalf("logout: status %d\n%s", pg.status, pg.body)
+	}
+
+	// The delivery fails and waits for its retry; administrators see why.
+	users := p.addClient(t, "--id", "admin-tool", "--first-party", "--redirect-uri", "https://admin.uni.example/cb", "--scope", "openid", "--scope", "users:read")
+	at, _ := newRP(t, p, users, oidc.ScopeOpenID, "users:read").signIn(t, p, p.browser(t), "admin", adminPassword)
+	type delivery struct {
+		ClientID  string `json:"client_id"`
+		SID       string `json:"sid"`
+		Status    string `json:"status"`
+		Attempts  int    `json:"attempts"`
+		LastError string `json:"last_error"`
+	}
+	outbox := func() delivery {
+		t.Helper()
+		res := identityCall(t, p, at.AccessToken)("GET", "/api/v1/logout-deliveries")
+		var v struct{ Items []delivery }
+		if err := json.Unmarshal([]byte(res.raw), &v); err != nil || res.status != http.StatusOK {
+			t.Fatalf("outbox: %d %s", res.status, res.raw)
+		}
+		for _, d := range v.Items {
+			if d.ClientID == "lms" && d.SID == idc["sid"] {
+				return d
+			}
+		}
+		t.Fatalf("no delivery to lms for the session: %s", res.raw)
+		return delivery{}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for d := outbox(); d.Attempts < 2; d = outbox() {
+		if d.Status == "delivered" {
+			t.Fatalf("delivered while the endpoint was down: %+v", d)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no retries recorded within 10s: %+v", d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if d := outbox(); d.Status != "pending" || d.LastError == "" {
+		t.Fatalf("a failed delivery: %+v", d)
+	}
+
+	// The application comes back on the same address.
+	var mu sync.Mutex
+	var got []string
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", addr, err)
+	}
+	rcv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		got = append(got, r.PostForm.Get("logout_token"))
+		mu.Unlock()
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go rcv.Serve(ln)
+	t.Cleanup(func() { rcv.Close() })
+	deadline = time.Now().Add(15 * time.Second)
+	for outbox().Status != "delivered" {
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered within 15s after the endpoint came back: %+v", outbox())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Exactly once, even after a few more retry periods.
+	time.Sleep(time.Second)
+	mu.Lock()
+	tokens := append([]string(nil), got...)
+	mu.Unlock()
+	if len(tokens) != 1 {
+		t.Fatalf("%d logout tokens arrived, want 1", len(tokens))
+	}
+	keySet := oidc.NewRemoteKeySet(rp.ctx, p.issuer+"/keys")
+	if _, err := keySet.VerifySignature(rp.ctx, tokens[0]); err != nil {
+		t.Fatalf("the late logout token does not verify: %v", err)
+	}
+	_, lc := claims(t, tokens[0])
+	if lc["sid"] != idc["sid"] || lc["sub"] != idc["sub"] || lc["aud"] != "lms" || lc["iss"] != p.issuer || lc["nonce"] != nil {
+		t.Fatalf("logout token claims %v, id_token %v", lc, idc)
+	}
+	if _, ok := lc["events"].(map[string]any)["http://schemas.openid.net/event/backchannel-logout"]; !ok {
+		t.Fatalf("events %v", lc["events"])
+	}
+	// Valid when it arrives: issued at delivery, not at the sign-out.
+	if exp, iat := lc["exp"].(float64), lc["iat"].(float64); time.Unix(int64(exp), 0).Before(time.Now()) || time.Since(time.Unix(int64(iat), 0)) > 30*time.Second {
+		t.Fatalf("the late logout token is stale: iat %v exp %v", iat, exp)
+	}
+}
