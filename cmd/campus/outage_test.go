@@ -15,12 +15,14 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 
 	"campus/internal/identity/directory/ldaptest"
 )
@@ -274,5 +276,247 @@ func TestOutageBackchannelEndpointDown(t *testing.T) {
 	// Valid when it arrives: issued at delivery, not at the sign-out.
 	if exp, iat := lc["exp"].(float64), lc["iat"].(float64); time.Unix(int64(exp), 0).Before(time.Now()) || time.Since(time.Unix(int64(iat), 0)) > 30*time.Second {
 		t.Fatalf("the late logout token is stale: iat %v exp %v", iat, exp)
+	}
+}
+
+// outageCall is one request to a service while something is down: its
+// status, Retry-After and body.
+type outageCall struct {
+	status     int
+	retryAfter string
+	body       string
+}
+
+func callWith(t *testing.T, c *http.Client, method, u, token, acceptLanguage string, body any, headers ...string) outageCall {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		j, _ := json.Marshal(body)
+		rd = strings.NewReader(string(j))
+	}
+	req, _ := http.NewRequest(method, u, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if acceptLanguage != "" {
+		req.Header.Set("Accept-Language", acceptLanguage)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return outageCall{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: string(b)}
+}
+
+// TestOutageIdentityDown runs identity, study and the portal apart and
+// stops identity. The study service keeps answering public reads and
+// requests with access tokens it verified before, pauses writes (503, as
+// it cannot learn of revocations), and answers 503, not 401, where a token
+// cannot be checked at all. The portal keeps serving the pages that need
+// only the study service to the people signed in; signing in, signing out
+// and pages that need identity answer a 503 page in the person's language
+// with a retry hint. Nothing answers 500. Identity comes back on the same
+// address and everything works again without restarting study or portal.
+func TestOutageIdentityDown(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	caFile, portalCert, portalKey := privateCA(t, base)
+	idDir, idAddr := filepath.Join(base, "identity"), freeAddr(t)
+	idEnv := map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword, "CAMPUS_SIGN_INS_PER_IP_MINUTE": "6000"}
+	startIdentity := func() *running {
+		return startCampus(t, idEnv, "identity", "--addr", idAddr, "--data", idDir, "--ca-file", caFile)
+	}
+	id := startIdentity()
+	idCert := filepath.Join(idDir, "tls", "cert.pem")
+	p := &idp{running: id, dir: idDir, issuer: id.url, http: tlsClient(t, idCert)}
+	portalURL := "https://" + freeAddr(t)
+	portalClient := p.addClient(t, "--portal", portalURL)
+	studyClient := p.addClient(t, "--study")
+	study := startCampus(t, studyClient.Settings, "study", "--addr", "127.0.0.1:0", "--data", filepath.Join(base, "study"),
+		"--issuer", id.url, "--ca-file", idCert)
+	bundle := filepath.Join(base, "bundle.pem")
+	writeBundle(t, bundle, idCert, filepath.Join(base, "study", "tls", "cert.pem"), caFile)
+	portalEnv := map[string]string{"CAMPUS_PORTAL_SESSION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+	for k, v := range portalClient.Settings {
+		portalEnv[k] = v
+	}
+	portal := startCampus(t, portalEnv, "portal", "--addr", strings.TrimPrefix(portalURL, "https://"), "--data", filepath.Join(base, "portal"),
+		"--tls-cert", portalCert, "--tls-key", portalKey, "--issuer", id.url, "--study-url", study.url, "--ca-file", bundle)
+	c := tlsClient(t, bundle)
+
+	// Before the outage: a programme in the catalogue, a student's and an
+	// editor's access tokens, a person signed in at the portal.
+	app := p.addClient(t, "--id", "tester", "--first-party", "--redirect-uri", "https://tester.uni.example/cb",
+		"--scope", "openid", "--scope", "studies:write", "--scope", "grades:read")
+	p.addUser(t, "stud", "student-password-1", "student")
+	scopes := []string{oidc.ScopeOpenID, "studies:write", "grades:read"}
+	token := func(user, pw string, extra ...oauth2.AuthCodeOption) string {
+		tok, _ := newRP(t, p, app, scopes...).signIn(t, p, p.browser(t), user, pw, extra...)
+		return tok.AccessToken
+	}
+	student := token("stud", "student-password-1")
+	editor := token("admin", adminPassword, oauth2.SetAuthURLParam("prompt", "login"))
+	prog := callWith(t, c, "POST", study.url+"/v1/programmes", editor, "", map[string]any{"title": "B.Sc. Physics", "degree": "B.Sc.",
+		"semesters": 6, "credits_required": 180, "language": "en", "status": "published"})
+	var created struct{ ID string }
+	if json.Unmarshal([]byte(prog.body), &created); prog.status != http.StatusCreated || created.ID == "" {
+		t.Fatalf("create a programme: %d %s", prog.status, prog.body)
+	}
+	if r := callWith(t, c, "POST", study.url+"/v1/me/enrolments", student, "", map[string]any{"programme_id": created.ID}); r.status != http.StatusCreated {
+		t.Fatalf("enrol: %d %s", r.status, r.body)
+	}
+	b := apartBrowser(t, bundle, id.url, portal.url)
+	if done := submitLogin(t, p, b, getPage(t, b, portal.url+"/auth/login?return=/"), "admin", adminPassword); done.status != http.StatusOK ||
+		!strings.Contains(html.UnescapeString(done.body), "Signed in as Administrator") {
+		t.Fatalf("portal sign-in: %d\n%s", done.status, done.body)
+	}
+	if pg := getPage(t, b, portal.url+"/profile"); pg.status != http.StatusOK {
+		t.Fatalf("profile before the outage: %d", pg.status)
+	}
+	portalGet := func(path, lang string) outageCall {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, portal.url+path, nil)
+		if lang != "" {
+			req.Header.Set("Accept-Language", lang)
+		}
+		resp, err := b.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return outageCall{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: html.UnescapeString(string(body))}
+	}
+
+	// Identity stops.
+	if err := id.stop(); err != nil {
+		t.Fatalf("stop identity: %v", err)
+	}
+	var seen []string // every answer, none may be a 500
+	check := func(what string, got outageCall, status int, retryHint bool, want ...string) {
+		t.Helper()
+		seen = append(seen, what)
+		if got.status >= 500 && got.status != http.StatusServiceUnavailable {
+			t.Errorf("%s: %d (a %d while identity is down)\n%s", what, got.status, got.status, got.body)
+			return
+		}
+		if got.status != status {
+			t.Errorf("%s: %d, want %d\n%s", what, got.status, status, got.body)
+			return
+		}
+		if retryHint && got.retryAfter == "" {
+			t.Errorf("%s: %d without Retry-After", what, got.status)
+		}
+		for _, w := range want {
+			if !strings.Contains(got.body, w) {
+				t.Errorf("%s: %d lacks %q\n%s", what, got.status, w, got.body)
+			}
+		}
+		for _, bad := range []string{"goroutine", "dial tcp", "connection refused", "runtime error", "Internal Server Error"} {
+			if strings.Contains(got.body, bad) {
+				t.Errorf("%s shows %q to the person:\n%s", what, bad, got.body)
+			}
+		}
+	}
+
+	// The study service: public reads and verified tokens keep working;
+	// writes pause; a token it cannot check is a 503, not a 401.
+	check("study: the catalogue", callWith(t, c, "GET", study.url+"/v1/programmes", "", "", nil), http.StatusOK, false, "B.Sc. Physics")
+	check("study: a programme", callWith(t, c, "GET", study.url+"/v1/programmes/"+created.ID, "", "", nil), http.StatusOK, false, "B.Sc. Physics")
+	check("study: a student's enrolments", callWith(t, c, "GET", study.url+"/v1/me/enrolments", student, "", nil), http.StatusOK, false, created.ID)
+	check("study: a student's grades", callWith(t, c, "GET", study.url+"/v1/me/grades", student, "", nil), http.StatusOK, false, "B.Sc. Physics")
+	check("study: the catalogue with a token", callWith(t, c, "GET", study.url+"/v1/programmes", editor, "", nil), http.StatusOK, false)
+	check("study: a change", callWith(t, c, "PATCH", study.url+"/v1/programmes/"+created.ID, editor, "", map[string]any{"title": "B.Sc. Physik"}, "If-Match", `"1"`),
+		http.StatusServiceUnavailable, true, "Changes are paused")
+	check("study: an API key it cannot introspect", callWith(t, c, "GET", study.url+"/v1/me/grades", "someopaquekeythatidentitywouldknow", "", nil),
+		http.StatusServiceUnavailable, true, "cannot reach identity")
+	check("study: liveness", callWith(t, c, "GET", study.url+"/healthz", "", "", nil), http.StatusOK, false)
+	check("study: readiness names identity", callWith(t, c, "GET", study.url+"/readyz", "", "", nil), http.StatusServiceUnavailable, false)
+
+	// The portal: the catalogue and the signed-in person's study pages
+	// keep working; what needs identity is a 503 page in their language.
+	check("portal: the catalogue", portalGet("/programmes", ""), http.StatusOK, false, "B.Sc. Physics")
+	check("portal: my study", portalGet("/my", ""), http.StatusOK, false, "Signed in as Administrator")
+	check("portal: the profile", portalGet("/profile", ""), http.StatusServiceUnavailable, true,
+		"sign-in service, which cannot be reached right now", "try again in a few minutes")
+	check("portal: das Profil", portalGet("/profile", "de-DE,de;q=0.9"), http.StatusServiceUnavailable, true,
+		"Anmeldedienst von campus, der gerade nicht erreichbar ist", "in einigen Minuten noch einmal")
+	check("portal: accounts", portalGet("/admin/users", ""), http.StatusServiceUnavailable, true, "cannot be reached right now")
+	fresh := apartBrowser(t, bundle, id.url, portal.url)
+	for _, tc := range []struct{ lang, want string }{
+		{"en", "Signing in is not possible right now"},
+		{"de", "Anmelden ist gerade nicht möglich"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, portal.url+"/auth/login?return=/my", nil)
+		req.Header.Set("Accept-Language", tc.lang)
+		resp, err := fresh.Do(req)
+		if err != nil {
+			t.Fatalf("sign-in while identity is down (%s): %v", tc.lang, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		check("portal: sign-in ("+tc.lang+")", outageCall{resp.StatusCode, resp.Header.Get("Retry-After"), html.UnescapeString(string(body))},
+			http.StatusServiceUnavailable, true, tc.want)
+	}
+	// Sign-out ends the portal session and offers to finish at identity.
+	req, _ := http.NewRequest(http.MethodPost, portal.url+"/auth/logout", nil)
+	resp, err := b.Do(req)
+	if err != nil {
+		t.Fatalf("sign-out while identity is down: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	out := outageCall{resp.StatusCode, resp.Header.Get("Retry-After"), html.UnescapeString(string(body))}
+	check("portal: sign-out", out, http.StatusServiceUnavailable, true, "You are signed out of the portal", "Finish signing out")
+	finish := regexp.MustCompile(`href="(https://[^"]*/end_session\?[^"]*)"`).FindStringSubmatch(out.body)
+	if finish == nil {
+		t.Fatalf("no link to finish signing out:\n%s", out.body)
+	}
+	if home := portalGet("/", ""); strings.Contains(home.body, "Signed in as") {
+		t.Fatal("still signed in at the portal after signing out while identity was down")
+	}
+	t.Logf("answered while identity was down: %s", strings.Join(seen, "; "))
+
+	// Identity comes back on the same address; study and portal were not
+	// restarted.
+	startIdentity()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r := callWith(t, c, "PATCH", study.url+"/v1/programmes/"+created.ID, editor, "", map[string]any{"title": "B.Sc. Physik"}, "If-Match", `"1"`)
+		if r.status == http.StatusOK {
+			break
+		}
+		if r.status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("a change after identity is back: %d %s", r.status, r.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Finishing the sign-out at identity works now: the identity session
+	// ends and the browser returns to the portal.
+	once := *b
+	once.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if end := getPage(t, &once, html.UnescapeString(finish[1])); end.status != http.StatusFound || end.location == nil || end.location.String() != portalURL+"/" {
+		t.Fatalf("finish signing out: %d %v\n%s", end.status, end.location, end.body)
+	}
+	// Signing in at the portal needs the password again (the identity
+	// session ended), and the pages that need identity work again.
+	start := getPage(t, b, portal.url+"/auth/login?return=/")
+	if done := submitLogin(t, p, b, start, "admin", adminPassword); done.status != http.StatusOK ||
+		!strings.Contains(html.UnescapeString(done.body), "Signed in as Administrator") {
+		t.Fatalf("portal sign-in after the outage: %d\n%s", done.status, done.body)
+	}
+	if pg := portalGet("/profile", ""); pg.status != http.StatusOK {
+		t.Fatalf("profile after the outage: %d\n%s", pg.status, pg.body)
+	}
+	if r := callWith(t, c, "GET", study.url+"/readyz", "", "", nil); r.status != http.StatusOK {
+		t.Fatalf("study readiness after the outage: %d %s", r.status, r.body)
 	}
 }
