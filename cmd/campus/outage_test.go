@@ -452,6 +452,18 @@ func TestOutageIdentityDown(t *testing.T) {
 	check("portal: das Profil", portalGet("/profile", "de-DE,de;q=0.9"), http.StatusServiceUnavailable, true,
 		"Anmeldedienst von campus, der gerade nicht erreichbar ist", "in einigen Minuten noch einmal")
 	check("portal: accounts", portalGet("/admin/users", ""), http.StatusServiceUnavailable, true, "cannot be reached right now")
+	check("portal: API access", portalGet("/api-access", ""), http.StatusServiceUnavailable, true, "cannot be reached right now")
+	unlock, _ := http.NewRequest(http.MethodPost, portal.url+"/admin/unlock", strings.NewReader("return=/admin/programmes"))
+	unlock.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	unlock.Header.Set("Accept-Language", "de")
+	if resp, err := b.Do(unlock); err != nil {
+		t.Fatalf("unlock editing while identity is down: %v", err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		check("portal: unlock editing (de)", outageCall{resp.StatusCode, resp.Header.Get("Retry-After"), html.UnescapeString(string(body))},
+			http.StatusServiceUnavailable, true, "Anmeldedienst von campus")
+	}
 	fresh := apartBrowser(t, bundle, id.url, portal.url)
 	for _, tc := range []struct{ lang, want string }{
 		{"en", "Signing in is not possible right now"},
