@@ -128,6 +128,12 @@ func TestOutageDirectoryDown(t *testing.T) {
 		t.Errorf("a directory sign-in while the directory hangs took %v; the LDAP timeout is %v", hungTook, ldapTimeout)
 	}
 	t.Logf("a directory sign-in while the directory hangs answered 503 after %v (timeout %v)", hungTook, ldapTimeout)
+	t0 := time.Now()
+	if st := e.must(t, http.StatusOK, "GET", "/api/v1/directory", admin, nil); st.body["reachable"] != false || st.str("reach_error") == "" {
+		t.Fatalf("status while the directory hangs: %s", st)
+	} else if took := time.Since(t0); took > 3*time.Second {
+		t.Errorf("the directory status took %v while the directory hangs", took)
+	}
 	srv.Resume(t)
 
 	// The directory stops: its accounts hear why at once, in their

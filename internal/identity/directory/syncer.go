@@ -108,7 +108,7 @@ func (s *Syncer) Status(ctx context.Context) (identity.DirectoryStatus, error) {
 	}
 	// Whether the directory answers now, for whoever wonders why directory
 	// accounts cannot sign in: bounded, since an administrator waits.
-	ctx, cancel := context.WithTimeout(ctx, min(s.cfg.Timeout, 5*time.Second))
+	ctx, cancel := context.WithTimeout(ctx, min(s.cfg.Timeout, 2*time.Second))
 	defer cancel()
 	if err := s.client.Ping(ctx); err != nil {
 		st.ReachError = err.Error()
