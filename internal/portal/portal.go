@@ -191,12 +191,12 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	// the person sees this page rather than the browser's error.
 	if err := s.rp.reachable(r.Context()); err != nil {
 		s.d.Logger.Warn("start sign-in: identity cannot be reached", "err", err)
-		s.unavailable(w, r, "error.identity.down.signin", nil)
+		s.unavailable(w, r, "error.down.signin", nil)
 		return
 	}
 	if err := s.rp.startSignIn(w, r, r.URL.Query().Get("return")); err != nil {
 		s.d.Logger.Error("start sign-in", "err", err)
-		s.unavailable(w, r, "error.identity.down.signin", nil)
+		s.unavailable(w, r, "error.down.signin", nil)
 	}
 }
 
@@ -214,7 +214,7 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.d.Logger.Error("finish sign-in", "err", err)
-		s.unavailable(w, r, "error.identity.down.signin", nil)
+		s.unavailable(w, r, "error.down.signin", nil)
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
@@ -233,7 +233,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(to, "https://") || strings.HasPrefix(to, "http://") {
 		if err := s.rp.reachable(r.Context()); err != nil {
 			s.d.Logger.Warn("sign out: identity cannot be reached", "err", err)
-			s.unavailable(w, r, "error.identity.down.signout", map[string]string{"Retry": to, "RetryLabel": T(langOf(r), "error.identity.down.signout.retry")})
+			s.unavailable(w, r, "error.down.signout", map[string]string{"Retry": to, "RetryLabel": T(langOf(r), "error.down.finish")})
 			return
 		}
 	}
