@@ -22,17 +22,15 @@ import (
 // to flags, environment variables and the config file, and where it runs,
 // which the command fills in.
 type Config struct {
-	Admin            AdminConfig
-	KeyEncryptionKey string
-	Welcome          string
-	AccessTokenTTL   time.Duration
-	IDTokenTTL       time.Duration
-	RefreshTokenTTL  time.Duration
-	StepUpTTL        time.Duration
-	SessionTTL       time.Duration
-	// LogoutRetryBase is the first delay before a back-channel logout
-	// that failed is sent again (0: 10 s); it doubles up to an hour.
-	LogoutRetryBase    time.Duration
+	Admin              AdminConfig
+	KeyEncryptionKey   string
+	Welcome            string
+	AccessTokenTTL     time.Duration
+	IDTokenTTL         time.Duration
+	RefreshTokenTTL    time.Duration
+	StepUpTTL          time.Duration
+	SessionTTL         time.Duration
+	LogoutRetryBase    time.Duration // first delay before a failed back-channel logout is sent again (0: 10 s)
 	MaxLoginAttempts   int
 	LockoutMinutes     int
 	SignInsPerIPMinute int
