@@ -225,6 +225,8 @@ func registerIdentity(s *config.Set, o *identityservice.Config) {
 	s.Duration(&o.RefreshTokenTTL, "identity.refresh_token_ttl", "refresh-token-ttl", "CAMPUS_REFRESH_TOKEN_TTL", "336h", "Lifetime of refresh tokens (each use rotates them)")
 	s.Duration(&o.StepUpTTL, "identity.step_up_ttl", "step-up-ttl", "CAMPUS_STEP_UP_TTL", "15m", "Lifetime of an access token carrying studies:write (the study token)")
 	s.Duration(&o.SessionTTL, "identity.session_ttl", "session-ttl", "CAMPUS_SESSION_TTL", "12h", "Lifetime of a sign-in session at identity (single sign-on)")
+	s.Duration(&o.LogoutRetryBase, "identity.logout_retry_base", "logout-retry-base", "CAMPUS_LOGOUT_RETRY_BASE", "10s",
+		"Delay before a back-channel logout that failed is sent again; it doubles per attempt up to an hour, and is given up after 72 hours")
 	s.Int(&o.MaxLoginAttempts, "identity.max_login_attempts", "max-login-attempts", "CAMPUS_MAX_LOGIN_ATTEMPTS", "5", "Failed sign-ins before an account is locked")
 	s.Int(&o.LockoutMinutes, "identity.lockout_minutes", "lockout-minutes", "CAMPUS_LOCKOUT_MINUTES", "10", "How long a locked account stays locked")
 	s.String(&o.SigningKeyFile, "identity.signing_key_file", "signing-key-file", "CAMPUS_SIGNING_KEY_FILE", "",

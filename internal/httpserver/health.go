@@ -14,6 +14,12 @@ import (
 type Check struct {
 	Name string
 	Fn   func(context.Context) error
+	// Degrades marks a dependency the service works in part without (a
+	// service it calls): failing, it makes the answer "degraded", still
+	// 200. Such a dependency is shared by every replica, so failing them
+	// all would take the balancer's last replicas away and turn a partial
+	// outage into a whole one.
+	Degrades bool
 }
 
 // Healthz answers 200 while the process is alive and serving.
@@ -35,7 +41,8 @@ func JSON(v any) http.Handler {
 }
 
 // Readyz answers 200 when every check passes within two seconds, else 503
-// naming the failing checks. The reasons go to the log, not to the caller.
+// naming the failing checks; when only checks that degrade fail, 200 with
+// the status "degraded". The reasons go to the log, not to the caller.
 func Readyz(service string, logger *slog.Logger, checks ...Check) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -43,14 +50,18 @@ func Readyz(service string, logger *slog.Logger, checks ...Check) http.Handler {
 		results := make(map[string]string, len(checks))
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		ready := true
+		ready, degraded := true, false
 		for _, c := range checks {
 			wg.Go(func() {
 				err := c.Fn(ctx)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
-					ready = false
+					if c.Degrades {
+						degraded = true
+					} else {
+						ready = false
+					}
 					results[c.Name] = "failing"
 					logger.Warn("readiness check failed", "service", service, "check", c.Name, "err", err)
 					return
@@ -60,8 +71,11 @@ func Readyz(service string, logger *slog.Logger, checks ...Check) http.Handler {
 		}
 		wg.Wait()
 		status, code := "ready", http.StatusOK
-		if !ready {
+		switch {
+		case !ready:
 			status, code = "unavailable", http.StatusServiceUnavailable
+		case degraded:
+			status = "degraded"
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
@@ -71,9 +85,10 @@ func Readyz(service string, logger *slog.Logger, checks ...Check) http.Handler {
 }
 
 // URLCheck passes when a GET of url answers 2xx. Each probe asks afresh:
-// a readiness answer must not hide an outage that has already begun.
+// a readiness answer must not hide an outage that has already begun. It
+// is a service depended on: its failure degrades (see Check.Degrades).
 func URLCheck(name string, client *http.Client, url string) Check {
-	return Check{Name: name, Fn: func(ctx context.Context) error {
+	return Check{Name: name, Degrades: true, Fn: func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err

@@ -135,6 +135,8 @@ func TestReadyz(t *testing.T) {
 	t.Parallel()
 	ok := Check{Name: "database", Fn: func(context.Context) error { return nil }}
 	bad := Check{Name: "identity", Fn: func(context.Context) error { return errors.New("connection refused to 10.0.0.1") }}
+	degrading := bad
+	degrading.Degrades = true
 	tests := []struct {
 		name   string
 		checks []Check
@@ -143,6 +145,8 @@ func TestReadyz(t *testing.T) {
 	}{
 		{"all pass", []Check{ok}, 200, `"database":"ok"`},
 		{"one fails", []Check{ok, bad}, 503, `"identity":"failing"`},
+		{"a dependency that degrades fails", []Check{ok, degrading}, 200, `"status":"degraded"`},
+		{"both fail", []Check{{Name: "database", Fn: bad.Fn}, degrading}, 503, `"status":"unavailable"`},
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()

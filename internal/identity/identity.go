@@ -157,4 +157,9 @@ type DirectoryStatus struct {
 	LastEnd    *time.Time       `json:"last_end,omitempty"`
 	LastError  string           `json:"last_error,omitempty"`
 	LastReport *DirectoryReport `json:"last_report,omitempty"`
+	// Reachable tells whether the directory answered just now, for this
+	// answer; ReachError says why not. Directory sign-ins fail while it
+	// is false; local accounts are not affected.
+	Reachable  bool   `json:"reachable"`
+	ReachError string `json:"reach_error,omitempty"`
 }

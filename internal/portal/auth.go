@@ -96,6 +96,30 @@ func (rp *relyingParty) discover(ctx context.Context) (*oidc.Provider, error) {
 	return p, nil
 }
 
+// reachable reports whether identity answers now (its discovery
+// document, within a few seconds); nil when it does.
+func (rp *relyingParty) reachable(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(rp.cfg.Issuer, "/")+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return err
+	}
+	c := rp.cfg.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("identity's discovery answered %s", resp.Status)
+	}
+	return nil
+}
+
 func (rp *relyingParty) oauth2(p *oidc.Provider) *oauth2.Config {
 	return &oauth2.Config{ClientID: rp.cfg.ClientID, ClientSecret: rp.cfg.ClientSecret, Endpoint: p.Endpoint(),
 		RedirectURL: rp.origin + rp.base + "/auth/callback", Scopes: rp.cfg.Scopes}
@@ -448,12 +472,20 @@ func (rp *relyingParty) refresh(ctx context.Context, s *session) error {
 	p, err := rp.discover(ctx)
 	if err != nil {
 		rp.sessions.ReleaseRefresh(ctx, s.idHash)
-		return err
+		return fmt.Errorf("%w: %w", errIdentityDown, err)
 	}
 	tok, err := rp.oauth2(p).TokenSource(rp.ctx(ctx), &oauth2.Token{RefreshToken: s.Refresh, Expiry: time.Unix(1, 0)}).Token()
 	if err != nil {
-		rp.sessions.Delete(ctx, s.idHash)
-		return errSignedOut
+		// Only identity's refusal ends the session. While identity cannot
+		// be reached (no answer, or 5xx) the refresh token stays good for
+		// a later try: an outage signs nobody out.
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
+			rp.sessions.Delete(ctx, s.idHash)
+			return errSignedOut
+		}
+		rp.sessions.ReleaseRefresh(ctx, s.idHash)
+		return fmt.Errorf("%w: refresh: %w", errIdentityDown, err)
 	}
 	s.Access, s.Expiry = tok.AccessToken, tok.Expiry
 	if tok.RefreshToken != "" {

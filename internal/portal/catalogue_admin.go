@@ -72,9 +72,16 @@ func (s *server) unlock(w http.ResponseWriter, r *http.Request, sess *session) {
 		back = "/admin/programmes"
 	}
 	back += sep(back) + "done=unlocked"
+	// The step-up is a sign-in at identity: as for signing in, say so here
+	// when identity does not answer.
+	if err := s.rp.reachable(r.Context()); err != nil {
+		s.d.Logger.Warn("start step-up: identity cannot be reached", "err", err)
+		s.unavailable(w, r, "error.identity.down", nil)
+		return
+	}
 	if err := s.rp.startStepUp(w, r, sess, back); err != nil {
 		s.d.Logger.Error("start step-up", "err", err)
-		s.fail(w, r, http.StatusServiceUnavailable, T(langOf(r), "error.unavailable"))
+		s.unavailable(w, r, "error.identity.down", nil)
 	}
 }
 

@@ -30,6 +30,11 @@ var (
 	// errLocked is a catalogue change without a live study token: none was
 	// got, or the study API refused it (expired or revoked).
 	errLocked = errors.New("catalogue editing is locked")
+	// errIdentityDown and errStudyDown mean the API could not be reached
+	// or answered 502, 503 or 504: the person is told to try again later
+	// (503), and their session goes on.
+	errIdentityDown = errors.New("identity cannot be reached")
+	errStudyDown    = errors.New("the study service cannot be reached")
 )
 
 // apiError is an API's answer other than 2xx, with its RFC 9457 problem
@@ -38,6 +43,7 @@ type apiError struct {
 	Method, Path string
 	Status       int
 	Problem      apiProblem
+	down         error // the API's errIdentityDown or errStudyDown
 }
 
 func (e *apiError) Error() string {
@@ -61,6 +67,8 @@ func (e *apiError) Is(target error) bool {
 		return target == errConflict
 	case http.StatusPreconditionFailed:
 		return target == errStale
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return e.down != nil && target == e.down
 	}
 	return false
 }
@@ -113,6 +121,9 @@ type listPage[T any] struct {
 // apiClient sends requests to one API under base.
 type apiClient struct {
 	base string
+	// down is the error that stands for this API's being unreachable
+	// (errIdentityDown, errStudyDown).
+	down error
 	// send sends a request as the session's person (nil: anonymously).
 	send func(ctx context.Context, sess *session, req *http.Request) (*http.Response, error)
 }
@@ -167,13 +178,18 @@ func (c apiClient) do(ctx context.Context, sess *session, cl call, into any) err
 		}
 	}
 	resp, err := c.send(ctx, sess, req)
+	path, _, _ := strings.Cut(cl.path, "?")
 	if err != nil {
+		// A refresh that failed has said why itself; anything else is the
+		// API's not answering.
+		if c.down != nil && ctx.Err() == nil && !errors.Is(err, errSignedOut) && !errors.Is(err, errIdentityDown) {
+			return fmt.Errorf("%w: %s %s: %w", c.down, cl.method, path, err)
+		}
 		return err
 	}
 	defer resp.Body.Close()
-	path, _, _ := strings.Cut(cl.path, "?")
 	if resp.StatusCode/100 != 2 {
-		e := &apiError{Method: cl.method, Path: path, Status: resp.StatusCode}
+		e := &apiError{Method: cl.method, Path: path, Status: resp.StatusCode, down: c.down}
 		// The problem is best effort: the status already says what
 		// happened, and a proxy's error page is no problem document.
 		json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(&e.Problem)

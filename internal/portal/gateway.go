@@ -142,6 +142,11 @@ func (s *server) gateway(prefix, upstream string, keysAllowed bool) http.Handler
 			return
 		}
 		tok, err := s.rp.accessToken(r.Context(), sess)
+		if errors.Is(err, errIdentityDown) {
+			w.Header().Set("Retry-After", "30")
+			gatewayProblem(w, http.StatusServiceUnavailable, "Your session's token cannot be renewed right now: identity cannot be reached. Try again in a few minutes.")
+			return
+		}
 		if err != nil {
 			gatewayProblem(w, http.StatusUnauthorized, "Your session has ended; sign in again.")
 			return

@@ -104,14 +104,20 @@ func (s *server) enrol(w http.ResponseWriter, r *http.Request, sess *session) {
 }
 
 // apiFailed answers a failed API call and reports whether it did: signed
-// out (or refused as such) goes to sign in again, anything else is the
-// API's being unavailable.
+// out (or refused as such) goes to sign in again; an API that cannot be
+// reached is a 503 page naming it; anything else is a 502.
 func (s *server) apiFailed(w http.ResponseWriter, r *http.Request, err error) bool {
 	switch {
 	case err == nil:
 		return false
 	case errors.Is(err, errSignedOut):
 		http.Redirect(w, r, s.d.Base+"/auth/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	case errors.Is(err, errIdentityDown):
+		s.d.Logger.Warn("API call: identity cannot be reached", "path", r.URL.Path, "err", err)
+		s.unavailable(w, r, "error.identity.down", nil)
+	case errors.Is(err, errStudyDown):
+		s.d.Logger.Warn("API call: the study service cannot be reached", "path", r.URL.Path, "err", err)
+		s.unavailable(w, r, "error.study.down", nil)
 	default:
 		s.d.Logger.Error("API call", "path", r.URL.Path, "err", err)
 		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"campus/internal/httpserver"
@@ -74,8 +75,8 @@ func NewServer(d Deps) (http.Handler, error) {
 	}
 	rp.revocations = d.Revocations
 	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL)}
-	s.study = studyClient{apiClient{base: d.StudyURL, send: s.send}, rp.studyToken}
-	s.identity = identityClient{apiClient{base: d.IdentityURL + "/api/v1", send: s.send}}
+	s.study = studyClient{apiClient{base: d.StudyURL, down: errStudyDown, send: s.send}, rp.studyToken}
+	s.identity = identityClient{apiClient{base: d.IdentityURL + "/api/v1", down: errIdentityDown, send: s.send}}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, rt.h)
@@ -173,10 +174,29 @@ func (s *server) switchLang(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, localPath(s.d.Base, r.URL.Query().Get("back")), http.StatusSeeOther)
 }
 
+// unavailable answers 503 with a page that says which service cannot be
+// reached and when to try again, in the person's language.
+func (s *server) unavailable(w http.ResponseWriter, r *http.Request, key string, data map[string]string) {
+	if data == nil {
+		data = map[string]string{}
+	}
+	lang := langOf(r)
+	data["Message"] = T(lang, key)
+	w.Header().Set("Retry-After", "30")
+	s.render(w, http.StatusServiceUnavailable, "message", s.page(r, "error.down.title", data))
+}
+
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	// The browser is sent to identity: first make sure it answers, so that
+	// the person sees this page rather than the browser's error.
+	if err := s.rp.reachable(r.Context()); err != nil {
+		s.d.Logger.Warn("start sign-in: identity cannot be reached", "err", err)
+		s.unavailable(w, r, "error.down.signin", nil)
+		return
+	}
 	if err := s.rp.startSignIn(w, r, r.URL.Query().Get("return")); err != nil {
 		s.d.Logger.Error("start sign-in", "err", err)
-		s.fail(w, r, http.StatusServiceUnavailable, T(langOf(r), "error.unavailable"))
+		s.unavailable(w, r, "error.down.signin", nil)
 	}
 }
 
@@ -194,7 +214,7 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.d.Logger.Error("finish sign-in", "err", err)
-		s.fail(w, r, http.StatusBadGateway, T(lang, "error.unavailable"))
+		s.unavailable(w, r, "error.down.signin", nil)
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
@@ -205,6 +225,17 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.d.Logger.Error("sign out", "err", err)
 		to = s.d.Base + "/"
+	}
+	// The portal's session has ended either way. Identity's (single
+	// sign-on) ends at its end_session page: when identity does not
+	// answer, say so and offer that page to try again later, rather than
+	// sending the browser to an error of its own.
+	if strings.HasPrefix(to, "https://") || strings.HasPrefix(to, "http://") {
+		if err := s.rp.reachable(r.Context()); err != nil {
+			s.d.Logger.Warn("sign out: identity cannot be reached", "err", err)
+			s.unavailable(w, r, "error.down.signout", map[string]string{"Retry": to, "RetryLabel": T(langOf(r), "error.down.finish")})
+			return
+		}
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -32,7 +32,12 @@ func TestProfilePage(t *testing.T) {
 		`name="email" value="ada@uni.example"`)
 
 	p.api.on("GET /idp/api/v1/me", 503, `{"detail":"down"}`)
-	p.get(cookie, "/profile").want(t, http.StatusBadGateway, msg("error.unavailable"))
+	// Identity unavailable: a 503 page that says so, with a retry hint.
+	down := p.get(cookie, "/profile")
+	down.want(t, http.StatusServiceUnavailable, msg("error.identity.down"))
+	if down.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After while identity is down")
+	}
 }
 
 // profileForm is the profile form as sent from version 3.

@@ -159,3 +159,92 @@ func TestRefreshWaiterSeesSignOut(t *testing.T) {
 		t.Fatalf("accessToken = %v, want errSignedOut", err)
 	}
 }
+
+// A refresh that cannot reach identity (no answer, or 502-504) keeps the
+// session and its refresh token for a later try; only identity's refusal
+// (invalid_grant) signs the person out.
+func TestRefreshWhileIdentityIsDown(t *testing.T) {
+	t.Parallel()
+	var mode atomic.Value // "down", "503", "up", "refuse"
+	mode.Store("up")
+	var srv *httptest.Server
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL, "authorization_endpoint": srv.URL + "/authorize",
+			"token_endpoint": srv.URL + "/token", "jwks_uri": srv.URL + "/keys"})
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch mode.Load() {
+		case "down": // a proxy in front of a stopped identity
+			w.WriteHeader(http.StatusBadGateway)
+		case "503":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"error":"temporarily_unavailable"}`)
+		case "refuse":
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"error":"invalid_grant"}`)
+		default:
+			json.NewEncoder(w).Encode(map[string]any{"access_token": "access-2", "token_type": "Bearer", "refresh_token": "refresh-2", "expires_in": 300})
+		}
+	})
+	srv = httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	now := func() time.Time { return testNow }
+	sessions := store.New(dbtest.SQLite(t, store.Migrations), now)
+	rp, err := newRelyingParty(OIDC{Issuer: srv.URL, ClientID: "portal", Client: srv.Client(), Scopes: []string{"openid"}},
+		"https://portal.example", "", sessions, []byte("refresh test secret"), time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := rp.discover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	newSession := func(id string) *session {
+		sealed, _ := rp.sealed(tokens{Access: "access-1", Refresh: "refresh-1", Expiry: testNow.Add(-time.Minute)})
+		if err := sessions.Create(ctx, store.Session{IDHash: id, Subject: "s", Data: []byte(sealed), CreatedAt: testNow, ExpiresAt: testNow.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		return &session{idHash: id, Subject: "s", tokens: tokens{Access: "access-1", Refresh: "refresh-1", Expiry: testNow.Add(-time.Minute)}}
+	}
+	s := newSession("h")
+	for _, m := range []string{"down", "503"} {
+		mode.Store(m)
+		if _, err := rp.accessToken(ctx, s); !errors.Is(err, errIdentityDown) || errors.Is(err, errSignedOut) {
+			t.Fatalf("%s: accessToken = %v, want errIdentityDown", m, err)
+		}
+		if _, err := sessions.Get(ctx, "h"); err != nil {
+			t.Fatalf("%s: the session ended: %v", m, err)
+		}
+	}
+	// No answer at all: identity's port is closed.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	down, err := newRelyingParty(OIDC{Issuer: closed.URL, ClientID: "portal", Client: srv.Client(), Scopes: []string{"openid"}},
+		"https://portal.example", "", sessions, []byte("refresh test secret"), time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := down.accessToken(ctx, newSession("h2")); !errors.Is(err, errIdentityDown) {
+		t.Fatalf("identity's port closed: accessToken = %v, want errIdentityDown", err)
+	}
+	if _, err := sessions.Get(ctx, "h2"); err != nil {
+		t.Fatalf("identity's port closed: the session ended: %v", err)
+	}
+	// Identity is back: the same refresh token works, the lease was let go.
+	mode.Store("up")
+	if tok, err := rp.accessToken(ctx, s); err != nil || tok != "access-2" {
+		t.Fatalf("after the outage: %q, %v", tok, err)
+	}
+	// A refusal still signs out.
+	mode.Store("refuse")
+	r := newSession("h3")
+	if _, err := rp.accessToken(ctx, r); !errors.Is(err, errSignedOut) {
+		t.Fatalf("refused: accessToken = %v, want errSignedOut", err)
+	}
+	if _, err := sessions.Get(ctx, "h3"); err == nil {
+		t.Fatal("a refused refresh left the session")
+	}
+}

@@ -67,9 +67,12 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Introspe
 	req.SetBasicAuth(url.QueryEscape(in.ClientID), url.QueryEscape(in.ClientSecret))
 	resp, err := in.Client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("introspection: %w", err)
+		return nil, fmt.Errorf("introspection: %w: %w", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return nil, fmt.Errorf("introspection: %w: identity answered %s", ErrUnavailable, resp.Status)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("introspection: identity answered %s", resp.Status)
 	}

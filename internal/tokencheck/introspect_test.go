@@ -50,3 +50,22 @@ func TestIntrospectorRemembersAMinute(t *testing.T) {
 		t.Fatalf("identity refusing the client: %v", err)
 	}
 }
+
+func TestIntrospectorWhileIdentityIsDown(t *testing.T) {
+	t.Parallel()
+	status := atomic.Int32{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(int(status.Load()))
+	}))
+	in := &Introspector{URL: srv.URL, ClientID: "study", ClientSecret: "s3cret", Client: srv.Client(), TTL: time.Minute, Now: time.Now}
+	for _, st := range []int{http.StatusBadGateway, http.StatusServiceUnavailable} {
+		status.Store(int32(st))
+		if _, err := in.Introspect(context.Background(), "campus_key"); !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("identity answers %d: %v, want ErrUnavailable", st, err)
+		}
+	}
+	srv.Close()
+	if _, err := in.Introspect(context.Background(), "campus_key"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("identity's port closed: %v, want ErrUnavailable", err)
+	}
+}

@@ -27,12 +27,16 @@ import (
 // Algorithms accepted; "none" and shared-secret algorithms never are.
 var Algorithms = []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.EdDSA}
 
-// Errors; a caller answers each with 401.
+// Errors; a caller answers each with 401, except ErrUnavailable.
 var (
 	ErrMalformed  = errors.New("token is not a signed JWT")
 	ErrUnknownKey = errors.New("token is signed with an unknown key")
 	ErrInvalid    = errors.New("token is invalid")
 	ErrRevoked    = errors.New("token was revoked")
+	// ErrUnavailable means identity could not be asked (its keys, its
+	// introspection): the token may well be valid. A caller answers 503,
+	// never 401, so that clients keep their tokens and try again.
+	ErrUnavailable = errors.New("identity cannot be reached")
 )
 
 // Claims are what an API learns from a valid token.
@@ -245,9 +249,12 @@ func (v *Verifier) getJSON(ctx context.Context, url string, into any) error {
 	}
 	resp, err := v.client.Do(req)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return fmt.Errorf("%w: GET %s: %s", ErrUnavailable, url, resp.Status)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}

@@ -229,3 +229,28 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// While identity cannot be reached, a token verified before keeps being
+// accepted (its key is known), and one that needs identity (an unknown
+// key) is ErrUnavailable, never taken for an invalid token.
+func TestVerifyWhileIdentityIsDown(t *testing.T) {
+	t.Parallel()
+	is := newIssuer(t)
+	s := is.addKey(t, jose.ES256)
+	v := New(is.srv.URL, "campus-study", is.srv.Client(), func() time.Time { return now })
+	v.RefreshEvery = 0
+	good := s.sign(t, goodClaims(is.srv.URL))
+	if _, err := v.Verify(context.Background(), good); err != nil {
+		t.Fatal(err)
+	}
+	other := is.addKey(t, jose.ES256)
+	is.srv.Close()
+	if _, err := v.Verify(context.Background(), good); err != nil {
+		t.Fatalf("a verified token while identity is down: %v", err)
+	}
+	c := goodClaims(is.srv.URL)
+	c["jti"] = "t2"
+	if _, err := v.Verify(context.Background(), other.sign(t, c)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a token with a key not fetched yet while identity is down: %v, want ErrUnavailable", err)
+	}
+}

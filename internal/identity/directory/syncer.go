@@ -81,7 +81,8 @@ func (s *Syncer) Authenticate(ctx context.Context, username, password string) (s
 }
 
 // Status tells how the last sync went, wherever it ran: it is read from
-// the store, so every replica answers the same. A sync counts as running
+// the store, so every replica answers the same; and whether the directory
+// answers now (a bind as the service account). A sync counts as running
 // while its holder still holds the running lease; one whose replica died
 // stops counting when the lease lapses.
 func (s *Syncer) Status(ctx context.Context) (identity.DirectoryStatus, error) {
@@ -104,6 +105,15 @@ func (s *Syncer) Status(ctx context.Context) (identity.DirectoryStatus, error) {
 			return st, fmt.Errorf("directory sync status: %w", err)
 		}
 		st.Running = who == js.Holder
+	}
+	// Whether the directory answers now, for whoever wonders why directory
+	// accounts cannot sign in: bounded, since an administrator waits.
+	ctx, cancel := context.WithTimeout(ctx, min(s.cfg.Timeout, 2*time.Second))
+	defer cancel()
+	if err := s.client.Ping(ctx); err != nil {
+		st.ReachError = err.Error()
+	} else {
+		st.Reachable = true
 	}
 	return st, nil
 }

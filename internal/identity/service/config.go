@@ -30,6 +30,7 @@ type Config struct {
 	RefreshTokenTTL    time.Duration
 	StepUpTTL          time.Duration
 	SessionTTL         time.Duration
+	LogoutRetryBase    time.Duration // first delay before a failed back-channel logout is sent again (0: 10 s)
 	MaxLoginAttempts   int
 	LockoutMinutes     int
 	SignInsPerIPMinute int
@@ -109,6 +110,9 @@ func (c *Config) Validate() []error {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s %s: must be positive", d.name, d.v))
 		}
+	}
+	if c.LogoutRetryBase != 0 && (c.LogoutRetryBase < 100*time.Millisecond || c.LogoutRetryBase > time.Hour) {
+		errs = append(errs, fmt.Errorf("--logout-retry-base %s: want 100ms to 1h", c.LogoutRetryBase))
 	}
 	if c.MaxLoginAttempts < 1 {
 		errs = append(errs, fmt.Errorf("--max-login-attempts %d: must be at least 1", c.MaxLoginAttempts))

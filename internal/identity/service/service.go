@@ -107,6 +107,9 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 	}
 	deliverer := oidcop.NewDeliverer(st, keys, cfg.Issuer, oidcop.NoRedirects(httpClient), time.Now, logger)
 	deliverer.Lease = cfg.JobLease
+	if cfg.LogoutRetryBase > 0 {
+		deliverer.Base, deliverer.Poll = cfg.LogoutRetryBase, min(deliverer.Poll, cfg.LogoutRetryBase)
+	}
 	go deliverer.Run(ctx)
 	go db.Housekeep(ctx, logger, "identity: expired tokens, sessions, links and done outbox entries", func(ctx context.Context) (int64, error) {
 		purged, err := st.Purge(ctx)

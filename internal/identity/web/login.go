@@ -84,6 +84,10 @@ const errWrongCredentials = "The username or password is not right. Check them a
 // directory cannot be reached; local accounts sign in as usual.
 const errDirectoryDown = "The university directory cannot be reached right now, so accounts from the directory cannot sign in. Please try again in a few minutes."
 
+// errDirectoryDownDE is errDirectoryDown for browsers that ask for German
+// first (identity's other pages are in English).
+const errDirectoryDownDE = "Das Verzeichnis der Universität ist gerade nicht erreichbar, deshalb können sich Konten aus dem Verzeichnis nicht anmelden. Bitte versuchen Sie es in einigen Minuten noch einmal."
+
 const errUnconfirmed = "Your e-mail address is not confirmed yet. Open the link in the mail we sent you when you registered."
 
 // login serves identity's sign-in page.
@@ -129,7 +133,9 @@ func newLogin(d Deps, p *pages) (*login, error) {
 
 type loginView struct {
 	Title, Base, Welcome, ClientName, AuthRequestID, CSRF, Username, Error string
-	StepUp                                                                 bool
+	// ErrorLang is the language of Error when it is not English.
+	ErrorLang string
+	StepUp    bool
 	// Unconfirmed offers a new confirmation link; Recovery the reset.
 	Unconfirmed, Recovery bool
 }
@@ -215,7 +221,12 @@ func (l *login) handleSubmit() http.Handler {
 			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeFailure, Target: acc.ID,
 				ClientIP: ip, ClientID: client.ID, Detail: err.Error()})
 			if errors.Is(err, directory.ErrUnavailable) || errors.Is(err, directory.ErrServiceAccount) {
-				l.render(w, r, http.StatusServiceUnavailable, ar, client, username, errDirectoryDown)
+				msg := errDirectoryDown
+				if strings.HasPrefix(lang(r), "de") {
+					msg = errDirectoryDownDE
+				}
+				w.Header().Set("Retry-After", "60")
+				l.render(w, r, http.StatusServiceUnavailable, ar, client, username, msg)
 				return
 			}
 			l.render(w, r, http.StatusUnauthorized, ar, client, username, errWrongCredentials)
@@ -573,6 +584,9 @@ func (l *login) render(w http.ResponseWriter, r *http.Request, status int, ar id
 	v := loginView{Title: "Sign in", Base: l.base, Welcome: l.cfg.Welcome, ClientName: name, AuthRequestID: ar.ID,
 		CSRF: token, Username: username, Error: msg, StepUp: slices.Contains(ar.Prompt, oidc.PromptLogin) && slices.Contains(ar.Scopes, oidcop.StepUpScope),
 		Recovery: l.recovery, Unconfirmed: msg == errUnconfirmed}
+	if msg == errDirectoryDownDE {
+		v.ErrorLang = "de"
+	}
 	l.pages.render(w, status, "login", v)
 }
 

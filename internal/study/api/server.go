@@ -10,6 +10,7 @@ import (
 	"campus/internal/problem"
 	"campus/internal/rest"
 	"campus/internal/study/store"
+	"campus/internal/tokencheck"
 )
 
 // server holds what every handler needs.
@@ -115,6 +116,11 @@ func unauthorized(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, errNoToken):
 		rest.Unauthorized(w, "", "", "Sign in: send an access token as Authorization: Bearer TOKEN.")
+	case errors.Is(err, tokencheck.ErrUnavailable):
+		// The token may be valid: say so, so that the client keeps it.
+		w.Header().Set("Retry-After", "5")
+		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable,
+			Detail: "The token cannot be checked right now: the study service cannot reach identity. Try again in a few seconds."})
 	case errors.Is(err, errTokenInURL):
 		rest.Unauthorized(w, rest.InvalidRequest, "access tokens go in the Authorization header",
 			"Access tokens go in the Authorization header, never in the URL; the key parameter takes API keys only.")

@@ -256,12 +256,39 @@ func (s *Server) Stop() {
 	if p == nil {
 		return
 	}
+	if sigResume != nil {
+		_ = p.cmd.Process.Signal(sigResume) // a paused slapd cannot act on SIGTERM
+	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
 	case <-time.After(10 * time.Second):
 		_ = p.cmd.Process.Kill()
 		<-p.done
+	}
+}
+
+// Pause freezes slapd (SIGSTOP): its ports still accept connections but
+// nothing answers, as a hung or overloaded server, so clients wait for
+// their timeouts. Resume lets it go on; Stop resumes it first.
+func (s *Server) Pause(t testing.TB) { s.signal(t, sigPause) }
+
+// Resume undoes Pause (SIGCONT).
+func (s *Server) Resume(t testing.TB) { s.signal(t, sigResume) }
+
+func (s *Server) signal(t testing.TB, sig os.Signal) {
+	t.Helper()
+	if sig == nil {
+		t.Skip("ldaptest: pausing slapd needs SIGSTOP")
+	}
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil {
+		t.Fatalf("ldaptest: %v: slapd is not running", sig)
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("ldaptest: %v: %v", sig, err)
 	}
 }
 
