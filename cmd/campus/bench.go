@@ -596,8 +596,19 @@ func (b *bench) call(ctx context.Context, kind, token, method, path string, body
 	return r, nil
 }
 
+var (
+	htmlHead = regexp.MustCompile(`(?is)<head.*?</head>|<script.*?</script>|<style.*?</style>`)
+	htmlTag  = regexp.MustCompile(`<[^>]*>`)
+)
+
+// excerpt is the start of a response body for an error report; of an
+// HTML page only its text, where the message to the person is.
 func excerpt(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
+	text := string(b)
+	if strings.Contains(text, "<html") {
+		text = htmlTag.ReplaceAllString(htmlHead.ReplaceAllString(text, " "), " ")
+	}
+	s := strings.Join(strings.Fields(text), " ")
 	if len(s) > 200 {
 		s = s[:200] + "..."
 	}
@@ -852,14 +863,15 @@ type recorder struct {
 	mu        sync.Mutex
 	latencies map[string][]time.Duration
 	errors    map[string]int
-	firstErrs []string
+	errOrder  []string       // distinct errors, the first 20
+	errSeen   map[string]int // how often each
 	errCount  int
 	planned   atomic.Int64
 	elapsed   time.Duration
 }
 
 func newRecorder() *recorder {
-	return &recorder{latencies: map[string][]time.Duration{}, errors: map[string]int{}}
+	return &recorder{latencies: map[string][]time.Duration{}, errors: map[string]int{}, errSeen: map[string]int{}}
 }
 
 func (r *recorder) add(s sample) {
@@ -869,10 +881,24 @@ func (r *recorder) add(s sample) {
 	if s.err != nil {
 		r.errors[s.kind]++
 		r.errCount++
-		if len(r.firstErrs) < 20 {
-			r.firstErrs = append(r.firstErrs, s.err.Error())
+		msg := s.err.Error()
+		if _, seen := r.errSeen[msg]; !seen && len(r.errOrder) < 20 {
+			r.errOrder = append(r.errOrder, msg)
 		}
+		r.errSeen[msg]++
 	}
+}
+
+// errorList is every distinct error (the first 20) with how often it
+// happened.
+func (r *recorder) errorList() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, len(r.errOrder))
+	for i, msg := range r.errOrder {
+		out[i] = fmt.Sprintf("%dx %s", r.errSeen[msg], msg)
+	}
+	return out
 }
 
 // kindReport is what one kind of request did.
@@ -1009,7 +1035,7 @@ func (b *bench) measure(ctx context.Context) (*benchReport, error) {
 		warm := newRecorder()
 		b.phase(ctx, rep.Rate, b.o.Warmup, warm)
 		rep.WarmupErrors = warm.errCount
-		for _, e := range warm.firstErrs {
+		for _, e := range warm.errorList() {
 			rep.ErrorList = append(rep.ErrorList, "warm-up: "+e)
 		}
 	}
@@ -1065,7 +1091,7 @@ func (b *bench) measure(ctx context.Context) (*benchReport, error) {
 	rep.Planned = rec.planned.Load()
 	rep.Throughput = round1(rep.Total.PerSecond)
 	rep.Errors = rep.Total.Errors
-	rep.ErrorList = append(rep.ErrorList, rec.firstErrs...)
+	rep.ErrorList = append(rep.ErrorList, rec.errorList()...)
 	return rep, nil
 }
 
@@ -1091,9 +1117,14 @@ func (r *benchReport) print(w io.Writer) {
 		fmt.Fprintf(w, "  %-12s %8d %7d %8.1f %9.1f %9.1f %9.1f %9.1f\n", k.Kind, k.Count, k.Errors, k.PerSecond, k.P50ms, k.P95ms, k.P99ms, k.MaxMs)
 	}
 	if r.Errors+r.WarmupErrors > 0 {
-		fmt.Fprintf(w, "\n%d errors (%d in the warm-up); the first ones:\n", r.Errors+r.WarmupErrors, r.WarmupErrors)
+		fmt.Fprintf(w, "\n%d errors (%d in the warm-up); each distinct one, how often:\n", r.Errors+r.WarmupErrors, r.WarmupErrors)
+		limited := false
 		for _, e := range r.ErrorList {
 			fmt.Fprintf(w, "  %s\n", e)
+			limited = limited || strings.Contains(e, "status 429")
+		}
+		if limited {
+			fmt.Fprintln(w, "  (429: all bench traffic comes from one address; raise the node's --sign-ins-per-ip-minute, CAMPUS_SIGN_INS_PER_IP_MINUTE)")
 		}
 	}
 	if r.Heap == nil {
