@@ -1044,7 +1044,7 @@ func (b *bench) measure(ctx context.Context) (*benchReport, error) {
 	var heap *heapReport
 	start := time.Now()
 	if b.node != nil {
-		s, err := b.node.heap(start)
+		s, err := b.node.settledHeap(start)
 		if err != nil {
 			return nil, err
 		}
@@ -1079,7 +1079,7 @@ func (b *bench) measure(ctx context.Context) (*benchReport, error) {
 		return nil, ctx.Err()
 	}
 	if heap != nil {
-		s, err := b.node.heap(start)
+		s, err := b.node.settledHeap(start)
 		if err != nil {
 			return nil, err
 		}
@@ -1279,6 +1279,34 @@ func (n *benchNode) heap(since time.Time) (heapSample, error) {
 	case <-time.After(30 * time.Second):
 		return heapSample{}, errors.New("the node did not report its heap within 30s")
 	}
+}
+
+// settledHeap is the node's heap once the work of the load is done: the
+// smallest of readings a second apart, taken until two in a row agree
+// within 1% (at most 15). The bench's requests have all been answered by
+// then, but the node may still be finishing work whose client gave up (a
+// sign-in's password hash goes on after a client timeout).
+func (n *benchNode) settledHeap(since time.Time) (heapSample, error) {
+	best, err := n.heap(since)
+	if err != nil {
+		return heapSample{}, err
+	}
+	prev := best
+	for range 14 {
+		time.Sleep(time.Second)
+		s, err := n.heap(since)
+		if err != nil {
+			return heapSample{}, err
+		}
+		if s.HeapLive < best.HeapLive {
+			best = s
+		}
+		if diff := float64(s.HeapLive) - float64(prev.HeapLive); diff < 0.01*float64(prev.HeapLive) && -diff < 0.01*float64(prev.HeapLive) {
+			break
+		}
+		prev = s
+	}
+	return best, nil
 }
 
 // stop closes the node's stdin, on which it shuts down as on Ctrl-C, and
