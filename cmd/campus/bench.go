@@ -72,7 +72,8 @@ throughput and the node's heap. By default it starts its own 'campus serve'
 on a temporary data directory (SQLite); with --url it measures a running
 node, whose identity database it needs (--data or --identity-db) to
 register its client and accounts. Exit status 1 when any request failed
-or the heap grew by more than --heap-tolerance.`
+or the heap grew by more than --heap-tolerance. ('campus bench node' is
+the node bench starts, not for use by hand.)`
 
 func newBenchConfig() (*benchOptions, *config.Set) {
 	o := &benchOptions{IdentityDB: dbOption{service: "identity"}}
