@@ -66,7 +66,7 @@ type benchOptions struct {
 }
 
 const benchUsage = `Run a realistic mix of requests (sign-ins, token refreshes, catalogue
-reads, grade entry, a student's grades) against one campus node at a fixed
+reads, grade entry, a student's grades and portal page) against one campus node at a fixed
 rate (open loop) and report counts, errors, latency percentiles,
 throughput and the node's heap. By default it starts its own 'campus serve'
 on a temporary data directory (SQLite); with --url it measures a running
@@ -97,8 +97,8 @@ func newBenchConfig() (*benchOptions, *config.Set) {
 	s.Int(&o.Students, "bench.students", "students", "CAMPUS_BENCH_STUDENTS", "100", "Student accounts to create and use")
 	s.Int(&o.Staff, "bench.staff", "staff", "CAMPUS_BENCH_STAFF", "10", "Staff accounts (graders) to create and use")
 	s.Int(&o.Modules, "bench.modules", "modules", "CAMPUS_BENCH_MODULES", "10", "Modules (each with one lecture) of the programme created for the run")
-	s.String(&o.Mix, "bench.mix", "mix", "CAMPUS_BENCH_MIX", "catalogue=60,grade-entry=15,refresh=10,my-grades=10,sign-in=5",
-		"Weights of the kinds of request: sign-in, refresh, catalogue, my-grades, grade-entry")
+	s.String(&o.Mix, "bench.mix", "mix", "CAMPUS_BENCH_MIX", "catalogue=50,grade-entry=15,refresh=10,my-grades=10,portal=10,sign-in=5",
+		"Weights of the kinds of request: sign-in, refresh, catalogue, my-grades, portal, grade-entry")
 	s.Duration(&o.HeapEvery, "bench.heap_every", "heap-every", "CAMPUS_BENCH_HEAP_EVERY", "10s", "How often to read the started node's heap during the run")
 	s.Int(&o.HeapTolerance, "bench.heap_tolerance", "heap-tolerance", "CAMPUS_BENCH_HEAP_TOLERANCE", "10", "Percent the heap may grow from after the warm-up to the end and still be flat")
 	s.StringList(&o.NodeFlags, "bench.node_flags", "node-flag", "CAMPUS_BENCH_NODE_FLAGS", "", "Extra flag for the started 'campus serve', e.g. --node-flag=--argon2-time=1 (repeatable)")
@@ -163,10 +163,11 @@ const (
 	kindRefresh    = "refresh"
 	kindCatalogue  = "catalogue"
 	kindMyGrades   = "my-grades"
+	kindPortal     = "portal"
 	kindGradeEntry = "grade-entry"
 )
 
-var benchKinds = []string{kindSignIn, kindRefresh, kindCatalogue, kindMyGrades, kindGradeEntry}
+var benchKinds = []string{kindSignIn, kindRefresh, kindCatalogue, kindMyGrades, kindPortal, kindGradeEntry}
 
 type mixEntry struct {
 	kind   string
@@ -320,6 +321,7 @@ type bench struct {
 	redirect          string
 	students, staff   []*benchUser
 	everyone          []*benchUser
+	portalUsers       []*benchUser // students signed in to the portal
 	programme         string
 	modules, lectures []string
 	slots             []*gradeSlot
@@ -334,6 +336,7 @@ type benchUser struct {
 	mu                      sync.Mutex
 	access, refresh         string
 	expires                 time.Time
+	portal                  *http.Client // a browser with a portal session, for some students
 }
 
 // gradeSlot is one person's grade at one lecture: created once, then
@@ -470,7 +473,7 @@ func (b *bench) setup(ctx context.Context, identityDSN string) error {
 		b.modules, b.lectures = append(b.modules, m), append(b.lectures, l)
 	}
 
-	b.log("signing in %d accounts, enrolling the students", len(b.students)+len(b.staff))
+	b.log("signing in %d accounts (and %d students to the portal), enrolling the students", len(b.students)+len(b.staff), min(len(b.students), benchPortalUsers))
 	if err := parallel(ctx, len(b.students)+len(b.staff), func(i int) error {
 		if i >= len(b.students) {
 			return b.signIn(ctx, b.staff[i-len(b.students)], "openid offline_access grades:read grades:write", false)
@@ -485,6 +488,10 @@ func (b *bench) setup(ctx context.Context, identityDSN string) error {
 		return err
 	}
 	b.everyone = append(slices.Clone(b.students), b.staff...)
+	b.portalUsers = b.students[:min(len(b.students), benchPortalUsers)]
+	if err := parallel(ctx, len(b.portalUsers), func(i int) error { return b.portalSignIn(ctx, b.portalUsers[i]) }); err != nil {
+		return err
+	}
 	for _, s := range b.students {
 		for _, l := range b.lectures {
 			b.slots = append(b.slots, &gradeSlot{subject: s.sub, lect: l})
@@ -677,6 +684,55 @@ func (b *bench) signIn(ctx context.Context, u *benchUser, scope string, stepUp b
 		"redirect_uri": {b.redirect}, "code_verifier": {verifier}})
 }
 
+// benchPortalUsers is how many students also use the portal: each costs
+// one more sign-in in setup.
+const benchPortalUsers = 25
+
+// portalSignIn signs u in to the portal as a browser does: the portal's
+// sign-in sends it to identity's form and, after the password, back to
+// "my study". u.portal keeps the browser's cookies and follows no
+// redirect afterwards, so a lost portal session shows as an error.
+func (b *bench) portalSignIn(ctx context.Context, u *benchUser) error {
+	jar, _ := cookiejar.New(nil)
+	host := strings.TrimPrefix(strings.TrimPrefix(b.base, "https://"), "http://")
+	browser := &http.Client{Transport: b.tr, Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+			if req.URL.Host != host {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		}}
+	fail := func(step string, status int, body []byte) error {
+		return &benchError{kind: kindPortal, step: step, status: status, body: excerpt(body)}
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.base+"/auth/login?return=%2Fmy", nil)
+	resp, err := browser.Do(req)
+	if err != nil {
+		return fail("portal sign-in", 0, []byte(err.Error()))
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	ar, csrf := benchAuthRequest.FindSubmatch(page), benchCSRF.FindSubmatch(page)
+	if resp.StatusCode != http.StatusOK || ar == nil || csrf == nil {
+		return fail("portal sign-in: no sign-in form", resp.StatusCode, page)
+	}
+	form := url.Values{"authRequestID": {string(ar[1])}, "csrf": {string(csrf[1])}, "username": {u.username}, "password": {u.password}}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, b.base+"/idp/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = browser.Do(req)
+	if err != nil {
+		return fail("portal sign-in: login", 0, []byte(err.Error()))
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/my" {
+		return fail("portal sign-in: not back at /my ("+resp.Request.URL.Path+")", resp.StatusCode, page)
+	}
+	u.portal = &http.Client{Transport: b.tr, Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return nil
+}
+
 // refresh rotates u's refresh token (RFC 6749 section 6). The caller
 // holds u.mu.
 func (b *bench) refresh(ctx context.Context, u *benchUser) error {
@@ -756,6 +812,21 @@ func (b *bench) do(ctx context.Context, kind string, out func(sample)) error {
 		u := b.pick(b.students)
 		_, err := b.call(ctx, kind, b.bearer(ctx, u, out), http.MethodGet, "/study/v1/me/grades", nil, nil, http.StatusOK)
 		return err
+	case kindPortal:
+		// A student's "my study" page: the portal's session, its call to
+		// the study API with the token it keeps, the page rendered.
+		u := b.portalUsers[b.nextUser.Add(1)%uint64(len(b.portalUsers))]
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.base+"/my", nil)
+		resp, err := u.portal.Do(req)
+		if err != nil {
+			return &benchError{kind: kind, step: "GET /my", body: err.Error()}
+		}
+		defer resp.Body.Close()
+		page, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return &benchError{kind: kind, step: "GET /my", status: resp.StatusCode, body: excerpt(page) + " " + resp.Header.Get("Location")}
+		}
+		return nil
 	case kindCatalogue:
 		// Anonymous reads, as a faculty website makes them: the lists, a
 		// programme's tree, a module with the ETag it saw before.
