@@ -1017,7 +1017,7 @@ func stats(kind string, l []time.Duration, errs int, elapsed time.Duration) kind
 	}
 	k.P50ms, k.P95ms, k.P99ms, k.MaxMs = q(0.50), q(0.95), q(0.99), ms(l[len(l)-1])
 	if elapsed > 0 {
-		k.PerSecond = float64(len(l)) / elapsed.Seconds()
+		k.PerSecond = round1(float64(len(l)) / elapsed.Seconds())
 	}
 	return k
 }
