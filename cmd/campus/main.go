@@ -54,6 +54,7 @@ func commands() []command {
 		{"keys", "Manage identity's signing keys: list, rotate", runKeys},
 		{"mail", "Show identity's mail outbox: status", runMail},
 		{"directory", "Sync the LDAP / Active Directory group into identity's accounts now: sync", runDirectory},
+		{"bench", "Measure one node under a sustained, realistic load: rate, latency, errors, heap", runBench},
 		{"config", "Print the effective configuration of a command, secrets redacted", runConfig},
 		{"version", "Print the version", runVersion},
 	}
