@@ -263,6 +263,9 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: conflictText(err)})
 	case errors.Is(err, identity.ErrNotFound):
 		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "There is no such " + resourceName(r) + "."})
+	case errors.Is(err, password.ErrBusy):
+		w.Header().Set("Retry-After", "2")
+		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Too many passwords are being checked at once. Try again in a few seconds; nothing was changed."})
 	default:
 		a.logger.Error("admin API", "method", r.Method, "path", r.URL.Path, "err", err)
 		problem.Write(w, problem.Details{Status: http.StatusInternalServerError, Detail: "Something went wrong on our side; nothing was changed."})

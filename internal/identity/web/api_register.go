@@ -92,7 +92,7 @@ type registerError struct {
 	status     int
 	detail     string
 	fields     []problem.FieldError
-	retryAfter int // seconds, for 429
+	retryAfter int // seconds, for 429 and 503
 }
 
 // register creates the account; with mail configured it mails the link
@@ -110,7 +110,10 @@ func (g *registrar) register(ctx context.Context, in registration, ip, language 
 		return store.AccountRecord{}, &registerError{status: http.StatusTooManyRequests, retryAfter: wait,
 			detail: fmt.Sprintf("Too many registrations from your network. Try again in %s.", humanWait(wait))}, nil
 	}
-	hash, err := password.Hash(in.Password, g.params)
+	hash, err := password.HashContext(ctx, in.Password, g.params)
+	if errors.Is(err, password.ErrBusy) {
+		return store.AccountRecord{}, &registerError{status: http.StatusServiceUnavailable, retryAfter: 2, detail: errBusy}, nil
+	}
 	if err != nil {
 		return store.AccountRecord{}, nil, err
 	}

@@ -817,12 +817,17 @@ func (a *api) handleChangePassword(w http.ResponseWriter, r *http.Request, p *pr
 		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "This account signs in through the university directory; change the password there."})
 		return
 	}
-	if ok, _, err := password.Verify(body.CurrentPassword, hash, a.params); err != nil || !ok {
+	ok, _, err := password.VerifyContext(ctx, body.CurrentPassword, hash, a.params)
+	if errors.Is(err, password.ErrBusy) {
+		a.fail(w, r, err)
+		return
+	}
+	if err != nil || !ok {
 		a.audit(r, p, "password_changed", identity.OutcomeFailure, acc.ID, "current password wrong")
 		rest.Invalid(w, problem.FieldError{Field: "current_password", Detail: "is not right"})
 		return
 	}
-	newHash, err := password.Hash(body.NewPassword, a.params)
+	newHash, err := password.HashContext(ctx, body.NewPassword, a.params)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -88,6 +88,13 @@ const errDirectoryDown = "The university directory cannot be reached right now, 
 // first (identity's other pages are in English).
 const errDirectoryDownDE = "Das Verzeichnis der Universität ist gerade nicht erreichbar, deshalb können sich Konten aus dem Verzeichnis nicht anmelden. Bitte versuchen Sie es in einigen Minuten noch einmal."
 
+// errBusy answers a sign-in while the server checks as many passwords
+// as it can (password.ErrBusy).
+const errBusy = "Very many people are signing in right now. Please try again in a few seconds."
+
+// errBusyDE is errBusy for browsers that ask for German first.
+const errBusyDE = "Gerade melden sich sehr viele Personen an. Bitte versuchen Sie es in einigen Sekunden noch einmal."
+
 const errUnconfirmed = "Your e-mail address is not confirmed yet. Open the link in the mail we sent you when you registered."
 
 // login serves identity's sign-in page.
@@ -217,6 +224,12 @@ func (l *login) handleSubmit() http.Handler {
 			return
 		}
 		acc, err := l.authenticate(r.Context(), username, r.PostForm.Get("password"), ip, client.ID)
+		if errors.Is(err, password.ErrBusy) {
+			// Overload, not the person's mistake: nothing is counted.
+			w.Header().Set("Retry-After", "2")
+			l.render(w, r, http.StatusServiceUnavailable, ar, client, username, l.busyText(r))
+			return
+		}
 		if err != nil {
 			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeFailure, Target: acc.ID,
 				ClientIP: ip, ClientID: client.ID, Detail: err.Error()})
@@ -306,7 +319,10 @@ func (l *login) authenticate(ctx context.Context, username, pw, ip, clientID str
 	acc, hash, err := l.store.AccountByLogin(ctx, username)
 	bind := err == nil && hash == "" && acc.DirectoryDN != "" && l.dir != nil
 	if errors.Is(err, identity.ErrNotFound) || (err == nil && hash == "" && !bind) {
-		password.Verify(pw, l.decoy, l.cfg.Password) //nolint:errcheck // only spends the same time
+		// Spends the same time, and is refused as busy alike.
+		if _, _, err := password.VerifyContext(ctx, pw, l.decoy, l.cfg.Password); errors.Is(err, password.ErrBusy) {
+			return acc, err
+		}
 		return acc, errors.New("unknown account or no local password")
 	}
 	if err != nil {
@@ -320,7 +336,9 @@ func (l *login) authenticate(ctx context.Context, username, pw, ip, clientID str
 	now := l.now()
 	if l.cfg.Lockout.IsLocked(state, now) {
 		if !bind {
-			password.Verify(pw, hash, l.cfg.Password) //nolint:errcheck // only spends the same time
+			if _, _, err := password.VerifyContext(ctx, pw, hash, l.cfg.Password); errors.Is(err, password.ErrBusy) {
+				return acc, err
+			}
 		}
 		return acc, errors.New("account locked")
 	}
@@ -328,10 +346,10 @@ func (l *login) authenticate(ctx context.Context, username, pw, ip, clientID str
 	if bind {
 		ok, err = l.bind(ctx, acc, pw)
 	} else {
-		ok, rehash, err = password.Verify(pw, hash, l.cfg.Password)
+		ok, rehash, err = password.VerifyContext(ctx, pw, hash, l.cfg.Password)
 	}
 	if err != nil {
-		return acc, err
+		return acc, err // neither right nor wrong: no failed attempt counts
 	}
 	if !ok {
 		next := l.cfg.Lockout.AfterFailure(state, now)
@@ -345,7 +363,7 @@ func (l *login) authenticate(ctx context.Context, username, pw, ip, clientID str
 		return acc, errors.New("wrong password")
 	}
 	if rehash {
-		if h, err := password.Hash(pw, l.cfg.Password); err == nil {
+		if h, err := password.HashContext(ctx, pw, l.cfg.Password); err == nil {
 			if err := l.store.SetPasswordHash(ctx, acc.ID, h); err != nil {
 				l.logger.Error("rehash password", "err", err)
 			}
@@ -584,10 +602,19 @@ func (l *login) render(w http.ResponseWriter, r *http.Request, status int, ar id
 	v := loginView{Title: "Sign in", Base: l.base, Welcome: l.cfg.Welcome, ClientName: name, AuthRequestID: ar.ID,
 		CSRF: token, Username: username, Error: msg, StepUp: slices.Contains(ar.Prompt, oidc.PromptLogin) && slices.Contains(ar.Scopes, oidcop.StepUpScope),
 		Recovery: l.recovery, Unconfirmed: msg == errUnconfirmed}
-	if msg == errDirectoryDownDE {
+	if msg == errDirectoryDownDE || msg == errBusyDE {
 		v.ErrorLang = "de"
 	}
 	l.pages.render(w, status, "login", v)
+}
+
+// busyText asks to try again when too many sign-ins arrive at once, in
+// German for browsers that ask for it first.
+func (l *login) busyText(r *http.Request) string {
+	if strings.HasPrefix(lang(r), "de") {
+		return errBusyDE
+	}
+	return errBusy
 }
 
 func (l *login) message(w http.ResponseWriter, status int, title, msg string, isErr bool) {

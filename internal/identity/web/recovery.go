@@ -370,7 +370,14 @@ func (rc *recovery) reset(w http.ResponseWriter, r *http.Request) {
 		rc.pages.render(w, http.StatusUnprocessableEntity, "reset", v)
 		return
 	}
-	newHash, err := password.Hash(pw, rc.login.cfg.Password)
+	newHash, err := password.HashContext(ctx, pw, rc.login.cfg.Password)
+	if errors.Is(err, password.ErrBusy) {
+		v := rc.view(w, r, "Choose a new password")
+		v.Token, v.Login, v.Error = token, rec.Username, rc.login.busyText(r)
+		w.Header().Set("Retry-After", "2")
+		rc.pages.render(w, http.StatusServiceUnavailable, "reset", v)
+		return
+	}
 	if err != nil {
 		rc.login.fail(w, err)
 		return
