@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -128,10 +129,23 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	return &DB{dialect: SQLite, w: w, r: r, where: path}, nil
 }
 
+// ConnectTimeout bounds one attempt to connect to PostgreSQL unless the
+// URL sets connect_timeout itself.
+const ConnectTimeout = 5 * time.Second
+
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	where := Redact(dsn)
 	if u, err := url.Parse(dsn); err == nil {
 		where = u.Host + u.Path
+		// A bounded wait for a connection: without connect_timeout pgx
+		// waits as long as the request's context, and a server that
+		// drops packets (a host down, not just the database) would hold
+		// every request that needs a new connection.
+		if q := u.Query(); !q.Has("connect_timeout") {
+			q.Set("connect_timeout", strconv.Itoa(int(ConnectTimeout/time.Second)))
+			u.RawQuery = q.Encode()
+			dsn = u.String()
+		}
 	}
 	p, err := sql.Open("pgx", dsn)
 	if err != nil {
