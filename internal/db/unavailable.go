@@ -1,11 +1,13 @@
 package db
 
 import (
+	"context"
 	"database/sql/driver"
 	"errors"
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -58,4 +60,34 @@ func Unavailable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// OutageNote records whether any database call made with a context
+// carrying it (see WithOutageNote) failed because the database was
+// unavailable. It serves code that gets errors back through a library
+// which keeps them from it: identity's OpenID Provider library answers a
+// storage error itself, as a 500; the note lets the response writer
+// around it make that a 503.
+type OutageNote struct{ seen atomic.Bool }
+
+type outageKey struct{}
+
+// WithOutageNote returns ctx carrying a fresh note.
+func WithOutageNote(ctx context.Context) (context.Context, *OutageNote) {
+	n := new(OutageNote)
+	return context.WithValue(ctx, outageKey{}, n), n
+}
+
+// Seen reports whether an outage was noted.
+func (n *OutageNote) Seen() bool { return n != nil && n.seen.Load() }
+
+// note records err in the context's note when it is an outage, and
+// returns it.
+func note(ctx context.Context, err error) error {
+	if err != nil && Unavailable(err) {
+		if n, ok := ctx.Value(outageKey{}).(*OutageNote); ok {
+			n.seen.Store(true)
+		}
+	}
+	return err
 }
