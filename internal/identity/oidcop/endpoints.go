@@ -3,6 +3,7 @@ package oidcop
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -237,11 +238,21 @@ func (b basicChallenger) Unwrap() http.ResponseWriter { return b.ResponseWriter 
 // RFC 6749 section 5.2 defines no temporarily_unavailable for the token
 // endpoint (only section 4.1.2.1 does, for authorization responses), and
 // section 5.2 lets the status be other than 400 for server errors.
+// At the endpoints a browser navigates to (authorize, end_session) the
+// answer is a short HTML page instead.
 type outageWriter struct {
 	http.ResponseWriter
 	outage   *db.OutageNote
+	html     bool
 	answered bool
 }
+
+const outagePage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Temporarily unavailable</title></head>
+<body><h1>Temporarily unavailable</h1>
+<p>Signing in is not possible for a moment. Please try again in a few seconds.</p></body></html>
+`
 
 func (o *outageWriter) WriteHeader(code int) {
 	if o.answered {
@@ -254,9 +265,16 @@ func (o *outageWriter) WriteHeader(code int) {
 	o.answered = true
 	h := o.Header()
 	h.Del("Content-Length")
-	h.Set("Content-Type", "application/json")
+	h.Del("Location")
 	h.Set("Retry-After", strconv.Itoa(problem.RetryAfter))
 	noStore(h)
+	if o.html {
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		o.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(o.ResponseWriter, outagePage)
+		return
+	}
+	h.Set("Content-Type", "application/json")
 	o.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
 	json.NewEncoder(o.ResponseWriter).Encode(map[string]string{"error": string(oidc.ServerError),
 		"error_description": "the service is temporarily unavailable; try again in a few seconds"})

@@ -47,8 +47,8 @@ func interceptor(s *Storage) func(http.Handler) http.Handler {
 			ctx, outage := db.WithOutageNote(r.Context())
 			ctx = context.WithValue(ctx, issueKey, &issue{idTokenAlg: jose.RS256})
 			r = r.WithContext(ctx)
-			w = &outageWriter{ResponseWriter: w, outage: outage}
 			e := endpointOf(r.URL.Path)
+			w = &outageWriter{ResponseWriter: w, outage: outage, html: e == authorizeEndpoint || e == endSessionEndpoint}
 			switch e {
 			case tokenEndpoint, introspectionEndpoint, revocationEndpoint, userinfoEndpoint:
 				noStore(w.Header())
