@@ -136,7 +136,9 @@ func TestOutagePostgresRestart(t *testing.T) {
 	}
 	bearer := "Bearer " + token
 
-	var loginPath string // set below, before the load starts
+	// Set below, before the load starts: the sign-in page of one
+	// authorization request, and its form's CSRF token and cookie.
+	var loginPath, authRequestID, csrf, csrfCookie string
 	// written: the ids of modules whose creation was acknowledged.
 	var wmu sync.Mutex
 	var written []string
@@ -203,6 +205,13 @@ func TestOutagePostgresRestart(t *testing.T) {
 		{"identity: sign-in page", htmlPage, http.StatusOK, false, func() outageCall {
 			return do("identity: sign-in page", newReq("GET", loginPath, nil, "Accept", "text/html"))
 		}},
+		{"identity: sign-in (wrong password)", htmlPage, http.StatusUnauthorized, false, func() outageCall {
+			// No such account: 401 and the form again when the database
+			// answers; no lockout builds up.
+			form := url.Values{"authRequestID": {authRequestID}, "csrf": {csrf}, "username": {"no-such-person"}, "password": {"not-the-password"}}
+			return do("identity: sign-in (wrong password)", newReq("POST", "/idp/login", strings.NewReader(form.Encode()),
+				"Content-Type", "application/x-www-form-urlencoded", "Cookie", csrfCookie))
+		}},
 		{"portal: catalogue page", htmlPage, http.StatusOK, false, func() outageCall {
 			return do("portal: catalogue page", newReq("GET", "/programmes", nil, "Accept", "text/html"))
 		}},
@@ -226,6 +235,26 @@ func TestOutagePostgresRestart(t *testing.T) {
 			t.Fatalf("authorize: %d %v", resp.StatusCode, err)
 		}
 		loginPath = loc.RequestURI()
+		authRequestID = loc.Query().Get("authRequestID")
+		resp, err = noFollow.Do(newReq("GET", loginPath, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := formCSRF.FindStringSubmatch(string(body))
+		if m == nil {
+			t.Fatalf("no CSRF token in the sign-in form:\n%s", body)
+		}
+		csrf = m[1]
+		for _, c := range resp.Cookies() {
+			if c.Name == "campus_idp_csrf" {
+				csrfCookie = c.Name + "=" + c.Value
+			}
+		}
+		if csrfCookie == "" {
+			t.Fatal("the sign-in page set no CSRF cookie")
+		}
 	}
 
 	// Everything works before the outage.
@@ -442,6 +471,9 @@ func cleanUnavailable(t *testing.T, c outageCall, kind outageKind) bool {
 	case htmlPage, authzRedirect:
 		// At authorize: when the client itself could not be read, its
 		// redirect URI is not known to be its own; no redirect then.
+		if c.retryAfter == "" {
+			return bad("without Retry-After")
+		}
 		if c.ctype != "text/html" {
 			return bad("not as an HTML page (%s)", c.ctype)
 		}

@@ -213,6 +213,10 @@ func (l *login) handleSubmit() http.Handler {
 			return
 		}
 		acc, err := l.authenticate(r.Context(), username, r.PostForm.Get("password"), ip, client.ID)
+		if db.Unavailable(err) {
+			l.fail(w, err) // not the person's mistake: a 503 page
+			return
+		}
 		if err != nil {
 			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeFailure, Target: acc.ID,
 				ClientIP: ip, ClientID: client.ID, Detail: err.Error()})
