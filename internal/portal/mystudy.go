@@ -105,7 +105,7 @@ func (s *server) enrol(w http.ResponseWriter, r *http.Request, sess *session) {
 
 // apiFailed answers a failed API call and reports whether it did: signed
 // out (or refused as such) goes to sign in again, anything else is the
-// API's being unavailable.
+// API's being unavailable (503 when the API said so, else 502).
 func (s *server) apiFailed(w http.ResponseWriter, r *http.Request, err error) bool {
 	switch {
 	case err == nil:
@@ -114,7 +114,7 @@ func (s *server) apiFailed(w http.ResponseWriter, r *http.Request, err error) bo
 		http.Redirect(w, r, s.d.Base+"/auth/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 	default:
 		s.d.Logger.Error("API call", "path", r.URL.Path, "err", err)
-		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
+		s.fail(w, r, upstreamStatus(w, err), T(langOf(r), "error.unavailable"))
 	}
 	return true
 }

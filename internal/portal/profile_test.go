@@ -31,7 +31,10 @@ func TestProfilePage(t *testing.T) {
 	p.get(cookie, "/profile").want(t, http.StatusOK, `id="email-pending"`, msg("profile.email.pending", "new@uni.example"),
 		`name="email" value="ada@uni.example"`)
 
+	// Identity unavailable for the moment: so is the page (503, not 502).
 	p.api.on("GET /idp/api/v1/me", 503, `{"detail":"down"}`)
+	p.get(cookie, "/profile").want(t, http.StatusServiceUnavailable, msg("error.unavailable"))
+	p.api.on("GET /idp/api/v1/me", 500, `{"detail":"broken"}`)
 	p.get(cookie, "/profile").want(t, http.StatusBadGateway, msg("error.unavailable"))
 }
 
