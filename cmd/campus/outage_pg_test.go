@@ -106,11 +106,19 @@ func TestOutagePostgresRestart(t *testing.T) {
 	// login page when it works.
 	noFollow := &http.Client{Transport: client.Transport, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// A person signed in to the portal, whose session the portal keeps in
+	// its database.
+	pb := p.browser(t)
+	if pg := submitLogin(t, p, pb, getPage(t, pb, base+"/auth/login?return=/my"), "admin", adminPassword); pg.status != http.StatusOK {
+		t.Fatalf("portal sign-in: %d\n%s", pg.status, pg.body)
+	}
+	signedIn := &http.Client{Transport: client.Transport, Jar: pb.Jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 	log := &outageLog{start: time.Now()}
-	do := func(endpoint string, req *http.Request) outageCall {
+	doAs := func(hc *http.Client, endpoint string, req *http.Request) outageCall {
 		c := outageCall{endpoint: endpoint, began: log.since()}
-		resp, err := noFollow.Do(req)
+		resp, err := hc.Do(req)
 		if err == nil {
 			var b []byte
 			b, err = io.ReadAll(resp.Body)
@@ -124,6 +132,7 @@ func TestOutagePostgresRestart(t *testing.T) {
 		log.add(c)
 		return c
 	}
+	do := func(endpoint string, req *http.Request) outageCall { return doAs(noFollow, endpoint, req) }
 	newReq := func(method, path string, body io.Reader, header ...string) *http.Request {
 		req, err := http.NewRequest(method, base+path, body)
 		if err != nil {
@@ -211,6 +220,9 @@ func TestOutagePostgresRestart(t *testing.T) {
 			form := url.Values{"authRequestID": {authRequestID}, "csrf": {csrf}, "username": {"no-such-person"}, "password": {"not-the-password"}}
 			return do("identity: sign-in (wrong password)", newReq("POST", "/idp/login", strings.NewReader(form.Encode()),
 				"Content-Type", "application/x-www-form-urlencoded", "Cookie", csrfCookie))
+		}},
+		{"portal: profile (signed in)", htmlPage, http.StatusOK, false, func() outageCall {
+			return doAs(signedIn, "portal: profile (signed in)", newReq("GET", "/profile", nil, "Accept", "text/html"))
 		}},
 		{"portal: catalogue page", htmlPage, http.StatusOK, false, func() outageCall {
 			return do("portal: catalogue page", newReq("GET", "/programmes", nil, "Accept", "text/html"))

@@ -5,13 +5,26 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+
+	"campus/internal/db"
+	"campus/internal/problem"
 )
 
 // requireSession serves signed-in people; others go to sign in and come
-// back to the page they wanted.
+// back to the page they wanted. When the session could not be read
+// because the portal's database is down, the page is a 503: sending a
+// signed-in person to sign in again would not help.
 func (s *server) requireSession(h func(w http.ResponseWriter, r *http.Request, sess *session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, outage := db.WithOutageNote(r.Context())
+		r = r.WithContext(ctx)
 		sess := s.rp.current(r)
+		if sess == nil && outage.Seen() {
+			w.Header().Set("Retry-After", strconv.Itoa(problem.RetryAfter))
+			s.fail(w, r, http.StatusServiceUnavailable, T(langOf(r), "error.unavailable"))
+			return
+		}
 		if sess == nil {
 			http.Redirect(w, r, s.d.Base+"/auth/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
