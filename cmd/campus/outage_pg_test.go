@@ -29,7 +29,8 @@ import (
 // never a 500 or a hang; /readyz says unavailable while /healthz stays
 // 200; once PostgreSQL is back everything works again within seconds
 // without restarting campus; and no write acknowledged with 2xx is lost.
-// Twice: a fast shutdown, then a kill -9 of the postmaster.
+// Twice: a fast shutdown, then a kill -9 of the postmaster. See
+// TestOutagePostgresRestart.
 
 // outageKind is how an endpoint answers when it cannot serve.
 type outageKind int
@@ -80,6 +81,8 @@ func (l *outageLog) between(from, to time.Duration) []outageCall {
 	return out
 }
 
+// TestOutagePostgresRestart is issue 12's "PostgreSQL restarted under
+// load": see the top of this file.
 func TestOutagePostgresRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("restarts a PostgreSQL cluster under load")
@@ -351,23 +354,33 @@ func TestOutagePostgresRestart(t *testing.T) {
 			startedAt := log.since()
 
 			// Every answer while the database was down: a clean 503,
-			// unless it needs no database.
+			// unless it needs no database. The first few failures of an
+			// endpoint are enough to read.
+			failures := map[string]int{}
 			for _, c := range log.between(downAt, upAt) {
 				kind, ok := kinds[c.endpoint]
+				if !ok {
+					continue // a probe, checked above
+				}
+				var what string
 				switch {
-				case !ok: // a probe, checked above
 				case fromMemory[c.endpoint]:
 					if c.err != nil || c.status != http.StatusOK {
-						t.Errorf("%s at %s during the outage: %d %v %.300s, want 200 (no database needed)", c.endpoint, c.began, c.status, c.err, c.body)
+						what = "want 200 (no database needed)"
 					}
-				case kind == authzRedirect && c.status != http.StatusServiceUnavailable:
+				case kind == authzRedirect && c.err == nil && c.status == http.StatusFound:
 					if !strings.Contains(c.location, "error=temporarily_unavailable") {
-						t.Errorf("%s at %s during the outage: %d to %q, want a redirect with error=temporarily_unavailable", c.endpoint, c.began, c.status, c.location)
+						what = "want a redirect with error=temporarily_unavailable, got one to " + c.location
 					}
-				case c.status != http.StatusServiceUnavailable:
-					t.Errorf("%s at %s during the outage: %d %v %.300s, want 503", c.endpoint, c.began, c.status, c.err, c.body)
+				case c.err != nil || c.status != http.StatusServiceUnavailable:
+					what = "want 503"
 				default:
-					cleanUnavailable(t, c, kind)
+					what = unclean(c, kind)
+				}
+				if what != "" {
+					if failures[c.endpoint]++; failures[c.endpoint] <= 3 {
+						t.Errorf("%s at %s during the outage: %d %v: %s; body %.300s", c.endpoint, c.began, c.status, c.err, what, c.body)
+					}
 				}
 			}
 			// Back without restarting campus, within a few seconds.
@@ -408,7 +421,9 @@ func TestOutagePostgresRestart(t *testing.T) {
 		case c.took > 6*time.Second:
 			t.Errorf("%s at %s: answered after %s", c.endpoint, c.began, c.took)
 		case c.status == http.StatusServiceUnavailable:
-			cleanUnavailable(t, c, kinds[c.endpoint])
+			if what := unclean(c, kinds[c.endpoint]); what != "" {
+				t.Errorf("%s at %s: 503 %s; body %.300s", c.endpoint, c.began, what, c.body)
+			}
 		}
 	}
 	names := make([]string, 0, len(counts))
@@ -434,40 +449,16 @@ func TestOutagePostgresRestart(t *testing.T) {
 	t.Logf("%d acknowledged module creations read back", len(ids))
 }
 
-// cleanUnavailable checks that a 503 answered during the outage has the
-// form of its kind, and reports whether it did. A request that did not
-// need the database (or was answered before it went) may also succeed.
-func cleanUnavailable(t *testing.T, c outageCall, kind outageKind) bool {
-	t.Helper()
-	if kind == authzRedirect && c.err == nil && c.status == http.StatusFound {
-		// Either on to the sign-in page (the database answered) or back
-		// to the client with temporarily_unavailable.
-		loc, err := url.Parse(c.location)
-		if err != nil || (loc.Query().Get("error") != "" && loc.Query().Get("error") != "temporarily_unavailable") {
-			t.Errorf("%s at %s: redirected to %s, want the sign-in page or error=temporarily_unavailable", c.endpoint, c.began, c.location)
-			return false
-		}
-		return true
-	}
-	if c.err != nil || c.status != http.StatusServiceUnavailable {
-		if c.err != nil || c.status >= 500 {
-			t.Errorf("%s at %s during the outage: %d %v %.300s", c.endpoint, c.began, c.status, c.err, c.body)
-			return false
-		}
-		return true
-	}
-	bad := func(format string, args ...any) bool {
-		t.Errorf("%s at %s: 503 "+format+"; body %.300s", append(append([]any{c.endpoint, c.began}, args...), c.body)...)
-		return false
+// unclean says what is wrong with a 503 for its kind, "" when nothing.
+func unclean(c outageCall, kind outageKind) string {
+	if c.retryAfter == "" {
+		return "without Retry-After"
 	}
 	switch kind {
 	case problemJSON:
 		var p struct{ Status int }
 		if c.ctype != "application/problem+json" || json.Unmarshal([]byte(c.body), &p) != nil || p.Status != 503 {
-			return bad("not as problem+json with status 503 (%s)", c.ctype)
-		}
-		if c.retryAfter == "" {
-			return bad("without Retry-After")
+			return "not as problem+json with status 503 (" + c.ctype + ")"
 		}
 	case oauthJSON:
 		// RFC 6749 section 5.2 has no temporarily_unavailable (that code
@@ -475,20 +466,14 @@ func cleanUnavailable(t *testing.T, c outageCall, kind outageKind) bool {
 		// server_error it is, with the HTTP status saying "try later".
 		var e struct{ Error string }
 		if c.ctype != "application/json" || json.Unmarshal([]byte(c.body), &e) != nil || e.Error != "server_error" {
-			return bad("not as RFC 6749 error JSON server_error (%s)", c.ctype)
-		}
-		if c.retryAfter == "" {
-			return bad("without Retry-After")
+			return "not as RFC 6749 error JSON server_error (" + c.ctype + ")"
 		}
 	case htmlPage, authzRedirect:
-		// At authorize: when the client itself could not be read, its
-		// redirect URI is not known to be its own; no redirect then.
-		if c.retryAfter == "" {
-			return bad("without Retry-After")
-		}
+		// At authorize a 503 page, not a redirect, when the client itself
+		// could not be read: its redirect URI is not known to be its own.
 		if c.ctype != "text/html" {
-			return bad("not as an HTML page (%s)", c.ctype)
+			return "not as an HTML page (" + c.ctype + ")"
 		}
 	}
-	return true
+	return ""
 }
