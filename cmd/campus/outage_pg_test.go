@@ -84,6 +84,7 @@ func (l *outageLog) between(from, to time.Duration) []outageCall {
 // TestOutagePostgresRestart is issue 12's "PostgreSQL restarted under
 // load": see the top of this file.
 func TestOutagePostgresRestart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("restarts a PostgreSQL cluster under load")
 	}
