@@ -93,7 +93,7 @@ func TestOutagePostgresRestart(t *testing.T) {
 	bin := buildCampus(t)
 	dir, addr := t.TempDir(), freePort(t)
 	base := "https://" + addr
-	startProc(t, bin, nil, base, []string{"serve", "--addr", addr, "--data", dir,
+	proc := startProc(t, bin, nil, base, []string{"serve", "--addr", addr, "--data", dir,
 		"--identity-db", idDB, "--study-db", studyDB, "--portal-db", portalDB})
 	client := tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))
 	p := &idp{running: &running{url: base}, dir: dir, issuer: base + "/idp", http: client}
@@ -434,6 +434,16 @@ func TestOutagePostgresRestart(t *testing.T) {
 		t.Logf("%-40s %v", n, counts[n])
 	}
 	t.Logf("slowest answer: %s", slowest.Round(time.Millisecond))
+
+	// The same process served throughout, and never panicked.
+	select {
+	case <-proc.exited:
+		t.Errorf("campus exited:\n%s", proc.stderr)
+	default:
+	}
+	if strings.Contains(proc.stderr.String(), "panic") {
+		t.Errorf("campus logged a panic:\n%s", proc.stderr)
+	}
 
 	// No acknowledged write is lost.
 	wmu.Lock()
