@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -128,10 +129,23 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	return &DB{dialect: SQLite, w: w, r: r, where: path}, nil
 }
 
+// ConnectTimeout bounds one attempt to connect to PostgreSQL unless the
+// URL sets connect_timeout itself.
+const ConnectTimeout = 5 * time.Second
+
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	where := Redact(dsn)
 	if u, err := url.Parse(dsn); err == nil {
 		where = u.Host + u.Path
+		// A bounded wait for a connection: without connect_timeout pgx
+		// waits as long as the request's context, and a server that
+		// drops packets (a host down, not just the database) would hold
+		// every request that needs a new connection.
+		if q := u.Query(); !q.Has("connect_timeout") {
+			q.Set("connect_timeout", strconv.Itoa(int(ConnectTimeout/time.Second)))
+			u.RawQuery = q.Encode()
+			dsn = u.String()
+		}
 	}
 	p, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -170,11 +184,11 @@ func (db *DB) Close() error {
 
 // Ping checks that the database answers, for readiness probes.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.r.PingContext(ctx); err != nil {
+	if err := note(ctx, db.r.PingContext(ctx)); err != nil {
 		return fmt.Errorf("%s: %w", db, err)
 	}
 	var one int
-	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	if err := note(ctx, db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)); err != nil {
 		return fmt.Errorf("%s: %w", db, err)
 	}
 	return nil
@@ -182,12 +196,15 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // QueryContext runs a read-only query on the read pool.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return db.r.QueryContext(ctx, query, args...)
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	return rows, note(ctx, err)
 }
 
 // QueryRowContext runs a read-only single-row query on the read pool.
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return db.r.QueryRowContext(ctx, query, args...)
+	row := db.r.QueryRowContext(ctx, query, args...)
+	note(ctx, row.Err())
+	return row
 }
 
 // QueryRowPrepared is QueryRowContext through a statement prepared once
@@ -196,9 +213,11 @@ func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *s
 func (db *DB) QueryRowPrepared(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := db.prepared(ctx, query)
 	if err != nil {
-		return db.r.QueryRowContext(ctx, query, args...)
+		return db.QueryRowContext(ctx, query, args...)
 	}
-	return st.QueryRowContext(ctx, args...)
+	row := st.QueryRowContext(ctx, args...)
+	note(ctx, row.Err())
+	return row
 }
 
 func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -219,14 +238,15 @@ func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 // ExecContext runs one statement outside an explicit transaction on the
 // write pool.
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return db.w.ExecContext(ctx, query, args...)
+	res, err := db.w.ExecContext(ctx, query, args...)
+	return res, note(ctx, err)
 }
 
 // Tx runs fn in a read-write transaction and commits when fn returns nil;
 // otherwise (or on panic) it rolls back, so a request is applied whole or not
 // at all.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return runTx(ctx, db.w, nil, fn)
+	return note(ctx, runTx(ctx, db.w, nil, fn))
 }
 
 // ReadTx runs fn in a read-only transaction on the read pool: one consistent
@@ -237,7 +257,7 @@ func (db *DB) ReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		// modernc rejects the ReadOnly option; the read pool is query_only.
 		opts = nil
 	}
-	return runTx(ctx, db.r, opts, fn)
+	return note(ctx, runTx(ctx, db.r, opts, fn))
 }
 
 func runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+
+	"campus/internal/problem"
 )
 
 // The public catalogue: programmes and their study plans.
@@ -14,7 +17,7 @@ func (s *server) catalogue(w http.ResponseWriter, r *http.Request) {
 	list, err := s.study.Programmes(r.Context(), nil, q)
 	if err != nil {
 		s.d.Logger.Error("catalogue", "err", err)
-		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
+		s.fail(w, r, upstreamStatus(w, err), T(langOf(r), "error.unavailable"))
 		return
 	}
 	s.render(w, http.StatusOK, "catalogue", s.page(r, "catalogue.title", map[string]any{
@@ -51,4 +54,17 @@ func (s *server) programme(w http.ResponseWriter, r *http.Request) {
 	pg := s.page(r, "catalogue.title", map[string]any{"Programme": p, "Plan": plan})
 	pg.Title = p.Degree + " " + p.Title
 	s.render(w, http.StatusOK, "programme", pg)
+}
+
+// upstreamStatus is the status of a page an API call failed for: 503 with
+// the API's Retry-After when the API said it is unavailable for the moment
+// (its database restarting), so that people and proxies know to try again
+// shortly; 502 for any other failure of the API.
+func upstreamStatus(w http.ResponseWriter, err error) int {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(problem.RetryAfter))
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadGateway
 }

@@ -5,13 +5,26 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+
+	"campus/internal/db"
+	"campus/internal/problem"
 )
 
 // requireSession serves signed-in people; others go to sign in and come
-// back to the page they wanted.
+// back to the page they wanted. When the session could not be read
+// because the portal's database is down, the page is a 503: sending a
+// signed-in person to sign in again would not help.
 func (s *server) requireSession(h func(w http.ResponseWriter, r *http.Request, sess *session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, outage := db.WithOutageNote(r.Context())
+		r = r.WithContext(ctx)
 		sess := s.rp.current(r)
+		if sess == nil && outage.Seen() {
+			w.Header().Set("Retry-After", strconv.Itoa(problem.RetryAfter))
+			s.fail(w, r, http.StatusServiceUnavailable, T(langOf(r), "error.unavailable"))
+			return
+		}
 		if sess == nil {
 			http.Redirect(w, r, s.d.Base+"/auth/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
@@ -105,7 +118,8 @@ func (s *server) enrol(w http.ResponseWriter, r *http.Request, sess *session) {
 
 // apiFailed answers a failed API call and reports whether it did: signed
 // out (or refused as such) goes to sign in again; an API that cannot be
-// reached is a 503 page naming it; anything else is a 502.
+// reached is a 503 page naming it; anything else is the API's being
+// unavailable (503 when the API said so, else 502).
 func (s *server) apiFailed(w http.ResponseWriter, r *http.Request, err error) bool {
 	switch {
 	case err == nil:
@@ -120,7 +134,7 @@ func (s *server) apiFailed(w http.ResponseWriter, r *http.Request, err error) bo
 		s.unavailable(w, r, "error.study.down", nil)
 	default:
 		s.d.Logger.Error("API call", "path", r.URL.Path, "err", err)
-		s.fail(w, r, http.StatusBadGateway, T(langOf(r), "error.unavailable"))
+		s.fail(w, r, upstreamStatus(w, err), T(langOf(r), "error.unavailable"))
 	}
 	return true
 }

@@ -38,6 +38,8 @@ func TestProfilePage(t *testing.T) {
 	if down.header.Get("Retry-After") == "" {
 		t.Error("no Retry-After while identity is down")
 	}
+	p.api.on("GET /idp/api/v1/me", 500, `{"detail":"broken"}`)
+	p.get(cookie, "/profile").want(t, http.StatusBadGateway, msg("error.unavailable"))
 }
 
 // profileForm is the profile form as sent from version 3.

@@ -6,7 +6,14 @@ package problem
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
+
+// RetryAfter is how long, in seconds, a client is asked to wait after a
+// 503 that says nothing more specific: long enough for a database
+// restart or a replica to come back, short enough that people retrying by
+// hand are not kept waiting.
+const RetryAfter = 5
 
 // FieldError names one field of a request that is wrong, and why.
 type FieldError struct {
@@ -25,10 +32,15 @@ type Details struct {
 	Errors   []FieldError `json:"errors,omitempty"`
 }
 
-// Write sends p with its status. Title defaults to the status text.
+// Write sends p with its status. Title defaults to the status text. A 503
+// always carries Retry-After (RFC 9110 section 10.2.3): RetryAfter unless
+// the handler set its own.
 func Write(w http.ResponseWriter, p Details) {
 	if p.Title == "" {
 		p.Title = http.StatusText(p.Status)
+	}
+	if p.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -41,4 +53,12 @@ func NotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		Write(w, Details{Status: http.StatusNotFound, Detail: "There is nothing at this address."})
 	})
+}
+
+// Unavailable answers 503 for a request that failed only because
+// something campus depends on (its database) is down for the moment:
+// nothing was changed, and the same request will work again.
+func Unavailable(w http.ResponseWriter) {
+	Write(w, Details{Status: http.StatusServiceUnavailable, Title: "Temporarily unavailable",
+		Detail: "The service cannot reach its database right now; nothing was changed. Try again in a few seconds."})
 }

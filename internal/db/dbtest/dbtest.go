@@ -1,5 +1,7 @@
 // Package dbtest gives store tests fresh, migrated databases on every
-// engine campus supports, so one suite covers SQLite and PostgreSQL.
+// engine campus supports, so one suite covers SQLite and PostgreSQL, and
+// outage tests a PostgreSQL server of their own to stop and start
+// (StartCluster).
 package dbtest
 
 import (

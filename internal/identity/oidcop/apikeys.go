@@ -29,6 +29,7 @@ func (s *Storage) introspectAPIKey(w http.ResponseWriter, r *http.Request, key s
 	k, err := s.store.UseAPIKey(r.Context(), key)
 	if err != nil {
 		if !errors.Is(err, identity.ErrNotFound) {
+			// 500; the outageWriter makes it 503 when the database was down.
 			w.WriteHeader(http.StatusInternalServerError)
 			json.NewEncoder(w).Encode(map[string]string{"error": "server_error"})
 			return

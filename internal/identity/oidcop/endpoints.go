@@ -3,12 +3,17 @@ package oidcop
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"campus/internal/db"
+	"campus/internal/problem"
 )
 
 // endpoint names the library's endpoints by their (default) paths.
@@ -221,3 +226,65 @@ func (b basicChallenger) WriteHeader(code int) {
 }
 
 func (b basicChallenger) Unwrap() http.ResponseWriter { return b.ResponseWriter }
+
+// outageWriter turns the library's error answers into 503 with
+// Retry-After when a database call of the request found the database
+// unavailable: the request may well be fine, and the same request will
+// work again. Not only 500: the library answers some storage errors as
+// the client's fault (a code it could not look up is invalid_grant, a
+// client it could not read invalid_client), which would make a client
+// drop a valid code or credentials. The library's body would carry the
+// database's error text as error_description; it is replaced. The error code stays server_error:
+// RFC 6749 section 5.2 defines no temporarily_unavailable for the token
+// endpoint (only section 4.1.2.1 does, for authorization responses), and
+// section 5.2 lets the status be other than 400 for server errors.
+// At the endpoints a browser navigates to (authorize, end_session) the
+// answer is a short HTML page instead.
+type outageWriter struct {
+	http.ResponseWriter
+	outage   *db.OutageNote
+	html     bool
+	answered bool
+}
+
+const outagePage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Temporarily unavailable</title></head>
+<body><h1>Temporarily unavailable</h1>
+<p>Signing in is not possible for a moment. Please try again in a few seconds.</p></body></html>
+`
+
+func (o *outageWriter) WriteHeader(code int) {
+	if o.answered {
+		return
+	}
+	if code < http.StatusBadRequest || !o.outage.Seen() {
+		o.ResponseWriter.WriteHeader(code)
+		return
+	}
+	o.answered = true
+	h := o.Header()
+	h.Del("Content-Length")
+	h.Del("Location")
+	h.Set("Retry-After", strconv.Itoa(problem.RetryAfter))
+	noStore(h)
+	if o.html {
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		o.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(o.ResponseWriter, outagePage)
+		return
+	}
+	h.Set("Content-Type", "application/json")
+	o.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
+	json.NewEncoder(o.ResponseWriter).Encode(map[string]string{"error": string(oidc.ServerError),
+		"error_description": "the service is temporarily unavailable; try again in a few seconds"})
+}
+
+func (o *outageWriter) Write(b []byte) (int, error) {
+	if o.answered {
+		return len(b), nil
+	}
+	return o.ResponseWriter.Write(b)
+}
+
+func (o *outageWriter) Unwrap() http.ResponseWriter { return o.ResponseWriter }

@@ -6,6 +6,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"campus/internal/db"
 )
 
 // issue follows one token response through the op library, which asks the
@@ -37,13 +39,16 @@ func issueFrom(ctx context.Context) *issue {
 // context; the raw token of an introspection or revocation request (the
 // library verifies it but passes on only its id). It also applies what the library leaves out: bounded form
 // bodies, no caching of token responses, client_secret_post and RFC 6749
-// errors at introspection, and RFC 6750 challenges at userinfo (see
-// endpoints.go).
+// errors at introspection, RFC 6750 challenges at userinfo, and 503 for
+// the library's 500 when the database was unavailable (see endpoints.go).
 func interceptor(s *Storage) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := context.WithValue(r.Context(), issueKey, &issue{idTokenAlg: jose.RS256})
+			ctx, outage := db.WithOutageNote(r.Context())
+			ctx = context.WithValue(ctx, issueKey, &issue{idTokenAlg: jose.RS256})
+			r = r.WithContext(ctx)
 			e := endpointOf(r.URL.Path)
+			w = &outageWriter{ResponseWriter: w, outage: outage, html: e == authorizeEndpoint || e == endSessionEndpoint}
 			switch e {
 			case tokenEndpoint, introspectionEndpoint, revocationEndpoint, userinfoEndpoint:
 				noStore(w.Header())

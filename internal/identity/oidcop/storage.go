@@ -22,6 +22,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"campus/internal/db"
 	"campus/internal/identity"
 	"campus/internal/identity/policy"
 )
@@ -253,6 +254,11 @@ func (s *Storage) ClientCredentialsTokenRequest(ctx context.Context, id string, 
 
 // ---- authorization requests
 
+// temporarilyUnavailable is RFC 6749 section 4.1.2.1's error code for an
+// authorization server that cannot handle the request for now; the
+// library has no constant for it.
+const temporarilyUnavailable = "temporarily_unavailable"
+
 // CreateAuthRequest stores a validated authorization request. PKCE with
 // S256 is required of public clients (RFC 9700 section 2.1.1; RFC 7636).
 // hintSubject is the sub of a valid id_token_hint, which the person who
@@ -291,6 +297,13 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		a.MaxAge = &v
 	}
 	if err := s.store.CreateAuthRequest(ctx, a); err != nil {
+		if db.Unavailable(err) {
+			// The client and its redirect URI are known (from the cache):
+			// tell the client to try later (RFC 6749 section 4.1.2.1).
+			s.logger.Warn("authorization request: database unavailable", "client", req.ClientID, "err", err)
+			return nil, &oidc.Error{ErrorType: temporarilyUnavailable,
+				Description: "the service is temporarily unavailable; try again in a few seconds"}
+		}
 		return nil, err
 	}
 	return s.wrap(ctx, a), nil

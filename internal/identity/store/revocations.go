@@ -81,4 +81,3 @@ func (s *Store) Revocations(ctx context.Context, since time.Time) (out []Revocat
 	})
 	return out, now, err
 }
-

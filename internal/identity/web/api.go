@@ -14,6 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"campus/internal/db"
 	"campus/internal/identity"
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
@@ -78,8 +79,14 @@ func (a *api) needs(need string, handle func(w http.ResponseWriter, r *http.Requ
 			handle(w, r, nil)
 			return
 		}
-		ctx := op.ContextWithIssuer(r.Context(), a.provider.IssuerFromRequest(r))
+		ctx, outage := db.WithOutageNote(op.ContextWithIssuer(r.Context(), a.provider.IssuerFromRequest(r)))
 		p, err := a.authenticate(ctx, r)
+		if err != nil && outage.Seen() {
+			// The token could not be checked, which says nothing of it.
+			a.logger.Warn("admin API: database unavailable", "path", r.URL.Path, "err", err)
+			problem.Unavailable(w)
+			return
+		}
 		if err != nil {
 			code := rest.InvalidToken
 			if errors.Is(err, errNoBearer) {
@@ -266,10 +273,23 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, password.ErrBusy):
 		w.Header().Set("Retry-After", "2")
 		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Too many passwords are being checked at once. Try again in a few seconds; nothing was changed."})
+	case db.Unavailable(err):
+		a.logger.Warn("admin API: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		problem.Unavailable(w)
 	default:
 		a.logger.Error("admin API", "method", r.Method, "path", r.URL.Path, "err", err)
 		problem.Write(w, problem.Details{Status: http.StatusInternalServerError, Detail: "Something went wrong on our side; nothing was changed."})
 	}
+}
+
+// failureStatus is the status of an answer to an error no table entry
+// covers: 503 when the database was unavailable (problem.Write adds
+// Retry-After), else 500.
+func failureStatus(err error) int {
+	if db.Unavailable(err) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }
 
 // conflictText turns "...: conflict" into a sentence for people.

@@ -601,7 +601,7 @@ func (a *api) changeAccount(r *http.Request, p *principal, id string, version in
 func (a *api) endSessionsAfter(w http.ResponseWriter, r *http.Request, id, done string) bool {
 	if err := a.endSessions(r.Context(), id, ""); err != nil {
 		a.logger.Error("end sessions after a change", "account", id, "err", err)
-		problem.Write(w, problem.Details{Status: http.StatusInternalServerError,
+		problem.Write(w, problem.Details{Status: failureStatus(err),
 			Detail: done + ", but not every session of the account could be ended; its tokens stop working when they expire."})
 		return false
 	}
@@ -652,7 +652,7 @@ func (a *api) handleSetStatus(status string) func(http.ResponseWriter, *http.Req
 		if status == identity.StatusDisabled {
 			if err := a.endSessions(r.Context(), id, ""); err != nil {
 				a.logger.Error("end sessions of a disabled account", "account", id, "err", err)
-				problem.Write(w, problem.Details{Status: http.StatusInternalServerError,
+				problem.Write(w, problem.Details{Status: failureStatus(err),
 					Detail: "The account is disabled, but not all of its sessions could be ended; disable it again to retry."})
 				return
 			}
@@ -843,7 +843,7 @@ func (a *api) handleChangePassword(w http.ResponseWriter, r *http.Request, p *pr
 	a.audit(r, p, "password_changed", identity.OutcomeSuccess, acc.ID, "by the account holder; other sessions ended")
 	if err := a.endSessions(ctx, acc.ID, keep); err != nil {
 		a.logger.Error("end other sessions after a password change", "account", acc.ID, "err", err)
-		problem.Write(w, problem.Details{Status: http.StatusInternalServerError,
+		problem.Write(w, problem.Details{Status: failureStatus(err),
 			Detail: "The password was changed, but not all other sessions could be ended. Sign out everywhere to be sure."})
 		return
 	}

@@ -20,11 +20,13 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"campus/internal/db"
 	"campus/internal/identity"
 	"campus/internal/identity/directory"
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
 	"campus/internal/identity/policy"
+	"campus/internal/problem"
 )
 
 // LoginStore is what signing in needs of identity's store.
@@ -228,6 +230,10 @@ func (l *login) handleSubmit() http.Handler {
 			// Overload, not the person's mistake: nothing is counted.
 			w.Header().Set("Retry-After", "2")
 			l.render(w, r, http.StatusServiceUnavailable, ar, client, username, l.busyText(r))
+			return
+		}
+		if db.Unavailable(err) {
+			l.fail(w, err) // not the person's mistake: a 503 page
 			return
 		}
 		if err != nil {
@@ -580,6 +586,10 @@ func (l *login) handleConsent() http.Handler {
 // answers with a page saying the link expired.
 func (l *login) request(w http.ResponseWriter, r *http.Request, id string) (identity.AuthRequest, identity.Client, bool) {
 	ar, err := l.store.AuthRequest(r.Context(), id)
+	if db.Unavailable(err) {
+		l.fail(w, err)
+		return ar, identity.Client{}, false
+	}
 	if err != nil || ar.Done {
 		l.message(w, http.StatusBadRequest, "Sign-in link expired",
 			"This sign-in link is no longer valid. Go back to the application you came from and sign in again.", true)
@@ -622,6 +632,12 @@ func (l *login) message(w http.ResponseWriter, status int, title, msg string, is
 }
 
 func (l *login) fail(w http.ResponseWriter, err error) {
+	if db.Unavailable(err) {
+		l.logger.Warn("sign-in: database unavailable", "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(problem.RetryAfter))
+		l.message(w, http.StatusServiceUnavailable, "Temporarily unavailable", "Signing in is not possible for a moment. Please try again in a few seconds.", true)
+		return
+	}
 	l.logger.Error("sign-in", "err", err)
 	l.message(w, http.StatusInternalServerError, "Something went wrong", "Signing in failed on our side. Please try again in a moment.", true)
 }

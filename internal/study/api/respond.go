@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"campus/internal/db"
 	"campus/internal/problem"
 	"campus/internal/rest"
 	"campus/internal/study"
@@ -65,6 +66,9 @@ func fail(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error
 		problem.Write(w, problem.Details{Status: http.StatusUnprocessableEntity, Title: "Invalid values",
 			Detail: "This person is not enrolled in a programme with this lecture or module.",
 			Errors: []problem.FieldError{{Field: "subject", Detail: "Not enrolled in a programme with this lecture or module."}}})
+	case db.Unavailable(err):
+		logger.WarnContext(r.Context(), "study API: database unavailable", "path", r.URL.Path, "err", err)
+		problem.Unavailable(w)
 	default:
 		logger.ErrorContext(r.Context(), "study API", "path", r.URL.Path, "err", err)
 		problem.Write(w, problem.Details{Status: http.StatusInternalServerError, Detail: "Something went wrong on our side."})
