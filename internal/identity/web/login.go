@@ -232,14 +232,15 @@ func (l *login) handleSubmit() http.Handler {
 			l.render(w, r, http.StatusServiceUnavailable, ar, client, username, l.busyText(r))
 			return
 		}
-		if db.Unavailable(err) {
-			l.fail(w, err) // not the person's mistake: a 503 page
-			return
-		}
 		if err != nil {
+			directoryDown := errors.Is(err, directory.ErrUnavailable) || errors.Is(err, directory.ErrServiceAccount)
+			if !directoryDown && db.Unavailable(err) {
+				l.fail(w, err) // not the person's mistake: a 503 page
+				return
+			}
 			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeFailure, Target: acc.ID,
 				ClientIP: ip, ClientID: client.ID, Detail: err.Error()})
-			if errors.Is(err, directory.ErrUnavailable) || errors.Is(err, directory.ErrServiceAccount) {
+			if directoryDown {
 				msg := errDirectoryDown
 				if strings.HasPrefix(lang(r), "de") {
 					msg = errDirectoryDownDE
