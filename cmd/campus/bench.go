@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -1401,6 +1402,7 @@ func runBenchNode(ctx context.Context, e env, args []string) error {
 	defer cancel()
 	out := &lockedWriter{w: e.stdout}
 	e.stdout = out
+	profiles := 0
 	go func() {
 		defer cancel()
 		sc := bufio.NewScanner(os.Stdin)
@@ -1413,9 +1415,32 @@ func runBenchNode(ctx context.Context, e env, args []string) error {
 			runtime.ReadMemStats(&m)
 			j, _ := json.Marshal(heapSample{HeapLive: m.HeapAlloc, HeapInuse: m.HeapInuse, Sys: m.Sys, Goroutines: runtime.NumGoroutine()})
 			fmt.Fprintf(out, "%s%s\n", benchHeapPrefix, j)
+			writeHeapProfile(&profiles)
 		}
 	}()
 	return runServe(ctx, e, args)
+}
+
+// writeHeapProfile writes the node's heap profile (pprof) after a
+// reading when CAMPUS_BENCH_HEAP_PROFILE names a file: the first reading
+// to FILE.first, each later one to FILE.last, so that
+// `go tool pprof -base FILE.first FILE.last` shows what grew.
+func writeHeapProfile(n *int) {
+	path := os.Getenv("CAMPUS_BENCH_HEAP_PROFILE")
+	if path == "" {
+		return
+	}
+	suffix := ".last"
+	if *n == 0 {
+		suffix = ".first"
+	}
+	*n++
+	f, err := os.Create(path + suffix)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	pprof.Lookup("heap").WriteTo(f, 0)
 }
 
 type lockedWriter struct {

@@ -83,9 +83,14 @@ type Verifier struct {
 // signature check is most of the cost (P-256 verification is ~150 us on a
 // slow core). Expiry is checked again on every use. Two generations of
 // maps bound the memory: when the young one is full it becomes the old one.
+// Tokens past their end (and the 30 s of leeway) are dropped once a
+// minute, so that what is kept is the tokens still alive, not the last
+// 100,000 ever seen: memory follows the live tokens and is flat once the
+// access-token lifetime has passed at a steady rate.
 type verified struct {
 	mu         sync.Mutex
 	young, old map[[32]byte]*Claims
+	swept      time.Time
 }
 
 const verifiedMax = 50000 // per generation: ~100 MB would need 10x more
@@ -103,11 +108,29 @@ func (c *verified) get(k [32]byte) *Claims {
 	return nil
 }
 
-func (c *verified) put(k [32]byte, v *Claims) {
+func (c *verified) put(k [32]byte, v *Claims, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if now.Sub(c.swept) >= verifiedSweepEvery {
+		c.swept = now
+		for _, gen := range []map[[32]byte]*Claims{c.young, c.old} {
+			for key, cl := range gen {
+				if !now.Before(cl.Expiry.Add(expiryLeeway)) {
+					delete(gen, key)
+				}
+			}
+		}
+	}
 	c.putLocked(k, v)
 }
+
+// verifiedSweepEvery is how often expired tokens leave the memory of
+// verified ones; expiryLeeway is how long after its exp a token is still
+// taken (clock skew between identity and a resource server).
+const (
+	verifiedSweepEvery = time.Minute
+	expiryLeeway       = 30 * time.Second
+)
 
 func (c *verified) putLocked(k [32]byte, v *Claims) {
 	if c.young == nil || len(c.young) >= verifiedMax {
@@ -127,7 +150,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	sum := sha256.Sum256([]byte(raw))
 	c := v.seen.get(sum)
 	if c != nil {
-		if !v.now().Before(c.Expiry.Add(30 * time.Second)) {
+		if !v.now().Before(c.Expiry.Add(expiryLeeway)) {
 			return nil, fmt.Errorf("%w: token is expired", ErrInvalid)
 		}
 	} else {
@@ -135,7 +158,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 		if c, err = v.verify(ctx, raw); err != nil {
 			return nil, err
 		}
-		v.seen.put(sum, c)
+		v.seen.put(sum, c, v.now())
 	}
 	if v.Revocations != nil && v.Revocations.Revoked(c) {
 		return nil, ErrRevoked
@@ -173,7 +196,7 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, error) {
 	if err := tok.Claims(key.Key, &std, &extra); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: v.issuer, AnyAudience: jwt.Audience{v.audience}, Time: v.now()}, 30*time.Second); err != nil {
+	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: v.issuer, AnyAudience: jwt.Audience{v.audience}, Time: v.now()}, expiryLeeway); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if std.Expiry == nil {

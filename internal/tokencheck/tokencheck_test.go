@@ -196,6 +196,37 @@ func TestRememberedTokenStillExpires(t *testing.T) {
 	}
 }
 
+// TestVerifiedMemoryFollowsLiveTokens: tokens past their end leave the
+// memory of verified tokens within a sweep, so that it holds the live
+// tokens only, whatever the count seen before.
+func TestVerifiedMemoryFollowsLiveTokens(t *testing.T) {
+	t.Parallel()
+	var c verified
+	at := now
+	exp := func(d time.Duration) *Claims { return &Claims{Expiry: at.Add(d)} }
+	for i := range 1000 {
+		c.put([32]byte{byte(i), byte(i >> 8)}, exp(10*time.Minute), at)
+	}
+	c.put([32]byte{1, 1, 1}, exp(time.Hour), at)
+	// Within the leeway after their end, and before a minute passed,
+	// nothing goes.
+	at = at.Add(10*time.Minute + 20*time.Second)
+	c.put([32]byte{2, 2, 2}, exp(time.Hour), at)
+	if n := len(c.young) + len(c.old); n != 1002 {
+		t.Fatalf("%d remembered within the leeway, want 1002", n)
+	}
+	// A minute after that sweep (they are past the leeway now): the next
+	// put sweeps the thousand dead ones.
+	at = at.Add(time.Minute)
+	c.put([32]byte{3, 3, 3}, exp(time.Hour), at)
+	if n := len(c.young) + len(c.old); n != 3 {
+		t.Fatalf("%d remembered after the sweep, want the 3 live tokens", n)
+	}
+	if c.get([32]byte{1, 1, 1}) == nil {
+		t.Fatal("a live token was forgotten")
+	}
+}
+
 // BenchmarkVerify measures on one core a token's first verification
 // (signature and claims: cold) and each later one (remembered: warm).
 //
