@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -486,7 +487,14 @@ func testDurability(t *testing.T, engine string) {
 				}
 			}(w)
 		}
-		time.Sleep(time.Duration(20+rand.IntN(281)) * time.Millisecond)
+		// Mostly short windows; every tenth is 1–2 s, so that writes that
+		// take longer (a registration spends an argon2id hash) are
+		// acknowledged too, not only lost in the kill.
+		window := time.Duration(20+rand.IntN(281)) * time.Millisecond
+		if k%10 == 9 {
+			window = time.Duration(1000+rand.IntN(1001)) * time.Millisecond
+		}
+		time.Sleep(window)
 		cur.kill(t)
 		close(stop)
 		wg.Wait()
@@ -523,14 +531,21 @@ func testDurability(t *testing.T, engine string) {
 		clear(uploads)
 		enrolled := make([]map[string]bool, nStudents)
 		for i, st := range students {
-			c, _, b, err := callAs(st.token, "GET", "/v1/me/enrolments", nil, "")
-			if err != nil || c != http.StatusOK {
-				t.Fatalf("enrolments: %d %v", c, err)
-			}
+			// Every page: a student gathers hundreds of enrolments.
 			enrolled[i] = map[string]bool{}
-			items, _ := b["items"].([]any)
-			for _, it := range items {
-				enrolled[i][fmt.Sprint(it.(map[string]any)["programme_id"])] = true
+			for path := "/v1/me/enrolments?limit=200"; path != ""; {
+				c, _, b, err := callAs(st.token, "GET", path, nil, "")
+				if err != nil || c != http.StatusOK {
+					t.Fatalf("enrolments: %d %v", c, err)
+				}
+				items, _ := b["items"].([]any)
+				for _, it := range items {
+					enrolled[i][fmt.Sprint(it.(map[string]any)["programme_id"])] = true
+				}
+				path = ""
+				if next, _ := b["next_cursor"].(string); next != "" {
+					path = "/v1/me/enrolments?limit=200&cursor=" + neturl.QueryEscape(next)
+				}
 			}
 		}
 		for prog, e := range enrolments {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -289,4 +290,52 @@ func BenchmarkUploadCheck(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/upload")
+}
+
+// TestMyEnrolmentsPaged: a person's own enrolments come a page at a time
+// with next_cursor, never cut off silently (they were cut at 200).
+func TestMyEnrolmentsPaged(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, nil)
+	ctx := context.Background()
+	const n = 7
+	want := map[string]bool{}
+	for i := range n {
+		p, err := a.store.CreateProgramme(ctx, study.Programme{Title: fmt.Sprintf("P%d", i), Degree: "B.Sc.", Semesters: 6,
+			CreditsRequired: 180, Language: "en", Status: study.ProgrammePublished})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.store.Enrol(ctx, study.Enrolment{Subject: graderSub, ProgrammeID: p.ID}, false); err != nil {
+			t.Fatal(err)
+		}
+		want[p.ID] = true
+	}
+	got := map[string]bool{}
+	pages := 0
+	for path := "/v1/me/enrolments?limit=3"; path != ""; pages++ {
+		resp, raw := a.do("GET", path, "", "")
+		var body struct {
+			Items []struct {
+				ProgrammeID string `json:"programme_id"`
+			} `json:"items"`
+			NextCursor string `json:"next_cursor"`
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(raw), &body) != nil || len(body.Items) > 3 {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, raw)
+		}
+		for _, it := range body.Items {
+			got[it.ProgrammeID] = true
+		}
+		path = ""
+		if body.NextCursor != "" {
+			path = "/v1/me/enrolments?limit=3&cursor=" + url.QueryEscape(body.NextCursor)
+		}
+	}
+	if len(got) != n || pages != 3 {
+		t.Fatalf("%d enrolments in %d pages, want %d in 3: %v", len(got), pages, n, got)
+	}
+	if resp, raw := a.do("GET", "/v1/me/enrolments?limit=0", "", ""); resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("limit=0: %d %s", resp.StatusCode, raw)
+	}
 }

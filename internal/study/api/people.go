@@ -11,13 +11,21 @@ import (
 	"campus/internal/study/subjects"
 )
 
+// myEnrolments lists the person's enrolments a page at a time (limit and
+// cursor, as every list): it used to answer the first 200 and drop the
+// rest without a next_cursor.
 func (s *server) myEnrolments(w http.ResponseWriter, r *http.Request, p *Principal) {
-	items, _, err := s.store.Enrolments(r.Context(), store.EnrolmentQuery{Subject: p.Subject, Page: store.Page{Limit: 200}})
+	qs := rest.NewQuery(r)
+	q := store.EnrolmentQuery{Subject: p.Subject, Page: page(qs)}
+	if qs.Answer(w) {
+		return
+	}
+	items, next, err := s.store.Enrolments(r.Context(), q)
 	if err != nil {
 		fail(w, r, s.logger, err)
 		return
 	}
-	out := list[enrolmentJSON]{Items: make([]enrolmentJSON, len(items))}
+	out := list[enrolmentJSON]{Items: make([]enrolmentJSON, len(items)), NextCursor: next}
 	for i, e := range items {
 		out.Items[i] = enrolmentOut(e)
 	}
