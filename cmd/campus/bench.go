@@ -657,32 +657,43 @@ func (b *bench) signIn(ctx context.Context, u *benchUser, scope string, stepUp b
 	fail := func(step string, status int, body []byte) error {
 		return &benchError{kind: kindSignIn, step: step, status: status, body: excerpt(body)}
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.authURL+"?"+q.Encode(), nil)
-	resp, err := browser.Do(req)
+	resp, page, err := b.fillSignInForm(ctx, browser, b.authURL+"?"+q.Encode(), u, "", fail)
 	if err != nil {
-		return fail("authorize", 0, []byte(err.Error()))
+		return err
 	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	ar, csrf := benchAuthRequest.FindSubmatch(page), benchCSRF.FindSubmatch(page)
-	if resp.StatusCode != http.StatusOK || ar == nil || csrf == nil {
-		return fail("authorize: no sign-in form", resp.StatusCode, page)
-	}
-	form := url.Values{"authRequestID": {string(ar[1])}, "csrf": {string(csrf[1])}, "username": {u.username}, "password": {u.password}}
-	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, b.base+"/idp/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err = browser.Do(req)
-	if err != nil {
-		return fail("login", 0, []byte(err.Error()))
-	}
-	page, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
 	loc, _ := resp.Location()
 	if loc == nil || !strings.HasPrefix(loc.String(), b.redirect) || loc.Query().Get("state") != state || loc.Query().Get("code") == "" {
 		return fail("login: no code", resp.StatusCode, page)
 	}
 	return b.token(ctx, kindSignIn, u, url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")},
 		"redirect_uri": {b.redirect}, "code_verifier": {verifier}})
+}
+
+// fillSignInForm opens start in browser, which must lead to identity's
+// sign-in form, and posts u's username and password into it; it answers
+// the response to the post and its body. Failures are fail(prefix+step).
+func (b *bench) fillSignInForm(ctx context.Context, browser *http.Client, start string, u *benchUser, prefix string,
+	fail func(step string, status int, body []byte) error) (*http.Response, []byte, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, start, nil)
+	resp, err := browser.Do(req)
+	if err != nil {
+		return nil, nil, fail(prefix+"authorize", 0, []byte(err.Error()))
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	ar, csrf := benchAuthRequest.FindSubmatch(page), benchCSRF.FindSubmatch(page)
+	if resp.StatusCode != http.StatusOK || ar == nil || csrf == nil {
+		return nil, nil, fail(prefix+"authorize: no sign-in form", resp.StatusCode, page)
+	}
+	form := url.Values{"authRequestID": {string(ar[1])}, "csrf": {string(csrf[1])}, "username": {u.username}, "password": {u.password}}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, b.base+"/idp/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err = browser.Do(req); err != nil {
+		return nil, nil, fail(prefix+"login", 0, []byte(err.Error()))
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, page, nil
 }
 
 // benchPortalUsers is how many students also use the portal: each costs
@@ -706,26 +717,10 @@ func (b *bench) portalSignIn(ctx context.Context, u *benchUser) error {
 	fail := func(step string, status int, body []byte) error {
 		return &benchError{kind: kindPortal, step: step, status: status, body: excerpt(body)}
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.base+"/auth/login?return=%2Fmy", nil)
-	resp, err := browser.Do(req)
+	resp, page, err := b.fillSignInForm(ctx, browser, b.base+"/auth/login?return=%2Fmy", u, "portal sign-in: ", fail)
 	if err != nil {
-		return fail("portal sign-in", 0, []byte(err.Error()))
+		return err
 	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	ar, csrf := benchAuthRequest.FindSubmatch(page), benchCSRF.FindSubmatch(page)
-	if resp.StatusCode != http.StatusOK || ar == nil || csrf == nil {
-		return fail("portal sign-in: no sign-in form", resp.StatusCode, page)
-	}
-	form := url.Values{"authRequestID": {string(ar[1])}, "csrf": {string(csrf[1])}, "username": {u.username}, "password": {u.password}}
-	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, b.base+"/idp/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err = browser.Do(req)
-	if err != nil {
-		return fail("portal sign-in: login", 0, []byte(err.Error()))
-	}
-	page, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/my" {
 		return fail("portal sign-in: not back at /my ("+resp.Request.URL.Path+")", resp.StatusCode, page)
 	}
