@@ -22,6 +22,7 @@ import (
 	"campus/internal/config"
 	"campus/internal/db"
 	"campus/internal/httpserver"
+	"campus/internal/problem"
 )
 
 // load fills a command's settings and reports every problem at once:
@@ -181,9 +182,10 @@ func trimSlash(s string) string {
 }
 
 // mount serves h under prefix with one request log line per request,
-// naming the service, and panic recovery.
+// naming the service, panic recovery, and problem documents in the
+// client's language.
 func mount(mux *http.ServeMux, logger *slog.Logger, prefix, service string, h http.Handler) {
-	h = httpserver.Chain(h, httpserver.Log(logger, service), httpserver.Recover(logger))
+	h = httpserver.Chain(h, httpserver.Log(logger, service), httpserver.Recover(logger), problem.Localize)
 	if prefix == "" {
 		mux.Handle("/", h)
 		return

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"campus/internal/i18n"
 )
 
 // RetryAfter is how long, in seconds, a client is asked to wait after a
@@ -35,9 +37,16 @@ type Details struct {
 // Write sends p with its status. Title defaults to the status text. A 503
 // always carries Retry-After (RFC 9110 section 10.2.3): RetryAfter unless
 // the handler set its own.
+//
+// Under Localize, the title, detail and field errors are written in the
+// client's language (Accept-Language), translated through Phrases.
 func Write(w http.ResponseWriter, p Details) {
 	if p.Title == "" {
 		p.Title = http.StatusText(p.Status)
+	}
+	if lang := langOf(w); lang != i18n.English {
+		p = p.in(lang)
+		w.Header().Set("Content-Language", string(lang))
 	}
 	if p.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))

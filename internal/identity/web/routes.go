@@ -238,7 +238,7 @@ func handleDiscovery(p *op.Provider) http.Handler {
 const LoggedOutPath = "/logged-out"
 
 func parsePages(logger *slog.Logger) (*pages, error) {
-	layout, err := template.ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("identity templates: %w", err)
 	}
