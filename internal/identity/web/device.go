@@ -37,12 +37,17 @@ type device struct {
 	codes *policy.SharedLimiter
 }
 
-// Device code entries allowed per client address: a burst of 10, then 10
-// a minute.
-const deviceCodesPerMinute = 10
+// Posts of the page allowed per client address: a burst of 20 (a person
+// needs two per device), then 10 a minute. Every post counts, right code
+// or wrong, so that a guesser learns nothing once refused: 20 guesses and
+// then 10 a minute against 20^8 codes alive for minutes.
+const (
+	deviceCodesPerMinute = 10
+	deviceCodeBurst      = 20
+)
 
 func newDevice(d Deps, l *login) *device {
-	return &device{l: l, store: d.Store, codes: policy.NewSharedLimiter("device/user-code", d.Store, deviceCodesPerMinute, time.Minute, deviceCodesPerMinute, d.Now)}
+	return &device{l: l, store: d.Store, codes: policy.NewSharedLimiter("device/user-code", d.Store, deviceCodesPerMinute, time.Minute, deviceCodeBurst, d.Now)}
 }
 
 // deviceStep is which form the page shows.
