@@ -58,7 +58,7 @@ type Store interface {
 
 // Config are the provider's lifetimes and audiences.
 type Config struct {
-	Issuer          string
+	Issuer         string
 	AccessTokenTTL time.Duration // default 10m
 	// StepUpTTL is the lifetime of access tokens carrying studies:write
 	// (the study token), exactly, whatever AccessTokenTTL is: the one
@@ -77,7 +77,7 @@ type Config struct {
 	// the interval its device must keep between polls; default 5s.
 	DeviceCodeTTL      time.Duration
 	DevicePollInterval time.Duration
-	SessionCookie     string        // the identity session cookie's name
+	SessionCookie      string // the identity session cookie's name
 	// APIAudiences are the aud of every access token: the APIs that accept
 	// them (the study API, identity's admin API).
 	APIAudiences []string
