@@ -9,11 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"campus/internal/config"
 	"campus/internal/devicelogin"
+	identityservice "campus/internal/identity/service"
 )
 
 // codeWatcher is a command's stderr that reports the user code campus
@@ -68,7 +71,8 @@ func approveDevice(t *testing.T, p *idp, code, username, pw string) {
 func TestLoginTokenScript(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	r := startCampus(t, map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword, "CAMPUS_DEVICE_POLL_INTERVAL": "1s"},
+	// A study token lifetime other than the default: the token follows it.
+	r := startCampus(t, map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword, "CAMPUS_DEVICE_POLL_INTERVAL": "1s", "CAMPUS_STEP_UP_TTL": "12m"},
 		"serve", "--addr", "127.0.0.1:0", "--data", dir)
 	p := &idp{running: r, dir: dir, issuer: r.url + "/idp", http: tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))}
 	creds := filepath.Join(t.TempDir(), "config", "campus", "credentials.json")
@@ -120,10 +124,11 @@ func TestLoginTokenScript(t *testing.T) {
 			t.Errorf("%s: %v, %v; want mode %o", path, fi.Mode(), err, want)
 		}
 	}
-	// The study token lasts --step-up-ttl (15m), as the docs say.
+	// The study token lasts --step-up-ttl exactly (12m here), longer than
+	// the access token's 10m.
 	_, c := claims(t, token)
-	if life := c["exp"].(float64) - c["iat"].(float64); life != 900 {
-		t.Errorf("the study token lasts %vs, want 900", life)
+	if life := c["exp"].(float64) - c["iat"].(float64); life != 720 {
+		t.Errorf("the study token lasts %vs, want 720", life)
 	}
 
 	// Once it expires (a clock 16 minutes on), campus token says how to get
@@ -144,6 +149,13 @@ func TestLoginTokenScript(t *testing.T) {
 	if read == token {
 		t.Fatal("no new token after the refresh")
 	}
+	// Without studies:write the study API says what is missing and for how
+	// long the study token lasts, from the one setting.
+	if r := (studyAPI{t: t, p: p, token: read}).do("POST", "/v1/programmes", map[string]any{"title": "X", "degree": "B.Sc.",
+		"semesters": 6, "credits_required": 180, "language": "en"}); r.status != http.StatusForbidden ||
+		!strings.Contains(r.raw, "--step-up-ttl (15 minutes by default)") || !strings.Contains(r.raw, "campus login --write") {
+		t.Fatalf("write with the read token: %d %s", r.status, r.raw)
+	}
 
 	// campus logout revokes and forgets.
 	if err := runWith(context.Background(), env{getenv: cliEnv, stdout: &syncBuffer{}, stderr: &syncBuffer{}}, []string{"logout", r.url}); err != nil {
@@ -157,5 +169,45 @@ func TestLoginTokenScript(t *testing.T) {
 	if err := runWith(context.Background(), env{getenv: cliEnv, stdout: &syncBuffer{}, stderr: &syncBuffer{}}, []string{"token", r.url}); err == nil ||
 		!strings.Contains(err.Error(), "campus login") {
 		t.Fatalf("token after logout: %v", err)
+	}
+}
+
+// TestStepUpLifetimeTexts: every text that gives the study token's
+// lifetime gives --step-up-ttl's default, and names the setting.
+func TestStepUpLifetimeTexts(t *testing.T) {
+	t.Parallel()
+	var o identityservice.Config
+	s := config.NewSet("serve", "")
+	registerIdentity(s, &o)
+	if err := s.Load(nil, envMap(nil)); err != nil {
+		t.Fatal(err)
+	}
+	want := strconv.Itoa(int(o.StepUpTTL.Minutes()))
+	if o.StepUpTTL != 15*time.Minute {
+		t.Fatalf("--step-up-ttl defaults to %s; change this test and every text with it", o.StepUpTTL)
+	}
+	minutes := regexp.MustCompile(`(\d+) ?min`)
+	for _, f := range []string{"../../README.md", "../../docs/operations.md", "../../api/study.yaml", "../../internal/study/api/server.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		named := false
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.Contains(line, "step-up-ttl") && !strings.Contains(line, "study token") {
+				continue
+			}
+			for _, m := range minutes.FindAllStringSubmatch(line, -1) {
+				if m[1] != want {
+					t.Errorf("%s gives the study token %s minutes, the setting %s:\n%s", f, m[1], want, line)
+				}
+			}
+			if strings.Contains(line, "--step-up-ttl") && strings.Contains(line, want+" min") {
+				named = true
+			}
+		}
+		if !named {
+			t.Errorf("%s does not give the study token's lifetime as --step-up-ttl, %s minutes by default", f, want)
+		}
 	}
 }
