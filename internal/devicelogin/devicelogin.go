@@ -165,8 +165,8 @@ func Login(ctx context.Context, o Options, write bool) (Credentials, error) {
 	if write && !slices.Contains(c.Scopes, WriteScope) {
 		fmt.Fprintln(o.Out, "Your roles do not allow changing the study catalogue: the token has no studies:write.")
 	} else if write {
-		fmt.Fprintf(o.Out, "The token with studies:write is valid until %s; after that, campus token gives read access only after campus login --write again.\n",
-			c.Expiry.Local().Format("15:04"))
+		fmt.Fprintf(o.Out, "The token with studies:write is valid until %s; to change the catalogue after that, run campus login --write again "+
+			"(campus token --read-only gives a token without studies:write).\n", c.Expiry.Local().Format("15:04"))
 	}
 	return c, nil
 }
