@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -123,6 +124,14 @@ func Login(ctx context.Context, o Options, write bool) (Credentials, error) {
 	if u, err := url.Parse(issuer); err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
 		return Credentials{}, fmt.Errorf("%s: want an https:// URL (plain http only on this machine)", issuer)
 	}
+	if o.CACert != "" {
+		// Kept for token and logout, which may run in another directory.
+		abs, err := filepath.Abs(o.CACert)
+		if err != nil {
+			return Credentials{}, err
+		}
+		o.CACert = abs
+	}
 	hc, err := o.client(o.CACert)
 	if err != nil {
 		return Credentials{}, err
@@ -156,8 +165,9 @@ func Login(ctx context.Context, o Options, write bool) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, loginError(err)
 	}
-	c := Credentials{Issuer: issuer, ClientID: ClientID, TokenURL: d.Token, RevocationURL: d.Revocation, CACert: o.CACert, Write: write}
+	c := Credentials{Issuer: issuer, ClientID: ClientID, TokenURL: d.Token, RevocationURL: d.Revocation, CACert: o.CACert}
 	c.set(tok)
+	c.Write = write && slices.Contains(c.Scopes, WriteScope) // only a token that has it can lose it
 	if err := update(o.Path, func(f *file) { f.Sites[key] = c }); err != nil {
 		return c, fmt.Errorf("keep the credentials: %w", err)
 	}
