@@ -211,3 +211,30 @@ func TestStepUpLifetimeTexts(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceAndStepUpSettings: the study token's lifetime and the device
+// grant's settings are refused outside their bounds, all at once.
+func TestDeviceAndStepUpSettings(t *testing.T) {
+	t.Parallel()
+	var out, errOut syncBuffer
+	err := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--step-up-ttl", "2h", "--device-code-ttl", "10s",
+		"--device-poll-interval", "1500ms"}, envMap(nil), &out, &errOut)
+	var ue *config.UsageError
+	if !errors.As(err, &ue) {
+		t.Fatalf("want a usage error, got %v", err)
+	}
+	for _, want := range []string{"--step-up-ttl 2h0m0s: want 1m to 1h", "--device-code-ttl 10s: want 1m to 1h",
+		"--device-poll-interval 1.5s: want whole seconds from 1s to 1m"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v lacks %q", err, want)
+		}
+	}
+	// campus login needs the URL, and a URL it can trust.
+	if err := run(context.Background(), []string{"login"}, envMap(nil), &out, &errOut); !errors.As(err, &ue) {
+		t.Fatalf("login without a URL: %v", err)
+	}
+	if err := run(context.Background(), []string{"login", "http://campus.example", "--credentials", filepath.Join(t.TempDir(), "c.json")},
+		envMap(nil), &out, &errOut); err == nil || !strings.Contains(err.Error(), "want an https:// URL") {
+		t.Fatalf("login over plain http: %v", err)
+	}
+}
