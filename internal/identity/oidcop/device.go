@@ -10,7 +10,6 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"campus/internal/db"
 	"campus/internal/identity"
 )
 
@@ -25,13 +24,15 @@ import (
 // 3.5):
 //   - authorization_pending until the person answers;
 //   - slow_down for a poll sooner than the interval (the interval then grows
-//     by 5 seconds, as the device must do), and while the database does not
-//     answer: the library maps an error wrapping context.DeadlineExceeded to
-//     slow_down, so the device keeps polling instead of giving up;
+//     by 5 seconds, as the device must do): the library maps an error
+//     wrapping context.DeadlineExceeded to slow_down;
 //   - access_denied when the person denied, and for an unknown device code
 //     (the library answers every other storage error so);
 //   - expired_token when the request expired, or its device code was spent:
 //     a device code gives tokens once.
+//
+// A poll that meets a database outage is 503 server_error, as at every
+// endpoint (decision 57: the outage note rewrites the library's answer).
 
 // UserCode is the user code's shape: 8 characters of the base-20 alphabet
 // without vowels, in two groups (BCDF-GHJK), RFC 8628 section 6.1: about
@@ -131,9 +132,6 @@ func (s *Storage) GetDeviceAuthorizatonState(ctx context.Context, clientID, devi
 	switch {
 	case errors.Is(err, identity.ErrNotFound):
 		return nil, errors.New("unknown device code")
-	case db.Unavailable(err):
-		s.logger.Warn("device code poll: database unavailable", "client", clientID, "err", err)
-		return nil, fmt.Errorf("database unavailable: %w", context.DeadlineExceeded)
 	case err != nil:
 		return nil, err
 	}
