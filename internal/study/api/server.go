@@ -136,7 +136,7 @@ func forbidden(w http.ResponseWriter, scope string, p *Principal) {
 	case p.ReadOnly:
 		detail = "API keys are read-only; sign in to make changes."
 	case scope == "studies:write":
-		detail = "Changing the catalogue needs the study token: an administrator confirms the password (prompt=login) and gets studies:write for 15 minutes."
+		detail = "Changing the catalogue needs the study token: an administrator enters the password again (prompt=login, or campus login --write) and gets studies:write for identity's --step-up-ttl (15 minutes by default)."
 	}
 	rest.Forbidden(w, scope, detail)
 }
