@@ -1,0 +1,36 @@
+package portal
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// TestRecommendedSemesterRefusedBesideTheField: the study API's refusal of
+// a recommended semester after the programme's last, and of a standard
+// period shorter than a module's semester, appear next to the field that
+// caused them, with what was typed kept.
+func TestRecommendedSemesterRefusedBesideTheField(t *testing.T) {
+	t.Parallel()
+	t.Run("link", func(t *testing.T) {
+		t.Parallel()
+		p := newPortal(t)
+		p.catalogueAPI()
+		const detail = "This programme has 6 semesters; choose a semester from 1 to 6."
+		p.api.on("PUT /study/v1/programmes/p1/modules/m7", 422, `{"status":422,"errors":[{"field":"recommended_semester","detail":"`+detail+`"}]}`)
+		p.post(p.signIn(unlocked(admin())), "/admin/programmes/p1", url.Values{"action": {"add-module"}, "module_id": {"m7"},
+			"credits": {"5"}, "recommended_semester": {"9"}}).want(t, http.StatusUnprocessableEntity,
+			`name="recommended_semester" value="9" autocomplete="off" aria-invalid="true" aria-describedby="recommended_semester-error"`,
+			`<p class="field-error" id="recommended_semester-error">`+detail+`</p>`)
+	})
+	t.Run("semesters", func(t *testing.T) {
+		t.Parallel()
+		p := newPortal(t)
+		p.catalogueAPI()
+		const detail = "1 module of this programme is recommended for semester 6; move it to an earlier semester first, or keep at least 6 semesters."
+		p.api.on("PATCH /study/v1/programmes/p1", 422, `{"status":422,"errors":[{"field":"semesters","detail":"`+detail+`"}]}`)
+		p.post(p.signIn(unlocked(admin())), "/admin/programmes/p1", editForm("semesters", "5")).want(t, http.StatusUnprocessableEntity,
+			`name="semesters" value="5" autocomplete="off" aria-invalid="true" aria-describedby="semesters-error"`,
+			`<p class="field-error" id="semesters-error">`+detail+`</p>`)
+	})
+}
