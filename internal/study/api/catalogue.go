@@ -36,7 +36,8 @@ func (s *server) listProgrammes(w http.ResponseWriter, r *http.Request, p *Princ
 			if p == nil {
 				unauthorized(w, errNoToken)
 			} else {
-				forbidden(w, "studies:write", p)
+				// A read, so not the study token's message of forbidden.
+				rest.Forbidden(w, "studies:write", "Draft and archived programmes are listed only for staff and administrators, or with the permission studies:write.")
 			}
 			return
 		}
