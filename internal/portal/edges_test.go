@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 )
 
 // TestRecommendedSemesterRefusedBesideTheField: the study API's refusal of
@@ -33,4 +34,20 @@ func TestRecommendedSemesterRefusedBesideTheField(t *testing.T) {
 			`name="semesters" value="5" autocomplete="off" aria-invalid="true" aria-describedby="semesters-error"`,
 			`<p class="field-error" id="semesters-error">`+detail+`</p>`)
 	})
+}
+
+// TestUnlockedOneMinute: one minute of editing left reads "1 more minute",
+// not "1 more minutes".
+func TestUnlockedOneMinute(t *testing.T) {
+	t.Parallel()
+	p := newPortal(t)
+	p.catalogueAPI()
+	tok := unlocked(admin())
+	tok.StudyExpiry = testNow.Add(time.Minute)
+	r := p.get(p.signIn(tok), "/admin/programmes")
+	r.want(t, http.StatusOK, "Editing is unlocked for 1 more minute (until 10:01).")
+	r.lacks(t, "1 more minutes")
+	if T(German, "catalogue.unlocked.one", "10:01") != "Die Bearbeitung ist noch 1 Minute freigegeben (bis 10:01)." {
+		t.Errorf("German: %s", T(German, "catalogue.unlocked.one", "10:01"))
+	}
 }

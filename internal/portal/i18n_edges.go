@@ -1,0 +1,24 @@
+package portal
+
+import "fmt"
+
+// The portal's messages for issue 13's rough edges, added to the
+// catalogue here rather than in the middle of it.
+func init() {
+	for lang, msgs := range map[Lang]map[string]string{
+		English: {
+			// One minute left is singular ("catalogue.unlocked" says %d minutes).
+			"catalogue.unlocked.one": "Editing is unlocked for 1 more minute (until %s).",
+		},
+		German: {
+			"catalogue.unlocked.one": "Die Bearbeitung ist noch 1 Minute freigegeben (bis %s).",
+		},
+	} {
+		for k, v := range msgs {
+			if _, dup := messages[lang][k]; dup {
+				panic(fmt.Sprintf("portal: message %s added twice", k))
+			}
+			messages[lang][k] = v
+		}
+	}
+}
