@@ -2,7 +2,9 @@ package portal
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,5 +51,38 @@ func TestUnlockedOneMinute(t *testing.T) {
 	r.lacks(t, "1 more minutes")
 	if T(German, "catalogue.unlocked.one", "10:01") != "Die Bearbeitung ist noch 1 Minute freigegeben (bis 10:01)." {
 		t.Errorf("German: %s", T(German, "catalogue.unlocked.one", "10:01"))
+	}
+}
+
+// TestCrossSiteAnswersInTheRightFormat: a refused cross-site POST answers
+// a page with the portal's message page in the person's language, and the
+// API gateway with problem+json, both 403 (it was net/http's plain text).
+func TestCrossSiteAnswersInTheRightFormat(t *testing.T) {
+	t.Parallel()
+	p := newPortal(t)
+	cookie := p.signIn(student())
+	send := func(path, contentType, body string, headers ...string) result {
+		r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", contentType)
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		for i := 0; i+1 < len(headers); i += 2 {
+			r.Header.Set(headers[i], headers[i+1])
+		}
+		return p.do(cookie, r)
+	}
+	form := url.Values{"username": {"ada"}, "version": {"3"}}.Encode()
+	page := send("/profile", "application/x-www-form-urlencoded", form)
+	page.want(t, http.StatusForbidden, `<html lang="en"`, T(English, "error.crossorigin"))
+	if ct := page.header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("page: %s", ct)
+	}
+	de := send("/profile", "application/x-www-form-urlencoded", form, "Accept-Language", "de-DE,de;q=0.9")
+	de.want(t, http.StatusForbidden, `<html lang="de"`, T(German, "error.crossorigin"))
+	api := send("/api/study/v1/me/enrolments", "application/json", `{}`)
+	if api.code != http.StatusForbidden || api.header.Get("Content-Type") != "application/problem+json" || !strings.Contains(api.body, `"detail":"This request came from another website`) {
+		t.Errorf("API: %d %s %s", api.code, api.header.Get("Content-Type"), api.body)
+	}
+	if got := p.api.changes(); len(got) != 0 {
+		t.Fatalf("a cross-site request reached the API: %v", got)
 	}
 }

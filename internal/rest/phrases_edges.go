@@ -6,7 +6,8 @@ import (
 )
 
 func init() {
-	problem.Phrases.Add(i18n.German, map[string]string{
-		"This address does not take %s; it takes %s.": "Diese Adresse nimmt %s nicht an, nur %s.",
-	})
+	const en = "This address does not take %s; it takes %s."
+	if !problem.Phrases.Knows(i18n.German, en) {
+		problem.Phrases.Add(i18n.German, map[string]string{en: "Diese Adresse nimmt %s nicht an, nur %s."})
+	}
 }
