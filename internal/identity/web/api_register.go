@@ -197,7 +197,6 @@ func (g *registrar) addressTaken(ctx context.Context, acc identity.Account, ip, 
 	return store.AccountRecord{Account: acc, Version: 1}, nil, nil
 }
 
-
 func (a *api) handleRegister(w http.ResponseWriter, r *http.Request, _ *principal) {
 	w.Header().Set("Cache-Control", "no-store")
 	var in registration
