@@ -86,3 +86,102 @@ func TestAPIAccessPageAddressesWork(t *testing.T) {
 		t.Errorf("the page lacks %s", path)
 	}
 }
+
+// TestRoughEdgesThroughCampus walks issue 13's rough edges through the
+// running program, where problem.Localize and the portal's gateway are in
+// place: 405 with Allow from both APIs (in German when asked), a staff
+// key's 403 at the study API, the gateway's messages, and cross-origin
+// changes answered as a page or as problem+json.
+func TestRoughEdgesThroughCampus(t *testing.T) {
+	t.Parallel()
+	p := startIDP(t)
+	p.addUser(t, "stella", "stella-password-1", "staff")
+	b := p.browser(t)
+	submitLogin(t, p, b, getPage(t, b, p.url+"/auth/login?return=/"), "stella", "stella-password-1")
+	call := func(c *http.Client, method, path string, headers ...string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, p.url+path, strings.NewReader(`{"name":"staff key"}`))
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	resp, body := call(b, "POST", "/api/identity/api/v1/me/api-keys")
+	key := regexp.MustCompile(`"key":"(campus_[^"]+)"`).FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusCreated || key == nil {
+		t.Fatalf("a key: %d %s", resp.StatusCode, body)
+	}
+	anon := p.browser(t)
+	bearer := "Bearer " + key[1]
+	de := []string{"Accept-Language", "de-DE,de;q=0.9"}
+
+	for _, c := range []struct {
+		name, method, path, allow, detail string
+		headers                            []string
+	}{
+		{"study", "PUT", "/study/v1/programmes/01a244a2-7acf-7c7e-bcb5-30c085e7261d", "DELETE, GET, HEAD, PATCH",
+			"This address does not take PUT; it takes DELETE, GET, HEAD, PATCH.", nil},
+		{"study in German", "PUT", "/study/v1/programmes/01a244a2-7acf-7c7e-bcb5-30c085e7261d", "DELETE, GET, HEAD, PATCH",
+			"Diese Adresse nimmt PUT nicht an, nur DELETE, GET, HEAD, PATCH.", de},
+		{"identity", "PUT", "/idp/api/v1/me", "GET, HEAD, PATCH", "This address does not take PUT; it takes GET, HEAD, PATCH.", nil},
+		{"through the gateway", "DELETE", "/api/study/v1/me/grades", "GET, HEAD", "This address does not take DELETE; it takes GET, HEAD.", []string{"Authorization", bearer}},
+	} {
+		resp, body := call(anon, c.method, c.path, c.headers...)
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != c.allow ||
+			resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(body, `"detail":"`+c.detail+`"`) {
+			t.Errorf("405 %s: %d Allow %q %s", c.name, resp.StatusCode, resp.Header.Get("Allow"), body)
+		}
+	}
+
+	for _, c := range []struct {
+		name, method, path string
+		status             int
+		detail             string
+		headers            []string
+	}{
+		{"a staff key reads enrolments", "GET", "/study/v1/enrolments", http.StatusForbidden,
+			"This needs the permission grades:read, which API keys never carry", []string{"Authorization", bearer}},
+		{"in German", "GET", "/study/v1/enrolments", http.StatusForbidden,
+			"Dafür ist die Berechtigung grades:read nötig, die API-Schlüssel nie haben", append([]string{"Authorization", bearer}, de...)},
+		{"a staff key writes", "POST", "/study/v1/me/enrolments", http.StatusForbidden,
+			"API keys are read-only; sign in to make changes.", []string{"Authorization", bearer}},
+		{"a wrong key at the gateway", "GET", "/api/study/v1/me/grades", http.StatusUnauthorized,
+			"The API key is not valid: it is unknown, expired or revoked.", []string{"Authorization", bearer + "x"}},
+		{"in German", "GET", "/api/study/v1/me/grades", http.StatusUnauthorized,
+			"Der API-Schlüssel ist nicht gültig", append([]string{"Authorization", bearer + "x"}, de...)},
+		{"a key for identity at the gateway", "GET", "/api/identity/api/v1/me", http.StatusForbidden,
+			"API keys read the study API (/api/study/...) only;", []string{"Authorization", bearer}},
+		{"a key at identity", "GET", "/idp/api/v1/me", http.StatusUnauthorized,
+			"API keys read the study API only; this API needs an access token from signing in.", []string{"Authorization", bearer}},
+		{"nobody at identity through the gateway", "GET", "/api/identity/api/v1/me", http.StatusUnauthorized,
+			"Sign in to the portal, or send an access token (Authorization: Bearer TOKEN).", nil},
+		{"cross-site through the gateway", "POST", "/api/study/v1/me/enrolments", http.StatusForbidden,
+			"This request came from another website, so it was refused and nothing was changed.", []string{"Sec-Fetch-Site", "cross-site"}},
+		{"in German", "POST", "/api/study/v1/me/enrolments", http.StatusForbidden,
+			"Diese Anfrage kam von einer anderen Website", append([]string{"Sec-Fetch-Site", "cross-site"}, de...)},
+	} {
+		resp, body := call(anon, c.method, c.path, c.headers...)
+		if resp.StatusCode != c.status || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(body, c.detail) {
+			t.Errorf("%s: %d %s %s", c.name, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
+
+	// A cross-site form: the portal's message page, in the person's language.
+	for lang, want := range map[string]string{"en": "This form was sent from another website", "de": "Dieses Formular wurde von einer anderen Website gesendet"} {
+		req, _ := http.NewRequest("POST", p.url+"/profile", strings.NewReader("username=stella"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Accept-Language", lang)
+		pg := visit(t, b, req)
+		if pg.status != http.StatusForbidden || !strings.Contains(pg.body, `<html lang="`+lang+`"`) || !strings.Contains(html.UnescapeString(pg.body), want) {
+			t.Errorf("cross-site form in %s: %d\n%s", lang, pg.status, pg.body)
+		}
+	}
+}
