@@ -75,8 +75,10 @@ func (k keysOf) Introspect(_ context.Context, key string) (*Principal, error) {
 }
 
 // TestForbiddenSaysWhatIsMissing: every 403 an API key can meet says why
-// in the key's case: a read names the permission keys never carry, a
-// change says keys are read-only, drafts are for staff.
+// in the key's case: a read names the permission keys never carry (a
+// staff member's key too: keys read the public catalogue only), a change
+// says keys are read-only; a token without the staff role learns that
+// drafts are for staff.
 func TestForbiddenSaysWhatIsMissing(t *testing.T) {
 	t.Parallel()
 	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
@@ -84,7 +86,7 @@ func TestForbiddenSaysWhatIsMissing(t *testing.T) {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Issuer: "https://id.uni.example",
 		Store:  st,
-		JWT:    tokens{},
+		JWT:    tokens{"student.token.x": {Subject: "0190f3a4-8b1c-7d2e-9f00-00000000000b", ClientID: "portal", Roles: []string{"student"}}},
 		Keys: keysOf{
 			"staffkey":   {Subject: graderSub, ClientID: "api-key:1", Scopes: []string{"read"}, Roles: []string{"staff"}},
 			"studentkey": {Subject: "0190f3a4-8b1c-7d2e-9f00-00000000000b", ClientID: "api-key:2", Scopes: []string{"read"}, Roles: []string{"student"}},
@@ -103,7 +105,9 @@ func TestForbiddenSaysWhatIsMissing(t *testing.T) {
 		{"staff key adds a grade", "staffkey", "POST", "/v1/lectures/x/grades", "API keys are read-only; sign in to make changes."},
 		{"staff key changes the catalogue", "staffkey", "POST", "/v1/programmes", "API keys are read-only; sign in to make changes."},
 		{"student key enrols", "studentkey", "POST", "/v1/me/enrolments", "API keys are read-only; sign in to make changes."},
-		{"student key lists drafts", "studentkey", "GET", "/v1/programmes?status=draft", "Draft and archived programmes are listed only for staff and administrators"},
+		{"student key lists drafts", "studentkey", "GET", "/v1/programmes?status=draft", "This needs the permission studies:write, which API keys never carry"},
+		{"staff key lists drafts", "staffkey", "GET", "/v1/programmes?status=draft", "This needs the permission studies:write, which API keys never carry"},
+		{"a student's token lists drafts", "student.token.x", "GET", "/v1/programmes?status=draft", "Draft and archived programmes are listed only for staff and administrators"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req := httptest.NewRequest(c.method, c.path, strings.NewReader(`{}`))
