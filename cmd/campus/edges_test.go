@@ -124,7 +124,7 @@ func TestRoughEdgesThroughCampus(t *testing.T) {
 
 	for _, c := range []struct {
 		name, method, path, allow, detail string
-		headers                            []string
+		headers                           []string
 	}{
 		{"study", "PUT", "/study/v1/programmes/01a244a2-7acf-7c7e-bcb5-30c085e7261d", "DELETE, GET, HEAD, PATCH",
 			"This address does not take PUT; it takes DELETE, GET, HEAD, PATCH.", nil},
