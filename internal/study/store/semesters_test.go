@@ -129,3 +129,21 @@ func TestRecommendedSemesterRace(t *testing.T) {
 		}
 	})
 }
+
+// TestGeneratedSemestersWithinProgrammes: the generated catalogue (campus
+// bench) keeps every recommended semester within its programme's period,
+// as the store does for links made one at a time.
+func TestGeneratedSemestersWithinProgrammes(t *testing.T) {
+	t.Parallel()
+	d := dbtest.SQLite(t, store.Migrations)
+	ctx := context.Background()
+	s := store.New(d, fixed)
+	if err := s.Generate(ctx, store.Sizes{Programmes: 4, Modules: 40, Lectures: 80, Students: 4, Grades: 10}, func(string, int, int) {}); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM programme_modules pm JOIN programmes p ON p.id = pm.programme_id
+		WHERE pm.recommended_semester > p.semesters`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d links after their programme's last semester (%v)", n, err)
+	}
+}
