@@ -26,6 +26,19 @@ func TestRecommendedSemesterRefusedBesideTheField(t *testing.T) {
 			`name="recommended_semester" value="9" autocomplete="off" aria-invalid="true" aria-describedby="recommended_semester-error"`,
 			`<p class="field-error" id="recommended_semester-error">`+detail+`</p>`)
 	})
+	t.Run("new module", func(t *testing.T) {
+		t.Parallel()
+		p := newPortal(t)
+		p.catalogueAPI() // a programme of 6 semesters
+		p.post(p.signIn(unlocked(admin())), "/admin/programmes/p1", url.Values{"action": {"add-module"}, "module_id": {""},
+			"code": {"INF-999"}, "title": {"Ethics"}, "credits": {"5"}, "recommended_semester": {"9"}}).want(t, http.StatusUnprocessableEntity,
+			`name="recommended_semester" value="9" autocomplete="off" aria-invalid="true" aria-describedby="recommended_semester-error"`,
+			`<p class="field-error" id="recommended_semester-error">`+T(English, "catalogue.recommended.after", 6, 6)+`</p>`,
+			`id="mcode" name="code" value="INF-999"`)
+		if got := p.api.changes(); len(got) != 0 {
+			t.Errorf("sent %v: a refused link must leave no new module behind", got)
+		}
+	})
 	t.Run("semesters", func(t *testing.T) {
 		t.Parallel()
 		p := newPortal(t)
