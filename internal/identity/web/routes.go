@@ -20,6 +20,7 @@ import (
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/store"
 	"campus/internal/problem"
+	"campus/internal/rest"
 )
 
 //go:embed templates/*.html
@@ -150,9 +151,14 @@ func routes(d Deps, l *login, a *api) []route {
 		{"GET /revocations", httpserver.Quiet(handleRevocations(d.Store, d.Logger))},
 	}
 	rt = append(rt, a.routes()...)
+	// A path served with other methods answers 405 with Allow.
+	patterns := make([]string, len(rt))
+	for i, r := range rt {
+		patterns[i] = r.pattern
+	}
 	return append(rt,
-		route{"/api/", handleNoAPIEndpoint()},
-		route{"/", problem.NotFound()},
+		route{"/api/", rest.MethodNotAllowed(patterns, handleNoAPIEndpoint())},
+		route{"/", rest.MethodNotAllowed(patterns, problem.NotFound())},
 	)
 }
 
