@@ -239,28 +239,28 @@ func fieldText(lang i18n.Lang, detail string) string {
 var fieldPhrases = func() *i18n.Phrasebook {
 	p := i18n.NewPhrasebook()
 	p.Add(i18n.German, map[string]string{
-		"is required":                 "Bitte füllen Sie dieses Feld aus.",
-		"does not match the password": "Die beiden Passwörter stimmen nicht überein.",
+		"is required":                     "Bitte füllen Sie dieses Feld aus.",
+		"does not match the password":     "Die beiden Passwörter stimmen nicht überein.",
 		"does not match the new password": "Die beiden Passwörter stimmen nicht überein.",
 		"use 2 to 64 letters (a-z), digits, '.', '_' or '-', starting with a letter or digit": "Verwenden Sie 2 bis 64 Buchstaben (a–z), Ziffern, „.“, „_“ oder „-“, beginnend mit einem Buchstaben oder einer Ziffer.",
-		"is not an e-mail address like name@uni.example": "Das ist keine E-Mail-Adresse wie name@uni.example.",
-		"must be text (UTF-8)":                 "Bitte geben Sie Text ein (UTF-8).",
-		"may be at most %d characters":         "Höchstens %d Zeichen sind erlaubt.",
-		"may not contain control characters":   "Steuerzeichen sind nicht erlaubt.",
-		"is taken; choose another":             "Dieser Benutzername ist vergeben; wählen Sie einen anderen.",
-		"has an account already; sign in, or use another address": "Zu dieser Adresse gibt es schon ein Konto; melden Sie sich an, oder verwenden Sie eine andere Adresse.",
-		"Use at least %d characters.":          "Verwenden Sie mindestens %d Zeichen.",
-		"Use at most %d characters.":           "Verwenden Sie höchstens %d Zeichen.",
+		"is not an e-mail address like name@uni.example":                                      "Das ist keine E-Mail-Adresse wie name@uni.example.",
+		"must be text (UTF-8)":                                             "Bitte geben Sie Text ein (UTF-8).",
+		"may be at most %d characters":                                     "Höchstens %d Zeichen sind erlaubt.",
+		"may not contain control characters":                               "Steuerzeichen sind nicht erlaubt.",
+		"is taken; choose another":                                         "Dieser Benutzername ist vergeben; wählen Sie einen anderen.",
+		"has an account already; sign in, or use another address":          "Zu dieser Adresse gibt es schon ein Konto; melden Sie sich an, oder verwenden Sie eine andere Adresse.",
+		"Use at least %d characters.":                                      "Verwenden Sie mindestens %d Zeichen.",
+		"Use at most %d characters.":                                       "Verwenden Sie höchstens %d Zeichen.",
 		"This is one of the most commonly used passwords; choose another.": "Dies ist eines der am häufigsten verwendeten Passwörter; wählen Sie ein anderes.",
 		"Do not use your username or e-mail address in the password.":      "Verwenden Sie Ihren Benutzernamen oder Ihre E-Mail-Adresse nicht im Passwort.",
-		"This password repeats a pattern; add more words or characters that don't follow a pattern.":                        "Dieses Passwort wiederholt ein Muster; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
-		"This password is a sequence like abc or 4321; add more words or characters that don't follow a pattern.":           "Dieses Passwort ist eine Folge wie abc oder 4321; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
-		"This password is a keyboard sequence; add more words or characters that don't follow a pattern.":                   "Dieses Passwort ist eine Tastenfolge; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
-		"This password is mostly a date or a year; add more words or characters that don't follow a pattern.":               "Dieses Passwort besteht hauptsächlich aus einem Datum oder einer Jahreszahl; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
-		"This password is close to a commonly used password; add more words or characters that don't follow a pattern.":     "Dieses Passwort ähnelt einem häufig verwendeten Passwort; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
-		"This password is mostly a common word or name; add more words or characters that don't follow a pattern.":          "Dieses Passwort besteht hauptsächlich aus einem häufigen Wort oder Namen; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
+		"This password repeats a pattern; add more words or characters that don't follow a pattern.":                                   "Dieses Passwort wiederholt ein Muster; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
+		"This password is a sequence like abc or 4321; add more words or characters that don't follow a pattern.":                      "Dieses Passwort ist eine Folge wie abc oder 4321; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
+		"This password is a keyboard sequence; add more words or characters that don't follow a pattern.":                              "Dieses Passwort ist eine Tastenfolge; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
+		"This password is mostly a date or a year; add more words or characters that don't follow a pattern.":                          "Dieses Passwort besteht hauptsächlich aus einem Datum oder einer Jahreszahl; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
+		"This password is close to a commonly used password; add more words or characters that don't follow a pattern.":                "Dieses Passwort ähnelt einem häufig verwendeten Passwort; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
+		"This password is mostly a common word or name; add more words or characters that don't follow a pattern.":                     "Dieses Passwort besteht hauptsächlich aus einem häufigen Wort oder Namen; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
 		"This password is built from your username, e-mail address or name; add more words or characters that don't follow a pattern.": "Dieses Passwort ist aus Ihrem Benutzernamen, Ihrer E-Mail-Adresse oder Ihrem Namen gebildet; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
-		"This password is too easy to guess; add more words or characters that don't follow a pattern.":                     "Dieses Passwort ist zu leicht zu erraten; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
+		"This password is too easy to guess; add more words or characters that don't follow a pattern.":                                "Dieses Passwort ist zu leicht zu erraten; fügen Sie weitere Wörter oder Zeichen ohne Muster hinzu.",
 	})
 	return p
 }()
@@ -279,7 +279,6 @@ var scopeKeys = map[string]string{
 	"grades:write":   "scope.grades_write",
 	"grades:read":    "scope.grades_read",
 }
-
 
 func init() {
 	catalogue.Add(i18n.English, map[string]string{
