@@ -717,3 +717,29 @@ func TestLanguageOfTheSignIn(t *testing.T) {
 		}
 	}
 }
+
+// TestGermanWalkWithoutMail: the registration reached without a sign-in,
+// and its answer when no mail is configured (no confirmation link), in
+// German.
+func TestGermanWalkWithoutMail(t *testing.T) {
+	t.Parallel()
+	p := startIDP(t)
+	c := newEnglishCheck("ohne", "uni.example", "campus")
+	b := p.germanBrowser(t)
+	reg := getPage(t, b, p.issuer+"/register")
+	c.german(t, "registration without a sign-in", reg, http.StatusOK)
+	done := postPage(t, b, p.issuer+"/register", url.Values{"csrf": {csrfOf(t, reg)}, "username": {"ohne"}, "email": {"ohne@uni.example"},
+		"password": {"ein-langes-passwort-9"}, "password_confirm": {"ein-langes-passwort-9"}, "given_name": {"Olga"}, "family_name": {"Ohne"}})
+	c.german(t, "registered without mail", done, http.StatusOK)
+	taken := postPage(t, b, p.issuer+"/register", url.Values{"csrf": {csrfOf(t, reg)}, "username": {"ohne"}, "email": {"ohne@uni.example"},
+		"password": {"ein-langes-passwort-9"}, "password_confirm": {"ein-langes-passwort-9"}, "given_name": {"Olga"}, "family_name": {"Ohne"}})
+	c.german(t, "username taken", taken, http.StatusConflict)
+	if !strings.Contains(taken.body, "Dieser Benutzername ist vergeben") {
+		t.Errorf("the taken username is not told in German:\n%s", taken.body)
+	}
+	for _, path := range []string{"/confirm/resend", "/password/forgot"} {
+		if pg := getPage(t, b, p.issuer+path); pg.status != http.StatusNotFound {
+			t.Errorf("%s without mail: %d", path, pg.status)
+		}
+	}
+}
