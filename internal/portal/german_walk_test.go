@@ -230,6 +230,34 @@ func TestGermanWalk(t *testing.T) {
 			t.Errorf("%s: %s", pg.target, problem)
 		}
 	}
+	// Forms that come back with mistakes: the portal's own, and those
+	// the API found.
+	p.api.on("POST /idp/api/v1/registrations", 422, `{"status":422,"detail":"Some fields are not right; see errors.",
+		"errors":[{"field":"password","detail":"Use at least 10 characters."}]}`)
+	p.api.on("PATCH /idp/api/v1/me", 412, `{"status":412,"detail":"It was changed since you read it."}`)
+	for _, f := range []struct {
+		who, target string
+		form        url.Values
+		status      int
+	}{
+		{anyone, "/register", registerForm("given_name", " ", "password_again", "anders"), http.StatusUnprocessableEntity},
+		{anyone, "/register", registerForm("password", "kurz", "password_again", "kurz"), http.StatusUnprocessableEntity},
+		{stud, "/profile", profileForm(), http.StatusConflict},
+	} {
+		r := httptest.NewRequest(http.MethodPost, f.target, strings.NewReader(f.form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		r.Header.Set("Accept-Language", "de-DE,de;q=0.9")
+		res := p.do(f.who, r)
+		if res.code != f.status {
+			t.Errorf("POST %s: status %d, want %d\n%s", f.target, res.code, f.status, res.body)
+			continue
+		}
+		for _, problem := range c.problems(res.body) {
+			t.Errorf("POST %s: %s", f.target, problem)
+		}
+	}
+
 	// A study service that fails, and identity that cannot be reached.
 	p.api.on("GET /study/v1/me/grades", 500, `{"detail":"boom"}`)
 	if r := p.germanGet(stud, "/my"); r.code != http.StatusBadGateway {
