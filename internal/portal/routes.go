@@ -37,6 +37,7 @@ func (s *server) routes() []route {
 		{"GET /grading/{id}", s.requireGrader(s.lecture)},
 		{"POST /grading/{id}", s.requireGrader(s.recordGrades)},
 		{"POST /grading/{id}/upload", s.requireGrader(s.uploadCSV)},
+		{"GET /grading/{id}/template", s.requireGrader(s.gradeTemplate)},
 		// Administration (users:read): accounts and roles.
 		{"GET /admin", s.requireAdmin(s.admin)},
 		{"POST /admin/directory/sync", s.requireAdmin(s.syncDirectory)},

@@ -149,6 +149,8 @@ func reason(err error) string {
 // template's names for the reader), separated
 // by commas or semicolons. Rows it can refuse on their own (bad values,
 // the same person twice) come back refused; the rest go to the store.
+// A row with nothing but its person (no grade, attempt, date or status)
+// is left out: a template with some grades filled in is a valid file.
 // More than MaxUploadRows rows (blank lines aside) is errTooManyRows.
 func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []csvRowJSON, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
@@ -230,6 +232,9 @@ func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []c
 			person = get("username")
 		}
 		in := gradeInput{Subject: person, Grade: get("grade"), GradedOn: get("graded_on"), Status: get("status")}
+		if in.Grade == "" && in.GradedOn == "" && in.Status == "" && get("attempt") == "" {
+			continue // a person not graded (yet): the template lists every student
+		}
 		row := csvRowJSON{Line: line, Subject: in.Subject, Grade: in.Grade, Result: "refused"}
 		if a := get("attempt"); a != "" {
 			n, err := strconv.Atoi(a)
