@@ -46,6 +46,8 @@ func (s *server) routes() []route {
 		{"POST /admin/users/{id}", s.requireAdmin(s.changeUser)},
 		{"GET /admin/roles", s.requireAdmin(s.rolesList)},
 		{"POST /admin/roles", s.requireAdmin(s.addRole)},
+		{"GET /admin/roles/{name}", s.requireAdmin(s.roleShow)},
+		{"POST /admin/roles/{name}", s.requireAdmin(s.roleSave)},
 		// Administration: the catalogue, changed with the study token.
 		{"GET /admin/programmes", s.requireAdmin(s.adminProgrammes)},
 		{"POST /admin/programmes", s.requireAdmin(s.createProgramme)},
