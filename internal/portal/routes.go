@@ -22,6 +22,7 @@ func (s *server) routes() []route {
 		{"GET /healthz", httpserver.Healthz("portal")},
 		{"GET /readyz", httpserver.Readyz("portal", s.d.Logger, s.d.Ready...)},
 		{"GET /static/", http.StripPrefix("/static/", cacheStatic(httpserver.Files(static)))},
+		{"GET /favicon.ico", httpserver.Favicon(static)},
 		// Public pages: the catalogue.
 		{"GET /{$}", http.HandlerFunc(s.home)},
 		{"GET /programmes", http.HandlerFunc(s.catalogue)},

@@ -105,6 +105,7 @@ func routes(d Deps, l *login, a *api) []route {
 			"discovery":   d.Issuer + "/.well-known/openid-configuration",
 		})},
 		{"GET /static/", http.StripPrefix("/static/", httpserver.Files(static))},
+		{"GET /favicon.ico", httpserver.Favicon(static)},
 
 		// Signing in and out (login.go, logout.go).
 		{"GET /login", issuer(l.handleShow())},
