@@ -70,7 +70,8 @@ func (b *browser) fits(step string, width int) {
 	scroll, window := b.widthOf(step)
 	b.t.Logf("%s at %d px: scroll width %d, window %d", step, width, scroll, window)
 	if scroll > window || window > width {
-		b.fail(step, "the page is wider than the window at %d px: scroll width %d, window %d", width, scroll, window)
+		wide := b.evaluate(step, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > `+fmt.Sprint(width)+`).slice(0, 8).map(e => e.tagName.toLowerCase() + (e.className ? "." + e.className : "") + " " + e.getBoundingClientRect().right + " " + (e.textContent || "").slice(0, 60)).join("; ")`)
+		b.fail(step, "the page is wider than the window at %d px: scroll width %d, window %d; beyond it: %s", width, scroll, window, wide)
 	}
 }
 
@@ -127,14 +128,22 @@ func TestBrowserPageWidths(t *testing.T) {
 	staff.fits("grading page", 1280)
 	staff.shot("lecture-grading-wide")
 	// The icons the page links, and the one browsers ask for at the root.
-	icons := staff.evaluate("icons", `Promise.all([...document.querySelectorAll('link[rel=icon]')].map(l => l.href).concat([location.origin + "/favicon.ico"]).map(u => fetch(u).then(r => r.status + " " + r.headers.get("Content-Type")))).then(a => a.join(", "))`)
-	if icons != "200 image/svg+xml, 200 image/x-icon, 200 image/x-icon" {
-		staff.fail("icons", "the icons answer %s", icons)
+	hc := tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))
+	links := staff.evaluate("icons", `[...document.querySelectorAll('link[rel=icon]')].map(l => l.href).join(" ")`)
+	var icons []string
+	for _, u := range append(strings.Fields(links), r.url+"/favicon.ico") {
+		resp := get(t, hc, u)
+		icons = append(icons, fmt.Sprint(resp.status, " ", resp.header.Get("Content-Type")))
+	}
+	if got := strings.Join(icons, ", "); len(icons) != 3 || !strings.HasPrefix(icons[0], "200 image/svg+xml") ||
+		!strings.HasPrefix(icons[1], "200 image/") || icons[2] != "200 image/x-icon" {
+		staff.fail("icons", "the icons %s answer %s", links, got)
 	}
 	staff.do("phone width", chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
 	for _, path := range []string{lecture, "/grading", "/my", "/profile", "/api-access"} {
 		staff.open(path, path)
 		staff.fits(path, 375)
+		staff.shot("phone" + strings.ReplaceAll(path, "/", "-"))
 	}
 
 	admin := person(t, root, "admin", r.url)
@@ -149,6 +158,7 @@ func TestBrowserPageWidths(t *testing.T) {
 		"/admin/programmes", lecture} {
 		admin.open(path, path)
 		admin.fits(path, 375)
+		admin.shot("phone-admin" + strings.NewReplacer("/", "-", "?", "-").Replace(path))
 	}
 	// The browser asks for icons after a page has loaded; one more page
 	// lets those requests of the last one finish before the console is read.
