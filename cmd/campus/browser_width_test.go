@@ -43,7 +43,7 @@ func longNamedStudents(t *testing.T, dir string, n int) {
 		given := "Maximiliane-Theodora-Wilhelmine"
 		family := fmt.Sprintf("Hohenzollern-Sigmaringen-Schaumburg-Lippe-Wittgensteinberleburg%02d", i)
 		acc, err := ist.CreateAccount(ctx, identity.Account{Username: fmt.Sprintf("maximiliane.theodora.hohenzollernsigmaringen%02d", i),
-			Email: fmt.Sprintf("maximiliane.theodora.wilhelmine.hohenzollern.%02d@students.demo.campus.example", i),
+			Email:       fmt.Sprintf("maximiliane.theodora.wilhelmine.hohenzollern.%02d@students.demo.campus.example", i),
 			DisplayName: given + " " + family, GivenName: given, FamilyName: family, Semester: 1, EmailVerified: true,
 			Roles: []string{identity.RoleStudent}}, "not-a-password-hash")
 		if err != nil {
