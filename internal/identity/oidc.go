@@ -44,7 +44,10 @@ type AuthRequest struct {
 	LoginHint           string
 	// HintSubject is the person the client expects (the sub of its
 	// id_token_hint); whoever signs in for the request must be them.
-	HintSubject   string
+	HintSubject string
+	// UILocales is the request's ui_locales, the languages the sign-in
+	// pages should speak, space-separated (OIDC Core 3.1.2.1).
+	UILocales     string
 	AccountID     string // set once the person signed in
 	SessionID     string
 	AuthTime      time.Time

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/text/language"
+	"campus/internal/i18n"
 )
 
 // Lang is a language the portal speaks.
@@ -18,10 +18,6 @@ const (
 	German  Lang = "de"
 )
 
-var supported = []language.Tag{language.English, language.German}
-
-var matcher = language.NewMatcher(supported)
-
 const langCookie = "campus_lang"
 
 // langOf picks the language: the one chosen with the switcher (a cookie),
@@ -30,12 +26,8 @@ func langOf(r *http.Request) Lang {
 	if c, err := r.Cookie(langCookie); err == nil && (c.Value == string(German) || c.Value == string(English)) {
 		return Lang(c.Value)
 	}
-	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	_, i, _ := matcher.Match(tags...)
-	if supported[i] == language.German {
-		return German
-	}
-	return English
+	// identity's pages choose alike (i18n.FromAcceptLanguage).
+	return Lang(i18n.FromAcceptLanguage(r.Header.Get("Accept-Language")))
 }
 
 // T returns the message for key in lang, formatted with args; a key

@@ -92,7 +92,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 
 const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode,
 	code_challenge, code_challenge_method, prompt, max_age, login_hint, account_id, session_id, auth_time, amr,
-	step_up, done, code_expires_at, redeemed_at, created_at, expires_at, hint_subject`
+	step_up, done, code_expires_at, redeemed_at, created_at, expires_at, hint_subject, ui_locales`
 
 func scanAuthRequest(row interface{ Scan(...any) error }) (identity.AuthRequest, error) {
 	var a identity.AuthRequest
@@ -102,7 +102,7 @@ func scanAuthRequest(row interface{ Scan(...any) error }) (identity.AuthRequest,
 	var authTime, codeExp, redeemed sql.NullTime
 	err := row.Scan(&a.ID, &a.ClientID, &a.RedirectURI, &a.State, &a.Nonce, &scopes, &a.ResponseType, &a.ResponseMode,
 		&a.CodeChallenge, &a.CodeChallengeMethod, &prompt, &maxAge, &a.LoginHint, &account, &session, &authTime, &amr,
-		&a.StepUp, &a.Done, &codeExp, &redeemed, &a.CreatedAt, &a.ExpiresAt, &a.HintSubject)
+		&a.StepUp, &a.Done, &codeExp, &redeemed, &a.CreatedAt, &a.ExpiresAt, &a.HintSubject, &a.UILocales)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, identity.ErrNotFound
 	}
@@ -130,11 +130,25 @@ func (s *Store) CreateAuthRequest(ctx context.Context, a identity.AuthRequest) e
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, state, nonce, scopes,
 		response_type, response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, created_at, expires_at,
-		hint_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		hint_subject, ui_locales) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		a.ID, a.ClientID, a.RedirectURI, a.State, a.Nonce, list(a.Scopes), a.ResponseType, a.ResponseMode,
 		a.CodeChallenge, a.CodeChallengeMethod, list(a.Prompt), maxAge, a.LoginHint, a.CreatedAt.UTC(), a.ExpiresAt.UTC(),
-		a.HintSubject)
+		a.HintSubject, a.UILocales)
 	return err
+}
+
+// SetAuthRequestUILocales changes the languages a pending request's
+// sign-in pages speak (identity's language switch, used during the
+// sign-in, overrides the ui_locales the application sent).
+func (s *Store) SetAuthRequestUILocales(ctx context.Context, id, uiLocales string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE auth_requests SET ui_locales = $2 WHERE id = $1 AND NOT done`, id, uiLocales)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return identity.ErrNotFound
+	}
+	return nil
 }
 
 // AuthRequest returns a request that has not expired.

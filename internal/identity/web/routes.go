@@ -115,6 +115,8 @@ func routes(d Deps, l *login, a *api) []route {
 		{"GET " + oidcop.DevicePath, dev.handle()}, {"POST " + oidcop.DevicePath, dev.handle()}, // device.go
 		{"GET " + LoggedOutPath, l.handleLoggedOut()},
 		{"POST /logout", issuer(l.handleLogout())},
+		// The language switch of identity's pages (i18n_pages.go).
+		{"GET /lang", l.handleSwitchLang(d.Store, langCookiePath(d.Issuer, d.Base, d.Home))},
 
 		// The OpenID Provider's endpoints, as the library routes them,
 		// except end_session: campus asks before ending a session
