@@ -124,6 +124,8 @@ type account struct {
 	LastLoginAt    *time.Time `json:"last_login_at"`
 	CreatedAt      time.Time  `json:"created_at"`
 	Version        int        `json:"version"`
+	// LoginWindow is the account's own login window; nil: none.
+	LoginWindow *loginWindow `json:"login_window"`
 }
 
 // userQuery asks for a page of accounts, searched and filtered.
@@ -186,6 +188,10 @@ type role struct {
 	Builtin     bool     `json:"builtin"`
 	Permissions []string `json:"permissions"`
 	Version     int      `json:"version"`
+	// AllowedClients limits the members' sign-in to these applications;
+	// empty: any. LoginWindow limits it in time; nil: none.
+	AllowedClients []string     `json:"allowed_clients"`
+	LoginWindow    *loginWindow `json:"login_window"`
 }
 
 func (c identityClient) Roles(ctx context.Context, sess *session) ([]role, error) {

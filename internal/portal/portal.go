@@ -118,12 +118,12 @@ func contentSecurityPolicy(identity string) string {
 }
 
 func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict, "has": slices.Contains[[]string], "list": func(v ...string) []string { return v }}).ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict, "has": slices.Contains[[]string], "list": func(v ...string) []string { return v }, "windowText": windowText}).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered", "apikeys"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered", "apikeys", "role"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)

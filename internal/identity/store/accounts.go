@@ -968,3 +968,46 @@ func (s *Store) People(ctx context.Context, ids []string) ([]Person, error) {
 	}
 	return out, nil
 }
+
+// LoginMatch is an account found by the username or e-mail address it was
+// asked by (Login, as given).
+type LoginMatch struct {
+	Login, ID string
+}
+
+// PeopleByLogin finds the accounts whose username or e-mail address is
+// among logins (case-folded, as sign-in compares them), in the order of
+// logins; logins that name no account are left out. A username cannot
+// hold '@', so no login names two accounts.
+func (s *Store) PeopleByLogin(ctx context.Context, logins []string) ([]LoginMatch, error) {
+	out := []LoginMatch{}
+	if len(logins) == 0 {
+		return out, nil
+	}
+	var b db.Args
+	marks := make([]string, len(logins))
+	for i, l := range logins {
+		marks[i] = b.Add(Key(l))
+	}
+	in := strings.Join(marks, ", ")
+	rows, err := s.db.QueryContext(ctx, `SELECT id, username_key, email_key FROM accounts
+		WHERE username_key IN (`+in+`) OR email_key IN (`+in+`)`, b.Values()...)
+	byKey := map[string]string{}
+	err = db.Each(rows, err, func(r db.Scanner) error {
+		var id, user, email string
+		if err := r.Scan(&id, &user, &email); err != nil {
+			return err
+		}
+		byKey[user], byKey[email] = id, id
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range logins {
+		if id, ok := byKey[Key(l)]; ok {
+			out = append(out, LoginMatch{Login: l, ID: id})
+		}
+	}
+	return out, nil
+}
