@@ -74,6 +74,12 @@ func (c *Client) Validate() error {
 			errs = append(errs, fmt.Errorf("scope %q: want one of %v", s, Scopes))
 		}
 	}
+	if err := c.DisplayNames.Validate("display_name", MaxDisplayName); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.WelcomeTexts.Validate("welcome_text", MaxWelcomeText); err != nil {
+		errs = append(errs, err)
+	}
 	if c.IDTokenAlg == "" {
 		c.IDTokenAlg = "RS256"
 	}
