@@ -14,6 +14,7 @@ import (
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	identityservice "campus/internal/identity/service"
+	identityweb "campus/internal/identity/web"
 	studyservice "campus/internal/study/service"
 )
 
@@ -219,7 +220,10 @@ func registerIdentity(s *config.Set, o *identityservice.Config) {
 		"32 bytes, base64: encrypts the signing keys in the database (default: generated in the data dir; set it when replicas share a database)",
 		config.Secret(), config.EnvOnly())
 	s.String(&o.Welcome, "identity.welcome_text", "welcome-text", "CAMPUS_WELCOME_TEXT",
-		"Sign in with your university account.", "Text shown on the sign-in page")
+		identityweb.DefaultWelcome, "Text shown on the sign-in page in English (plain text; the config file may give a mapping: welcome_text: {en: ..., de: ...})",
+		config.Variants(map[string]string{"en": "", "de": "identity.welcome_text_de"}))
+	s.String(&o.WelcomeDE, "identity.welcome_text_de", "welcome-text-de", "CAMPUS_WELCOME_TEXT_DE", "",
+		"Text shown on the sign-in page in German (empty: \""+identityweb.DefaultWelcomeDE+"\", never the English text)")
 	s.Duration(&o.AccessTokenTTL, "identity.access_token_ttl", "access-token-ttl", "CAMPUS_ACCESS_TOKEN_TTL", "10m", "Lifetime of access tokens")
 	s.Duration(&o.IDTokenTTL, "identity.id_token_ttl", "id-token-ttl", "CAMPUS_ID_TOKEN_TTL", "1h", "Lifetime of id_tokens")
 	s.Duration(&o.RefreshTokenTTL, "identity.refresh_token_ttl", "refresh-token-ttl", "CAMPUS_REFRESH_TOKEN_TTL", "336h", "Lifetime of refresh tokens (each use rotates them)")
