@@ -47,6 +47,12 @@ func (c identityClient) UpdateMe(ctx context.Context, sess *session, version int
 		headers: []string{"Accept-Language", acceptLanguage}}, nil)
 }
 
+// SetLocale sets the language of the person's mails, whatever else
+// changed meanwhile (If-Match: *): it touches only that field.
+func (c identityClient) SetLocale(ctx context.Context, sess *session, lang string) error {
+	return c.do(ctx, sess, call{method: http.MethodPatch, path: "/me", ifMatch: "*", body: map[string]string{"locale": lang}}, nil)
+}
+
 func (c identityClient) ChangePassword(ctx context.Context, sess *session, current, next string) error {
 	return c.do(ctx, sess, call{method: http.MethodPost, path: "/me/password",
 		body: map[string]string{"current_password": current, "new_password": next}}, nil)
