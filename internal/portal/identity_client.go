@@ -32,6 +32,8 @@ type me struct {
 	Version     int      `json:"version"`
 	// PendingEmail is a new address whose confirmation link was mailed.
 	PendingEmail string `json:"pending_email"`
+	// Locale is the language of the person's mails, "" when not chosen.
+	Locale string `json:"locale"`
 }
 
 func (c identityClient) Me(ctx context.Context, sess *session) (me, error) {

@@ -73,3 +73,25 @@ func TestRegisterSendsThePageLanguage(t *testing.T) {
 	p.do("", r)
 	wantHeader(t, p.api.only(t, "POST /idp/api/v1/registrations"), "Accept-Language", "de")
 }
+
+// TestProfileMailLanguage: the profile page shows and saves the language
+// of the person's mails.
+func TestProfileMailLanguage(t *testing.T) {
+	t.Parallel()
+	p := newPortal(t)
+	p.api.on("GET /idp/api/v1/me", 200, strings.Replace(meJSON, `"version"`, `"locale":"de","version"`, 1))
+	p.api.on("PATCH /idp/api/v1/me", 200, meJSON)
+	cookie := p.signIn(student())
+	p.get(cookie, "/profile").want(t, http.StatusOK, `<label for="locale">`+msg("profile.locale")+`</label>`,
+		`<option value="de" selected>`, `<option value="">`+msg("profile.locale.browser")+`</option>`)
+
+	p.post(cookie, "/profile", profileForm("locale", "de")).redirects(t, "/profile?done=saved")
+	wantJSON(t, p.api.only(t, "PATCH /idp/api/v1/me"), `{"username":"ada","email":"ada@uni.example","display_name":"Ada Lovelace",`+
+		`"given_name":"Ada","family_name":"Lovelace","semester":4,"locale":"de"}`)
+
+	r := p.post(cookie, "/profile", profileForm("locale", "fr"))
+	r.want(t, http.StatusUnprocessableEntity, `aria-describedby="locale-error"`, msg("profile.locale.invalid"))
+	if n := len(p.api.sent("PATCH /idp/api/v1/me")); n != 1 {
+		t.Errorf("an invalid language was sent to identity (%d PATCHes)", n)
+	}
+}
