@@ -62,7 +62,7 @@ func lang(r *http.Request) string {
 	if l, ok := i18n.FromCookie(r); ok {
 		return string(l)
 	}
-	return r.Header.Get("Accept-Language")
+	return strings.ToLower(strings.TrimSpace(r.Header.Get("Accept-Language")))
 }
 
 // notify wakes the outbox worker, if there is one.
