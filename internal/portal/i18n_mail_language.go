@@ -11,15 +11,15 @@ func init() {
 	add(English, map[string]string{
 		"profile.locale":         "Language of e-mails",
 		"profile.locale.browser": "As my browser asks (no choice)",
-		"profile.locale.en":      "English",
-		"profile.locale.de":      "German",
-		"profile.locale.invalid": "Choose English, German or no choice.",
+		"profile.locale.en":      "English", // each language in its own name, as the switch
+		"profile.locale.de":      "Deutsch",
+		"profile.locale.invalid": "Choose a language, or no choice.",
 	})
 	add(German, map[string]string{
 		"profile.locale":         "Sprache der E-Mails",
 		"profile.locale.browser": "Wie im Browser eingestellt (keine Wahl)",
-		"profile.locale.en":      "Englisch",
+		"profile.locale.en":      "English",
 		"profile.locale.de":      "Deutsch",
-		"profile.locale.invalid": "Wählen Sie Englisch, Deutsch oder keine Wahl.",
+		"profile.locale.invalid": "Wählen Sie eine Sprache oder keine Wahl.",
 	})
 }

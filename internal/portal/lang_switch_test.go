@@ -83,7 +83,7 @@ func TestProfileMailLanguage(t *testing.T) {
 	p.api.on("PATCH /idp/api/v1/me", 200, meJSON)
 	cookie := p.signIn(student())
 	p.get(cookie, "/profile").want(t, http.StatusOK, `<label for="locale">`+msg("profile.locale")+`</label>`,
-		`<option value="de" selected>`, `<option value="">`+msg("profile.locale.browser")+`</option>`)
+		`<option value="de" lang="de" selected>`, `<option value="">`+msg("profile.locale.browser")+`</option>`)
 
 	p.post(cookie, "/profile", profileForm("locale", "de")).redirects(t, "/profile?done=saved")
 	wantJSON(t, p.api.only(t, "PATCH /idp/api/v1/me"), `{"username":"ada","email":"ada@uni.example","display_name":"Ada Lovelace",`+
