@@ -63,7 +63,8 @@ func walkTexts(body string) []string {
 
 // sameWords are English messages (or their parts) that are German words
 // too, and the brand.
-var sameWords = map[string]bool{"Module": true, "Semester": true, "Status": true, "Programme": true, "campus": true}
+var sameWords = map[string]bool{"Module": true, "Semester": true, "Status": true, "Programme": true, "campus": true,
+	"Deutsch": true} // the language switch's name of German on English pages
 
 // technical are names a German page shows as they are: the CSV columns
 // and the placeholder of the API examples.

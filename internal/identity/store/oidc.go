@@ -15,20 +15,21 @@ import (
 // ---- clients
 
 const clientColumns = `id, name, secret_hash, public, first_party, redirect_uris, post_logout_redirect_uris,
-	grant_types, scopes, backchannel_logout_uri, id_token_alg, source, created_at, updated_at`
+	grant_types, scopes, backchannel_logout_uri, id_token_alg, source, created_at, updated_at, display_names, welcome_texts`
 
 func scanClient(row interface{ Scan(...any) error }) (identity.Client, error) {
 	var c identity.Client
 	var secret sql.NullString
-	var redirects, postLogout, grants, scopes string
+	var redirects, postLogout, grants, scopes, names, welcomes string
 	err := row.Scan(&c.ID, &c.Name, &secret, &c.Public, &c.FirstParty, &redirects, &postLogout,
-		&grants, &scopes, &c.BackchannelLogoutURI, &c.IDTokenAlg, &c.Source, &c.CreatedAt, &c.UpdatedAt)
+		&grants, &scopes, &c.BackchannelLogoutURI, &c.IDTokenAlg, &c.Source, &c.CreatedAt, &c.UpdatedAt, &names, &welcomes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, identity.ErrNotFound
 	}
 	c.SecretHash = secret.String
 	c.RedirectURIs, c.PostLogoutRedirectURIs = parseList(redirects), parseList(postLogout)
 	c.GrantTypes, c.Scopes = parseList(grants), parseList(scopes)
+	c.DisplayNames, c.WelcomeTexts = parseTexts(names), parseTexts(welcomes)
 	return c, err
 }
 
@@ -37,9 +38,10 @@ func (s *Store) CreateClient(ctx context.Context, c identity.Client) (identity.C
 	now := s.now().UTC()
 	c.CreatedAt, c.UpdatedAt = now, now
 	_, err := s.db.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		c.ID, c.Name, nullString(c.SecretHash), c.Public, c.FirstParty, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
-		list(c.GrantTypes), list(c.Scopes), c.BackchannelLogoutURI, c.IDTokenAlg, c.Source, c.CreatedAt, c.UpdatedAt)
+		list(c.GrantTypes), list(c.Scopes), c.BackchannelLogoutURI, c.IDTokenAlg, c.Source, c.CreatedAt, c.UpdatedAt,
+		texts(c.DisplayNames), texts(c.WelcomeTexts))
 	if db.IsUniqueViolation(err) {
 		return c, fmt.Errorf("client %q exists already: %w", c.ID, identity.ErrConflict)
 	}
@@ -52,16 +54,18 @@ func (s *Store) CreateClient(ctx context.Context, c identity.Client) (identity.C
 func (s *Store) PutClient(ctx context.Context, c identity.Client) error {
 	now := s.now().UTC()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name,
 			secret_hash = COALESCE(excluded.secret_hash, clients.secret_hash),
 			public = excluded.public, first_party = excluded.first_party,
 			redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris,
 			grant_types = excluded.grant_types, scopes = excluded.scopes,
 			backchannel_logout_uri = excluded.backchannel_logout_uri, id_token_alg = excluded.id_token_alg,
-			source = excluded.source, updated_at = excluded.updated_at`,
+			source = excluded.source, updated_at = excluded.updated_at,
+			display_names = excluded.display_names, welcome_texts = excluded.welcome_texts`,
 		c.ID, c.Name, nullString(c.SecretHash), c.Public, c.FirstParty, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
-		list(c.GrantTypes), list(c.Scopes), c.BackchannelLogoutURI, c.IDTokenAlg, c.Source, now)
+		list(c.GrantTypes), list(c.Scopes), c.BackchannelLogoutURI, c.IDTokenAlg, c.Source, now,
+		texts(c.DisplayNames), texts(c.WelcomeTexts))
 	return err
 }
 

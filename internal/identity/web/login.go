@@ -53,6 +53,7 @@ type LoginStore interface {
 // LoginConfig are the sign-in settings.
 type LoginConfig struct {
 	Welcome    string
+	WelcomeDE  string // "": DefaultWelcomeDE (see signInTexts)
 	SessionTTL time.Duration
 	Password   password.Params
 	Lockout    policy.Lockout

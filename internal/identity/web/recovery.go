@@ -55,11 +55,14 @@ type recovery struct {
 }
 
 // lang is the language of mails asked for by this request.
+// The language switch's choice (on one origin identity sees the portal's
+// cookie) comes first, then the browser's Accept-Language; the mailer's
+// Composer weighs it against the language the person chose.
 func lang(r *http.Request) string {
-	al := r.Header.Get("Accept-Language")
-	first, _, _ := strings.Cut(al, ",")
-	first, _, _ = strings.Cut(first, ";")
-	return strings.ToLower(strings.TrimSpace(first))
+	if l, ok := i18n.FromCookie(r); ok {
+		return string(l)
+	}
+	return strings.ToLower(strings.TrimSpace(r.Header.Get("Accept-Language")))
 }
 
 // notify wakes the outbox worker, if there is one.

@@ -120,7 +120,9 @@ func handleRegisterSubmit(l *login, reg *registrar) http.Handler {
 			renderRegister(w, r, l, p, http.StatusUnprocessableEntity, ar, in, errs, "")
 			return
 		}
-		_, refused, err := reg.register(r.Context(), in, clientIP(r), string(lang)) // the mail speaks the page's language
+		// The page's language goes along: it becomes the account's
+		// language for mails (and the confirmation mail's).
+		_, refused, err := reg.register(r.Context(), in, clientIP(r), string(lang))
 		switch {
 		case err != nil:
 			l.fail(w, r, err)
