@@ -13,10 +13,12 @@ import (
 	"campus/internal/i18n"
 	identityweb "campus/internal/identity/web"
 	"campus/internal/portal"
+	"campus/internal/problem"
 )
 
 // englishFragments are the pieces of every English message of identity's
-// and the portal's pages that a German page must not show: each message
+// and the portal's pages, and of the APIs' problem texts, that a German
+// page must not show: each message
 // cut at its values (%s, %d), pieces of at least two words, except those
 // that read the same in German.
 func englishFragments() []string {
@@ -27,7 +29,10 @@ func englishFragments() []string {
 	verbs := regexp.MustCompile(`%(\[\d+\])?[a-zA-Z]`)
 	seen := map[string]bool{}
 	var out []string
-	for _, m := range append(identityweb.Messages(i18n.English), portal.Messages(i18n.English)...) {
+	english := append(identityweb.Messages(i18n.English), portal.Messages(i18n.English)...)
+	// The APIs' problem texts, which reach the pages as field errors.
+	english = append(english, problem.Phrases.Phrases(i18n.German)...)
+	for _, m := range english {
 		if german[m] {
 			continue
 		}

@@ -117,3 +117,15 @@ func (p *Phrasebook) Knows(lang Lang, english string) bool {
 	_, ok := p.exact[lang][english]
 	return ok
 }
+
+// Phrases is every English text or format the phrasebook translates into
+// lang: for checks that a page in lang shows none of them untranslated.
+func (p *Phrasebook) Phrases(lang Lang) []string {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]string, 0, len(p.exact[lang]))
+	for en := range p.exact[lang] {
+		out = append(out, en)
+	}
+	return out
+}
