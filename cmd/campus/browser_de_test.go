@@ -154,6 +154,10 @@ func TestBrowserJourneyInGerman(t *testing.T) {
 	anna.submit("sign out", `form[action$="/auth/logout"]`)
 	anna.germanPage("signed out", english)
 
+	// The page where a command's sign-in is approved (campus login).
+	anna.open("device page", "/idp/device")
+	anna.germanPage("device page", english)
+
 	// She forgets her password.
 	anna.open("sign in again", "/auth/login?return=/my")
 	anna.do("forgot the password", navigates(chromedp.Click(chromedp.CSS(`a[href*="/password/forgot"]`))))
@@ -171,7 +175,7 @@ func TestBrowserJourneyInGerman(t *testing.T) {
 	admin.germanPage("users", english)
 	admin.do("open Anna", navigates(chromedp.Click(chromedp.Search(`//a[contains(., "Anna")]`))))
 	admin.germanPage("a user", english)
-	for _, path := range []string{"/admin", "/admin/roles", "/admin/programmes"} {
+	for _, path := range []string{"/admin", "/admin/roles", "/admin/roles/staff", "/admin/programmes"} {
 		admin.open(path, path)
 		admin.germanPage(path, english)
 	}
