@@ -122,7 +122,7 @@ func (s *server) gateway(prefix, upstream string, keysAllowed bool) http.Handler
 			}
 			switch err := s.keys.check(r.Context(), key); {
 			case errors.Is(err, errKeyInactive):
-				gatewayProblem(w, http.StatusUnauthorized, errKeyInactive.Error()+".")
+				gatewayProblem(w, http.StatusUnauthorized, "The API key is not valid: unknown, expired or revoked.")
 				return
 			case err != nil:
 				s.d.Logger.Error("API gateway: check a key", "err", err)

@@ -78,11 +78,12 @@ func (s *server) uploadGrades(w http.ResponseWriter, r *http.Request, p *Princip
 	}
 	rows, refused, err := parseGradeCSV(data, p.Subject, lectureID)
 	if errors.Is(err, errTooManyRows) {
+		p := problem.Translated(w, problem.Details{Title: "Too many rows", Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("A grade file may have at most %d rows; split it into several files.", MaxUploadRows)})
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		_ = json.NewEncoder(w).Encode(rowsProblem{MaxRows: MaxUploadRows, Details: problem.Details{Title: "Too many rows",
-			Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("A grade file may have at most %d rows; split it into several files.", MaxUploadRows)}})
+		_ = json.NewEncoder(w).Encode(rowsProblem{MaxRows: MaxUploadRows, Details: p})
 		return
 	}
 	if err != nil {
@@ -129,7 +130,7 @@ func reason(err error) string {
 	case errors.Is(err, store.ErrNotEnrolled):
 		return "Not enrolled in a programme with this lecture."
 	default:
-		return upperFirst(err.Error()) + "."
+		return conflictDetail(err)
 	}
 }
 

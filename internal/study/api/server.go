@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -131,7 +132,7 @@ func unauthorized(w http.ResponseWriter, err error) {
 }
 
 func forbidden(w http.ResponseWriter, scope string, p *Principal) {
-	detail := "This needs the permission " + scope + "."
+	detail := fmt.Sprintf("This needs the permission %s.", scope)
 	switch {
 	case p.ReadOnly:
 		detail = "API keys are read-only; sign in to make changes."
