@@ -66,6 +66,9 @@ var (
 	}
 	// Fields whose assigned value is a text: p.Detail = "...".
 	assignedFields = map[string]bool{"Detail": true, "detail": true}
+	// Package variables that map a field to the reason rest.Decode
+	// refuses it with (the map literals given to Decode are checked too).
+	refusalMaps = map[string]bool{"readOnlyFields": true}
 	// Variables that hold a problem text, by package: detail := "...".
 	// (identity/web's detail variables are audit records.)
 	textVars = map[string]map[string]bool{"study/api": {"detail": true}}
@@ -180,6 +183,15 @@ func (s *scan) file(f *ast.File, producers []string) {
 				s.expr(n.Args[i])
 			}
 			s.conflict(n)
+			if f := funcName(n.Fun); (f == "Decode" || f == "decode") && len(n.Args) > 3 {
+				s.mapValues(n.Args[3])
+			}
+		case *ast.ValueSpec:
+			for i, name := range n.Names {
+				if refusalMaps[name.Name] && i < len(n.Values) {
+					s.mapValues(n.Values[i])
+				}
+			}
 		case *ast.AssignStmt:
 			// p.Detail = "...", refused.detail = "...", and a reason
 			// appended to a list of them: reasons = append(reasons, "...").
@@ -239,6 +251,20 @@ func (s *scan) literal(n *ast.CompositeLit, name string) {
 			if at == i {
 				s.expr(e)
 			}
+		}
+	}
+}
+
+// mapValues checks the values of a map literal: rest.Decode's reasons
+// for refusing a field.
+func (s *scan) mapValues(e ast.Expr) {
+	c, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return
+	}
+	for _, el := range c.Elts {
+		if kv, ok := el.(*ast.KeyValueExpr); ok {
+			s.expr(kv.Value)
 		}
 	}
 }

@@ -8,6 +8,18 @@ import (
 // The German of the problem documents identity's API writes.
 func init() {
 	problem.Phrases.Add(i18n.German, map[string]string{
+		// Fields a body may not set
+		"is assigned by campus and cannot change":        "wird von campus vergeben und kann sich nicht ändern",
+		"change roles with PUT /api/v1/users/{id}/roles": "ändern Sie Rollen mit PUT /api/v1/users/{id}/roles",
+		"use POST /api/v1/users/{id}/disable or /enable": "verwenden Sie POST /api/v1/users/{id}/disable oder /enable",
+		"is set when the person confirms the address":    "wird gesetzt, wenn die Person die Adresse bestätigt",
+		"is read-only":                                           "kann nur gelesen werden",
+		"use POST /api/v1/users/{id}/unlock":                     "verwenden Sie POST /api/v1/users/{id}/unlock",
+		"is read-only; send it as If-Match":                      "kann nur gelesen werden; senden Sie es als If-Match",
+		"is changed by its holder with POST /api/v1/me/password": "wird von der Inhaberin oder dem Inhaber mit POST /api/v1/me/password geändert",
+		"is the role's identity and cannot change":               "ist die Identität der Rolle und kann sich nicht ändern",
+		"is set by administrators":                               "wird von Administratorinnen und Administratoren gesetzt",
+
 		// Access
 		"There is no such API endpoint; see /api/v1/openapi.yaml.":                                                       "Diesen API-Endpunkt gibt es nicht; siehe /api/v1/openapi.yaml.",
 		"A valid access token is required (Authorization: Bearer ...): no bearer token.":                                 "Ein gültiges Zugriffstoken ist erforderlich (Authorization: Bearer ...): Es wurde keines gesendet.",
