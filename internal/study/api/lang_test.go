@@ -108,4 +108,3 @@ func TestProblemsFollowAcceptLanguage(t *testing.T) {
 		t.Errorf("WWW-Authenticate = %q; error_description stays English", ch)
 	}
 }
-
