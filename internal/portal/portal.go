@@ -84,7 +84,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	// Browsers tell where a request comes from; a state-changing request
 	// from another site is refused (Fetch Metadata, then Origin). Identity's
 	// back-channel logout is a server's request and carries neither.
-	return http.NewCrossOriginProtection().Handler(mux), nil
+	return http.NewCrossOriginProtection().Handler(withPageLang(mux)), nil
 }
 
 // contentSecurityPolicy allows the portal's own stylesheet and images and

@@ -59,9 +59,9 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 		}
 		body["programme_id"], body["programme_title"] = p.ID, strings.TrimSpace(p.Degree+" "+p.Title)
 	}
-	// The browser's languages go along: identity mails the confirmation
-	// link in the first of them it knows.
-	verified, err := s.identity.Register(r.Context(), body, clientAddr(r), r.Header.Get("Accept-Language"))
+	// The page's language goes along: identity mails the confirmation
+	// link, and says what is wrong with the form, in it.
+	verified, err := s.identity.Register(r.Context(), body, clientAddr(r), string(langOf(r)))
 	switch st := statusOf(err); {
 	case err == nil && !verified:
 		http.Redirect(w, r, s.d.Base+"/register/done?confirm=1", http.StatusSeeOther)
@@ -72,9 +72,6 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 		s.showRegister(w, r, http.StatusTooManyRequests, v)
 	case st/100 == 4:
 		v.Errors = fieldErrors(problemOf(err))
-		for k, e := range v.Errors {
-			v.Errors[k] = apiText(lang, e)
-		}
 		s.showRegister(w, r, http.StatusUnprocessableEntity, v)
 	default:
 		s.apiFailed(w, r, err)
