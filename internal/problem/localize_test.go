@@ -47,7 +47,7 @@ func TestLocalizedStatusTitles(t *testing.T) {
 			t.Errorf("no German title for %d %s", code, text)
 		}
 	}
-	w, p = serve(t, problem.NotFound(), "de")
+	_, p = serve(t, problem.NotFound(), "de")
 	if p.Title != "Nicht gefunden" || p.Detail != "Unter dieser Adresse gibt es nichts." {
 		t.Errorf("German 404: %+v", p)
 	}
