@@ -51,6 +51,7 @@ var (
 		"Details":    {"Title": 1, "Detail": 3},                           // problem.Details
 		"FieldError": {"Detail": 1, "Message": 1},                         // problem.FieldError, study.FieldError
 		"refusal":    {"detail": 0},                                       // identity/web: a refused change
+		"csvRowJSON": {"Reason": 5},                                       // study/api: a refused row of a grade file
 		"lineTexts":  {"enter": 0, "invalid": 1, "control": 2, "long": 3}, // study: one line's messages
 	}
 	// Calls: function or method name -> index of the text argument.
@@ -65,7 +66,7 @@ var (
 		"gatewayProblem": 2, // portal: gatewayProblem(w, status, detail)
 	}
 	// Fields whose assigned value is a text: p.Detail = "...".
-	assignedFields = map[string]bool{"Detail": true, "detail": true}
+	assignedFields = map[string]bool{"Detail": true, "detail": true, "Reason": true}
 	// Package variables that map a field to the reason rest.Decode
 	// refuses it with (the map literals given to Decode are checked too).
 	refusalMaps = map[string]bool{"readOnlyFields": true}
@@ -81,7 +82,7 @@ var (
 		"identity/web": {"checkUsername", "checkEmail", "checkText", "conflictText",
 			"tokenDetail", "takenText", "notFoundText", "ownText", "endedText"},
 		"identity/policy": {"estimate", "Check"},
-		"study/api":       {"parseGradeCSV"},
+		"study/api":       {"parseGradeCSV", "reason"},
 	}
 )
 

@@ -16,6 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"campus/internal/i18n"
 	"campus/internal/problem"
 	"campus/internal/rest"
 	"campus/internal/study"
@@ -119,6 +120,14 @@ func (s *server) uploadGrades(w http.ResponseWriter, r *http.Request, p *Princip
 	if report.Accepted == 0 {
 		report.Applied = false
 	}
+	// The reasons are sentences for people, in the client's language as a
+	// problem's would be.
+	if lang := problem.LangOf(w); lang != i18n.English {
+		for i, row := range report.Rows {
+			report.Rows[i].Reason, _ = problem.Phrases.Translate(lang, row.Reason)
+		}
+		w.Header().Set("Content-Language", string(lang))
+	}
 	rest.Reply(w, http.StatusOK, 0, report)
 }
 
@@ -195,7 +204,7 @@ func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []c
 			if errors.As(err, &pe) {
 				line = pe.StartLine
 			}
-			refused = append(refused, csvRowJSON{Line: line, Result: "refused", Reason: "Not valid CSV: " + err.Error()})
+			refused = append(refused, csvRowJSON{Line: line, Result: "refused", Reason: fmt.Sprintf("Not valid CSV: %v", err)})
 			if !errors.As(err, &pe) {
 				break // not a row's fault (a read error): stop here
 			}

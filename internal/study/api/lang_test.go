@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"campus/internal/db/dbtest"
 	"campus/internal/problem"
+	"campus/internal/study"
 	"campus/internal/study/store"
 )
 
@@ -22,10 +24,15 @@ import (
 func TestProblemsFollowAcceptLanguage(t *testing.T) {
 	t.Parallel()
 	const adminToken = "admin.token.x"
+	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
+	lec, err := st.CreateLecture(context.Background(), study.Lecture{Code: "L-1", Title: "Programming I", HoursPerWeek: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := NewServer(Deps{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Issuer: "https://id.uni.example",
-		Store:  store.New(dbtest.SQLite(t, store.Migrations), time.Now),
+		Store:  st,
 		JWT: tokens{
 			adminToken: {Subject: "0190f3a4-8b1c-7d2e-9f00-00000000000b", ClientID: "portal", Scopes: []string{"studies:write"}, Roles: []string{"admin"}},
 			staffToken: {Subject: graderSub, ClientID: "portal", Scopes: []string{"grades:read", "grades:write"}, Roles: []string{"staff"}},
@@ -41,11 +48,11 @@ func TestProblemsFollowAcceptLanguage(t *testing.T) {
 		header http.Header
 		p      problem.Details
 	}
-	call := func(method, path, token, body, lang string) answer {
+	send := func(method, path, token, contentType, body, lang string) *httptest.ResponseRecorder {
 		t.Helper()
 		r := httptest.NewRequest(method, path, strings.NewReader(body))
 		if body != "" {
-			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Content-Type", contentType)
 		}
 		if token != "" {
 			r.Header.Set("Authorization", "Bearer "+token)
@@ -55,6 +62,11 @@ func TestProblemsFollowAcceptLanguage(t *testing.T) {
 		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
+		return w
+	}
+	call := func(method, path, token, body, lang string) answer {
+		t.Helper()
+		w := send(method, path, token, "application/json", body, lang)
 		var a answer
 		a.status, a.header = w.Code, w.Header()
 		if err := json.Unmarshal(w.Body.Bytes(), &a.p); err != nil {
@@ -104,6 +116,26 @@ func TestProblemsFollowAcceptLanguage(t *testing.T) {
 	if forbidden.status != http.StatusForbidden || forbidden.p.Title != "Berechtigung fehlt" || !strings.HasPrefix(forbidden.p.Detail, "Änderungen am Katalog brauchen das Studientoken") {
 		t.Errorf("German 403: %d %+v", forbidden.status, forbidden.p)
 	}
+
+	// A grade file's report is no problem, but its reasons are for people
+	// too: the grading page shows them beside each row.
+	upload := func(lang string) (string, string) {
+		w := send("POST", "/v1/lectures/"+lec.ID+"/grades/upload?dry_run=true", staffToken, "text/csv", "subject,grade\nsomeone,9.9\n", lang)
+		var rep struct {
+			Rows []struct{ Reason string } `json:"rows"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil || w.Code != http.StatusOK || len(rep.Rows) != 1 {
+			t.Fatalf("upload: %d %s", w.Code, w.Body)
+		}
+		return rep.Rows[0].Reason, w.Header().Get("Content-Language")
+	}
+	if reason, cl := upload("de"); cl != "de" || !strings.HasPrefix(reason, "Verwenden Sie eine Note der Skala") {
+		t.Errorf("German report: %q, Content-Language %q", reason, cl)
+	}
+	if reason, cl := upload(""); cl != "" || !strings.HasPrefix(reason, "Use a grade on the scale") {
+		t.Errorf("English report: %q, Content-Language %q", reason, cl)
+	}
+
 	if ch := forbidden.header.Get("WWW-Authenticate"); !strings.Contains(ch, `error_description="needs the scope studies:write"`) {
 		t.Errorf("WWW-Authenticate = %q; error_description stays English", ch)
 	}

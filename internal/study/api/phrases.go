@@ -23,6 +23,12 @@ func init() {
 		"unknown column %q; the columns are subject, grade, attempt, graded_on, status": "Unbekannte Spalte %q; die Spalten sind subject, grade, attempt, graded_on, status",
 		"the first line must name the columns, with at least subject and grade":         "Die erste Zeile muss die Spalten nennen, mindestens subject und grade.",
 
+		// The reasons of refused rows in a grade file's report
+		"Not enrolled in a programme with this lecture.": "In keinem Studiengang mit dieser Lehrveranstaltung eingeschrieben.",
+		"Not valid CSV: %v":                         "Kein gültiges CSV: %v",
+		"The attempt must be a number like 1 or 2.": "Der Versuch muss eine Zahl wie 1 oder 2 sein.",
+		"The same person as on line %d.":            "Dieselbe Person wie in Zeile %d.",
+
 		// People: enrolments and grades
 		"Invalid values":                          "Ungültige Werte",
 		"Some values break a rule; see errors.":   "Einige Werte verletzen eine Regel; siehe errors.",
