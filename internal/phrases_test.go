@@ -42,6 +42,42 @@ var problemPackages = []string{
 	"study/store",
 }
 
+// notProblemWriters import package problem for something else than
+// writing problems (its RetryAfter).
+var notProblemWriters = []string{"identity/oidcop"}
+
+// TestProblemPackagesListed: every package that imports package problem is
+// in problemPackages (or says why not), so that a new package's texts are
+// scanned too.
+func TestProblemPackagesListed(t *testing.T) {
+	t.Parallel()
+	fset := token.NewFileSet()
+	seen := map[string]bool{}
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			if imp.Path.Value == `"campus/internal/problem"` {
+				seen[filepath.ToSlash(filepath.Dir(path))] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir := range seen {
+		if !slices.Contains(problemPackages, dir) && !slices.Contains(notProblemWriters, dir) {
+			t.Errorf("internal/%s imports package problem: add it to problemPackages in phrases_test.go", dir)
+		}
+	}
+}
+
 // textSinks are the places a problem text is handed over in the sources:
 // fields of composite literals and arguments of calls.
 var (
@@ -145,6 +181,8 @@ type text struct {
 type scan struct {
 	fset   *token.FileSet
 	dir    string
+	fn     string         // the function being read
+	params map[string]int // its parameters, by index
 	consts map[string]string
 	texts  []text
 }
@@ -215,6 +253,19 @@ func (s *scan) file(f *ast.File, producers []string) {
 				}
 			}
 		case *ast.FuncDecl:
+			// Texts that arrive as a parameter are checked at the callers,
+			// when the function is one of callArgs.
+			s.fn, s.params = n.Name.Name, map[string]int{}
+			i := 0
+			for _, field := range n.Type.Params.List {
+				for _, name := range field.Names {
+					s.params[name.Name] = i
+					i++
+				}
+				if len(field.Names) == 0 {
+					i++
+				}
+			}
 			if n.Body != nil && slices.Contains(producers, n.Name.Name) {
 				s.returns(n.Body)
 			}
@@ -333,6 +384,13 @@ func (s *scan) expr(e ast.Expr) {
 	case *ast.Ident:
 		if v, ok := s.consts[e.Name]; ok {
 			s.texts = append(s.texts, text{pos: pos, text: v})
+		} else if i, ok := s.params[e.Name]; ok {
+			// A helper that takes a text: its callers' texts are checked
+			// only if it is listed.
+			if at, listed := callArgs[s.fn]; !listed || at != i {
+				s.texts = append(s.texts, text{pos: pos, text: e.Name,
+					problem: fmt.Sprintf("%s passes its parameter %d into a problem text; add it to callArgs so that its callers' texts are checked", s.fn, i)})
+			}
 		}
 	case *ast.ParenExpr:
 		s.expr(e.X)
