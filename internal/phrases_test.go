@@ -126,7 +126,11 @@ var (
 // documents and checks that problem.Phrases knows the German of every
 // text that becomes a problem's title, detail or field error. A text
 // built from pieces (+) cannot be looked up; it must be one format string
-// (fmt.Sprintf) so that the phrasebook can match it.
+// (fmt.Sprintf) so that the phrasebook can match it. A function that
+// passes a parameter into a problem text fails too unless it is one of
+// callArgs, so that a new helper's callers cannot slip past. Values the
+// scan cannot follow (a variable, err.Error()) are checked where they are
+// made: the producers, or a test of their own (study's attempt refusals).
 func TestEveryProblemTextHasGerman(t *testing.T) {
 	t.Parallel()
 	fset := token.NewFileSet()
