@@ -405,8 +405,30 @@ func (s *scan) expr(e ast.Expr) {
 		}
 	case *ast.CallExpr:
 		if isFormat(e) && len(e.Args) > 0 {
-			s.expr(e.Args[0])
+			s.format(e)
 		}
+	}
+}
+
+// waitForms are what identity's humanWait writes: a format that takes
+// its wait as %s is looked up in each form, as the phrasebook then sees it.
+var waitForms = []string{"1 second", "%d seconds", "%d minutes"}
+
+// format records the format of a call to fmt.Sprintf and the like; a wait
+// from humanWait is spelt out in each of its forms.
+func (s *scan) format(c *ast.CallExpr) {
+	lit, ok := c.Args[0].(*ast.BasicLit)
+	wait := slices.ContainsFunc(c.Args[1:], func(a ast.Expr) bool {
+		call, ok := a.(*ast.CallExpr)
+		return ok && funcName(call.Fun) == "humanWait"
+	})
+	if !ok || !wait {
+		s.expr(c.Args[0])
+		return
+	}
+	format, _ := strconv.Unquote(lit.Value)
+	for _, f := range waitForms {
+		s.texts = append(s.texts, text{pos: s.fset.Position(lit.Pos()), text: strings.Replace(format, "%s", f, 1)})
 	}
 }
 

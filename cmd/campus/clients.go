@@ -57,7 +57,7 @@ func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
 		s.StringList(&c.c.RedirectURIs, "client.redirect_uris", "redirect-uri", "CAMPUS_CLIENT_REDIRECT_URIS", "", "Redirect URI, matched exactly (repeatable)")
 		s.StringList(&c.c.PostLogoutRedirectURIs, "client.post_logout_redirect_uris", "post-logout-redirect-uri", "CAMPUS_CLIENT_POST_LOGOUT_REDIRECT_URIS", "", "Where a logout may return to, matched exactly (repeatable)")
 		s.String(&c.c.BackchannelLogoutURI, "client.backchannel_logout_uri", "backchannel-logout-uri", "CAMPUS_CLIENT_BACKCHANNEL_LOGOUT_URI", "", "URL that receives logout tokens (OIDC Back-Channel Logout)")
-		s.StringList(&c.c.GrantTypes, "client.grant_types", "grant-type", "CAMPUS_CLIENT_GRANT_TYPES", "authorization_code,refresh_token", "Grant types: authorization_code, refresh_token, client_credentials (repeatable)")
+		s.StringList(&c.c.GrantTypes, "client.grant_types", "grant-type", "CAMPUS_CLIENT_GRANT_TYPES", "authorization_code,refresh_token", "Grant types: authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code (repeatable)")
 		s.StringList(&c.c.Scopes, "client.scopes", "scope", "CAMPUS_CLIENT_SCOPES", "openid,profile,email,offline_access", "Scopes the client may ask for (repeatable)")
 		s.Bool(&c.c.FirstParty, "client.first_party", "first-party", "CAMPUS_CLIENT_FIRST_PARTY", "false", "A university application: skips the consent page")
 		s.String(&c.c.IDTokenAlg, "client.id_token_alg", "id-token-alg", "CAMPUS_CLIENT_ID_TOKEN_ALG", "RS256", "id_token signing algorithm: RS256, ES256 or EdDSA")

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"strconv"
 	"time"
 
 	"campus/internal/config"
@@ -51,16 +54,10 @@ func runDirectory(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	start, bar := time.Now(), newProgressBar(e.stderr)
-	syncer.Progress = func(phase string, done, total int) {
-		if phase == "read" {
-			bar.update("Reading the group", done, 0)
-		} else {
-			bar.update("Applying", done, total)
-		}
-	}
+	start, progress := time.Now(), newSyncProgress(e.stderr)
+	syncer.Progress = progress.update
 	rep, err := syncer.Sync(ctx)
-	bar.done()
+	progress.end()
 	switch {
 	case errors.Is(err, directory.ErrSyncRunning):
 		return fmt.Errorf("%w; try again when it has finished", err)
@@ -72,4 +69,56 @@ func runDirectory(ctx context.Context, e env, args []string) error {
 		fmt.Fprintln(e.stdout, "  skipped:", why)
 	}
 	return nil
+}
+
+// syncProgress shows a directory sync's progress on stderr while it runs:
+// on a terminal one line rewritten in place and erased at the end, so that
+// the summary (stdout) stands alone; elsewhere (a pipe, a log) a line per
+// step, never a line after the summary.
+type syncProgress struct {
+	w        io.Writer
+	terminal bool
+	last     string
+}
+
+func newSyncProgress(w io.Writer) *syncProgress {
+	p := &syncProgress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+// update is the syncer's Progress: phase "read" (done members read, total
+// unknown) or "apply" (done of total applied).
+func (p *syncProgress) update(phase string, done, total int) {
+	line := fmt.Sprintf("Applying: %d of %s", done, memberCount(total))
+	if phase == "read" {
+		line = "Reading the group: " + memberCount(done) + " read"
+	}
+	if line == p.last {
+		return
+	}
+	p.last = line
+	if p.terminal {
+		fmt.Fprintf(p.w, "\r%s\x1b[K", line) // over the previous one (ECMA-48 EL)
+		return
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+// end erases the terminal's progress line.
+func (p *syncProgress) end() {
+	if p.terminal && p.last != "" {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}
+
+func memberCount(n int) string {
+	if n == 1 {
+		return "1 member"
+	}
+	return strconv.Itoa(n) + " members"
 }

@@ -55,6 +55,9 @@ func commands() []command {
 		{"mail", "Show identity's mail outbox: status", runMail},
 		{"directory", "Sync the LDAP / Active Directory group into identity's accounts now: sync", runDirectory},
 		{"bench", "Measure one node under a sustained, realistic load: rate, latency, errors, heap", runBench},
+		{"login", "Sign in for scripts (device code in the browser): login URL [--write]", runLogin},
+		{"token", "Print a current access token of login, for Authorization: Bearer", runToken},
+		{"logout", "Revoke and forget the tokens of login", runLogout},
 		{"config", "Print the effective configuration of a command, secrets redacted", runConfig},
 		{"version", "Print the version", runVersion},
 	}

@@ -223,7 +223,7 @@ func registerIdentity(s *config.Set, o *identityservice.Config) {
 	s.Duration(&o.AccessTokenTTL, "identity.access_token_ttl", "access-token-ttl", "CAMPUS_ACCESS_TOKEN_TTL", "10m", "Lifetime of access tokens")
 	s.Duration(&o.IDTokenTTL, "identity.id_token_ttl", "id-token-ttl", "CAMPUS_ID_TOKEN_TTL", "1h", "Lifetime of id_tokens")
 	s.Duration(&o.RefreshTokenTTL, "identity.refresh_token_ttl", "refresh-token-ttl", "CAMPUS_REFRESH_TOKEN_TTL", "336h", "Lifetime of refresh tokens (each use rotates them)")
-	s.Duration(&o.StepUpTTL, "identity.step_up_ttl", "step-up-ttl", "CAMPUS_STEP_UP_TTL", "15m", "Lifetime of an access token carrying studies:write (the study token)")
+	s.Duration(&o.StepUpTTL, "identity.step_up_ttl", "step-up-ttl", "CAMPUS_STEP_UP_TTL", "15m", "Lifetime of an access token carrying studies:write (the study token), exactly, 1m to 1h")
 	s.Duration(&o.SessionTTL, "identity.session_ttl", "session-ttl", "CAMPUS_SESSION_TTL", "12h", "Lifetime of a sign-in session at identity (single sign-on)")
 	s.Duration(&o.LogoutRetryBase, "identity.logout_retry_base", "logout-retry-base", "CAMPUS_LOGOUT_RETRY_BASE", "10s",
 		"Delay before a back-channel logout that failed is sent again; it doubles per attempt up to an hour, and is given up after 72 hours")
@@ -238,6 +238,8 @@ func registerIdentity(s *config.Set, o *identityservice.Config) {
 	s.Int(&o.Argon2Threads, "identity.argon2.threads", "argon2-threads", "CAMPUS_ARGON2_THREADS", "1", "argon2id lanes")
 	s.File(&o.Clients, "identity.clients", "Applications (OAuth clients) declared in the config file: id, name, public, first_party, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, id_token_alg")
 	s.String(&o.TimeZone, "identity.timezone", "timezone", "CAMPUS_TIMEZONE", "UTC", "Time zone of login windows, e.g. Europe/Berlin")
+	s.Duration(&o.DeviceCodeTTL, "identity.device_code_ttl", "device-code-ttl", "CAMPUS_DEVICE_CODE_TTL", "10m", "How long a device authorization (campus login) waits for the person's approval")
+	s.Duration(&o.DevicePollInterval, "identity.device_poll_interval", "device-poll-interval", "CAMPUS_DEVICE_POLL_INTERVAL", "5s", "Interval a device (campus login) must keep between polls of the token endpoint")
 	s.Int(&o.SignInsPerIPMinute, "identity.sign_ins_per_ip_minute", "sign-ins-per-ip-minute", "CAMPUS_SIGN_INS_PER_IP_MINUTE", "30", "Sign-in attempts allowed per client address and minute")
 }
 

@@ -468,7 +468,7 @@ func TestPortalCatalogueEditing(t *testing.T) {
 		t.Fatalf("wrong password: %d\n%s", wrong.status, wrong.body)
 	}
 	open := submitLogin(t, p, b, wrong, "admin", adminPassword)
-	if open.status != http.StatusOK || !strings.Contains(open.body, "Editing is unlocked.") || !regexp.MustCompile(`Editing is unlocked for (9|10) more minutes \(until \d\d:\d\d\)`).MatchString(open.body) {
+	if open.status != http.StatusOK || !strings.Contains(open.body, "Editing is unlocked.") || !regexp.MustCompile(`Editing is unlocked for (14|15) more minutes \(until \d\d:\d\d\)`).MatchString(open.body) {
 		t.Fatalf("after unlocking: %d\n%s", open.status, open.body)
 	}
 

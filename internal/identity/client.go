@@ -9,8 +9,12 @@ import (
 	"slices"
 )
 
+// GrantDeviceCode is the OAuth 2.0 Device Authorization Grant's grant type
+// (RFC 8628 section 3.4).
+const GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+
 // Grant types a client may be registered for.
-var GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
+var GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials", GrantDeviceCode}
 
 // Scopes a client may ask for: OpenID's and one per permission.
 var Scopes = func() []string {

@@ -143,8 +143,12 @@ type DirectoryReport struct {
 }
 
 func (r DirectoryReport) String() string {
-	return fmt.Sprintf("%d members: %d created, %d updated, %d enabled again, %d disabled, %d unchanged, %d skipped",
-		r.Members, r.Created, r.Updated, r.Enabled, r.Disabled, r.Unchanged, len(r.Skipped))
+	members := fmt.Sprintf("%d members", r.Members)
+	if r.Members == 1 {
+		members = "1 member"
+	}
+	return fmt.Sprintf("%s: %d created, %d updated, %d enabled again, %d disabled, %d unchanged, %d skipped",
+		members, r.Created, r.Updated, r.Enabled, r.Disabled, r.Unchanged, len(r.Skipped))
 }
 
 // DirectoryStatus tells how the directory sync goes.

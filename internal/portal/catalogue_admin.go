@@ -251,6 +251,14 @@ func (s *server) changeProgramme(w http.ResponseWriter, r *http.Request, sess *s
 		mid := form["module_id"]
 		if mid == "" { // a new module first
 			c := numbers(lang, form, v.Other, "credits")
+			// The study API refuses a semester after the programme's last
+			// only at the link; asked first, so that a refused link leaves
+			// no new module behind.
+			if sem, ok := n["recommended_semester"]; ok {
+				if msg := s.semesterAfterLast(ctx, sess, lang, pid, sem); msg != "" {
+					v.Other["recommended_semester"] = msg
+				}
+			}
 			if len(v.Other) > 0 {
 				s.programmePage(w, r, sess, http.StatusUnprocessableEntity, v)
 				return

@@ -32,6 +32,20 @@ type keyChecker struct {
 
 var errKeyInactive = errors.New("the API key is not valid: unknown, expired or revoked")
 
+// The gateway's answers: problem details, sentences that start with a
+// capital and end with a full stop, saying what to do next.
+const (
+	gwKeyInactive   = "The API key is not valid: it is unknown, expired or revoked. Create a new one on the portal's API access page."
+	gwKeyIdentity   = "API keys read the study API (/api/study/...) only; identity's API needs a portal session or an access token."
+	gwKeyUnchecked  = "API keys cannot be checked right now: identity cannot be reached. Try again in a moment."
+	gwUpstreamDown  = "The service behind this address did not answer. Try again in a moment."
+	gwMisconfigured = "The portal's API gateway is misconfigured; please tell the university's administrators."
+	gwSignIn        = "Sign in to the portal, or send an API key (Authorization: Bearer KEY)."
+	gwSignInToken   = "Sign in to the portal, or send an access token (Authorization: Bearer TOKEN)."
+	gwIdentityDown  = "Your session's token cannot be renewed right now: identity cannot be reached. Try again in half a minute."
+	gwSessionEnded  = "Your session has ended; sign in again."
+)
+
 func (k *keyChecker) check(ctx context.Context, key string) error {
 	k.once.Lock()
 	if k.in == nil {
@@ -104,7 +118,7 @@ func (s *server) gateway(prefix, upstream string, keysAllowed bool) http.Handler
 		BufferPool:    proxyBuffers,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			s.d.Logger.Error("API gateway", "path", r.URL.Path, "err", err)
-			gatewayProblem(w, http.StatusBadGateway, "The service behind this address did not answer; try again in a moment.")
+			gatewayProblem(w, http.StatusBadGateway, gwUpstreamDown)
 		},
 	}
 	if s.d.API != nil && s.d.API.Transport != nil {
@@ -112,21 +126,21 @@ func (s *server) gateway(prefix, upstream string, keysAllowed bool) http.Handler
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
-			gatewayProblem(w, http.StatusBadGateway, "The gateway is misconfigured.")
+			gatewayProblem(w, http.StatusBadGateway, gwMisconfigured)
 			return
 		}
 		if key := apiKeyOf(r); key != "" {
 			if !keysAllowed {
-				gatewayProblem(w, http.StatusForbidden, "API keys read the study API (/api/study/...) only.")
+				gatewayProblem(w, http.StatusForbidden, gwKeyIdentity)
 				return
 			}
 			switch err := s.keys.check(r.Context(), key); {
 			case errors.Is(err, errKeyInactive):
-				gatewayProblem(w, http.StatusUnauthorized, "The API key is not valid: unknown, expired or revoked.")
+				gatewayProblem(w, http.StatusUnauthorized, gwKeyInactive)
 				return
 			case err != nil:
 				s.d.Logger.Error("API gateway: check a key", "err", err)
-				gatewayProblem(w, http.StatusBadGateway, "API keys cannot be checked right now; try again in a moment.")
+				gatewayProblem(w, http.StatusBadGateway, gwKeyUnchecked)
 				return
 			}
 			proxy.ServeHTTP(w, r) // the study service takes the key itself
@@ -138,17 +152,21 @@ func (s *server) gateway(prefix, upstream string, keysAllowed bool) http.Handler
 		}
 		sess := s.rp.current(r)
 		if sess == nil {
-			gatewayProblem(w, http.StatusUnauthorized, "Sign in to the portal, or send an API key (Authorization: Bearer KEY).")
+			if keysAllowed {
+				gatewayProblem(w, http.StatusUnauthorized, gwSignIn)
+			} else {
+				gatewayProblem(w, http.StatusUnauthorized, gwSignInToken)
+			}
 			return
 		}
 		tok, err := s.rp.accessToken(r.Context(), sess)
 		if errors.Is(err, errIdentityDown) {
 			w.Header().Set("Retry-After", "30")
-			gatewayProblem(w, http.StatusServiceUnavailable, "Your session's token cannot be renewed right now: identity cannot be reached. Try again in a few minutes.")
+			gatewayProblem(w, http.StatusServiceUnavailable, gwIdentityDown)
 			return
 		}
 		if err != nil {
-			gatewayProblem(w, http.StatusUnauthorized, "Your session has ended; sign in again.")
+			gatewayProblem(w, http.StatusUnauthorized, gwSessionEnded)
 			return
 		}
 		r = r.Clone(r.Context())

@@ -16,6 +16,7 @@ import (
 
 	"campus/internal/httpserver"
 	"campus/internal/portal/store"
+	"campus/internal/problem"
 	"campus/internal/tokencheck"
 )
 
@@ -84,7 +85,24 @@ func NewServer(d Deps) (http.Handler, error) {
 	// Browsers tell where a request comes from; a state-changing request
 	// from another site is refused (Fetch Metadata, then Origin). Identity's
 	// back-channel logout is a server's request and carries neither.
-	return http.NewCrossOriginProtection().Handler(withPageLang(mux)), nil
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+	return cop.Handler(withPageLang(mux)), nil
+}
+
+// crossOriginDetail is the gateway's answer to a cross-origin change.
+const crossOriginDetail = "This request came from another website, so it was refused and nothing was changed. Changes through the portal's API come from the portal's own pages or from programs."
+
+// crossOrigin answers a state-changing request from another site in the
+// format of what was asked: the gateway's APIs with problem+json, pages
+// with the message page in the person's language (not net/http's plain
+// text). Both 403.
+func (s *server) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, s.d.Base+"/api/") {
+		problem.Write(w, problem.Details{Status: http.StatusForbidden, Title: "Cross-origin request refused", Detail: crossOriginDetail})
+		return
+	}
+	s.fail(w, r, http.StatusForbidden, T(langOf(r), "error.crossorigin"))
 }
 
 // contentSecurityPolicy allows the portal's own stylesheet and images and

@@ -27,6 +27,7 @@ const (
 	revocationEndpoint
 	userinfoEndpoint
 	endSessionEndpoint
+	deviceAuthorizationEndpoint
 )
 
 func endpointOf(path string) endpoint {
@@ -39,6 +40,8 @@ func endpointOf(path string) endpoint {
 		return revocationEndpoint
 	case strings.HasSuffix(path, "/userinfo"):
 		return userinfoEndpoint
+	case strings.HasSuffix(path, "/device_authorization"):
+		return deviceAuthorizationEndpoint
 	case strings.HasSuffix(path, "/end_session"):
 		return endSessionEndpoint
 	case strings.Contains(path, "/authorize"): // and its /callback

@@ -8,6 +8,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"campus/internal/db"
+	"campus/internal/identity"
 )
 
 // issue follows one token response through the op library, which asks the
@@ -21,6 +22,9 @@ import (
 type issue struct {
 	accessPending bool
 	idTokenAlg    jose.SignatureAlgorithm
+	// device is the approved device authorization whose code this token
+	// request spent (device.go): its session binds the tokens.
+	device *identity.DevicePoll
 }
 
 type ctxKey int
@@ -50,7 +54,7 @@ func interceptor(s *Storage) func(http.Handler) http.Handler {
 			e := endpointOf(r.URL.Path)
 			w = &outageWriter{ResponseWriter: w, outage: outage, html: e == authorizeEndpoint || e == endSessionEndpoint}
 			switch e {
-			case tokenEndpoint, introspectionEndpoint, revocationEndpoint, userinfoEndpoint:
+			case tokenEndpoint, introspectionEndpoint, revocationEndpoint, userinfoEndpoint, deviceAuthorizationEndpoint:
 				noStore(w.Header())
 				r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 				if r.Method == http.MethodPost && r.ParseForm() != nil {

@@ -22,7 +22,7 @@ func customScopes() []string {
 
 // NewProvider returns the OpenID Provider over storage. Its handler serves
 // discovery, authorize, token, userinfo, introspection, revocation,
-// end_session and JWKS relative to the issuer's path. loggedOutPath is where
+// end_session, device authorization (RFC 8628) and JWKS relative to the issuer's path. loggedOutPath is where
 // a logout without post_logout_redirect_uri ends.
 func NewProvider(storage *Storage, secret []byte, loggedOutPath string) (*op.Provider, error) {
 	cfg := &op.Config{
@@ -39,6 +39,11 @@ func NewProvider(storage *Storage, secret []byte, loggedOutPath string) (*op.Pro
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
 	}
+	issuerPath := ""
+	if u, err := url.Parse(storage.cfg.Issuer); err == nil {
+		issuerPath = u.Path
+	}
+	cfg.DeviceAuthorization = storage.deviceConfig(issuerPath)
 	opts := []op.Option{
 		op.WithHttpInterceptors(interceptor(storage)),
 		op.WithAccessTokenKeySet(newRememberingKeySet(storage)),

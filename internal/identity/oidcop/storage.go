@@ -51,14 +51,19 @@ type Store interface {
 	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
 	AccessTokenScopes(ctx context.Context, jti string) ([]string, bool, error)
 	UseAPIKey(ctx context.Context, secret string) (identity.APIKey, error)
+	CreateDeviceAuthorization(ctx context.Context, d identity.DeviceAuthorization, deviceCodeHash, userCodeHash string) error
+	PollDeviceAuthorization(ctx context.Context, deviceCodeHash, clientID string) (identity.DevicePoll, error)
 	Ping(ctx context.Context) error
 }
 
 // Config are the provider's lifetimes and audiences.
 type Config struct {
-	Issuer          string
-	AccessTokenTTL  time.Duration // default 10m
-	StepUpTTL       time.Duration // access tokens carrying studies:write; default 15m
+	Issuer         string
+	AccessTokenTTL time.Duration // default 10m
+	// StepUpTTL is the lifetime of access tokens carrying studies:write
+	// (the study token), exactly, whatever AccessTokenTTL is: the one
+	// setting the docs and the study API's answers refer to; default 15m.
+	StepUpTTL       time.Duration
 	IDTokenTTL      time.Duration // default 1h
 	RefreshTokenTTL time.Duration // default 14 days
 	// RefreshRetryGrace is how long after a refresh token is spent the
@@ -67,7 +72,12 @@ type Config struct {
 	RefreshRetryGrace time.Duration
 	AuthRequestTTL    time.Duration // default 30m
 	CodeTTL           time.Duration // default 1m
-	SessionCookie     string        // the identity session cookie's name
+	// DeviceCodeTTL is how long a device authorization request (RFC 8628)
+	// waits for the person's approval; default 10m. DevicePollInterval is
+	// the interval its device must keep between polls; default 5s.
+	DeviceCodeTTL      time.Duration
+	DevicePollInterval time.Duration
+	SessionCookie      string // the identity session cookie's name
 	// APIAudiences are the aud of every access token: the APIs that accept
 	// them (the study API, identity's admin API).
 	APIAudiences []string
@@ -94,6 +104,8 @@ func (c *Config) defaults() {
 	def(&c.RefreshRetryGrace, 10*time.Second)
 	def(&c.AuthRequestTTL, 30*time.Minute)
 	def(&c.CodeTTL, time.Minute)
+	def(&c.DeviceCodeTTL, 10*time.Minute)
+	def(&c.DevicePollInterval, 5*time.Second)
 }
 
 // StepUpScope is the scope only a fresh password entry grants.
@@ -152,6 +164,7 @@ var (
 	_ op.CanTerminateSessionFromRequest = (*Storage)(nil)
 	_ op.CanSetUserinfoFromRequest      = (*Storage)(nil)
 	_ op.CanGetPrivateClaimsFromRequest = (*Storage)(nil)
+	_ op.DeviceAuthorizationStorage     = (*Storage)(nil)
 )
 
 // NewStorage returns the provider's storage.
@@ -354,7 +367,7 @@ func (s *Storage) DeleteAuthRequest(context.Context, string) error { return nil 
 
 func (s *Storage) accessTTL(scopes []string) time.Duration {
 	if slices.Contains(scopes, StepUpScope) {
-		return min(s.cfg.StepUpTTL, s.cfg.AccessTokenTTL)
+		return s.cfg.StepUpTTL
 	}
 	return s.cfg.AccessTokenTTL
 }
@@ -374,6 +387,13 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 			return "", time.Time{}, err
 		}
 		s.noteSessionClient(ctx, r.SessionID, r.ClientID)
+	case *op.DeviceAuthorizationState:
+		sid := deviceSession(ctx)
+		at := identity.AccessToken{ID: id, SessionID: sid, ClientID: r.ClientID, AccountID: r.Subject, Scopes: r.Scopes, ExpiresAt: exp}
+		if err := s.store.CreateTokens(ctx, at, nil, ""); err != nil {
+			return "", time.Time{}, err
+		}
+		s.noteSessionClient(ctx, sid, r.ClientID)
 	case *serviceRequest:
 		// Not recorded: services get many short tokens; revoking one lists it.
 	default:
@@ -408,6 +428,18 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 			return "", "", time.Time{}, err
 		}
 		s.noteSessionClient(ctx, r.SessionID, r.ClientID)
+	case *op.DeviceAuthorizationState:
+		// A device grant (RFC 8628) starts a family like a code exchange,
+		// bound to the session the approval signed in (device.go).
+		family, sid := NewToken(), deviceSession(ctx)
+		rt := identity.RefreshToken{ID: NewToken(), FamilyID: family, ClientID: r.ClientID, AccountID: r.Subject, SessionID: sid,
+			Scopes: refreshScopes, AMR: r.AMR, AuthTime: r.AuthTime, CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTokenTTL)}
+		at := identity.AccessToken{ID: accessID, FamilyID: family, SessionID: sid, ClientID: r.ClientID, AccountID: r.Subject,
+			Scopes: r.Scopes, ExpiresAt: exp}
+		if err := s.store.CreateTokens(ctx, at, &rt, HashToken(refresh)); err != nil {
+			return "", "", time.Time{}, err
+		}
+		s.noteSessionClient(ctx, sid, r.ClientID)
 	case *refreshRequest:
 		next := r.RefreshToken
 		next.ID, next.Scopes, next.CreatedAt, next.UsedAt, next.RevokedAt = NewToken(), refreshScopes, now, nil, nil
@@ -690,6 +722,10 @@ func (s *Storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo,
 	case *refreshRequest:
 		if r.SessionID != "" {
 			ui.AppendClaims("sid", r.SessionID)
+		}
+	case *op.DeviceAuthorizationState:
+		if sid := deviceSession(ctx); sid != "" {
+			ui.AppendClaims("sid", sid)
 		}
 	}
 	return nil

@@ -159,7 +159,26 @@ func auditClient(ctx context.Context, st *identitystore.Store, action, clientID,
 const (
 	PortalClientID = "campus-portal"
 	StudyClientID  = "campus-study"
+	CLIClientID    = "campus-cli"
 )
+
+// CLIClient is the client of `campus login` and `campus token`: a public
+// client (a command has no secret to keep) that uses the device
+// authorization grant (RFC 8628) and refresh tokens, registered on every
+// identity. Its scopes are those a script of the study API needs: the
+// step-up studies:write (granted only after the password was entered on
+// the verification page, for --step-up-ttl, never renewed by a refresh)
+// and the grades. Identity's own admin API (users:*, roles:write) stays
+// with the portal: a credentials file on a laptop, refreshed for 14 days,
+// should not be able to change accounts and roles. identity grants each
+// person only the scopes of their roles.
+func CLIClient() identity.Client {
+	return identity.Client{ID: CLIClientID, Name: "campus command line (campus login)", Public: true, FirstParty: true,
+		GrantTypes: []string{identity.GrantDeviceCode, "refresh_token"},
+		Scopes: []string{"openid", "profile", "offline_access", string(identity.PermStudiesWrite),
+			string(identity.PermGradesRead), string(identity.PermGradesWrite)},
+		IDTokenAlg: "RS256", Source: "builtin"}
+}
 
 // derivedSecret derives a built-in client's secret from identity's secret,
 // so that the parts of an all-in-one process agree without storing it.

@@ -22,13 +22,18 @@ import (
 // to flags, environment variables and the config file, and where it runs,
 // which the command fills in.
 type Config struct {
-	Admin              AdminConfig
-	KeyEncryptionKey   string
-	Welcome            string
-	AccessTokenTTL     time.Duration
-	IDTokenTTL         time.Duration
-	RefreshTokenTTL    time.Duration
-	StepUpTTL          time.Duration
+	Admin            AdminConfig
+	KeyEncryptionKey string
+	Welcome          string
+	AccessTokenTTL   time.Duration
+	IDTokenTTL       time.Duration
+	RefreshTokenTTL  time.Duration
+	StepUpTTL        time.Duration
+	// DeviceCodeTTL and DevicePollInterval are the device authorization
+	// grant's (RFC 8628): how long a request waits for the person, and
+	// the interval between a device's polls.
+	DeviceCodeTTL      time.Duration
+	DevicePollInterval time.Duration
 	SessionTTL         time.Duration
 	LogoutRetryBase    time.Duration // first delay before a failed back-channel logout is sent again (0: 10 s)
 	MaxLoginAttempts   int
@@ -110,6 +115,18 @@ func (c *Config) Validate() []error {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s %s: must be positive", d.name, d.v))
 		}
+	}
+	// The study token lasts --step-up-ttl exactly: a few minutes of
+	// editing, never longer than an hour (it is not revocable by its
+	// holder's sign-out alone: resource servers check it until it expires).
+	if c.StepUpTTL > 0 && (c.StepUpTTL < time.Minute || c.StepUpTTL > time.Hour) {
+		errs = append(errs, fmt.Errorf("--step-up-ttl %s: want 1m to 1h", c.StepUpTTL))
+	}
+	if c.DeviceCodeTTL < time.Minute || c.DeviceCodeTTL > time.Hour {
+		errs = append(errs, fmt.Errorf("--device-code-ttl %s: want 1m to 1h", c.DeviceCodeTTL))
+	}
+	if c.DevicePollInterval < time.Second || c.DevicePollInterval > time.Minute || c.DevicePollInterval%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("--device-poll-interval %s: want whole seconds from 1s to 1m", c.DevicePollInterval))
 	}
 	if c.LogoutRetryBase != 0 && (c.LogoutRetryBase < 100*time.Millisecond || c.LogoutRetryBase > time.Hour) {
 		errs = append(errs, fmt.Errorf("--logout-retry-base %s: want 100ms to 1h", c.LogoutRetryBase))

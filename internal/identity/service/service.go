@@ -90,6 +90,9 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 	if err := syncConfigClients(ctx, out, st, cfg.Clients); err != nil {
 		return nil, err
 	}
+	if err := st.PutClient(ctx, CLIClient()); err != nil {
+		return nil, fmt.Errorf("register the client of campus login: %w", err)
+	}
 	if cfg.PortalOrigin != "" {
 		if err := st.PutClient(ctx, portalClient(cfg.PortalOrigin, secret)); err != nil {
 			return nil, fmt.Errorf("register the portal's client: %w", err)
@@ -121,15 +124,17 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 		return nil, err
 	}
 	storage := oidcop.NewStorage(st, keys, oidcop.Config{
-		Issuer:          cfg.Issuer,
-		AccessTokenTTL:  cfg.AccessTokenTTL,
-		StepUpTTL:       cfg.StepUpTTL,
-		IDTokenTTL:      cfg.IDTokenTTL,
-		RefreshTokenTTL: cfg.RefreshTokenTTL,
-		SessionCookie:   identityweb.SessionCookie,
-		APIAudiences:    APIAudiences,
-		Location:        location(cfg.TimeZone),
-		ConfirmFirst:    mailDeps.Composer != nil && !mailDeps.UnconfirmedSignIn,
+		Issuer:             cfg.Issuer,
+		AccessTokenTTL:     cfg.AccessTokenTTL,
+		StepUpTTL:          cfg.StepUpTTL,
+		DeviceCodeTTL:      cfg.DeviceCodeTTL,
+		DevicePollInterval: cfg.DevicePollInterval,
+		IDTokenTTL:         cfg.IDTokenTTL,
+		RefreshTokenTTL:    cfg.RefreshTokenTTL,
+		SessionCookie:      identityweb.SessionCookie,
+		APIAudiences:       APIAudiences,
+		Location:           location(cfg.TimeZone),
+		ConfirmFirst:       mailDeps.Composer != nil && !mailDeps.UnconfirmedSignIn,
 		SessionEnded: func(context.Context, string, string, []string) {
 			deliverer.Notify()
 		},

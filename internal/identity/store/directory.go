@@ -22,7 +22,8 @@ type DirectoryOptions struct {
 	// the password's hash and the mail that tells it. When nil, new
 	// accounts sign in by an LDAP bind with their directory password.
 	Welcome func(a identity.Account) (passwordHash string, m identity.Mail, err error)
-	// Progress, when set, hears how many members were applied.
+	// Progress, when set, hears how many members were applied so far:
+	// 0 at the start, every 500, and all of them at the end.
 	Progress func(done, total int)
 }
 
@@ -48,8 +49,8 @@ func (s *Store) ApplyDirectory(ctx context.Context, entries []identity.Directory
 		}
 		done := map[string]bool{}
 		for i, e := range entries {
-			if o.Progress != nil && (i%500 == 0 || i == len(entries)-1) {
-				o.Progress(i+1, len(entries))
+			if o.Progress != nil && i%500 == 0 {
+				o.Progress(i, len(entries)) // i applied so far
 			}
 			key := strings.ToLower(e.DN)
 			if done[key] {
@@ -70,6 +71,9 @@ func (s *Store) ApplyDirectory(ctx context.Context, entries []identity.Directory
 			if err := s.createLinkedTx(ctx, tx, e, o, now, &rep); err != nil {
 				return err
 			}
+		}
+		if o.Progress != nil {
+			o.Progress(len(entries), len(entries))
 		}
 		for _, acc := range accounts {
 			if acc.seen || !o.DisableMissing || acc.Status != identity.StatusActive {

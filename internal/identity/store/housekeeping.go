@@ -57,6 +57,9 @@ var purges = []struct {
 	{"account_tokens", "token_hash", `expires_at <= $1`, linkMargin},
 	{"mail_outbox", "id", `sent_at <= $1 OR failed_at <= $1`, outboxMargin},
 	{"logout_deliveries", "id", `delivered_at <= $1 OR failed_at <= $1`, outboxMargin},
+	// Device authorization requests (RFC 8628): an expired one is unusable,
+	// spent or not.
+	{"device_authorizations", "device_code_hash", `expires_at <= $1`, 0},
 }
 
 // Purge deletes what nobody can use any more: expired authorization

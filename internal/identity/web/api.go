@@ -139,6 +139,11 @@ func (p *principal) has(scope string) bool { return slices.Contains(p.scopes, sc
 // isSelf reports whether the principal is the person with this account id.
 func (p *principal) isSelf(id string) bool { return p.account != nil && p.account.ID == id }
 
+// errAPIKey refuses a personal API key: keys read the study API only (the
+// public catalogue and their owner's own enrolments and grades), never
+// identity's accounts.
+var errAPIKey = errors.New("API keys read the study API only; this API needs an access token from signing in")
+
 // authenticate verifies a bearer access token with the provider's keys
 // (signature, issuer, expiry), then that it is meant for this API, not
 // revoked, and whose it is.
@@ -146,6 +151,10 @@ func (a *api) authenticate(ctx context.Context, r *http.Request) (*principal, er
 	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
 		return nil, errNoBearer
+	}
+	if strings.HasPrefix(strings.TrimSpace(raw), "campus_") && !strings.Contains(raw, ".") {
+		// A personal API key: valid or not, it is not for this API.
+		return nil, errAPIKey
 	}
 	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, strings.TrimSpace(raw), a.provider.AccessTokenVerifier(ctx))
 	if err != nil {
@@ -356,8 +365,13 @@ func tokenDetail(err error) string {
 		return "A valid access token is required (Authorization: Bearer ...): the token's account does not exist."
 	case "the token's account is disabled":
 		return "A valid access token is required (Authorization: Bearer ...): the token's account is disabled."
+	case "the token could not be checked":
+		return "A valid access token is required (Authorization: Bearer ...): the token could not be checked."
+	case errAPIKey.Error():
+		return "A valid access token is required (Authorization: Bearer ...): API keys read the study API only; this API needs an access token from signing in."
 	}
-	return "A valid access token is required (Authorization: Bearer ...): the token could not be checked."
+	// A reason without a sentence of its own: German but for the reason.
+	return fmt.Sprintf("A valid access token is required (Authorization: Bearer ...): %v.", err)
 }
 
 // ifMatch reads the If-Match header for a change to a resource whose

@@ -197,13 +197,6 @@ func (g *registrar) addressTaken(ctx context.Context, acc identity.Account, ip, 
 	return store.AccountRecord{Account: acc, Version: 1}, nil, nil
 }
 
-func humanWait(seconds int) string {
-	if seconds < 120 {
-		return strconv.Itoa(seconds) + " seconds"
-	}
-	return strconv.Itoa((seconds+59)/60) + " minutes"
-}
-
 func (a *api) handleRegister(w http.ResponseWriter, r *http.Request, _ *principal) {
 	w.Header().Set("Cache-Control", "no-store")
 	var in registration

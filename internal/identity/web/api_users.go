@@ -815,7 +815,7 @@ func (a *api) handleChangePassword(w http.ResponseWriter, r *http.Request, p *pr
 	} else if !ok {
 		wait := retrySeconds(retry)
 		w.Header().Set("Retry-After", strconv.Itoa(wait))
-		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests, Detail: fmt.Sprintf("Too many attempts; try again in %d seconds.", wait)})
+		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests, Detail: fmt.Sprintf("Too many attempts; try again in %s.", humanWait(wait))})
 		return
 	}
 	hash, err := a.store.PasswordHash(ctx, acc.ID)

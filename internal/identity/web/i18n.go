@@ -21,3 +21,14 @@ func T(lang i18n.Lang, key string, args ...any) string {
 var templateFuncs = template.FuncMap{
 	"T": T,
 }
+
+// Messages is every message of identity's pages in lang, unformatted: for
+// checks that a page in one language shows none of the other's.
+func Messages(lang i18n.Lang) []string {
+	keys := catalogue.Keys(lang)
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, catalogue.T(lang, k))
+	}
+	return out
+}

@@ -222,7 +222,7 @@ func (l *login) handleSubmit() http.Handler {
 			wait := retrySeconds(retry)
 			w.Header().Set("Retry-After", strconv.Itoa(wait))
 			l.render(w, r, http.StatusTooManyRequests, ar, client, username,
-				fmt.Sprintf("Too many sign-in attempts from your network. Try again in %d seconds.", wait))
+				fmt.Sprintf("Too many sign-in attempts from your network. Try again in %s.", humanWait(wait)))
 			return
 		}
 		acc, err := l.authenticate(r.Context(), username, r.PostForm.Get("password"), ip, client.ID)

@@ -20,6 +20,7 @@ import (
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/store"
 	"campus/internal/problem"
+	"campus/internal/rest"
 )
 
 //go:embed templates/*.html
@@ -93,7 +94,7 @@ func routes(d Deps, l *login, a *api) []route {
 	// their context, as the library's handlers have it.
 	issuer := op.NewIssuerInterceptor(d.Provider.IssuerFromRequest).Handler
 	endSession := d.Provider.EndSessionEndpoint().Relative()
-	rc := a.rc
+	rc, dev := a.rc, newDevice(d, l)
 	rt := []route{
 		// The service.
 		{"GET /healthz", httpserver.Healthz("identity")},
@@ -110,6 +111,7 @@ func routes(d Deps, l *login, a *api) []route {
 		{"GET /login", issuer(l.handleShow())},
 		{"POST /login", issuer(l.handleSubmit())},
 		{"POST /consent", issuer(l.handleConsent())},
+		{"GET " + oidcop.DevicePath, dev.handle()}, {"POST " + oidcop.DevicePath, dev.handle()}, // device.go
 		{"GET " + LoggedOutPath, l.handleLoggedOut()},
 		{"POST /logout", issuer(l.handleLogout())},
 
@@ -119,6 +121,7 @@ func routes(d Deps, l *login, a *api) []route {
 		{d.Provider.AuthorizationEndpoint().Relative(), d.Provider},
 		{d.Provider.AuthorizationEndpoint().Relative() + "/callback", d.Provider},
 		{d.Provider.TokenEndpoint().Relative(), d.Provider},
+		{d.Provider.DeviceAuthorizationEndpoint().Relative(), d.Provider},
 		{d.Provider.IntrospectionEndpoint().Relative(), d.Provider},
 		{d.Provider.UserinfoEndpoint().Relative(), d.Provider},
 		{d.Provider.RevocationEndpoint().Relative(), d.Provider},
@@ -148,9 +151,14 @@ func routes(d Deps, l *login, a *api) []route {
 		{"GET /revocations", httpserver.Quiet(handleRevocations(d.Store, d.Logger))},
 	}
 	rt = append(rt, a.routes()...)
+	// A path served with other methods answers 405 with Allow.
+	patterns := make([]string, len(rt))
+	for i, r := range rt {
+		patterns[i] = r.pattern
+	}
 	return append(rt,
-		route{"/api/", handleNoAPIEndpoint()},
-		route{"/", problem.NotFound()},
+		route{"/api/", rest.MethodNotAllowed(patterns, handleNoAPIEndpoint())},
+		route{"/", rest.MethodNotAllowed(patterns, problem.NotFound())},
 	)
 }
 
@@ -204,7 +212,8 @@ func APIRoutes() []string {
 
 // handleDiscovery serves the library's discovery document, corrected to
 // what campus offers: the code flow only (no implicit or hybrid), PKCE
-// with S256 only, no device flow; clients authenticate with their secret
+// with S256 only, and the device authorization grant (RFC 8628, for
+// campus login); clients authenticate with their secret
 // (client_secret_basic or client_secret_post) at every endpoint, so no
 // *_auth_signing_alg_values_supported (those are for private_key_jwt and
 // client_secret_jwt, OpenID Connect Discovery 1.0 section 3).
@@ -213,9 +222,8 @@ func handleDiscovery(p *op.Provider) http.Handler {
 		cfg := op.CreateDiscoveryConfig(r.Context(), p, p.Storage())
 		cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 		cfg.ResponseModesSupported = []string{"query"}
-		cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+		cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials, oidc.GrantTypeDeviceCode}
 		cfg.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
-		cfg.DeviceAuthorizationEndpoint = ""
 		cfg.CheckSessionIframe = ""
 		cfg.RequestObjectSigningAlgValuesSupported = nil
 		cfg.RequestParameterSupported = false
@@ -244,7 +252,7 @@ func parsePages(logger *slog.Logger) (*pages, error) {
 	}
 	p := &pages{t: map[string]*template.Template{}, logger: logger}
 	for _, name := range []string{"login", "message", "consent", "register", "register_done",
-		"confirm", "resend", "forgot", "reset", "mailbox", "logout"} {
+		"confirm", "resend", "forgot", "reset", "mailbox", "logout", "device"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("identity template %s: %w", name, err)

@@ -27,9 +27,10 @@ func (p *Principal) Has(scope string) bool {
 }
 
 // Staff reports whether the principal may see drafts: staff and
-// administrators, or anyone holding the catalogue-write scope.
+// administrators, or anyone holding the catalogue-write scope; never an
+// API key, which reads the public catalogue only, whoever owns it.
 func (p *Principal) Staff() bool {
-	if p == nil {
+	if p == nil || p.ReadOnly {
 		return false
 	}
 	return slices.Contains(p.Roles, "admin") || slices.Contains(p.Roles, "staff") || slices.Contains(p.Scopes, "studies:write")

@@ -35,8 +35,11 @@ func (s *server) listProgrammes(w http.ResponseWriter, r *http.Request, p *Princ
 		if status != study.ProgrammePublished && !p.Staff() {
 			if p == nil {
 				unauthorized(w, errNoToken)
+			} else if p.ReadOnly {
+				forbidden(w, r, "studies:write", p) // keys read the public catalogue only
 			} else {
-				forbidden(w, "studies:write", p)
+				// A read, so not the study token's message of forbidden.
+				rest.Forbidden(w, "studies:write", "Draft and archived programmes are listed only for staff and administrators, or with the permission studies:write.")
 			}
 			return
 		}

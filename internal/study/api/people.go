@@ -189,16 +189,29 @@ func (s *server) myGrades(w http.ResponseWriter, r *http.Request, p *Principal) 
 	rest.Reply(w, http.StatusOK, 0, out)
 }
 
+// myOverview answers the caller's standing in a programme: the one named
+// by programme_id, or else the one they study. Without programme_id it is
+// their one active enrolment; with several active ones it cannot guess and
+// answers 400 naming the parameter; with none active, the most recent
+// enrolment they had (a graduate's record). The API access page offers
+// the address without programme_id, so it must answer for most people.
 func (s *server) myOverview(w http.ResponseWriter, r *http.Request, p *Principal) {
 	programme := r.URL.Query().Get("programme_id")
-	enrolments, _, err := s.store.Enrolments(r.Context(), store.EnrolmentQuery{Subject: p.Subject, ProgrammeID: programme, Page: store.Page{Limit: 1}})
-	if err != nil {
-		fail(w, r, s.logger, err)
-		return
-	}
-	if programme == "" || len(enrolments) == 0 {
-		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "You are not enrolled in this programme."})
-		return
+	if programme == "" {
+		var ok bool
+		if programme, ok = s.myProgramme(w, r, p); !ok {
+			return
+		}
+	} else {
+		enrolments, _, err := s.store.Enrolments(r.Context(), store.EnrolmentQuery{Subject: p.Subject, ProgrammeID: programme, Page: store.Page{Limit: 1}})
+		if err != nil {
+			fail(w, r, s.logger, err)
+			return
+		}
+		if len(enrolments) == 0 {
+			problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "You are not enrolled in this programme."})
+			return
+		}
 	}
 	o, t, err := s.store.Overview(r.Context(), p.Subject, programme)
 	if err != nil {
@@ -206,6 +219,51 @@ func (s *server) myOverview(w http.ResponseWriter, r *http.Request, p *Principal
 		return
 	}
 	rest.Reply(w, http.StatusOK, 0, overviewOut(o, t))
+}
+
+// myProgramme picks the programme of myOverview without programme_id, or
+// answers the problem and reports false.
+func (s *server) myProgramme(w http.ResponseWriter, r *http.Request, p *Principal) (string, bool) {
+	var all []store.EnrolmentView
+	q := store.EnrolmentQuery{Subject: p.Subject, Page: store.Page{Limit: 200}}
+	for {
+		items, next, err := s.store.Enrolments(r.Context(), q)
+		if err != nil {
+			fail(w, r, s.logger, err)
+			return "", false
+		}
+		all = append(all, items...)
+		if next == "" {
+			break
+		}
+		q.Cursor = next
+	}
+	var active []store.EnrolmentView
+	for _, e := range all {
+		if e.Status == study.EnrolmentActive {
+			active = append(active, e)
+		}
+	}
+	switch {
+	case len(active) == 1:
+		return active[0].ProgrammeID, true
+	case len(active) > 1:
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest,
+			Detail: "You are enrolled in several programmes; say which one with programme_id.",
+			Errors: []problem.FieldError{{Field: "programme_id", Detail: "Choose one of your programmes."}}})
+		return "", false
+	case len(all) == 0:
+		problem.Write(w, problem.Details{Status: http.StatusNotFound,
+			Detail: "You are not enrolled in any programme."})
+		return "", false
+	}
+	latest := all[0]
+	for _, e := range all[1:] {
+		if e.Since.After(latest.Since) || e.Since.Equal(latest.Since) && e.CreatedAt.After(latest.CreatedAt) {
+			latest = e
+		}
+	}
+	return latest.ProgrammeID, true
 }
 
 func (s *server) listEnrolments(w http.ResponseWriter, r *http.Request, p *Principal) {

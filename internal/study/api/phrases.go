@@ -65,6 +65,6 @@ func init() {
 		"Access tokens go in the Authorization header, never in the URL; the key parameter takes API keys only.":              "Zugriffstokens gehören in den Authorization-Header, nie in die Adresse; der Parameter key nimmt nur API-Schlüssel.",
 		"The token is not valid (expired, revoked or not for this API). Sign in again.":                                       "Das Token ist ungültig (abgelaufen, widerrufen oder nicht für diese API). Melden Sie sich erneut an.",
 		"This needs the permission %s.": "Dafür ist die Berechtigung %s nötig.",
-		"Changing the catalogue needs the study token: an administrator confirms the password (prompt=login) and gets studies:write for 15 minutes.": "Änderungen am Katalog brauchen das Studientoken: Eine Administratorin oder ein Administrator bestätigt das Passwort (prompt=login) und erhält studies:write für 15 Minuten.",
+		"Changing the catalogue needs the study token: an administrator enters the password again (prompt=login, or campus login --write) and gets studies:write for identity's --step-up-ttl (15 minutes by default).": "Änderungen am Katalog brauchen das Studientoken: Eine Administratorin oder ein Administrator gibt das Passwort erneut ein (prompt=login oder campus login --write) und erhält studies:write für die Dauer von --step-up-ttl bei identity (standardmäßig 15 Minuten).",
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"campus/internal/httpserver"
 	"campus/internal/problem"
+	"campus/internal/rest"
 	"campus/internal/study/store"
 )
 
@@ -55,10 +56,12 @@ func NewServer(d Deps) (http.Handler, error) {
 		"token_issuer": d.Issuer,
 		"docs":         "v1/docs",
 	}))
+	patterns := []string{"GET /healthz", "GET /readyz", "GET /{$}"}
 	for _, rt := range s.routes(docs) {
 		mux.Handle(rt.pattern, rt.h)
+		patterns = append(patterns, rt.pattern)
 	}
-	mux.Handle("/", problem.NotFound())
+	mux.Handle("/", rest.MethodNotAllowed(patterns, problem.NotFound()))
 	return mux, nil
 }
 

@@ -64,7 +64,7 @@ func (s *server) needs(scope string, h handlerFunc) http.Handler {
 			}
 		}
 		if scope != "" && !p.Has(scope) {
-			forbidden(w, scope, p)
+			forbidden(w, r, scope, p)
 			return
 		}
 		h(w, r, p)
@@ -131,13 +131,20 @@ func unauthorized(w http.ResponseWriter, err error) {
 	}
 }
 
-func forbidden(w http.ResponseWriter, scope string, p *Principal) {
+// forbidden answers 403 for a caller without scope, saying what is
+// missing in the caller's case: a change with an API key (keys are
+// read-only), a read with an API key (keys carry the public catalogue and
+// their owner's own data, never a staff permission), a catalogue change
+// without the study token, or a permission the token lacks.
+func forbidden(w http.ResponseWriter, r *http.Request, scope string, p *Principal) {
 	detail := fmt.Sprintf("This needs the permission %s.", scope)
 	switch {
-	case p.ReadOnly:
+	case p.ReadOnly && !safe(r):
 		detail = "API keys are read-only; sign in to make changes."
+	case p.ReadOnly:
+		detail = fmt.Sprintf("This needs the permission %s, which API keys never carry: a key reads only the public catalogue and its owner's own enrolments and grades. Use an access token from signing in.", scope)
 	case scope == "studies:write":
-		detail = "Changing the catalogue needs the study token: an administrator confirms the password (prompt=login) and gets studies:write for 15 minutes."
+		detail = "Changing the catalogue needs the study token: an administrator enters the password again (prompt=login, or campus login --write) and gets studies:write for identity's --step-up-ttl (15 minutes by default)."
 	}
 	rest.Forbidden(w, scope, detail)
 }

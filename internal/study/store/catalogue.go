@@ -142,6 +142,11 @@ func (s *Store) ProgrammeTree(ctx context.Context, id string) (study.ProgrammeTr
 func (s *Store) UpdateProgramme(ctx context.Context, id string, version int, change func(*study.Programme)) (study.Programme, error) {
 	var p study.Programme
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		// Locked first, so that no module is linked for a semester that
+		// this change removes (LinkModule locks the row too).
+		if _, err := lockProgramme(ctx, tx, id); err != nil {
+			return err
+		}
 		var err error
 		p, err = scanProgramme(tx.QueryRowContext(ctx, `SELECT `+programmeColumns+` FROM programmes WHERE id = $1`, id))
 		if err != nil {
@@ -153,6 +158,15 @@ func (s *Store) UpdateProgramme(ctx context.Context, id string, version int, cha
 		change(&p)
 		p.ID = id
 		if err := p.Validate(); err != nil {
+			return err
+		}
+		var later int
+		var latest sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MAX(recommended_semester) FROM programme_modules
+			WHERE programme_id = $1 AND recommended_semester > $2`, id, p.Semesters).Scan(&later, &latest); err != nil {
+			return err
+		}
+		if err := study.CheckSemesters(later, int(latest.Int64)); err != nil {
 			return err
 		}
 		p.Version, p.UpdatedAt = version+1, s.now().UTC()
@@ -603,11 +617,15 @@ func (s *Store) LinkModule(ctx context.Context, pm study.ProgrammeModule) (creat
 		return false, err
 	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := exists(ctx, tx, `SELECT COUNT(*) FROM programmes WHERE id = $1`, pm.ProgrammeID); err != nil {
+		semesters, err := lockProgramme(ctx, tx, pm.ProgrammeID)
+		if err != nil {
 			return fmt.Errorf("programme: %w", err)
 		}
 		if err := exists(ctx, tx, `SELECT COUNT(*) FROM modules WHERE id = $1`, pm.ModuleID); err != nil {
 			return fmt.Errorf("module: %w", err)
+		}
+		if err := pm.CheckRecommendedSemester(semesters); err != nil {
+			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE programme_modules SET compulsory = $3, recommended_semester = $4
 			WHERE programme_id = $1 AND module_id = $2`, pm.ProgrammeID, pm.ModuleID, pm.Compulsory, pm.RecommendedSemester)
@@ -666,6 +684,19 @@ func (s *Store) UnlinkLecture(ctx context.Context, moduleID, lectureID string) e
 		}
 		return bump(ctx, tx)
 	})
+}
+
+// lockProgramme locks a programme's row until the transaction ends and
+// returns its standard period. Linking a module and shortening the period
+// both take the lock before they check one against the other, so on
+// PostgreSQL (read committed) neither can slip past the other's check;
+// SQLite runs one writing transaction at a time anyway.
+func lockProgramme(ctx context.Context, tx *sql.Tx, id string) (semesters int, err error) {
+	err = tx.QueryRowContext(ctx, `UPDATE programmes SET semesters = semesters WHERE id = $1 RETURNING semesters`, id).Scan(&semesters)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, study.ErrNotFound
+	}
+	return semesters, err
 }
 
 func exists(ctx context.Context, tx *sql.Tx, query, id string) error {

@@ -154,7 +154,11 @@ func (s *Store) Generate(ctx context.Context, z Sizes, progress Progress) error 
 	if err := insert("programme modules", "programme_modules", "programme_id, module_id, compulsory, recommended_semester",
 		z.Programmes*perProgramme, func(i int) []any {
 			p, k := i/perProgramme, i%perProgramme
-			return []any{progs[p], mods[(p*stride+k)%z.Modules], k%5 != 4, 1 + k%6}
+			semesters := 6 // within the programme's period: 6 for a B.Sc., 4 for an M.Sc. (above)
+			if p%2 == 1 {
+				semesters = 4
+			}
+			return []any{progs[p], mods[(p*stride+k)%z.Modules], k%5 != 4, 1 + k%semesters}
 		}); err != nil {
 		return err
 	}
