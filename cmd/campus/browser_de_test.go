@@ -139,12 +139,12 @@ func TestBrowserJourneyInGerman(t *testing.T) {
 	anna.germanPage("the wrong password is refused in German", english)
 	anna.signIn("sign in", "anna.jaeger", "Sonnenblumen-Wiese-42")
 	anna.germanPage("my study", english)
-	for _, path := range []string{"/my?view=detail", "/programmes", "/profile", "/apikeys"} {
+	for _, path := range []string{"/my?view=detail", "/programmes", "/profile", "/api-access"} {
 		anna.open(path, path)
 		anna.germanPage(path, english)
 	}
 	anna.do("name a key", chromedp.SendKeys(chromedp.CSS("#name"), "Kalender"))
-	anna.submit("create an API key", `form[action$="/apikeys"]`)
+	anna.submit("create an API key", `form[action$="/api-access"]`)
 	anna.germanPage("the new key", english)
 	anna.submit("sign out", `form[action$="/auth/logout"]`)
 	anna.germanPage("signed out", english)
@@ -153,7 +153,7 @@ func TestBrowserJourneyInGerman(t *testing.T) {
 	anna.open("sign in again", "/auth/login?return=/my")
 	anna.do("forgot the password", navigates(chromedp.Click(chromedp.CSS(`a[href*="/password/forgot"]`))))
 	anna.germanPage("forgot page", english)
-	anna.do("give the address", chromedp.SendKeys(chromedp.CSS("#email"), "anna@uni.example"))
+	anna.do("give the address", chromedp.SendKeys(chromedp.CSS("#login"), "anna@uni.example"))
 	anna.submit("ask for a link", `form[action*="/password/forgot"]`)
 	anna.germanPage("link sent", english)
 
@@ -182,7 +182,7 @@ func TestBrowserJourneyInGerman(t *testing.T) {
 		setValue("#semesters", "25"),
 		setValue("#credits_required", "120"))
 	admin.submit("add a programme with a mistake", `form[action$="/admin/programmes"]`)
-	admin.sees("the mistake is shown", "25")
+	admin.sees("the mistake is shown", "20")
 	admin.germanPage("the API's field error in German", english)
 	admin.do("correct it", setValue("#semesters", "4"))
 	admin.submit("add the programme", `form[action$="/admin/programmes"]`)

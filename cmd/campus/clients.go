@@ -22,6 +22,8 @@ type clientsConfig struct {
 	identityDB *identityDB
 	json       bool
 	c          identity.Client
+	// texts are the sign-in page's texts of the client, per language.
+	texts clientTexts
 	// portal and study register campus's own services' clients as
 	// all-in-one mode does, for services running apart.
 	portal string
@@ -35,6 +37,17 @@ var clientSettings = []struct{ key, flag string }{
 	{"client.redirect_uris", "--redirect-uri"}, {"client.post_logout_redirect_uris", "--post-logout-redirect-uri"},
 	{"client.backchannel_logout_uri", "--backchannel-logout-uri"}, {"client.grant_types", "--grant-type"},
 	{"client.scopes", "--scope"}, {"client.first_party", "--first-party"}, {"client.id_token_alg", "--id-token-alg"},
+	{"client.display_name_de", "--display-name-de"}, {"client.welcome_text", "--welcome-text"}, {"client.welcome_text_de", "--welcome-text-de"},
+}
+
+// clientTexts are what `campus clients add` takes of the sign-in page's
+// texts: --name is the English (and every language's default) name.
+type clientTexts struct{ nameDE, welcome, welcomeDE string }
+
+// apply puts the texts into the client, dropping empty ones.
+func (t clientTexts) apply(c *identity.Client) {
+	c.DisplayNames = identity.Texts{"de": t.nameDE}.Clean()
+	c.WelcomeTexts = identity.Texts{"en": t.welcome, "de": t.welcomeDE}.Clean()
 }
 
 func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
@@ -61,6 +74,13 @@ func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
 		s.StringList(&c.c.Scopes, "client.scopes", "scope", "CAMPUS_CLIENT_SCOPES", "openid,profile,email,offline_access", "Scopes the client may ask for (repeatable)")
 		s.Bool(&c.c.FirstParty, "client.first_party", "first-party", "CAMPUS_CLIENT_FIRST_PARTY", "false", "A university application: skips the consent page")
 		s.String(&c.c.IDTokenAlg, "client.id_token_alg", "id-token-alg", "CAMPUS_CLIENT_ID_TOKEN_ALG", "RS256", "id_token signing algorithm: RS256, ES256 or EdDSA")
+		s.String(&c.texts.nameDE, "client.display_name_de", "display-name-de", "CAMPUS_CLIENT_DISPLAY_NAME_DE", "",
+			"Name shown on German sign-in pages (default: --name)")
+		s.String(&c.texts.welcome, "client.welcome_text", "welcome-text", "CAMPUS_CLIENT_WELCOME_TEXT", "",
+			"Welcome text of the sign-in page this application starts, in English (default: identity's --welcome-text); plain text",
+			config.Variants(map[string]string{"en": "", "de": "client.welcome_text_de"}))
+		s.String(&c.texts.welcomeDE, "client.welcome_text_de", "welcome-text-de", "CAMPUS_CLIENT_WELCOME_TEXT_DE", "",
+			"Its welcome text in German (default: identity's --welcome-text-de)")
 		s.String(&c.portal, "clients.portal", "portal", "", "",
 			"Register the client of the portal running apart at this public URL (its --public-url, e.g. https://campus.uni.example): "+
 				"id "+identityservice.PortalClientID+", first party, sign-in returning to URL/auth/callback, sign-out to URL/, "+
@@ -95,6 +115,7 @@ func runClients(ctx context.Context, e env, args []string) error {
 			if c.c.Name == "" {
 				c.c.Name = c.c.ID
 			}
+			c.texts.apply(&c.c)
 			if err := c.c.Validate(); err != nil {
 				errs = append(errs, err)
 			}
@@ -243,19 +264,21 @@ func serviceSettings(c identity.Client, secret string) [][2]string {
 }
 
 type clientView struct {
-	ID                     string    `json:"client_id"`
-	Secret                 string    `json:"client_secret,omitempty"`
-	Name                   string    `json:"name"`
-	Type                   string    `json:"type"`
-	FirstParty             bool      `json:"first_party"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	BackchannelLogoutURI   string    `json:"backchannel_logout_uri,omitempty"`
-	GrantTypes             []string  `json:"grant_types"`
-	Scopes                 []string  `json:"scopes"`
-	IDTokenAlg             string    `json:"id_token_signed_response_alg"`
-	Source                 string    `json:"source"`
-	CreatedAt              time.Time `json:"created_at"`
+	ID                     string         `json:"client_id"`
+	Secret                 string         `json:"client_secret,omitempty"`
+	Name                   string         `json:"name"`
+	Type                   string         `json:"type"`
+	FirstParty             bool           `json:"first_party"`
+	RedirectURIs           []string       `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string       `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI   string         `json:"backchannel_logout_uri,omitempty"`
+	GrantTypes             []string       `json:"grant_types"`
+	Scopes                 []string       `json:"scopes"`
+	IDTokenAlg             string         `json:"id_token_signed_response_alg"`
+	DisplayNames           identity.Texts `json:"display_names,omitempty"`
+	WelcomeTexts           identity.Texts `json:"welcome_texts,omitempty"`
+	Source                 string         `json:"source"`
+	CreatedAt              time.Time      `json:"created_at"`
 	// Settings are, after --portal or --study, the environment variables
 	// that give the service its client.
 	Settings map[string]string `json:"settings,omitempty"`
@@ -267,7 +290,7 @@ func clientViews(cs []identity.Client) []clientView {
 		out = append(out, clientView{ID: c.ID, Name: c.Name, Type: clientType(c), FirstParty: c.FirstParty,
 			RedirectURIs: nonNil(c.RedirectURIs), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
 			BackchannelLogoutURI: c.BackchannelLogoutURI, GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes),
-			IDTokenAlg: c.IDTokenAlg, Source: c.Source, CreatedAt: c.CreatedAt})
+			IDTokenAlg: c.IDTokenAlg, Source: c.Source, CreatedAt: c.CreatedAt, DisplayNames: c.DisplayNames, WelcomeTexts: c.WelcomeTexts})
 	}
 	return out
 }
@@ -306,6 +329,14 @@ func printClient(w io.Writer, c identity.Client, secret string) {
 		fmt.Fprintf(w, "  logout tokens:  %s\n", c.BackchannelLogoutURI)
 	}
 	fmt.Fprintf(w, "  id_token alg:   %s\n", c.IDTokenAlg)
+	for _, l := range identity.TextLangs {
+		if n := c.DisplayNames.In(l); n != "" {
+			fmt.Fprintf(w, "  name (%s):      %s\n", l, n)
+		}
+		if t := c.WelcomeTexts.In(l); t != "" {
+			fmt.Fprintf(w, "  welcome (%s):   %s\n", l, strings.ReplaceAll(t, "\n", " / "))
+		}
+	}
 }
 
 func writeJSON(w io.Writer, v any) error {

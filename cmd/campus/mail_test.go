@@ -119,8 +119,10 @@ func TestMailConfirmationAndResetOverSMTP(t *testing.T) {
 	if answers[0] != answers[1] {
 		t.Fatalf("the answers differ:\n%s\n---\n%s", answers[0], answers[1])
 	}
+	// Lena registered on a German page: her mails are German from now on,
+	// whatever the browser that asks for them (issue 13).
 	m = received(t, smtp, 2, "lena@uni.example")
-	if len(smtp.Messages()) != 2 || !strings.Contains(m.Subject, "password") {
+	if len(smtp.Messages()) != 2 || !strings.Contains(m.Subject, "Passwort") {
 		t.Fatalf("reset mail: %q, %d mails", m.Subject, len(smtp.Messages()))
 	}
 	link := mailLink.FindString(m.Text)
@@ -139,7 +141,7 @@ func TestMailConfirmationAndResetOverSMTP(t *testing.T) {
 	if pg := postPage(t, b, p.issuer+"/password/reset", f); pg.status != http.StatusBadRequest {
 		t.Fatalf("the reset link twice: %d", pg.status)
 	}
-	if notice := received(t, smtp, 3, "lena@uni.example"); !strings.Contains(notice.Subject, "changed") {
+	if notice := received(t, smtp, 3, "lena@uni.example"); !strings.Contains(notice.Subject, "geändert") {
 		t.Fatalf("notice: %q", notice.Subject)
 	}
 	// The old password is gone, the new one works, the old session ended.

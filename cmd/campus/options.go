@@ -14,6 +14,7 @@ import (
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	identityservice "campus/internal/identity/service"
+	identityweb "campus/internal/identity/web"
 	studyservice "campus/internal/study/service"
 )
 
@@ -219,7 +220,10 @@ func registerIdentity(s *config.Set, o *identityservice.Config) {
 		"32 bytes, base64: encrypts the signing keys in the database (default: generated in the data dir; set it when replicas share a database)",
 		config.Secret(), config.EnvOnly())
 	s.String(&o.Welcome, "identity.welcome_text", "welcome-text", "CAMPUS_WELCOME_TEXT",
-		"Sign in with your university account.", "Text shown on the sign-in page")
+		identityweb.DefaultWelcome, "Text shown on the sign-in page in English (plain text; the config file may give a mapping: welcome_text: {en: ..., de: ...})",
+		config.Variants(map[string]string{"en": "", "de": "identity.welcome_text_de"}))
+	s.String(&o.WelcomeDE, "identity.welcome_text_de", "welcome-text-de", "CAMPUS_WELCOME_TEXT_DE", "",
+		"Text shown on the sign-in page in German (empty: \""+identityweb.DefaultWelcomeDE+"\", never the English text)")
 	s.Duration(&o.AccessTokenTTL, "identity.access_token_ttl", "access-token-ttl", "CAMPUS_ACCESS_TOKEN_TTL", "10m", "Lifetime of access tokens")
 	s.Duration(&o.IDTokenTTL, "identity.id_token_ttl", "id-token-ttl", "CAMPUS_ID_TOKEN_TTL", "1h", "Lifetime of id_tokens")
 	s.Duration(&o.RefreshTokenTTL, "identity.refresh_token_ttl", "refresh-token-ttl", "CAMPUS_REFRESH_TOKEN_TTL", "336h", "Lifetime of refresh tokens (each use rotates them)")
@@ -236,7 +240,7 @@ func registerIdentity(s *config.Set, o *identityservice.Config) {
 	s.Int(&o.Argon2MemoryKiB, "identity.argon2.memory_kib", "argon2-memory-kib", "CAMPUS_ARGON2_MEMORY_KIB", "19456", "argon2id memory per password hash in KiB (OWASP: 19456 with time 2)")
 	s.Int(&o.Argon2Time, "identity.argon2.time", "argon2-time", "CAMPUS_ARGON2_TIME", "2", "argon2id passes")
 	s.Int(&o.Argon2Threads, "identity.argon2.threads", "argon2-threads", "CAMPUS_ARGON2_THREADS", "1", "argon2id lanes")
-	s.File(&o.Clients, "identity.clients", "Applications (OAuth clients) declared in the config file: id, name, public, first_party, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, id_token_alg")
+	s.File(&o.Clients, "identity.clients", "Applications (OAuth clients) declared in the config file: id, name, public, first_party, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, id_token_alg, display_name and welcome_text (each a mapping by language: {en: ..., de: ...})")
 	s.String(&o.TimeZone, "identity.timezone", "timezone", "CAMPUS_TIMEZONE", "UTC", "Time zone of login windows, e.g. Europe/Berlin")
 	s.Duration(&o.DeviceCodeTTL, "identity.device_code_ttl", "device-code-ttl", "CAMPUS_DEVICE_CODE_TTL", "10m", "How long a device authorization (campus login) waits for the person's approval")
 	s.Duration(&o.DevicePollInterval, "identity.device_poll_interval", "device-poll-interval", "CAMPUS_DEVICE_POLL_INTERVAL", "5s", "Interval a device (campus login) must keep between polls of the token endpoint")

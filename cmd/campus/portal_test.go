@@ -431,7 +431,7 @@ func TestPortalAdministration(t *testing.T) {
 	}
 	added := post("/admin/roles", url.Values{"name": {"exam-office"}, "description": {"The examination office"}, "permission": {"grades:read", "grades:write"}})
 	if added.status != http.StatusOK || !strings.Contains(added.body, "The role exam-office is added.") ||
-		!regexp.MustCompile(`exam-office</th><td>The examination office</td><td><span class="code">grades:read</span>, <span class="code">grades:write</span>`).MatchString(added.body) {
+		!regexp.MustCompile(`exam-office</a></th><td>The examination office</td><td><span class="code">grades:read</span>, <span class="code">grades:write</span>`).MatchString(added.body) {
 		t.Fatalf("add role: %d\n%s", added.status, added.body)
 	}
 	if dup := post("/admin/roles", url.Values{"name": {"exam-office"}}); dup.status != http.StatusUnprocessableEntity || !strings.Contains(dup.body, "is taken") {

@@ -126,6 +126,7 @@ type setting struct {
 	target                     any
 	defVal                     any
 	secret, envOnly            bool
+	variants                   map[string]string // see Variants
 
 	source string // one of the source* constants
 	origin string // source with detail, as shown by Print
@@ -160,6 +161,22 @@ func Secret() Option { return func(st *setting) { st.secret = true } }
 // variable or config file only. If a flag name is given anyway, using it is
 // reported as an unknown flag with a hint where to set the value instead.
 func EnvOnly() Option { return func(st *setting) { st.envOnly = true } }
+
+// Variants lets the config file give a string setting together with
+// sibling settings as one mapping, such as one text per language: with
+// Variants(map[string]string{"en": "", "de": "identity.welcome_text_de"})
+// on identity.welcome_text, the file's
+//
+//	identity:
+//	  welcome_text: {en: Welcome, de: Willkommen}
+//
+// sets identity.welcome_text (named by "") and identity.welcome_text_de. A
+// plain value still sets the setting alone; flags and environment variables
+// stay one per setting, and a sibling given both ways is reported like a
+// key set twice.
+func Variants(keys map[string]string) Option {
+	return func(st *setting) { st.variants = keys }
+}
 
 // Set is the collection of settings of one command.
 type Set struct {

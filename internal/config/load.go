@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -345,6 +347,10 @@ func (s *Set) walk(path string, m *yaml.Node, prefix string, seen map[string]int
 			if isNull(v) {
 				continue
 			}
+			if st.variants != nil && v.Kind == yaml.MappingNode {
+				s.walkVariants(path, st, v, seen, values, c)
+				continue
+			}
 			if val, ok := s.nodeValue(st, v, path, c); ok {
 				values[st] = val
 			}
@@ -370,6 +376,40 @@ func (s *Set) walk(path string, m *yaml.Node, prefix string, seen map[string]int
 			hint = " (did you mean " + best + "?)"
 		}
 		c.addf("%s: unknown key %s%s", at, key, hint)
+	}
+}
+
+// walkVariants reads the mapping given for a setting with Variants.
+func (s *Set) walkVariants(path string, st *setting, m *yaml.Node, seen map[string]int, values map[*setting]any, c *collector) {
+	names := slices.Sorted(maps.Keys(st.variants))
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := resolveAlias(m.Content[i]), resolveAlias(m.Content[i+1])
+		at := fmt.Sprintf("config file %s, line %d", path, k.Line)
+		target, ok := st.variants[k.Value]
+		if k.Kind != yaml.ScalarNode || !ok {
+			c.addf("%s: %s: unknown key %s; want %s", at, st.key, k.Value, strings.Join(names, " or "))
+			continue
+		}
+		if target == "" {
+			target = st.key
+		}
+		tst := s.byKey[target]
+		if tst == nil {
+			panic(fmt.Sprintf("config: variant %s of %q names no setting %q", k.Value, st.key, target))
+		}
+		if target != st.key {
+			if line, dup := seen[target]; dup {
+				c.addf("%s: key %s already set on line %d", at, target, line)
+				continue
+			}
+			seen[target] = k.Line
+		}
+		if isNull(v) {
+			continue
+		}
+		if val, ok := s.nodeValue(tst, v, path, c); ok {
+			values[tst] = val
+		}
 	}
 }
 

@@ -57,7 +57,10 @@ func FromList(list string) (Lang, bool) {
 // FromAcceptLanguage is the best match of an Accept-Language header
 // (RFC 9110 section 12.5.4), English when nothing matches.
 func FromAcceptLanguage(header string) Lang {
-	tags, _, _ := language.ParseAcceptLanguage(header)
+	tags, _, err := language.ParseAcceptLanguage(header)
+	if err != nil {
+		tags = lenientTags(header)
+	}
 	_, i, _ := matcher.Match(tags...)
 	if supported[i] == language.German {
 		return German
@@ -85,4 +88,19 @@ func FromRequest(r *http.Request) Lang {
 		return l
 	}
 	return FromAcceptLanguage(r.Header.Get("Accept-Language"))
+}
+
+// lenientTags reads the languages of an Accept-Language header that the
+// strict parser refuses as a whole, in their order, ignoring their weights:
+// one malformed element (Chromium under emulation sends
+// "de-DE,de;q=0.9;q=0.9") must not turn a German browser English.
+func lenientTags(header string) []language.Tag {
+	var tags []language.Tag
+	for _, part := range strings.Split(header, ",") {
+		code, _, _ := strings.Cut(part, ";")
+		if t, err := language.Parse(strings.TrimSpace(code)); err == nil {
+			tags = append(tags, t)
+		}
+	}
+	return tags
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // GrantDeviceCode is the OAuth 2.0 Device Authorization Grant's grant type
@@ -73,6 +74,22 @@ func (c *Client) Validate() error {
 		if !slices.Contains(Scopes, s) {
 			errs = append(errs, fmt.Errorf("scope %q: want one of %v", s, Scopes))
 		}
+	}
+	if c.Name != "" {
+		if err := CheckPlainText(c.Name, MaxDisplayName); err != nil {
+			errs = append(errs, fmt.Errorf("name: %w", err))
+		}
+	}
+	if err := c.DisplayNames.Validate("display_name", MaxDisplayName); err != nil {
+		errs = append(errs, err)
+	}
+	for l, n := range c.DisplayNames {
+		if strings.Contains(n, "\n") {
+			errs = append(errs, fmt.Errorf("display_name (%s): one line, please", l))
+		}
+	}
+	if err := c.WelcomeTexts.Validate("welcome_text", MaxWelcomeText); err != nil {
+		errs = append(errs, err)
 	}
 	if c.IDTokenAlg == "" {
 		c.IDTokenAlg = "RS256"

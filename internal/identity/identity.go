@@ -66,6 +66,10 @@ type Account struct {
 	// directory ("" for a local account); directory accounts without a
 	// local password sign in by an LDAP bind.
 	DirectoryDN string
+	// Locale is the language the person chose for mails ("en" or "de"),
+	// "" when none was chosen: mails then follow the browser that asked,
+	// else the configured default (mailer.Composer picks).
+	Locale      string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	LastLoginAt *time.Time

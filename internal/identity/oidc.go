@@ -22,8 +22,13 @@ type Client struct {
 	Scopes                 []string // scopes it may ask for
 	BackchannelLogoutURI   string
 	IDTokenAlg             string // RS256 (default), ES256 or EdDSA
-	Source                 string // db, config or builtin
-	CreatedAt, UpdatedAt   time.Time
+	// DisplayNames and WelcomeTexts are what the sign-in page says when
+	// this client starts the sign-in, per language ("en", "de"); a
+	// language missing falls back to Name and the configured welcome text.
+	DisplayNames         Texts
+	WelcomeTexts         Texts
+	Source               string // db, config or builtin
+	CreatedAt, UpdatedAt time.Time
 }
 
 // AuthRequest is an authorization request between /authorize and the code
@@ -44,7 +49,10 @@ type AuthRequest struct {
 	LoginHint           string
 	// HintSubject is the person the client expects (the sub of its
 	// id_token_hint); whoever signs in for the request must be them.
-	HintSubject   string
+	HintSubject string
+	// UILocales is the request's ui_locales, the languages the sign-in
+	// pages should speak, space-separated (OIDC Core 3.1.2.1).
+	UILocales     string
 	AccountID     string // set once the person signed in
 	SessionID     string
 	AuthTime      time.Time

@@ -119,6 +119,11 @@ type userView struct {
 	Notice string
 	Error  string
 	Others []string // roles chosen in a form that was refused
+	// Window is the login window form as typed (nil: the account's),
+	// WindowErrors its messages by field; WindowText the window in words.
+	Window       *windowForm
+	WindowErrors map[string]string
+	WindowText   string
 }
 
 func (s *server) userPage(w http.ResponseWriter, r *http.Request, sess *session, status int, v userView) {
@@ -135,6 +140,14 @@ func (s *server) userPage(w http.ResponseWriter, r *http.Request, sess *session,
 		return
 	}
 	v.User, v.Roles = u, roles
+	v.WindowText = windowText(langOf(r), u.LoginWindow)
+	if v.Window == nil {
+		f := windowFormOf(u.LoginWindow)
+		v.Window = &f
+	}
+	if v.WindowErrors == nil {
+		v.WindowErrors = map[string]string{}
+	}
 	if v.Others != nil {
 		v.User.Roles = v.Others
 	}
@@ -143,7 +156,7 @@ func (s *server) userPage(w http.ResponseWriter, r *http.Request, sess *session,
 
 func (s *server) user(w http.ResponseWriter, r *http.Request, sess *session) {
 	v := userView{}
-	if done := r.URL.Query().Get("done"); done != "" && slices.Contains([]string{"roles", "disabled", "enabled", "unlocked"}, done) {
+	if done := r.URL.Query().Get("done"); done != "" && slices.Contains([]string{"roles", "disabled", "enabled", "unlocked", "window"}, done) {
 		v.Notice = T(langOf(r), "admin.done."+done)
 	}
 	s.userPage(w, r, sess, http.StatusOK, v)
@@ -171,6 +184,9 @@ func (s *server) changeUser(w http.ResponseWriter, r *http.Request, sess *sessio
 		err, done = s.identity.Enable(r.Context(), sess, id, version), "enabled"
 	case "unlock":
 		err, done = s.identity.Unlock(r.Context(), sess, id, version), "unlocked"
+	case "window":
+		s.saveUserWindow(w, r, sess, id, version)
+		return
 	default:
 		s.fail(w, r, http.StatusBadRequest, T(langOf(r), "error.badform"))
 		return

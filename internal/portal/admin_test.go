@@ -253,7 +253,7 @@ func TestRoles(t *testing.T) {
 		t.Parallel()
 		p, cookie := setup(t)
 		r := p.get(cookie, "/admin/roles")
-		r.want(t, http.StatusOK, "<h1>"+msg("admin.roles")+"</h1>", `<th scope="row">admin <span class="meta">(`+msg("admin.builtin")+")</span></th><td>Administrators</td>",
+		r.want(t, http.StatusOK, "<h1>"+msg("admin.roles")+"</h1>", `<th scope="row"><a href="/admin/roles/admin">admin</a> <span class="meta">(`+msg("admin.builtin")+")</span></th><td>Administrators</td>",
 			`<span class="code">grades:read</span>, <span class="code">grades:write</span>`, msg("admin.role.add"),
 			`<input type="checkbox" id="perm-studies:write" name="permission" value="studies:write">`)
 		r.lacks(t, `aria-invalid`, `class="notice"`)

@@ -149,7 +149,7 @@ func (rp *relyingParty) startStepUp(w http.ResponseWriter, r *http.Request, sess
 	// id_token_hint names the person who must enter the password: identity
 	// refuses anyone else (OIDC Core 3.1.2.1).
 	http.Redirect(w, r, cfg.AuthCodeURL(pe.State, oauth2.S256ChallengeOption(pe.Verifier), oidc.Nonce(pe.Nonce),
-		oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("id_token_hint", sess.IDToken)), http.StatusSeeOther)
+		oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("id_token_hint", sess.IDToken), uiLocales(r)), http.StatusSeeOther)
 	return nil
 }
 
@@ -291,9 +291,16 @@ func (rp *relyingParty) startSignIn(w http.ResponseWriter, r *http.Request, retu
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: authCookie, Value: v, Path: rp.base + "/auth/", MaxAge: 600, HttpOnly: true, Secure: rp.secure, SameSite: http.SameSiteLaxMode})
-	opts := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(pe.Verifier), oidc.Nonce(pe.Nonce)}, extra...)
+	opts := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(pe.Verifier), oidc.Nonce(pe.Nonce), uiLocales(r)}, extra...)
 	http.Redirect(w, r, rp.oauth2(p).AuthCodeURL(pe.State, opts...), http.StatusSeeOther)
 	return nil
+}
+
+// uiLocales asks identity to show its sign-in pages in the language of
+// the portal's page (ui_locales, OpenID Connect Core 1.0 section 3.1.2.1),
+// so that the language does not change on the way to the sign-in.
+func uiLocales(r *http.Request) oauth2.AuthCodeOption {
+	return oauth2.SetAuthURLParam("ui_locales", string(langOf(r)))
 }
 
 // errSignIn carries a reason to show the person.

@@ -86,6 +86,7 @@ func (s *server) loadLecture(w http.ResponseWriter, r *http.Request, sess *sessi
 	ctx, id := r.Context(), r.PathValue("id")
 	v := &lectureView{Grades: grades}
 	var err error
+	var ok bool
 	v.Lecture, err = s.study.Lecture(ctx, sess, id)
 	if errors.Is(err, errNotFound) || statusOf(err) == http.StatusBadRequest {
 		s.fail(w, r, http.StatusNotFound, T(langOf(r), "grading.nolecture"))
@@ -94,18 +95,9 @@ func (s *server) loadLecture(w http.ResponseWriter, r *http.Request, sess *sessi
 	if s.apiFailed(w, r, err) {
 		return nil, false
 	}
-	cursor := ""
-	for {
-		page, err := s.study.LectureStudents(ctx, sess, id, cursor)
-		if s.apiFailed(w, r, err) {
-			return nil, false
-		}
-		v.Students = append(v.Students, page.Items...)
-		if cursor = page.NextCursor; cursor == "" || len(v.Students) >= 2000 {
-			break
-		}
+	if v.Students, ok = s.students(w, r, sess, id); !ok {
+		return nil, false
 	}
-	s.names(ctx, sess, v.Students)
 	v.Stats, err = s.study.LectureStatistics(ctx, sess, id)
 	if s.apiFailed(w, r, err) {
 		return nil, false
@@ -113,6 +105,24 @@ func (s *server) loadLecture(w http.ResponseWriter, r *http.Request, sess *sessi
 	v.PassPercent = int(v.Stats.PassRate*100 + 0.5)
 	v.Bars = chart(v.Stats.Distribution)
 	return v, true
+}
+
+// students reads a lecture's students (at most 2,000) with their names.
+func (s *server) students(w http.ResponseWriter, r *http.Request, sess *session, id string) ([]studentRow, bool) {
+	var out []studentRow
+	cursor := ""
+	for {
+		page, err := s.study.LectureStudents(r.Context(), sess, id, cursor)
+		if s.apiFailed(w, r, err) {
+			return nil, false
+		}
+		out = append(out, page.Items...)
+		if cursor = page.NextCursor; cursor == "" || len(out) >= 2000 {
+			break
+		}
+	}
+	s.names(r.Context(), sess, out)
+	return out, true
 }
 
 // names fills in students' names from identity, which tells those who
@@ -131,12 +141,15 @@ func (s *server) names(ctx context.Context, sess *session, rows []studentRow) {
 			s.d.Logger.Warn("name the students", "err", err)
 			return
 		}
-		byID := map[string]string{}
+		byID := map[string]person{}
 		for _, p := range people {
-			byID[p.ID] = p.DisplayName + " (" + p.Username + ")"
+			byID[p.ID] = p
 		}
 		for i := range chunk {
-			chunk[i].Name = byID[chunk[i].Subject]
+			if p, ok := byID[chunk[i].Subject]; ok {
+				chunk[i].Name = p.DisplayName + " (" + p.Username + ")"
+				chunk[i].Username, chunk[i].DisplayName = p.Username, p.DisplayName
+			}
 		}
 	}
 	slices.SortStableFunc(rows, func(a, b studentRow) int { return strings.Compare(a.Name, b.Name) })

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"golang.org/x/text/language"
+	"campus/internal/i18n"
 )
 
 // Lang is a language the portal speaks.
@@ -15,10 +15,6 @@ const (
 	German  Lang = "de"
 )
 
-var supported = []language.Tag{language.English, language.German}
-
-var matcher = language.NewMatcher(supported)
-
 const langCookie = "campus_lang"
 
 // langOf picks the language: the one chosen with the switcher (a cookie),
@@ -27,12 +23,8 @@ func langOf(r *http.Request) Lang {
 	if c, err := r.Cookie(langCookie); err == nil && (c.Value == string(German) || c.Value == string(English)) {
 		return Lang(c.Value)
 	}
-	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	_, i, _ := matcher.Match(tags...)
-	if supported[i] == language.German {
-		return German
-	}
-	return English
+	// identity's pages choose alike (i18n.FromAcceptLanguage).
+	return Lang(i18n.FromAcceptLanguage(r.Header.Get("Accept-Language")))
 }
 
 // T returns the message for key in lang, formatted with args; a key
@@ -328,7 +320,7 @@ var messages = map[Lang]map[string]string{
 		"grading.partly":                   "%d grades were stored; %d were refused meanwhile. See the reasons beside them.",
 		"grading.badfile":                  "The file was not accepted: %s",
 		"grading.csv":                      "Upload a CSV file",
-		"grading.csv.help":                 "Columns subject and grade, optionally attempt, graded_on and status; comma or semicolon; a decimal comma is fine; at most 5 MB and 5000 rows. You see a preview before anything is stored.",
+		"grading.csv.help":                 "Columns subject (an id, a username or an e-mail address) or username, and grade, optionally attempt, graded_on and status (name is ignored); comma or semicolon; a decimal comma is fine; at most 5 MB and 5000 rows. You see a preview before anything is stored.",
 		"grading.report":                   "Rows that can be stored: %d; refused: %d.",
 		"grading.line":                     "Line",
 		"grading.result":                   "Result",
@@ -367,6 +359,36 @@ var messages = map[Lang]map[string]string{
 		"profile.password.change":          "Change password",
 		"profile.password.current.missing": "Enter your current password.",
 		"profile.password.mismatch":        "The two new passwords differ.",
+		// H4b: grade template, login windows and allowed applications.
+		"grading.template":        "Download a template",
+		"grading.template.help":   "A CSV file of the enrolled students (subject, username, name) with an empty grade column: fill in grades and upload it as it is.",
+		"admin.window":            "Login window",
+		"admin.window.none":       "none: sign-in at any time",
+		"admin.window.daily":      "every day %s–%s",
+		"admin.window.from":       "from %s",
+		"admin.window.until":      "until %s",
+		"admin.window.about":      "Sign-in is allowed only every day between the two times (across midnight when the end is earlier), optionally only from the first to the last day. Times are identity's local time. Leave every field empty to remove the window. A change ends the person's sessions.",
+		"admin.window.earliest":   "From (HH:MM)",
+		"admin.window.latest":     "Until (HH:MM)",
+		"admin.window.first":      "First day (optional)",
+		"admin.window.last":       "Last day (optional)",
+		"admin.window.save":       "Save login window",
+		"admin.window.badtime":    "Enter a time like 08:00.",
+		"admin.window.baddate":    "Enter a date like 2027-03-31.",
+		"admin.window.needtime":   "Enter both times, or leave every field empty.",
+		"admin.window.order":      "The last day cannot be before the first.",
+		"admin.done.window":       "The login window is saved.",
+		"admin.role.apps":         "Allowed applications",
+		"admin.role.apps.any":     "any application",
+		"admin.role.apps.about":   "People with this role may sign in only to the chosen applications; choose none to allow every application.",
+		"admin.role.edit":         "Change",
+		"admin.role.edit.title":   "Role %s",
+		"admin.role.save":         "Save role",
+		"admin.role.saved":        "The role %s is saved.",
+		"admin.role.stale":        "Someone changed this role meanwhile; nothing was changed. Here is what it looks like now; please try again.",
+		"admin.role.none":         "There is no such role.",
+		"admin.role.apps.unknown": "unknown application",
+		"admin.role.window.about": "Members may sign in only every day between the two times (across midnight when the end is earlier), optionally only from the first to the last day. Times are identity's local time. Leave every field empty for no window.",
 	},
 	German: {
 		"site.skip":                        "Zum Inhalt springen",
@@ -641,7 +663,7 @@ var messages = map[Lang]map[string]string{
 		"grading.partly":                   "%d Noten wurden gespeichert; %d wurden zwischenzeitlich abgelehnt. Die Gründe stehen daneben.",
 		"grading.badfile":                  "Die Datei wurde nicht angenommen: %s",
 		"grading.csv":                      "CSV-Datei hochladen",
-		"grading.csv.help":                 "Spalten subject und grade, wahlweise attempt, graded_on und status; Komma oder Semikolon; ein Dezimalkomma ist in Ordnung; höchstens 5 MB und 5000 Zeilen. Vor dem Speichern sehen Sie eine Vorschau.",
+		"grading.csv.help":                 "Spalten subject (eine ID, ein Benutzername oder eine E-Mail-Adresse) oder username, und grade, wahlweise attempt, graded_on und status (name wird ignoriert); Komma oder Semikolon; ein Dezimalkomma ist in Ordnung; höchstens 5 MB und 5000 Zeilen. Vor dem Speichern sehen Sie eine Vorschau.",
 		"grading.report":                   "Speicherbare Zeilen: %d; abgelehnt: %d.",
 		"grading.line":                     "Zeile",
 		"grading.result":                   "Ergebnis",
@@ -680,5 +702,35 @@ var messages = map[Lang]map[string]string{
 		"profile.password.change":          "Passwort ändern",
 		"profile.password.current.missing": "Geben Sie Ihr aktuelles Passwort ein.",
 		"profile.password.mismatch":        "Die beiden neuen Passwörter unterscheiden sich.",
+		// H4b: Notenvorlage, Anmeldezeitfenster und erlaubte Anwendungen.
+		"grading.template":        "Vorlage herunterladen",
+		"grading.template.help":   "Eine CSV-Datei der eingeschriebenen Studierenden (subject, username, name) mit leerer Notenspalte: Noten eintragen und die Datei unverändert hochladen.",
+		"admin.window":            "Anmeldezeitfenster",
+		"admin.window.none":       "keines: Anmeldung jederzeit",
+		"admin.window.daily":      "täglich %s–%s",
+		"admin.window.from":       "ab %s",
+		"admin.window.until":      "bis %s",
+		"admin.window.about":      "Die Anmeldung ist nur täglich zwischen den beiden Uhrzeiten möglich (über Mitternacht, wenn das Ende früher liegt), wahlweise nur vom ersten bis zum letzten Tag. Die Uhrzeiten gelten in der Ortszeit von identity. Lassen Sie alle Felder leer, um das Zeitfenster zu entfernen. Eine Änderung beendet die Sitzungen der Person.",
+		"admin.window.earliest":   "Von (HH:MM)",
+		"admin.window.latest":     "Bis (HH:MM)",
+		"admin.window.first":      "Erster Tag (optional)",
+		"admin.window.last":       "Letzter Tag (optional)",
+		"admin.window.save":       "Zeitfenster speichern",
+		"admin.window.badtime":    "Geben Sie eine Uhrzeit wie 08:00 ein.",
+		"admin.window.baddate":    "Geben Sie ein Datum wie 2027-03-31 ein.",
+		"admin.window.needtime":   "Geben Sie beide Uhrzeiten ein oder lassen Sie alle Felder leer.",
+		"admin.window.order":      "Der letzte Tag darf nicht vor dem ersten liegen.",
+		"admin.done.window":       "Das Anmeldezeitfenster ist gespeichert.",
+		"admin.role.apps":         "Erlaubte Anwendungen",
+		"admin.role.apps.any":     "alle Anwendungen",
+		"admin.role.apps.about":   "Personen mit dieser Rolle dürfen sich nur bei den gewählten Anwendungen anmelden; wählen Sie keine, um alle Anwendungen zu erlauben.",
+		"admin.role.edit":         "Ändern",
+		"admin.role.edit.title":   "Rolle %s",
+		"admin.role.save":         "Rolle speichern",
+		"admin.role.saved":        "Die Rolle %s ist gespeichert.",
+		"admin.role.stale":        "Jemand hat diese Rolle zwischenzeitlich geändert; es wurde nichts geändert. So sieht sie jetzt aus; bitte versuchen Sie es erneut.",
+		"admin.role.none":         "Diese Rolle gibt es nicht.",
+		"admin.role.apps.unknown": "unbekannte Anwendung",
+		"admin.role.window.about": "Mitglieder können sich nur täglich zwischen den beiden Uhrzeiten anmelden (über Mitternacht, wenn das Ende früher liegt), wahlweise nur vom ersten bis zum letzten Tag. Die Uhrzeiten gelten in der Ortszeit von identity. Lassen Sie alle Felder leer für kein Zeitfenster.",
 	},
 }

@@ -1,9 +1,6 @@
 package portal
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // semesterAfterLast says why sem is after the last semester of programme
 // id, "" when it is not or the programme cannot be read (the study API
@@ -22,7 +19,7 @@ func (s *server) semesterAfterLast(ctx context.Context, sess *session, lang Lang
 // The portal's messages for issue 13's rough edges, added to the
 // catalogue here rather than in the middle of it.
 func init() {
-	for lang, msgs := range map[Lang]map[string]string{
+	addMessages(map[Lang]map[string]string{
 		English: {
 			// One minute left is singular ("catalogue.unlocked" says %d minutes).
 			"catalogue.unlocked.one": "Editing is unlocked for 1 more minute (until %s).",
@@ -38,12 +35,5 @@ func init() {
 			"catalogue.recommended.after.one": "Dieser Studiengang hat nur 1 Semester; wählen Sie Semester 1.",
 			"error.crossorigin":               "Dieses Formular wurde von einer anderen Website gesendet; es wurde abgelehnt und nichts wurde geändert. Gehen Sie zurück zum Portal, laden Sie die Seite neu und versuchen Sie es noch einmal.",
 		},
-	} {
-		for k, v := range msgs {
-			if _, dup := messages[lang][k]; dup {
-				panic(fmt.Sprintf("portal: message %s added twice", k))
-			}
-			messages[lang][k] = v
-		}
-	}
+	})
 }

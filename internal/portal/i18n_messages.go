@@ -11,3 +11,16 @@ func Messages(lang i18n.Lang) []string {
 	}
 	return out
 }
+
+// addMessages adds messages to the catalogue from a file of their own;
+// a name added twice is a programming error and panics at start.
+func addMessages(msgs map[Lang]map[string]string) {
+	for lang, m := range msgs {
+		for k, v := range m {
+			if _, dup := messages[lang][k]; dup {
+				panic("portal: message " + k + " added twice")
+			}
+			messages[lang][k] = v
+		}
+	}
+}

@@ -32,6 +32,8 @@ type me struct {
 	Version     int      `json:"version"`
 	// PendingEmail is a new address whose confirmation link was mailed.
 	PendingEmail string `json:"pending_email"`
+	// Locale is the language of the person's mails, "" when not chosen.
+	Locale string `json:"locale"`
 }
 
 func (c identityClient) Me(ctx context.Context, sess *session) (me, error) {
@@ -45,6 +47,12 @@ func (c identityClient) Me(ctx context.Context, sess *session) (me, error) {
 func (c identityClient) UpdateMe(ctx context.Context, sess *session, version int, patch map[string]any, acceptLanguage string) error {
 	return c.do(ctx, sess, call{method: http.MethodPatch, path: "/me", ifMatch: versionTag(version), body: patch,
 		headers: []string{"Accept-Language", acceptLanguage}}, nil)
+}
+
+// SetLocale sets the language of the person's mails, whatever else
+// changed meanwhile (If-Match: *): it touches only that field.
+func (c identityClient) SetLocale(ctx context.Context, sess *session, lang string) error {
+	return c.do(ctx, sess, call{method: http.MethodPatch, path: "/me", ifMatch: "*", body: map[string]string{"locale": lang}}, nil)
 }
 
 func (c identityClient) ChangePassword(ctx context.Context, sess *session, current, next string) error {
@@ -124,6 +132,8 @@ type account struct {
 	LastLoginAt    *time.Time `json:"last_login_at"`
 	CreatedAt      time.Time  `json:"created_at"`
 	Version        int        `json:"version"`
+	// LoginWindow is the account's own login window; nil: none.
+	LoginWindow *loginWindow `json:"login_window"`
 }
 
 // userQuery asks for a page of accounts, searched and filtered.
@@ -186,6 +196,10 @@ type role struct {
 	Builtin     bool     `json:"builtin"`
 	Permissions []string `json:"permissions"`
 	Version     int      `json:"version"`
+	// AllowedClients limits the members' sign-in to these applications;
+	// empty: any. LoginWindow limits it in time; nil: none.
+	AllowedClients []string     `json:"allowed_clients"`
+	LoginWindow    *loginWindow `json:"login_window"`
 }
 
 func (c identityClient) Roles(ctx context.Context, sess *session) ([]role, error) {

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -118,12 +119,12 @@ func contentSecurityPolicy(identity string) string {
 }
 
 func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict, "has": slices.Contains[[]string], "list": func(v ...string) []string { return v }}).ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict, "has": slices.Contains[[]string], "list": func(v ...string) []string { return v }, "windowText": windowText}).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered", "apikeys"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered", "apikeys", "role"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)
@@ -189,7 +190,30 @@ func (s *server) switchLang(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(to), Path: s.d.Base + "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: s.rp.secure, SameSite: http.SameSiteLaxMode})
+	s.rememberLang(r, to)
 	http.Redirect(w, r, localPath(s.d.Base, r.URL.Query().Get("back")), http.StatusSeeOther)
+}
+
+// rememberLang tells identity the language a signed-in person switched
+// to, which its mails then follow (the account's locale). It is best
+// effort: when identity cannot be reached the switch still works for the
+// pages, and the failure is logged. The switch is a link, so a switch
+// started from another site (Sec-Fetch-Site) changes only the pages'
+// cookie: another site must not choose the language of someone's mails.
+func (s *server) rememberLang(r *http.Request, to Lang) {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return
+	}
+	sess := s.rp.current(r)
+	if sess == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := s.identity.SetLocale(ctx, sess, string(to)); err != nil {
+		s.d.Logger.Warn("language switch: identity did not store the language for mails", "lang", to, "err", err)
+	}
 }
 
 // unavailable answers 503 with a page that says which service cannot be

@@ -40,8 +40,16 @@ func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *sessi
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	mine := me{Username: f("username"), Email: f("email"), DisplayName: f("display_name"), GivenName: f("given_name"),
-		FamilyName: f("family_name"), Version: version}
+		FamilyName: f("family_name"), Version: version, Locale: f("locale")}
 	errs := map[string]string{}
+	var locale any // null: mails follow the browser
+	switch mine.Locale {
+	case "":
+	case string(English), string(German):
+		locale = mine.Locale
+	default:
+		errs["locale"] = T(langOf(r), "profile.locale.invalid")
+	}
 	if sem := f("semester"); sem != "" {
 		n, err := strconv.Atoi(sem)
 		if err != nil || n < 0 || n > 40 {
@@ -54,7 +62,7 @@ func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	patch := map[string]any{"username": mine.Username, "email": mine.Email, "display_name": mine.DisplayName,
-		"given_name": mine.GivenName, "family_name": mine.FamilyName, "semester": mine.Semester}
+		"given_name": mine.GivenName, "family_name": mine.FamilyName, "semester": mine.Semester, "locale": locale}
 	// A new address is confirmed by a mail in the browser's language.
 	err := s.identity.UpdateMe(r.Context(), sess, version, patch, string(langOf(r)))
 	switch st := statusOf(err); {

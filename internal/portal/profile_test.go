@@ -64,7 +64,7 @@ func TestProfileSave(t *testing.T) {
 		req := p.api.only(t, "PATCH /idp/api/v1/me")
 		wantHeader(t, req, "If-Match", `"3"`)
 		wantHeader(t, req, "Authorization", "Bearer access-token")
-		wantJSON(t, req, `{"username":"ada","email":"ada@lovelace.example","display_name":"Ada Lovelace","given_name":"Ada","family_name":"Lovelace","semester":4}`)
+		wantJSON(t, req, `{"username":"ada","email":"ada@lovelace.example","display_name":"Ada Lovelace","given_name":"Ada","family_name":"Lovelace","semester":4,"locale":null}`)
 		// The bar shows the new name from now on.
 		p.get(cookie, "/profile").want(t, http.StatusOK, msg("nav.signedin", "Ada Lovelace"))
 	})

@@ -59,9 +59,10 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 		}
 		body["programme_id"], body["programme_title"] = p.ID, strings.TrimSpace(p.Degree+" "+p.Title)
 	}
-	// The page's language goes along: identity mails the confirmation
-	// link, and says what is wrong with the form, in it.
-	verified, err := s.identity.Register(r.Context(), body, clientAddr(r), string(langOf(r)))
+	// The page's language (the switch's, else the browser's) goes along:
+	// identity keeps it as the account's language for mails, the
+	// confirmation link's first.
+	verified, err := s.identity.Register(r.Context(), body, clientAddr(r), string(lang))
 	switch st := statusOf(err); {
 	case err == nil && !verified:
 		http.Redirect(w, r, s.d.Base+"/register/done?confirm=1", http.StatusSeeOther)

@@ -22,6 +22,7 @@ func (s *server) routes() []route {
 		{"GET /healthz", httpserver.Healthz("portal")},
 		{"GET /readyz", httpserver.Readyz("portal", s.d.Logger, s.d.Ready...)},
 		{"GET /static/", http.StripPrefix("/static/", cacheStatic(httpserver.Files(static)))},
+		{"GET /favicon.ico", httpserver.Favicon(static)},
 		// Public pages: the catalogue.
 		{"GET /{$}", http.HandlerFunc(s.home)},
 		{"GET /programmes", http.HandlerFunc(s.catalogue)},
@@ -37,6 +38,7 @@ func (s *server) routes() []route {
 		{"GET /grading/{id}", s.requireGrader(s.lecture)},
 		{"POST /grading/{id}", s.requireGrader(s.recordGrades)},
 		{"POST /grading/{id}/upload", s.requireGrader(s.uploadCSV)},
+		{"GET /grading/{id}/template", s.requireGrader(s.gradeTemplate)},
 		// Administration (users:read): accounts and roles.
 		{"GET /admin", s.requireAdmin(s.admin)},
 		{"POST /admin/directory/sync", s.requireAdmin(s.syncDirectory)},
@@ -45,6 +47,8 @@ func (s *server) routes() []route {
 		{"POST /admin/users/{id}", s.requireAdmin(s.changeUser)},
 		{"GET /admin/roles", s.requireAdmin(s.rolesList)},
 		{"POST /admin/roles", s.requireAdmin(s.addRole)},
+		{"GET /admin/roles/{name}", s.requireAdmin(s.roleShow)},
+		{"POST /admin/roles/{name}", s.requireAdmin(s.roleSave)},
 		// Administration: the catalogue, changed with the study token.
 		{"GET /admin/programmes", s.requireAdmin(s.adminProgrammes)},
 		{"POST /admin/programmes", s.requireAdmin(s.createProgramme)},

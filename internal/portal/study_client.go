@@ -133,6 +133,8 @@ type studentRow struct {
 	Status       string `json:"status"`
 	AttemptsUsed int    `json:"attempts_used"`
 	Name         string `json:"-"`
+	Username     string `json:"-"` // identity's, for the CSV template
+	DisplayName  string `json:"-"`
 	Input        string `json:"-"` // the grade chosen in the form
 	Error        string `json:"-"`
 }
@@ -170,6 +172,7 @@ type csvReport struct {
 	Rows     []struct {
 		Line    int    `json:"line"`
 		Subject string `json:"subject"`
+		Person  string `json:"person"` // the username or address the row gave
 		Grade   string `json:"grade"`
 		Attempt int    `json:"attempt"`
 		Result  string `json:"result"`

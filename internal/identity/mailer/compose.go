@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"campus/internal/i18n"
 	"campus/internal/identity"
 	"campus/internal/mail"
 )
@@ -19,6 +20,10 @@ type Composer struct {
 	Issuer string
 	// ConfirmTTL and ResetTTL are how long the links are valid.
 	ConfirmTTL, ResetTTL time.Duration
+	// Default is the language of mails to people who chose none and
+	// whose request named none campus speaks (--mail-language); "" is
+	// English.
+	Default string
 }
 
 // Paths of the pages the links open, relative to the issuer.
@@ -54,9 +59,32 @@ func (c *Composer) link(path, token string) string {
 	return c.Issuer + path + "?" + url.Values{"token": {token}}.Encode()
 }
 
-func (c *Composer) render(kind, lang, to string, a identity.Account, d mail.Data) (identity.Mail, error) {
+// Language is the language of a mail to a, the one place that decides it:
+// the language the person chose (a.Locale, set at registration and by the
+// portal's language switch or profile), else the first language campus
+// speaks in requested (the Accept-Language of the request that causes the
+// mail, or a single tag such as "de-CH"), else Default.
+func (c *Composer) Language(a identity.Account, requested string) string {
+	if l, ok := i18n.Parse(a.Locale); ok {
+		return string(l)
+	}
+	for tag := range strings.SplitSeq(requested, ",") {
+		tag, _, _ = strings.Cut(tag, ";")
+		if l, ok := i18n.Parse(tag); ok {
+			return string(l)
+		}
+	}
+	if l, ok := i18n.Parse(c.Default); ok {
+		return string(l)
+	}
+	return string(i18n.English)
+}
+
+// render renders kind for a; requested is the language the request
+// asked for (see Language).
+func (c *Composer) render(kind, requested, to string, a identity.Account, d mail.Data) (identity.Mail, error) {
 	d.Name, d.Site = name(a), c.Site
-	m, err := c.templates.Render(kind, lang, to, d)
+	m, err := c.templates.Render(kind, c.Language(a, requested), to, d)
 	return identity.Mail{Kind: kind, AccountID: a.ID, Message: m}, err
 }
 

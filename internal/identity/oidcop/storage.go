@@ -302,6 +302,7 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		Prompt:              req.Prompt,
 		LoginHint:           req.LoginHint,
 		HintSubject:         hintSubject,
+		UILocales:           uiLocales(req.UILocales),
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.cfg.AuthRequestTTL),
 	}
@@ -896,3 +897,17 @@ func (s *Storage) KeySet(ctx context.Context) ([]op.Key, error) {
 
 // Health reports whether the store answers.
 func (s *Storage) Health(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// uiLocales keeps the languages of a request's ui_locales (OIDC Core
+// 3.1.2.1) that the sign-in pages may speak, space-separated in the
+// request's order; the pages pick the first they speak.
+func uiLocales(l oidc.Locales) string {
+	var out []string
+	for _, t := range l {
+		if len(out) == 8 { // a request names a few; more say nothing new
+			break
+		}
+		out = append(out, t.String())
+	}
+	return strings.Join(out, " ")
+}

@@ -35,12 +35,17 @@ type ClientSpec struct {
 	GrantTypes             []string `yaml:"grant_types"`
 	Scopes                 []string `yaml:"scopes"`
 	IDTokenAlg             string   `yaml:"id_token_alg"`
+	// DisplayName and WelcomeText are the sign-in page's texts when this
+	// client starts the sign-in, per language: {en: ..., de: ...}.
+	DisplayName identity.Texts `yaml:"display_name"`
+	WelcomeText identity.Texts `yaml:"welcome_text"`
 }
 
 func (c ClientSpec) client() identity.Client {
 	cl := identity.Client{ID: c.ID, Name: c.Name, Public: c.Public, FirstParty: c.FirstParty, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, BackchannelLogoutURI: c.BackchannelLogoutURI,
-		GrantTypes: c.GrantTypes, Scopes: c.Scopes, IDTokenAlg: c.IDTokenAlg, Source: "config"}
+		GrantTypes: c.GrantTypes, Scopes: c.Scopes, IDTokenAlg: c.IDTokenAlg, Source: "config",
+		DisplayNames: c.DisplayName.Clean(), WelcomeTexts: c.WelcomeText.Clean()}
 	if cl.Name == "" {
 		cl.Name = cl.ID
 	}

@@ -25,6 +25,7 @@ type Config struct {
 	Admin            AdminConfig
 	KeyEncryptionKey string
 	Welcome          string
+	WelcomeDE        string // "": the built-in German text
 	AccessTokenTTL   time.Duration
 	IDTokenTTL       time.Duration
 	RefreshTokenTTL  time.Duration
@@ -149,6 +150,11 @@ func (c *Config) Validate() []error {
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		errs = append(errs, fmt.Errorf("--timezone %q: not a time zone name such as Europe/Berlin or UTC", c.TimeZone))
+	}
+	for _, w := range []struct{ flag, text string }{{"--welcome-text", c.Welcome}, {"--welcome-text-de", c.WelcomeDE}} {
+		if err := identity.CheckPlainText(w.text, identity.MaxWelcomeText); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %v", w.flag, err))
+		}
 	}
 	errs = append(errs, ValidateClientSpecs(c.Clients)...)
 	if c.PasswordMinLength < 8 || c.PasswordMinLength > 128 {

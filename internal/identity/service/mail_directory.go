@@ -48,6 +48,7 @@ func startMail(ctx context.Context, st *identitystore.Store, cfg Config, logger 
 	if err != nil {
 		return deps, err
 	}
+	c.Default = cfg.Mail.Language
 	w := mailer.NewWorker(st, sender, time.Now, logger)
 	w.Lease = cfg.JobLease
 	w.Base, w.Poll = cfg.Mail.RetryBase, min(w.Poll, cfg.Mail.RetryBase)
@@ -96,6 +97,7 @@ func NewDirectorySync(st *identitystore.Store, cfg Config, site string, logger *
 		if c, err = mailer.NewComposer(cfg.Mail.SiteName, cfg.Issuer, cfg.Mail.ConfirmTTL, cfg.Mail.ResetTTL); err != nil {
 			return nil, err
 		}
+		c.Default = cfg.Mail.Language
 	}
 	if cfg.Argon2MemoryKiB == 0 {
 		cfg.Argon2MemoryKiB, cfg.Argon2Time, cfg.Argon2Threads = int(password.Default.Memory), int(password.Default.Time), int(password.Default.Threads)
@@ -126,7 +128,8 @@ func newSyncer(st *identitystore.Store, cfg Config, c *mailer.Composer, logger *
 			if err != nil {
 				return "", identity.Mail{}, err
 			}
-			m, err := c.Welcome(a, pw, signIn, cfg.Mail.Language)
+			// No request asks: the person's choice, else --mail-language.
+			m, err := c.Welcome(a, pw, signIn, "")
 			return hash, m, err
 		}
 	}

@@ -162,6 +162,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 		Now:       time.Now,
 		Login: identityweb.LoginConfig{
 			Welcome:        cfg.Welcome,
+			WelcomeDE:      cfg.WelcomeDE,
 			SessionTTL:     cfg.SessionTTL,
 			Password:       hashParams,
 			Lockout:        policy.Lockout{MaxAttempts: cfg.MaxLoginAttempts, Duration: time.Duration(cfg.LockoutMinutes) * time.Minute},

@@ -93,19 +93,20 @@ type AccountRecord struct {
 
 const recordColumns = `a.id, a.username, a.email, a.display_name, a.given_name, a.family_name, a.semester,
 	a.programme_id, a.programme_title, a.status, a.email_verified, a.created_at, a.updated_at, a.last_login_at,
-	a.version, a.login_window, a.failed_logins, a.locked_until, a.directory_dn`
+	a.version, a.login_window, a.failed_logins, a.locked_until, a.directory_dn, a.locale`
 
 func scanRecord(row interface{ Scan(...any) error }) (AccountRecord, error) {
 	var r AccountRecord
 	var last, locked sql.NullTime
-	var window, dn sql.NullString
+	var window, dn, locale sql.NullString
 	err := row.Scan(&r.ID, &r.Username, &r.Email, &r.DisplayName, &r.GivenName, &r.FamilyName, &r.Semester,
 		&r.ProgrammeID, &r.ProgrammeTitle, &r.Status, &r.EmailVerified, &r.CreatedAt, &r.UpdatedAt, &last,
-		&r.Version, &window, &r.FailedLogins, &locked, &dn)
+		&r.Version, &window, &r.FailedLogins, &locked, &dn, &locale)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, identity.ErrNotFound
 	}
 	r.LastLoginAt, r.LockedUntil, r.LoginWindow, r.DirectoryDN = timePtr(last), timePtr(locked), parseWindowJSON(window), dn.String
+	r.Locale = locale.String
 	return r, err
 }
 
@@ -317,12 +318,12 @@ func (s *Store) ChangeAccount(ctx context.Context, id string, c AccountChange) (
 		res, err := tx.ExecContext(ctx, `UPDATE accounts SET username = $3, username_key = $4, email = $5, email_key = $6,
 			display_name = $7, given_name = $8, family_name = $9, semester = $10, programme_id = $11, programme_title = $12,
 			status = $13, email_verified = $14, login_window = $15, failed_logins = $16, locked_until = $17,
-			updated_at = $18, version = version + 1
+			updated_at = $18, locale = $19, version = version + 1
 			WHERE id = $1 AND version = $2`,
 			id, before.Version, after.Username, Key(after.Username), after.Email, Key(after.Email),
 			after.DisplayName, after.GivenName, after.FamilyName, after.Semester, after.ProgrammeID, after.ProgrammeTitle,
 			after.Status, after.EmailVerified, windowJSON(after.LoginWindow), after.FailedLogins, nullTime(after.LockedUntil),
-			after.UpdatedAt)
+			after.UpdatedAt, nullString(after.Locale))
 		if db.IsUniqueViolation(err) {
 			return &TakenError{}
 		}
@@ -964,6 +965,49 @@ func (s *Store) People(ctx context.Context, ids []string) ([]Person, error) {
 		if p, ok := found[id]; ok {
 			out = append(out, p)
 			delete(found, id)
+		}
+	}
+	return out, nil
+}
+
+// LoginMatch is an account found by the username or e-mail address it was
+// asked by (Login, as given).
+type LoginMatch struct {
+	Login, ID string
+}
+
+// PeopleByLogin finds the accounts whose username or e-mail address is
+// among logins (case-folded, as sign-in compares them), in the order of
+// logins; logins that name no account are left out. A username cannot
+// hold '@', so no login names two accounts.
+func (s *Store) PeopleByLogin(ctx context.Context, logins []string) ([]LoginMatch, error) {
+	out := []LoginMatch{}
+	if len(logins) == 0 {
+		return out, nil
+	}
+	var b db.Args
+	marks := make([]string, len(logins))
+	for i, l := range logins {
+		marks[i] = b.Add(Key(l))
+	}
+	in := strings.Join(marks, ", ")
+	rows, err := s.db.QueryContext(ctx, `SELECT id, username_key, email_key FROM accounts
+		WHERE username_key IN (`+in+`) OR email_key IN (`+in+`)`, b.Values()...)
+	byKey := map[string]string{}
+	err = db.Each(rows, err, func(r db.Scanner) error {
+		var id, user, email string
+		if err := r.Scan(&id, &user, &email); err != nil {
+			return err
+		}
+		byKey[user], byKey[email] = id, id
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range logins {
+		if id, ok := byKey[Key(l)]; ok {
+			out = append(out, LoginMatch{Login: l, ID: id})
 		}
 	}
 	return out, nil

@@ -15,20 +15,21 @@ import (
 // ---- clients
 
 const clientColumns = `id, name, secret_hash, public, first_party, redirect_uris, post_logout_redirect_uris,
-	grant_types, scopes, backchannel_logout_uri, id_token_alg, source, created_at, updated_at`
+	grant_types, scopes, backchannel_logout_uri, id_token_alg, source, created_at, updated_at, display_names, welcome_texts`
 
 func scanClient(row interface{ Scan(...any) error }) (identity.Client, error) {
 	var c identity.Client
 	var secret sql.NullString
-	var redirects, postLogout, grants, scopes string
+	var redirects, postLogout, grants, scopes, names, welcomes string
 	err := row.Scan(&c.ID, &c.Name, &secret, &c.Public, &c.FirstParty, &redirects, &postLogout,
-		&grants, &scopes, &c.BackchannelLogoutURI, &c.IDTokenAlg, &c.Source, &c.CreatedAt, &c.UpdatedAt)
+		&grants, &scopes, &c.BackchannelLogoutURI, &c.IDTokenAlg, &c.Source, &c.CreatedAt, &c.UpdatedAt, &names, &welcomes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, identity.ErrNotFound
 	}
 	c.SecretHash = secret.String
 	c.RedirectURIs, c.PostLogoutRedirectURIs = parseList(redirects), parseList(postLogout)
 	c.GrantTypes, c.Scopes = parseList(grants), parseList(scopes)
+	c.DisplayNames, c.WelcomeTexts = parseTexts(names), parseTexts(welcomes)
 	return c, err
 }
 
@@ -37,9 +38,10 @@ func (s *Store) CreateClient(ctx context.Context, c identity.Client) (identity.C
 	now := s.now().UTC()
 	c.CreatedAt, c.UpdatedAt = now, now
 	_, err := s.db.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		c.ID, c.Name, nullString(c.SecretHash), c.Public, c.FirstParty, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
-		list(c.GrantTypes), list(c.Scopes), c.BackchannelLogoutURI, c.IDTokenAlg, c.Source, c.CreatedAt, c.UpdatedAt)
+		list(c.GrantTypes), list(c.Scopes), c.BackchannelLogoutURI, c.IDTokenAlg, c.Source, c.CreatedAt, c.UpdatedAt,
+		texts(c.DisplayNames), texts(c.WelcomeTexts))
 	if db.IsUniqueViolation(err) {
 		return c, fmt.Errorf("client %q exists already: %w", c.ID, identity.ErrConflict)
 	}
@@ -52,16 +54,18 @@ func (s *Store) CreateClient(ctx context.Context, c identity.Client) (identity.C
 func (s *Store) PutClient(ctx context.Context, c identity.Client) error {
 	now := s.now().UTC()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name,
 			secret_hash = COALESCE(excluded.secret_hash, clients.secret_hash),
 			public = excluded.public, first_party = excluded.first_party,
 			redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris,
 			grant_types = excluded.grant_types, scopes = excluded.scopes,
 			backchannel_logout_uri = excluded.backchannel_logout_uri, id_token_alg = excluded.id_token_alg,
-			source = excluded.source, updated_at = excluded.updated_at`,
+			source = excluded.source, updated_at = excluded.updated_at,
+			display_names = excluded.display_names, welcome_texts = excluded.welcome_texts`,
 		c.ID, c.Name, nullString(c.SecretHash), c.Public, c.FirstParty, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
-		list(c.GrantTypes), list(c.Scopes), c.BackchannelLogoutURI, c.IDTokenAlg, c.Source, now)
+		list(c.GrantTypes), list(c.Scopes), c.BackchannelLogoutURI, c.IDTokenAlg, c.Source, now,
+		texts(c.DisplayNames), texts(c.WelcomeTexts))
 	return err
 }
 
@@ -92,7 +96,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 
 const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode,
 	code_challenge, code_challenge_method, prompt, max_age, login_hint, account_id, session_id, auth_time, amr,
-	step_up, done, code_expires_at, redeemed_at, created_at, expires_at, hint_subject`
+	step_up, done, code_expires_at, redeemed_at, created_at, expires_at, hint_subject, ui_locales`
 
 func scanAuthRequest(row interface{ Scan(...any) error }) (identity.AuthRequest, error) {
 	var a identity.AuthRequest
@@ -102,7 +106,7 @@ func scanAuthRequest(row interface{ Scan(...any) error }) (identity.AuthRequest,
 	var authTime, codeExp, redeemed sql.NullTime
 	err := row.Scan(&a.ID, &a.ClientID, &a.RedirectURI, &a.State, &a.Nonce, &scopes, &a.ResponseType, &a.ResponseMode,
 		&a.CodeChallenge, &a.CodeChallengeMethod, &prompt, &maxAge, &a.LoginHint, &account, &session, &authTime, &amr,
-		&a.StepUp, &a.Done, &codeExp, &redeemed, &a.CreatedAt, &a.ExpiresAt, &a.HintSubject)
+		&a.StepUp, &a.Done, &codeExp, &redeemed, &a.CreatedAt, &a.ExpiresAt, &a.HintSubject, &a.UILocales)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, identity.ErrNotFound
 	}
@@ -130,11 +134,25 @@ func (s *Store) CreateAuthRequest(ctx context.Context, a identity.AuthRequest) e
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, state, nonce, scopes,
 		response_type, response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, created_at, expires_at,
-		hint_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		hint_subject, ui_locales) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		a.ID, a.ClientID, a.RedirectURI, a.State, a.Nonce, list(a.Scopes), a.ResponseType, a.ResponseMode,
 		a.CodeChallenge, a.CodeChallengeMethod, list(a.Prompt), maxAge, a.LoginHint, a.CreatedAt.UTC(), a.ExpiresAt.UTC(),
-		a.HintSubject)
+		a.HintSubject, a.UILocales)
 	return err
+}
+
+// SetAuthRequestUILocales changes the languages a pending request's
+// sign-in pages speak (identity's language switch, used during the
+// sign-in, overrides the ui_locales the application sent).
+func (s *Store) SetAuthRequestUILocales(ctx context.Context, id, uiLocales string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE auth_requests SET ui_locales = $2 WHERE id = $1 AND NOT done`, id, uiLocales)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return identity.ErrNotFound
+	}
+	return nil
 }
 
 // AuthRequest returns a request that has not expired.

@@ -264,3 +264,37 @@ func TestConsents(t *testing.T) {
 		}
 	})
 }
+
+// TestAuthRequestUILocales: a request keeps the languages its sign-in
+// pages should speak (ui_locales); the language switch changes them while
+// the request waits for a sign-in, and not after.
+func TestAuthRequestUILocales(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		ar := identity.AuthRequest{ID: "ar1", ClientID: "app", RedirectURI: "https://app/cb", ResponseType: "code", UILocales: "de-AT en",
+			CreatedAt: f.now, ExpiresAt: f.now.Add(30 * time.Minute)}
+		if err := f.s.CreateAuthRequest(ctx, ar); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.s.AuthRequest(ctx, "ar1"); err != nil || got.UILocales != "de-AT en" {
+			t.Fatalf("stored ui_locales %q, %v", got.UILocales, err)
+		}
+		if err := f.s.SetAuthRequestUILocales(ctx, "ar1", "en"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.s.AuthRequest(ctx, "ar1"); got.UILocales != "en" {
+			t.Fatalf("after the switch: %q", got.UILocales)
+		}
+		if err := f.s.SetAuthRequestUILocales(ctx, "nope", "de"); !errors.Is(err, identity.ErrNotFound) {
+			t.Fatalf("an unknown request: %v", err)
+		}
+		if err := f.s.CompleteAuthRequest(ctx, "ar1", f.account.ID, "", f.now, []string{"pwd"}, []string{"openid"}, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.SetAuthRequestUILocales(ctx, "ar1", "de"); !errors.Is(err, identity.ErrNotFound) {
+			t.Fatalf("a finished request: %v", err)
+		}
+	})
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+
+	"campus/internal/identity"
 )
 
 // list stores a string slice as a JSON array: portable across both engines
@@ -21,6 +23,23 @@ func parseList(s string) []string {
 	var v []string
 	_ = json.Unmarshal([]byte(s), &v)
 	return v
+}
+
+// texts is a client's per-language texts as stored: a JSON object.
+func texts(t identity.Texts) string {
+	if len(t) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+func parseTexts(s string) identity.Texts {
+	var t identity.Texts
+	if json.Unmarshal([]byte(s), &t) != nil || len(t) == 0 {
+		return nil
+	}
+	return t
 }
 
 func nullTime(t *time.Time) any {

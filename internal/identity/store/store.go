@@ -88,10 +88,10 @@ func insertAccountTx(ctx context.Context, tx *sql.Tx, a identity.Account, passwo
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO accounts
 		(id, username, username_key, email, email_key, display_name, given_name, family_name,
-		 semester, programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		 semester, programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at, locale)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		a.ID, a.Username, Key(a.Username), a.Email, Key(a.Email), a.DisplayName, a.GivenName, a.FamilyName,
-		a.Semester, a.ProgrammeID, a.ProgrammeTitle, a.Status, a.EmailVerified, hash, a.CreatedAt, a.UpdatedAt)
+		a.Semester, a.ProgrammeID, a.ProgrammeTitle, a.Status, a.EmailVerified, hash, a.CreatedAt, a.UpdatedAt, nullString(a.Locale))
 	if err != nil {
 		if db.IsUniqueViolation(err) {
 			return fmt.Errorf("username or e-mail already taken: %w", identity.ErrConflict)
@@ -107,7 +107,7 @@ func insertAccountTx(ctx context.Context, tx *sql.Tx, a identity.Account, passwo
 }
 
 const accountColumns = `id, username, email, display_name, given_name, family_name, semester,
-	programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at, last_login_at, directory_dn`
+	programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at, last_login_at, directory_dn, locale`
 
 // AccountByLogin finds an account by username or e-mail, case-insensitively,
 // with its password hash ("" when it has none).
@@ -125,18 +125,18 @@ func (s *Store) account(ctx context.Context, where string, arg any) (identity.Ac
 	var a identity.Account
 	var hash sql.NullString
 	var last sql.NullTime
-	var dn sql.NullString
+	var dn, locale sql.NullString
 	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE `+where, arg).Scan(
 			&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.GivenName, &a.FamilyName, &a.Semester,
-			&a.ProgrammeID, &a.ProgrammeTitle, &a.Status, &a.EmailVerified, &hash, &a.CreatedAt, &a.UpdatedAt, &last, &dn)
+			&a.ProgrammeID, &a.ProgrammeTitle, &a.Status, &a.EmailVerified, &hash, &a.CreatedAt, &a.UpdatedAt, &last, &dn, &locale)
 		if errors.Is(err, sql.ErrNoRows) {
 			return identity.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		a.LastLoginAt, a.DirectoryDN = timePtr(last), dn.String
+		a.LastLoginAt, a.DirectoryDN, a.Locale = timePtr(last), dn.String, locale.String
 		rows, err := tx.QueryContext(ctx, `SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role`, a.ID)
 		a.Roles, err = db.Collect(rows, err, db.Value[string])
 		return err

@@ -50,6 +50,10 @@ const (
 	needNothing = "" // public
 	needPerson  = "person"
 	needGrader  = "grader" // grades:read or users:read: names for grade lists
+	// needService is a service with grades:read acting for itself (client
+	// credentials), never a person's token: it may turn usernames and
+	// e-mail addresses into subject ids.
+	needService = "service"
 )
 
 // newAPI builds the API and, as they share its store and limits, the
@@ -109,7 +113,11 @@ func (a *api) needs(need string, handle func(w http.ResponseWriter, r *http.Requ
 			rest.Forbidden(w, string(identity.PermGradesRead),
 				"This needs the scope grades:read or users:read, which your token does not carry or your roles no longer grant.")
 			return
-		case need != needPerson && need != needGrader && !p.has(need):
+		case need == needService && (p.account != nil || !p.has(string(identity.PermGradesRead))):
+			rest.Forbidden(w, string(identity.PermGradesRead),
+				"This is for services with a client-credentials token carrying grades:read, not for people's tokens.")
+			return
+		case need != needPerson && need != needGrader && need != needService && !p.has(need):
 			rest.Forbidden(w, need, fmt.Sprintf("This needs the scope %s, which your token does not carry or your roles no longer grant.", need))
 			return
 		}

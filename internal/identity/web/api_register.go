@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"campus/internal/i18n"
 	"campus/internal/identity"
 	"campus/internal/identity/password"
 	"campus/internal/identity/policy"
@@ -119,7 +120,7 @@ func (g *registrar) register(ctx context.Context, in registration, ip, language 
 	}
 	acc := identity.Account{Username: in.Username, Email: in.Email, DisplayName: in.DisplayName,
 		GivenName: in.GivenName, FamilyName: in.FamilyName, ProgrammeID: in.ProgrammeID, ProgrammeTitle: in.ProgrammeTitle,
-		Roles: []string{identity.RoleStudent}}
+		Roles: []string{identity.RoleStudent}, Locale: registrationLocale(language)}
 	asked := acc
 	if c := g.mail.Composer; c != nil {
 		var is store.Issue
@@ -195,6 +196,19 @@ func (g *registrar) addressTaken(ctx context.Context, acc identity.Account, ip, 
 	now := g.login.now().UTC()
 	acc.ID, acc.Status, acc.CreatedAt, acc.UpdatedAt = id.String(), identity.StatusActive, now, now
 	return store.AccountRecord{Account: acc, Version: 1}, nil, nil
+}
+
+// registrationLocale is the language of the page someone registered on,
+// which the portal sends as Accept-Language: it becomes the account's
+// language for mails, "" when it names none campus speaks.
+func registrationLocale(acceptLanguage string) string {
+	for tag := range strings.SplitSeq(acceptLanguage, ",") {
+		tag, _, _ = strings.Cut(tag, ";")
+		if l, ok := i18n.Parse(tag); ok {
+			return string(l)
+		}
+	}
+	return ""
 }
 
 func (a *api) handleRegister(w http.ResponseWriter, r *http.Request, _ *principal) {

@@ -49,6 +49,9 @@ type userView struct {
 	PendingEmail string `json:"pending_email,omitempty"`
 	// Directory is true for accounts from the university directory.
 	Directory bool `json:"directory"`
+	// Locale is the language the person chose for mails (en, de), null
+	// when none was chosen.
+	Locale *string `json:"locale"`
 }
 
 func utcPtr(t *time.Time) *time.Time {
@@ -69,7 +72,14 @@ func viewUser(r store.AccountRecord, now time.Time) userView {
 		ProgrammeTitle: r.ProgrammeTitle, Status: r.Status, Roles: roles, LoginWindow: r.LoginWindow,
 		Locked: r.LockedUntil != nil && r.LockedUntil.After(now), LockedUntil: utcPtr(r.LockedUntil), FailedSignIns: r.FailedLogins,
 		LastLoginAt: utcPtr(r.LastLoginAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version,
-		Directory: r.DirectoryDN != ""}
+		Directory: r.DirectoryDN != "", Locale: localeView(r.Locale)}
+}
+
+func localeView(l string) *string {
+	if l == "" {
+		return nil
+	}
+	return &l
 }
 
 func (a *api) writeUser(w http.ResponseWriter, r *http.Request, status int, rec store.AccountRecord) {
@@ -166,6 +176,7 @@ type profilePatch struct {
 	ProgrammeID    optional[string]            `json:"programme_id"`
 	ProgrammeTitle optional[string]            `json:"programme_title"`
 	LoginWindow    optional[store.LoginWindow] `json:"login_window"`
+	Locale         optional[string]            `json:"locale"`
 }
 
 // selfPatch is what people change of their own account: the profile, but
@@ -179,11 +190,12 @@ type selfPatch struct {
 	Semester       optional[int]    `json:"semester"`
 	ProgrammeID    optional[string] `json:"programme_id"`
 	ProgrammeTitle optional[string] `json:"programme_title"`
+	Locale         optional[string] `json:"locale"`
 }
 
 func (p selfPatch) profile() profilePatch {
 	return profilePatch{Username: p.Username, Email: p.Email, DisplayName: p.DisplayName, GivenName: p.GivenName,
-		FamilyName: p.FamilyName, Semester: p.Semester, ProgrammeID: p.ProgrammeID, ProgrammeTitle: p.ProgrammeTitle}
+		FamilyName: p.FamilyName, Semester: p.Semester, ProgrammeID: p.ProgrammeID, ProgrammeTitle: p.ProgrammeTitle, Locale: p.Locale}
 }
 
 // apply validates the patch and applies it to a, returning the names of
@@ -223,6 +235,20 @@ func (pp profilePatch) apply(a *store.AccountRecord) (changed []string, errs []p
 		case o.Value != a.Semester:
 			a.Semester = o.Value
 			changed = append(changed, "semester")
+		}
+	}
+	if o := pp.Locale; o.Set {
+		// null (or "") clears the choice: mails follow the browser again.
+		l := ""
+		if !o.Null {
+			l = strings.TrimSpace(o.Value)
+		}
+		switch {
+		case l != "" && l != "en" && l != "de":
+			errs = append(errs, problem.FieldError{Field: "locale", Detail: "must be en, de or null"})
+		case l != a.Locale:
+			a.Locale = l
+			changed = append(changed, "locale")
 		}
 	}
 	if o := pp.LoginWindow; o.Set {

@@ -58,7 +58,7 @@ const (
 )
 
 type deviceView struct {
-	Lang                         i18n.Lang
+	chrome
 	Title, Base, CSRF, Step      string
 	UserCode, ClientName, Error  string
 	Username, SignedInAs         string
@@ -71,8 +71,8 @@ type deviceView struct {
 
 func (dv *device) handle() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		lang := i18n.FromRequest(r)
-		v := deviceView{Lang: lang, Title: T(lang, "device.title"), Base: dv.l.base, Step: deviceStepCode}
+		lang := langOf(r)
+		v := deviceView{chrome: dv.l.chrome(r, lang), Title: T(lang, "device.title"), Base: dv.l.base, Step: deviceStepCode}
 		if r.Method == http.MethodGet {
 			v.UserCode = r.URL.Query().Get("user_code")
 			if n := oidcop.NormalizeUserCode(v.UserCode); n != "" {
@@ -95,7 +95,7 @@ func (dv *device) handle() http.Handler {
 		}
 		ip := clientIP(r)
 		if ok, retry, err := dv.codes.Allow(r.Context(), ip); err != nil {
-			dv.l.fail(w, err)
+			dv.l.fail(w, r, err)
 			return
 		} else if !ok {
 			wait := retrySeconds(retry)
@@ -112,12 +112,12 @@ func (dv *device) handle() http.Handler {
 			return
 		}
 		if err != nil {
-			dv.l.fail(w, err)
+			dv.l.fail(w, r, err)
 			return
 		}
 		client, err := dv.l.store.Client(r.Context(), req.ClientID)
 		if err != nil {
-			dv.l.fail(w, err)
+			dv.l.fail(w, r, err)
 			return
 		}
 		v.UserCode = oidcop.FormatUserCode(oidcop.NormalizeUserCode(v.UserCode))
@@ -165,7 +165,7 @@ func (dv *device) deny(w http.ResponseWriter, r *http.Request, v deviceView, has
 		dv.render(w, r, http.StatusBadRequest, v)
 		return
 	} else if err != nil {
-		dv.l.fail(w, err)
+		dv.l.fail(w, r, err)
 		return
 	}
 	actor := ""
@@ -190,7 +190,7 @@ func (dv *device) approve(w http.ResponseWriter, r *http.Request, v deviceView, 
 		}
 		v.Username = username
 		if ok, retry, err := l.limiter.Allow(ctx, ip); err != nil {
-			l.fail(w, err)
+			l.fail(w, r, err)
 			return
 		} else if !ok {
 			wait := retrySeconds(retry)
@@ -214,7 +214,7 @@ func (dv *device) approve(w http.ResponseWriter, r *http.Request, v deviceView, 
 			dv.render(w, r, http.StatusServiceUnavailable, v)
 			return
 		case err != nil && db.Unavailable(err):
-			l.fail(w, err)
+			l.fail(w, r, err)
 			return
 		case err != nil:
 			l.audit(ctx, identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeFailure, Target: acc.ID, ClientIP: ip, ClientID: client.ID, Detail: err.Error()})
@@ -232,14 +232,14 @@ func (dv *device) approve(w http.ResponseWriter, r *http.Request, v deviceView, 
 		now := l.now()
 		if sess != nil { // the same person: username came from the session
 			if err := l.store.ReauthenticateSession(ctx, sess.ID, now); err != nil {
-				l.fail(w, err)
+				l.fail(w, r, err)
 				return
 			}
 			sess.AuthTime = now
 		} else {
 			s, err := l.newSession(w, ctx, acc.ID, now)
 			if err != nil {
-				l.fail(w, err)
+				l.fail(w, r, err)
 				return
 			}
 			sess = &s
@@ -248,7 +248,7 @@ func (dv *device) approve(w http.ResponseWriter, r *http.Request, v deviceView, 
 	} else {
 		var err error
 		if acc, err = l.store.Account(ctx, sess.AccountID); err != nil {
-			l.fail(w, err)
+			l.fail(w, r, err)
 			return
 		}
 	}
@@ -257,16 +257,16 @@ func (dv *device) approve(w http.ResponseWriter, r *http.Request, v deviceView, 
 		dv.render(w, r, http.StatusForbidden, v)
 		return
 	}
-	if msg := l.refusal(ctx, acc, client); msg != "" {
+	if msg, why := l.refusal(ctx, lang, acc, client); msg != "" {
 		l.audit(ctx, identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
-			ClientIP: ip, ClientID: client.ID, Detail: msg})
+			ClientIP: ip, ClientID: client.ID, Detail: why})
 		v.Error = msg
 		dv.render(w, r, http.StatusForbidden, v)
 		return
 	}
 	perms, err := l.store.Permissions(ctx, acc.ID)
 	if err != nil {
-		l.fail(w, err)
+		l.fail(w, r, err)
 		return
 	}
 	stepUp := passwordNow && v.StepUp
@@ -278,7 +278,7 @@ func (dv *device) approve(w http.ResponseWriter, r *http.Request, v deviceView, 
 		return
 	}
 	if err != nil {
-		l.fail(w, err)
+		l.fail(w, r, err)
 		return
 	}
 	if passwordNow {
@@ -356,7 +356,7 @@ func init() {
 		"device.title":                "Gerät verbinden",
 		"device.code.heading":         "Gerät verbinden",
 		"device.code.intro":           "Geben Sie den Code ein, den Ihr Gerät oder die Kommandozeile anzeigt, zum Beispiel BCDF-GHJK.",
-		"device.code.label":           "Code",
+		"device.code.label":           "Gerätecode",
 		"device.code.submit":          "Weiter",
 		"device.approve.heading":      "%s erlauben?",
 		"device.approve.code":         "Code %s. Erlauben Sie nur, wenn Sie dies selbst begonnen haben und Ihr Gerät denselben Code anzeigt.",

@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -59,14 +60,20 @@ type testIDP struct {
 	console oauth2.Config
 	// mail is what identity sent, with withMail; nil without.
 	mail *sentMail
+	// mailbox is the developer mailbox, with withMailbox; nil without.
+	mailbox *mail.Mailbox
 }
 
 // idpOption changes how startIDP builds identity.
 type idpOption func(*idpConfig)
 
 type idpConfig struct {
-	mail bool
+	mail, mailbox bool
 }
+
+// withMailbox gives identity a developer mailbox (/dev/mail), which
+// tests fill through p.mailbox.
+func withMailbox() idpOption { return func(c *idpConfig) { c.mailbox = true } }
 
 // withMail gives identity a composer and an outbox worker that sends to
 // memory (mailTo reads it): links are mailed, and accounts sign in only
@@ -122,6 +129,17 @@ func startIDP(t *testing.T, opts ...idpOption) *testIDP {
 		p.mail = &sentMail{}
 		p.mail.worker = mailer.NewWorker(st, p.mail, time.Now, logger)
 		mailDeps.Composer = c
+	}
+	if cfg.mailbox {
+		dir := t.TempDir()
+		if err := os.Chmod(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		mb, err := mail.NewMailbox(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.mailbox, mailDeps.Mailbox = mb, mb
 	}
 
 	storage := oidcop.NewStorage(st, keys, oidcop.Config{

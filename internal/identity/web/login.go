@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"html/template"
 	"log/slog"
 	"net"
@@ -21,6 +20,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"campus/internal/db"
+	"campus/internal/i18n"
 	"campus/internal/identity"
 	"campus/internal/identity/directory"
 	"campus/internal/identity/oidcop"
@@ -53,6 +53,7 @@ type LoginStore interface {
 // LoginConfig are the sign-in settings.
 type LoginConfig struct {
 	Welcome    string
+	WelcomeDE  string // "": DefaultWelcomeDE (see signInTexts)
 	SessionTTL time.Duration
 	Password   password.Params
 	Lockout    policy.Lockout
@@ -78,26 +79,16 @@ const SessionCookie = "campus_idp_session"
 
 const csrfCookie = "campus_idp_csrf"
 
-// errWrongCredentials is the one answer to a failed sign-in, whether the
-// account exists, the password is wrong or the account is locked.
-const errWrongCredentials = "The username or password is not right. Check them and try again."
+// The sign-in page's answers are in the catalogue (i18n_pages.go):
+// login.err.wrong is the one answer to a failed sign-in, whether the
+// account exists, the password is wrong or the account is locked;
+// login.err.directory answers directory accounts while the directory
+// cannot be reached (local accounts sign in as usual); login.err.busy
+// answers while the server checks as many passwords as it can
+// (password.ErrBusy).
 
-// errDirectoryDown is the answer for directory accounts while the
-// directory cannot be reached; local accounts sign in as usual.
-const errDirectoryDown = "The university directory cannot be reached right now, so accounts from the directory cannot sign in. Please try again in a few minutes."
-
-// errDirectoryDownDE is errDirectoryDown for browsers that ask for German
-// first (identity's other pages are in English).
-const errDirectoryDownDE = "Das Verzeichnis der Universität ist gerade nicht erreichbar, deshalb können sich Konten aus dem Verzeichnis nicht anmelden. Bitte versuchen Sie es in einigen Minuten noch einmal."
-
-// errBusy answers a sign-in while the server checks as many passwords
-// as it can (password.ErrBusy).
+// errBusy is login.err.busy in English, for the registration API.
 const errBusy = "Very many people are signing in right now. Please try again in a few seconds."
-
-// errBusyDE is errBusy for browsers that ask for German first.
-const errBusyDE = "Gerade melden sich sehr viele Personen an. Bitte versuchen Sie es in einigen Sekunden noch einmal."
-
-const errUnconfirmed = "Your e-mail address is not confirmed yet. Open the link in the mail we sent you when you registered."
 
 // login serves identity's sign-in page.
 type login struct {
@@ -141,10 +132,9 @@ func newLogin(d Deps, p *pages) (*login, error) {
 }
 
 type loginView struct {
+	chrome
 	Title, Base, Welcome, ClientName, AuthRequestID, CSRF, Username, Error string
-	// ErrorLang is the language of Error when it is not English.
-	ErrorLang string
-	StepUp    bool
+	StepUp                                                                 bool
 	// Unconfirmed offers a new confirmation link; Recovery the reset.
 	Unconfirmed, Recovery bool
 }
@@ -172,7 +162,7 @@ func (l *login) session(r *http.Request) *identity.Session {
 
 func (l *login) handleShow() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ar, client, ok := l.request(w, r, r.URL.Query().Get("authRequestID"))
+		r, ar, client, ok := l.request(w, r, r.URL.Query().Get("authRequestID"))
 		if !ok {
 			return
 		}
@@ -202,54 +192,50 @@ func (l *login) handleSubmit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if err := parseForm(r); err != nil {
-			l.message(w, http.StatusBadRequest, "Sign-in failed", "The form could not be read. Go back and try again.", true)
+			l.message(w, r, http.StatusBadRequest, "login.failed", "form.unreadable", true)
 			return
 		}
-		ar, client, ok := l.request(w, r, r.PostForm.Get("authRequestID"))
+		r, ar, client, ok := l.request(w, r, r.PostForm.Get("authRequestID"))
 		if !ok {
 			return
 		}
+		lang := langOf(r)
 		username := r.PostForm.Get("username")
 		if !l.csrfOK(r) {
-			l.render(w, r, http.StatusForbidden, ar, client, username, "Your sign-in form expired. Please enter your password again.")
+			l.render(w, r, http.StatusForbidden, ar, client, username, T(lang, "login.err.form_expired"))
 			return
 		}
 		ip := clientIP(r)
 		if ok, retry, err := l.limiter.Allow(r.Context(), ip); err != nil {
-			l.fail(w, err)
+			l.fail(w, r, err)
 			return
 		} else if !ok {
 			wait := retrySeconds(retry)
 			w.Header().Set("Retry-After", strconv.Itoa(wait))
-			l.render(w, r, http.StatusTooManyRequests, ar, client, username,
-				fmt.Sprintf("Too many sign-in attempts from your network. Try again in %s.", humanWait(wait)))
+			l.render(w, r, http.StatusTooManyRequests, ar, client, username, T(lang, "login.err.too_many", waitIn(lang, wait)))
 			return
 		}
 		acc, err := l.authenticate(r.Context(), username, r.PostForm.Get("password"), ip, client.ID)
 		if errors.Is(err, password.ErrBusy) {
 			// Overload, not the person's mistake: nothing is counted.
 			w.Header().Set("Retry-After", "2")
-			l.render(w, r, http.StatusServiceUnavailable, ar, client, username, l.busyText(r))
+			l.render(w, r, http.StatusServiceUnavailable, ar, client, username, T(lang, "login.err.busy"))
 			return
 		}
 		if err != nil {
 			directoryDown := errors.Is(err, directory.ErrUnavailable) || errors.Is(err, directory.ErrServiceAccount)
 			if !directoryDown && db.Unavailable(err) {
-				l.fail(w, err) // not the person's mistake: a 503 page
+				l.fail(w, r, err) // not the person's mistake: a 503 page
 				return
 			}
 			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeFailure, Target: acc.ID,
 				ClientIP: ip, ClientID: client.ID, Detail: err.Error()})
 			if directoryDown {
-				msg := errDirectoryDown
-				if strings.HasPrefix(lang(r), "de") {
-					msg = errDirectoryDownDE
-				}
 				w.Header().Set("Retry-After", "60")
-				l.render(w, r, http.StatusServiceUnavailable, ar, client, username, msg)
+				l.render(w, r, http.StatusServiceUnavailable, ar, client, username, T(lang, "login.err.directory"))
 				return
 			}
-			l.render(w, r, http.StatusUnauthorized, ar, client, username, errWrongCredentials)
+			l.render(w, r, http.StatusUnauthorized, ar, client, username, T(lang, "login.err.wrong"))
 			return
 		}
 		// Told only to whoever knows the password: it says nothing about
@@ -257,12 +243,12 @@ func (l *login) handleSubmit() http.Handler {
 		if l.confirmFirst && !acc.EmailVerified && acc.DirectoryDN == "" {
 			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
 				ClientIP: ip, ClientID: client.ID, Detail: "e-mail address not confirmed"})
-			l.render(w, r, http.StatusForbidden, ar, client, acc.Username, errUnconfirmed)
+			l.render(w, r, http.StatusForbidden, ar, client, acc.Username, T(lang, "login.err.unconfirmed"))
 			return
 		}
 		now := l.now()
 		sess := l.session(r)
-		if msg := l.otherPerson(r.Context(), ar, sess, acc); msg != "" {
+		if msg := l.otherPerson(r.Context(), lang, ar, sess, acc); msg != "" {
 			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
 				ClientIP: ip, ClientID: client.ID, Detail: "signed in as another person than the request was for"})
 			l.render(w, r, http.StatusForbidden, ar, client, "", msg)
@@ -271,20 +257,20 @@ func (l *login) handleSubmit() http.Handler {
 		switch {
 		case sess != nil && sess.AccountID == acc.ID:
 			if err := l.store.ReauthenticateSession(r.Context(), sess.ID, now); err != nil {
-				l.fail(w, err)
+				l.fail(w, r, err)
 				return
 			}
 			sess.AuthTime = now
 		default:
 			if sess != nil { // someone else signs in on this browser
 				if err := l.storage.EndSession(r.Context(), *sess); err != nil {
-					l.fail(w, err)
+					l.fail(w, r, err)
 					return
 				}
 			}
 			s, err := l.newSession(w, r.Context(), acc.ID, now)
 			if err != nil {
-				l.fail(w, err)
+				l.fail(w, r, err)
 				return
 			}
 			sess = &s
@@ -299,7 +285,7 @@ func (l *login) handleSubmit() http.Handler {
 // the person already signed in on this browser. A step-up raises the power
 // of a session that exists; it must never swap the person behind it. It
 // returns the message to show, or "" to go on.
-func (l *login) otherPerson(ctx context.Context, ar identity.AuthRequest, sess *identity.Session, acc identity.Account) string {
+func (l *login) otherPerson(ctx context.Context, lang i18n.Lang, ar identity.AuthRequest, sess *identity.Session, acc identity.Account) string {
 	expected := ar.HintSubject
 	if expected == "" && sess != nil && isStepUp(ar) {
 		expected = sess.AccountID
@@ -308,10 +294,9 @@ func (l *login) otherPerson(ctx context.Context, ar identity.AuthRequest, sess *
 		return ""
 	}
 	if other, err := l.store.Account(ctx, expected); err == nil && other.Username != "" {
-		return fmt.Sprintf("You are signed in as %s. Enter the password of %s to go on, or sign out first to use another account.",
-			other.Username, other.Username)
+		return T(lang, "login.err.other_person", other.Username)
 	}
-	return "This sign-in was started for another account. Enter that account's password, or sign out first to use another account."
+	return T(lang, "login.err.other_account")
 }
 
 // isStepUp reports whether the request asks for a fresh password to grant
@@ -407,24 +392,24 @@ func (l *login) newSession(w http.ResponseWriter, ctx context.Context, accountID
 // finish applies the account rules, grants scopes and sends the browser
 // back through the provider's callback, which issues the code.
 func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthRequest, client identity.Client, acc identity.Account, sess identity.Session, passwordNow, consented bool) {
-	ctx := r.Context()
+	ctx, lang := r.Context(), langOf(r)
 	if ar.HintSubject != "" && acc.ID != ar.HintSubject {
-		l.render(w, r, http.StatusForbidden, ar, client, "", l.otherPerson(ctx, ar, &sess, acc))
+		l.render(w, r, http.StatusForbidden, ar, client, "", l.otherPerson(ctx, lang, ar, &sess, acc))
 		return
 	}
 	if acc.Status != identity.StatusActive {
-		l.render(w, r, http.StatusForbidden, ar, client, acc.Username, "This account is disabled. Ask the university's administrators for help.")
+		l.render(w, r, http.StatusForbidden, ar, client, acc.Username, T(lang, "login.err.disabled"))
 		return
 	}
-	if msg := l.refusal(ctx, acc, client); msg != "" {
+	if msg, why := l.refusal(ctx, lang, acc, client); msg != "" {
 		l.audit(ctx, identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
-			ClientIP: clientIP(r), ClientID: client.ID, Detail: msg})
+			ClientIP: clientIP(r), ClientID: client.ID, Detail: why})
 		l.render(w, r, http.StatusForbidden, ar, client, acc.Username, msg)
 		return
 	}
 	perms, err := l.store.Permissions(ctx, acc.ID)
 	if err != nil {
-		l.fail(w, err)
+		l.fail(w, r, err)
 		return
 	}
 	// The step-up: prompt=login was asked and the password was entered
@@ -435,7 +420,7 @@ func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthR
 	if !client.FirstParty && !consented {
 		allowed, err := l.store.Consent(ctx, acc.ID, client.ID)
 		if err != nil {
-			l.fail(w, err)
+			l.fail(w, r, err)
 			return
 		}
 		if slices.Contains(ar.Prompt, oidc.PromptConsent) || !covers(allowed, scopes) {
@@ -449,7 +434,7 @@ func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthR
 		}
 	}
 	if err := l.store.CompleteAuthRequest(ctx, ar.ID, acc.ID, sess.ID, sess.AuthTime, sess.AMR, scopes, stepUp); err != nil {
-		l.fail(w, err)
+		l.fail(w, r, err)
 		return
 	}
 	if passwordNow || sess.CreatedAt.Equal(sess.AuthTime) {
@@ -480,18 +465,19 @@ func (l *login) audit(ctx context.Context, e identity.AuditEvent) {
 }
 
 // refusal applies the account's application limits and login windows; it
-// returns the message to show, or "" to go on. It runs after the password
-// was checked (or a session exists), so it may say precisely why.
-func (l *login) refusal(ctx context.Context, acc identity.Account, client identity.Client) string {
+// returns the message to show in lang and the reason for the audit trail
+// (in English), or "" to go on. It runs after the password was checked (or
+// a session exists), so it may say precisely why.
+func (l *login) refusal(ctx context.Context, lang i18n.Lang, acc identity.Account, client identity.Client) (msg, why string) {
 	rules, err := l.store.SignInRules(ctx, acc.ID)
 	if err != nil {
 		l.logger.Error("read sign-in rules", "sub", acc.ID, "err", err)
-		return "Signing in is not possible right now because of a configuration problem. Please tell the university's administrators."
+		return T(lang, "login.err.rules"), "sign-in rules could not be read"
 	}
 	if err := rules.Refusal(acc.Roles, client.ID, client.Name, l.now(), l.cfg.Location); err != nil {
-		return err.Error()
+		return refusalText(lang, err), err.Error()
 	}
-	return ""
+	return "", ""
 }
 
 func covers(allowed, needed []string) bool {
@@ -503,37 +489,22 @@ func covers(allowed, needed []string) bool {
 	return true
 }
 
-// scopeText says in plain words what a scope lets an application do.
-var scopeText = map[string]string{
-	oidc.ScopeOpenID:        "know that it is you (your campus account id)",
-	oidc.ScopeProfile:       "see your name and username",
-	oidc.ScopeEmail:         "see your e-mail address",
-	oidc.ScopeOfflineAccess: "keep access while you are not using it",
-	"users:read":            "read the accounts of other people",
-	"users:write":           "change the accounts of other people",
-	"roles:write":           "create and change roles",
-	"studies:write":         "change study programmes, modules and lectures",
-	"grades:write":          "record grades",
-	"grades:read":           "read grades",
-}
-
 type consentView struct {
+	chrome
 	Title, Base, ClientName, Username, AuthRequestID, CSRF string
 	Scopes                                                 []string
 }
 
 func (l *login) askConsent(w http.ResponseWriter, r *http.Request, ar identity.AuthRequest, client identity.Client, acc identity.Account, scopes []string) {
+	lang := langOf(r)
 	var texts []string
 	for _, s := range scopes {
-		if t, ok := scopeText[s]; ok {
-			texts = append(texts, t)
+		if k, ok := scopeKeys[s]; ok {
+			texts = append(texts, T(lang, k))
 		}
 	}
-	name := client.Name
-	if name == "" {
-		name = client.ID
-	}
-	l.pages.render(w, http.StatusOK, "consent", consentView{Title: "Allow " + name, Base: l.base, ClientName: name,
+	name, _ := l.signInTexts(lang, client)
+	l.pages.render(w, http.StatusOK, "consent", consentView{chrome: l.chrome(r, lang), Title: T(lang, "consent.title", name), Base: l.base, ClientName: name,
 		Username: acc.Username, AuthRequestID: ar.ID, CSRF: l.csrfToken(w, r), Scopes: texts})
 }
 
@@ -543,21 +514,21 @@ func (l *login) handleConsent() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if err := parseForm(r); err != nil {
-			l.message(w, http.StatusBadRequest, "Something went wrong", "The form could not be read. Go back and try again.", true)
+			l.message(w, r, http.StatusBadRequest, "page.error", "form.unreadable", true)
 			return
 		}
-		ar, client, ok := l.request(w, r, r.PostForm.Get("authRequestID"))
+		r, ar, client, ok := l.request(w, r, r.PostForm.Get("authRequestID"))
 		if !ok {
 			return
 		}
 		sess := l.session(r)
 		if sess == nil || !l.csrfOK(r) {
-			l.message(w, http.StatusForbidden, "Please sign in again", "Your sign-in expired before you answered. Go back to the application and sign in again.", true)
+			l.message(w, r, http.StatusForbidden, "consent.again.title", "consent.again", true)
 			return
 		}
 		acc, err := l.store.Account(r.Context(), sess.AccountID)
 		if err != nil {
-			l.fail(w, err)
+			l.fail(w, r, err)
 			return
 		}
 		if r.PostForm.Get("decision") != "allow" {
@@ -568,13 +539,13 @@ func (l *login) handleConsent() http.Handler {
 		}
 		perms, err := l.store.Permissions(r.Context(), acc.ID)
 		if err != nil {
-			l.fail(w, err)
+			l.fail(w, r, err)
 			return
 		}
 		stepUp := slices.Contains(ar.Prompt, oidc.PromptLogin) && !sess.AuthTime.Before(ar.CreatedAt)
 		scopes := oidcop.GrantScopes(ar.Scopes, perms, stepUp)
 		if err := l.store.SaveConsent(r.Context(), acc.ID, client.ID, scopes); err != nil {
-			l.fail(w, err)
+			l.fail(w, r, err)
 			return
 		}
 		l.audit(r.Context(), identity.AuditEvent{Action: "consent", Outcome: identity.OutcomeSuccess, Actor: acc.ID, Target: client.ID,
@@ -584,63 +555,59 @@ func (l *login) handleConsent() http.Handler {
 }
 
 // request loads a pending authorization request and its client, or
-// answers with a page saying the link expired.
-func (l *login) request(w http.ResponseWriter, r *http.Request, id string) (identity.AuthRequest, identity.Client, bool) {
+// answers with a page saying the link expired. The request it returns
+// carries the page language of the sign-in (its ui_locales first).
+func (l *login) request(w http.ResponseWriter, r *http.Request, id string) (*http.Request, identity.AuthRequest, identity.Client, bool) {
 	ar, err := l.store.AuthRequest(r.Context(), id)
 	if db.Unavailable(err) {
-		l.fail(w, err)
-		return ar, identity.Client{}, false
+		l.fail(w, r, err)
+		return r, ar, identity.Client{}, false
 	}
 	if err != nil || ar.Done {
-		l.message(w, http.StatusBadRequest, "Sign-in link expired",
-			"This sign-in link is no longer valid. Go back to the application you came from and sign in again.", true)
-		return ar, identity.Client{}, false
+		l.message(w, r, http.StatusBadRequest, "signin_expired.title", "signin_expired.message", true)
+		return r, ar, identity.Client{}, false
 	}
+	r = withLang(r, pageLang(r, ar.UILocales))
 	client, err := l.store.Client(r.Context(), ar.ClientID)
 	if err != nil {
-		l.fail(w, err)
-		return ar, client, false
+		l.fail(w, r, err)
+		return r, ar, client, false
 	}
-	return ar, client, true
+	return r, ar, client, true
 }
 
 func (l *login) render(w http.ResponseWriter, r *http.Request, status int, ar identity.AuthRequest, client identity.Client, username, msg string) {
 	token := l.csrfToken(w, r)
-	name := client.Name
-	if name == "" {
-		name = client.ID
+	lang := langOf(r)
+	name, welcome := l.signInTexts(lang, client)
+	stepUp := slices.Contains(ar.Prompt, oidc.PromptLogin) && slices.Contains(ar.Scopes, oidcop.StepUpScope)
+	title := T(lang, "login.title")
+	if stepUp {
+		title = T(lang, "login.stepup.title")
 	}
-	v := loginView{Title: "Sign in", Base: l.base, Welcome: l.cfg.Welcome, ClientName: name, AuthRequestID: ar.ID,
-		CSRF: token, Username: username, Error: msg, StepUp: slices.Contains(ar.Prompt, oidc.PromptLogin) && slices.Contains(ar.Scopes, oidcop.StepUpScope),
-		Recovery: l.recovery, Unconfirmed: msg == errUnconfirmed}
-	if msg == errDirectoryDownDE || msg == errBusyDE {
-		v.ErrorLang = "de"
-	}
+	v := loginView{chrome: l.chrome(r, lang), Title: title, Base: l.base, Welcome: welcome, ClientName: name, AuthRequestID: ar.ID,
+		CSRF: token, Username: username, Error: msg, StepUp: stepUp,
+		Recovery: l.recovery, Unconfirmed: msg != "" && msg == T(lang, "login.err.unconfirmed")}
 	l.pages.render(w, status, "login", v)
 }
 
-// busyText asks to try again when too many sign-ins arrive at once, in
-// German for browsers that ask for it first.
-func (l *login) busyText(r *http.Request) string {
-	if strings.HasPrefix(lang(r), "de") {
-		return errBusyDE
-	}
-	return errBusy
+// message shows a page with a title and a message, both named in the
+// catalogue (msgKey formatted with args), in the page's language.
+func (l *login) message(w http.ResponseWriter, r *http.Request, status int, titleKey, msgKey string, isErr bool, args ...any) {
+	lang := langOf(r)
+	l.pages.render(w, status, "message", messageView{chrome: l.chrome(r, lang), Title: T(lang, titleKey), Base: l.base,
+		Message: T(lang, msgKey, args...), IsError: isErr})
 }
 
-func (l *login) message(w http.ResponseWriter, status int, title, msg string, isErr bool) {
-	l.pages.render(w, status, "message", messageView{Title: title, Base: l.base, Message: msg, IsError: isErr})
-}
-
-func (l *login) fail(w http.ResponseWriter, err error) {
+func (l *login) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if db.Unavailable(err) {
 		l.logger.Warn("sign-in: database unavailable", "err", err)
 		w.Header().Set("Retry-After", strconv.Itoa(problem.RetryAfter))
-		l.message(w, http.StatusServiceUnavailable, "Temporarily unavailable", "Signing in is not possible for a moment. Please try again in a few seconds.", true)
+		l.message(w, r, http.StatusServiceUnavailable, "unavailable.title", "unavailable.signin", true)
 		return
 	}
 	l.logger.Error("sign-in", "err", err)
-	l.message(w, http.StatusInternalServerError, "Something went wrong", "Signing in failed on our side. Please try again in a moment.", true)
+	l.message(w, r, http.StatusInternalServerError, "page.error", "failed.signin", true)
 }
 
 // csrfToken returns the browser's CSRF token, setting one if it has none
@@ -680,6 +647,7 @@ func (e errRequest) GetState() string                   { return e.ar.State }
 func (e errRequest) GetResponseMode() oidc.ResponseMode { return oidc.ResponseMode(e.ar.ResponseMode) }
 
 type messageView struct {
+	chrome
 	Title, Base, Message string
 	IsError              bool
 }

@@ -9,6 +9,7 @@ import (
 
 // logoutView is the confirmation page of an RP-initiated logout.
 type logoutView struct {
+	chrome
 	Title, Base, CSRF, Name                string
 	ClientID, PostLogoutRedirectURI, State string
 }
@@ -16,7 +17,7 @@ type logoutView struct {
 // handleLoggedOut is where a logout without post_logout_redirect_uri ends.
 func (l *login) handleLoggedOut() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l.message(w, http.StatusOK, "Signed out", "You are signed out of every campus application.", false)
+		l.message(w, r, http.StatusOK, "loggedout.title", "loggedout.message", false)
 	})
 }
 
@@ -32,18 +33,18 @@ func (l *login) handleEndSession() http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		req, err := op.ParseEndSessionRequest(r, l.provider.Decoder())
 		if err != nil {
-			l.message(w, http.StatusBadRequest, "Sign-out failed", "The sign-out request could not be read. Go back to the application and try again.", true)
+			l.message(w, r, http.StatusBadRequest, "logout.failed", "logout.err.unreadable", true)
 			return
 		}
 		session, err := op.ValidateEndSessionRequest(r.Context(), req, l.provider)
 		if err != nil {
 			l.logger.Info("end_session refused", "err", err)
-			l.message(w, http.StatusBadRequest, "Sign-out link not valid", "This sign-out link is not valid. Go back to the application you came from.", true)
+			l.message(w, r, http.StatusBadRequest, "logout.err.invalid", "logout.err.invalid_msg", true)
 			return
 		}
 		ended, err := l.storage.EndHintedSession(r.Context(), session)
 		if err != nil {
-			l.fail(w, err)
+			l.fail(w, r, err)
 			return
 		}
 		sess := l.session(r)
@@ -51,7 +52,8 @@ func (l *login) handleEndSession() http.Handler {
 			http.Redirect(w, r, session.RedirectURI, http.StatusFound)
 			return
 		}
-		v := logoutView{Title: "Sign out", Base: l.base, CSRF: l.csrfToken(w, r), ClientID: session.ClientID, State: req.State}
+		lang := langOf(r)
+		v := logoutView{chrome: l.chrome(r, lang), Title: T(lang, "logout.title"), Base: l.base, CSRF: l.csrfToken(w, r), ClientID: session.ClientID, State: req.State}
 		// Only a redirect the library accepted for the client is carried on.
 		if session.ClientID != "" && req.PostLogoutRedirectURI != "" {
 			v.PostLogoutRedirectURI = req.PostLogoutRedirectURI
@@ -74,7 +76,7 @@ func (l *login) handleLogout() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil || !l.csrfOK(r) {
-			l.message(w, http.StatusForbidden, "Sign-out failed", "The sign-out form expired. Go back to the application and sign out again.", true)
+			l.message(w, r, http.StatusForbidden, "logout.failed", "logout.err.expired", true)
 			return
 		}
 		session, err := op.ValidateEndSessionRequest(r.Context(), &oidc.EndSessionRequest{
@@ -85,7 +87,7 @@ func (l *login) handleLogout() http.Handler {
 		}
 		if sess := l.session(r); sess != nil {
 			if err := l.storage.EndSession(r.Context(), *sess); err != nil {
-				l.fail(w, err)
+				l.fail(w, r, err)
 				return
 			}
 		}

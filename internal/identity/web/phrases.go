@@ -8,6 +8,9 @@ import (
 // The German of the problem documents identity's API writes.
 func init() {
 	problem.Phrases.Add(i18n.German, map[string]string{
+		"Invalid request":        "Ungültige Anfrage",
+		"must be en, de or null": "muss en, de oder null sein",
+
 		// Fields a body may not set
 		"is assigned by campus and cannot change":        "wird von campus vergeben und kann sich nicht ändern",
 		"change roles with PUT /api/v1/users/{id}/roles": "ändern Sie Rollen mit PUT /api/v1/users/{id}/roles",

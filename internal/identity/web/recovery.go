@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"campus/internal/i18n"
 	"campus/internal/identity"
 	"campus/internal/identity/mailer"
 	"campus/internal/identity/oidcop"
@@ -55,11 +55,14 @@ type recovery struct {
 }
 
 // lang is the language of mails asked for by this request.
+// The language switch's choice (on one origin identity sees the portal's
+// cookie) comes first, then the browser's Accept-Language; the mailer's
+// Composer weighs it against the language the person chose.
 func lang(r *http.Request) string {
-	al := r.Header.Get("Accept-Language")
-	first, _, _ := strings.Cut(al, ",")
-	first, _, _ = strings.Cut(first, ";")
-	return strings.ToLower(strings.TrimSpace(first))
+	if l, ok := i18n.FromCookie(r); ok {
+		return string(l)
+	}
+	return strings.ToLower(strings.TrimSpace(r.Header.Get("Accept-Language")))
 }
 
 // notify wakes the outbox worker, if there is one.
@@ -70,14 +73,17 @@ func (m MailDeps) notify() {
 }
 
 type recoveryView struct {
+	chrome
 	Title, Base, CSRF, AuthRequestID, Token, Message, Error, Home string
 	Login                                                         string // what was typed into the request form
 	Done                                                          bool
 	Fields                                                        []fieldView
 }
 
-func (rc *recovery) view(w http.ResponseWriter, r *http.Request, title string) recoveryView {
-	return recoveryView{Title: title, Base: rc.login.base, CSRF: rc.login.csrfToken(w, r), Home: rc.home}
+// view is a page of these in the language of r, titled titleKey.
+func (rc *recovery) view(w http.ResponseWriter, r *http.Request, titleKey string) recoveryView {
+	lang := langOf(r)
+	return recoveryView{chrome: rc.login.chrome(r, lang), Title: T(lang, titleKey), Base: rc.login.base, CSRF: rc.login.csrfToken(w, r), Home: rc.home}
 }
 
 // mailed serves h when mail is configured; without it there are no links
@@ -97,11 +103,11 @@ func (rc *recovery) mailed(h http.HandlerFunc) http.Handler {
 func (rc *recovery) form(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := parseForm(r); err != nil {
-		rc.login.message(w, http.StatusBadRequest, "Something went wrong", "The form could not be read. Go back and try again.", true)
+		rc.login.message(w, r, http.StatusBadRequest, "page.error", "form.unreadable", true)
 		return false
 	}
 	if !rc.login.csrfOK(r) {
-		rc.login.message(w, http.StatusForbidden, "The form expired", "The form expired. Go back, reload the page and try again.", true)
+		rc.login.message(w, r, http.StatusForbidden, "form_expired.title", "form_expired.message", true)
 		return false
 	}
 	return true
@@ -111,7 +117,7 @@ func (rc *recovery) form(w http.ResponseWriter, r *http.Request) bool {
 func (rc *recovery) limited(w http.ResponseWriter, r *http.Request) bool {
 	ok, retry, err := rc.limiter.Allow(r.Context(), clientIP(r))
 	if err != nil {
-		rc.login.fail(w, err)
+		rc.login.fail(w, r, err)
 		return true
 	}
 	if ok {
@@ -119,8 +125,7 @@ func (rc *recovery) limited(w http.ResponseWriter, r *http.Request) bool {
 	}
 	wait := retrySeconds(retry)
 	w.Header().Set("Retry-After", strconv.Itoa(wait))
-	rc.login.message(w, http.StatusTooManyRequests, "Too many requests",
-		fmt.Sprintf("Too many requests from your network. Try again in %s.", humanWait(wait)), true)
+	rc.login.message(w, r, http.StatusTooManyRequests, "too_many.title", "too_many.requests", true, waitIn(langOf(r), wait))
 	return true
 }
 
@@ -130,12 +135,12 @@ func (rc *recovery) showConfirm(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	rec, t, err := rc.store.TokenAccount(r.Context(), identity.TokenConfirmEmail, oidcop.HashToken(token))
 	if err != nil {
-		rc.invalidLink(w, err, "confirm")
+		rc.invalidLink(w, r, err, "confirm")
 		return
 	}
-	v := rc.view(w, r, "Confirm your e-mail address")
+	v := rc.view(w, r, "confirm.title")
 	v.Token, v.Login = token, t.Email
-	v.Message = fmt.Sprintf("Confirm %s as the e-mail address of the campus account %s.", t.Email, rec.Username)
+	v.Message = T(v.Lang, "confirm.message", t.Email, rec.Username)
 	rc.pages.render(w, http.StatusOK, "confirm", v)
 }
 
@@ -150,72 +155,71 @@ func (rc *recovery) confirm(w http.ResponseWriter, r *http.Request) {
 	var taken *store.TakenError
 	switch {
 	case errors.As(err, &taken):
-		rc.login.message(w, http.StatusConflict, "Address taken", "Another account uses this e-mail address now, so it cannot become yours. Change your address again to another one.", true)
+		rc.login.message(w, r, http.StatusConflict, "confirm.taken.title", "confirm.taken", true)
 		return
 	case err != nil:
-		rc.invalidLink(w, err, "confirm")
+		rc.invalidLink(w, r, err, "confirm")
 		return
 	}
 	rc.mail.notify()
 	rc.login.audit(r.Context(), identity.AuditEvent{Action: "email_confirmed", Outcome: identity.OutcomeSuccess, Actor: rec.ID, Target: rec.ID,
 		ClientIP: clientIP(r)})
-	v := rc.view(w, r, "E-mail address confirmed")
-	v.Done, v.Message = true, fmt.Sprintf("%s is confirmed as the e-mail address of %s. You can sign in now.", rec.Email, rec.Username)
+	v := rc.view(w, r, "confirm.done.title")
+	v.Done, v.Message = true, T(v.Lang, "confirm.done", rec.Email, rec.Username)
 	rc.pages.render(w, http.StatusOK, "confirm", v)
 }
 
 // invalidLink answers a token that cannot be used, or a failure.
-func (rc *recovery) invalidLink(w http.ResponseWriter, err error, kind string) {
+func (rc *recovery) invalidLink(w http.ResponseWriter, r *http.Request, err error, kind string) {
 	if !errors.Is(err, store.ErrTokenInvalid) && !errors.Is(err, identity.ErrNotFound) {
-		rc.login.fail(w, err)
+		rc.login.fail(w, r, err)
 		return
 	}
-	msg := "This confirmation link is not valid any more: it was used, a newer one was sent, or it expired. Ask for a new link at " +
-		rc.login.base + "/confirm/resend."
 	if kind == "reset" {
-		msg = "This password reset link is not valid any more: it was used, a newer one was sent, or it expired. Ask for a new link at " +
-			rc.login.base + "/password/forgot."
+		rc.login.message(w, r, http.StatusBadRequest, "link_invalid.title", "link_invalid.reset", true, rc.login.base+"/password/forgot")
+		return
 	}
-	rc.login.message(w, http.StatusBadRequest, "Link not valid", msg, true)
+	rc.login.message(w, r, http.StatusBadRequest, "link_invalid.title", "link_invalid.confirm", true, rc.login.base+"/confirm/resend")
 }
 
 // linkForm is a page that asks for a link by mail: a new confirmation
 // link, or a password reset. Whether an account matches or not, the answer
 // is the same.
 type linkForm struct {
+	// title and empty (the answer to an empty form) name messages of the
+	// catalogue.
 	page, title, field, empty string
 	purpose                   string
 	// gets tells whether the account found (with its password hash) is
 	// sent a link.
 	gets func(acc identity.Account, hash string) bool
-	done func(rc *recovery) string
+	done func(rc *recovery, lang i18n.Lang) string
 }
 
 var (
-	resendForm = linkForm{page: "resend", title: "New confirmation link", field: "email",
-		empty: "Enter the e-mail address you registered with.", purpose: identity.TokenConfirmEmail,
+	resendForm = linkForm{page: "resend", title: "resend.title", field: "email",
+		empty: "resend.empty", purpose: identity.TokenConfirmEmail,
 		gets: func(acc identity.Account, _ string) bool {
 			return !acc.EmailVerified && acc.Status == identity.StatusActive
 		},
-		done: func(rc *recovery) string {
-			return "If an account with this address waits for confirmation, we sent it a new link. Look in your mailbox (and its spam folder); the link is valid for " +
-				duration(rc.mail.Composer.ConfirmTTL) + "."
+		done: func(rc *recovery, lang i18n.Lang) string {
+			return T(lang, "resend.done", durationText(lang, rc.mail.Composer.ConfirmTTL))
 		}}
 	// Only accounts with a local password can reset it; directory accounts
 	// change theirs in the directory.
-	forgotForm = linkForm{page: "forgot", title: "Forgot your password?", field: "login",
-		empty: "Enter your username or e-mail address.", purpose: identity.TokenResetPassword,
+	forgotForm = linkForm{page: "forgot", title: "forgot.title", field: "login",
+		empty: "forgot.empty", purpose: identity.TokenResetPassword,
 		gets: func(acc identity.Account, hash string) bool { return hash != "" && acc.Status == identity.StatusActive },
-		done: func(rc *recovery) string {
-			return "If an account matches, we sent a link to its e-mail address. Look in your mailbox (and its spam folder); the link is valid for " +
-				duration(rc.mail.Composer.ResetTTL) + "."
+		done: func(rc *recovery, lang i18n.Lang) string {
+			return T(lang, "forgot.done", durationText(lang, rc.mail.Composer.ResetTTL))
 		}}
 )
 
 func (rc *recovery) showLinkForm(f linkForm) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		r, ar := rc.login.pendingRequest(r, r.URL.Query().Get("authRequestID"))
 		v := rc.view(w, r, f.title)
-		v.AuthRequestID = rc.login.pendingRequest(r, r.URL.Query().Get("authRequestID"))
+		v.AuthRequestID = ar
 		rc.pages.render(w, http.StatusOK, f.page, v)
 	}
 }
@@ -225,11 +229,12 @@ func (rc *recovery) askLink(f linkForm) http.HandlerFunc {
 		if !rc.form(w, r) {
 			return
 		}
+		r, ar := rc.login.pendingRequest(r, r.PostForm.Get("authRequestID"))
 		v := rc.view(w, r, f.title)
-		v.AuthRequestID = rc.login.pendingRequest(r, r.PostForm.Get("authRequestID"))
+		v.AuthRequestID = ar
 		v.Login = strings.TrimSpace(r.PostForm.Get(f.field))
 		if v.Login == "" {
-			v.Error = f.empty
+			v.Error = T(v.Lang, f.empty)
 			rc.pages.render(w, http.StatusUnprocessableEntity, f.page, v)
 			return
 		}
@@ -242,10 +247,10 @@ func (rc *recovery) askLink(f linkForm) http.HandlerFunc {
 			rc.login.audit(r.Context(), identity.AuditEvent{Action: f.purpose + "_link", Outcome: outcome(err), Target: acc.ID, ClientIP: clientIP(r)})
 		}
 		if err != nil && !errors.Is(err, identity.ErrNotFound) && !errors.Is(err, store.ErrRateLimited) {
-			rc.login.fail(w, err)
+			rc.login.fail(w, r, err)
 			return
 		}
-		v.Done, v.Message = true, f.done(rc)
+		v.Done, v.Message = true, f.done(rc, v.Lang)
 		rc.pages.render(w, http.StatusOK, f.page, v)
 	}
 }
@@ -325,11 +330,11 @@ func outcome(err error) string {
 	return identity.OutcomeSuccess
 }
 
-func resetFields(errs []problem.FieldError) []fieldView {
-	return markErrors([]fieldView{
-		{Name: "password", Label: "New password", Type: "password", Autocomplete: "new-password", Required: true,
-			Hint: "At least 10 characters; not a common password and not your username or e-mail address."},
-		{Name: "password_confirm", Label: "Repeat the new password", Type: "password", Autocomplete: "new-password", Required: true},
+func resetFields(lang i18n.Lang, errs []problem.FieldError) []fieldView {
+	return markErrors(lang, []fieldView{
+		{Name: "password", Label: T(lang, "reset.password"), Type: "password", Autocomplete: "new-password", Required: true,
+			Hint: T(lang, "field.password.hint")},
+		{Name: "password_confirm", Label: T(lang, "reset.confirm"), Type: "password", Autocomplete: "new-password", Required: true},
 	}, errs)
 }
 
@@ -337,11 +342,11 @@ func (rc *recovery) showReset(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	rec, _, err := rc.store.TokenAccount(r.Context(), identity.TokenResetPassword, oidcop.HashToken(token))
 	if err != nil {
-		rc.invalidLink(w, err, "reset")
+		rc.invalidLink(w, r, err, "reset")
 		return
 	}
-	v := rc.view(w, r, "Choose a new password")
-	v.Token, v.Login, v.Fields = token, rec.Username, resetFields(nil)
+	v := rc.view(w, r, "reset.title")
+	v.Token, v.Login, v.Fields = token, rec.Username, resetFields(v.Lang, nil)
 	rc.pages.render(w, http.StatusOK, "reset", v)
 }
 
@@ -353,7 +358,7 @@ func (rc *recovery) reset(w http.ResponseWriter, r *http.Request) {
 	hash := oidcop.HashToken(token)
 	rec, _, err := rc.store.TokenAccount(ctx, identity.TokenResetPassword, hash)
 	if err != nil {
-		rc.invalidLink(w, err, "reset")
+		rc.invalidLink(w, r, err, "reset")
 		return
 	}
 	pw := r.PostForm.Get("password")
@@ -364,22 +369,22 @@ func (rc *recovery) reset(w http.ResponseWriter, r *http.Request) {
 		errs = []problem.FieldError{{Field: "password_confirm", Detail: "does not match the new password"}}
 	}
 	if errs != nil {
-		v := rc.view(w, r, "Choose a new password")
-		v.Token, v.Login, v.Fields = token, rec.Username, resetFields(errs)
-		v.Error = "Please correct the fields marked below."
+		v := rc.view(w, r, "reset.title")
+		v.Token, v.Login, v.Fields = token, rec.Username, resetFields(v.Lang, errs)
+		v.Error = T(v.Lang, "form.correct")
 		rc.pages.render(w, http.StatusUnprocessableEntity, "reset", v)
 		return
 	}
 	newHash, err := password.HashContext(ctx, pw, rc.login.cfg.Password)
 	if errors.Is(err, password.ErrBusy) {
-		v := rc.view(w, r, "Choose a new password")
-		v.Token, v.Login, v.Error = token, rec.Username, rc.login.busyText(r)
+		v := rc.view(w, r, "reset.title")
+		v.Token, v.Login, v.Error = token, rec.Username, T(v.Lang, "login.err.busy")
 		w.Header().Set("Retry-After", "2")
 		rc.pages.render(w, http.StatusServiceUnavailable, "reset", v)
 		return
 	}
 	if err != nil {
-		rc.login.fail(w, err)
+		rc.login.fail(w, r, err)
 		return
 	}
 	l := lang(r)
@@ -387,51 +392,41 @@ func (rc *recovery) reset(w http.ResponseWriter, r *http.Request) {
 		return rc.mail.Composer.PasswordChanged(rec.Account, l)
 	})
 	if err != nil {
-		rc.invalidLink(w, err, "reset")
+		rc.invalidLink(w, r, err, "reset")
 		return
 	}
 	rc.mail.notify()
 	rc.login.audit(ctx, identity.AuditEvent{Action: "password_reset", Outcome: identity.OutcomeSuccess, Actor: rec.ID, Target: rec.ID,
 		ClientIP: clientIP(r), Detail: "by a mailed link; every session ended"})
-	v := rc.view(w, r, "Password changed")
+	v := rc.view(w, r, "reset.done.title")
 	v.Done, v.Login = true, rec.Username
-	v.Message = "Your password is changed, and every session of your account was signed out. Sign in again with the new password."
+	v.Message = T(v.Lang, "reset.done")
 	if err := rc.api.endSessions(ctx, rec.ID, ""); err != nil {
 		rc.login.logger.Error("end sessions after a password reset", "account", rec.ID, "err", err)
-		v.Message = "Your password is changed, but not every session could be signed out. Sign in and use \"Sign out everywhere\" to be sure."
+		v.Message = T(v.Lang, "reset.done.some")
 	}
 	rc.pages.render(w, http.StatusOK, "reset", v)
 }
 
-// markErrors puts each field's errors beside it.
-func markErrors(fields []fieldView, errs []problem.FieldError) []fieldView {
+// markErrors puts each field's errors beside it, as sentences in lang.
+func markErrors(lang i18n.Lang, fields []fieldView, errs []problem.FieldError) []fieldView {
 	for i := range fields {
 		var msgs []string
 		for _, e := range errs {
 			if e.Field == fields[i].Name {
-				msgs = append(msgs, sentence(e.Detail))
+				msgs = append(msgs, fieldText(lang, e.Detail))
 			}
 		}
 		fields[i].Error = strings.Join(msgs, " ")
+		fields[i].Optional = T(lang, "form.optional")
 	}
 	return fields
 }
 
-// duration says a validity in words: "1 hour", "30 minutes", "2 days".
+// duration says a validity in English words: "1 hour", "30 minutes",
+// "2 days" (durationText in other languages).
 func duration(d time.Duration) string {
-	plural := func(n int, unit string) string {
-		if n == 1 {
-			return "1 " + unit
-		}
-		return strconv.Itoa(n) + " " + unit + "s"
-	}
-	switch {
-	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
-		return plural(int(d/(24*time.Hour)), "day")
-	case d >= time.Hour && d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
-	}
-	return plural(max(1, int(d.Round(time.Minute)/time.Minute)), "minute")
+	return durationText(i18n.English, d)
 }
 
 // ---- the developer mailbox
@@ -451,6 +446,7 @@ func loopback(r *http.Request) bool {
 }
 
 type mailboxView struct {
+	chrome
 	Title, Base string
 	Mails       []mail.Stored
 	Mail        *mail.Stored
@@ -466,8 +462,7 @@ func (rc *recovery) devMailbox(h http.HandlerFunc) http.Handler {
 			return
 		}
 		if !loopback(r) {
-			rc.login.message(w, http.StatusForbidden, "Developer mailbox",
-				"The developer mailbox is shown only to browsers on the server's own machine.", true)
+			rc.login.message(w, r, http.StatusForbidden, "mailbox.title", "mailbox.local_only", true)
 			return
 		}
 		h(w, r)
@@ -479,10 +474,11 @@ func (rc *recovery) handleMailbox() http.Handler {
 	return rc.devMailbox(func(w http.ResponseWriter, r *http.Request) {
 		mails, err := rc.mail.Mailbox.List(100)
 		if err != nil {
-			rc.login.fail(w, err)
+			rc.login.fail(w, r, err)
 			return
 		}
-		rc.pages.render(w, http.StatusOK, "mailbox", mailboxView{Title: "Developer mailbox", Base: rc.login.base, Mails: mails})
+		lang := langOf(r)
+		rc.pages.render(w, http.StatusOK, "mailbox", mailboxView{chrome: rc.login.chrome(r, lang), Title: T(lang, "mailbox.title"), Base: rc.login.base, Mails: mails})
 	})
 }
 
@@ -491,10 +487,10 @@ func (rc *recovery) handleMailboxMail() http.Handler {
 	return rc.devMailbox(func(w http.ResponseWriter, r *http.Request) {
 		m, err := rc.mail.Mailbox.Get(r.PathValue("id"))
 		if err != nil {
-			rc.login.message(w, http.StatusNotFound, "Developer mailbox", "There is no such mail in the developer mailbox.", true)
+			rc.login.message(w, r, http.StatusNotFound, "mailbox.title", "mailbox.no_such", true)
 			return
 		}
-		rc.pages.render(w, http.StatusOK, "mailbox", mailboxView{Title: m.Subject, Base: rc.login.base, Mail: &m, Links: links(m.Text)})
+		rc.pages.render(w, http.StatusOK, "mailbox", mailboxView{chrome: rc.login.chrome(r, langOf(r)), Title: m.Subject, Base: rc.login.base, Mail: &m, Links: links(m.Text)})
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"campus/internal/i18n"
 	"campus/internal/problem"
 )
 
@@ -16,7 +17,9 @@ import (
 
 type fieldView struct {
 	Name, Label, Type, Autocomplete, Hint, Value, Error string
-	Required                                            bool
+	// Optional marks a field that may stay empty, in the page's language.
+	Optional string
+	Required bool
 }
 
 // DescribedBy lists the ids of the hint and error that describe the field.
@@ -32,6 +35,7 @@ func (f fieldView) DescribedBy() string {
 }
 
 type registerView struct {
+	chrome
 	Title, Base, CSRF, AuthRequestID, ClientName, Message string
 	Fields                                                []fieldView
 	Errors                                                []fieldView // the fields with an error, for the summary
@@ -39,25 +43,25 @@ type registerView struct {
 	Confirm                                               bool        // a confirmation link was mailed
 }
 
-// registerFields are the form's fields in order. Passwords are never
-// shown again.
-func registerFields(in registration, errs []problem.FieldError) []fieldView {
+// registerFields are the form's fields in order, in lang. Passwords are
+// never shown again.
+func registerFields(lang i18n.Lang, in registration, errs []problem.FieldError) []fieldView {
 	fields := []fieldView{
-		{Name: "given_name", Label: "Given name", Type: "text", Autocomplete: "given-name", Value: in.GivenName, Required: true},
-		{Name: "family_name", Label: "Family name", Type: "text", Autocomplete: "family-name", Value: in.FamilyName, Required: true},
-		{Name: "display_name", Label: "Name shown to others", Type: "text", Autocomplete: "name", Value: in.DisplayName,
-			Hint: "Leave empty to use your given and family name."},
-		{Name: "email", Label: "E-mail address", Type: "email", Autocomplete: "email", Value: in.Email, Required: true},
-		{Name: "username", Label: "Username", Type: "text", Autocomplete: "username", Value: in.Username, Required: true,
-			Hint: "2 to 64 letters, digits, '.', '_' or '-'. You sign in with it."},
-		{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true,
-			Hint: "At least 10 characters; not a common password and not your username or e-mail address."},
-		{Name: "password_confirm", Label: "Repeat the password", Type: "password", Autocomplete: "new-password", Required: true},
-		{Name: "programme_id", Label: "Programme code", Type: "text", Autocomplete: "off", Value: in.ProgrammeID,
-			Hint: "The code of your study programme, if you know it, e.g. B-INF."},
-		{Name: "programme_title", Label: "Programme", Type: "text", Autocomplete: "off", Value: in.ProgrammeTitle},
+		{Name: "given_name", Label: T(lang, "register.given_name"), Type: "text", Autocomplete: "given-name", Value: in.GivenName, Required: true},
+		{Name: "family_name", Label: T(lang, "register.family_name"), Type: "text", Autocomplete: "family-name", Value: in.FamilyName, Required: true},
+		{Name: "display_name", Label: T(lang, "register.display_name"), Type: "text", Autocomplete: "name", Value: in.DisplayName,
+			Hint: T(lang, "register.display_name.hint")},
+		{Name: "email", Label: T(lang, "field.email"), Type: "email", Autocomplete: "email", Value: in.Email, Required: true},
+		{Name: "username", Label: T(lang, "register.username"), Type: "text", Autocomplete: "username", Value: in.Username, Required: true,
+			Hint: T(lang, "register.username.hint")},
+		{Name: "password", Label: T(lang, "field.password"), Type: "password", Autocomplete: "new-password", Required: true,
+			Hint: T(lang, "field.password.hint")},
+		{Name: "password_confirm", Label: T(lang, "register.password_confirm"), Type: "password", Autocomplete: "new-password", Required: true},
+		{Name: "programme_id", Label: T(lang, "register.programme_id"), Type: "text", Autocomplete: "off", Value: in.ProgrammeID,
+			Hint: T(lang, "register.programme_id.hint")},
+		{Name: "programme_title", Label: T(lang, "register.programme_title"), Type: "text", Autocomplete: "off", Value: in.ProgrammeTitle},
 	}
-	return markErrors(fields, errs)
+	return markErrors(lang, fields, errs)
 }
 
 // sentence makes a field error ("is required") read on its own.
@@ -81,7 +85,8 @@ func sentence(s string) string {
 // handleRegisterForm shows the registration form.
 func handleRegisterForm(l *login) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		renderRegister(w, r, l, l.pages, http.StatusOK, l.pendingRequest(r, r.URL.Query().Get("authRequestID")), registration{}, nil, "")
+		r, ar := l.pendingRequest(r, r.URL.Query().Get("authRequestID"))
+		renderRegister(w, r, l, l.pages, http.StatusOK, ar, registration{}, nil, "")
 	})
 }
 
@@ -92,16 +97,17 @@ func handleRegisterSubmit(l *login, reg *registrar) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if err := parseForm(r); err != nil {
-			l.message(w, http.StatusBadRequest, "Registration failed", "The form could not be read. Go back and try again.", true)
+			l.message(w, r, http.StatusBadRequest, "register.failed", "form.unreadable", true)
 			return
 		}
 		f := r.PostForm
-		ar := l.pendingRequest(r, f.Get("authRequestID"))
+		r, ar := l.pendingRequest(r, f.Get("authRequestID"))
+		lang := langOf(r)
 		in := registration{Username: f.Get("username"), Email: f.Get("email"), Password: f.Get("password"),
 			DisplayName: f.Get("display_name"), GivenName: f.Get("given_name"), FamilyName: f.Get("family_name"),
 			ProgrammeID: f.Get("programme_id"), ProgrammeTitle: f.Get("programme_title")}
 		if !l.csrfOK(r) {
-			renderRegister(w, r, l, p, http.StatusForbidden, ar, in, nil, "Your form expired. Please enter your password again and submit the form once more.")
+			renderRegister(w, r, l, p, http.StatusForbidden, ar, in, nil, T(lang, "register.err.expired"))
 			return
 		}
 		shown := in
@@ -114,13 +120,19 @@ func handleRegisterSubmit(l *login, reg *registrar) http.Handler {
 			renderRegister(w, r, l, p, http.StatusUnprocessableEntity, ar, in, errs, "")
 			return
 		}
-		_, refused, err := reg.register(r.Context(), in, clientIP(r), lang(r))
+		// The page's language goes along: it becomes the account's
+		// language for mails (and the confirmation mail's).
+		_, refused, err := reg.register(r.Context(), in, clientIP(r), string(lang))
 		switch {
 		case err != nil:
-			l.fail(w, err)
+			l.fail(w, r, err)
 		case refused != nil && refused.retryAfter > 0:
 			w.Header().Set("Retry-After", strconv.Itoa(refused.retryAfter))
-			renderRegister(w, r, l, p, refused.status, ar, in, nil, refused.detail)
+			msg := T(lang, "login.err.busy")
+			if refused.status == http.StatusTooManyRequests {
+				msg = T(lang, "register.err.too_many", waitIn(lang, refused.retryAfter))
+			}
+			renderRegister(w, r, l, p, refused.status, ar, in, nil, msg)
 		case refused != nil:
 			renderRegister(w, r, l, p, refused.status, ar, in, refused.fields, "")
 		default:
@@ -137,8 +149,10 @@ func handleRegisterSubmit(l *login, reg *registrar) http.Handler {
 // handleRegisterDone says that the account was created.
 func handleRegisterDone(l *login, reg *registrar) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := registerView{Title: "Account created", Base: l.base, Confirm: reg.mail.Composer != nil}
-		if ar := l.pendingRequest(r, r.URL.Query().Get("authRequestID")); ar != "" {
+		r, ar := l.pendingRequest(r, r.URL.Query().Get("authRequestID"))
+		lang := langOf(r)
+		v := registerView{chrome: l.chrome(r, lang), Title: T(lang, "done.title"), Base: l.base, Confirm: reg.mail.Composer != nil}
+		if ar != "" {
 			v.LoginURL, v.AuthRequestID = l.base+"/login?authRequestID="+url.QueryEscape(ar), ar
 		}
 		l.pages.render(w, http.StatusOK, "register_done", v)
@@ -147,28 +161,30 @@ func handleRegisterDone(l *login, reg *registrar) http.Handler {
 
 // pendingRequest returns id if it names an authorization request still
 // waiting for a sign-in, else "": a stale id is dropped, not an error, as
-// registering does not depend on it.
-func (l *login) pendingRequest(r *http.Request, id string) string {
+// registering does not depend on it. The request it returns carries the
+// page language of that sign-in (its ui_locales first).
+func (l *login) pendingRequest(r *http.Request, id string) (*http.Request, string) {
 	if id == "" {
-		return ""
+		return r, ""
 	}
 	ar, err := l.store.AuthRequest(r.Context(), id)
 	if err != nil || ar.Done {
-		return ""
+		return r, ""
 	}
-	return ar.ID
+	return withLang(r, pageLang(r, ar.UILocales)), ar.ID
 }
 
 func renderRegister(w http.ResponseWriter, r *http.Request, l *login, p *pages, status int, authRequestID string, in registration, errs []problem.FieldError, msg string) {
-	v := registerView{Title: "Create an account", Base: l.base, CSRF: l.csrfToken(w, r), AuthRequestID: authRequestID,
-		Message: msg, Fields: registerFields(in, errs)}
+	lang := langOf(r)
+	v := registerView{chrome: l.chrome(r, lang), Title: T(lang, "register.title"), Base: l.base, CSRF: l.csrfToken(w, r), AuthRequestID: authRequestID,
+		Message: msg, Fields: registerFields(lang, in, errs)}
 	for _, f := range v.Fields {
 		if f.Error != "" {
 			v.Errors = append(v.Errors, f)
 		}
 	}
 	if v.Errors != nil && v.Message == "" {
-		v.Message = "Please correct the fields marked below."
+		v.Message = T(lang, "form.correct")
 	}
 	p.render(w, status, "register", v)
 }

@@ -106,6 +106,7 @@ func routes(d Deps, l *login, a *api) []route {
 			"discovery":   d.Issuer + "/.well-known/openid-configuration",
 		})},
 		{"GET /static/", http.StripPrefix("/static/", httpserver.Files(static))},
+		{"GET /favicon.ico", httpserver.Favicon(static)},
 
 		// Signing in and out (login.go, logout.go).
 		{"GET /login", issuer(l.handleShow())},
@@ -114,6 +115,8 @@ func routes(d Deps, l *login, a *api) []route {
 		{"GET " + oidcop.DevicePath, dev.handle()}, {"POST " + oidcop.DevicePath, dev.handle()}, // device.go
 		{"GET " + LoggedOutPath, l.handleLoggedOut()},
 		{"POST /logout", issuer(l.handleLogout())},
+		// The language switch of identity's pages (i18n_pages.go).
+		{"GET /lang", l.handleSwitchLang(d.Store, langCookiePath(d.Issuer, d.Base, d.Home))},
 
 		// The OpenID Provider's endpoints, as the library routes them,
 		// except end_session: campus asks before ending a session
@@ -190,6 +193,8 @@ func (a *api) routes() []route {
 		{"POST /api/v1/me/api-keys", a.needs(needPerson, a.handleCreateAPIKey)},
 		{"DELETE /api/v1/me/api-keys/{id}", a.needs(needPerson, a.handleRevokeAPIKey)},
 		{"GET /api/v1/people", a.needs(needGrader, a.handlePeople)},
+		{"POST /api/v1/people/resolve", a.needs(needService, a.handleResolvePeople)},
+		{"GET /api/v1/clients", a.needs(read, a.handleListClients)},
 		{"GET /api/v1/audit", a.needs(read, a.handleAudit)},
 		{"GET /api/v1/logout-deliveries", a.needs(read, a.handleLogoutDeliveries)},
 		{"GET /api/v1/mail", a.needs(read, a.handleMailQueue)},

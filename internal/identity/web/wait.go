@@ -2,7 +2,7 @@ package web
 
 import "campus/internal/i18n"
 
-// waitIn says how long to wait, for "Try again in ..." texts (rate limits
+// waitIn says how long to wait (the texts are in i18n_pages.go), for "Try again in ..." texts (rate limits
 // and lockouts, beside a Retry-After of the same seconds): whole seconds
 // below two minutes, else whole minutes rounded up, in lang, with the
 // singular for one ("1 second", not "1 seconds").
@@ -21,16 +21,3 @@ func waitIn(lang i18n.Lang, seconds int) string {
 // before problem.Write translates them (phrases_edges.go has each sentence
 // with every form of the wait).
 func humanWait(seconds int) string { return waitIn(i18n.English, seconds) }
-
-func init() {
-	catalogue.Add(i18n.English, map[string]string{
-		"wait.second":  "1 second",
-		"wait.seconds": "%d seconds",
-		"wait.minutes": "%d minutes",
-	})
-	catalogue.Add(i18n.German, map[string]string{
-		"wait.second":  "1 Sekunde",
-		"wait.seconds": "%d Sekunden",
-		"wait.minutes": "%d Minuten",
-	})
-}

@@ -43,6 +43,9 @@ type rowsProblem struct {
 type csvRowJSON struct {
 	Line    int    `json:"line"`
 	Subject string `json:"subject"`
+	// Person is the username or e-mail address the row named the person
+	// by, when it did not give the subject id.
+	Person  string `json:"person,omitempty"`
 	Grade   string `json:"grade"`
 	Attempt int    `json:"attempt,omitempty"`
 	Result  string `json:"result"` // accepted, refused
@@ -91,6 +94,13 @@ func (s *server) uploadGrades(w http.ResponseWriter, r *http.Request, p *Princip
 		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Not a grade file", Detail: err.Error()})
 		return
 	}
+	rows, refused, persons, err := s.resolvePeople(r.Context(), rows, refused)
+	if err != nil {
+		s.logger.WarnContext(r.Context(), "study: cannot resolve usernames at identity", "err", err)
+		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Title: "Identity unavailable",
+			Detail: "Identity, which knows the usernames, cannot be reached to find the people of this file; nothing was stored. Try again shortly, or name people by subject id."})
+		return
+	}
 	results, err := s.store.ApplyGrades(r.Context(), rows, !dryRun)
 	if err != nil {
 		fail(w, r, s.logger, err)
@@ -99,7 +109,7 @@ func (s *server) uploadGrades(w http.ResponseWriter, r *http.Request, p *Princip
 	report := csvReport{DryRun: dryRun, Applied: !dryRun, Rows: []csvRowJSON{}}
 	byLine := map[int]csvRowJSON{}
 	for _, res := range results {
-		row := csvRowJSON{Line: res.Line, Subject: res.Record.Subject, Grade: res.Record.Grade.String(), Attempt: res.Record.Attempt, Result: "accepted"}
+		row := csvRowJSON{Line: res.Line, Subject: res.Record.Subject, Person: persons[res.Line], Grade: res.Record.Grade.String(), Attempt: res.Record.Attempt, Result: "accepted"}
 		if res.Err != nil {
 			row.Result, row.Reason, row.Attempt = "refused", reason(res.Err), 0
 		}
@@ -144,9 +154,13 @@ func reason(err error) string {
 }
 
 // parseGradeCSV reads the upload: UTF-8 (a BOM is fine), a header row with
-// subject and grade and optionally attempt, graded_on and status, separated
+// subject (or username; a row's subject, when empty, is its username) and
+// grade and optionally attempt, graded_on, status and name (ignored: the
+// template's names for the reader), separated
 // by commas or semicolons. Rows it can refuse on their own (bad values,
 // the same person twice) come back refused; the rest go to the store.
+// A row with nothing but its person (no grade, attempt, date or status)
+// is left out: a template with some grades filled in is a valid file.
 // More than MaxUploadRows rows (blank lines aside) is errTooManyRows.
 func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []csvRowJSON, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
@@ -171,14 +185,17 @@ func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []c
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		switch name {
-		case "subject", "grade", "attempt", "graded_on", "status":
+		case "subject", "username", "grade", "attempt", "graded_on", "status":
 			cols[name] = i
+		case "name":
+			// The template's column, for the reader's eyes only.
 		default:
-			return nil, nil, fmt.Errorf("unknown column %q; the columns are subject, grade, attempt, graded_on, status", h)
+			return nil, nil, fmt.Errorf("unknown column %q; the columns are subject or username, grade, attempt, graded_on, status (and name, which is ignored)", h)
 		}
 	}
-	if _, ok := cols["subject"]; !ok {
-		return nil, nil, errors.New("the first line must name the columns, with at least subject and grade")
+	_, hasSubject := cols["subject"]
+	if _, ok := cols["username"]; !ok && !hasSubject {
+		return nil, nil, errors.New("the first line must name the columns, with at least subject (or username) and grade")
 	}
 	if _, ok := cols["grade"]; !ok {
 		return nil, nil, errors.New("the first line must name the columns, with at least subject and grade")
@@ -220,7 +237,14 @@ func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []c
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
-		in := gradeInput{Subject: get("subject"), Grade: get("grade"), GradedOn: get("graded_on"), Status: get("status")}
+		person := get("subject")
+		if person == "" {
+			person = get("username")
+		}
+		in := gradeInput{Subject: person, Grade: get("grade"), GradedOn: get("graded_on"), Status: get("status")}
+		if in.Grade == "" && in.GradedOn == "" && in.Status == "" && get("attempt") == "" {
+			continue // a person not graded (yet): the template lists every student
+		}
 		row := csvRowJSON{Line: line, Subject: in.Subject, Grade: in.Grade, Result: "refused"}
 		if a := get("attempt"); a != "" {
 			n, err := strconv.Atoi(a)

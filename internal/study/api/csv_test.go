@@ -21,12 +21,15 @@ func TestParseGradeCSV(t *testing.T) {
 		{name: "a grade off the scale", in: "subject,grade\nana,1.5\nbob,2.3\n", accepted: []string{"bob"}, refused: map[int]string{2: "Use a grade on the scale"}},
 		{name: "a bad attempt", in: "subject,grade,attempt\nana,1.0,first\n", refused: map[int]string{2: "attempt must be a number"}},
 		{name: "a bad date", in: "subject,grade,graded_on\nana,1.0,14.02.2026\n", refused: map[int]string{2: "Use a date like"}},
+		{name: "a template: usernames, names, ungraded rows left out", in: "subject,username,name,grade\n,ana,Ana A.,1.3\nbob-id,bob,Bob,\n,cem,\"=Cem\",2.0\n", accepted: []string{"ana", "cem"}},
+		{name: "username column only", in: "username;grade\nana;1,3\n", accepted: []string{"ana"}},
 		{name: "a missing subject", in: "subject,grade\n,1.0\n", refused: map[int]string{2: "Name the person"}},
 		{name: "the same person twice", in: "subject,grade\nana,1.0\nana,2.0\n", accepted: []string{"ana"}, refused: map[int]string{3: "same person as on line 2"}},
 		{name: "a broken quote", in: "subject,grade\n\"ana,1.0\nbob,1.3\n", refused: map[int]string{2: "Not valid CSV"}},
 		{name: "not UTF-8 (Latin-1 from an old spreadsheet)", in: "subject,grade\nm\xfcller,1.0\n", fileErr: "not UTF-8"},
 		{name: "no header", in: "ana,1.0\n", fileErr: "unknown column"},
 		{name: "header without grade", in: "subject,mark\nana,1.0\n", fileErr: "unknown column"},
+		{name: "header without a person", in: "name,grade\nana,1.0\n", fileErr: "at least subject (or username) and grade"},
 		{name: "empty file", in: "", fileErr: "empty"},
 	}
 	for _, tt := range tests {

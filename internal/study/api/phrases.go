@@ -17,11 +17,12 @@ func init() {
 		"Too many rows":                 "Zu viele Zeilen",
 		"A grade file may have at most %d rows; split it into several files.": "Eine Notendatei darf höchstens %d Zeilen haben; teilen Sie sie auf mehrere Dateien auf.",
 		"Not a grade file": "Keine Notendatei",
-		"the file is not UTF-8 text; save it as CSV (UTF-8)":                            "Die Datei ist kein UTF-8-Text; speichern Sie sie als CSV (UTF-8).",
-		"the file is empty; the first line must name the columns: subject,grade":        "Die Datei ist leer; die erste Zeile muss die Spalten nennen: subject,grade",
-		"the file is not valid CSV: %v":                                                 "Die Datei ist kein gültiges CSV: %v",
-		"unknown column %q; the columns are subject, grade, attempt, graded_on, status": "Unbekannte Spalte %q; die Spalten sind subject, grade, attempt, graded_on, status",
-		"the first line must name the columns, with at least subject and grade":         "Die erste Zeile muss die Spalten nennen, mindestens subject und grade.",
+		"the file is not UTF-8 text; save it as CSV (UTF-8)":                                                                     "Die Datei ist kein UTF-8-Text; speichern Sie sie als CSV (UTF-8).",
+		"the file is empty; the first line must name the columns: subject,grade":                                                 "Die Datei ist leer; die erste Zeile muss die Spalten nennen: subject,grade",
+		"the file is not valid CSV: %v":                                                                                          "Die Datei ist kein gültiges CSV: %v",
+		"unknown column %q; the columns are subject or username, grade, attempt, graded_on, status (and name, which is ignored)": "Unbekannte Spalte %q; die Spalten sind subject oder username, grade, attempt, graded_on, status (und name, die übergangen wird)",
+		"the first line must name the columns, with at least subject and grade":                                                  "Die erste Zeile muss die Spalten nennen, mindestens subject und grade.",
+		"the first line must name the columns, with at least subject (or username) and grade":                                    "Die erste Zeile muss die Spalten nennen, mindestens subject (oder username) und grade.",
 
 		// The reasons of refused rows in a grade file's report
 		"Not enrolled in a programme with this lecture.": "In keinem Studiengang mit dieser Lehrveranstaltung eingeschrieben.",

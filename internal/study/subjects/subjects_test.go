@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ const (
 // people endpoint as identity does, counting the calls.
 type fakeIdentity struct {
 	people          map[string]bool
+	logins          map[string]string // login -> id, for people/resolve
 	tokens, lookups atomic.Int32
 	refuse          atomic.Int32 // the next n people calls answer 401
 }
@@ -57,6 +59,27 @@ func (f *fakeIdentity) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for _, id := range r.URL.Query()["id"] {
 			if f.people[id] {
 				out.Items = append(out.Items, person{ID: id})
+			}
+		}
+		json.NewEncoder(w).Encode(out)
+	case "/api/v1/people/resolve":
+		f.lookups.Add(1)
+		if r.Method != http.MethodPost || r.Header.Get("Authorization") == "" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var body struct{ Logins []string }
+		json.NewDecoder(r.Body).Decode(&body)
+		type match struct {
+			Login string `json:"login"`
+			ID    string `json:"id"`
+		}
+		out := struct {
+			Items []match `json:"items"`
+		}{Items: []match{{Login: "not-asked", ID: ada}}}
+		for _, l := range body.Logins {
+			if id, ok := f.logins[strings.ToLower(l)]; ok {
+				out.Items = append(out.Items, match{Login: l, ID: id})
 			}
 		}
 		json.NewEncoder(w).Encode(out)
@@ -158,5 +181,34 @@ func TestValidID(t *testing.T) {
 		if got := ValidID(s); got != want {
 			t.Errorf("ValidID(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// TestResolve: usernames and addresses become subject ids with the
+// service's own token; unknown ones are absent, and what identity did not
+// get asked is ignored; the ids found count as existing afterwards.
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	f := &fakeIdentity{people: map[string]bool{}, logins: map[string]string{"ada": ada, "bob@uni.example": bob}}
+	c, srv := newChecker(t, f, &now)
+	got, err := c.Resolve(ctx, []string{"Ada", "nobody", "bob@uni.example"})
+	if err != nil || len(got) != 2 || got["Ada"] != ada || got["bob@uni.example"] != bob {
+		t.Fatalf("Resolve = %v, %v", got, err)
+	}
+	if unknown, err := c.Unknown(ctx, []string{ada, bob}); err != nil || len(unknown) != 0 || f.lookups.Load() != 1 {
+		t.Fatalf("found ids not remembered: %v, %v, %d lookups", unknown, err, f.lookups.Load())
+	}
+	many := make([]string, 450)
+	for i := range many {
+		many[i] = "nobody"
+	}
+	if _, err := c.Resolve(ctx, many); err != nil || f.lookups.Load() != 4 {
+		t.Fatalf("450 logins: %d lookups, err %v; want 3 more", f.lookups.Load(), err)
+	}
+	srv.Close()
+	if got, err := c.Resolve(ctx, []string{"ada"}); !errors.Is(err, ErrUnavailable) || got != nil {
+		t.Fatalf("identity down: %v, %v", got, err)
 	}
 }

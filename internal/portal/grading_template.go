@@ -1,0 +1,78 @@
+package portal
+
+import (
+	"bufio"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+// gradeTemplate is a CSV file of a lecture's students for the grade
+// upload: subject, username, name and an empty grade column, in the order
+// of the grading page. The study service reads it back as it is (name is
+// ignored, rows without a grade are left out). Names come from identity
+// with the staff member's own token (GET /api/v1/people, which grades:read
+// reaches): the portal asks for no more than the page shows already.
+func (s *server) gradeTemplate(w http.ResponseWriter, r *http.Request, sess *session) {
+	id := r.PathValue("id")
+	lec, err := s.study.Lecture(r.Context(), sess, id)
+	if errors.Is(err, errNotFound) || statusOf(err) == http.StatusBadRequest {
+		s.fail(w, r, http.StatusNotFound, T(langOf(r), "grading.nolecture"))
+		return
+	}
+	if s.apiFailed(w, r, err) {
+		return
+	}
+	students, ok := s.students(w, r, sess, id)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+templateName(lec.Code)+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	bw := bufio.NewWriter(w)
+	writeCSVRow(bw, []string{"subject", "username", "name", "grade"})
+	for _, st := range students {
+		writeCSVRow(bw, []string{st.Subject, st.Username, st.DisplayName, ""})
+	}
+	bw.Flush() //nolint:errcheck // a client gone away gets a short file
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// templateName is the download's file name, from the lecture's code.
+func templateName(code string) string {
+	code = strings.Trim(unsafeName.ReplaceAllString(code, "-"), "-.")
+	if code == "" {
+		code = "lecture"
+	}
+	return "grades-" + code + ".csv"
+}
+
+// formulaTriggers start a cell a spreadsheet would run as a formula
+// (OWASP, "CSV Injection"), as in the study service's export.
+const formulaTriggers = "=+-@\t\r"
+
+// writeCSVRow writes one RFC 4180 line; a cell a spreadsheet would take
+// for a formula gets a single quote before it and is quoted, as the study
+// service's grade export does, and its upload takes the quote off again.
+func writeCSVRow(w *bufio.Writer, cells []string) {
+	for i, cell := range cells {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		quote := strings.ContainsAny(cell, ",;\"\r\n") || strings.HasPrefix(cell, " ")
+		if rest := strings.TrimLeft(cell, "'"); rest != "" && strings.IndexByte(formulaTriggers, rest[0]) >= 0 {
+			cell, quote = "'"+cell, true
+		}
+		if !quote {
+			w.WriteString(cell)
+			continue
+		}
+		w.WriteByte('"')
+		w.WriteString(strings.ReplaceAll(cell, `"`, `""`))
+		w.WriteByte('"')
+	}
+	w.WriteString("\r\n")
+}
