@@ -39,6 +39,27 @@ func TestPhrasebook(t *testing.T) {
 	}
 }
 
+// TestPhrasebookPrefersTheMostSpecificFormat: when a general and a
+// specific format both match, the specific one translates, whichever
+// package added its phrases first.
+func TestPhrasebookPrefersTheMostSpecificFormat(t *testing.T) {
+	t.Parallel()
+	general := map[string]string{"This needs the permission %s.": "Dafür ist die Berechtigung %s nötig."}
+	specific := map[string]string{"This needs the permission %s, which keys never carry.": "Dafür ist die Berechtigung %s nötig, die Schlüssel nie haben."}
+	for _, order := range [][]map[string]string{{general, specific}, {specific, general}} {
+		p := NewPhrasebook()
+		for _, m := range order {
+			p.Add(German, m)
+		}
+		if got, _ := p.Translate(German, "This needs the permission grades:read, which keys never carry."); got != "Dafür ist die Berechtigung grades:read nötig, die Schlüssel nie haben." {
+			t.Errorf("specific = %q", got)
+		}
+		if got, _ := p.Translate(German, "This needs the permission grades:read."); got != "Dafür ist die Berechtigung grades:read nötig." {
+			t.Errorf("general = %q", got)
+		}
+	}
+}
+
 func TestPhrasebookRefusesBadTranslations(t *testing.T) {
 	t.Parallel()
 	defer func() {

@@ -27,6 +27,7 @@ type form struct {
 	english string
 	re      *regexp.Regexp
 	out     string // the translation with every verb as %[n]s
+	literal int    // how much of english is literal text, not verbs
 }
 
 // NewPhrasebook returns an empty phrasebook.
@@ -82,7 +83,8 @@ func (p *Phrasebook) Add(lang Lang, phrases map[string]string) {
 			return "%[" + strconv.Itoa(n) + "]s"
 		})
 		out = strings.ReplaceAll(out, "\x00", "%%")
-		p.forms[lang] = append(p.forms[lang], form{english: en, re: regexp.MustCompile(re.String()), out: out})
+		p.forms[lang] = append(p.forms[lang], form{english: en, re: regexp.MustCompile(re.String()), out: out,
+			literal: len(verb.ReplaceAllString(esc, ""))})
 	}
 }
 
@@ -97,16 +99,26 @@ func (p *Phrasebook) Translate(lang Lang, text string) (string, bool) {
 	if tr, ok := p.exact[lang][text]; ok && !verb.MatchString(strings.ReplaceAll(text, "%%", "")) {
 		return tr, true
 	}
-	for _, f := range p.forms[lang] {
-		if sub := f.re.FindStringSubmatch(text); sub != nil {
-			args := make([]any, len(sub)-1)
-			for i, s := range sub[1:] {
-				args[i] = s
-			}
-			return fmt.Sprintf(f.out, args...), true
+	// When several formats match, the most specific one wins: the one
+	// with the most literal text ("This needs the permission %s, which API
+	// keys never carry: ..." over "This needs the permission %s."), so the
+	// answer does not depend on the order packages added their phrases.
+	var best *form
+	var bestSub []string
+	for i := range p.forms[lang] {
+		f := &p.forms[lang][i]
+		if sub := f.re.FindStringSubmatch(text); sub != nil && (best == nil || f.literal > best.literal) {
+			best, bestSub = f, sub
 		}
 	}
-	return text, false
+	if best == nil {
+		return text, false
+	}
+	args := make([]any, len(bestSub)-1)
+	for i, s := range bestSub[1:] {
+		args[i] = s
+	}
+	return fmt.Sprintf(best.out, args...), true
 }
 
 // Knows reports whether the English text or format is in lang: the check

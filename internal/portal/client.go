@@ -140,6 +140,25 @@ type call struct {
 	headers      []string // name, value pairs
 }
 
+type pageLangKey struct{}
+
+// withPageLang carries the language of the page a request is for
+// (langOf) in its context, for every API call made while answering it.
+func withPageLang(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), pageLangKey{}, langOf(r))))
+	})
+}
+
+// pageLang is the language of the page ctx answers for; English when it
+// is none.
+func pageLang(ctx context.Context) Lang {
+	if l, ok := ctx.Value(pageLangKey{}).(Lang); ok {
+		return l
+	}
+	return English
+}
+
 // maxAnswer bounds what is read of an answer.
 const maxAnswer = 16 << 20
 
@@ -172,6 +191,9 @@ func (c apiClient) do(ctx context.Context, sess *session, cl call, into any) err
 	if cl.ifMatch != "" {
 		req.Header.Set("If-Match", cl.ifMatch)
 	}
+	// The API answers problems in the page's language, so that the field
+	// errors the page shows are in it.
+	req.Header.Set("Accept-Language", string(pageLang(ctx)))
 	for i := 0; i+1 < len(cl.headers); i += 2 {
 		if cl.headers[i+1] != "" {
 			req.Header.Set(cl.headers[i], cl.headers[i+1])

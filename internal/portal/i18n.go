@@ -3,9 +3,6 @@ package portal
 import (
 	"fmt"
 	"net/http"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"campus/internal/i18n"
 )
@@ -362,21 +359,6 @@ var messages = map[Lang]map[string]string{
 		"profile.password.change":          "Change password",
 		"profile.password.current.missing": "Enter your current password.",
 		"profile.password.mismatch":        "The two new passwords differ.",
-		// The password policy's reasons, as identity's API gives them in
-		// English (internal/identity/policy); the German ones below say the
-		// same for a page in German.
-		"password.policy.short":    "Use at least %d characters.",
-		"password.policy.long":     "Use at most %d characters.",
-		"password.policy.common":   "This is one of the most commonly used passwords; choose another.",
-		"password.policy.personal": "Do not use your username or e-mail address in the password.",
-		"password.policy.repeat":   "This password repeats a pattern; add more words or characters that don't follow a pattern.",
-		"password.policy.sequence": "This password is a sequence like abc or 4321; add more words or characters that don't follow a pattern.",
-		"password.policy.keyboard": "This password is a keyboard sequence; add more words or characters that don't follow a pattern.",
-		"password.policy.date":     "This password is mostly a date or a year; add more words or characters that don't follow a pattern.",
-		"password.policy.similar":  "This password is close to a commonly used password; add more words or characters that don't follow a pattern.",
-		"password.policy.word":     "This password is mostly a common word or name; add more words or characters that don't follow a pattern.",
-		"password.policy.yours":    "This password is built from your username, e-mail address or name; add more words or characters that don't follow a pattern.",
-		"password.policy.guess":    "This password is too easy to guess; add more words or characters that don't follow a pattern.",
 		// H4b: grade template, login windows and allowed applications.
 		"grading.template":        "Download a template",
 		"grading.template.help":   "A CSV file of the enrolled students (subject, username, name) with an empty grade column: fill in grades and upload it as it is.",
@@ -720,18 +702,6 @@ var messages = map[Lang]map[string]string{
 		"profile.password.change":          "Passwort ändern",
 		"profile.password.current.missing": "Geben Sie Ihr aktuelles Passwort ein.",
 		"profile.password.mismatch":        "Die beiden neuen Passwörter unterscheiden sich.",
-		"password.policy.short":            "Verwenden Sie mindestens %d Zeichen.",
-		"password.policy.long":             "Verwenden Sie höchstens %d Zeichen.",
-		"password.policy.common":           "Dies ist eines der am häufigsten verwendeten Passwörter; wählen Sie ein anderes.",
-		"password.policy.personal":         "Verwenden Sie Ihren Benutzernamen oder Ihre E-Mail-Adresse nicht im Passwort.",
-		"password.policy.repeat":           "Dieses Passwort wiederholt ein Muster; fügen Sie weitere Wörter oder Zeichen hinzu, die keinem Muster folgen.",
-		"password.policy.sequence":         "Dieses Passwort ist eine Folge wie abc oder 4321; fügen Sie weitere Wörter oder Zeichen hinzu, die keinem Muster folgen.",
-		"password.policy.keyboard":         "Dieses Passwort ist eine Tastaturfolge; fügen Sie weitere Wörter oder Zeichen hinzu, die keinem Muster folgen.",
-		"password.policy.date":             "Dieses Passwort ist größtenteils ein Datum oder eine Jahreszahl; fügen Sie weitere Wörter oder Zeichen hinzu, die keinem Muster folgen.",
-		"password.policy.similar":          "Dieses Passwort ähnelt einem häufig verwendeten Passwort; fügen Sie weitere Wörter oder Zeichen hinzu, die keinem Muster folgen.",
-		"password.policy.word":             "Dieses Passwort ist größtenteils ein gängiges Wort oder ein Name; fügen Sie weitere Wörter oder Zeichen hinzu, die keinem Muster folgen.",
-		"password.policy.yours":            "Dieses Passwort ist aus Ihrem Benutzernamen, Ihrer E-Mail-Adresse oder Ihrem Namen gebildet; fügen Sie weitere Wörter oder Zeichen hinzu, die keinem Muster folgen.",
-		"password.policy.guess":            "Dieses Passwort ist zu leicht zu erraten; fügen Sie weitere Wörter oder Zeichen hinzu, die keinem Muster folgen.",
 		// H4b: Notenvorlage, Anmeldezeitfenster und erlaubte Anwendungen.
 		"grading.template":        "Vorlage herunterladen",
 		"grading.template.help":   "Eine CSV-Datei der eingeschriebenen Studierenden (subject, username, name) mit leerer Notenspalte: Noten eintragen und die Datei unverändert hochladen.",
@@ -763,44 +733,4 @@ var messages = map[Lang]map[string]string{
 		"admin.role.apps.unknown": "unbekannte Anwendung",
 		"admin.role.window.about": "Mitglieder können sich nur täglich zwischen den beiden Uhrzeiten anmelden (über Mitternacht, wenn das Ende früher liegt), wahlweise nur vom ersten bis zum letzten Tag. Die Uhrzeiten gelten in der Ortszeit von identity. Lassen Sie alle Felder leer für kein Zeitfenster.",
 	},
-}
-
-// apiMessages are the keys of messages that identity's API writes in
-// English and the portal shows in the page's language: the password
-// policy's reasons. Matched by their English text, with %d standing for a
-// number.
-var apiMessages = func() []apiMessage {
-	var out []apiMessage
-	for key, en := range messages[English] {
-		if !strings.HasPrefix(key, "password.policy.") {
-			continue
-		}
-		re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(en), "%d", `(\d+)`) + "$")
-		out = append(out, apiMessage{key: key, re: re})
-	}
-	return out
-}()
-
-type apiMessage struct {
-	key string
-	re  *regexp.Regexp
-}
-
-// apiText shows a message from an API in lang when the portal knows it,
-// else as the API wrote it.
-func apiText(lang Lang, detail string) string {
-	if lang == English {
-		return detail
-	}
-	for _, m := range apiMessages {
-		if sub := m.re.FindStringSubmatch(detail); sub != nil {
-			args := make([]any, 0, len(sub)-1)
-			for _, s := range sub[1:] {
-				n, _ := strconv.Atoi(s)
-				args = append(args, n)
-			}
-			return T(lang, m.key, args...)
-		}
-	}
-	return detail
 }

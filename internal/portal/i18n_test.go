@@ -4,8 +4,10 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -77,20 +79,44 @@ func TestTemplatesUseKnownMessages(t *testing.T) {
 	}
 }
 
-// TestAPITextInGerman: the password policy's reasons from identity's API
-// appear in German on German pages, numbers kept; unknown text stays.
-func TestAPITextInGerman(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Use at least 10 characters.", "Verwenden Sie mindestens 10 Zeichen."},
-		{T(English, "password.policy.keyboard"), T(German, "password.policy.keyboard")},
-		{"Something else.", "Something else."},
-	}
-	for _, tt := range tests {
-		if got := apiText(German, tt.in); got != tt.want {
-			t.Errorf("apiText(German, %q) = %q, want %q", tt.in, got, tt.want)
-		}
-		if got := apiText(English, tt.in); got != tt.in {
-			t.Errorf("apiText(English, %q) = %q", tt.in, got)
-		}
+// TestAPICallsAskForThePageLanguage: every call to identity's and the
+// study API asks for the language of the page the person is on (the
+// switch's cookie, else the browser's Accept-Language), so the field
+// errors the APIs write come back in it and the page shows them as they
+// came: German on a German page. (cmd/campus's
+// TestPortalShowsAPIErrorsInThePageLanguage does it with the real APIs.)
+func TestAPICallsAskForThePageLanguage(t *testing.T) {
+	t.Parallel()
+	form := url.Values{"current_password": {"old secret"}, "new_password": {"Zq7!xw"}, "new_password_again": {"Zq7!xw"}}
+	for _, tt := range []struct {
+		name, cookie, accept, want, detail string
+	}{
+		{"switch", "de", "en-GB", "de", "Verwenden Sie mindestens 10 Zeichen."},
+		{"browser", "", "de-AT,de;q=0.9", "de", "Verwenden Sie mindestens 10 Zeichen."},
+		{"english", "en", "de", "en", "Use at least 10 characters."},
+		{"neither", "", "", "en", "Use at least 10 characters."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := newPortal(t)
+			p.api.on("GET /idp/api/v1/me", 200, meJSON)
+			p.api.on("POST /idp/api/v1/me/password", 422,
+				`{"title":"x","status":422,"errors":[{"field":"new_password","detail":"`+tt.detail+`"}]}`)
+			r := httptest.NewRequest(http.MethodPost, "/profile/password", strings.NewReader(form.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			if tt.cookie != "" {
+				r.AddCookie(&http.Cookie{Name: langCookie, Value: tt.cookie})
+			}
+			if tt.accept != "" {
+				r.Header.Set("Accept-Language", tt.accept)
+			}
+			p.do(p.signIn(student()), r).want(t, http.StatusUnprocessableEntity,
+				`<p class="field-error" id="new_password-error">`+tt.detail+`</p>`)
+			wantHeader(t, p.api.only(t, "POST /idp/api/v1/me/password"), "Accept-Language", tt.want)
+			for _, req := range p.api.sent("GET /idp/api/v1/me") {
+				wantHeader(t, req, "Accept-Language", tt.want)
+			}
+		})
 	}
 }

@@ -88,7 +88,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	// back-channel logout is a server's request and carries neither.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
-	return cop.Handler(mux), nil
+	return cop.Handler(withPageLang(mux)), nil
 }
 
 // crossOriginDetail is the gateway's answer to a cross-origin change.

@@ -64,7 +64,7 @@ func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *sessi
 	patch := map[string]any{"username": mine.Username, "email": mine.Email, "display_name": mine.DisplayName,
 		"given_name": mine.GivenName, "family_name": mine.FamilyName, "semester": mine.Semester, "locale": locale}
 	// A new address is confirmed by a mail in the browser's language.
-	err := s.identity.UpdateMe(r.Context(), sess, version, patch, r.Header.Get("Accept-Language"))
+	err := s.identity.UpdateMe(r.Context(), sess, version, patch, string(langOf(r)))
 	switch st := statusOf(err); {
 	case err == nil:
 		if name := cmp.Or(mine.DisplayName, mine.Username); name != sess.Name { // the bar shows the new name
@@ -114,9 +114,6 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, sess *se
 		errs = prob.fields()
 		if len(errs) == 0 {
 			errs["new_password"] = prob.Detail
-		}
-		for k, v := range errs {
-			errs[k] = apiText(lang, v)
 		}
 	}
 	m, err := s.identity.Me(r.Context(), sess)

@@ -73,9 +73,6 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 		s.showRegister(w, r, http.StatusTooManyRequests, v)
 	case st/100 == 4:
 		v.Errors = fieldErrors(problemOf(err))
-		for k, e := range v.Errors {
-			v.Errors[k] = apiText(lang, e)
-		}
 		s.showRegister(w, r, http.StatusUnprocessableEntity, v)
 	default:
 		s.apiFailed(w, r, err)

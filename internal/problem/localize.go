@@ -57,6 +57,12 @@ func langOf(w http.ResponseWriter) i18n.Lang {
 	return i18n.English
 }
 
+// LangOf is the language Localize chose for the request w answers:
+// English without Localize. A handler whose answer is no problem document
+// but carries texts for people (a report's reasons) translates them with
+// Phrases into it, and sets Content-Language when it is not English.
+func LangOf(w http.ResponseWriter) i18n.Lang { return langOf(w) }
+
 // In returns p with its texts in lang where Phrases knows them.
 func (p Details) in(lang i18n.Lang) Details {
 	p.Title, _ = Phrases.Translate(lang, p.Title)

@@ -44,10 +44,7 @@ func Write(w http.ResponseWriter, p Details) {
 	if p.Title == "" {
 		p.Title = http.StatusText(p.Status)
 	}
-	if lang := langOf(w); lang != i18n.English {
-		p = p.in(lang)
-		w.Header().Set("Content-Language", string(lang))
-	}
+	p = Translated(w, p)
 	if p.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 	}
@@ -55,6 +52,21 @@ func Write(w http.ResponseWriter, p Details) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// Translated returns p in the language Localize chose for w's request,
+// with Content-Language set when that is not English. Write calls it; a
+// handler that encodes a problem with extension members of its own calls
+// it before encoding.
+func Translated(w http.ResponseWriter, p Details) Details {
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	if lang := langOf(w); lang != i18n.English {
+		p = p.in(lang)
+		w.Header().Set("Content-Language", string(lang))
+	}
+	return p
 }
 
 // NotFound answers 404 for any path a service does not serve.

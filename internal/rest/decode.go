@@ -43,7 +43,7 @@ func Decode(w http.ResponseWriter, r *http.Request, dst any, refused map[string]
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Malformed JSON", Detail: "The body must be one JSON object: " + jsonProblem(body, err)})
+		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Malformed JSON", Detail: jsonProblem(body, err)})
 		return false
 	}
 	allowed := jsonFields(dst)
@@ -59,7 +59,7 @@ func Decode(w http.ResponseWriter, r *http.Request, dst any, refused map[string]
 		}
 		reason, ok := refused[name]
 		if !ok {
-			reason = "is not a field of this request; allowed: " + strings.Join(allowed, ", ")
+			reason = fmt.Sprintf("is not a field of this request; allowed: %s", strings.Join(allowed, ", "))
 		}
 		errs = append(errs, problem.FieldError{Field: name, Detail: reason})
 	}
@@ -99,19 +99,21 @@ func jsonProblem(body []byte, err error) string {
 	var syn *json.SyntaxError
 	switch {
 	case errors.As(err, &syn):
-		return fmt.Sprintf("%v (at byte %d)", syn, syn.Offset)
+		return fmt.Sprintf("The body must be one JSON object: %v (at byte %d)", syn, syn.Offset)
 	case len(strings.TrimSpace(string(body))) == 0:
-		return "it is empty"
+		return "The body must be one JSON object: it is empty"
 	case err == nil:
-		return "got null"
+		return "The body must be one JSON object: got null"
 	}
-	return "it is not an object"
+	return "The body must be one JSON object: it is not an object"
 }
 
+// typeProblem says why a field's value does not fit. Each wording is one
+// format, so that the phrasebook can translate it whole.
 func typeProblem(err error) string {
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) {
-		return "must be " + jsonKind(typ.Type) + ", not a JSON " + typ.Value
+		return fmt.Sprintf(kindProblem(typ.Type), typ.Value)
 	}
 	var fe FieldProblem
 	if errors.As(err, &fe) {
@@ -120,25 +122,27 @@ func typeProblem(err error) string {
 	return "has the wrong type"
 }
 
-func jsonKind(t reflect.Type) string {
+// kindProblem is the format of typeProblem for a value that should have
+// been of type t and was a JSON %s.
+func kindProblem(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	switch t.Kind() {
 	case reflect.String:
-		return "a string"
+		return "must be a string, not a JSON %s"
 	case reflect.Int, reflect.Int64, reflect.Int32:
-		return "a whole number"
+		return "must be a whole number, not a JSON %s"
 	case reflect.Float64, reflect.Float32:
-		return "a number"
+		return "must be a number, not a JSON %s"
 	case reflect.Bool:
-		return "true or false"
+		return "must be true or false, not a JSON %s"
 	case reflect.Slice:
-		return "a list"
+		return "must be a list, not a JSON %s"
 	case reflect.Struct, reflect.Map:
-		return "an object"
+		return "must be an object, not a JSON %s"
 	}
-	return "another type"
+	return "must be another type, not a JSON %s"
 }
 
 func jsonName(f reflect.StructField) string {

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -38,7 +39,7 @@ func (q *Query) Only(known ...string) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if !slices.Contains(known, k) {
-			q.Invalid(k, "is not a parameter of this list; use "+strings.Join(known, ", "))
+			q.Invalid(k, fmt.Sprintf("is not a parameter of this list; use %s", strings.Join(known, ", ")))
 		}
 	}
 }
@@ -51,7 +52,7 @@ func (q *Query) Limit(def, max int) int {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > max {
-		q.Invalid("limit", "must be a whole number from 1 to "+strconv.Itoa(max))
+		q.Invalid("limit", fmt.Sprintf("must be a whole number from 1 to %d", max))
 		return def
 	}
 	return n

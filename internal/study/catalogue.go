@@ -101,11 +101,11 @@ type Programme struct {
 // Status is required: the API fills in a default before validating.
 func (p Programme) Validate() error {
 	var v ValidationError
-	checkLine(&v, "title", "Title", p.Title, true, MaxTitle)
-	checkLine(&v, "degree", "Degree", p.Degree, true, MaxDegree)
-	checkRange(&v, "semesters", "The standard period", p.Semesters, 1, MaxSemesters, "semesters")
-	checkRange(&v, "credits_required", "Credits required", p.CreditsRequired, 0, MaxProgrammeCredits, "")
-	checkText(&v, "description", "Description", p.Description, MaxDescription)
+	checkLine(&v, "title", titleTexts, p.Title, true, MaxTitle)
+	checkLine(&v, "degree", degreeTexts, p.Degree, true, MaxDegree)
+	checkRange(&v, "semesters", "The standard period must be between %d and %d semesters.", p.Semesters, 1, MaxSemesters)
+	checkRange(&v, "credits_required", "Credits required must be between %d and %d.", p.CreditsRequired, 0, MaxProgrammeCredits)
+	checkText(&v, "description", descriptionTexts, p.Description, MaxDescription)
 	if p.Language != "" && !languageTag.MatchString(p.Language) {
 		v.add("language", `Enter a language code such as "de", "en" or "de-DE".`)
 	}
@@ -135,13 +135,13 @@ type Module struct {
 func (m Module) Validate() error {
 	var v ValidationError
 	checkCode(&v, m.Code)
-	checkLine(&v, "title", "Title", m.Title, true, MaxTitle)
-	checkRange(&v, "credits", "Credits", m.Credits, 0, MaxModuleCredits, "")
-	checkRange(&v, "duration_semesters", "The duration", m.DurationSemesters, 1, MaxDuration, "semesters")
-	checkText(&v, "description", "Description", m.Description, MaxDescription)
-	checkLine(&v, "responsible", "Responsible", m.Responsible, false, MaxShortText)
-	checkLine(&v, "teaching_form", "Teaching form", m.TeachingForm, false, MaxShortText)
-	checkLine(&v, "examination_form", "Examination form", m.ExaminationForm, false, MaxShortText)
+	checkLine(&v, "title", titleTexts, m.Title, true, MaxTitle)
+	checkRange(&v, "credits", "Credits must be between %d and %d.", m.Credits, 0, MaxModuleCredits)
+	checkRange(&v, "duration_semesters", "The duration must be between %d and %d semesters.", m.DurationSemesters, 1, MaxDuration)
+	checkText(&v, "description", descriptionTexts, m.Description, MaxDescription)
+	checkLine(&v, "responsible", responsibleTexts, m.Responsible, false, MaxShortText)
+	checkLine(&v, "teaching_form", teachingFormTexts, m.TeachingForm, false, MaxShortText)
+	checkLine(&v, "examination_form", examinationFormTexts, m.ExaminationForm, false, MaxShortText)
 	return v.err()
 }
 
@@ -175,13 +175,13 @@ type Lecture struct {
 func (l Lecture) Validate() error {
 	var v ValidationError
 	checkCode(&v, l.Code)
-	checkLine(&v, "title", "Title", l.Title, true, MaxTitle)
-	checkText(&v, "description", "Description", l.Description, MaxDescription)
+	checkLine(&v, "title", titleTexts, l.Title, true, MaxTitle)
+	checkText(&v, "description", descriptionTexts, l.Description, MaxDescription)
 	if !l.Semester.Valid() {
 		v.add("semester", "Semester must be winter, summer or both.")
 	}
-	checkLine(&v, "responsible", "Responsible", l.Responsible, false, MaxShortText)
-	checkRange(&v, "hours_per_week", "Hours per week", l.HoursPerWeek, 0, MaxHoursPerWeek, "")
+	checkLine(&v, "responsible", responsibleTexts, l.Responsible, false, MaxShortText)
+	checkRange(&v, "hours_per_week", "Hours per week must be between %d and %d.", l.HoursPerWeek, 0, MaxHoursPerWeek)
 	return v.err()
 }
 
@@ -203,7 +203,7 @@ func (pm ProgrammeModule) Validate() error {
 	if strings.TrimSpace(pm.ModuleID) == "" {
 		v.add("module_id", "Choose a module.")
 	}
-	checkRange(&v, "recommended_semester", "The recommended semester", pm.RecommendedSemester, 1, MaxSemesters, "")
+	checkRange(&v, "recommended_semester", "The recommended semester must be between %d and %d.", pm.RecommendedSemester, 1, MaxSemesters)
 	return v.err()
 }
 
@@ -265,38 +265,61 @@ func checkCode(v *ValidationError, code string) {
 	}
 }
 
+// lineTexts are what checkLine and checkText say about one field, each a
+// whole sentence (or format), so that the API can translate it.
+type lineTexts struct {
+	enter   string // the field is required and empty
+	invalid string // not valid UTF-8
+	control string // a line break or another control character
+	long    string // a format with the maximum length as %d
+}
+
+var (
+	titleTexts = lineTexts{enter: "Enter a title.", invalid: "Title contains bytes that are not valid text.",
+		control: "Title must be one line without control characters.", long: "Title must be at most %d characters."}
+	degreeTexts = lineTexts{enter: "Enter a degree.", invalid: "Degree contains bytes that are not valid text.",
+		control: "Degree must be one line without control characters.", long: "Degree must be at most %d characters."}
+	descriptionTexts = lineTexts{invalid: "Description contains bytes that are not valid text.",
+		long: "Description must be at most %d characters."}
+	responsibleTexts = lineTexts{invalid: "Responsible contains bytes that are not valid text.",
+		control: "Responsible must be one line without control characters.", long: "Responsible must be at most %d characters."}
+	teachingFormTexts = lineTexts{invalid: "Teaching form contains bytes that are not valid text.",
+		control: "Teaching form must be one line without control characters.", long: "Teaching form must be at most %d characters."}
+	examinationFormTexts = lineTexts{invalid: "Examination form contains bytes that are not valid text.",
+		control: "Examination form must be one line without control characters.", long: "Examination form must be at most %d characters."}
+)
+
 // checkLine checks one line of text: trimmed length up to max runes, no
 // line breaks or other control characters.
-func checkLine(v *ValidationError, field, label, s string, required bool, max int) {
+func checkLine(v *ValidationError, field string, t lineTexts, s string, required bool, max int) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "" && required:
-		v.add(field, "Enter a "+strings.ToLower(label[:1])+label[1:]+".")
+		v.add(field, t.enter)
 	case !utf8.ValidString(s):
-		v.add(field, label+" contains bytes that are not valid text.")
+		v.add(field, t.invalid)
 	case strings.ContainsFunc(s, unicode.IsControl):
-		v.add(field, label+" must be one line without control characters.")
+		v.add(field, t.control)
 	case utf8.RuneCountInString(s) > max:
-		v.add(field, fmt.Sprintf("%s must be at most %d characters.", label, max))
+		v.add(field, fmt.Sprintf(t.long, max))
 	}
 }
 
 // checkText checks optional free text that may span lines.
-func checkText(v *ValidationError, field, label, s string, max int) {
+func checkText(v *ValidationError, field string, t lineTexts, s string, max int) {
 	s = strings.TrimSpace(s)
 	switch {
 	case !utf8.ValidString(s):
-		v.add(field, label+" contains bytes that are not valid text.")
+		v.add(field, t.invalid)
 	case utf8.RuneCountInString(s) > max:
-		v.add(field, fmt.Sprintf("%s must be at most %d characters.", label, max))
+		v.add(field, fmt.Sprintf(t.long, max))
 	}
 }
 
-func checkRange(v *ValidationError, field, label string, n, lo, hi int, unit string) {
+// checkRange checks that n is from lo to hi; format says so with lo and
+// hi as its two %d.
+func checkRange(v *ValidationError, field, format string, n, lo, hi int) {
 	if n < lo || n > hi {
-		if unit != "" {
-			unit = " " + unit
-		}
-		v.add(field, fmt.Sprintf("%s must be between %d and %d%s.", label, lo, hi, unit))
+		v.add(field, fmt.Sprintf(format, lo, hi))
 	}
 }

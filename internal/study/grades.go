@@ -182,7 +182,7 @@ func (r GradeRecord) Validate(maxAttempts int) error {
 		}
 	}
 	if !r.Grade.Valid() {
-		v.add("grade", "Grade must be one of "+stepsText+".")
+		v.add("grade", fmt.Sprintf("Grade must be one of %s.", stepsText))
 	}
 	if r.Date.IsZero() {
 		v.add("date", "Enter the date of the examination.")

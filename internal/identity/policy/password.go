@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	_ "embed"
-	"strconv"
+	"fmt"
 	"strings"
 	"sync"
 	"unicode"
@@ -93,10 +93,10 @@ func (p PasswordPolicy) Check(password string, userInputs ...string) error {
 	var reasons []string
 	n := utf8.RuneCountInString(password)
 	if n < minLen {
-		reasons = append(reasons, "Use at least "+strconv.Itoa(minLen)+" characters.")
+		reasons = append(reasons, fmt.Sprintf("Use at least %d characters.", minLen))
 	}
 	if n > maxLen {
-		reasons = append(reasons, "Use at most "+strconv.Itoa(maxLen)+" characters.")
+		reasons = append(reasons, fmt.Sprintf("Use at most %d characters.", maxLen))
 	}
 	if p.RefuseCommon && IsCommon(password) {
 		reasons = append(reasons, "This is one of the most commonly used passwords; choose another.")

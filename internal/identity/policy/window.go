@@ -15,6 +15,24 @@ import (
 // stays 08:00 on the days the clocks change.
 type TimeOfDay struct{ Hour, Minute int }
 
+// timeRangeError is a time of day in the right form with an hour or
+// minute out of range.
+type timeRangeError string
+
+func (e timeRangeError) Error() string {
+	return fmt.Sprintf("time of day %q is out of range 00:00–23:59", string(e))
+}
+
+func isRange(err error) bool {
+	var r timeRangeError
+	return errors.As(err, &r)
+}
+
+// WindowProblems lists every problem of a login window, each one sentence.
+type WindowProblems struct{ Problems []string }
+
+func (e *WindowProblems) Error() string { return "login window: " + strings.Join(e.Problems, "; ") }
+
 // ParseTimeOfDay parses "HH:MM" (24-hour clock, "8:30" is accepted too).
 func ParseTimeOfDay(s string) (TimeOfDay, error) {
 	h, m, ok := strings.Cut(s, ":")
@@ -28,7 +46,7 @@ func ParseTimeOfDay(s string) (TimeOfDay, error) {
 	}
 	t := TimeOfDay{Hour: hour, Minute: minute}
 	if !t.valid() {
-		return TimeOfDay{}, fmt.Errorf("time of day %q is out of range 00:00–23:59", s)
+		return TimeOfDay{}, timeRangeError(s)
 	}
 	return t, nil
 }
@@ -102,20 +120,26 @@ func ParseWindow(earliest, latest, firstDate, lastDate string) (Window, error) {
 	// administrator fixing a form does not have to submit it repeatedly.
 	var problems []string
 	var err error
-	if w.Earliest, err = ParseTimeOfDay(earliest); err != nil {
-		problems = append(problems, "earliest: "+err.Error())
+	// Each problem is one format, so that the API can say it in the
+	// client's language (the problem documents' phrasebook knows them).
+	if w.Earliest, err = ParseTimeOfDay(earliest); isRange(err) {
+		problems = append(problems, fmt.Sprintf("earliest: time of day %q is out of range 00:00–23:59", earliest))
+	} else if err != nil {
+		problems = append(problems, fmt.Sprintf("earliest: time of day %q is not in the form HH:MM", earliest))
 	}
-	if w.Latest, err = ParseTimeOfDay(latest); err != nil {
-		problems = append(problems, "latest: "+err.Error())
+	if w.Latest, err = ParseTimeOfDay(latest); isRange(err) {
+		problems = append(problems, fmt.Sprintf("latest: time of day %q is out of range 00:00–23:59", latest))
+	} else if err != nil {
+		problems = append(problems, fmt.Sprintf("latest: time of day %q is not in the form HH:MM", latest))
 	}
 	if firstDate != "" {
 		if w.FirstDate, err = ParseDate(firstDate); err != nil {
-			problems = append(problems, "first date: "+err.Error())
+			problems = append(problems, fmt.Sprintf("first date: date %q is not a valid YYYY-MM-DD date", firstDate))
 		}
 	}
 	if lastDate != "" {
 		if w.LastDate, err = ParseDate(lastDate); err != nil {
-			problems = append(problems, "last date: "+err.Error())
+			problems = append(problems, fmt.Sprintf("last date: date %q is not a valid YYYY-MM-DD date", lastDate))
 		}
 	}
 	if problems == nil && !w.FirstDate.IsZero() && !w.LastDate.IsZero() && w.FirstDate.compare(w.LastDate) > 0 {
@@ -123,7 +147,7 @@ func ParseWindow(earliest, latest, firstDate, lastDate string) (Window, error) {
 		problems = append(problems, fmt.Sprintf("first date %s is after last date %s", w.FirstDate, w.LastDate))
 	}
 	if problems != nil {
-		return Window{}, errors.New("login window: " + strings.Join(problems, "; "))
+		return Window{}, &WindowProblems{Problems: problems}
 	}
 	return w, nil
 }

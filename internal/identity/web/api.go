@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -96,7 +97,7 @@ func (a *api) needs(need string, handle func(w http.ResponseWriter, r *http.Requ
 			if errors.Is(err, errNoBearer) {
 				code = "" // RFC 6750 section 3.1: no error code when no credentials came
 			}
-			rest.Unauthorized(w, code, err.Error(), "A valid access token is required (Authorization: Bearer ...): "+err.Error()+".")
+			rest.Unauthorized(w, code, err.Error(), tokenDetail(err))
 			return
 		}
 		switch {
@@ -106,7 +107,7 @@ func (a *api) needs(need string, handle func(w http.ResponseWriter, r *http.Requ
 			return
 		case need == needPerson && !p.firstParty:
 			problem.Write(w, problem.Details{Status: http.StatusForbidden,
-				Detail: "Self-service is available only through campus's own applications, not through " + p.clientID + "."})
+				Detail: fmt.Sprintf("Self-service is available only through campus's own applications, not through %s.", p.clientID)})
 			return
 		case need == needGrader && !p.has(string(identity.PermGradesRead)) && !p.has(string(identity.PermUsersRead)):
 			rest.Forbidden(w, string(identity.PermGradesRead),
@@ -117,7 +118,7 @@ func (a *api) needs(need string, handle func(w http.ResponseWriter, r *http.Requ
 				"This is for services with a client-credentials token carrying grades:read, not for people's tokens.")
 			return
 		case need != needPerson && need != needGrader && need != needService && !p.has(need):
-			rest.Forbidden(w, need, "This needs the scope "+need+", which your token does not carry or your roles no longer grant.")
+			rest.Forbidden(w, need, fmt.Sprintf("This needs the scope %s, which your token does not carry or your roles no longer grant.", need))
 			return
 		}
 		handle(w, r.WithContext(ctx), p)
@@ -279,14 +280,14 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if taken.Email {
 			errs = append(errs, problem.FieldError{Field: "email", Detail: "belongs to another account"})
 		}
-		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "The " + taken.Error() + ".", Errors: errs})
+		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: takenText(taken), Errors: errs})
 	case errors.Is(err, store.ErrStale):
 		problem.Write(w, problem.Details{Status: http.StatusPreconditionFailed,
 			Detail: "It was changed since you read it. Read it again (GET), then send your change with its new ETag in If-Match."})
 	case errors.Is(err, identity.ErrConflict):
 		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: conflictText(err)})
 	case errors.Is(err, identity.ErrNotFound):
-		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "There is no such " + resourceName(r) + "."})
+		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: notFoundText(r)})
 	case errors.Is(err, password.ErrBusy):
 		w.Header().Set("Retry-After", "2")
 		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Too many passwords are being checked at once. Try again in a few seconds; nothing was changed."})
@@ -309,21 +310,76 @@ func failureStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// conflictText turns "...: conflict" into a sentence for people.
+// conflictText turns a conflict from the store into a sentence for
+// people. The store's conflicts that reach the API each have their own
+// sentence, so that they can be translated.
 func conflictText(err error) string {
-	s := strings.TrimSuffix(err.Error(), ": "+identity.ErrConflict.Error())
-	s = strings.TrimPrefix(s, identity.ErrConflict.Error()+": ")
-	if s == "" {
-		return "It conflicts with the current state."
+	var role string
+	switch {
+	case errors.Is(err, store.ErrLastAdmin):
+		return "This is the last active administrator; give another account the admin role first."
+	case strings.Contains(err.Error(), "username or e-mail already taken"):
+		return "Username or e-mail already taken."
 	}
-	return strings.ToUpper(s[:1]) + s[1:] + "."
+	if _, scanErr := fmt.Sscanf(err.Error(), "a role named %q exists already", &role); scanErr == nil {
+		return fmt.Sprintf("A role named %q exists already.", role)
+	}
+	return "It conflicts with the current state."
 }
 
-func resourceName(r *http.Request) string {
+// notFoundText says which resource of the request is not there.
+func notFoundText(r *http.Request) string {
 	if strings.Contains(r.URL.Path, "/roles") && r.PathValue("name") != "" {
-		return "role"
+		return "There is no such role."
 	}
-	return "account"
+	return "There is no such account."
+}
+
+// takenText is the detail of a change refused because an identifier
+// belongs to another account.
+func takenText(taken *store.TakenError) string {
+	switch {
+	case taken.Username && taken.Email:
+		return "The username and e-mail address are taken."
+	case taken.Username:
+		return "The username is taken."
+	case taken.Email:
+		return "The e-mail address is taken."
+	}
+	return "The username or e-mail address is taken."
+}
+
+// tokenDetail is the problem detail of a request whose access token
+// failed the check in err; each is one sentence, so that it can be
+// translated. The WWW-Authenticate challenge keeps err's plain English
+// (RFC 6750 section 3: error_description is for developers).
+func tokenDetail(err error) string {
+	switch err.Error() {
+	case errNoBearer.Error():
+		return "A valid access token is required (Authorization: Bearer ...): no bearer token."
+	case "the token is not valid or has expired":
+		return "A valid access token is required (Authorization: Bearer ...): the token is not valid or has expired."
+	case "the token is not meant for this API":
+		return "A valid access token is required (Authorization: Bearer ...): the token is not meant for this API."
+	case "the token has no id":
+		return "A valid access token is required (Authorization: Bearer ...): the token has no id."
+	case "the token was revoked":
+		return "A valid access token is required (Authorization: Bearer ...): the token was revoked."
+	case "the token's application is no longer registered":
+		return "A valid access token is required (Authorization: Bearer ...): the token's application is no longer registered."
+	case "the token names no account":
+		return "A valid access token is required (Authorization: Bearer ...): the token names no account."
+	case "the token's account does not exist":
+		return "A valid access token is required (Authorization: Bearer ...): the token's account does not exist."
+	case "the token's account is disabled":
+		return "A valid access token is required (Authorization: Bearer ...): the token's account is disabled."
+	case "the token could not be checked":
+		return "A valid access token is required (Authorization: Bearer ...): the token could not be checked."
+	case errAPIKey.Error():
+		return "A valid access token is required (Authorization: Bearer ...): API keys read the study API only; this API needs an access token from signing in."
+	}
+	// A reason without a sentence of its own: German but for the reason.
+	return fmt.Sprintf("A valid access token is required (Authorization: Bearer ...): %v.", err)
 }
 
 // ifMatch reads the If-Match header for a change to a resource whose

@@ -151,7 +151,7 @@ func (g *registrar) register(ctx context.Context, in registration, ip, language 
 		// Without mail nobody could tell the owner, so the address is said
 		// to be taken.
 		if taken.Email && g.mail.Composer == nil {
-			refused.detail = "The " + taken.Error() + "."
+			refused.detail = takenText(taken)
 			refused.fields = append(refused.fields, problem.FieldError{Field: "email", Detail: "has an account already; sign in, or use another address"})
 		}
 		return store.AccountRecord{}, refused, nil

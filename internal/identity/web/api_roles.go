@@ -126,7 +126,7 @@ func (a *api) checkRole(r *http.Request, p *principal, before *store.Role, after
 		}
 	}
 	if after.LoginWindow != nil {
-		if msg := checkWindow(*after.LoginWindow); msg != "" {
+		for _, msg := range checkWindow(*after.LoginWindow) {
 			errs = append(errs, problem.FieldError{Field: "login_window", Detail: msg})
 		}
 	}

@@ -254,8 +254,10 @@ func (pp profilePatch) apply(a *store.AccountRecord) (changed []string, errs []p
 	if o := pp.LoginWindow; o.Set {
 		var w *store.LoginWindow
 		if !o.Null {
-			if msg := checkWindow(o.Value); msg != "" {
-				errs = append(errs, problem.FieldError{Field: "login_window", Detail: msg})
+			if msgs := checkWindow(o.Value); msgs != nil {
+				for _, msg := range msgs {
+					errs = append(errs, problem.FieldError{Field: "login_window", Detail: msg})
+				}
 				return changed, errs
 			}
 			w = &o.Value
@@ -311,11 +313,17 @@ func checkText(max int, required bool) func(string) string {
 	}
 }
 
-func checkWindow(w store.LoginWindow) string {
-	if _, err := w.Window(); err != nil {
-		return strings.TrimPrefix(err.Error(), "login window: ")
+// checkWindow returns every problem of a login window, each one sentence.
+func checkWindow(w store.LoginWindow) []string {
+	_, err := w.Window()
+	var wp *policy.WindowProblems
+	if errors.As(err, &wp) {
+		return wp.Problems
 	}
-	return ""
+	if err != nil {
+		return []string{err.Error()}
+	}
+	return nil
 }
 
 // handlePatchUser changes another account's profile (or one's own, but
@@ -575,7 +583,7 @@ func (r *refusal) Error() string { return r.audit }
 func authorizeChange(p *principal, target store.AccountRecord, rolePerms map[string][]identity.Permission, c accountChange) error {
 	if p.isSelf(target.ID) {
 		if c.own != "" {
-			return &refusal{detail: "Nobody changes their " + c.own + "; ask another administrator.", audit: c.own}
+			return &refusal{detail: ownText(c.own), audit: c.own}
 		}
 		return nil
 	}
@@ -596,8 +604,8 @@ func authorizeChange(p *principal, target store.AccountRecord, rolePerms map[str
 	}
 	if lacking != nil {
 		return &refusal{audit: "lacks permissions of " + strings.Join(lacking, ", "),
-			detail: "You can only change accounts, and give or take away roles, whose permissions you hold yourself; you lack " +
-				strings.Join(lacking, ", ") + "."}
+			detail: fmt.Sprintf("You can only change accounts, and give or take away roles, whose permissions you hold yourself; you lack %s.",
+				strings.Join(lacking, ", "))}
 	}
 	return nil
 }
@@ -624,11 +632,13 @@ func (a *api) changeAccount(r *http.Request, p *principal, id string, version in
 
 // endSessionsAfter ends every session of the account after a change that
 // must apply at once; when that fails it answers 500 saying what was done.
+//
+// done is one of the sentences in endedText, which says it whole.
 func (a *api) endSessionsAfter(w http.ResponseWriter, r *http.Request, id, done string) bool {
 	if err := a.endSessions(r.Context(), id, ""); err != nil {
 		a.logger.Error("end sessions after a change", "account", id, "err", err)
 		problem.Write(w, problem.Details{Status: failureStatus(err),
-			Detail: done + ", but not every session of the account could be ended; its tokens stop working when they expire."})
+			Detail: endedText(done)})
 		return false
 	}
 	return true
@@ -924,4 +934,31 @@ func (a *api) handlePeople(w http.ResponseWriter, r *http.Request, _ *principal)
 		out.Items = append(out.Items, person{ID: p.ID, Username: p.Username, DisplayName: p.DisplayName})
 	}
 	rest.Reply(w, http.StatusOK, 0, out)
+}
+
+// ownText is the detail of a refused change to one's own account.
+func ownText(own string) string {
+	switch own {
+	case "own lock":
+		return "Nobody changes their own lock; ask another administrator."
+	case "own roles":
+		return "Nobody changes their own roles; ask another administrator."
+	case "own login window":
+		return "Nobody changes their own login window; ask another administrator."
+	case "own status":
+		return "Nobody changes their own status; ask another administrator."
+	}
+	return "Nobody lifts a restriction on their own account; ask another administrator."
+}
+
+// endedText is the detail of a change that is made but could not end the
+// account's sessions.
+func endedText(done string) string {
+	switch done {
+	case "The login window is changed":
+		return "The login window is changed, but not every session of the account could be ended; its tokens stop working when they expire."
+	case "The roles are changed":
+		return "The roles are changed, but not every session of the account could be ended; its tokens stop working when they expire."
+	}
+	return "The change is made, but not every session of the account could be ended; its tokens stop working when they expire."
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"campus/internal/identity"
@@ -58,7 +59,7 @@ func (a *api) handleDirectorySync(w http.ResponseWriter, r *http.Request, p *pri
 		return
 	case errors.Is(err, directory.ErrUnavailable):
 		a.audit(r, p, "directory_sync", identity.OutcomeFailure, "", err.Error())
-		problem.Write(w, problem.Details{Status: http.StatusBadGateway, Detail: "The directory cannot be reached, so nothing was changed: " + err.Error()})
+		problem.Write(w, problem.Details{Status: http.StatusBadGateway, Detail: fmt.Sprintf("The directory cannot be reached, so nothing was changed: %v", err)})
 		return
 	case err != nil:
 		a.fail(w, r, err)

@@ -32,6 +32,7 @@ import (
 	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
 	"campus/internal/mail"
+	"campus/internal/problem"
 )
 
 // The harness runs identity's handler as campus mounts it (under /idp),
@@ -92,7 +93,9 @@ func startIDP(t *testing.T, opts ...idpOption) *testIDP {
 	var h http.Handler
 	mux := http.NewServeMux()
 	mux.Handle("/idp/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.StripPrefix("/idp", h).ServeHTTP(w, r)
+		// Problem documents follow Accept-Language, as cmd/campus's mount
+		// makes them.
+		http.StripPrefix("/idp", problem.Localize(h)).ServeHTTP(w, r)
 	}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

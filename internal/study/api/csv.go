@@ -16,6 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"campus/internal/i18n"
 	"campus/internal/problem"
 	"campus/internal/rest"
 	"campus/internal/study"
@@ -81,11 +82,12 @@ func (s *server) uploadGrades(w http.ResponseWriter, r *http.Request, p *Princip
 	}
 	rows, refused, err := parseGradeCSV(data, p.Subject, lectureID)
 	if errors.Is(err, errTooManyRows) {
+		p := problem.Translated(w, problem.Details{Title: "Too many rows", Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("A grade file may have at most %d rows; split it into several files.", MaxUploadRows)})
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		_ = json.NewEncoder(w).Encode(rowsProblem{MaxRows: MaxUploadRows, Details: problem.Details{Title: "Too many rows",
-			Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("A grade file may have at most %d rows; split it into several files.", MaxUploadRows)}})
+		_ = json.NewEncoder(w).Encode(rowsProblem{MaxRows: MaxUploadRows, Details: p})
 		return
 	}
 	if err != nil {
@@ -128,6 +130,14 @@ func (s *server) uploadGrades(w http.ResponseWriter, r *http.Request, p *Princip
 	if report.Accepted == 0 {
 		report.Applied = false
 	}
+	// The reasons are sentences for people, in the client's language as a
+	// problem's would be.
+	if lang := problem.LangOf(w); lang != i18n.English {
+		for i, row := range report.Rows {
+			report.Rows[i].Reason, _ = problem.Phrases.Translate(lang, row.Reason)
+		}
+		w.Header().Set("Content-Language", string(lang))
+	}
 	rest.Reply(w, http.StatusOK, 0, report)
 }
 
@@ -139,7 +149,7 @@ func reason(err error) string {
 	case errors.Is(err, store.ErrNotEnrolled):
 		return "Not enrolled in a programme with this lecture."
 	default:
-		return upperFirst(err.Error()) + "."
+		return conflictDetail(err)
 	}
 }
 
@@ -211,7 +221,7 @@ func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []c
 			if errors.As(err, &pe) {
 				line = pe.StartLine
 			}
-			refused = append(refused, csvRowJSON{Line: line, Result: "refused", Reason: "Not valid CSV: " + err.Error()})
+			refused = append(refused, csvRowJSON{Line: line, Result: "refused", Reason: fmt.Sprintf("Not valid CSV: %v", err)})
 			if !errors.As(err, &pe) {
 				break // not a row's fault (a read error): stop here
 			}

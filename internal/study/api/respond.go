@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -56,12 +57,12 @@ func fail(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error
 	case errors.As(err, &le):
 		writeLinked(w, le)
 	case errors.Is(err, study.ErrNotFound):
-		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: notFoundDetail(err)})
+		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "There is no such resource."})
 	case errors.Is(err, study.ErrVersionMismatch):
 		problem.Write(w, problem.Details{Status: http.StatusPreconditionFailed, Title: "Changed meanwhile",
 			Detail: "Someone else changed this since you read it. Read it again, then make your change."})
 	case errors.Is(err, study.ErrConflict):
-		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: upperFirst(err.Error()) + "."})
+		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: conflictDetail(err)})
 	case errors.Is(err, store.ErrNotEnrolled):
 		problem.Write(w, problem.Details{Status: http.StatusUnprocessableEntity, Title: "Invalid values",
 			Detail: "This person is not enrolled in a programme with this lecture or module.",
@@ -75,12 +76,12 @@ func fail(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error
 	}
 }
 
-func notFoundDetail(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, ": "); i > 0 {
-		return upperFirst(msg[:i]) + " not found."
-	}
-	return "There is no such resource."
+// conflictDetail is the sentence of a conflict the store reports, such as
+// "a module with code %q exists already: conflict". The phrasebook knows
+// each of these sentences as a format (phrases.go).
+func conflictDetail(err error) string {
+	msg := strings.TrimSuffix(err.Error(), ": "+study.ErrConflict.Error())
+	return fmt.Sprintf("%s.", upperFirst(msg))
 }
 
 func upperFirst(s string) string {
@@ -97,11 +98,9 @@ type linkedProblem struct {
 }
 
 func writeLinked(w http.ResponseWriter, le *study.LinkedError) {
+	p := problem.Translated(w, problem.Details{Title: "Still linked", Status: http.StatusConflict,
+		Detail: "Other resources still refer to this one. Remove the links first, or delete with ?force=true (grades are never removed this way)."})
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(http.StatusConflict)
-	_ = json.NewEncoder(w).Encode(linkedProblem{
-		Details: problem.Details{Title: "Still linked", Status: http.StatusConflict,
-			Detail: "Other resources still refer to this one. Remove the links first, or delete with ?force=true (grades are never removed this way)."},
-		Links: le.Links,
-	})
+	_ = json.NewEncoder(w).Encode(linkedProblem{Details: p, Links: le.Links})
 }

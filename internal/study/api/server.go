@@ -137,7 +137,7 @@ func unauthorized(w http.ResponseWriter, err error) {
 // their owner's own data, never a staff permission), a catalogue change
 // without the study token, or a permission the token lacks.
 func forbidden(w http.ResponseWriter, r *http.Request, scope string, p *Principal) {
-	detail := "This needs the permission " + scope + "."
+	detail := fmt.Sprintf("This needs the permission %s.", scope)
 	switch {
 	case p.ReadOnly && !safe(r):
 		detail = "API keys are read-only; sign in to make changes."
