@@ -191,7 +191,7 @@ func TestBrowserJourneyInGerman(t *testing.T) {
 		setValue("#semesters", "25"),
 		setValue("#credits_required", "120"))
 	admin.submit("add a programme with a mistake", `form[action$="/admin/programmes"]`)
-	admin.sees("the mistake is shown", "20")
+	admin.sees("the mistake is shown in German", "Die Regelstudienzeit muss zwischen 1 und 20 Semestern liegen.")
 	admin.germanPage("the API's field error in German", english)
 	admin.do("correct it", setValue("#semesters", "4"))
 	admin.submit("add the programme", `form[action$="/admin/programmes"]`)
