@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -103,8 +104,10 @@ type login struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	// decoy is verified for unknown usernames, so that the answer takes as
-	// long as for a real account.
-	decoy string
+	// long as for a real account. It is hashed in the background at start
+	// (one argon2id, the larger part of a later start's time), and the
+	// first sign-in of an unknown name waits for it if need be.
+	decoy func() (string, error)
 	// confirmFirst refuses sign-in until the address is confirmed;
 	// recovery offers the password reset (mail is configured).
 	confirmFirst, recovery bool
@@ -112,10 +115,8 @@ type login struct {
 }
 
 func newLogin(d Deps, p *pages) (*login, error) {
-	decoy, err := password.Hash(oidcop.NewToken(), d.Login.Password)
-	if err != nil {
-		return nil, err
-	}
+	decoy := sync.OnceValues(func() (string, error) { return password.Hash(oidcop.NewToken(), d.Login.Password) })
+	go decoy()
 	perIP := d.Login.PerIPPerMinute
 	if perIP <= 0 {
 		perIP = 30
@@ -312,7 +313,11 @@ func (l *login) authenticate(ctx context.Context, username, pw, ip, clientID str
 	bind := err == nil && hash == "" && acc.DirectoryDN != "" && l.dir != nil
 	if errors.Is(err, identity.ErrNotFound) || (err == nil && hash == "" && !bind) {
 		// Spends the same time, and is refused as busy alike.
-		if _, _, err := password.VerifyContext(ctx, pw, l.decoy, l.cfg.Password); errors.Is(err, password.ErrBusy) {
+		decoy, err := l.decoy()
+		if err != nil {
+			return acc, err
+		}
+		if _, _, err := password.VerifyContext(ctx, pw, decoy, l.cfg.Password); errors.Is(err, password.ErrBusy) {
 			return acc, err
 		}
 		return acc, errors.New("unknown account or no local password")
