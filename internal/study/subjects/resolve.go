@@ -1,7 +1,6 @@
 package subjects
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,38 +57,9 @@ func (c *Checker) Resolve(ctx context.Context, logins []string) (map[string]stri
 }
 
 func (c *Checker) resolve(ctx context.Context, logins []string) (map[string]string, error) {
-	c.mu.Lock()
-	ts := c.tokens
-	c.mu.Unlock()
-	tok, err := ts.Token()
-	if err != nil {
-		return nil, fmt.Errorf("%w: token for %s: %v", ErrUnavailable, c.ClientID, err)
-	}
 	body, err := json.Marshal(map[string][]string{"logins": logins})
 	if err != nil {
 		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Issuer+"/api/v1/people/resolve", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	tok.SetAuthHeader(req)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	client := c.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return nil, fmt.Errorf("%w: %s", errRefused, resp.Status)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: POST %s/api/v1/people/resolve answered %s", ErrUnavailable, c.Issuer, resp.Status)
 	}
 	var answer struct {
 		Items []struct {
@@ -97,8 +67,8 @@ func (c *Checker) resolve(ctx context.Context, logins []string) (map[string]stri
 			ID    string `json:"id"`
 		} `json:"items"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
-		return nil, fmt.Errorf("%w: people/resolve: %v", ErrUnavailable, err)
+	if err := c.call(ctx, http.MethodPost, "/api/v1/people/resolve", body, &answer); err != nil {
+		return nil, err
 	}
 	asked := map[string]bool{}
 	for _, l := range logins {

@@ -1,12 +1,15 @@
 package subjects
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,46 +145,64 @@ func (c *Checker) ask(ctx context.Context, ids []string) ([]string, error) {
 var errRefused = errors.New("token refused")
 
 func (c *Checker) askWith(ctx context.Context, ids []string) ([]string, error) {
-	c.mu.Lock()
-	ts := c.tokens
-	c.mu.Unlock()
-	tok, err := ts.Token()
-	if err != nil {
-		return nil, fmt.Errorf("%w: token for %s: %v", ErrUnavailable, c.ClientID, err)
-	}
-	q := url.Values{"id": ids}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Issuer+"/api/v1/people?"+q.Encode(), nil)
-	if err != nil {
-		return nil, err
-	}
-	tok.SetAuthHeader(req)
-	req.Header.Set("Accept", "application/json")
-	client := c.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return nil, fmt.Errorf("%w: %s", errRefused, resp.Status)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: GET %s/api/v1/people answered %s", ErrUnavailable, c.Issuer, resp.Status)
-	}
 	var body struct {
 		Items []struct {
 			ID string `json:"id"`
 		} `json:"items"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("%w: people: %v", ErrUnavailable, err)
+	if err := c.call(ctx, http.MethodGet, "/api/v1/people?"+url.Values{"id": ids}.Encode(), nil, &body); err != nil {
+		return nil, err
 	}
 	out := make([]string, len(body.Items))
 	for i, p := range body.Items {
 		out[i] = p.ID
 	}
 	return out, nil
+}
+
+// call sends one request to identity's API with the study service's own
+// token and decodes the JSON answer into out. A refused token is
+// errRefused (the caller gets a new token and tries once more); anything
+// else that keeps identity from answering is ErrUnavailable.
+func (c *Checker) call(ctx context.Context, method, path string, body []byte, out any) error {
+	c.mu.Lock()
+	ts := c.tokens
+	c.mu.Unlock()
+	tok, err := ts.Token()
+	if err != nil {
+		return fmt.Errorf("%w: token for %s: %v", ErrUnavailable, c.ClientID, err)
+	}
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Issuer+path, r)
+	if err != nil {
+		return err
+	}
+	tok.SetAuthHeader(req)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := c.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("%w: %s", errRefused, resp.Status)
+	}
+	name, _, _ := strings.Cut(path, "?")
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w: %s %s%s answered %s", ErrUnavailable, method, c.Issuer, name, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrUnavailable, name, err)
+	}
+	return nil
 }
