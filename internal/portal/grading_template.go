@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"campus/internal/csvsafe"
 )
 
 // gradeTemplate is a CSV file of a lecture's students for the grade
@@ -32,9 +34,9 @@ func (s *server) gradeTemplate(w http.ResponseWriter, r *http.Request, sess *ses
 	w.Header().Set("Content-Disposition", `attachment; filename="`+templateName(lec.Code)+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	bw := bufio.NewWriter(w)
-	writeCSVRow(bw, []string{"subject", "username", "name", "grade"})
+	csvsafe.WriteRecord(bw, []string{"subject", "username", "name", "grade"})
 	for _, st := range students {
-		writeCSVRow(bw, []string{st.Subject, st.Username, st.DisplayName, ""})
+		csvsafe.WriteRecord(bw, []string{st.Subject, st.Username, st.DisplayName, ""})
 	}
 	bw.Flush() //nolint:errcheck // a client gone away gets a short file
 }
@@ -48,31 +50,4 @@ func templateName(code string) string {
 		code = "lecture"
 	}
 	return "grades-" + code + ".csv"
-}
-
-// formulaTriggers start a cell a spreadsheet would run as a formula
-// (OWASP, "CSV Injection"), as in the study service's export.
-const formulaTriggers = "=+-@\t\r"
-
-// writeCSVRow writes one RFC 4180 line; a cell a spreadsheet would take
-// for a formula gets a single quote before it and is quoted, as the study
-// service's grade export does, and its upload takes the quote off again.
-func writeCSVRow(w *bufio.Writer, cells []string) {
-	for i, cell := range cells {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		quote := strings.ContainsAny(cell, ",;\"\r\n") || strings.HasPrefix(cell, " ")
-		if rest := strings.TrimLeft(cell, "'"); rest != "" && strings.IndexByte(formulaTriggers, rest[0]) >= 0 {
-			cell, quote = "'"+cell, true
-		}
-		if !quote {
-			w.WriteString(cell)
-			continue
-		}
-		w.WriteByte('"')
-		w.WriteString(strings.ReplaceAll(cell, `"`, `""`))
-		w.WriteByte('"')
-	}
-	w.WriteString("\r\n")
 }

@@ -25,10 +25,10 @@ func TestGradeTemplate(t *testing.T) {
 		t.Fatalf("template: %d %v", r.code, r.header)
 	}
 	// In the page's order: by name, those identity does not name first.
-	want := "subject,username,name,grade\r\n" +
-		"s3,,,\r\n" +
-		"s1,zoe,\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"x\"\")\",\r\n" +
-		"s2,amy,\"Amy Able, Jr.\",\r\n"
+	want := "subject,username,name,grade\n" +
+		"s3,,,\n" +
+		"s1,zoe,\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"x\"\")\",\n" +
+		"s2,amy,\"Amy Able, Jr.\",\n"
 	if r.body != want {
 		t.Fatalf("template:\n%s\nwant:\n%s", r.body, want)
 	}

@@ -13,9 +13,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
+	"campus/internal/csvsafe"
 	"campus/internal/i18n"
 	"campus/internal/problem"
 	"campus/internal/rest"
@@ -230,7 +230,7 @@ func parseGradeCSV(data []byte, grader, lectureID string) ([]store.GradeRow, []c
 		line, _ := cr.FieldPos(0)
 		get := func(col string) string {
 			if i, ok := cols[col]; ok && i < len(rec) {
-				return strings.TrimSpace(unneutralise(rec[i]))
+				return strings.TrimSpace(csvsafe.Unneutralise(rec[i]))
 			}
 			return ""
 		}
@@ -281,10 +281,10 @@ func (s *server) exportGrades(w http.ResponseWriter, r *http.Request, p *Princip
 	w.Header().Set("Cache-Control", "no-store")
 	rc := http.NewResponseController(w)
 	bw := bufio.NewWriterSize(w, 32<<10)
-	writeCSVRecord(bw, []string{"id", "subject", "lecture_id", "module_id", "attempt", "grade", "graded_on", "status", "grader"})
+	csvsafe.WriteRecord(bw, []string{"id", "subject", "lecture_id", "module_id", "attempt", "grade", "graded_on", "status", "grader"})
 	n := 0
 	err := s.store.EachGrade(r.Context(), f, func(g study.GradeRecord) error {
-		writeCSVRecord(bw, []string{g.ID, g.Subject, g.LectureID, g.ModuleID, strconv.Itoa(g.Attempt), g.Grade.String(),
+		csvsafe.WriteRecord(bw, []string{g.ID, g.Subject, g.LectureID, g.ModuleID, strconv.Itoa(g.Attempt), g.Grade.String(),
 			g.Date.Format(dateLayout), string(g.Status), g.Grader})
 		if n++; n%1000 == 0 {
 			if err := bw.Flush(); err != nil {
@@ -303,65 +303,4 @@ func (s *server) exportGrades(w http.ResponseWriter, r *http.Request, p *Princip
 		s.logger.ErrorContext(r.Context(), "grade export", "err", err)
 		panic(http.ErrAbortHandler)
 	}
-}
-
-// formulaTriggers are the first characters that make a spreadsheet read a
-// cell as a formula (OWASP, "CSV Injection"): = + - @, and tab and
-// carriage return, which some spreadsheets skip before looking.
-const formulaTriggers = "=+-@\t\r"
-
-// neutralise makes a cell that a spreadsheet would run as a formula plain
-// text, as OWASP recommends: a single quote before it. The caller quotes
-// the cell. It reports whether it changed the cell. A cell that looks
-// neutralised already (quotes, then a trigger) gets a quote too, so that
-// unneutralise gives every cell back as it was.
-func neutralise(cell string) (string, bool) {
-	if rest := strings.TrimLeft(cell, "'"); rest != "" && strings.IndexByte(formulaTriggers, rest[0]) >= 0 {
-		return "'" + cell, true
-	}
-	return cell, false
-}
-
-// unneutralise undoes neutralise on a cell read back from a file: one
-// quote comes off a cell of quotes then a trigger.
-func unneutralise(cell string) string {
-	if rest := strings.TrimLeft(cell, "'"); len(rest) < len(cell) && rest != "" && strings.IndexByte(formulaTriggers, rest[0]) >= 0 {
-		return cell[1:]
-	}
-	return cell
-}
-
-// writeCSVRecord writes one line of RFC 4180 CSV, as encoding/csv does,
-// except that a cell neutralise changed is always quoted (OWASP: prefix
-// and quote), so that no spreadsheet runs data from the database as a
-// formula. Values that need no neutralising (grades such as 1.3, dates,
-// ids) are written exactly as before.
-func writeCSVRecord(w *bufio.Writer, record []string) {
-	for i, cell := range record {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		cell, quote := neutralise(cell)
-		if !quote && !csvNeedsQuotes(cell) {
-			w.WriteString(cell)
-			continue
-		}
-		w.WriteByte('"')
-		w.WriteString(strings.ReplaceAll(cell, `"`, `""`))
-		w.WriteByte('"')
-	}
-	w.WriteByte('\n')
-}
-
-// csvNeedsQuotes is encoding/csv's rule: a separator, a quote or a line
-// break inside, or a leading space.
-func csvNeedsQuotes(cell string) bool {
-	if cell == "" {
-		return false
-	}
-	if cell == `\.` || strings.ContainsAny(cell, ",\"\r\n") {
-		return true
-	}
-	r, _ := utf8.DecodeRuneInString(cell)
-	return unicode.IsSpace(r)
 }
