@@ -3,6 +3,7 @@ package i18n
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -124,5 +125,19 @@ func TestCatalogue(t *testing.T) {
 	}
 	if m := c.Missing(map[string]bool{"b": true}); len(m) != 0 {
 		t.Errorf("missing %v", m)
+	}
+}
+
+// TestLongAcceptLanguage: only the start of a long header is read, so a
+// header of thousands of languages costs no more than a browser's.
+func TestLongAcceptLanguage(t *testing.T) { // not parallel: AllocsPerRun
+	long := "de-DE,de;q=0.9," + strings.Repeat("xx-YY;q=0.1,", 5000)
+	if got := FromAcceptLanguage(long); got != German {
+		t.Errorf("the long header's first language is lost: %s", got)
+	}
+	allocs := testing.AllocsPerRun(10, func() { FromAcceptLanguage(long) })
+	short := testing.AllocsPerRun(10, func() { FromAcceptLanguage("de-DE,de;q=0.9,en;q=0.5") })
+	if allocs > 20*short+50 {
+		t.Errorf("a long header costs %v allocations, a browser's %v", allocs, short)
 	}
 }

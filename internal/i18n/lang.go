@@ -57,6 +57,14 @@ func FromList(list string) (Lang, bool) {
 // FromAcceptLanguage is the best match of an Accept-Language header
 // (RFC 9110 section 12.5.4), English when nothing matches.
 func FromAcceptLanguage(header string) Lang {
+	// A browser says a few languages; a header of thousands would cost
+	// milliseconds of parsing on every request, so only its start counts.
+	if len(header) > maxAcceptLanguage {
+		header = header[:maxAcceptLanguage]
+		if i := strings.LastIndexByte(header, ','); i > 0 {
+			header = header[:i]
+		}
+	}
 	tags, _, err := language.ParseAcceptLanguage(header)
 	if err != nil {
 		tags = lenientTags(header)
@@ -94,6 +102,9 @@ func FromRequest(r *http.Request) Lang {
 // strict parser refuses as a whole, in their order, ignoring their weights:
 // one malformed element (Chromium under emulation sends
 // "de-DE,de;q=0.9;q=0.9") must not turn a German browser English.
+// maxAcceptLanguage is how much of an Accept-Language header is read.
+const maxAcceptLanguage = 256
+
 func lenientTags(header string) []language.Tag {
 	var tags []language.Tag
 	for _, part := range strings.Split(header, ",") {
