@@ -100,7 +100,7 @@ func (dv *device) handle() http.Handler {
 		} else if !ok {
 			wait := retrySeconds(retry)
 			w.Header().Set("Retry-After", strconv.Itoa(wait))
-			v.Error = T(lang, "device.error.tooMany", wait)
+			v.Error = T(lang, "device.error.tooMany", waitIn(lang, wait))
 			dv.render(w, r, http.StatusTooManyRequests, v)
 			return
 		}
@@ -195,7 +195,7 @@ func (dv *device) approve(w http.ResponseWriter, r *http.Request, v deviceView, 
 		} else if !ok {
 			wait := retrySeconds(retry)
 			w.Header().Set("Retry-After", strconv.Itoa(wait))
-			v.Error = T(lang, "device.error.tooMany", wait)
+			v.Error = T(lang, "device.error.tooMany", waitIn(lang, wait))
 			dv.render(w, r, http.StatusTooManyRequests, v)
 			return
 		}
@@ -335,7 +335,7 @@ func init() {
 		"device.denied.text":          "The device gets no access. You can close this page.",
 		"device.error.form":           "The form could not be read. Go back and try again.",
 		"device.error.csrf":           "This form expired. Please enter the code again.",
-		"device.error.tooMany":        "Too many attempts from your network. Try again in %d seconds.",
+		"device.error.tooMany":        "Too many attempts from your network. Try again in %s.",
 		"device.error.code":           "This code is not right or has expired. Check it, or start again on your device.",
 		"device.error.busy":           "Very many people are signing in right now. Please try again in a few seconds.",
 		"device.error.directory":      "The university directory cannot be reached right now, so accounts from the directory cannot sign in. Please try again in a few minutes.",
@@ -374,7 +374,7 @@ func init() {
 		"device.denied.text":          "Das Gerät erhält keinen Zugriff. Sie können diese Seite schließen.",
 		"device.error.form":           "Das Formular konnte nicht gelesen werden. Gehen Sie zurück und versuchen Sie es erneut.",
 		"device.error.csrf":           "Dieses Formular ist abgelaufen. Bitte geben Sie den Code erneut ein.",
-		"device.error.tooMany":        "Zu viele Versuche aus Ihrem Netz. Versuchen Sie es in %d Sekunden erneut.",
+		"device.error.tooMany":        "Zu viele Versuche aus Ihrem Netz. Versuchen Sie es in %s erneut.",
 		"device.error.code":           "Dieser Code ist falsch oder abgelaufen. Prüfen Sie ihn oder beginnen Sie auf Ihrem Gerät neu.",
 		"device.error.busy":           "Gerade melden sich sehr viele Personen an. Bitte versuchen Sie es in einigen Sekunden noch einmal.",
 		"device.error.directory":      "Das Verzeichnis der Universität ist gerade nicht erreichbar, deshalb können sich Konten aus dem Verzeichnis nicht anmelden. Bitte versuchen Sie es in einigen Minuten noch einmal.",
