@@ -136,6 +136,8 @@ func FuzzGradeCSVRoundTrip(f *testing.F) {
 			if string(r.Status) != strings.TrimSpace(status) {
 				t.Fatalf("status %q read back as %q", status, r.Status)
 			}
+		case len(rows) == 0 && len(refused) == 0 && strings.TrimSpace(grade) == "" && strings.TrimSpace(status) == "":
+			return // a person without a grade is left out, as the template's rows are
 		case len(rows) == 0 && len(refused) == 1:
 			got = refused[0]
 			if strings.HasPrefix(got.Reason, "Not valid CSV") {
