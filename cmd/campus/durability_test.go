@@ -133,11 +133,15 @@ type catalogueState struct {
 	alt     *catalogueState // set while a change's outcome is unknown
 }
 
+// Both run beside the other tests: they spend most of their time waiting
+// for a killed campus to come back, and each has its own data.
 func TestDurabilitySQLite(t *testing.T) {
+	t.Parallel()
 	testDurability(t, "sqlite")
 }
 
 func TestDurabilityPostgres(t *testing.T) {
+	t.Parallel()
 	testDurability(t, "postgres")
 }
 
