@@ -329,10 +329,12 @@ func (s *Server) start() error {
 		select {
 		case <-p.done:
 			out := strings.TrimSpace(p.out.String())
-			if strings.Contains(out, "Address already in use") {
+			// slapd -d 0 may exit without a word when a port it was given
+			// was taken meanwhile (another test's server): see for itself.
+			if strings.Contains(out, "Address already in use") || taken(s.URL) || taken(s.LDAPSURL) {
 				return fmt.Errorf("slapd on %s: %w", s.URL, errAddrInUse)
 			}
-			return fmt.Errorf("slapd exited at start: %s", out)
+			return fmt.Errorf("slapd exited at start (%v): %s", p.cmd.ProcessState, out)
 		default:
 		}
 		err := s.ping()
@@ -468,6 +470,21 @@ func ssha(password string) string {
 }
 
 // freeAddr returns a loopback address whose port was free a moment ago.
+// taken reports whether the address of an ldap:// or ldaps:// URL is in
+// use by another process.
+func taken(u string) bool {
+	_, hostport, ok := strings.Cut(u, "://")
+	if !ok {
+		return false
+	}
+	l, err := net.Listen("tcp", hostport)
+	if err != nil {
+		return true
+	}
+	l.Close()
+	return false
+}
+
 func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
