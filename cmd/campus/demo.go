@@ -25,7 +25,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	if sub == "generate" {
 		return runGenerate(ctx, e, args)
 	}
-	_, sdb, _ := serviceDBs()
+	_, sdb, _, _ := serviceDBs()
 	var rules studyservice.Config
 	s := config.NewSet("demo load", "Load the demo data into an empty campus (the same --data/--identity-db/--study-db as serve).")
 	idb := registerIdentityDB(s)
@@ -55,7 +55,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 // empty study database, with a progress bar.
 func runGenerate(ctx context.Context, e env, args []string) error {
 	var data serverOptions
-	_, sdb, _ := serviceDBs()
+	_, sdb, _, _ := serviceDBs()
 	var small bool
 	s := config.NewSet("demo generate", "Fill an empty study database with 200 programmes, 5,000 modules, 20,000 lectures, 100,000 students and 2,000,000 grades (about a minute), for load tests.")
 	data.registerData(s)

@@ -47,6 +47,7 @@ func commands() []command {
 		{"serve", "Run identity, study and portal in one process on one HTTPS port (SQLite by default)", runServe},
 		{"identity", "Run the identity service alone (accounts, sign-in, OpenID Provider)", runIdentity},
 		{"study", "Run the study service alone (programmes, modules, lectures, grades API)", runStudy},
+		{"messages", "Run the messages service alone (conversations, groups, notices, event stream)", runMessages},
 		{"portal", "Run the portal alone (the website)", runPortal},
 		{"migrate", "Apply database migrations and exit", runMigrate},
 		{"clients", "Manage the applications that sign in through identity: add, list, show, remove", runClients},

@@ -70,7 +70,7 @@ func startCampus(t testing.TB, environ map[string]string, args ...string) *runni
 	case err := <-done:
 		cancel()
 		t.Fatalf("campus %v exited before serving: %v\nstderr:\n%s", args, err, r.stderr)
-	case <-time.After(20 * time.Second):
+	case <-time.After(90 * time.Second): // generous: CI runs it under -race beside the durability tests
 		cancel()
 		t.Fatalf("campus %v did not start in time\nstderr:\n%s", args, r.stderr)
 	}

@@ -9,36 +9,38 @@ import (
 
 	"campus/internal/config"
 	identitystore "campus/internal/identity/store"
+	messagesstore "campus/internal/messages/store"
 	portalstore "campus/internal/portal/store"
 	studystore "campus/internal/study/store"
 )
 
 type migrateConfig struct {
-	data                          serverOptions // only DataDir and logging are used
-	services                      []string
-	identityDB, studyDB, portalDB dbOption
+	data                                      serverOptions // only DataDir and logging are used
+	services                                  []string
+	identityDB, studyDB, portalDB, messagesDB dbOption
 }
 
 func newMigrateConfig() (*migrateConfig, *config.Set) {
 	c := &migrateConfig{}
-	c.identityDB, c.studyDB, c.portalDB = serviceDBs()
+	c.identityDB, c.studyDB, c.portalDB, c.messagesDB = serviceDBs()
 	s := config.NewSet("migrate", "Apply the database migrations of the chosen services and exit. Safe to run while other replicas start: migrations take a lock.")
 	c.data.registerData(s)
-	s.StringList(&c.services, "migrate.services", "service", "CAMPUS_MIGRATE_SERVICES", "identity,study,portal", "Services whose databases to migrate")
+	s.StringList(&c.services, "migrate.services", "service", "CAMPUS_MIGRATE_SERVICES", "identity,study,portal,messages", "Services whose databases to migrate")
 	c.identityDB.register(s, "identity-db")
 	c.studyDB.register(s, "study-db")
 	c.portalDB.register(s, "portal-db")
+	c.messagesDB.register(s, "messages-db")
 	return c, s
 }
 
 func (c *migrateConfig) validate() []error {
 	var errs []error
 	for _, svc := range c.services {
-		if !slices.Contains([]string{"identity", "study", "portal"}, svc) {
-			errs = append(errs, fmt.Errorf("--service %q: want identity, study or portal", svc))
+		if !slices.Contains([]string{"identity", "study", "portal", "messages"}, svc) {
+			errs = append(errs, fmt.Errorf("--service %q: want identity, study, portal or messages", svc))
 		}
 	}
-	for _, d := range []*dbOption{&c.identityDB, &c.studyDB, &c.portalDB} {
+	for _, d := range []*dbOption{&c.identityDB, &c.studyDB, &c.portalDB, &c.messagesDB} {
 		if slices.Contains(c.services, d.service) {
 			errs = append(errs, d.validate()...)
 		}
@@ -64,6 +66,7 @@ func runMigrate(ctx context.Context, e env, args []string) error {
 		{&c.identityDB, identitystore.Migrations},
 		{&c.studyDB, studystore.Migrations},
 		{&c.portalDB, portalstore.Migrations},
+		{&c.messagesDB, messagesstore.Migrations},
 	} {
 		if !slices.Contains(c.services, d.opt.service) {
 			continue

@@ -188,9 +188,9 @@ func (d *dbOption) register(s *config.Set, flag string) {
 		"Database of the "+d.service+" service: sqlite:PATH or postgres://USER@HOST:PORT/DB")
 }
 
-// serviceDBs returns the --db settings of the three services.
-func serviceDBs() (identity, study, portal dbOption) {
-	return dbOption{service: "identity"}, dbOption{service: "study"}, dbOption{service: "portal"}
+// serviceDBs returns the --db settings of the four services.
+func serviceDBs() (identity, study, portal, messages dbOption) {
+	return dbOption{service: "identity"}, dbOption{service: "study"}, dbOption{service: "portal"}, dbOption{service: "messages"}
 }
 
 func (d *dbOption) validate() []error {

@@ -13,6 +13,8 @@ import (
 	"campus/internal/httpserver"
 	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
+	messagesservice "campus/internal/messages/service"
+	messagesstore "campus/internal/messages/store"
 	portalservice "campus/internal/portal/service"
 	portalstore "campus/internal/portal/store"
 	studyservice "campus/internal/study/service"
@@ -23,18 +25,20 @@ type serveConfig struct {
 	server                        serverOptions
 	identity                      identityservice.Config
 	identityDB, studyDB, portalDB dbOption
+	messagesDB                    dbOption
 	study                         studyservice.Config
 	demo                          bool
 }
 
 func newServeConfig() (*serveConfig, *config.Set) {
 	c := &serveConfig{}
-	c.identityDB, c.studyDB, c.portalDB = serviceDBs()
-	s := config.NewSet("serve", "Run identity, study and portal in one process on one HTTPS port: portal at /, identity at /idp/, the study API at /study/.")
+	c.identityDB, c.studyDB, c.portalDB, c.messagesDB = serviceDBs()
+	s := config.NewSet("serve", "Run identity, study, messages and portal in one process on one HTTPS port: portal at /, identity at /idp/, the study API at /study/, the messages API at /messages/.")
 	c.server.register(s)
 	c.identityDB.register(s, "identity-db")
 	c.studyDB.register(s, "study-db")
 	c.portalDB.register(s, "portal-db")
+	c.messagesDB.register(s, "messages-db")
 	registerIdentity(s, &c.identity)
 	registerStudy(s, &c.study)
 	s.String(&c.identity.CAFile, "ca_file", "ca-file", "CAMPUS_CA_FILE", "",
@@ -48,6 +52,7 @@ func (c *serveConfig) validate() []error {
 	errs = append(errs, c.identityDB.validate()...)
 	errs = append(errs, c.studyDB.validate()...)
 	errs = append(errs, c.portalDB.validate()...)
+	errs = append(errs, c.messagesDB.validate()...)
 	errs = append(errs, c.study.Validate()...)
 	return append(errs, c.identity.Validate()...)
 }
@@ -59,7 +64,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := load(s, e, args, c.validate); err != nil {
 		return err
 	}
-	needData := c.identityDB.isSQLite() || c.studyDB.isSQLite() || c.portalDB.isSQLite()
+	needData := c.identityDB.isSQLite() || c.studyDB.isSQLite() || c.portalDB.isSQLite() || c.messagesDB.isSQLite()
 	p, err := start(e, &c.server, needData)
 	if err != nil {
 		return err
@@ -81,6 +86,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer pdb.Close()
+	mdb, err := openDB(ctx, p.logger, "messages", c.messagesDB.resolve(p.dataDir), messagesstore.Migrations)
+	if err != nil {
+		return err
+	}
+	defer mdb.Close()
 
 	base := p.basePath()
 	origin := p.publicURL.String()
@@ -109,10 +119,15 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	messagesH, err := messagesservice.New(ctx, mdb, messagesservice.Config{Issuer: issuer, HTTPClient: loopClient,
+		StudyURL: origin + "/study", Ready: []httpserver.Check{identityCheck}}, p.logger)
+	if err != nil {
+		return err
+	}
 	portalH, err := portalservice.New(ctx, pdb, portalservice.Config{ClientID: identityservice.PortalClientID,
 		ClientSecret: identitySvc.ClientSecret(identityservice.PortalClientID), SessionKey: identitySvc.PortalSessionKey(),
 		SessionTTL: c.identity.SessionTTL, Version: version, Origin: p.publicURL.Scheme + "://" + p.publicURL.Host, Base: base,
-		Issuer: issuer, StudyURL: origin + "/study", HTTPClient: loopClient, Ready: []httpserver.Check{identityCheck}}, p.logger)
+		Issuer: issuer, StudyURL: origin + "/study", MessagesURL: origin + "/messages", HTTPClient: loopClient, Ready: []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
 		return err
 	}
@@ -120,6 +135,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	mux := http.NewServeMux()
 	mount(mux, p.logger, base+"/idp", "identity", identitySvc)
 	mount(mux, p.logger, base+"/study", "study", studyH)
+	mount(mux, p.logger, base+"/messages", "messages", messagesH)
 	// The process's own probes cover every service; they take the root's
 	// /healthz and /readyz, where the portal's would otherwise be.
 	probes := http.NewServeMux()
@@ -127,7 +143,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	probes.Handle("GET /readyz", httpserver.Readyz("campus", p.logger,
 		httpserver.Check{Name: "identity", Fn: idb.Ping},
 		httpserver.Check{Name: "study", Fn: sdb.Ping},
-		httpserver.Check{Name: "portal", Fn: pdb.Ping}))
+		httpserver.Check{Name: "portal", Fn: pdb.Ping},
+		httpserver.Check{Name: "messages", Fn: mdb.Ping}))
 	probeH := http.StripPrefix(base, httpserver.Chain(probes, httpserver.Log(p.logger, "campus"), httpserver.Recover(p.logger)))
 	mux.Handle("GET "+base+"/healthz", probeH)
 	mux.Handle("GET "+base+"/readyz", probeH)

@@ -32,6 +32,9 @@ type Config struct {
 	Origin, Base string
 	// Issuer is identity's issuer URL; StudyURL the study API's base URL.
 	Issuer, StudyURL string
+	// MessagesURL is the messages API's base URL; "" leaves messaging out
+	// of the portal.
+	MessagesURL string
 	// HTTPClient reaches identity and study (in-process in all-in-one mode).
 	HTTPClient *http.Client
 	// Ready are the readiness checks beside the database's.
