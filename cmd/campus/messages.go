@@ -34,6 +34,7 @@ func newMessagesConfig() (*messagesConfig, *config.Set) {
 	s.String(&c.messages.ClientSecret, "messages.client_secret", "", "CAMPUS_MESSAGES_CLIENT_SECRET", "", "Its secret", config.Secret(), config.EnvOnly())
 	s.String(&c.messages.StudyURL, "messages.study_url", "study-url", "CAMPUS_STUDY_URL", "",
 		"Base URL of the study service, whose rosters make the course groups, e.g. https://study.example.edu (empty: course groups stay as they are)")
+	registerMessages(s, &c.messages)
 	return c, s
 }
 

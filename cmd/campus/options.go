@@ -14,6 +14,7 @@ import (
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	identityservice "campus/internal/identity/service"
+	messagesservice "campus/internal/messages/service"
 	identityweb "campus/internal/identity/web"
 	studyservice "campus/internal/study/service"
 )
@@ -279,4 +280,13 @@ func (u *upstreamOptions) validate() []error {
 // person has per examination.
 func registerStudy(s *config.Set, c *studyservice.Config) {
 	s.Int(&c.MaxAttempts, "study.max_attempts", "max-attempts", "CAMPUS_MAX_ATTEMPTS", "3", "Attempts a person has per examination")
+}
+
+// registerMessages binds the messages service's settings, for serve and
+// messages.
+func registerMessages(s *config.Set, c *messagesservice.Config) {
+	s.Duration(&c.DigestAfter, "messages.digest_after", "digest-after", "CAMPUS_DIGEST_AFTER", "4h",
+		"How old an unread message must be before its reader gets one digest mail about the unread messages (0: no digest mails)")
+	s.Duration(&c.RosterInterval, "messages.roster_interval", "roster-interval", "CAMPUS_ROSTER_INTERVAL", "30s",
+		"How often the course groups are brought in step with the study service's enrolments")
 }

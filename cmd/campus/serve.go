@@ -27,6 +27,7 @@ type serveConfig struct {
 	identityDB, studyDB, portalDB dbOption
 	messagesDB                    dbOption
 	study                         studyservice.Config
+	messages                      messagesservice.Config
 	demo                          bool
 }
 
@@ -41,6 +42,7 @@ func newServeConfig() (*serveConfig, *config.Set) {
 	c.messagesDB.register(s, "messages-db")
 	registerIdentity(s, &c.identity)
 	registerStudy(s, &c.study)
+	registerMessages(s, &c.messages)
 	s.String(&c.identity.CAFile, "ca_file", "ca-file", "CAMPUS_CA_FILE", "",
 		"PEM file of CA certificates to trust when calling other hosts: back-channel logout deliveries to applications with a private CA (default: the system's)")
 	s.Bool(&c.demo, "demo", "demo", "CAMPUS_DEMO", "false", "Load demo data (programmes, modules, lectures, demo students and staff) into an empty campus at start")
@@ -54,6 +56,7 @@ func (c *serveConfig) validate() []error {
 	errs = append(errs, c.portalDB.validate()...)
 	errs = append(errs, c.messagesDB.validate()...)
 	errs = append(errs, c.study.Validate()...)
+	errs = append(errs, c.messages.Validate()...)
 	return append(errs, c.identity.Validate()...)
 }
 
@@ -119,8 +122,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	messagesH, err := messagesservice.New(ctx, mdb, messagesservice.Config{Issuer: issuer, HTTPClient: loopClient,
-		StudyURL: origin + "/study", Ready: []httpserver.Check{identityCheck}}, p.logger)
+	mcfg := c.messages
+	mcfg.Issuer, mcfg.HTTPClient, mcfg.StudyURL, mcfg.Ready = issuer, loopClient, origin+"/study", []httpserver.Check{identityCheck}
+	messagesH, err := messagesservice.New(ctx, mdb, mcfg, p.logger)
 	if err != nil {
 		return err
 	}

@@ -224,3 +224,12 @@ type CourseGroup struct {
 // that adds events sends their EventRefs (JSON) on it, and every replica
 // listens.
 const NotifyChannel = "campus_messages"
+
+// Person is what identity says of someone: for showing names and for the
+// reach rules; asked when needed, never stored.
+type Person struct {
+	ID          string   `json:"id"`
+	DisplayName string   `json:"display_name"`
+	Username    string   `json:"username"`
+	Roles       []string `json:"roles,omitempty"`
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"campus/internal/httpserver"
+	"campus/internal/messages"
 	"campus/internal/messages/realtime"
 	"campus/internal/messages/store"
 	"campus/internal/tokencheck"
@@ -41,22 +42,13 @@ type Introspector interface {
 	Introspect(ctx context.Context, token string) (*tokencheck.Introspection, error)
 }
 
-// Person is what identity says of someone: for showing and for the reach
-// rules, never stored.
-type Person struct {
-	ID          string   `json:"id"`
-	DisplayName string   `json:"display_name"`
-	Username    string   `json:"username"`
-	Roles       []string `json:"roles,omitempty"`
-}
-
 // People asks identity about people (internal/messages/people.Directory).
 type People interface {
 	// Lookup returns the people of ids that exist (in no given order).
-	Lookup(ctx context.Context, ids []string) (map[string]Person, error)
+	Lookup(ctx context.Context, ids []string) (map[string]messages.Person, error)
 	// Search finds people whose name or username begins with the words of
 	// q, at most limit.
-	Search(ctx context.Context, q string, limit int) ([]Person, error)
+	Search(ctx context.Context, q string, limit int) ([]messages.Person, error)
 }
 
 // NewServer returns the messages service's handler, relative to its base

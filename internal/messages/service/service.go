@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -32,10 +33,25 @@ type Config struct {
 	StudyURL string
 	// Ready are the readiness checks beside the database's (identity's).
 	Ready []httpserver.Check
+	// DigestAfter is how old an unread message must be before its reader
+	// gets a digest mail (0: no digest mails).
+	DigestAfter time.Duration
+	// RosterInterval is how often the course groups are brought in step
+	// with the study service's rosters.
+	RosterInterval time.Duration
 }
 
 // Validate reports the problems of the settings.
-func (c *Config) Validate() []error { return nil }
+func (c *Config) Validate() []error {
+	var errs []error
+	if c.DigestAfter != 0 && (c.DigestAfter < time.Minute || c.DigestAfter > 30*24*time.Hour) {
+		errs = append(errs, fmt.Errorf("--digest-after %s: want 0 (no digest mails) or 1m to 720h", c.DigestAfter))
+	}
+	if c.RosterInterval < time.Second || c.RosterInterval > time.Hour {
+		errs = append(errs, fmt.Errorf("--roster-interval %s: want 1s to 1h", c.RosterInterval))
+	}
+	return errs
+}
 
 // New builds the messages service over its database and starts its jobs
 // until ctx is done.
