@@ -14,8 +14,8 @@ import (
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	identityservice "campus/internal/identity/service"
-	messagesservice "campus/internal/messages/service"
 	identityweb "campus/internal/identity/web"
+	messagesservice "campus/internal/messages/service"
 	studyservice "campus/internal/study/service"
 )
 
