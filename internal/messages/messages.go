@@ -1,6 +1,8 @@
 package messages
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 )
@@ -220,10 +222,15 @@ type CourseGroup struct {
 	Staff      []string
 }
 
-// NotifyChannel is the PostgreSQL channel the fan-out uses: each commit
-// that adds events sends their EventRefs (JSON) on it, and every replica
-// listens.
-const NotifyChannel = "campus_messages"
+// Channel is the PostgreSQL channel the fan-out uses in the schema named
+// (SELECT current_schema()): each commit that adds events sends their
+// EventRefs (JSON) on it, and every replica listens. Channels are
+// database-wide, so the schema's name is in it: two installations (or
+// tests) in one database never hear each other.
+func Channel(schema string) string {
+	h := sha256.Sum256([]byte(schema))
+	return "campus_messages_" + hex.EncodeToString(h[:6])
+}
 
 // Person is what identity says of someone: for showing names and for the
 // reach rules; asked when needed, never stored.
