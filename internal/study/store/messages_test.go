@@ -102,7 +102,7 @@ func TestStaffAndRosters(t *testing.T) {
 			t.Fatalf("enrolments did not move the roster revision: %d -> %d", rev1, rev2)
 		}
 		want := map[string]string{
-			"programme:" + c.p.ID:  fmt.Sprint([]string{ann, bob}, []string{carol}),
+			"programme:" + c.p.ID:   fmt.Sprint([]string{ann, bob}, []string{carol}),
 			"programme:" + other.ID: fmt.Sprint([]string{ann}, []string{}),
 			"module:" + c.m1.ID:     fmt.Sprint([]string{ann, bob}, []string{}),
 			"module:" + c.m2.ID:     fmt.Sprint([]string{ann, bob}, []string{dave}),
