@@ -1,6 +1,7 @@
 package api
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -161,4 +162,26 @@ func equalGroups(a, b []rosterGroupJSON) bool {
 		return x.Kind == y.Kind && x.ID == y.ID && x.Code == y.Code && x.Title == y.Title &&
 			slices.Equal(x.Students, y.Students) && slices.Equal(x.Staff, y.Staff)
 	})
+}
+
+// TestRostersGzip: a client that takes gzip gets the rosters compressed.
+func TestRostersGzip(t *testing.T) {
+	t.Parallel()
+	h, _, _, _ := newStaffAPI(t)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/v1/rosters", nil)
+	req.Header.Set("Authorization", "Bearer "+serviceToken)
+	req.Header.Set("Accept-Encoding", "br;q=1, gzip;q=0.5")
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "gzip" || rec.Header().Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("%d %v", rec.Code, rec.Header())
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct{ Groups []rosterGroupJSON }
+	if err := json.NewDecoder(zr).Decode(&r); err != nil || len(r.Groups) != 2 {
+		t.Fatalf("%v %+v", err, r)
+	}
 }
