@@ -40,6 +40,15 @@ func Permissions() []Permission {
 		PermMessagesRead, PermMessagesWrite}
 }
 
+// OwnOnly tells whether the permission acts only on what is the holder's
+// own (their conversations and messages), never on other accounts, so
+// that it is no power one must hold to change another's account: every
+// person has the messages permissions, and a help-desk role with
+// users:write but without them still manages students.
+func (p Permission) OwnOnly() bool {
+	return p == PermMessagesRead || p == PermMessagesWrite
+}
+
 // Service scopes are what campus's services are granted as themselves,
 // with client credentials: never a permission, so no role carries them
 // and no person's token ever does (the grant of a person's token keeps

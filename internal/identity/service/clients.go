@@ -162,7 +162,7 @@ func auditClient(ctx context.Context, st *identitystore.Store, action, clientID,
 
 // The clients of campus's own services at identity, in all-in-one mode.
 const (
-	PortalClientID = "campus-portal"
+	PortalClientID   = "campus-portal"
 	StudyClientID    = "campus-study"
 	MessagesClientID = "campus-messages"
 	CLIClientID      = "campus-cli"

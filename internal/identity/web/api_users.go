@@ -576,7 +576,8 @@ func (r *refusal) Error() string { return r.audit }
 // through the admin API: authority follows the account. On another
 // account the caller must hold every permission of every role the account
 // has, and of every role it is to get or lose, so that users:write alone
-// never reaches an administrator's address, status or lock. On one's own
+// never reaches an administrator's address, status or lock; permissions
+// over one's own things only (identity.Permission.OwnOnly) do not count. On one's own
 // account nobody lifts a restriction that others set: roles, login window,
 // lock, status. target is the account as read in the change's
 // transaction; rolePerms the permissions of every role.
@@ -596,7 +597,7 @@ func authorizeChange(p *principal, target store.AccountRecord, rolePerms map[str
 	var lacking []string
 	for _, name := range roles {
 		for _, perm := range rolePerms[name] {
-			if !slices.Contains(p.perms, perm) {
+			if !perm.OwnOnly() && !slices.Contains(p.perms, perm) {
 				lacking = append(lacking, name+" ("+string(perm)+")")
 				break
 			}
