@@ -46,7 +46,7 @@ func TestAgainstIdentity(t *testing.T) {
 		DeviceCodeTTL: 10 * time.Minute, DevicePollInterval: 5 * time.Second, SessionTTL: time.Hour,
 		MaxLoginAttempts: 5, LockoutMinutes: 10, SignInsPerIPMinute: 100, TimeZone: "UTC",
 		Argon2MemoryKiB: 7168, Argon2Time: 1, Argon2Threads: 1, PasswordMinLength: 10,
-		Mail: identityservice.MailConfig{SiteName: "campus", Language: "en", ConfirmTTL: time.Hour, ResetTTL: time.Hour, RetryBase: time.Hour},
+		Mail:   identityservice.MailConfig{SiteName: "campus", Language: "en", ConfirmTTL: time.Hour, ResetTTL: time.Hour, RetryBase: time.Hour},
 		Issuer: srv.URL + "/idp", Base: "/idp", DataDir: t.TempDir(), PortalOrigin: srv.URL, HTTPClient: srv.Client(),
 		Mailbox: mailbox, Home: srv.URL + "/", Out: io.Discard,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
