@@ -125,6 +125,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	mcfg := c.messages
 	mcfg.Issuer, mcfg.HTTPClient, mcfg.StudyURL, mcfg.Ready = issuer, loopClient, origin+"/study", []httpserver.Check{identityCheck}
+	mcfg.ClientID, mcfg.ClientSecret = identityservice.MessagesClientID, identitySvc.ClientSecret(identityservice.MessagesClientID)
 	messagesH, err := messagesservice.New(ctx, mdb, mcfg, p.logger)
 	if err != nil {
 		return err
