@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"campus/internal/db"
 	"campus/internal/messages"
 )
 
@@ -320,7 +321,13 @@ func ids(from, to int64) []int64 {
 // streams (the subject in ?sub=, until from untilFn when set).
 func serve(tb testing.TB, src Source, setup func(h *Hub)) (*Hub, *httptest.Server) {
 	tb.Helper()
-	h := New(src, nil, nil, time.Now)
+	return serveOn(tb, src, nil, setup)
+}
+
+// serveOn is serve with a database deciding the fan-out.
+func serveOn(tb testing.TB, src Source, d *db.DB, setup func(h *Hub)) (*Hub, *httptest.Server) {
+	tb.Helper()
+	h := New(src, d, nil, time.Now)
 	h.Heartbeat = time.Hour
 	if setup != nil {
 		setup(h)

@@ -88,8 +88,9 @@ type Hub struct {
 	chanMu  sync.Mutex
 	channel string // PostgreSQL NOTIFY channel, once known
 
-	// onListen is called after each LISTEN took effect (tests).
-	onListen func()
+	// onListen is called after each LISTEN took effect, beforeListen
+	// before each attempt (tests).
+	onListen, beforeListen func()
 }
 
 type streamSet map[*stream]struct{}
@@ -133,6 +134,9 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	backoff := minBackoff
 	for {
+		if h.beforeListen != nil {
+			h.beforeListen()
+		}
 		channel, err := h.channelName(ctx)
 		if err == nil {
 			err = h.db.Listen(ctx, channel, func() {
