@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -56,6 +55,10 @@ func (s *server) history(w http.ResponseWriter, r *http.Request, p *Principal) {
 	rest.Reply(w, http.StatusOK, 0, out)
 }
 
+// maxMentions is how many people one message may mention (the store
+// keeps no more).
+const maxMentions = 100
+
 type newMessageJSON struct {
 	Text     string   `json:"text"`
 	ReplyTo  string   `json:"reply_to"`
@@ -92,35 +95,25 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, p *Principal) {
 	if len(nm.ReplyTo) > 100 {
 		errs = append(errs, problem.FieldError{Field: "reply_to", Detail: "Name the message answered by its id."})
 	}
-	if len(nm.Mentions) > messages.MaxGroupMembers {
-		errs = append(errs, problem.FieldError{Field: "mentions", Detail: fmt.Sprintf("A message may mention at most %d people.", messages.MaxGroupMembers)})
+	if len(nm.Mentions) > maxMentions {
+		errs = append(errs, problem.FieldError{Field: "mentions", Detail: fmt.Sprintf("A message may mention at most %d people.", maxMentions)})
 	}
 	if errs != nil {
 		rest.Invalid(w, errs...)
 		return
 	}
 	id := r.PathValue("id")
-	if len(nm.Mentions) > 0 {
-		// Mentions name members only: a mention notifies, and nobody
-		// outside may be notified of a conversation.
-		members, err := s.store.Members(r.Context(), p.Subject, id)
-		if err != nil {
-			s.fail(w, r, err)
+	// Mentions of people who are not members are dropped by the store: a
+	// mention notifies, and nobody outside may hear of a conversation.
+	m, err := s.store.Send(r.Context(), p.Subject, id, nm)
+	if errors.Is(err, messages.ErrNotFound) && nm.ReplyTo != "" {
+		// The conversation's, or the message answered? Only a member
+		// learns which.
+		if member, merr := s.store.IsMember(r.Context(), p.Subject, id); merr == nil && member {
+			rest.Invalid(w, problem.FieldError{Field: "reply_to", Detail: "There is no such message in this conversation."})
 			return
 		}
-		var clean []string
-		for _, m := range nm.Mentions {
-			if !slices.ContainsFunc(members, func(x messages.Member) bool { return x.Subject == m }) {
-				rest.Invalid(w, problem.FieldError{Field: "mentions", Detail: "Mention members of the conversation only."})
-				return
-			}
-			if !slices.Contains(clean, m) {
-				clean = append(clean, m)
-			}
-		}
-		nm.Mentions = clean
 	}
-	m, err := s.store.Send(r.Context(), p.Subject, id, nm)
 	if err != nil {
 		s.fail(w, r, err)
 		return
