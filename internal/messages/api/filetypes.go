@@ -22,7 +22,7 @@ type fileType struct {
 var (
 	zipped = "application/zip"
 	// Office's old binary formats are OLE2 compound files.
-	ole2 = func(b []byte) bool { return bytes.HasPrefix(b, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}) }
+	ole2     = func(b []byte) bool { return bytes.HasPrefix(b, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}) }
 	utf8Text = func(b []byte) bool { return utf8.Valid(b) && !bytes.ContainsRune(b, 0) }
 )
 

@@ -107,6 +107,6 @@ func mayCreateGroups(rules messages.Rules, roles []string) bool {
 // peopleUnavailable answers 503 when identity cannot say who exists.
 func peopleUnavailable(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "5")
-	problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Title: "Identity unavailable",
+	problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Title: "Identity not reachable",
 		Detail: "Identity, which knows who exists, cannot be reached to check the people named; nothing was changed. Try again shortly."})
 }

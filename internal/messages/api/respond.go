@@ -33,7 +33,7 @@ func fail(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error
 		problem.Unavailable(w)
 	default:
 		logger.ErrorContext(r.Context(), "messages API", "path", r.URL.Path, "err", err)
-		problem.Write(w, problem.Details{Status: http.StatusInternalServerError, Detail: "Something went wrong on our side."})
+		problem.Write(w, problem.Details{Status: http.StatusInternalServerError, Detail: "Something went wrong on the messages service's side."})
 	}
 }
 

@@ -153,20 +153,20 @@ func (s *server) guard(need access, h handlerFunc) http.Handler {
 			}
 			switch {
 			case need == readAccess && !p.mayRead():
-				rest.Forbidden(w, scopeRead, fmt.Sprintf("This needs the permission %s.", scopeRead))
+				rest.Forbidden(w, scopeRead, fmt.Sprintf("The messages API needs the permission %s for this.", scopeRead))
 				return
 			case need == streamAccess && p.ReadOnly:
 				problem.Write(w, problem.Details{Status: http.StatusForbidden,
 					Detail: "The event stream takes an access token in the Authorization header, never an API key: a key would sit in the URL of a connection that stays open."})
 				return
 			case need == streamAccess && !p.Has(scopeRead):
-				rest.Forbidden(w, scopeRead, fmt.Sprintf("This needs the permission %s.", scopeRead))
+				rest.Forbidden(w, scopeRead, fmt.Sprintf("The messages API needs the permission %s for this.", scopeRead))
 				return
 			case need == writeAccess && p.ReadOnly:
-				problem.Write(w, problem.Details{Status: http.StatusForbidden, Detail: "API keys are read-only; sign in to make changes."})
+				problem.Write(w, problem.Details{Status: http.StatusForbidden, Detail: "API keys are read-only; sign in to send or change messages."})
 				return
 			case need == writeAccess && !p.Has(scopeWrite):
-				rest.Forbidden(w, scopeWrite, fmt.Sprintf("This needs the permission %s.", scopeWrite))
+				rest.Forbidden(w, scopeWrite, fmt.Sprintf("The messages API needs the permission %s for this.", scopeWrite))
 				return
 			}
 			if !p.ReadOnly {
@@ -235,7 +235,7 @@ func (s *server) touch(ctx context.Context, sub string) {
 func unauthorized(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, errNoToken):
-		rest.Unauthorized(w, "", "", "Sign in: send an access token as Authorization: Bearer TOKEN.")
+		rest.Unauthorized(w, "", "", "Sign in: send an access token for campus-messages as Authorization: Bearer TOKEN.")
 	case errors.Is(err, tokencheck.ErrUnavailable):
 		// The token may be valid: say so, so that the client keeps it.
 		w.Header().Set("Retry-After", "5")
@@ -243,9 +243,9 @@ func unauthorized(w http.ResponseWriter, err error) {
 			Detail: "The token cannot be checked right now: the messages service cannot reach identity. Try again in a few seconds."})
 	case errors.Is(err, errTokenInURL):
 		rest.Unauthorized(w, rest.InvalidRequest, "access tokens go in the Authorization header",
-			"Access tokens go in the Authorization header, never in the URL; the key parameter takes API keys only.")
+			"Access tokens go in the Authorization header, never in the URL; the key parameter of the messages API takes API keys only.")
 	default:
 		rest.Unauthorized(w, rest.InvalidToken, "the token is not valid (expired, revoked or not for this API)",
-			"The token is not valid (expired, revoked or not for this API). Sign in again.")
+			"The token is not valid for the messages API (expired, revoked or for another API). Sign in again.")
 	}
 }
