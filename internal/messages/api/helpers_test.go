@@ -232,7 +232,7 @@ func (e *env) do(token string, r req) (*http.Response, []byte) {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	if r.path == "/v1/events" {
+	if strings.HasPrefix(r.path, "/v1/events") {
 		// The stream lasts until the token expires: end it soon.
 		ctx, cancel := context.WithTimeout(hr.Context(), 200*time.Millisecond)
 		defer cancel()
