@@ -279,4 +279,11 @@ type file struct {
 	data []byte
 }
 
-var _ = httptest.NewRecorder
+
+// httptestDo serves a request outside the spec (an address it does not
+// have).
+func httptestDo(e *env, method, path string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	return rec
+}
