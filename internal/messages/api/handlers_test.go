@@ -383,7 +383,7 @@ func TestNotices(t *testing.T) {
 		}
 	}
 	// Bob reads it in his notices, in both languages, and cannot answer.
-	resp, body = e.do(tokenOf(bob), req{method: "GET", path: "/v1/conversations"})
+	_, body = e.do(tokenOf(bob), req{method: "GET", path: "/v1/conversations"})
 	var notices *conversationJSON
 	for _, c := range decode[list[conversationJSON]](t, body).Items {
 		if c.Kind == messages.KindNotices {
@@ -454,7 +454,7 @@ func TestPresence(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"hidden":true`)) {
 		t.Fatalf("hide: %d %s", resp.StatusCode, body)
 	}
-	resp, body = e.do(tokenOf(bob), req{method: "GET", path: "/v1/presence"})
+	_, body = e.do(tokenOf(bob), req{method: "GET", path: "/v1/presence"})
 	for _, p := range decode[list[presenceJSON]](t, body).Items {
 		if p.ID == alice {
 			t.Errorf("alice hides her presence, yet: %s", body)

@@ -279,7 +279,6 @@ type file struct {
 	data []byte
 }
 
-
 // httptestDo serves a request outside the spec (an address it does not
 // have).
 func httptestDo(e *env, method, path string) *httptest.ResponseRecorder {
