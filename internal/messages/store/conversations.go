@@ -427,3 +427,36 @@ func (s *Store) RemoveMember(ctx context.Context, sub, id, member string) error 
 		return touchConversation(ctx, t, id, now, "")
 	})
 }
+
+// PeopleSharing returns those of people who share a conversation of any
+// kind with sub, and sub itself when asked: whom sub may look up by id
+// (GET /v1/people).
+func (s *Store) PeopleSharing(ctx context.Context, sub string, people []string) ([]string, error) {
+	var ask []string
+	for _, p := range people {
+		if p != "" && !slices.Contains(ask, p) {
+			ask = append(ask, p)
+		}
+	}
+	if len(ask) == 0 {
+		return nil, nil
+	}
+	if len(ask) > 1000 {
+		return nil, fmt.Errorf("%w: at most 1000 people at once", messages.ErrConflict)
+	}
+	var a db.Args
+	me := a.Add(sub)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT o.subject FROM members o
+		WHERE o.subject IN (`+placeholders(&a, ask)+`)
+		AND (o.subject = `+me+` OR o.conversation_id IN (SELECT conversation_id FROM members WHERE subject = `+me+`))
+		ORDER BY o.subject`, a.Values()...)
+	found, err := db.Collect(rows, err, db.Value[string])
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(ask, sub) && !slices.Contains(found, sub) {
+		found = append(found, sub)
+		slices.Sort(found)
+	}
+	return found, nil
+}
