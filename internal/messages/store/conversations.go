@@ -191,7 +191,7 @@ const MaxNameRunes = 100
 // check, not the store's.
 func (s *Store) CreateConversation(ctx context.Context, creator string, nc NewConversation) (c messages.Conversation, created bool, err error) {
 	if creator == "" {
-		return c, false, fmt.Errorf("%w: no creator", messages.ErrConflict)
+		return c, false, fmt.Errorf("a conversation needs its creator: %w", messages.ErrConflict)
 	}
 	others := make([]string, 0, len(nc.Members))
 	for _, m := range nc.Members {
@@ -204,7 +204,7 @@ func (s *Store) CreateConversation(ctx context.Context, creator string, nc NewCo
 	switch nc.Kind {
 	case messages.KindDirect:
 		if len(others) != 1 {
-			return c, false, fmt.Errorf("%w: a direct conversation is between two people", messages.ErrConflict)
+			return c, false, fmt.Errorf("a direct conversation is between two people: %w", messages.ErrConflict)
 		}
 		a, b := creator, others[0]
 		if b < a {
@@ -240,10 +240,10 @@ func (s *Store) CreateConversation(ctx context.Context, creator string, nc NewCo
 	case messages.KindGroup:
 		name := strings.TrimSpace(nc.Name)
 		if name == "" || utf8.RuneCountInString(name) > MaxNameRunes {
-			return c, false, fmt.Errorf("%w: a group's name has 1 to %d characters", messages.ErrConflict, MaxNameRunes)
+			return c, false, fmt.Errorf("a group's name has 1 to %d characters: %w", MaxNameRunes, messages.ErrConflict)
 		}
 		if len(others) > messages.MaxGroupMembers {
-			return c, false, fmt.Errorf("%w: at most %d members", messages.ErrConflict, messages.MaxGroupMembers)
+			return c, false, fmt.Errorf("a group has at most %d members: %w", messages.MaxGroupMembers, messages.ErrConflict)
 		}
 		err = s.write(ctx, func(t *txn) error {
 			if _, err := t.ExecContext(ctx, `INSERT INTO conversations (id, kind, name, created_by, created_at, updated_at, last_message_at)
@@ -262,7 +262,7 @@ func (s *Store) CreateConversation(ctx context.Context, creator string, nc NewCo
 			return nil
 		})
 	default:
-		return c, false, fmt.Errorf("%w: people create direct conversations and groups only", messages.ErrConflict)
+		return c, false, fmt.Errorf("only direct conversations and groups can be created: %w", messages.ErrConflict)
 	}
 	if err != nil {
 		return c, false, err
@@ -305,13 +305,13 @@ func (s *Store) RenameGroup(ctx context.Context, sub, id, name string, version i
 		case err != nil:
 			return err
 		case m.kind != messages.KindGroup:
-			return fmt.Errorf("%w: only groups are renamed", messages.ErrConflict)
+			return fmt.Errorf("only groups can be renamed: %w", messages.ErrConflict)
 		case m.role != messages.RoleAdmin:
 			return messages.ErrForbidden
 		case version != 0 && version != m.version:
 			return messages.ErrVersionMismatch
 		case name == "" || utf8.RuneCountInString(name) > MaxNameRunes:
-			return fmt.Errorf("%w: a group's name has 1 to %d characters", messages.ErrConflict, MaxNameRunes)
+			return fmt.Errorf("a group's name has 1 to %d characters: %w", MaxNameRunes, messages.ErrConflict)
 		}
 		if err := touchConversation(ctx, t, id, s.stamp(), name); err != nil {
 			return err
@@ -340,10 +340,10 @@ func (s *Store) AddMember(ctx context.Context, sub, id, member, role string) err
 		role = messages.RoleMember
 	}
 	if role != messages.RoleMember && role != messages.RoleAdmin {
-		return fmt.Errorf("%w: role %q", messages.ErrConflict, role)
+		return fmt.Errorf("a member's role is admin or member: %w", messages.ErrConflict)
 	}
 	if member == "" {
-		return fmt.Errorf("%w: no member", messages.ErrConflict)
+		return fmt.Errorf("name the member to add: %w", messages.ErrConflict)
 	}
 	return s.write(ctx, func(t *txn) error {
 		m, err := memberOf(ctx, t, sub, id)
@@ -351,7 +351,7 @@ func (s *Store) AddMember(ctx context.Context, sub, id, member, role string) err
 		case err != nil:
 			return err
 		case m.kind != messages.KindGroup:
-			return fmt.Errorf("%w: only groups' members change", messages.ErrConflict)
+			return fmt.Errorf("only groups' members can be changed: %w", messages.ErrConflict)
 		case m.role != messages.RoleAdmin:
 			return messages.ErrForbidden
 		}
@@ -372,7 +372,7 @@ func (s *Store) AddMember(ctx context.Context, sub, id, member, role string) err
 				return err
 			}
 			if n >= messages.MaxGroupMembers+1 {
-				return fmt.Errorf("%w: a group has at most %d members", messages.ErrConflict, messages.MaxGroupMembers+1)
+				return fmt.Errorf("a group has at most %d members: %w", messages.MaxGroupMembers+1, messages.ErrConflict)
 			}
 			if err := addMembers(ctx, t, id, now, map[string]string{member: role}); err != nil {
 				return err
@@ -396,7 +396,7 @@ func (s *Store) RemoveMember(ctx context.Context, sub, id, member string) error 
 		case err != nil:
 			return err
 		case m.kind != messages.KindGroup:
-			return fmt.Errorf("%w: only groups' members change", messages.ErrConflict)
+			return fmt.Errorf("only groups' members can be changed: %w", messages.ErrConflict)
 		case member != sub && m.role != messages.RoleAdmin:
 			return messages.ErrForbidden
 		}
@@ -442,7 +442,7 @@ func (s *Store) PeopleSharing(ctx context.Context, sub string, people []string) 
 		return nil, nil
 	}
 	if len(ask) > 1000 {
-		return nil, fmt.Errorf("%w: at most 1000 people at once", messages.ErrConflict)
+		return nil, fmt.Errorf("at most 1000 people can be looked up at once: %w", messages.ErrConflict)
 	}
 	var a db.Args
 	me := a.Add(sub)

@@ -119,7 +119,8 @@ CREATE TABLE digest_state (
 	due_up_to  BIGINT NOT NULL DEFAULT 0,
 	sent_up_to BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX digest_state_due ON digest_state (due_up_to);
+-- Only those due are indexed: the rest are most people, most of the time.
+CREATE INDEX digest_state_due ON digest_state (due_up_to, subject) WHERE due_up_to > sent_up_to;
 
 CREATE TABLE digest_scan (
 	id    INTEGER PRIMARY KEY CHECK (id = 1),
