@@ -365,6 +365,13 @@ func (s *Store) AddMember(ctx context.Context, sub, id, member, role string) err
 			if _, err := t.ExecContext(ctx, `UPDATE members SET role = $3 WHERE conversation_id = $1 AND subject = $2`, id, member, role); err != nil {
 				return err
 			}
+			var admins int
+			if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE conversation_id = $1 AND role = 'admin'`, id).Scan(&admins); err != nil {
+				return err
+			}
+			if admins == 0 {
+				return fmt.Errorf("a group keeps at least one admin: %w", messages.ErrConflict)
+			}
 			t.event(messages.EventConversationUpdated, id, "", map[string]string{"conversation_id": id})
 		case errors.Is(err, sql.ErrNoRows):
 			var n int

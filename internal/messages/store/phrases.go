@@ -17,6 +17,7 @@ func init() {
 		"Only direct conversations and groups can be created.":                "Nur direkte Unterhaltungen und Gruppen können angelegt werden.",
 		"Only groups can be renamed.":                                         "Nur Gruppen können umbenannt werden.",
 		"A member's role is admin or member.":                                 "Die Rolle eines Mitglieds ist admin oder member.",
+		"A group keeps at least one admin.":                                   "Eine Gruppe behält mindestens eine Administratorin oder einen Administrator.",
 		"Name the member to add.":                                             "Geben Sie das Mitglied an, das hinzukommen soll.",
 		"Only groups' members can be changed.":                                "Nur die Mitglieder von Gruppen können geändert werden.",
 		"At most 1000 people can be looked up at once.":                       "Höchstens 1000 Personen können auf einmal abgefragt werden.",

@@ -188,6 +188,7 @@ func TestGroups(t *testing.T) {
 		wantErr(t, "non-member adds", s.AddMember(ctx, "eve", g.ID, "dan", messages.RoleMember), messages.ErrNotFound)
 		clk.advance(time.Second)
 		check(t, s.AddMember(ctx, "ann", g.ID, "dan", messages.RoleMember))
+		wantErr(t, "the only admin steps down", s.AddMember(ctx, "ann", g.ID, "ann", messages.RoleMember), messages.ErrConflict)
 		check(t, s.AddMember(ctx, "ann", g.ID, "bob", messages.RoleAdmin))
 		if c := must[messages.Conversation](t)(s.Conversation(ctx, "bob", g.ID)); c.MyRole != messages.RoleAdmin || c.Members != 4 {
 			t.Fatalf("bob's view = %+v", c)
