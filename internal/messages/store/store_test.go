@@ -164,6 +164,9 @@ func TestGroups(t *testing.T) {
 		_, _, err := s.CreateConversation(ctx, "ann", store.NewConversation{Kind: messages.KindGroup, Name: " "})
 		wantErr(t, "empty name", err, messages.ErrConflict)
 
+		if subs := must[[]string](t)(s.ConversationMembers(ctx, g.ID)); !slices.Equal(subs, []string{"ann", "bob", "cid"}) {
+			t.Fatalf("ConversationMembers = %v", subs)
+		}
 		members := must[[]messages.Member](t)(s.Members(ctx, "bob", g.ID))
 		if len(members) != 3 || members[0].Subject != "ann" || members[0].Role != messages.RoleAdmin {
 			t.Fatalf("members = %+v", members)
