@@ -19,7 +19,7 @@ import (
 // with a thousand.
 const conversationColumns = `c.id, c.kind, c.name, COALESCE(c.course_kind, ''), COALESCE(c.course_id, ''), c.created_by,
 	c.created_at, c.updated_at, c.version, c.last_message_at, m.role, m.read_up_to,
-	(SELECT COUNT(*) FROM members n WHERE n.conversation_id = c.id),
+	c.member_count,
 	(SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = c.id AND u.id > m.read_up_to
 		AND u.sender <> m.subject AND NOT u.deleted LIMIT 999) unread)`
 
@@ -291,7 +291,17 @@ func addMembers(ctx context.Context, t *txn, id string, now any, roles map[strin
 			return err
 		}
 	}
-	return nil
+	return countMembers(ctx, t, id, len(subs))
+}
+
+// countMembers keeps a conversation's member_count: n members came (or,
+// negative, went).
+func countMembers(ctx context.Context, t *txn, id string, n int) error {
+	if n == 0 {
+		return nil
+	}
+	_, err := t.ExecContext(ctx, `UPDATE conversations SET member_count = member_count + $2 WHERE id = $1`, id, n)
+	return err
 }
 
 // RenameGroup renames a group; only its admins may (ErrForbidden), and
@@ -375,7 +385,7 @@ func (s *Store) AddMember(ctx context.Context, sub, id, member, role string) err
 			t.event(messages.EventConversationUpdated, id, "", map[string]string{"conversation_id": id})
 		case errors.Is(err, sql.ErrNoRows):
 			var n int
-			if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE conversation_id = $1`, id).Scan(&n); err != nil {
+			if err := t.QueryRowContext(ctx, `SELECT member_count FROM conversations WHERE id = $1`, id).Scan(&n); err != nil {
 				return err
 			}
 			if n >= messages.MaxGroupMembers+1 {
@@ -413,6 +423,9 @@ func (s *Store) RemoveMember(ctx context.Context, sub, id, member string) error 
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return messages.ErrNotFound
+		}
+		if err := countMembers(ctx, t, id, -1); err != nil {
+			return err
 		}
 		now := s.stamp()
 		t.event(messages.EventMemberRemoved, id, member, map[string]string{"conversation_id": id, "member": member})

@@ -220,6 +220,9 @@ func (s *Store) syncMembers(ctx context.Context, t *txn, id string, roles map[st
 		if _, err := t.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = `+c+` AND subject IN (`+placeholders(&a, batch)+`)`, a.Values()...); err != nil {
 			return 0, err
 		}
+		if err := countMembers(ctx, t, id, -len(batch)); err != nil {
+			return 0, err
+		}
 		for _, sub := range batch {
 			t.event(messages.EventMemberRemoved, id, sub, map[string]string{"conversation_id": id, "member": sub})
 		}

@@ -139,9 +139,9 @@ func (s *Store) noticesConversations(ctx context.Context, t *txn, subs []string,
 		at := a.Add(now)
 		rows := make([]string, len(batch))
 		for i, sub := range batch {
-			rows[i] = "(" + a.Add(newID()) + ", 'notices', " + a.Add(sub) + ", " + at + ", " + at + ", " + at + ")"
+			rows[i] = "(" + a.Add(newID()) + ", 'notices', " + a.Add(sub) + ", " + at + ", " + at + ", " + at + ", 1)"
 		}
-		rs, err := t.QueryContext(ctx, `INSERT INTO conversations (id, kind, notices_for, created_at, updated_at, last_message_at) VALUES `+
+		rs, err := t.QueryContext(ctx, `INSERT INTO conversations (id, kind, notices_for, created_at, updated_at, last_message_at, member_count) VALUES `+
 			strings.Join(rows, ", ")+` ON CONFLICT (notices_for) DO NOTHING RETURNING id, notices_for`, a.Values()...)
 		made := map[string]string{}
 		err = db.Each(rs, err, func(r db.Scanner) error {

@@ -421,7 +421,7 @@ func TestNoticesConversation(t *testing.T) {
 		n.Key = "k2"
 		check(t, func() error { _, err := s.Notify(ctx, n); return err }())
 		list, _ := must2(t)(s.Conversations(ctx, "ann", store.Page{}))
-		if len(list) != 1 || list[0].Kind != messages.KindNotices || list[0].Unread != 2 || list[0].Last == nil {
+		if len(list) != 1 || list[0].Kind != messages.KindNotices || list[0].Unread != 2 || list[0].Last == nil || list[0].Members != 1 {
 			t.Fatalf("ann's conversations = %+v", list)
 		}
 		last := list[0].Last

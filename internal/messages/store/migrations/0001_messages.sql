@@ -23,6 +23,9 @@ CREATE TABLE conversations (
 	updated_at      TIMESTAMPTZ NOT NULL,
 	version         INTEGER NOT NULL DEFAULT 1,
 	last_message_at TIMESTAMPTZ NOT NULL,
+	-- member_count is kept with every change of members: lists show it,
+	-- and counting a course group of thousands for each would not do.
+	member_count    INTEGER NOT NULL DEFAULT 0,
 	UNIQUE (direct_a, direct_b),
 	UNIQUE (course_kind, course_id)
 );
