@@ -45,20 +45,24 @@ func (s *stream) send(f *frame) {
 	}
 }
 
-// out writes to one client, each batch of writes under a deadline of
-// its own.
+// out writes to one client, each batch of writes (up to a flush) under
+// a deadline of its own.
 type out struct {
-	w    http.ResponseWriter
-	rc   *http.ResponseController
-	wait time.Duration
-	err  error
+	w     http.ResponseWriter
+	rc    *http.ResponseController
+	wait  time.Duration
+	armed bool
+	err   error
 }
 
 func (o *out) write(b []byte) {
 	if o.err != nil {
 		return
 	}
-	_ = o.rc.SetWriteDeadline(time.Now().Add(o.wait)) // ErrNotSupported: no deadline to set
+	if !o.armed {
+		_ = o.rc.SetWriteDeadline(time.Now().Add(o.wait)) // ErrNotSupported: no deadline to set
+		o.armed = true
+	}
 	_, o.err = o.w.Write(b)
 }
 
@@ -66,6 +70,7 @@ func (o *out) flush() error {
 	if o.err == nil {
 		o.err = o.rc.Flush()
 	}
+	o.armed = false
 	return o.err
 }
 
