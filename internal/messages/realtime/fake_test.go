@@ -367,3 +367,18 @@ func waitStreams(tb testing.TB, h *Hub, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// listing is a fake that can list a conversation's members.
+type listing struct{ *fake }
+
+func (l listing) ConversationMembers(ctx context.Context, id string) ([]string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var subs []string
+	for s := range l.members[id] {
+		subs = append(subs, s)
+	}
+	return subs, nil
+}
+
+var _ MemberLister = listing{}

@@ -26,6 +26,17 @@ type Source interface {
 	PresenceHidden(ctx context.Context, sub string) (bool, error)
 }
 
+// MemberLister is what a Source offers to let a new conversation's
+// members hear of it at once: conversation.created names nobody (its
+// members were added in the same transaction, without member.added
+// events), so the hub reads them, once per process, and follows the
+// conversation on their open streams. Without it those streams learn of
+// the conversation only when they reconnect.
+type MemberLister interface {
+	// ConversationMembers lists the subjects of a conversation's members.
+	ConversationMembers(ctx context.Context, id string) ([]string, error)
+}
+
 // Defaults of the Hub's settings.
 const (
 	DefaultHeartbeat   = 15 * time.Second
@@ -298,8 +309,12 @@ func refOf(e messages.Event) messages.EventRef {
 // for a stream.
 func (h *Hub) deliver(ref messages.EventRef, e *messages.Event) {
 	member := ref.Kind == messages.EventMemberAdded || ref.Kind == messages.EventMemberRemoved
+	joined := h.newMembers(ref)
 	h.mu.RLock()
 	n := h.countLocked(ref)
+	for _, m := range joined {
+		n += len(h.bySub[m])
+	}
 	h.mu.RUnlock()
 	if n == 0 && !member {
 		return
@@ -308,23 +323,28 @@ func (h *Hub) deliver(ref messages.EventRef, e *messages.Event) {
 	if n > 0 {
 		f = h.frameOf(ref, e)
 	}
-	if member {
+	if member || len(joined) > 0 {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 	} else {
 		h.mu.RLock()
 		defer h.mu.RUnlock()
 	}
+	// Before sending: a new member's streams get this event too (and
+	// everything after it in the conversation).
+	for _, m := range joined {
+		for s := range h.bySub[m] {
+			h.addConvLocked(s, ref.ConversationID)
+		}
+	}
 	if ref.Kind == messages.EventMemberAdded && ref.ConversationID != "" {
-		// Before sending: the new member's streams get this event too
-		// (and everything after it in the conversation).
 		for s := range h.bySub[ref.Subject] {
 			h.addConvLocked(s, ref.ConversationID)
 		}
 	}
 	if f != nil {
 		h.eachLocked(ref, func(s *stream) {
-			if member {
+			if member || len(joined) > 0 {
 				s.contactsStale.Store(true)
 			}
 			s.send(f)
@@ -336,6 +356,22 @@ func (h *Hub) deliver(ref messages.EventRef, e *messages.Event) {
 			h.dropConvLocked(s, ref.ConversationID)
 		}
 	}
+}
+
+// newMembers lists the members of a conversation just created, when the
+// source can tell (MemberLister).
+func (h *Hub) newMembers(ref messages.EventRef) []string {
+	ml, ok := h.src.(MemberLister)
+	if !ok || ref.Kind != messages.EventConversationCreated || ref.ConversationID == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	subs, err := ml.ConversationMembers(ctx, ref.ConversationID)
+	if err != nil {
+		h.logger.Warn("messages fan-out: members of a new conversation", "conversation", ref.ConversationID, "err", err)
+	}
+	return subs
 }
 
 // eachLocked calls fn once for each stream interested in ref.

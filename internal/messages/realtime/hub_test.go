@@ -348,3 +348,19 @@ func TestSlowClientClosed(t *testing.T) {
 	}
 	waitStreams(t, h, 1) // the slow one is closed
 }
+
+func TestNewConversationReachesItsMembers(t *testing.T) {
+	f := newFake()
+	h, srv := serve(t, listing{f}, nil)
+	alice, carol := dial(t, srv, "alice", ""), dial(t, srv, "carol", "")
+	alice.ready(t)
+	carol.ready(t)
+	// A group made with alice and bob in one transaction: its members
+	// are named by no event, the hub asks for them.
+	f.join("g", "alice", "bob")
+	h.Deliver([]messages.EventRef{f.commit(messages.EventConversationCreated, "g", "")})
+	alice.expect(t, 1)
+	h.Deliver(f.messages("g", 1))
+	alice.expect(t, 2)
+	carol.quiet(t, 50*time.Millisecond)
+}
