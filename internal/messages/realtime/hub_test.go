@@ -364,3 +364,32 @@ func TestNewConversationReachesItsMembers(t *testing.T) {
 	alice.expect(t, 2)
 	carol.quiet(t, 50*time.Millisecond)
 }
+
+func TestBufferFull(t *testing.T) {
+	s := &stream{ch: make(chan *frame, 4), done: make(chan struct{})}
+	closed := func() bool {
+		select {
+		case <-s.done:
+			return true
+		default:
+			return false
+		}
+	}
+	presence := &frame{kind: messages.EventPresence}
+	for range 10 {
+		s.send(presence)
+	}
+	if len(s.ch) != 2 || closed() {
+		t.Fatalf("after a burst of presence: %d queued, closed %v; want 2 (half the buffer), open", len(s.ch), closed())
+	}
+	s.send(&frame{id: 1})
+	s.send(&frame{id: 2})
+	if closed() {
+		t.Fatal("closed with room left")
+	}
+	s.send(&frame{id: 3}) // no room for a stored event: the client resumes later
+	if !closed() {
+		t.Fatal("a full buffer did not close the stream")
+	}
+	s.send(&frame{id: 4}) // and again: no panic
+}

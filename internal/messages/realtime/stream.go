@@ -36,8 +36,15 @@ type stream struct {
 
 // send queues f without waiting: a client too slow to take its buffer
 // loses the stream and resumes from its Last-Event-ID on reconnecting,
-// so nothing is lost and nobody else waits for it.
+// so nothing is lost and nobody else waits for it. Presence is not
+// stored and cannot be resumed: it is dropped instead, and only while
+// the buffer is less than half full, so that a burst of it (a lecture
+// starts, hundreds come online) neither closes streams nor crowds out
+// the events that count.
 func (s *stream) send(f *frame) {
+	if f.id == 0 && !f.resync && len(s.ch) >= cap(s.ch)/2 {
+		return
+	}
 	select {
 	case s.ch <- f:
 	default:
