@@ -90,6 +90,7 @@ type Hub struct {
 	bySub     map[string]streamSet // person -> their streams
 	byContact map[string]streamSet // person -> streams following their presence
 	open      atomic.Int64
+	closed    bool // Run ended: no more streams
 
 	// SQLite: refs handed to Deliver, put in id order by pump.
 	pendMu  sync.Mutex
@@ -139,7 +140,12 @@ func (h *Hub) postgres() bool { return h.db != nil && h.db.Dialect() == db.Postg
 // backoff and then making every open stream catch up from the event log;
 // on SQLite it hands the events passed to Deliver to the streams in id
 // order. Deliver needs Run.
+//
+// When ctx ends, Run closes the open streams (and any opened later), so
+// that a server shutting down is not held up by them: their clients
+// reconnect, to another replica or to this one's successor.
 func (h *Hub) Run(ctx context.Context) error {
+	defer h.closeAll()
 	if !h.postgres() {
 		return h.pump(ctx)
 	}
@@ -482,11 +488,26 @@ func (h *Hub) PublishPresence(ctx context.Context, sub string, active bool) erro
 // Streams is how many streams are open in this process.
 func (h *Hub) Streams() int { return int(h.open.Load()) }
 
+// closeAll ends every open stream and those opened later.
+func (h *Hub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for _, set := range h.bySub {
+		for s := range set {
+			s.close()
+		}
+	}
+}
+
 // --- interest ---
 
 func (h *Hub) subscribe(s *stream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		s.close()
+	}
 	addTo(h.bySub, s.sub, s)
 	h.open.Add(1)
 }

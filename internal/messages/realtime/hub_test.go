@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -392,4 +393,31 @@ func TestBufferFull(t *testing.T) {
 		t.Fatal("a full buffer did not close the stream")
 	}
 	s.send(&frame{id: 4}) // and again: no panic
+}
+
+func TestRunEndClosesStreams(t *testing.T) {
+	f := newFake()
+	h := New(f, nil, nil, time.Now)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { h.Run(ctx); close(done) }()
+	srv := httptest.NewServer(streamHandler(h, time.Time{}))
+	defer srv.Close()
+	c := dial(t, srv, "alice", "")
+	c.ready(t)
+	cancel()
+	<-done
+	select {
+	case <-c.ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream stayed open after Run ended")
+	}
+	// A stream opened afterwards ends at once.
+	resp, err := http.Get(srv.URL + "/events?sub=bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	waitStreams(t, h, 0)
 }

@@ -48,9 +48,11 @@ func (s *stream) send(f *frame) {
 	select {
 	case s.ch <- f:
 	default:
-		s.once.Do(func() { close(s.done) })
+		s.close()
 	}
 }
+
+func (s *stream) close() { s.once.Do(func() { close(s.done) }) }
 
 // out writes to one client, each batch of writes (up to a flush) under
 // a deadline of its own.
@@ -120,6 +122,11 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until ti
 	s := &stream{sub: sub, ch: make(chan *frame, max(1, h.Buffer)), done: make(chan struct{})}
 	h.subscribe(s)
 	defer h.unsubscribe(s)
+	select {
+	case <-s.done:
+		return // the hub is closed
+	default:
+	}
 	convs, err := h.src.ConversationIDs(ctx, sub)
 	if err != nil {
 		h.logger.Warn("messages stream: conversations", "sub", sub, "err", err)
