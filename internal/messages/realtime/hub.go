@@ -45,6 +45,8 @@ const (
 	DefaultTouchEvery  = time.Minute
 	DefaultWriteWait   = 10 * time.Second
 	DefaultContacts    = 500
+	// DefaultReplays bounds the log reads of replays at once.
+	DefaultReplays = 4
 	// RetryMillis is the reconnection time sent to clients (the SSE
 	// "retry" field).
 	RetryMillis = 3000
@@ -79,6 +81,11 @@ type Hub struct {
 	WriteWait time.Duration
 	// Contacts is how many contacts' presence one stream follows.
 	Contacts int
+	// Replays is how many streams may read the event log at once (for a
+	// replay or catch-up): after a deploy, or after the listener's
+	// connection came back, thousands of streams replay together and
+	// would otherwise take every connection of the pool from requests.
+	Replays int
 	// Enrich turns a stored event into what clients receive (the API sets
 	// it to render message events as the Message JSON with HTML); nil
 	// sends the stored Data as is. It runs once per event per process for
@@ -96,6 +103,9 @@ type Hub struct {
 	pendMu  sync.Mutex
 	pending map[int64]messages.EventRef
 	wake    chan struct{}
+
+	replayOnce sync.Once
+	replaySem  chan struct{}
 
 	chanMu  sync.Mutex
 	channel string // PostgreSQL NOTIFY channel, once known
@@ -125,6 +135,7 @@ func New(src Source, d *db.DB, logger *slog.Logger, now func() time.Time) *Hub {
 		TouchEvery:  DefaultTouchEvery,
 		WriteWait:   DefaultWriteWait,
 		Contacts:    DefaultContacts,
+		Replays:     DefaultReplays,
 		byConv:      map[string]streamSet{},
 		bySub:       map[string]streamSet{},
 		byContact:   map[string]streamSet{},
@@ -249,6 +260,9 @@ func (h *Hub) pump(ctx context.Context) error {
 	if err != nil && ctx.Err() == nil {
 		h.logger.Warn("messages fan-out: last event id", "err", err)
 	}
+	// Streams opened before the pump ran catch up from the log: what was
+	// committed up to last is not handed out live.
+	h.resyncAll()
 	for {
 		select {
 		case <-ctx.Done():

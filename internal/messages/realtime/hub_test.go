@@ -421,3 +421,21 @@ func TestRunEndClosesStreams(t *testing.T) {
 	resp.Body.Close()
 	waitStreams(t, h, 0)
 }
+
+func TestReplaysBounded(t *testing.T) {
+	f := newFake()
+	f.join("c1", "alice")
+	f.messages("c1", 3)
+	f.readDelay = 20 * time.Millisecond
+	_, srv := serve(t, f, func(h *Hub) { h.Replays = 2 })
+	var cs []*client
+	for range 12 {
+		cs = append(cs, dial(t, srv, "alice", "1"))
+	}
+	for _, c := range cs {
+		c.expect(t, 2, 3)
+	}
+	if n := f.mostReading.Load(); n > 2 {
+		t.Fatalf("%d replays read the log at once, want at most 2", n)
+	}
+}

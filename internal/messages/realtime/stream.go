@@ -228,8 +228,15 @@ func (h *Hub) send(ctx context.Context, o *out, sub string, f *frame, last int64
 // after is older than the log.
 func (h *Hub) replay(ctx context.Context, o *out, sub string, after int64) (last int64, gone bool, err error) {
 	last = after
+	h.replayOnce.Do(func() { h.replaySem = make(chan struct{}, max(1, h.Replays)) })
 	for {
+		select {
+		case h.replaySem <- struct{}{}:
+		case <-ctx.Done():
+			return last, false, ctx.Err()
+		}
 		evs, gone, err := h.src.EventsAfter(ctx, sub, last, h.ReplayBatch)
+		<-h.replaySem
 		if err != nil || gone {
 			return last, gone, err
 		}
