@@ -439,3 +439,19 @@ func TestReplaysBounded(t *testing.T) {
 		t.Fatalf("%d replays read the log at once, want at most 2", n)
 	}
 }
+
+func TestResumeFromTheFuture(t *testing.T) {
+	f := newFake()
+	f.join("c1", "alice")
+	f.messages("c1", 3)
+	h, srv := serve(t, f, nil)
+	c := dial(t, srv, "alice", "99") // the log was restored from a backup
+	if e := c.next(t); e.Event != "reset" {
+		t.Fatalf("got %+v, want reset", e)
+	}
+	if id := c.ready(t); id != "3" {
+		t.Fatalf("restarted at %s, want 3", id)
+	}
+	h.Deliver(f.messages("c1", 1))
+	c.expect(t, 4)
+}

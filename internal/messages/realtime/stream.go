@@ -142,6 +142,16 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until ti
 	if resume {
 		var gone bool
 		last, gone, err = h.replay(ctx, o, sub, after)
+		if err == nil && !gone && last == after {
+			// Nothing after it: fine, unless the id is from a log this
+			// one is not (a database restored from a backup, another
+			// installation), which would leave the client deaf to every
+			// id up to it.
+			var newest int64
+			if newest, err = h.src.LastEventID(ctx); err == nil && newest < after {
+				gone = true
+			}
+		}
 		if err == nil && gone {
 			last, err = h.restart(ctx, o, true)
 		}
