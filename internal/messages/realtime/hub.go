@@ -26,6 +26,17 @@ type Source interface {
 	PresenceHidden(ctx context.Context, sub string) (bool, error)
 }
 
+// MemberLister is what a Source offers to let a new conversation's
+// members hear of it at once: conversation.created names nobody (its
+// members were added in the same transaction, without member.added
+// events), so the hub reads them, once per process, and follows the
+// conversation on their open streams. Without it those streams learn of
+// the conversation only when they reconnect.
+type MemberLister interface {
+	// ConversationMembers lists the subjects of a conversation's members.
+	ConversationMembers(ctx context.Context, id string) ([]string, error)
+}
+
 // Defaults of the Hub's settings.
 const (
 	DefaultHeartbeat   = 15 * time.Second
@@ -34,6 +45,8 @@ const (
 	DefaultTouchEvery  = time.Minute
 	DefaultWriteWait   = 10 * time.Second
 	DefaultContacts    = 500
+	// DefaultReplays bounds the log reads of replays at once.
+	DefaultReplays = 4
 	// RetryMillis is the reconnection time sent to clients (the SSE
 	// "retry" field).
 	RetryMillis = 3000
@@ -68,6 +81,11 @@ type Hub struct {
 	WriteWait time.Duration
 	// Contacts is how many contacts' presence one stream follows.
 	Contacts int
+	// Replays is how many streams may read the event log at once (for a
+	// replay or catch-up): after a deploy, or after the listener's
+	// connection came back, thousands of streams replay together and
+	// would otherwise take every connection of the pool from requests.
+	Replays int
 	// Enrich turns a stored event into what clients receive (the API sets
 	// it to render message events as the Message JSON with HTML); nil
 	// sends the stored Data as is. It runs once per event per process for
@@ -79,11 +97,15 @@ type Hub struct {
 	bySub     map[string]streamSet // person -> their streams
 	byContact map[string]streamSet // person -> streams following their presence
 	open      atomic.Int64
+	closed    bool // Run ended: no more streams
 
 	// SQLite: refs handed to Deliver, put in id order by pump.
 	pendMu  sync.Mutex
 	pending map[int64]messages.EventRef
 	wake    chan struct{}
+
+	replayOnce sync.Once
+	replaySem  chan struct{}
 
 	chanMu  sync.Mutex
 	channel string // PostgreSQL NOTIFY channel, once known
@@ -113,6 +135,7 @@ func New(src Source, d *db.DB, logger *slog.Logger, now func() time.Time) *Hub {
 		TouchEvery:  DefaultTouchEvery,
 		WriteWait:   DefaultWriteWait,
 		Contacts:    DefaultContacts,
+		Replays:     DefaultReplays,
 		byConv:      map[string]streamSet{},
 		bySub:       map[string]streamSet{},
 		byContact:   map[string]streamSet{},
@@ -128,7 +151,12 @@ func (h *Hub) postgres() bool { return h.db != nil && h.db.Dialect() == db.Postg
 // backoff and then making every open stream catch up from the event log;
 // on SQLite it hands the events passed to Deliver to the streams in id
 // order. Deliver needs Run.
+//
+// When ctx ends, Run closes the open streams (and any opened later), so
+// that a server shutting down is not held up by them: their clients
+// reconnect, to another replica or to this one's successor.
 func (h *Hub) Run(ctx context.Context) error {
+	defer h.closeAll()
 	if !h.postgres() {
 		return h.pump(ctx)
 	}
@@ -232,6 +260,9 @@ func (h *Hub) pump(ctx context.Context) error {
 	if err != nil && ctx.Err() == nil {
 		h.logger.Warn("messages fan-out: last event id", "err", err)
 	}
+	// Streams opened before the pump ran catch up from the log: what was
+	// committed up to last is not handed out live.
+	h.resyncAll()
 	for {
 		select {
 		case <-ctx.Done():
@@ -298,8 +329,12 @@ func refOf(e messages.Event) messages.EventRef {
 // for a stream.
 func (h *Hub) deliver(ref messages.EventRef, e *messages.Event) {
 	member := ref.Kind == messages.EventMemberAdded || ref.Kind == messages.EventMemberRemoved
+	joined := h.newMembers(ref)
 	h.mu.RLock()
 	n := h.countLocked(ref)
+	for _, m := range joined {
+		n += len(h.bySub[m])
+	}
 	h.mu.RUnlock()
 	if n == 0 && !member {
 		return
@@ -308,23 +343,28 @@ func (h *Hub) deliver(ref messages.EventRef, e *messages.Event) {
 	if n > 0 {
 		f = h.frameOf(ref, e)
 	}
-	if member {
+	if member || len(joined) > 0 {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 	} else {
 		h.mu.RLock()
 		defer h.mu.RUnlock()
 	}
+	// Before sending: a new member's streams get this event too (and
+	// everything after it in the conversation).
+	for _, m := range joined {
+		for s := range h.bySub[m] {
+			h.addConvLocked(s, ref.ConversationID)
+		}
+	}
 	if ref.Kind == messages.EventMemberAdded && ref.ConversationID != "" {
-		// Before sending: the new member's streams get this event too
-		// (and everything after it in the conversation).
 		for s := range h.bySub[ref.Subject] {
 			h.addConvLocked(s, ref.ConversationID)
 		}
 	}
 	if f != nil {
 		h.eachLocked(ref, func(s *stream) {
-			if member {
+			if member || len(joined) > 0 {
 				s.contactsStale.Store(true)
 			}
 			s.send(f)
@@ -336,6 +376,22 @@ func (h *Hub) deliver(ref messages.EventRef, e *messages.Event) {
 			h.dropConvLocked(s, ref.ConversationID)
 		}
 	}
+}
+
+// newMembers lists the members of a conversation just created, when the
+// source can tell (MemberLister).
+func (h *Hub) newMembers(ref messages.EventRef) []string {
+	ml, ok := h.src.(MemberLister)
+	if !ok || ref.Kind != messages.EventConversationCreated || ref.ConversationID == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	subs, err := ml.ConversationMembers(ctx, ref.ConversationID)
+	if err != nil {
+		h.logger.Warn("messages fan-out: members of a new conversation", "conversation", ref.ConversationID, "err", err)
+	}
+	return subs
 }
 
 // eachLocked calls fn once for each stream interested in ref.
@@ -446,11 +502,26 @@ func (h *Hub) PublishPresence(ctx context.Context, sub string, active bool) erro
 // Streams is how many streams are open in this process.
 func (h *Hub) Streams() int { return int(h.open.Load()) }
 
+// closeAll ends every open stream and those opened later.
+func (h *Hub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for _, set := range h.bySub {
+		for s := range set {
+			s.close()
+		}
+	}
+}
+
 // --- interest ---
 
 func (h *Hub) subscribe(s *stream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		s.close()
+	}
 	addTo(h.bySub, s.sub, s)
 	h.open.Add(1)
 }
