@@ -79,3 +79,17 @@ func TestChangesWaitForRevocations(t *testing.T) {
 		t.Errorf("a change: %d %v", rec.Code, rec.Header())
 	}
 }
+
+func TestContentDisposition(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ kind, name, want string }{
+		{"attachment", "plan.pdf", `attachment; filename="plan.pdf"; filename*=UTF-8''plan.pdf`},
+		{"inline", "Grüße; a=b.png", `inline; filename="Gr__e; a=b.png"; filename*=UTF-8''Gr%C3%BC%C3%9Fe%3B%20a%3Db.png`},
+		{"attachment", `100% "echt".txt`, `attachment; filename="100_ _echt_.txt"; filename*=UTF-8''100%25%20%22echt%22.txt`},
+	}
+	for _, tt := range tests {
+		if got := contentDisposition(tt.kind, tt.name); got != tt.want {
+			t.Errorf("contentDisposition(%q, %q)\n got %s\nwant %s", tt.kind, tt.name, got, tt.want)
+		}
+	}
+}
