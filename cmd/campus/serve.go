@@ -118,7 +118,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	studyH, err := studyservice.New(ctx, sdb, studyservice.Config{MaxAttempts: c.study.MaxAttempts, Issuer: issuer, HTTPClient: loopClient,
 		ClientID: identityservice.StudyClientID, ClientSecret: identitySvc.ClientSecret(identityservice.StudyClientID),
-		Ready: []httpserver.Check{identityCheck}}, p.logger)
+		MessagesURL: origin + "/messages",
+		Ready:       []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
 		return err
 	}
