@@ -455,3 +455,22 @@ func TestResumeFromTheFuture(t *testing.T) {
 	h.Deliver(f.messages("c1", 1))
 	c.expect(t, 4)
 }
+
+func TestOutlivesServerTimeouts(t *testing.T) {
+	// The service's server has read and write timeouts meant for
+	// requests; a stream lasts until its token expires.
+	f := newFake()
+	f.join("c1", "alice")
+	h, _ := serve(t, f, nil)
+	srv := httptest.NewUnstartedServer(streamHandler(h, time.Time{}))
+	srv.Config.ReadTimeout = 200 * time.Millisecond
+	srv.Config.WriteTimeout = 200 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	defer srv.CloseClientConnections()
+	c := dial(t, srv, "alice", "")
+	c.ready(t)
+	time.Sleep(600 * time.Millisecond)
+	h.Deliver(f.messages("c1", 1))
+	c.expect(t, 1)
+}
