@@ -240,7 +240,9 @@ func TestOutOfOrderHooks(t *testing.T) {
 func TestHeartbeatAndPresence(t *testing.T) {
 	f := newFake()
 	f.join("g", "alice", "bob")
-	f.contacts["alice"] = []string{"bob", "carol"}
+	// Contacts are symmetric: alice is bob's and carol's.
+	f.contacts["bob"] = []string{"alice"}
+	f.contacts["carol"] = []string{"alice"}
 	f.hidden["carol"] = true
 	h, srv := serve(t, f, func(h *Hub) {
 		h.Heartbeat = 20 * time.Millisecond
@@ -267,22 +269,25 @@ func TestHeartbeatAndPresence(t *testing.T) {
 	_ = h
 }
 
-func TestContactsFollowMembership(t *testing.T) {
+func TestPresenceFollowsMembership(t *testing.T) {
 	f := newFake()
 	f.join("g", "alice")
-	h, srv := serve(t, f, func(h *Hub) { h.Heartbeat = 20 * time.Millisecond })
+	h, srv := serve(t, f, nil)
 	alice := dial(t, srv, "alice", "")
 	alice.ready(t)
-	f.mu.Lock()
-	f.contacts["alice"] = []string{"erin"}
-	f.mu.Unlock()
-	h.Deliver([]messages.EventRef{f.commit(messages.EventMemberAdded, "g", "erin")})
-	alice.expect(t, 1)
-	time.Sleep(100 * time.Millisecond) // a heartbeat refreshes the contacts
 	if err := h.PublishPresence(t.Context(), "erin", true); err != nil {
 		t.Fatal(err)
 	}
-	if e := alice.next(t); e.Event != messages.EventPresence {
+	// Erin joins alice's group: from now on they are contacts.
+	f.mu.Lock()
+	f.contacts["erin"] = []string{"alice"}
+	f.mu.Unlock()
+	h.Deliver([]messages.EventRef{f.commit(messages.EventMemberAdded, "g", "erin")})
+	alice.expect(t, 1) // not erin's earlier presence
+	if err := h.PublishPresence(t.Context(), "erin", true); err != nil {
+		t.Fatal(err)
+	}
+	if e := alice.next(t); e.Event != messages.EventPresence || !strings.Contains(e.Data, "erin") {
 		t.Fatalf("got %+v, want erin's presence", e)
 	}
 }
