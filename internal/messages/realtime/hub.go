@@ -93,11 +93,11 @@ type Hub struct {
 	// live events, and per stream for replayed ones.
 	Enrich func(ctx context.Context, e messages.Event) ([]byte, error)
 
-	mu        sync.RWMutex
-	byConv    map[string]streamSet // conversation id -> streams of its members
-	bySub     map[string]streamSet // person -> their streams
-	open      atomic.Int64
-	closed    bool // Run ended: no more streams
+	mu     sync.RWMutex
+	byConv map[string]streamSet // conversation id -> streams of its members
+	bySub  map[string]streamSet // person -> their streams
+	open   atomic.Int64
+	closed bool // Run ended: no more streams
 
 	// SQLite: refs handed to Deliver, put in id order by pump.
 	pendMu  sync.Mutex
