@@ -107,6 +107,10 @@ type Hub struct {
 	replayOnce sync.Once
 	replaySem  chan struct{}
 
+	// presence waits here for Run's presence worker: reading a person's
+	// contacts must not hold up the events behind it.
+	presence chan messages.EventRef
+
 	chanMu  sync.Mutex
 	channel string // PostgreSQL NOTIFY channel, once known
 
@@ -140,6 +144,7 @@ func New(src Source, d *db.DB, logger *slog.Logger, now func() time.Time) *Hub {
 		bySub:       map[string]streamSet{},
 		pending:     map[int64]messages.EventRef{},
 		wake:        make(chan struct{}, 1),
+		presence:    make(chan messages.EventRef, presenceQueue),
 	}
 }
 
@@ -149,13 +154,14 @@ func (h *Hub) postgres() bool { return h.db != nil && h.db.Dialect() == db.Postg
 // replica's events (its own included), reconnecting after a loss with
 // backoff and then making every open stream catch up from the event log;
 // on SQLite it hands the events passed to Deliver to the streams in id
-// order. Deliver needs Run.
+// order. Deliver and presence need Run.
 //
 // When ctx ends, Run closes the open streams (and any opened later), so
 // that a server shutting down is not held up by them: their clients
 // reconnect, to another replica or to this one's successor.
 func (h *Hub) Run(ctx context.Context) error {
 	defer h.closeAll()
+	go h.presenceWorker(ctx)
 	if !h.postgres() {
 		return h.pump(ctx)
 	}
@@ -328,7 +334,12 @@ func refOf(e messages.Event) messages.EventRef {
 // for a stream.
 func (h *Hub) deliver(ref messages.EventRef, e *messages.Event) {
 	if ref.Kind == messages.EventPresence {
-		h.deliverPresence(ref)
+		select {
+		case h.presence <- ref:
+		default:
+			// A crowd came online at once: presence is best effort (GET
+			// /v1/presence has it all), the events behind it are not.
+		}
 		return
 	}
 	member := ref.Kind == messages.EventMemberAdded || ref.Kind == messages.EventMemberRemoved
@@ -390,6 +401,20 @@ func (h *Hub) newMembers(ref messages.EventRef) []string {
 		h.logger.Warn("messages fan-out: members of a new conversation", "conversation", ref.ConversationID, "err", err)
 	}
 	return subs
+}
+
+// presenceQueue is how many presence events may wait for the worker.
+const presenceQueue = 256
+
+func (h *Hub) presenceWorker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ref := <-h.presence:
+			h.deliverPresence(ref)
+		}
+	}
 }
 
 // deliverPresence tells the local streams of ref.Subject's contacts.
