@@ -39,7 +39,10 @@
 // For presence the hub asks the other way round: when P comes online it
 // reads P's contacts (shared conversations: a symmetric relation) once
 // per process and tells their streams, so a stream keeps no contact list
-// (thousands for a member of large groups) and none goes stale.
+// (thousands for a member of large groups) and none goes stale. Those
+// reads run in a worker of their own, with a bounded queue that drops
+// presence when a crowd comes online at once, so they never hold up the
+// events behind them.
 //
 // # Resumption without gaps or duplicates
 //

@@ -33,6 +33,7 @@ type fake struct {
 	// replays at once, the most seen, and how long each read takes
 	reading, mostReading atomic.Int64
 	readDelay            time.Duration
+	contactsDelay        time.Duration
 	// afterHook runs once in the next EventsAfter, before (early) or
 	// after it took its snapshot: a commit during a replay.
 	afterHook func()
@@ -101,6 +102,7 @@ func (f *fake) ConversationIDs(ctx context.Context, sub string) ([]string, error
 }
 
 func (f *fake) Contacts(ctx context.Context, sub string, limit int) ([]string, error) {
+	time.Sleep(f.contactsDelay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.contacts[sub]...), nil

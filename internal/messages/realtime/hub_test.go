@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -478,4 +479,22 @@ func TestOutlivesServerTimeouts(t *testing.T) {
 	time.Sleep(600 * time.Millisecond)
 	h.Deliver(f.messages("c1", 1))
 	c.expect(t, 1)
+}
+
+func TestPresenceCrowdDoesNotHoldUpEvents(t *testing.T) {
+	f := newFake()
+	f.join("c1", "alice")
+	f.contactsDelay = 20 * time.Millisecond // each person's contacts take a while
+	h, srv := serve(t, f, nil)
+	alice := dial(t, srv, "alice", "")
+	alice.ready(t)
+	for i := range 1000 { // a lecture starts
+		h.Deliver([]messages.EventRef{{Kind: messages.EventPresence, Subject: "p" + strconv.Itoa(i), Data: []byte(`{}`)}})
+	}
+	start := time.Now()
+	h.Deliver(f.messages("c1", 1))
+	alice.expect(t, 1)
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("a message took %s behind a crowd's presence", d)
+	}
 }
