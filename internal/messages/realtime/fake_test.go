@@ -302,14 +302,15 @@ func (c *client) expect(tb testing.TB, ids ...int64) {
 	}
 }
 
-// quiet checks that nothing but comments and id-only blocks arrive for d.
+// quiet checks that nothing but comments, id-only blocks and presence
+// (which comes when it comes) arrive for d.
 func (c *client) quiet(tb testing.TB, d time.Duration) {
 	tb.Helper()
 	deadline := time.After(d)
 	for {
 		select {
 		case e := <-c.got:
-			if e.Event != "" {
+			if e.Event != "" && e.Event != messages.EventPresence {
 				tb.Fatalf("unexpected event %s %s %s", e.ID, e.Event, e.Data)
 			}
 		case <-deadline:
