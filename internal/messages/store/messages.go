@@ -263,10 +263,13 @@ func membersAmong(ctx context.Context, q queryer, conversationID string, subs []
 
 // History lists a conversation's messages for the member sub, newest
 // first, messages.HistoryPage per page by default.
+//
+// The page is read from the (conversation_id, id) index, starting at the
+// cursor (see inConversation).
 func (s *Store) History(ctx context.Context, sub, conversationID string, p Page) (list []messages.Message, next string, err error) {
 	limit := p.limit(messages.HistoryPage)
 	var a db.Args
-	where := `x.conversation_id = ` + a.Add(conversationID)
+	where := s.inConversation("x.conversation_id", a.Add(conversationID))
 	if cur, ok := decode[idCursor](p.Cursor); ok {
 		where += ` AND x.id < ` + a.Add(cur.ID)
 	}
@@ -275,7 +278,7 @@ func (s *Store) History(ctx context.Context, sub, conversationID string, p Page)
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE `+where+
-			` ORDER BY x.id DESC LIMIT `+fmt.Sprint(limit+1), a.Values()...)
+			` ORDER BY x.conversation_id DESC, x.id DESC LIMIT `+fmt.Sprint(limit+1), a.Values()...)
 		list, err = db.Collect(rows, err, scanMessage)
 		if err != nil {
 			return err
@@ -302,8 +305,8 @@ func (s *Store) MessagesAfter(ctx context.Context, sub, conversationID, after st
 		if err := isMember(ctx, tx, sub, conversationID); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE x.conversation_id = $1 AND x.id > $2
-			ORDER BY x.id LIMIT `+fmt.Sprint(limit), conversationID, after)
+		rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE `+s.inConversation("x.conversation_id", "$1")+` AND x.id > $2
+			ORDER BY x.conversation_id, x.id LIMIT `+fmt.Sprint(limit), conversationID, after)
 		list, err = db.Collect(rows, err, scanMessage)
 		if err != nil {
 			return err
