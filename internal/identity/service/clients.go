@@ -162,9 +162,10 @@ func auditClient(ctx context.Context, st *identitystore.Store, action, clientID,
 
 // The clients of campus's own services at identity, in all-in-one mode.
 const (
-	PortalClientID = "campus-portal"
-	StudyClientID  = "campus-study"
-	CLIClientID    = "campus-cli"
+	PortalClientID   = "campus-portal"
+	StudyClientID    = "campus-study"
+	MessagesClientID = "campus-messages"
+	CLIClientID      = "campus-cli"
 )
 
 // CLIClient is the client of `campus login` and `campus token`: a public
@@ -172,8 +173,9 @@ const (
 // authorization grant (RFC 8628) and refresh tokens, registered on every
 // identity. Its scopes are those a script of the study API needs: the
 // step-up studies:write (granted only after the password was entered on
-// the verification page, for --step-up-ttl, never renewed by a refresh)
-// and the grades. Identity's own admin API (users:*, roles:write) stays
+// the verification page, for --step-up-ttl, never renewed by a refresh),
+// the grades, and the messages (a script reading or posting one's own
+// messages). Identity's own admin API (users:*, roles:write) stays
 // with the portal: a credentials file on a laptop, refreshed for 14 days,
 // should not be able to change accounts and roles. identity grants each
 // person only the scopes of their roles.
@@ -181,7 +183,8 @@ func CLIClient() identity.Client {
 	return identity.Client{ID: CLIClientID, Name: "campus command line (campus login)", Public: true, FirstParty: true,
 		GrantTypes: []string{identity.GrantDeviceCode, "refresh_token"},
 		Scopes: []string{"openid", "profile", "offline_access", string(identity.PermStudiesWrite),
-			string(identity.PermGradesRead), string(identity.PermGradesWrite)},
+			string(identity.PermGradesRead), string(identity.PermGradesWrite),
+			string(identity.PermMessagesRead), string(identity.PermMessagesWrite)},
 		IDTokenAlg: "RS256", Source: "builtin"}
 }
 
@@ -196,7 +199,8 @@ func derivedSecret(secret []byte, clientID string) string {
 // studyClient lets the study service introspect API keys and, with a
 // client-credentials token of scope grades:read (the scope the study
 // service's subjects checker asks for), ask identity's people endpoint
-// whether a subject it is to enrol exists.
+// whether a subject it is to enrol exists; with messages:notify it posts
+// notices (a grade published) to the messages service.
 func studyClient(secret []byte) identity.Client {
 	c := StudyClient()
 	c.SecretHash, c.Source = oidcop.HashToken(derivedSecret(secret, StudyClientID)), "builtin"
@@ -208,7 +212,25 @@ func studyClient(secret []byte) identity.Client {
 // for a study service running apart.
 func StudyClient() identity.Client {
 	return identity.Client{ID: StudyClientID, Name: "campus study service", FirstParty: true,
-		GrantTypes: []string{"client_credentials"}, Scopes: []string{"grades:read"}, IDTokenAlg: "RS256"}
+		GrantTypes: []string{"client_credentials"}, Scopes: []string{"grades:read", identity.ScopeMessagesNotify}, IDTokenAlg: "RS256"}
+}
+
+// messagesClient lets the messages service introspect API keys, name and
+// find people (people:read), mail them digests (mail:send) and read the
+// study service's rosters (rosters:read), all as itself.
+func messagesClient(secret []byte) identity.Client {
+	c := MessagesClient()
+	c.SecretHash, c.Source = oidcop.HashToken(derivedSecret(secret, MessagesClientID)), "builtin"
+	return c
+}
+
+// MessagesClient is the messages service's client as all-in-one mode
+// registers it, without a secret: `campus clients add --messages`
+// registers the same for a messages service running apart.
+func MessagesClient() identity.Client {
+	return identity.Client{ID: MessagesClientID, Name: "campus messages service", FirstParty: true,
+		GrantTypes: []string{"client_credentials"},
+		Scopes:     []string{identity.ScopePeopleRead, identity.ScopeMailSend, identity.ScopeRostersRead}, IDTokenAlg: "RS256"}
 }
 
 func portalClient(origin string, secret []byte) identity.Client {

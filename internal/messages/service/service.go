@@ -10,7 +10,10 @@ import (
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	"campus/internal/messages/api"
+	"campus/internal/messages/digest" // H-identity
+	"campus/internal/messages/people" // H-identity
 	"campus/internal/messages/realtime"
+	"campus/internal/messages/rosters"
 	msgstore "campus/internal/messages/store"
 	"campus/internal/tokencheck"
 )
@@ -62,10 +65,40 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		st.Published = hub.Deliver
 	}
 	go hub.Run(ctx)
+	// H-study: course groups kept in step with the study service's rosters,
+	// polled by one replica at a time with the messages client's own token.
+	if cfg.StudyURL != "" && cfg.ClientID != "" && cfg.ClientSecret != "" {
+		p := &rosters.Poller{StudyURL: cfg.StudyURL, Tokens: rosters.ClientCredentials(cfg.Issuer, cfg.ClientID, cfg.ClientSecret, cfg.HTTPClient),
+			Client: cfg.HTTPClient, Store: st, Interval: cfg.RosterInterval, Logger: logger, Now: time.Now}
+		go p.Run(ctx)
+	} else if cfg.StudyURL != "" {
+		logger.Warn("messages: course groups are not kept in step with study: no client credentials at identity configured " +
+			"(CAMPUS_MESSAGES_CLIENT_ID, CAMPUS_MESSAGES_CLIENT_SECRET)")
+	}
 	rv := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Now: time.Now, Logger: logger}
 	go rv.Run(ctx)
 	jwt := tokencheck.New(cfg.Issuer, Audience, cfg.HTTPClient, time.Now)
 	jwt.Revocations = rv
+	// H-identity: the messages service's own client at identity: API keys
+	// (introspected, read-only), names and the reach rules' roles
+	// (people:read), and digest mails (mail:send).
+	var keys api.Introspector
+	var dir api.People
+	if cfg.ClientID != "" && cfg.ClientSecret != "" {
+		// A revoked key stops within the TTL; a disabled account's keys at
+		// once, through the feed.
+		keys = &tokencheck.Introspector{URL: cfg.Issuer + "/oauth/introspect", ClientID: cfg.ClientID,
+			ClientSecret: cfg.ClientSecret, Client: cfg.HTTPClient, TTL: introspectionTTL, Now: time.Now, Revocations: rv}
+		idp := people.Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, HTTPClient: cfg.HTTPClient}
+		dir = people.NewDirectory(idp, time.Now)
+		if cfg.DigestAfter > 0 {
+			job := &digest.Job{Store: st, Mailer: people.NewMailer(idp), After: cfg.DigestAfter, Now: time.Now, Logger: logger}
+			go job.Run(ctx)
+		}
+	} else {
+		logger.Warn("messages: no client credentials at identity configured (CAMPUS_MESSAGES_CLIENT_ID, CAMPUS_MESSAGES_CLIENT_SECRET); " +
+			"API keys are not accepted, names are not shown, people cannot be found by name and no digest mails go out")
+	}
 	return api.NewServer(api.Deps{
 		Logger: logger,
 		Issuer: cfg.Issuer,
@@ -73,6 +106,13 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		Store:  st,
 		Hub:    hub,
 		JWT:    jwt,
+		Keys:   keys, // H-identity
+		People: dir,  // H-identity
 		Now:    time.Now,
 	})
 }
+
+// introspectionTTL is how long the messages service trusts identity's
+// answer about an API key: a revoked key stops working within it.
+// H-identity
+const introspectionTTL = 5 * time.Second
