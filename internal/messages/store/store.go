@@ -34,6 +34,7 @@ type Store struct {
 
 	schemaOnce sync.Mutex
 	channel    string // PostgreSQL's NOTIFY channel, once known
+	commonTerm int    // tests: matches that make a search term common (0: searchCommon)
 }
 
 // New returns a store over an opened, migrated database.
