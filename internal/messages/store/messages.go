@@ -173,6 +173,19 @@ func (s *Store) Send(ctx context.Context, sub, conversationID string, m NewMessa
 		}
 	}
 	err := s.write(ctx, func(t *txn) error {
+		if s.db.Dialect() == db.Postgres {
+			// The sender's membership row is held to the commit: a removal
+			// at the same moment waits, and comes after the message, never
+			// before it (SQLite has one writer: nothing comes between).
+			var one int
+			err := t.QueryRowContext(ctx, `SELECT 1 FROM members WHERE conversation_id = $1 AND subject = $2 FOR UPDATE`, conversationID, sub).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return messages.ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+		}
 		ms, err := memberOf(ctx, t, sub, conversationID)
 		if err != nil {
 			return err
