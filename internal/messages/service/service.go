@@ -61,6 +61,8 @@ func (c *Config) Validate() []error {
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
 	st := msgstore.New(d, time.Now)
 	hub := realtime.New(st, d, logger, time.Now)
+	// H-api: message events carry the API's Message JSON, HTML included.
+	hub.Enrich = api.Enrich(st)
 	if d.Dialect() == db.SQLite {
 		st.Published = hub.Deliver
 	}
