@@ -30,6 +30,9 @@ type Principal struct {
 	// Expiry is when the token expires (zero for API keys): the event
 	// stream ends then, and the client reconnects with a fresh token.
 	Expiry time.Time
+	// claims are the access token's, for ending an event stream when
+	// identity revokes it (nil for API keys).
+	claims *tokencheck.Claims
 }
 
 // Has reports whether the principal may use scope; an API key never
@@ -85,7 +88,7 @@ func (a *authenticator) principal(r *http.Request) (*Principal, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Principal{Subject: c.Subject, ClientID: c.ClientID, Scopes: c.Scopes, Roles: c.Roles, Expiry: c.Expiry}, nil
+		return &Principal{Subject: c.Subject, ClientID: c.ClientID, Scopes: c.Scopes, Roles: c.Roles, Expiry: c.Expiry, claims: c}, nil
 	}
 	if a.keys == nil {
 		return nil, errors.New("unknown token")

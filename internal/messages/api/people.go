@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -239,6 +240,12 @@ func (s *server) events(w http.ResponseWriter, r *http.Request, p *Principal) {
 	if s.hub == nil {
 		problem.Unavailable(w)
 		return
+	}
+	if s.streams != nil && p.claims != nil {
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		defer s.streams.watch(p.claims, cancel)()
+		r = r.WithContext(ctx)
 	}
 	s.hub.Serve(w, r, p.Subject, p.Expiry)
 }

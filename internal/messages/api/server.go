@@ -35,6 +35,10 @@ type Deps struct {
 	// are not shown and only course-group peers can be found.
 	People People
 	Now    func() time.Time
+	// Revoked says whether identity's revocation feed killed an access
+	// token (tokencheck.Revocations.Revoked): an open event stream ends
+	// within a second of it. nil: a stream lasts until its token expires.
+	Revoked func(*tokencheck.Claims) bool
 }
 
 // JWTVerifier checks identity's access tokens.
@@ -72,6 +76,9 @@ func NewServer(d Deps) (http.Handler, error) {
 	}
 	s := &server{store: d.Store, hub: d.Hub, auth: &authenticator{jwt: d.JWT, keys: d.Keys}, people: d.People,
 		logger: d.Logger, now: d.Now, touched: map[string]time.Time{}}
+	if d.Revoked != nil {
+		s.streams = &streamGuard{revoked: d.Revoked, every: time.Second}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz("messages"))
 	mux.Handle("GET /readyz", httpserver.Readyz("messages", d.Logger, d.Ready...))
@@ -93,12 +100,13 @@ func NewServer(d Deps) (http.Handler, error) {
 
 // server holds what every handler needs.
 type server struct {
-	store  *store.Store
-	hub    *realtime.Hub
-	auth   *authenticator
-	people People
-	logger *slog.Logger
-	now    func() time.Time
+	store   *store.Store
+	hub     *realtime.Hub
+	auth    *authenticator
+	people  People
+	logger  *slog.Logger
+	now     func() time.Time
+	streams *streamGuard // nil: streams last as long as their tokens
 
 	mu      sync.Mutex
 	touched map[string]time.Time // presence: when this process last recorded a person's activity

@@ -114,6 +114,8 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		Keys:   keys, // H-identity
 		People: dir,  // H-identity
 		Now:    time.Now,
+		// Open event streams end within a second of a revocation.
+		Revoked: rv.Revoked,
 	})
 }
 
