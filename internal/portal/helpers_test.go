@@ -32,6 +32,7 @@ var testNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 type answer struct {
 	status int
 	body   string
+	header http.Header // sent as well (a file's headers); nil: JSON
 }
 
 // apiRequest is a request the portal sent to an API.
@@ -61,11 +62,16 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	if !ok {
-		a = answer{http.StatusNotFound, `{"status":404,"detail":"no canned answer"}`}
+		a = answer{status: http.StatusNotFound, body: `{"status":404,"detail":"no canned answer"}`}
 	}
-	if a.status/100 == 2 {
+	switch {
+	case a.header != nil:
+		for k, v := range a.header {
+			w.Header()[k] = v
+		}
+	case a.status/100 == 2:
 		w.Header().Set("Content-Type", "application/json")
-	} else {
+	default:
 		w.Header().Set("Content-Type", "application/problem+json")
 	}
 	w.WriteHeader(a.status)
@@ -77,7 +83,14 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (f *fakeAPI) on(key string, status int, body string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.answers[key] = answer{status, body}
+	f.answers[key] = answer{status: status, body: body}
+}
+
+// onRaw sets an answer with its own headers (a file, an event stream).
+func (f *fakeAPI) onRaw(key string, status int, header http.Header, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answers[key] = answer{status: status, body: body, header: header}
 }
 
 // sent returns the requests made to "METHOD /path" (any query).
@@ -135,7 +148,8 @@ type portalTest struct {
 	rp       *relyingParty // seals session tokens with the portal's key
 }
 
-func newPortal(t *testing.T) *portalTest {
+// newPortal makes the portal; opts change its Deps first (withMessaging).
+func newPortal(t *testing.T, opts ...func(*Deps, *fakeAPI)) *portalTest {
 	t.Helper()
 	api := &fakeAPI{answers: map[string]answer{}}
 	api.srv = httptest.NewServer(api)
@@ -143,7 +157,7 @@ func newPortal(t *testing.T) *portalTest {
 	now := func() time.Time { return testNow }
 	sessions := store.New(dbtest.SQLite(t, store.Migrations), now)
 	secret := []byte("handler test secret")
-	h, err := NewServer(Deps{
+	d := Deps{
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Version:     "test",
 		Origin:      "https://portal.example",
@@ -155,7 +169,11 @@ func newPortal(t *testing.T) *portalTest {
 		Secret:      secret,
 		SessionTTL:  time.Hour,
 		Now:         now,
-	})
+	}
+	for _, o := range opts {
+		o(&d, api)
+	}
+	h, err := NewServer(d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,18 @@ func (s *server) routes() []route {
 		{"GET /profile", s.requireSession(s.profile)},
 		{"POST /profile", s.requireSession(s.saveProfile)},
 		{"POST /profile/password", s.requireSession(s.changePassword)},
+		// Messaging (without the messages API: not found).
+		{"GET /messages", s.requireMessaging(s.conversations)},
+		{"POST /messages", s.requireMessaging(s.startConversation)},
+		{"GET /messages/events", http.HandlerFunc(s.events)},
+		{"GET /messages/unread", s.requireMessaging(s.unreadJSON)},
+		{"GET /messages/attachments/{id}", s.requireMessaging(s.attachment)},
+		{"GET /messages/fragments/{id}", s.requireMessaging(s.fragment)},
+		{"GET /messages/{id}", s.requireMessaging(s.conversationPage)},
+		{"POST /messages/{id}/send", s.requireMessaging(s.sendMessage)},
+		{"POST /messages/{id}/messages/{mid}", s.requireMessaging(s.changeMessage)},
+		{"POST /messages/{id}/settings", s.requireMessaging(s.settings)},
+		{"POST /profile/presence", s.requireMessaging(s.hidePresence)},
 		// Staff: grading (grades:write).
 		{"GET /grading", s.requireGrader(s.grading)},
 		{"GET /grading/{id}", s.requireGrader(s.lecture)},
@@ -60,6 +72,8 @@ func (s *server) routes() []route {
 		{"POST /admin/lectures/{id}", s.requireAdmin(s.lectureEditor().save)},
 		{"POST /admin/unlock", s.requireAdmin(s.unlock)},
 		{"POST /admin/lock", s.requireAdmin(s.lock)},
+		{"GET /admin/messaging", s.requireAdmin(s.ifMessaging(s.messagingRules))},
+		{"POST /admin/messaging", s.requireAdmin(s.ifMessaging(s.saveMessagingRules))},
 		// The same-origin API gateway, and API keys for it.
 		{"/api/study/", s.gateway("/api/study", s.d.StudyURL, true)},
 		{"/api/identity/", s.gateway("/api/identity", s.d.IdentityURL, false)},
