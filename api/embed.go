@@ -1,5 +1,5 @@
-// Package api holds campus's OpenAPI documents, identity.yaml and
-// study.yaml, embedded so that each service serves the file in this
+// Package api holds campus's OpenAPI documents, identity.yaml,
+// study.yaml and messages.yaml, embedded so that each service serves the file in this
 // directory itself and tests read the same bytes: there are no copies to
 // keep current. It holds documents only, no code that serves them.
 package api
@@ -17,3 +17,9 @@ var Identity []byte
 //
 //go:embed study.yaml
 var Study []byte
+
+// Messages is messages.yaml, the OpenAPI document of the messages API
+// (/v1). Callers must not change the slice.
+//
+//go:embed messages.yaml
+var Messages []byte

@@ -24,14 +24,15 @@ type clientsConfig struct {
 	c          identity.Client
 	// texts are the sign-in page's texts of the client, per language.
 	texts clientTexts
-	// portal and study register campus's own services' clients as
-	// all-in-one mode does, for services running apart.
-	portal string
-	study  bool
+	// portal, study and messages register campus's own services' clients
+	// as all-in-one mode does, for services running apart.
+	portal   string
+	study    bool
+	messages bool
 }
 
 // clientSettings are the keys of the settings that describe a client by
-// hand; --portal and --study describe it themselves.
+// hand; --portal, --study and --messages describe it themselves.
 var clientSettings = []struct{ key, flag string }{
 	{"client.id", "--id"}, {"client.name", "--name"}, {"client.public", "--public"},
 	{"client.redirect_uris", "--redirect-uri"}, {"client.post_logout_redirect_uris", "--post-logout-redirect-uri"},
@@ -54,8 +55,8 @@ func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
 	c := &clientsConfig{}
 	summary := map[string]string{
 		"add": "Register an application (OAuth client). A confidential client gets a generated secret, shown once. " +
-			"When the services run apart, 'campus clients add --portal https://PORTAL' and 'campus clients add --study' register " +
-			"the portal's and the study service's clients exactly as 'campus serve' does, and print the settings to run them with.",
+			"When the services run apart, 'campus clients add --portal https://PORTAL', 'campus clients add --study' and 'campus clients add --messages' register " +
+			"the portal's, the study service's and the messages service's clients exactly as 'campus serve' does, and print the settings to run them with.",
 		"list":   "List the registered applications.",
 		"show":   "Show one application: campus clients show ID",
 		"remove": "Remove an application and its tokens: campus clients remove ID",
@@ -86,8 +87,11 @@ func newClientsConfig(sub string) (*clientsConfig, *config.Set) {
 				"id "+identityservice.PortalClientID+", first party, sign-in returning to URL/auth/callback, sign-out to URL/, "+
 				"logout tokens to URL/auth/backchannel-logout, every permission's scope; prints the portal's settings")
 		s.Bool(&c.study, "clients.study", "study", "", "false",
-			"Register the client of the study service running apart: id "+identityservice.StudyClientID+", client_credentials, scope grades:read "+
-				"(introspecting API keys, checking people before enrolling them); prints the study service's settings")
+			"Register the client of the study service running apart: id "+identityservice.StudyClientID+", client_credentials, scopes grades:read messages:notify "+
+				"(introspecting API keys, checking people before enrolling them, sending notices); prints the study service's settings")
+		s.Bool(&c.messages, "clients.messages", "messages", "", "false",
+			"Register the client of the messages service running apart: id "+identityservice.MessagesClientID+", client_credentials, scopes people:read mail:send rosters:read "+
+				"(introspecting API keys, naming and finding people, mailing digests, reading the study service's rosters); prints the messages service's settings")
 	}
 	return c, s
 }
@@ -108,7 +112,7 @@ func runClients(ctx context.Context, e env, args []string) error {
 		if nargs == 1 && len(s.Args()) != 1 {
 			errs = append(errs, fmt.Errorf("give the client id: campus clients %s ID", sub))
 		}
-		if sub == "add" && (c.portal != "" || c.study) {
+		if sub == "add" && c.isBuiltin() {
 			return c.builtin(s)
 		}
 		if sub == "add" {
@@ -133,7 +137,7 @@ func runClients(ctx context.Context, e env, args []string) error {
 
 	switch sub {
 	case "add":
-		if c.portal != "" || c.study {
+		if c.isBuiltin() {
 			return clientsAddBuiltin(ctx, e.stdout, st, c.c, c.json)
 		}
 		return clientsAdd(ctx, e.stdout, st, c.c, c.json)
@@ -188,17 +192,26 @@ func clientsAdd(ctx context.Context, w io.Writer, st *identitystore.Store, c ide
 	return nil
 }
 
-// builtin replaces the client by the portal's or the study service's as
-// all-in-one mode registers it, and reports the settings that would make
-// it differ.
+// isBuiltin tells whether add registers one of campus's own services.
+func (c *clientsConfig) isBuiltin() bool { return c.portal != "" || c.study || c.messages }
+
+// builtin replaces the client by the portal's, the study service's or the
+// messages service's as all-in-one mode registers it, and reports the
+// settings that would make it differ.
 func (c *clientsConfig) builtin(s *config.Set) []error {
 	var errs []error
-	if c.portal != "" && c.study {
-		errs = append(errs, errors.New("--portal and --study register one client each: run 'campus clients add' once for each"))
+	n := 0
+	for _, on := range []bool{c.portal != "", c.study, c.messages} {
+		if on {
+			n++
+		}
+	}
+	if n > 1 {
+		errs = append(errs, errors.New("--portal, --study and --messages register one client each: run 'campus clients add' once for each"))
 	}
 	for _, cs := range clientSettings {
 		if src := s.Source(cs.key); src != "default" && src != "" {
-			errs = append(errs, fmt.Errorf("%s: --portal and --study register the client as 'campus serve' does; leave %s out", cs.flag, cs.flag))
+			errs = append(errs, fmt.Errorf("%s: --portal, --study and --messages register the client as 'campus serve' does; leave %s out", cs.flag, cs.flag))
 		}
 	}
 	if c.portal != "" {
@@ -206,6 +219,8 @@ func (c *clientsConfig) builtin(s *config.Set) []error {
 			return append(errs, fmt.Errorf("--portal %q: %v (want the portal's --public-url)", c.portal, err))
 		}
 		c.c = identityservice.PortalClient(c.portal)
+	} else if c.messages {
+		c.c = identityservice.MessagesClient()
 	} else {
 		c.c = identityservice.StudyClient()
 	}
@@ -246,6 +261,14 @@ func clientsAddBuiltin(ctx context.Context, w io.Writer, st *identitystore.Store
 		fmt.Fprintln(w, "run identity with --ca-file (CAMPUS_CA_FILE) naming that CA.")
 		return nil
 	}
+	if c.ID == identityservice.MessagesClientID {
+		fmt.Fprintf(w, "\nRun the messages service with these settings, the same on every replica:\n\n")
+		for _, kv := range settings {
+			fmt.Fprintf(w, "  %s=%s\n", kv[0], kv[1])
+		}
+		fmt.Fprintf(w, "\n  campus messages --issuer IDENTITY-ISSUER --study-url STUDY-URL [--ca-file CA.pem]\n")
+		return nil
+	}
 	fmt.Fprintf(w, "\nRun the study service with these settings, the same on every replica:\n\n")
 	for _, kv := range settings {
 		fmt.Fprintf(w, "  %s=%s\n", kv[0], kv[1])
@@ -254,11 +277,14 @@ func clientsAddBuiltin(ctx context.Context, w io.Writer, st *identitystore.Store
 	return nil
 }
 
-// serviceSettings are the environment variables that give the portal or
-// the study service its client.
+// serviceSettings are the environment variables that give the portal,
+// the study service or the messages service its client.
 func serviceSettings(c identity.Client, secret string) [][2]string {
-	if c.ID == identityservice.PortalClientID {
+	switch c.ID {
+	case identityservice.PortalClientID:
 		return [][2]string{{"CAMPUS_PORTAL_CLIENT_ID", c.ID}, {"CAMPUS_PORTAL_CLIENT_SECRET", secret}}
+	case identityservice.MessagesClientID:
+		return [][2]string{{"CAMPUS_MESSAGES_CLIENT_ID", c.ID}, {"CAMPUS_MESSAGES_CLIENT_SECRET", secret}}
 	}
 	return [][2]string{{"CAMPUS_STUDY_CLIENT_ID", c.ID}, {"CAMPUS_STUDY_CLIENT_SECRET", secret}}
 }

@@ -17,13 +17,14 @@ const GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 // Grant types a client may be registered for.
 var GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials", GrantDeviceCode}
 
-// Scopes a client may ask for: OpenID's and one per permission.
+// Scopes a client may ask for: OpenID's, one per permission, and the
+// service scopes (client credentials only).
 var Scopes = func() []string {
 	out := []string{"openid", "profile", "email", "offline_access"}
 	for _, p := range Permissions() {
 		out = append(out, string(p))
 	}
-	return out
+	return append(out, ServiceScopes()...)
 }()
 
 // IDTokenAlgs are the algorithms a client may choose for its id_tokens.
@@ -73,6 +74,9 @@ func (c *Client) Validate() error {
 	for _, s := range c.Scopes {
 		if !slices.Contains(Scopes, s) {
 			errs = append(errs, fmt.Errorf("scope %q: want one of %v", s, Scopes))
+		}
+		if slices.Contains(ServiceScopes(), s) && !slices.Contains(c.GrantTypes, "client_credentials") {
+			errs = append(errs, fmt.Errorf("scope %q: a service's own scope; only a client with the client_credentials grant may have it", s))
 		}
 	}
 	if c.Name != "" {

@@ -25,13 +25,50 @@ const (
 	PermStudiesWrite Permission = "studies:write"
 	PermGradesWrite  Permission = "grades:write"
 	PermGradesRead   Permission = "grades:read"
+	// PermMessagesRead and PermMessagesWrite are the messages service's:
+	// reading one's conversations, and writing in them (every built-in
+	// role has both).
+	PermMessagesRead  Permission = "messages:read"
+	PermMessagesWrite Permission = "messages:write"
 )
 
 // Permissions returns the whole catalogue, a new slice on every call. Each
 // permission is also the OAuth scope of that name: this is the one list
 // the provider's scopes and the clients' allowed scopes derive from.
 func Permissions() []Permission {
-	return []Permission{PermUsersRead, PermUsersWrite, PermRolesWrite, PermStudiesWrite, PermGradesWrite, PermGradesRead}
+	return []Permission{PermUsersRead, PermUsersWrite, PermRolesWrite, PermStudiesWrite, PermGradesWrite, PermGradesRead,
+		PermMessagesRead, PermMessagesWrite}
+}
+
+// OwnOnly tells whether the permission acts only on what is the holder's
+// own (their conversations and messages), never on other accounts, so
+// that it is no power one must hold to change another's account: every
+// person has the messages permissions, and a help-desk role with
+// users:write but without them still manages students.
+func (p Permission) OwnOnly() bool {
+	return p == PermMessagesRead || p == PermMessagesWrite
+}
+
+// Service scopes are what campus's services are granted as themselves,
+// with client credentials: never a permission, so no role carries them
+// and no person's token ever does (the grant of a person's token keeps
+// only their roles' permissions).
+const (
+	// ScopePeopleRead looks people up by id and searches them by name
+	// (GET /api/v1/people), with their roles.
+	ScopePeopleRead = "people:read"
+	// ScopeMailSend mails a person through identity's outbox
+	// (POST /api/v1/people/{id}/mail).
+	ScopeMailSend = "mail:send"
+	// ScopeRostersRead reads the study service's rosters.
+	ScopeRostersRead = "rosters:read"
+	// ScopeMessagesNotify posts notices to the messages service.
+	ScopeMessagesNotify = "messages:notify"
+)
+
+// ServiceScopes returns the service scopes, a new slice on every call.
+func ServiceScopes() []string {
+	return []string{ScopePeopleRead, ScopeMailSend, ScopeRostersRead, ScopeMessagesNotify}
 }
 
 // Built-in roles; administrators may add more.

@@ -162,9 +162,10 @@ func auditClient(ctx context.Context, st *identitystore.Store, action, clientID,
 
 // The clients of campus's own services at identity, in all-in-one mode.
 const (
-	PortalClientID = "campus-portal"
-	StudyClientID  = "campus-study"
-	CLIClientID    = "campus-cli"
+	PortalClientID   = "campus-portal"
+	StudyClientID    = "campus-study"
+	MessagesClientID = "campus-messages"
+	CLIClientID      = "campus-cli"
 )
 
 // CLIClient is the client of `campus login` and `campus token`: a public
@@ -196,7 +197,8 @@ func derivedSecret(secret []byte, clientID string) string {
 // studyClient lets the study service introspect API keys and, with a
 // client-credentials token of scope grades:read (the scope the study
 // service's subjects checker asks for), ask identity's people endpoint
-// whether a subject it is to enrol exists.
+// whether a subject it is to enrol exists; with messages:notify it posts
+// notices (a grade published) to the messages service.
 func studyClient(secret []byte) identity.Client {
 	c := StudyClient()
 	c.SecretHash, c.Source = oidcop.HashToken(derivedSecret(secret, StudyClientID)), "builtin"
@@ -208,7 +210,25 @@ func studyClient(secret []byte) identity.Client {
 // for a study service running apart.
 func StudyClient() identity.Client {
 	return identity.Client{ID: StudyClientID, Name: "campus study service", FirstParty: true,
-		GrantTypes: []string{"client_credentials"}, Scopes: []string{"grades:read"}, IDTokenAlg: "RS256"}
+		GrantTypes: []string{"client_credentials"}, Scopes: []string{"grades:read", identity.ScopeMessagesNotify}, IDTokenAlg: "RS256"}
+}
+
+// messagesClient lets the messages service introspect API keys, name and
+// find people (people:read), mail them digests (mail:send) and read the
+// study service's rosters (rosters:read), all as itself.
+func messagesClient(secret []byte) identity.Client {
+	c := MessagesClient()
+	c.SecretHash, c.Source = oidcop.HashToken(derivedSecret(secret, MessagesClientID)), "builtin"
+	return c
+}
+
+// MessagesClient is the messages service's client as all-in-one mode
+// registers it, without a secret: `campus clients add --messages`
+// registers the same for a messages service running apart.
+func MessagesClient() identity.Client {
+	return identity.Client{ID: MessagesClientID, Name: "campus messages service", FirstParty: true,
+		GrantTypes: []string{"client_credentials"},
+		Scopes:     []string{identity.ScopePeopleRead, identity.ScopeMailSend, identity.ScopeRostersRead}, IDTokenAlg: "RS256"}
 }
 
 func portalClient(origin string, secret []byte) identity.Client {

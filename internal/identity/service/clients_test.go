@@ -19,6 +19,8 @@ func TestBuiltinClientsMatchAllInOne(t *testing.T) {
 			func() any { return PortalClient("https://campus.uni.example/") }},
 		"study": {func() any { c := studyClient(secret); c.SecretHash, c.Source = "", ""; return c },
 			func() any { return StudyClient() }},
+		"messages": {func() any { c := messagesClient(secret); c.SecretHash, c.Source = "", ""; return c },
+			func() any { return MessagesClient() }},
 	} {
 		if a, b := pair[0](), pair[1](); !reflect.DeepEqual(a, b) {
 			t.Errorf("%s: all-in-one %+v\napart %+v", name, a, b)
@@ -35,5 +37,17 @@ func TestBuiltinClientsMatchAllInOne(t *testing.T) {
 	s := StudyClient()
 	if err := s.Validate(); err != nil {
 		t.Error(err)
+	}
+	if !slices.Contains(s.Scopes, "messages:notify") {
+		t.Errorf("study client %+v cannot send notices", s)
+	}
+	m := MessagesClient()
+	if err := m.Validate(); err != nil {
+		t.Error(err)
+	}
+	for _, sc := range []string{"people:read", "mail:send", "rosters:read"} {
+		if !slices.Contains(m.Scopes, sc) {
+			t.Errorf("messages client %+v lacks %s", m, sc)
+		}
 	}
 }

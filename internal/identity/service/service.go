@@ -22,7 +22,8 @@ import (
 )
 
 // APIAudiences are the APIs every access token names: those that accept it.
-var APIAudiences = []string{"campus-study", "campus-identity"}
+// A token's scopes still decide what each API lets it do.
+var APIAudiences = []string{"campus-study", "campus-identity", "campus-messages"}
 
 // Service is a running identity: its handler, and the secret campus's own
 // services derive their client secrets from in all-in-one mode.
@@ -33,7 +34,7 @@ type Service struct {
 }
 
 // ClientSecret is the secret of one of campus's own clients
-// (PortalClientID, StudyClientID), derived from identity's secret so that
+// (PortalClientID, StudyClientID, MessagesClientID), derived from identity's secret so that
 // the parts of an all-in-one process agree without storing it.
 func (s *Service) ClientSecret(id string) string { return derivedSecret(s.secret, id) }
 
@@ -99,6 +100,9 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 		}
 		if err := st.PutClient(ctx, studyClient(secret)); err != nil {
 			return nil, fmt.Errorf("register the study service's client: %w", err)
+		}
+		if err := st.PutClient(ctx, messagesClient(secret)); err != nil {
+			return nil, fmt.Errorf("register the messages service's client: %w", err)
 		}
 	}
 

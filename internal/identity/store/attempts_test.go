@@ -38,7 +38,7 @@ func TestChangeAccount(t *testing.T) {
 			},
 			Change: func(r *store.AccountRecord) error { r.DisplayName = "changed"; return nil },
 		})
-		if !errors.Is(err, refused) || !slices.Equal(seen, []identity.Permission{identity.PermGradesRead, identity.PermGradesWrite}) {
+		if !errors.Is(err, refused) || !slices.Equal(seen, []identity.Permission{identity.PermGradesRead, identity.PermGradesWrite, identity.PermMessagesRead, identity.PermMessagesWrite}) {
 			t.Fatalf("refused change = %v; the check saw %v", err, seen)
 		}
 		if rec, _ := s.AccountRecord(ctx, ada.ID); rec.Version != 1 || rec.DisplayName == "changed" {

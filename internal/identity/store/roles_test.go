@@ -22,16 +22,18 @@ func TestBuiltinRoles(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := map[string][]identity.Permission{
-			identity.RoleAdmin: {identity.PermGradesRead, identity.PermGradesWrite, identity.PermRolesWrite,
+			identity.RoleAdmin: {identity.PermGradesRead, identity.PermGradesWrite,
+				identity.PermMessagesRead, identity.PermMessagesWrite, identity.PermRolesWrite,
 				identity.PermStudiesWrite, identity.PermUsersRead, identity.PermUsersWrite},
-			identity.RoleStaff:   {identity.PermGradesRead, identity.PermGradesWrite},
-			identity.RoleStudent: nil,
+			identity.RoleStaff:   {identity.PermGradesRead, identity.PermGradesWrite, identity.PermMessagesRead, identity.PermMessagesWrite},
+			identity.RoleStudent: {identity.PermMessagesRead, identity.PermMessagesWrite},
 		}
 		if len(roles) != len(want) {
 			t.Fatalf("roles %+v", roles)
 		}
 		for _, r := range roles {
-			if !r.Builtin || r.Version != 1 || !slices.Equal(r.Permissions, want[r.Name]) || r.LoginWindow != nil ||
+			// Version 2: migration 0014 added the messages permissions.
+			if !r.Builtin || r.Version != 2 || !slices.Equal(r.Permissions, want[r.Name]) || r.LoginWindow != nil ||
 				len(r.AllowedClients) != 0 || r.AllowedClients == nil || !r.UpdatedAt.Equal(r.CreatedAt) {
 				t.Errorf("built-in role %+v", r)
 			}

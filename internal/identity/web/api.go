@@ -43,13 +43,17 @@ type api struct {
 	pwLimiter *policy.SharedLimiter
 	rc        *recovery
 	dir       Directory
+	// serviceMails bounds the mails services send one person.
+	serviceMails *policy.SharedLimiter
 }
 
 // Who may call a route.
 const (
 	needNothing = "" // public
 	needPerson  = "person"
-	needGrader  = "grader" // grades:read or users:read: names for grade lists
+	// needGrader is grades:read or users:read (names for grade lists), or
+	// a service's people:read (names and roles for the messages service).
+	needGrader = "grader"
 	// needService is a service with grades:read acting for itself (client
 	// credentials), never a person's token: it may turn usernames and
 	// e-mail addresses into subject ids.
@@ -61,6 +65,7 @@ const (
 func newAPI(d Deps, l *login, p *pages) *api {
 	a := &api{store: d.Store, storage: d.Storage, provider: d.Provider, login: l, params: d.Login.Password,
 		logger: d.Logger, now: d.Now, pwLimiter: policy.NewSharedLimiter("password-change/account", d.Store, 20, time.Hour, 5, d.Now), dir: d.Directory}
+	a.serviceMails = newServiceMailLimiter(d.Store, d.Now)
 	a.reg = newRegistrar(d, l)
 	a.rc = &recovery{store: d.Store, login: l, pages: p, mail: d.Mail, api: a, home: d.Home, limiter: policy.NewSharedLimiter("mailed-link/address", d.Store, 30, time.Hour, 10, d.Now)}
 	return a
@@ -109,9 +114,9 @@ func (a *api) needs(need string, handle func(w http.ResponseWriter, r *http.Requ
 			problem.Write(w, problem.Details{Status: http.StatusForbidden,
 				Detail: fmt.Sprintf("Self-service is available only through campus's own applications, not through %s.", p.clientID)})
 			return
-		case need == needGrader && !p.has(string(identity.PermGradesRead)) && !p.has(string(identity.PermUsersRead)):
+		case need == needGrader && !p.has(string(identity.PermGradesRead)) && !p.has(string(identity.PermUsersRead)) && !p.has(identity.ScopePeopleRead):
 			rest.Forbidden(w, string(identity.PermGradesRead),
-				"This needs the scope grades:read or users:read, which your token does not carry or your roles no longer grant.")
+				"This needs the scope grades:read, users:read or people:read, which your token does not carry or your roles no longer grant.")
 			return
 		case need == needService && (p.account != nil || !p.has(string(identity.PermGradesRead))):
 			rest.Forbidden(w, string(identity.PermGradesRead),

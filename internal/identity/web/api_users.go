@@ -576,7 +576,8 @@ func (r *refusal) Error() string { return r.audit }
 // through the admin API: authority follows the account. On another
 // account the caller must hold every permission of every role the account
 // has, and of every role it is to get or lose, so that users:write alone
-// never reaches an administrator's address, status or lock. On one's own
+// never reaches an administrator's address, status or lock; permissions
+// over one's own things only (identity.Permission.OwnOnly) do not count. On one's own
 // account nobody lifts a restriction that others set: roles, login window,
 // lock, status. target is the account as read in the change's
 // transaction; rolePerms the permissions of every role.
@@ -596,7 +597,7 @@ func authorizeChange(p *principal, target store.AccountRecord, rolePerms map[str
 	var lacking []string
 	for _, name := range roles {
 		for _, perm := range rolePerms[name] {
-			if !slices.Contains(p.perms, perm) {
+			if !perm.OwnOnly() && !slices.Contains(p.perms, perm) {
 				lacking = append(lacking, name+" ("+string(perm)+")")
 				break
 			}
@@ -897,43 +898,6 @@ func passwordErrors(field string, err error) []problem.FieldError {
 		out = append(out, problem.FieldError{Field: field, Detail: reason})
 	}
 	return out
-}
-
-// handlePeople names accounts for those who grade: a grade list knows
-// people by subject only. It tells only the username and display name of
-// each id that exists, at most 200 at a time.
-func (a *api) handlePeople(w http.ResponseWriter, r *http.Request, _ *principal) {
-	qs := r.URL.Query()
-	for k := range qs {
-		if k != "id" {
-			problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Invalid query", Detail: "Only id is a parameter of this list.",
-				Errors: []problem.FieldError{{Field: k, Detail: "is not a parameter of this list; use id"}}})
-			return
-		}
-	}
-	ids := qs["id"]
-	if len(ids) > 200 {
-		problem.Write(w, problem.Details{Status: http.StatusBadRequest, Title: "Invalid query", Detail: "Ask for at most 200 ids at a time.",
-			Errors: []problem.FieldError{{Field: "id", Detail: "may be given at most 200 times"}}})
-		return
-	}
-	people, err := a.store.People(r.Context(), ids)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	type person struct {
-		ID          string `json:"id"`
-		Username    string `json:"username"`
-		DisplayName string `json:"display_name"`
-	}
-	out := struct {
-		Items []person `json:"items"`
-	}{Items: []person{}}
-	for _, p := range people {
-		out.Items = append(out.Items, person{ID: p.ID, Username: p.Username, DisplayName: p.DisplayName})
-	}
-	rest.Reply(w, http.StatusOK, 0, out)
 }
 
 // ownText is the detail of a refused change to one's own account.

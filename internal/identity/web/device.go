@@ -351,6 +351,8 @@ func init() {
 		"device.scope.studies:write":  "change study programmes, modules and lectures (for a few minutes)",
 		"device.scope.grades:write":   "record grades",
 		"device.scope.grades:read":    "read grades",
+		"device.scope.messages:read":  "read your conversations and messages",
+		"device.scope.messages:write": "write messages and start conversations in your name",
 	})
 	catalogue.Add(i18n.German, map[string]string{
 		"device.title":                "Gerät verbinden",
@@ -390,5 +392,7 @@ func init() {
 		"device.scope.studies:write":  "Studiengänge, Module und Lehrveranstaltungen ändern (für einige Minuten)",
 		"device.scope.grades:write":   "Noten eintragen",
 		"device.scope.grades:read":    "Noten lesen",
+		"device.scope.messages:read":  "Ihre Unterhaltungen und Nachrichten lesen",
+		"device.scope.messages:write": "in Ihrem Namen Nachrichten schreiben und Unterhaltungen beginnen",
 	})
 }

@@ -69,7 +69,12 @@ type idpOption func(*idpConfig)
 
 type idpConfig struct {
 	mail, mailbox bool
+	home          string
 }
+
+// withHome sets where people continue (the portal's origin), which
+// links of service mails are made absolute on.
+func withHome(u string) idpOption { return func(c *idpConfig) { c.home = u } }
 
 // withMailbox gives identity a developer mailbox (/dev/mail), which
 // tests fill through p.mailbox.
@@ -157,7 +162,7 @@ func startIDP(t *testing.T, opts ...idpOption) *testIDP {
 	}
 	if h, err = NewServer(Deps{
 		Logger: logger, Issuer: issuer, Base: "/idp",
-		Store: st, Storage: storage, Provider: provider, Now: time.Now, Mail: mailDeps,
+		Store: st, Storage: storage, Provider: provider, Now: time.Now, Mail: mailDeps, Home: cfg.home,
 		// cmd/campus's defaults, but for the hash cost and the per-address
 		// limit: tests sign in far more often than people.
 		Login: LoginConfig{Password: cheap, PerIPPerMinute: 6000, Lockout: policy.Lockout{MaxAttempts: 5, Duration: 10 * time.Minute},

@@ -267,6 +267,8 @@ var scopeKeys = map[string]string{
 	"studies:write":  "scope.studies_write",
 	"grades:write":   "scope.grades_write",
 	"grades:read":    "scope.grades_read",
+	"messages:read":  "scope.messages_read",
+	"messages:write": "scope.messages_write",
 }
 
 func init() {
@@ -358,6 +360,8 @@ func init() {
 		"scope.studies_write":  "change study programmes, modules and lectures",
 		"scope.grades_write":   "record grades",
 		"scope.grades_read":    "read grades",
+		"scope.messages_read":  "read your conversations and messages",
+		"scope.messages_write": "write messages and start conversations in your name",
 
 		// Signing out.
 		"logout.title":           "Sign out",
@@ -531,6 +535,8 @@ func init() {
 		"scope.studies_write":  "Studiengänge, Module und Lehrveranstaltungen ändern",
 		"scope.grades_write":   "Noten eintragen",
 		"scope.grades_read":    "Noten lesen",
+		"scope.messages_read":  "Ihre Unterhaltungen und Nachrichten lesen",
+		"scope.messages_write": "in Ihrem Namen Nachrichten schreiben und Unterhaltungen beginnen",
 
 		"logout.title":           "Abmelden",
 		"logout.heading":         "Von campus abmelden?",

@@ -194,6 +194,7 @@ func (a *api) routes() []route {
 		{"DELETE /api/v1/me/api-keys/{id}", a.needs(needPerson, a.handleRevokeAPIKey)},
 		{"GET /api/v1/people", a.needs(needGrader, a.handlePeople)},
 		{"POST /api/v1/people/resolve", a.needs(needService, a.handleResolvePeople)},
+		{"POST /api/v1/people/{id}/mail", a.needs(identity.ScopeMailSend, a.handleServiceMail)},
 		{"GET /api/v1/clients", a.needs(read, a.handleListClients)},
 		{"GET /api/v1/audit", a.needs(read, a.handleAudit)},
 		{"GET /api/v1/logout-deliveries", a.needs(read, a.handleLogoutDeliveries)},

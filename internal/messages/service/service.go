@@ -53,11 +53,17 @@ func (c *Config) Validate() []error {
 	return errs
 }
 
+// introspectionTTL is how long the API remembers what identity said
+// about an API key (H-api).
+const introspectionTTL = 5 * time.Second
+
 // New builds the messages service over its database and starts its jobs
 // until ctx is done.
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
 	st := msgstore.New(d, time.Now)
 	hub := realtime.New(st, d, logger, time.Now)
+	// H-api: message events carry the API's Message JSON, HTML included.
+	hub.Enrich = api.Enrich(st)
 	if d.Dialect() == db.SQLite {
 		st.Published = hub.Deliver
 	}
@@ -66,6 +72,14 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 	go rv.Run(ctx)
 	jwt := tokencheck.New(cfg.Issuer, Audience, cfg.HTTPClient, time.Now)
 	jwt.Revocations = rv
+	// H-api: API keys (read-only) are introspected with the service's own
+	// client; a revoked key stops within introspectionTTL, a disabled
+	// account's keys at once, through the revocation feed.
+	var keys api.Introspector
+	if cfg.ClientID != "" && cfg.ClientSecret != "" {
+		keys = &tokencheck.Introspector{URL: cfg.Issuer + "/oauth/introspect", ClientID: cfg.ClientID,
+			ClientSecret: cfg.ClientSecret, Client: cfg.HTTPClient, TTL: introspectionTTL, Now: time.Now, Revocations: rv}
+	}
 	return api.NewServer(api.Deps{
 		Logger: logger,
 		Issuer: cfg.Issuer,
@@ -73,6 +87,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		Store:  st,
 		Hub:    hub,
 		JWT:    jwt,
+		Keys:   keys, // H-api
 		Now:    time.Now,
 	})
 }

@@ -1,0 +1,299 @@
+package realtime
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// frame is one event rendered for the wire, shared by every stream it
+// goes to; resync instead asks the stream to catch up from the event log.
+type frame struct {
+	id     int64 // 0 for events that are not stored (presence)
+	kind   string
+	resync bool
+	text   []byte
+}
+
+var resyncFrame = &frame{resync: true}
+
+// stream is one open event stream. It has no goroutine of its own: the
+// handler's goroutine writes what the hub puts in ch.
+type stream struct {
+	sub           string
+	ch            chan *frame
+	done          chan struct{} // closed when the hub gives up on the stream
+	once          sync.Once
+	contactsStale atomic.Bool // a member.* event went by: contacts may have changed
+
+	// Guarded by Hub.mu.
+	convs    map[string]struct{}
+	contacts []string
+}
+
+// send queues f without waiting: a client too slow to take its buffer
+// loses the stream and resumes from its Last-Event-ID on reconnecting,
+// so nothing is lost and nobody else waits for it.
+func (s *stream) send(f *frame) {
+	select {
+	case s.ch <- f:
+	default:
+		s.once.Do(func() { close(s.done) })
+	}
+}
+
+// out writes to one client, each batch of writes (up to a flush) under
+// a deadline of its own.
+type out struct {
+	w     http.ResponseWriter
+	rc    *http.ResponseController
+	wait  time.Duration
+	armed bool
+	err   error
+}
+
+func (o *out) write(b []byte) {
+	if o.err != nil {
+		return
+	}
+	if !o.armed {
+		_ = o.rc.SetWriteDeadline(time.Now().Add(o.wait)) // ErrNotSupported: no deadline to set
+		o.armed = true
+	}
+	_, o.err = o.w.Write(b)
+}
+
+func (o *out) flush() error {
+	if o.err == nil {
+		o.err = o.rc.Flush()
+	}
+	o.armed = false
+	return o.err
+}
+
+var (
+	retryLine = []byte("retry: " + strconv.Itoa(RetryMillis) + "\n\n")
+	heartbeat = []byte(": hb\n\n")
+	resetText = []byte("event: reset\ndata: {}\n\n")
+)
+
+// Serve is sub's event stream (text/event-stream, WHATWG HTML 9.2): it
+// replays the stored events after the request's Last-Event-ID, then sends
+// new events as they come and a heartbeat comment every Heartbeat, and
+// ends at until (the caller's token expiry; zero for never) or when the
+// client goes.
+//
+// Live events are subscribed to before the replay reads the log, and
+// those the replay already sent are dropped, so the client sees every
+// event once, in id order. A client without Last-Event-ID starts from
+// now: it is sent the newest id (an id field without data, which sets
+// the client's last event id without an event, 9.2.6) so that even a
+// reconnect before the first event resumes without a gap.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until time.Time) {
+	ctx := r.Context()
+	rc := http.NewResponseController(w)
+	// The server's timeouts are meant for requests, not for a stream that
+	// lasts until the token expires; each write gets a deadline instead.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
+	w.WriteHeader(http.StatusOK)
+	o := &out{w: w, rc: rc, wait: h.WriteWait}
+	o.write(retryLine)
+	if o.flush() != nil {
+		return
+	}
+
+	s := &stream{sub: sub, ch: make(chan *frame, max(1, h.Buffer)), done: make(chan struct{})}
+	h.subscribe(s)
+	defer h.unsubscribe(s)
+	convs, err := h.src.ConversationIDs(ctx, sub)
+	if err != nil {
+		h.logger.Warn("messages stream: conversations", "sub", sub, "err", err)
+		return // the client retries
+	}
+	h.addConvs(s, convs)
+	h.refreshContacts(ctx, s)
+	h.touch(ctx, sub)
+	lastTouch := h.now()
+
+	after, resume := lastEventID(r)
+	var last int64
+	if resume {
+		var gone bool
+		last, gone, err = h.replay(ctx, o, sub, after)
+		if err == nil && gone {
+			last, err = h.restart(ctx, o, true)
+		}
+	} else {
+		last, err = h.restart(ctx, o, false)
+	}
+	if err != nil {
+		h.logStreamErr(ctx, sub, err)
+		return
+	}
+
+	hb := time.NewTicker(max(time.Millisecond, h.Heartbeat))
+	defer hb.Stop()
+	var end <-chan time.Time
+	if !until.IsZero() {
+		t := time.NewTimer(time.Until(until))
+		defer t.Stop()
+		end = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.done:
+			return
+		case <-end:
+			return
+		case <-hb.C:
+			o.write(heartbeat)
+			if o.flush() != nil {
+				return
+			}
+			if h.now().Sub(lastTouch) >= h.TouchEvery {
+				h.touch(ctx, sub)
+				lastTouch = h.now()
+			}
+			if s.contactsStale.Swap(false) {
+				h.refreshContacts(ctx, s)
+			}
+		case f := <-s.ch:
+			// Take what else waits, so that a burst costs one flush.
+			for more := true; more; {
+				if last, err = h.send(ctx, o, sub, f, last); err != nil {
+					h.logStreamErr(ctx, sub, err)
+					return
+				}
+				select {
+				case f = <-s.ch:
+				default:
+					more = false
+				}
+			}
+			if o.flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// send writes f unless the client had it already (ids at most last);
+// a resync frame replays the log from last instead.
+func (h *Hub) send(ctx context.Context, o *out, sub string, f *frame, last int64) (int64, error) {
+	if f.resync {
+		if err := o.flush(); err != nil {
+			return last, err
+		}
+		next, gone, err := h.replay(ctx, o, sub, last)
+		if err == nil && gone {
+			return h.restart(ctx, o, true)
+		}
+		return next, err
+	}
+	if f.id != 0 && f.id <= last {
+		return last, nil
+	}
+	o.write(f.text)
+	if f.id != 0 {
+		last = f.id
+	}
+	return last, o.err
+}
+
+// replay sends sub's stored events after after, in batches; gone means
+// after is older than the log.
+func (h *Hub) replay(ctx context.Context, o *out, sub string, after int64) (last int64, gone bool, err error) {
+	last = after
+	for {
+		evs, gone, err := h.src.EventsAfter(ctx, sub, last, h.ReplayBatch)
+		if err != nil || gone {
+			return last, gone, err
+		}
+		for _, e := range evs {
+			if e.ID <= last {
+				continue
+			}
+			o.write(render(e.ID, e.Kind, h.data(ctx, e)))
+			last = e.ID
+		}
+		if err := o.flush(); err != nil {
+			return last, false, err
+		}
+		if len(evs) < h.ReplayBatch {
+			return last, false, nil
+		}
+	}
+}
+
+// restart starts the client from now: after a reset event when it asked
+// for events the log no longer has (it reloads what it shows).
+func (h *Hub) restart(ctx context.Context, o *out, reset bool) (int64, error) {
+	// Read before the reset goes out: live events up to id are covered
+	// by the reload, later ones are already queued for the stream.
+	id, err := h.src.LastEventID(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if reset {
+		o.write(resetText)
+	}
+	o.write([]byte("id: " + strconv.FormatInt(id, 10) + "\n\n"))
+	return id, o.flush()
+}
+
+func (h *Hub) logStreamErr(ctx context.Context, sub string, err error) {
+	if ctx.Err() == nil {
+		h.logger.Debug("messages stream ended", "sub", sub, "err", err)
+	}
+}
+
+func (h *Hub) touch(ctx context.Context, sub string) {
+	online, err := h.src.Touch(ctx, sub)
+	if err != nil {
+		h.logger.Debug("messages stream: touch", "sub", sub, "err", err)
+		return
+	}
+	if online {
+		if err := h.PublishPresence(ctx, sub, true); err != nil {
+			h.logger.Warn("messages stream: presence", "sub", sub, "err", err)
+		}
+	}
+}
+
+func (h *Hub) refreshContacts(ctx context.Context, s *stream) {
+	contacts, err := h.src.Contacts(ctx, s.sub, h.Contacts)
+	if err != nil {
+		h.logger.Debug("messages stream: contacts", "sub", s.sub, "err", err)
+		return
+	}
+	h.setContacts(s, contacts)
+}
+
+// lastEventID is where the client resumes: the Last-Event-ID header its
+// EventSource sends on reconnecting (9.2.4), or ?last_event_id= for a
+// first connection that knows where it stands (a page loaded with events
+// up to some id).
+func lastEventID(r *http.Request) (int64, bool) {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("last_event_id")
+	}
+	if v == "" {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 0 {
+		return 0, false
+	}
+	return id, true
+}
