@@ -24,6 +24,10 @@ var ErrUnavailable = errors.New("identity cannot be reached")
 // ErrNotFound means identity knows no active account with the id.
 var ErrNotFound = errors.New("no such person at identity")
 
+// ErrRejected means identity refused the request itself (400 or 422):
+// sending it again will not help.
+var ErrRejected = errors.New("identity rejected the request")
+
 // RateLimitedError means identity refuses more mails to the person for
 // now; After is how long to wait.
 type RateLimitedError struct{ After time.Duration }
@@ -141,6 +145,8 @@ func (c *caller) send(ctx context.Context, method, path string, raw []byte, out 
 	case resp.StatusCode == http.StatusTooManyRequests:
 		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
 		return &RateLimitedError{After: time.Duration(max(secs, 1)) * time.Second}
+	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnprocessableEntity:
+		return fmt.Errorf("%w: %s %s answered %s", ErrRejected, method, name, resp.Status)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return fmt.Errorf("%w: %s %s answered %s", ErrUnavailable, method, name, resp.Status)
 	}

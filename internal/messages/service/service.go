@@ -10,6 +10,8 @@ import (
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	"campus/internal/messages/api"
+	"campus/internal/messages/digest" // H-identity
+	"campus/internal/messages/people" // H-identity
 	"campus/internal/messages/realtime"
 	msgstore "campus/internal/messages/store"
 	"campus/internal/tokencheck"
@@ -53,10 +55,6 @@ func (c *Config) Validate() []error {
 	return errs
 }
 
-// introspectionTTL is how long the API remembers what identity said
-// about an API key (H-api).
-const introspectionTTL = 5 * time.Second
-
 // New builds the messages service over its database and starts its jobs
 // until ctx is done.
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
@@ -72,13 +70,25 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 	go rv.Run(ctx)
 	jwt := tokencheck.New(cfg.Issuer, Audience, cfg.HTTPClient, time.Now)
 	jwt.Revocations = rv
-	// H-api: API keys (read-only) are introspected with the service's own
-	// client; a revoked key stops within introspectionTTL, a disabled
-	// account's keys at once, through the revocation feed.
+	// H-identity: the messages service's own client at identity: API keys
+	// (introspected, read-only), names and the reach rules' roles
+	// (people:read), and digest mails (mail:send).
 	var keys api.Introspector
+	var dir api.People
 	if cfg.ClientID != "" && cfg.ClientSecret != "" {
+		// A revoked key stops within the TTL; a disabled account's keys at
+		// once, through the feed.
 		keys = &tokencheck.Introspector{URL: cfg.Issuer + "/oauth/introspect", ClientID: cfg.ClientID,
 			ClientSecret: cfg.ClientSecret, Client: cfg.HTTPClient, TTL: introspectionTTL, Now: time.Now, Revocations: rv}
+		idp := people.Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, HTTPClient: cfg.HTTPClient}
+		dir = people.NewDirectory(idp, time.Now)
+		if cfg.DigestAfter > 0 {
+			job := &digest.Job{Store: st, Mailer: people.NewMailer(idp), After: cfg.DigestAfter, Now: time.Now, Logger: logger}
+			go job.Run(ctx)
+		}
+	} else {
+		logger.Warn("messages: no client credentials at identity configured (CAMPUS_MESSAGES_CLIENT_ID, CAMPUS_MESSAGES_CLIENT_SECRET); " +
+			"API keys are not accepted, names are not shown, people cannot be found by name and no digest mails go out")
 	}
 	return api.NewServer(api.Deps{
 		Logger: logger,
@@ -87,7 +97,13 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		Store:  st,
 		Hub:    hub,
 		JWT:    jwt,
-		Keys:   keys, // H-api
+		Keys:   keys, // H-identity
+		People: dir,  // H-identity
 		Now:    time.Now,
 	})
 }
+
+// introspectionTTL is how long the messages service trusts identity's
+// answer about an API key: a revoked key stops working within it.
+// H-identity
+const introspectionTTL = 5 * time.Second
