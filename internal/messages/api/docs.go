@@ -48,10 +48,7 @@ func newDocs() (*docs, error) {
 		}
 		Tags []struct{ Name string }
 		// Paths: path -> method -> operation.
-		Paths map[string]map[string]struct {
-			Summary string
-			Tags    []string
-		}
+		Paths map[string]map[string]yaml.Node
 	}
 	if err := yaml.Unmarshal(Spec(), &doc); err != nil {
 		return nil, fmt.Errorf("docs: api/messages.yaml: %w", err)
@@ -65,9 +62,19 @@ func newDocs() (*docs, error) {
 		tags = append(tags, tag{Name: t.Name})
 	}
 	for path, item := range doc.Paths {
-		for method, op := range item {
-			if method == "parameters" || len(op.Tags) == 0 {
+		for method, node := range item {
+			if method == "parameters" {
 				continue
+			}
+			var op struct {
+				Summary string
+				Tags    []string
+			}
+			if err := node.Decode(&op); err != nil {
+				return nil, fmt.Errorf("docs: %s %s: %w", method, path, err)
+			}
+			if len(op.Tags) == 0 {
+				return nil, fmt.Errorf("docs: %s %s has no tag", method, path)
 			}
 			i := slices.IndexFunc(tags, func(t tag) bool { return t.Name == op.Tags[0] })
 			if i < 0 {
