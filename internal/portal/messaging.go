@@ -18,7 +18,7 @@ import (
 
 // Messaging: the portal's pages over the messages API. Every page works
 // with forms and reloads alone; static/messages.js only makes them live
-// (the event stream through /messages/events, new messages fetched as
+// (the event stream through /messaging/events, new messages fetched as
 // server-rendered fragments). The API checks membership on every call, so
 // the portal shows what it is given and decides nothing about who may
 // read what.
@@ -243,7 +243,7 @@ func (s *server) startConversation(w http.ResponseWriter, r *http.Request, sess 
 		if s.apiFailed(w, r, err) {
 			return
 		}
-		http.Redirect(w, r, s.d.Base+"/messages/"+url.PathEscape(c.ID), http.StatusSeeOther)
+		http.Redirect(w, r, s.d.Base+"/messaging/"+url.PathEscape(c.ID), http.StatusSeeOther)
 		return
 	}
 	name, chosen := strings.TrimSpace(r.PostForm.Get("name")), r.PostForm["member"]
@@ -265,7 +265,7 @@ func (s *server) startConversation(w http.ResponseWriter, r *http.Request, sess 
 	if s.apiFailed(w, r, err) {
 		return
 	}
-	http.Redirect(w, r, s.d.Base+"/messages/"+url.PathEscape(c.ID), http.StatusSeeOther)
+	http.Redirect(w, r, s.d.Base+"/messaging/"+url.PathEscape(c.ID), http.StatusSeeOther)
 }
 
 func cmpOr(a, b string) string {
@@ -568,7 +568,7 @@ func (s *server) sendMessage(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	s.forgetUnread(sess)
-	http.Redirect(w, r, s.d.Base+"/messages/"+url.PathEscape(id)+"#compose", http.StatusSeeOther)
+	http.Redirect(w, r, s.d.Base+"/messaging/"+url.PathEscape(id)+"#compose", http.StatusSeeOther)
 }
 
 // Limits the portal checks before it sends (the API checks them again).
@@ -651,7 +651,7 @@ func (s *server) changeMessage(w http.ResponseWriter, r *http.Request, sess *ses
 	if s.refused(w, r, sess, err) {
 		return
 	}
-	http.Redirect(w, r, s.d.Base+"/messages/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+	http.Redirect(w, r, s.d.Base+"/messaging/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
 }
 
 // refused shows the conversation with the API's reason when it refused a
@@ -709,7 +709,7 @@ func (s *server) settings(w http.ResponseWriter, r *http.Request, sess *session)
 	case "leave":
 		if err = s.messages.RemoveMember(ctx, sess, id, sess.Subject); err == nil {
 			s.forgetUnread(sess)
-			http.Redirect(w, r, s.d.Base+"/messages?done=left", http.StatusSeeOther)
+			http.Redirect(w, r, s.d.Base+"/messaging?done=left", http.StatusSeeOther)
 			return
 		}
 	default:
@@ -719,7 +719,7 @@ func (s *server) settings(w http.ResponseWriter, r *http.Request, sess *session)
 	if s.refused(w, r, sess, err) {
 		return
 	}
-	http.Redirect(w, r, s.d.Base+"/messages/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+	http.Redirect(w, r, s.d.Base+"/messaging/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
 }
 
 // attachment passes a file on from the API with the person's token, with

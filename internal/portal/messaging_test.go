@@ -71,12 +71,12 @@ func TestMessagingOff(t *testing.T) {
 	stud := p.signIn(student())
 	r := p.get(stud, "/profile")
 	r.want(t, http.StatusOK)
-	r.lacks(t, "/messages", "<script", msg("msg.presence.title"))
+	r.lacks(t, "/messaging", "<script", msg("msg.presence.title"))
 	if csp := r.header.Get("Content-Security-Policy"); strings.Contains(csp, "script-src") {
 		t.Errorf("CSP without messaging allows scripts: %s", csp)
 	}
-	p.get(stud, "/messages").want(t, http.StatusNotFound)
-	p.get(stud, "/messages/c-direct").want(t, http.StatusNotFound)
+	p.get(stud, "/messaging").want(t, http.StatusNotFound)
+	p.get(stud, "/messaging/c-direct").want(t, http.StatusNotFound)
 	p.api.none(t, "GET /messages/v1/unread")
 }
 
@@ -89,10 +89,10 @@ func TestMessagesList(t *testing.T) {
 	p := newPortal(t, withMessaging)
 	p.messagingAPI()
 	stud := p.signIn(student())
-	r := p.get(stud, "/messages")
+	r := p.get(stud, "/messaging")
 	r.want(t, http.StatusOK, "Ben Krüger", "Databases study group", msg("msg.notices"), "See you at the **lab**",
 		`id="unread-total"> <span class="count">3</span>`, `<script src="/static/messages.js" defer></script>`,
-		`data-me="subject-1"`, `href="/messages/c-direct"`, msg("msg.kind.group", 3))
+		`data-me="subject-1"`, `href="/messaging/c-direct"`, msg("msg.kind.group", 3))
 	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'; connect-src 'self'") || strings.Contains(csp, "unsafe") {
 		t.Errorf("CSP %q", csp)
 	}
@@ -105,15 +105,15 @@ func TestMessagesList(t *testing.T) {
 	wantHeader(t, p.api.only(t, "GET /messages/v1/conversations"), "Authorization", "Bearer access-token")
 
 	// A search for people to write to.
-	r = p.get(stud, "/messages?q=be")
+	r = p.get(stud, "/messaging?q=be")
 	r.want(t, http.StatusOK, msg("msg.write", "Ben Krüger"), `name="direct" value="u-ben"`, msg("msg.group.create"))
 	if q := p.api.only(t, "GET /messages/v1/contacts").Query; q != "q=be" {
 		t.Errorf("contacts asked with %q", q)
 	}
-	p.get(stud, "/messages?q=b").want(t, http.StatusOK, msg("msg.search.short"))
+	p.get(stud, "/messaging?q=b").want(t, http.StatusOK, msg("msg.search.short"))
 
 	// German: the notice in German.
-	p.germanGet(stud, "/messages").want(t, http.StatusOK, "Ihre Note für Datenbanken ist veröffentlicht.", "Mitteilungen von campus")
+	p.germanGet(stud, "/messaging").want(t, http.StatusOK, "Ihre Note für Datenbanken ist veröffentlicht.", "Mitteilungen von campus")
 }
 
 // TestUnreadInTopBar: the top bar's total is asked for once per session
@@ -132,17 +132,17 @@ func TestUnreadInTopBar(t *testing.T) {
 	p.get("", "/programmes").lacks(t, "unread-total")
 	// Opening the conversation marks it read: its page asks again, after
 	// reading, and the next page takes that.
-	p.get(stud, "/messages/c-direct").want(t, http.StatusOK)
+	p.get(stud, "/messaging/c-direct").want(t, http.StatusOK)
 	p.get(stud, "/programmes").want(t, http.StatusOK)
 	if n := len(p.api.sent("GET /messages/v1/unread")); n != 2 {
 		t.Errorf("unread asked %d times, want 2 (once more after reading)", n)
 	}
 	// The messages API down: pages are shown without the count.
 	p.api.on("GET /messages/v1/unread", 503, `{"status":503}`)
-	p.get(stud, "/messages/unread").want(t, http.StatusBadGateway)
+	p.get(stud, "/messaging/unread").want(t, http.StatusBadGateway)
 	p.get(stud, "/programmes").want(t, http.StatusOK, `id="unread-total" hidden`)
 	p.api.on("GET /messages/v1/unread", 200, `{"total":5,"conversations":{}}`)
-	p.get(stud, "/messages/unread").want(t, http.StatusOK, `{"total":5}`)
+	p.get(stud, "/messaging/unread").want(t, http.StatusOK, `{"total":5}`)
 }
 
 // TestConversationPage: the history oldest first with names, the API's
@@ -154,34 +154,34 @@ func TestConversationPage(t *testing.T) {
 	p := newPortal(t, withMessaging)
 	p.messagingAPI()
 	stud := p.signIn(student())
-	r := p.get(stud, "/messages/c-direct")
+	r := p.get(stud, "/messaging/c-direct")
 	r.want(t, http.StatusOK, "<title>Ben Krüger · campus</title>", "<p>See you at the <strong>lab</strong> &lt;script&gt;</p>",
-		`href="/messages/attachments/a1">notes.pdf</a>`, "20.0 KB", `href="/messages/c-direct?cursor=cur-older"`,
+		`href="/messaging/attachments/a1">notes.pdf</a>`, "20.0 KB", `href="/messaging/c-direct?cursor=cur-older"`,
 		`<p>Lab at <em>ten</em>?</p>`, msg("msg.edited"), msg("msg.deleted"), msg("msg.inreply.to", "Ada Student"),
 		`class="presence active" data-presence="u-ben"`, `data-last="m9"`, `data-live="true"`,
-		`enctype="multipart/form-data"`, `action="/messages/c-direct/send"`)
+		`enctype="multipart/form-data"`, `action="/messaging/c-direct/send"`)
 	r.lacks(t, "<script>alert", msg("msg.settings"))
 	if i, j := strings.Index(r.body, `id="m8"`), strings.Index(r.body, `id="m9"`); i < 0 || j < i {
 		t.Errorf("history not oldest first (m8 at %d, m9 at %d)", i, j)
 	}
 	// Edit and delete only under one's own message (m8), not Ben's (m9).
-	if !strings.Contains(r.body, `href="/messages/c-direct?edit=m8#m-m8"`) || strings.Contains(r.body, `?edit=m9`) {
+	if !strings.Contains(r.body, `href="/messaging/c-direct?edit=m8#m-m8"`) || strings.Contains(r.body, `?edit=m9`) {
 		t.Error("edit links: want one for m8 only")
 	}
 	wantJSON(t, p.api.only(t, "PUT /messages/v1/conversations/c-direct/read"), `{"up_to":"m9"}`)
 
 	// The older page does not move the marker; the edit form is in place.
-	p.get(stud, "/messages/c-direct?cursor=cur-older").want(t, http.StatusOK, msg("msg.newest"))
+	p.get(stud, "/messaging/c-direct?cursor=cur-older").want(t, http.StatusOK, msg("msg.newest"))
 	if n := len(p.api.sent("PUT /messages/v1/conversations/c-direct/read")); n != 1 {
 		t.Errorf("read marker moved %d times", n)
 	}
-	p.get(stud, "/messages/c-direct?edit=m8").want(t, http.StatusOK, `name="action" value="edit"`, ">Lab at *ten*?</textarea>")
+	p.get(stud, "/messaging/c-direct?edit=m8").want(t, http.StatusOK, `name="action" value="edit"`, ">Lab at *ten*?</textarea>")
 	// Not a member (the API's 404): not found.
 	p.api.on("GET /messages/v1/conversations/c-other", 404, `{"status":404}`)
-	p.get(stud, "/messages/c-other").want(t, http.StatusNotFound, msg("msg.notfound"))
+	p.get(stud, "/messaging/c-other").want(t, http.StatusNotFound, msg("msg.notfound"))
 	// The messages API down: 503 naming it.
 	p.api.on("GET /messages/v1/conversations", 503, `{"status":503}`)
-	p.get(stud, "/messages").want(t, http.StatusServiceUnavailable, msg("error.messages.down"))
+	p.get(stud, "/messaging").want(t, http.StatusServiceUnavailable, msg("error.messages.down"))
 }
 
 // TestGroupPage: an admin of the group gets its settings; a member only
@@ -191,10 +191,10 @@ func TestGroupPage(t *testing.T) {
 	p := newPortal(t, withMessaging)
 	p.messagingAPI()
 	stud := p.signIn(student())
-	p.get(stud, "/messages/c-group?add=cl").want(t, http.StatusOK, msg("msg.settings"), `name="version" value="3"`, msg("msg.rename"),
+	p.get(stud, "/messaging/c-group?add=cl").want(t, http.StatusOK, msg("msg.settings"), `name="version" value="3"`, msg("msg.rename"),
 		msg("msg.add.one", "Clara Vogel"), `value="remove"`, msg("msg.leave"), msg("msg.history.none"))
 	p.api.on("GET /messages/v1/conversations/c-group", 200, strings.Replace(groupJSON, `"my_role":"admin"`, `"my_role":"member"`, 1))
-	r := p.get(stud, "/messages/c-group")
+	r := p.get(stud, "/messaging/c-group")
 	r.want(t, http.StatusOK, msg("msg.settings.adminsonly"), msg("msg.leave"))
 	r.lacks(t, msg("msg.rename"), `value="remove"`)
 }
@@ -209,7 +209,7 @@ func TestSendMessage(t *testing.T) {
 	p.api.on("POST /messages/v1/conversations/c-direct/messages", 201, `{"id":"m10"}`)
 	stud := p.signIn(student())
 
-	p.post(stud, "/messages/c-direct/send", url.Values{"text": {" Hello *Ben* "}, "reply_to": {"m9"}}).redirects(t, "/messages/c-direct#compose")
+	p.post(stud, "/messaging/c-direct/send", url.Values{"text": {" Hello *Ben* "}, "reply_to": {"m9"}}).redirects(t, "/messaging/c-direct#compose")
 	wantJSON(t, p.api.only(t, "POST /messages/v1/conversations/c-direct/messages"), `{"text":"Hello *Ben*","reply_to":"m9"}`)
 
 	// With two files.
@@ -221,10 +221,10 @@ func TestSendMessage(t *testing.T) {
 		io.WriteString(fw, f.content)
 	}
 	mw.Close()
-	req := httptest.NewRequest(http.MethodPost, "/messages/c-direct/send", &buf)
+	req := httptest.NewRequest(http.MethodPost, "/messaging/c-direct/send", &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	p.do(stud, req).redirects(t, "/messages/c-direct#compose")
+	p.do(stud, req).redirects(t, "/messaging/c-direct#compose")
 	sent := p.api.sent("POST /messages/v1/conversations/c-direct/messages")[1]
 	mt, params, err := mime.ParseMediaType(sent.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
@@ -245,10 +245,10 @@ func TestSendMessage(t *testing.T) {
 	}
 
 	// Nothing written: the page says so, nothing is sent.
-	p.post(stud, "/messages/c-direct/send", url.Values{"text": {"  "}}).want(t, http.StatusUnprocessableEntity, msg("msg.text.missing"), `aria-invalid="true"`)
+	p.post(stud, "/messaging/c-direct/send", url.Values{"text": {"  "}}).want(t, http.StatusUnprocessableEntity, msg("msg.text.missing"), `aria-invalid="true"`)
 	// The API refuses: its reason beside the field, the text kept.
 	p.api.on("POST /messages/v1/conversations/c-direct/messages", 422, `{"status":422,"detail":"The message is too long.","errors":[{"field":"text","detail":"At most 16 KB."}]}`)
-	p.post(stud, "/messages/c-direct/send", url.Values{"text": {"kept <b>text</b>"}}).want(t, http.StatusUnprocessableEntity, "At most 16 KB.", "kept &lt;b&gt;text&lt;/b&gt;</textarea>")
+	p.post(stud, "/messaging/c-direct/send", url.Values{"text": {"kept <b>text</b>"}}).want(t, http.StatusUnprocessableEntity, "At most 16 KB.", "kept &lt;b&gt;text&lt;/b&gt;</textarea>")
 	if n := len(p.api.sent("POST /messages/v1/conversations/c-direct/messages")); n != 3 {
 		t.Errorf("sent %d times, want 3", n)
 	}
@@ -261,7 +261,7 @@ func TestMessagingCSRF(t *testing.T) {
 	p := newPortal(t, withMessaging)
 	p.messagingAPI()
 	stud := p.signIn(student())
-	for _, target := range []string{"/messages/c-direct/send", "/messages", "/messages/c-direct/messages/m8", "/messages/c-group/settings", "/admin/messaging", "/profile/presence"} {
+	for _, target := range []string{"/messaging/c-direct/send", "/messaging", "/messaging/c-direct/messages/m8", "/messaging/c-group/settings", "/admin/messaging", "/profile/presence"} {
 		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader("text=hi&action=delete&direct=u-ben&hidden=true"))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		r.Header.Set("Sec-Fetch-Site", "cross-site")
@@ -286,30 +286,30 @@ func TestEditDeleteAndSettings(t *testing.T) {
 	p.api.on("DELETE /messages/v1/conversations/c-group/members/subject-1", 204, ``)
 	stud := p.signIn(student())
 
-	p.post(stud, "/messages/c-direct/messages/m8", url.Values{"action": {"edit"}, "text": {"Lab at *eleven*?"}}).redirects(t, "/messages/c-direct?done=edited")
+	p.post(stud, "/messaging/c-direct/messages/m8", url.Values{"action": {"edit"}, "text": {"Lab at *eleven*?"}}).redirects(t, "/messaging/c-direct?done=edited")
 	wantJSON(t, p.api.only(t, "PATCH /messages/v1/messages/m8"), `{"text":"Lab at *eleven*?"}`)
-	p.post(stud, "/messages/c-direct/messages/m8", url.Values{"action": {"delete"}}).redirects(t, "/messages/c-direct?done=deleted")
+	p.post(stud, "/messaging/c-direct/messages/m8", url.Values{"action": {"delete"}}).redirects(t, "/messaging/c-direct?done=deleted")
 	p.api.only(t, "DELETE /messages/v1/messages/m8")
-	p.get(stud, "/messages/c-direct?done=deleted").want(t, http.StatusOK, msg("msg.done.deleted"))
+	p.get(stud, "/messaging/c-direct?done=deleted").want(t, http.StatusOK, msg("msg.done.deleted"))
 
-	p.post(stud, "/messages/c-group/settings", url.Values{"action": {"rename"}, "version": {"3"}, "name": {"DB group"}}).redirects(t, "/messages/c-group?done=renamed")
+	p.post(stud, "/messaging/c-group/settings", url.Values{"action": {"rename"}, "version": {"3"}, "name": {"DB group"}}).redirects(t, "/messaging/c-group?done=renamed")
 	rn := p.api.only(t, "PATCH /messages/v1/conversations/c-group")
 	wantJSON(t, rn, `{"name":"DB group"}`)
 	wantHeader(t, rn, "If-Match", `"3"`)
-	p.post(stud, "/messages/c-group/settings", url.Values{"action": {"add"}, "member": {"u-clara"}}).redirects(t, "/messages/c-group?done=added")
+	p.post(stud, "/messaging/c-group/settings", url.Values{"action": {"add"}, "member": {"u-clara"}}).redirects(t, "/messaging/c-group?done=added")
 	wantJSON(t, p.api.only(t, "PUT /messages/v1/conversations/c-group/members/u-clara"), `{"role":"member"}`)
-	p.post(stud, "/messages/c-group/settings", url.Values{"action": {"remove"}, "member": {"u-ben"}}).redirects(t, "/messages/c-group?done=removed")
-	p.post(stud, "/messages/c-group/settings", url.Values{"action": {"leave"}}).redirects(t, "/messages?done=left")
+	p.post(stud, "/messaging/c-group/settings", url.Values{"action": {"remove"}, "member": {"u-ben"}}).redirects(t, "/messaging/c-group?done=removed")
+	p.post(stud, "/messaging/c-group/settings", url.Values{"action": {"leave"}}).redirects(t, "/messaging?done=left")
 	p.api.only(t, "DELETE /messages/v1/conversations/c-group/members/subject-1")
 
 	// Renamed meanwhile (412): the page as it is now, nothing overwritten.
 	p.api.on("PATCH /messages/v1/conversations/c-group", 412, `{"status":412}`)
-	p.post(stud, "/messages/c-group/settings", url.Values{"action": {"rename"}, "version": {"2"}, "name": {"Old"}}).want(t, http.StatusConflict, msg("msg.stale"), `name="version" value="3"`)
+	p.post(stud, "/messaging/c-group/settings", url.Values{"action": {"rename"}, "version": {"2"}, "name": {"Old"}}).want(t, http.StatusConflict, msg("msg.stale"), `name="version" value="3"`)
 	// Another's message (403): the API's reason.
 	p.api.on("DELETE /messages/v1/messages/m9", 403, `{"status":403,"detail":"Only the sender may delete a message."}`)
-	p.post(stud, "/messages/c-direct/messages/m9", url.Values{"action": {"delete"}}).want(t, http.StatusUnprocessableEntity, "Only the sender may delete a message.")
+	p.post(stud, "/messaging/c-direct/messages/m9", url.Values{"action": {"delete"}}).want(t, http.StatusUnprocessableEntity, "Only the sender may delete a message.")
 	// Rename without a name: said beside the field, nothing sent.
-	p.post(stud, "/messages/c-group/settings", url.Values{"action": {"rename"}, "version": {"3"}, "name": {" "}}).want(t, http.StatusUnprocessableEntity, msg("msg.group.name.missing"))
+	p.post(stud, "/messaging/c-group/settings", url.Values{"action": {"rename"}, "version": {"3"}, "name": {" "}}).want(t, http.StatusUnprocessableEntity, msg("msg.group.name.missing"))
 	if n := len(p.api.sent("PATCH /messages/v1/conversations/c-group")); n != 2 {
 		t.Errorf("renamed %d times, want 2", n)
 	}
@@ -323,17 +323,17 @@ func TestStartConversation(t *testing.T) {
 	p.messagingAPI()
 	p.api.on("POST /messages/v1/conversations", 200, directJSON)
 	stud := p.signIn(student())
-	p.post(stud, "/messages", url.Values{"q": {"be"}, "member": {"u-clara"}, "direct": {"u-ben"}}).redirects(t, "/messages/c-direct")
+	p.post(stud, "/messaging", url.Values{"q": {"be"}, "member": {"u-clara"}, "direct": {"u-ben"}}).redirects(t, "/messaging/c-direct")
 	wantJSON(t, p.api.only(t, "POST /messages/v1/conversations"), `{"kind":"direct","members":["u-ben"]}`)
 
-	p.post(stud, "/messages", url.Values{"q": {"be"}, "member": {"u-ben"}, "kind": {"group"}, "name": {""}}).want(t, http.StatusUnprocessableEntity,
+	p.post(stud, "/messaging", url.Values{"q": {"be"}, "member": {"u-ben"}, "kind": {"group"}, "name": {""}}).want(t, http.StatusUnprocessableEntity,
 		msg("msg.group.name.missing"), `id="m-u-ben" name="member" value="u-ben" checked`)
 	p.api.on("POST /messages/v1/conversations", 201, groupJSON)
-	p.post(stud, "/messages", url.Values{"q": {"be"}, "member": {"u-ben", "u-clara"}, "kind": {"group"}, "name": {"Databases study group"}}).redirects(t, "/messages/c-group")
+	p.post(stud, "/messaging", url.Values{"q": {"be"}, "member": {"u-ben", "u-clara"}, "kind": {"group"}, "name": {"Databases study group"}}).redirects(t, "/messaging/c-group")
 	wantJSON(t, p.api.sent("POST /messages/v1/conversations")[1], `{"kind":"group","name":"Databases study group","members":["u-ben","u-clara"]}`)
 	// Out of reach (the API's 403 or 422): its reason on the list page.
 	p.api.on("POST /messages/v1/conversations", 403, `{"status":403,"detail":"You may not write to this person."}`)
-	p.post(stud, "/messages", url.Values{"direct": {"u-far"}}).want(t, http.StatusUnprocessableEntity, "You may not write to this person.")
+	p.post(stud, "/messaging", url.Values{"direct": {"u-far"}}).want(t, http.StatusUnprocessableEntity, "You may not write to this person.")
 }
 
 // TestAttachmentThroughThePortal: a file comes with the person's token and
@@ -344,7 +344,7 @@ func TestAttachmentThroughThePortal(t *testing.T) {
 	p.messagingAPI()
 	p.api.onRaw("GET /messages/v1/attachments/a1", 200, http.Header{"Content-Type": {"text/html"}, "Content-Disposition": {`attachment; filename="notes.html"`}}, "<script>alert(1)</script>")
 	stud := p.signIn(student())
-	r := p.get(stud, "/messages/attachments/a1")
+	r := p.get(stud, "/messaging/attachments/a1")
 	r.want(t, http.StatusOK, "<script>alert(1)</script>")
 	for k, v := range map[string]string{"Content-Disposition": `attachment; filename="notes.html"`, "X-Content-Type-Options": "nosniff",
 		"Content-Security-Policy": "default-src 'none'; sandbox"} {
@@ -353,8 +353,8 @@ func TestAttachmentThroughThePortal(t *testing.T) {
 		}
 	}
 	wantHeader(t, p.api.only(t, "GET /messages/v1/attachments/a1"), "Authorization", "Bearer access-token")
-	p.get(stud, "/messages/attachments/nope").want(t, http.StatusNotFound)
-	p.get("", "/messages/attachments/a1").redirects(t, "/auth/login?return=%2Fmessages%2Fattachments%2Fa1")
+	p.get(stud, "/messaging/attachments/nope").want(t, http.StatusNotFound)
+	p.get("", "/messaging/attachments/a1").redirects(t, "/auth/login?return=%2Fmessaging%2Fattachments%2Fa1")
 }
 
 // TestEventStreamThroughThePortal: the stream passes as it comes, with
@@ -366,7 +366,7 @@ func TestEventStreamThroughThePortal(t *testing.T) {
 	stream := "retry: 3000\n\nid: 42\nevent: message.created\ndata: {\"id\":\"m10\",\"conversation_id\":\"c-direct\"}\n\n: hb\n\n"
 	p.api.onRaw("GET /messages/v1/events", 200, http.Header{"Content-Type": {"text/event-stream"}}, stream)
 	stud := p.signIn(student())
-	req := httptest.NewRequest(http.MethodGet, "/messages/events", nil)
+	req := httptest.NewRequest(http.MethodGet, "/messaging/events", nil)
 	req.Header.Set("Last-Event-ID", "41")
 	r := p.do(stud, req)
 	r.want(t, http.StatusOK)
@@ -376,13 +376,13 @@ func TestEventStreamThroughThePortal(t *testing.T) {
 	sent := p.api.only(t, "GET /messages/v1/events")
 	wantHeader(t, sent, "Last-Event-ID", "41")
 	wantHeader(t, sent, "Authorization", "Bearer access-token")
-	p.get("", "/messages/events").want(t, http.StatusNoContent)
+	p.get("", "/messaging/events").want(t, http.StatusNoContent)
 	// The API down: an empty stream that asks to come back later.
 	p.api.on("GET /messages/v1/events", 503, `{"status":503}`)
-	p.get(stud, "/messages/events").want(t, http.StatusOK, "retry: 15000")
+	p.get(stud, "/messaging/events").want(t, http.StatusOK, "retry: 15000")
 	// The API refuses the token: stop.
 	p.api.on("GET /messages/v1/events", 401, `{"status":401}`)
-	p.get(stud, "/messages/events").want(t, http.StatusNoContent)
+	p.get(stud, "/messaging/events").want(t, http.StatusNoContent)
 }
 
 // TestFragment: the new messages after one, as list items only (no page
@@ -396,7 +396,7 @@ func TestFragment(t *testing.T) {
 		{"id":"m10","conversation_id":"c-direct","sender":"subject-1","text":"mine","html":"<p>mine</p>","created_at":"2026-03-02T09:31:00Z"}],"next":""}`)
 	p.api.on("PUT /messages/v1/conversations/c-direct/read", 200, `{"read_up_to":"m10","unread":0}`)
 	stud := p.signIn(student())
-	r := p.get(stud, "/messages/fragments/c-direct?after=m8")
+	r := p.get(stud, "/messaging/fragments/c-direct?after=m8")
 	r.want(t, http.StatusOK, `<li id="m-m9"`, "<p>new <strong>one</strong></p>", "Ben Krüger", `<li id="m-m10" class="msg mine"`, msg("msg.reply"))
 	r.lacks(t, "<html", "<body")
 	if i, j := strings.Index(r.body, "m-m9"), strings.Index(r.body, "m-m10"); j < i {
@@ -461,15 +461,15 @@ func TestGermanWalkMessaging(t *testing.T) {
 		who, target string
 		status      int
 	}{
-		{stud, "/messages", http.StatusOK},
-		{stud, "/messages?q=be", http.StatusOK},
-		{stud, "/messages?q=b", http.StatusOK},
-		{stud, "/messages/c-direct", http.StatusOK},
-		{stud, "/messages/c-direct?edit=m8", http.StatusOK},
-		{stud, "/messages/c-direct?reply=m9", http.StatusOK},
-		{stud, "/messages/c-direct?cursor=cur-older&done=deleted", http.StatusOK},
-		{stud, "/messages/c-group?add=cl&done=renamed", http.StatusOK},
-		{stud, "/messages/c-nope", http.StatusNotFound},
+		{stud, "/messaging", http.StatusOK},
+		{stud, "/messaging?q=be", http.StatusOK},
+		{stud, "/messaging?q=b", http.StatusOK},
+		{stud, "/messaging/c-direct", http.StatusOK},
+		{stud, "/messaging/c-direct?edit=m8", http.StatusOK},
+		{stud, "/messaging/c-direct?reply=m9", http.StatusOK},
+		{stud, "/messaging/c-direct?cursor=cur-older&done=deleted", http.StatusOK},
+		{stud, "/messaging/c-group?add=cl&done=renamed", http.StatusOK},
+		{stud, "/messaging/c-nope", http.StatusNotFound},
 		{stud, "/profile", http.StatusOK},
 		{adm, "/admin", http.StatusOK},
 		{adm, "/admin/messaging?done=saved", http.StatusOK},
@@ -493,8 +493,8 @@ func TestGermanWalkMessaging(t *testing.T) {
 		form   url.Values
 		status int
 	}{
-		{"/messages/c-direct/send", url.Values{"text": {""}}, http.StatusUnprocessableEntity},
-		{"/messages", url.Values{"q": {"be"}, "kind": {"group"}}, http.StatusUnprocessableEntity},
+		{"/messaging/c-direct/send", url.Values{"text": {""}}, http.StatusUnprocessableEntity},
+		{"/messaging", url.Values{"q": {"be"}, "kind": {"group"}}, http.StatusUnprocessableEntity},
 	} {
 		r := httptest.NewRequest(http.MethodPost, f.target, strings.NewReader(f.form.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")

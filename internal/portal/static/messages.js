@@ -1,10 +1,10 @@
 // campus messaging, live: the portal's pages work without this script
 // (forms and reloads); with it, they follow the person's event stream.
-// It opens an EventSource on the portal's /messages/events (the messages
+// It opens an EventSource on the portal's /messaging/events (the messages
 // API's stream, passed on with the session's token; the browser resumes
 // with Last-Event-ID on its own), and on
 //  - message.created in the open conversation: fetches the server-rendered
-//    HTML of the new messages (/messages/fragments/{id}?after=) and adds it;
+//    HTML of the new messages (/messaging/fragments/{id}?after=) and adds it;
 //  - message.edited / message.deleted there: updates the message;
 //  - unread changes: updates the list's counts and the top bar's total;
 //  - presence: updates the members' dots;
@@ -29,7 +29,7 @@
   function addNew() {
     queue = queue.then(function () {
       var last = history.dataset.last || "";
-      var url = base + "/messages/fragments/" + encodeURIComponent(open) + (last ? "?after=" + encodeURIComponent(last) : "");
+      var url = base + "/messaging/fragments/" + encodeURIComponent(open) + (last ? "?after=" + encodeURIComponent(last) : "");
       return fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (r) {
         if (!r.ok) {
           throw new Error("fragment " + r.status);
@@ -78,7 +78,7 @@
   function refreshTotal() {
     clearTimeout(totalTimer);
     totalTimer = setTimeout(function () {
-      fetch(base + "/messages/unread", { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+      fetch(base + "/messaging/unread", { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
         return r.ok ? r.json() : null;
       }).then(function (u) {
         if (u && typeof u.total === "number") {
@@ -192,7 +192,7 @@
     });
   }
 
-  var es = new EventSource(base + "/messages/events");
+  var es = new EventSource(base + "/messaging/events");
   on("message.created", onCreated);
   on("message.edited", onEdited);
   on("message.deleted", onDeleted);
@@ -208,8 +208,12 @@
   // Whatever came while the stream was being opened (the page was
   // rendered before it): look once when it opens.
   es.addEventListener("open", function () {
+    body.dataset.stream = "open"; // for tests and styles: the page is live
     if (open) {
       addNew();
     }
+  });
+  es.addEventListener("error", function () {
+    body.dataset.stream = "reconnecting";
   });
 })();
