@@ -113,7 +113,7 @@ func chat(t *testing.T, root context.Context, base string, creds map[string]stri
 	check(bb, "the answer sent")
 	ab.poll("the answer appears without reloading", `window.__campusStay === true && [...document.querySelectorAll("#history .files a")].some(a => a.textContent === `+jsString(text.file)+`)`)
 	check(ab, "the answer came")
-	got := ab.evaluate("download the file", `(async () => { const a = [...document.querySelectorAll("#history .files a")].find(a => a.textContent === `+jsString(text.file)+`); const r = await fetch(a.href); return r.status + " " + (r.headers.get("Content-Disposition") || "") + " " + await r.text(); })()`)
+	got := ab.evaluateAsync("download the file", `(async () => { const a = [...document.querySelectorAll("#history .files a")].find(a => a.textContent === `+jsString(text.file)+`); const r = await fetch(a.href); return r.status + " " + (r.headers.get("Content-Disposition") || "") + " " + await r.text(); })()`)
 	if !strings.HasPrefix(got, "200 attachment") || !strings.HasSuffix(got, text.content) {
 		ab.fail("download the file", "the file came as %q", got)
 	}
@@ -146,4 +146,17 @@ func (b *browser) waitLive(step string) {
 func (b *browser) poll(step, js string) {
 	b.t.Helper()
 	b.do(step, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+// evaluateAsync runs a script whose value is a promise and returns what
+// it resolves to.
+func (b *browser) evaluateAsync(step, js string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.fail(step, "%v", err)
+	}
+	return v
 }
