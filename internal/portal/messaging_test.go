@@ -2,6 +2,7 @@ package portal
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -446,68 +447,32 @@ func TestHidePresence(t *testing.T) {
 	p.get(stud, "/profile?done=presence").want(t, http.StatusOK, msg("msg.presence.saved"), msg("msg.presence.hidden"), msg("msg.presence.show"))
 }
 
-// TestGermanWalkMessaging: the messaging pages in German, as a student
-// and an administrator, mistakes included, show no English.
-func TestGermanWalkMessaging(t *testing.T) {
+// TestPeopleInBatches: names are asked for 100 at a time (the API's
+// limit), for a course group of hundreds.
+func TestPeopleInBatches(t *testing.T) {
 	t.Parallel()
 	p := newPortal(t, withMessaging)
 	p.messagingAPI()
-	p.api.on("GET /idp/api/v1/me", 200, meJSON)
-	p.api.on("GET /idp/api/v1/roles", 200, rolesJSON)
-	c := newGermanCheck([]string{meJSON, rolesJSON, peopleMsgJSON, groupJSON}, "Ada Student", "Root Admin", "Ben Krüger", "Clara Vogel",
-		"student", "staff", "admin", "notes.pdf")
-	stud, adm := p.signIn(student()), p.signIn(admin())
-	for _, pg := range []struct {
-		who, target string
-		status      int
-	}{
-		{stud, "/messaging", http.StatusOK},
-		{stud, "/messaging?q=be", http.StatusOK},
-		{stud, "/messaging?q=b", http.StatusOK},
-		{stud, "/messaging/c-direct", http.StatusOK},
-		{stud, "/messaging/c-direct?edit=m8", http.StatusOK},
-		{stud, "/messaging/c-direct?reply=m9", http.StatusOK},
-		{stud, "/messaging/c-direct?cursor=cur-older&done=deleted", http.StatusOK},
-		{stud, "/messaging/c-group?add=cl&done=renamed", http.StatusOK},
-		{stud, "/messaging/c-nope", http.StatusNotFound},
-		{stud, "/profile", http.StatusOK},
-		{adm, "/admin", http.StatusOK},
-		{adm, "/admin/messaging?done=saved", http.StatusOK},
-	} {
-		r := p.germanGet(pg.who, pg.target)
-		if r.code != pg.status {
-			t.Errorf("%s: status %d, want %d\n%s", pg.target, r.code, pg.status, r.body)
-			continue
-		}
-		body := r.body
-		// The messages' own text is the people's, not the portal's.
-		for _, data := range []string{"See you at the <strong>lab</strong> &lt;script&gt;", "Lab at <em>ten</em>?", "Lab at *ten*?", "See you at the **lab**"} {
-			body = strings.ReplaceAll(body, data, "")
-		}
-		for _, problem := range c.problems(body) {
-			t.Errorf("%s: %s", pg.target, problem)
-		}
+	var members []string
+	for i := range 250 {
+		members = append(members, fmt.Sprintf(`{"id":"u%03d","role":"member"}`, i))
 	}
-	for _, f := range []struct {
-		target string
-		form   url.Values
-		status int
-	}{
-		{"/messaging/c-direct/send", url.Values{"text": {""}}, http.StatusUnprocessableEntity},
-		{"/messaging", url.Values{"q": {"be"}, "kind": {"group"}}, http.StatusUnprocessableEntity},
-	} {
-		r := httptest.NewRequest(http.MethodPost, f.target, strings.NewReader(f.form.Encode()))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		r.Header.Set("Sec-Fetch-Site", "same-origin")
-		r.Header.Set("Accept-Language", "de-DE,de;q=0.9")
-		res := p.do(stud, r)
-		if res.code != f.status {
-			t.Errorf("POST %s: status %d, want %d\n%s", f.target, res.code, f.status, res.body)
-			continue
+	p.api.on("GET /messages/v1/conversations/c-course", 200, `{"id":"c-course","kind":"course","name":"B.Sc. Computer Science","version":1,"my_role":"member","member_count":250,"members":[`+strings.Join(members, ",")+`]}`)
+	p.api.on("GET /messages/v1/conversations/c-course/messages", 200, `{"items":[],"next":""}`)
+	p.get(p.signIn(student()), "/messaging/c-course").want(t, http.StatusOK, "B.Sc. Computer Science", msg("msg.members", 250))
+	sent := p.api.sent("GET /messages/v1/people")
+	if len(sent) != 3 {
+		t.Fatalf("people asked %d times, want 3 batches", len(sent))
+	}
+	n := 0
+	for _, r := range sent {
+		q, _ := url.ParseQuery(r.Query)
+		if len(q["id"]) > 100 {
+			t.Errorf("a batch of %d", len(q["id"]))
 		}
-		body := strings.NewReplacer("See you at the <strong>lab</strong> &lt;script&gt;", "", "Lab at <em>ten</em>?", "", "See you at the **lab**", "").Replace(res.body)
-		for _, problem := range c.problems(body) {
-			t.Errorf("POST %s: %s", f.target, problem)
-		}
+		n += len(q["id"])
+	}
+	if n != 250 {
+		t.Errorf("%d people asked for, want 250", n)
 	}
 }
