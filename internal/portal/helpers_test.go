@@ -141,7 +141,7 @@ func (f *fakeAPI) changes() []string {
 
 // portalTest is a portal with its own session store and fake APIs.
 type portalTest struct {
-	t        *testing.T
+	t        testing.TB
 	h        http.Handler
 	api      *fakeAPI
 	sessions *store.Store
@@ -149,7 +149,7 @@ type portalTest struct {
 }
 
 // newPortal makes the portal; opts change its Deps first (withMessaging).
-func newPortal(t *testing.T, opts ...func(*Deps, *fakeAPI)) *portalTest {
+func newPortal(t testing.TB, opts ...func(*Deps, *fakeAPI)) *portalTest {
 	t.Helper()
 	api := &fakeAPI{answers: map[string]answer{}}
 	api.srv = httptest.NewServer(api)

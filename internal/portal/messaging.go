@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"html/template"
@@ -45,7 +46,7 @@ func (s *server) ifMessaging(h func(w http.ResponseWriter, r *http.Request, sess
 }
 
 // The top bar's unread count is asked for once per session in
-// unreadTTL, and given up on after unreadWait, so that it never slows a
+// unreadTTL (Deps.UnreadTTL), and given up on after unreadWait, so that it never slows a
 // page noticeably; the person's own reading clears it at once.
 const (
 	unreadTTL  = 5 * time.Second
@@ -70,7 +71,8 @@ func (s *server) unreadTotal(r *http.Request, sess *session) int {
 	now := s.now()
 	c := &s.unread
 	c.mu.Lock()
-	if e, ok := c.m[sess.idHash]; ok && now.Sub(e.at) < unreadTTL {
+	ttl := cmp.Or(s.d.UnreadTTL, unreadTTL)
+	if e, ok := c.m[sess.idHash]; ok && ttl > 0 && now.Sub(e.at) < ttl {
 		c.mu.Unlock()
 		return e.n
 	}

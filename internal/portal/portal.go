@@ -40,10 +40,13 @@ type Deps struct {
 	// MessagesURL is the messages API's base URL (…/messages); "" leaves
 	// messaging out of the portal.
 	MessagesURL string
-	API         *http.Client
-	Ready       []httpserver.Check
-	Sessions    *store.Store
-	OIDC        OIDC
+	// UnreadTTL is how long the top bar's unread count is remembered per
+	// session (0: 5 s; negative: asked for every page).
+	UnreadTTL time.Duration
+	API       *http.Client
+	Ready     []httpserver.Check
+	Sessions  *store.Store
+	OIDC      OIDC
 	// Secret seals the tokens kept in sessions.
 	Secret     []byte
 	SessionTTL time.Duration
