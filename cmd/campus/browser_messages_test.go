@@ -38,14 +38,31 @@ func TestBrowserMessages(t *testing.T) {
 	admin.submit("save the rules", `form[action$="/admin/messaging"]`)
 	admin.sees("rules saved", portal.T(portal.English, "msgadmin.saved"))
 
+	var conv string
 	t.Run("English", func(t *testing.T) {
-		chat(t, root, r.url, creds, portal.English, chatter{"anna", "anna.lehmann", "Anna Lehmann"}, chatter{"ben", "ben.krueger", "Ben Krüger"},
+		conv = chat(t, root, r.url, creds, portal.English, chatter{"anna", "anna.lehmann", "Anna Lehmann"}, chatter{"ben", "ben.krueger", "Ben Krüger"},
 			chatText{first: "Hello Ben, **lab** at ten?", bold: "lab", reply: "Yes, here are my notes.", file: "notes.txt", content: "Lab notes: bring a laptop.", next: "See you there."})
 	})
 	t.Run("German", func(t *testing.T) {
 		chat(t, root, r.url, creds, portal.German, chatter{"clara", "clara.vogel", "Clara Vogel"}, chatter{"emma", "emma.roth", "Emma Roth"},
 			chatText{first: "Hallo Emma, **Labor** um zehn?", bold: "Labor", reply: "Ja, hier sind meine Notizen.", file: "notizen.txt", content: "Labornotizen: Laptop mitbringen.", next: "Bis gleich."})
 	})
+	if conv == "" {
+		return
+	}
+
+	// At phone width the messaging pages fit the screen.
+	phone := person(t, root, "phone", r.url)
+	phone.do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	phone.open("sign in", "/auth/login?return=/messaging")
+	phone.signIn("sign in", "ben.krueger", creds["ben.krueger"])
+	for _, path := range []string{"/messaging", "/messaging?q=Anna", conv, "/profile"} {
+		phone.open(path, path)
+		got := phone.evaluate(path, `String(document.documentElement.scrollWidth) + "/" + String(window.innerWidth)`)
+		if w, iw, _ := strings.Cut(got, "/"); w != "390" || iw != "390" {
+			phone.fail(path, "the page is wider than the phone (scroll width / screen width %s)", got)
+		}
+	}
 }
 
 type chatter struct{ name, username, display string }
@@ -53,7 +70,8 @@ type chatter struct{ name, username, display string }
 type chatText struct{ first, bold, reply, file, content, next string }
 
 // chat is one conversation between a and b in lang's browsers.
-func chat(t *testing.T, root context.Context, base string, creds map[string]string, lang portal.Lang, a, b chatter, text chatText) {
+// It returns the conversation's path.
+func chat(t *testing.T, root context.Context, base string, creds map[string]string, lang portal.Lang, a, b chatter, text chatText) string {
 	T := func(key string, args ...any) string { return portal.T(lang, key, args...) }
 	var english []string
 	open := func(name string) *browser { return person(t, root, name, base) }
@@ -133,6 +151,7 @@ func chat(t *testing.T, root context.Context, base string, creds map[string]stri
 	if n := ab.evaluate("the count after reading", `document.getElementById("unread-total").hidden ? "hidden" : document.querySelector("#unread-total .count").textContent`); n != "hidden" {
 		ab.fail("the count after reading", "the top bar still shows %q", n)
 	}
+	return conv
 }
 
 // waitLive waits until messages.js has the event stream open.
