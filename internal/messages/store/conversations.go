@@ -19,7 +19,7 @@ import (
 // with a thousand.
 const conversationColumns = `c.id, c.kind, c.name, COALESCE(c.course_kind, ''), COALESCE(c.course_id, ''), c.created_by,
 	c.created_at, c.updated_at, c.version, c.last_message_at, m.role, m.read_up_to,
-	(SELECT COUNT(*) FROM members n WHERE n.conversation_id = c.id),
+	c.member_count,
 	(SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = c.id AND u.id > m.read_up_to
 		AND u.sender <> m.subject AND NOT u.deleted LIMIT 999) unread)`
 
@@ -191,7 +191,7 @@ const MaxNameRunes = 100
 // check, not the store's.
 func (s *Store) CreateConversation(ctx context.Context, creator string, nc NewConversation) (c messages.Conversation, created bool, err error) {
 	if creator == "" {
-		return c, false, fmt.Errorf("%w: no creator", messages.ErrConflict)
+		return c, false, fmt.Errorf("a conversation needs its creator: %w", messages.ErrConflict)
 	}
 	others := make([]string, 0, len(nc.Members))
 	for _, m := range nc.Members {
@@ -204,7 +204,7 @@ func (s *Store) CreateConversation(ctx context.Context, creator string, nc NewCo
 	switch nc.Kind {
 	case messages.KindDirect:
 		if len(others) != 1 {
-			return c, false, fmt.Errorf("%w: a direct conversation is between two people", messages.ErrConflict)
+			return c, false, fmt.Errorf("a direct conversation is between two people: %w", messages.ErrConflict)
 		}
 		a, b := creator, others[0]
 		if b < a {
@@ -240,10 +240,10 @@ func (s *Store) CreateConversation(ctx context.Context, creator string, nc NewCo
 	case messages.KindGroup:
 		name := strings.TrimSpace(nc.Name)
 		if name == "" || utf8.RuneCountInString(name) > MaxNameRunes {
-			return c, false, fmt.Errorf("%w: a group's name has 1 to %d characters", messages.ErrConflict, MaxNameRunes)
+			return c, false, fmt.Errorf("a group's name has 1 to %d characters: %w", MaxNameRunes, messages.ErrConflict)
 		}
 		if len(others) > messages.MaxGroupMembers {
-			return c, false, fmt.Errorf("%w: at most %d members", messages.ErrConflict, messages.MaxGroupMembers)
+			return c, false, fmt.Errorf("a group has at most %d members: %w", messages.MaxGroupMembers, messages.ErrConflict)
 		}
 		err = s.write(ctx, func(t *txn) error {
 			if _, err := t.ExecContext(ctx, `INSERT INTO conversations (id, kind, name, created_by, created_at, updated_at, last_message_at)
@@ -262,7 +262,7 @@ func (s *Store) CreateConversation(ctx context.Context, creator string, nc NewCo
 			return nil
 		})
 	default:
-		return c, false, fmt.Errorf("%w: people create direct conversations and groups only", messages.ErrConflict)
+		return c, false, fmt.Errorf("only direct conversations and groups can be created: %w", messages.ErrConflict)
 	}
 	if err != nil {
 		return c, false, err
@@ -291,7 +291,17 @@ func addMembers(ctx context.Context, t *txn, id string, now any, roles map[strin
 			return err
 		}
 	}
-	return nil
+	return countMembers(ctx, t, id, len(subs))
+}
+
+// countMembers keeps a conversation's member_count: n members came (or,
+// negative, went).
+func countMembers(ctx context.Context, t *txn, id string, n int) error {
+	if n == 0 {
+		return nil
+	}
+	_, err := t.ExecContext(ctx, `UPDATE conversations SET member_count = member_count + $2 WHERE id = $1`, id, n)
+	return err
 }
 
 // RenameGroup renames a group; only its admins may (ErrForbidden), and
@@ -305,13 +315,13 @@ func (s *Store) RenameGroup(ctx context.Context, sub, id, name string, version i
 		case err != nil:
 			return err
 		case m.kind != messages.KindGroup:
-			return fmt.Errorf("%w: only groups are renamed", messages.ErrConflict)
+			return fmt.Errorf("only groups can be renamed: %w", messages.ErrConflict)
 		case m.role != messages.RoleAdmin:
 			return messages.ErrForbidden
 		case version != 0 && version != m.version:
 			return messages.ErrVersionMismatch
 		case name == "" || utf8.RuneCountInString(name) > MaxNameRunes:
-			return fmt.Errorf("%w: a group's name has 1 to %d characters", messages.ErrConflict, MaxNameRunes)
+			return fmt.Errorf("a group's name has 1 to %d characters: %w", MaxNameRunes, messages.ErrConflict)
 		}
 		if err := touchConversation(ctx, t, id, s.stamp(), name); err != nil {
 			return err
@@ -340,10 +350,10 @@ func (s *Store) AddMember(ctx context.Context, sub, id, member, role string) err
 		role = messages.RoleMember
 	}
 	if role != messages.RoleMember && role != messages.RoleAdmin {
-		return fmt.Errorf("%w: role %q", messages.ErrConflict, role)
+		return fmt.Errorf("a member's role is admin or member: %w", messages.ErrConflict)
 	}
 	if member == "" {
-		return fmt.Errorf("%w: no member", messages.ErrConflict)
+		return fmt.Errorf("name the member to add: %w", messages.ErrConflict)
 	}
 	return s.write(ctx, func(t *txn) error {
 		m, err := memberOf(ctx, t, sub, id)
@@ -351,7 +361,7 @@ func (s *Store) AddMember(ctx context.Context, sub, id, member, role string) err
 		case err != nil:
 			return err
 		case m.kind != messages.KindGroup:
-			return fmt.Errorf("%w: only groups' members change", messages.ErrConflict)
+			return fmt.Errorf("only groups' members can be changed: %w", messages.ErrConflict)
 		case m.role != messages.RoleAdmin:
 			return messages.ErrForbidden
 		}
@@ -365,14 +375,21 @@ func (s *Store) AddMember(ctx context.Context, sub, id, member, role string) err
 			if _, err := t.ExecContext(ctx, `UPDATE members SET role = $3 WHERE conversation_id = $1 AND subject = $2`, id, member, role); err != nil {
 				return err
 			}
+			var admins int
+			if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE conversation_id = $1 AND role = 'admin'`, id).Scan(&admins); err != nil {
+				return err
+			}
+			if admins == 0 {
+				return fmt.Errorf("a group keeps at least one admin: %w", messages.ErrConflict)
+			}
 			t.event(messages.EventConversationUpdated, id, "", map[string]string{"conversation_id": id})
 		case errors.Is(err, sql.ErrNoRows):
 			var n int
-			if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE conversation_id = $1`, id).Scan(&n); err != nil {
+			if err := t.QueryRowContext(ctx, `SELECT member_count FROM conversations WHERE id = $1`, id).Scan(&n); err != nil {
 				return err
 			}
 			if n >= messages.MaxGroupMembers+1 {
-				return fmt.Errorf("%w: a group has at most %d members", messages.ErrConflict, messages.MaxGroupMembers+1)
+				return fmt.Errorf("a group has at most %d members: %w", messages.MaxGroupMembers+1, messages.ErrConflict)
 			}
 			if err := addMembers(ctx, t, id, now, map[string]string{member: role}); err != nil {
 				return err
@@ -396,7 +413,7 @@ func (s *Store) RemoveMember(ctx context.Context, sub, id, member string) error 
 		case err != nil:
 			return err
 		case m.kind != messages.KindGroup:
-			return fmt.Errorf("%w: only groups' members change", messages.ErrConflict)
+			return fmt.Errorf("only groups' members can be changed: %w", messages.ErrConflict)
 		case member != sub && m.role != messages.RoleAdmin:
 			return messages.ErrForbidden
 		}
@@ -406,6 +423,9 @@ func (s *Store) RemoveMember(ctx context.Context, sub, id, member string) error 
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return messages.ErrNotFound
+		}
+		if err := countMembers(ctx, t, id, -1); err != nil {
+			return err
 		}
 		now := s.stamp()
 		t.event(messages.EventMemberRemoved, id, member, map[string]string{"conversation_id": id, "member": member})
@@ -426,4 +446,37 @@ func (s *Store) RemoveMember(ctx context.Context, sub, id, member string) error 
 		}
 		return touchConversation(ctx, t, id, now, "")
 	})
+}
+
+// PeopleSharing returns those of people who share a conversation of any
+// kind with sub, and sub itself when asked: whom sub may look up by id
+// (GET /v1/people).
+func (s *Store) PeopleSharing(ctx context.Context, sub string, people []string) ([]string, error) {
+	var ask []string
+	for _, p := range people {
+		if p != "" && !slices.Contains(ask, p) {
+			ask = append(ask, p)
+		}
+	}
+	if len(ask) == 0 {
+		return nil, nil
+	}
+	if len(ask) > 1000 {
+		return nil, fmt.Errorf("at most 1000 people can be looked up at once: %w", messages.ErrConflict)
+	}
+	var a db.Args
+	me := a.Add(sub)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT o.subject FROM members o
+		WHERE o.subject IN (`+placeholders(&a, ask)+`)
+		AND (o.subject = `+me+` OR o.conversation_id IN (SELECT conversation_id FROM members WHERE subject = `+me+`))
+		ORDER BY o.subject`, a.Values()...)
+	found, err := db.Collect(rows, err, db.Value[string])
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(ask, sub) && !slices.Contains(found, sub) {
+		found = append(found, sub)
+		slices.Sort(found)
+	}
+	return found, nil
 }

@@ -86,11 +86,11 @@ func (s *Store) SyncCourseGroups(ctx context.Context, groups []messages.CourseGr
 	var order [][2]string
 	for _, g := range groups {
 		if g.CourseKind != "programme" && g.CourseKind != "module" || g.CourseID == "" {
-			return 0, fmt.Errorf("%w: course group %q %q: want kind programme or module and an id", messages.ErrConflict, g.CourseKind, g.CourseID)
+			return 0, fmt.Errorf("a course group belongs to a programme or a module and names its id: %w", messages.ErrConflict)
 		}
 		k := [2]string{g.CourseKind, g.CourseID}
 		if _, dup := want[k]; dup {
-			return 0, fmt.Errorf("%w: course group %s %s listed twice", messages.ErrConflict, g.CourseKind, g.CourseID)
+			return 0, fmt.Errorf("course group %s %s is listed twice: %w", g.CourseKind, g.CourseID, messages.ErrConflict)
 		}
 		want[k] = newRoster(g)
 		order = append(order, k)
@@ -218,6 +218,9 @@ func (s *Store) syncMembers(ctx context.Context, t *txn, id string, roles map[st
 		var a db.Args
 		c := a.Add(id)
 		if _, err := t.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = `+c+` AND subject IN (`+placeholders(&a, batch)+`)`, a.Values()...); err != nil {
+			return 0, err
+		}
+		if err := countMembers(ctx, t, id, -len(batch)); err != nil {
 			return 0, err
 		}
 		for _, sub := range batch {

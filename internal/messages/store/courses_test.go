@@ -86,6 +86,9 @@ func TestSyncCourseGroups(t *testing.T) {
 		}
 		_, err = s.Conversation(ctx, "bob", p1.ID)
 		wantErr(t, "removed student reads", err, messages.ErrNotFound)
+		if c := courseGroup(t, s, "ann", "p1"); c.Members != 3 {
+			t.Fatalf("p1 counts %d members, has ann, dan and prof", c.Members)
+		}
 		if r := memberRoles(t, s, "ann", m1.ID); r["ann"] != messages.RoleMember {
 			t.Fatalf("ann in m1 = %v", r)
 		}

@@ -20,8 +20,9 @@ import (
 // messages that came of age since the last one and the members of their
 // conversations, however many people there are.
 
-// digestScanBatch bounds the events one call reads.
-const digestScanBatch = 10000
+// digestScanBatch bounds the events one scan reads, digestScanBatches
+// the scans of one call.
+const digestScanBatch, digestScanBatches = 10000, 10
 
 // DigestsDue lists people due a digest: unread messages from others
 // created before olderThan and after their last digest, at most limit.
@@ -35,8 +36,16 @@ func (s *Store) DigestsDue(ctx context.Context, olderThan time.Time, limit int) 
 	var out []DigestDue
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		t := &txn{Tx: tx}
-		if err := s.scanForDigests(ctx, t, olderThan); err != nil {
-			return err
+		// Catch up a while in one call, should the events have come
+		// faster than the job runs.
+		for range digestScanBatches {
+			more, err := s.scanForDigests(ctx, t, olderThan)
+			if err != nil {
+				return err
+			}
+			if !more {
+				break
+			}
 		}
 		type due struct {
 			sub  string
@@ -88,11 +97,12 @@ func (s *Store) DigestsDue(ctx context.Context, olderThan time.Time, limit int) 
 }
 
 // scanForDigests reads the events that came of age since the last scan
-// and marks the members with unread messages among them due.
-func (s *Store) scanForDigests(ctx context.Context, t *txn, olderThan time.Time) error {
+// and marks the members with unread messages among them due; more when
+// it stopped at its batch's end, not at the young events.
+func (s *Store) scanForDigests(ctx context.Context, t *txn, olderThan time.Time) (more bool, err error) {
 	var from int64
 	if err := t.QueryRowContext(ctx, `SELECT up_to FROM digest_scan WHERE id = 1`).Scan(&from); err != nil {
-		return err
+		return false, err
 	}
 	type aged struct {
 		upTo     int64  // the newest event
@@ -103,7 +113,9 @@ func (s *Store) scanForDigests(ctx context.Context, t *txn, olderThan time.Time)
 	scanned := from
 	rows, err := t.QueryContext(ctx, `SELECT id, kind, conversation_id, data, created_at FROM events WHERE id > $1 ORDER BY id LIMIT $2`, from, digestScanBatch)
 	var stop bool
+	read := 0
 	err = db.Each(rows, err, func(r db.Scanner) error {
+		read++
 		var id int64
 		var kind, conv, data string
 		var at time.Time
@@ -137,23 +149,26 @@ func (s *Store) scanForDigests(ctx context.Context, t *txn, olderThan time.Time)
 		return nil
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, c := range convs {
 		a := byConv[c]
 		if _, err := t.ExecContext(ctx, `INSERT INTO digest_state (subject, due_up_to)
 			SELECT m.subject, $2 FROM members m WHERE m.conversation_id = $1 AND EXISTS (
-				SELECT 1 FROM messages u WHERE u.conversation_id = $1 AND u.id > m.read_up_to AND u.id >= $3
+				SELECT 1 FROM messages u WHERE u.conversation_id = $1
+					AND u.id >= CASE WHEN m.read_up_to > $3 THEN m.read_up_to ELSE $3 END AND u.id <> m.read_up_to
 					AND u.sender <> m.subject AND NOT u.deleted AND u.created_at < $4)
 			ON CONFLICT (subject) DO UPDATE SET due_up_to = CASE WHEN digest_state.due_up_to > excluded.due_up_to
 				THEN digest_state.due_up_to ELSE excluded.due_up_to END`, c, a.upTo, a.firstMsg, olderThan); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if scanned > from {
-		_, err = t.ExecContext(ctx, `UPDATE digest_scan SET up_to = $1 WHERE id = 1`, scanned)
+		if _, err := t.ExecContext(ctx, `UPDATE digest_scan SET up_to = $1 WHERE id = 1`, scanned); err != nil {
+			return false, err
+		}
 	}
-	return err
+	return !stop && read == digestScanBatch, nil
 }
 
 // DigestSent records that sub got a digest covering up to upTo.

@@ -258,3 +258,13 @@ func (s *Store) PurgeEvents(ctx context.Context) (int64, error) {
 // NoticeKeyRetention is how long a notice's idempotency key is kept: far
 // longer than any sender retries.
 const NoticeKeyRetention = 30 * 24 * time.Hour
+
+// ConversationMembers lists the subjects of a conversation's members
+// without asking who wants to know: for the fan-out, which follows a new
+// conversation on its members' open streams (conversation.created names
+// nobody). It must never answer a request directly; requests go through
+// Members.
+func (s *Store) ConversationMembers(ctx context.Context, id string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT subject FROM members WHERE conversation_id = $1 ORDER BY subject`, id)
+	return db.Collect(rows, err, db.Value[string])
+}

@@ -16,28 +16,40 @@ import (
 // millisecond per message from start.
 func (s *Store) BulkMessages(ctx context.Context, conversationID, sender string, n int, start time.Time) ([]string, error) {
 	ids := make([]string, 0, n)
-	const batch = 1000
-	for done := 0; done < n; done += batch {
-		k := min(batch, n-done)
+	const batch, perTx = 1000, 10
+	for done := 0; done < n; done += batch * perTx {
 		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-			var a db.Args
-			rows := make([]string, k)
-			from, conv := a.Add(sender), a.Add(conversationID)
-			for i := range k {
-				id := newID()
-				ids = append(ids, id)
-				at := start.Add(time.Duration(done+i) * time.Millisecond).UTC()
-				rows[i] = "(" + a.Add(id) + ", " + conv + ", " + from + ", " + a.Add("message") + ", " + a.Add(at) + ")"
+			for b := range perTx {
+				if err := bulkBatch(ctx, tx, conversationID, sender, done+b*batch, min(batch, n-done-b*batch), start, &ids); err != nil {
+					return err
+				}
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, sender, text, created_at) VALUES `+strings.Join(rows, ", "), a.Values()...); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `UPDATE conversations SET last_message_at = $2 WHERE id = $1`, conversationID, start.Add(time.Duration(done+k)*time.Millisecond).UTC())
-			return err
+			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
 	return ids, nil
+}
+
+// bulkBatch inserts k messages, the done-th on, in one statement.
+func bulkBatch(ctx context.Context, tx *sql.Tx, conversationID, sender string, done, k int, start time.Time, ids *[]string) error {
+	if k <= 0 {
+		return nil
+	}
+	var a db.Args
+	rows := make([]string, k)
+	from, conv := a.Add(sender), a.Add(conversationID)
+	for i := range k {
+		id := newID()
+		*ids = append(*ids, id)
+		at := start.Add(time.Duration(done+i) * time.Millisecond).UTC()
+		rows[i] = "(" + a.Add(id) + ", " + conv + ", " + from + ", " + a.Add("message") + ", " + a.Add(at) + ")"
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, sender, text, created_at) VALUES `+strings.Join(rows, ", "), a.Values()...); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE conversations SET last_message_at = $2 WHERE id = $1`, conversationID, start.Add(time.Duration(done+k)*time.Millisecond).UTC())
+	return err
 }

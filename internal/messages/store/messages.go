@@ -106,26 +106,26 @@ func indexMessage(ctx context.Context, t *txn, conversationID, id string, words 
 // checkNewMessage applies the limits of messages and attachments.
 func checkNewMessage(m NewMessage) error {
 	if len(m.Text) > messages.MaxTextBytes {
-		return fmt.Errorf("%w: a message has at most %d bytes of text", messages.ErrConflict, messages.MaxTextBytes)
+		return fmt.Errorf("a message has at most %d bytes of text: %w", messages.MaxTextBytes, messages.ErrConflict)
 	}
 	if !utf8.ValidString(m.Text) {
-		return fmt.Errorf("%w: the text is not UTF-8", messages.ErrConflict)
+		return fmt.Errorf("the text is not UTF-8: %w", messages.ErrConflict)
 	}
 	if strings.TrimSpace(m.Text) == "" && len(m.Attachments) == 0 {
-		return fmt.Errorf("%w: a message has a text or an attachment", messages.ErrConflict)
+		return fmt.Errorf("a message has a text or an attachment: %w", messages.ErrConflict)
 	}
 	if len(m.Attachments) > messages.MaxAttachments {
-		return fmt.Errorf("%w: at most %d attachments", messages.ErrConflict, messages.MaxAttachments)
+		return fmt.Errorf("a message has at most %d attachments: %w", messages.MaxAttachments, messages.ErrConflict)
 	}
 	total := 0
 	for _, a := range m.Attachments {
 		if len(a.Data) > messages.MaxAttachmentBytes {
-			return fmt.Errorf("%w: an attachment has at most %d bytes", messages.ErrConflict, messages.MaxAttachmentBytes)
+			return fmt.Errorf("an attachment has at most %d bytes: %w", messages.MaxAttachmentBytes, messages.ErrConflict)
 		}
 		total += len(a.Data)
 	}
 	if total > messages.MaxMessageBytes {
-		return fmt.Errorf("%w: a message's attachments have at most %d bytes", messages.ErrConflict, messages.MaxMessageBytes)
+		return fmt.Errorf("a message's attachments have at most %d bytes together: %w", messages.MaxMessageBytes, messages.ErrConflict)
 	}
 	return nil
 }
@@ -216,7 +216,8 @@ func (s *Store) Send(ctx context.Context, sub, conversationID string, m NewMessa
 		if err := indexMessage(ctx, t, conversationID, msg.ID, messageWords(m.Text, "")); err != nil {
 			return err
 		}
-		if _, err := t.ExecContext(ctx, `UPDATE conversations SET last_message_at = $2 WHERE id = $1`, conversationID, now); err != nil {
+		// Two senders at once: the later stamp stays, whichever commits last.
+		if _, err := t.ExecContext(ctx, `UPDATE conversations SET last_message_at = $2 WHERE id = $1 AND last_message_at < $2`, conversationID, now); err != nil {
 			return err
 		}
 		if _, err := t.ExecContext(ctx, `UPDATE members SET read_up_to = $3 WHERE conversation_id = $1 AND subject = $2 AND read_up_to < $3`,
@@ -373,7 +374,7 @@ func ownMessage(ctx context.Context, t *txn, sub, id string) (messages.Message, 
 // ErrConflict for a deleted one).
 func (s *Store) Edit(ctx context.Context, sub, id, text string) (messages.Message, error) {
 	if len(text) > messages.MaxTextBytes || !utf8.ValidString(text) {
-		return messages.Message{}, fmt.Errorf("%w: a message has at most %d bytes of UTF-8 text", messages.ErrConflict, messages.MaxTextBytes)
+		return messages.Message{}, fmt.Errorf("a message has at most %d bytes of text: %w", messages.MaxTextBytes, messages.ErrConflict)
 	}
 	var m messages.Message
 	err := s.write(ctx, func(t *txn) error {
@@ -383,10 +384,10 @@ func (s *Store) Edit(ctx context.Context, sub, id, text string) (messages.Messag
 			return err
 		}
 		if m.Deleted {
-			return fmt.Errorf("%w: the message is deleted", messages.ErrConflict)
+			return fmt.Errorf("the message is deleted: %w", messages.ErrConflict)
 		}
 		if strings.TrimSpace(text) == "" && len(m.Attachments) == 0 {
-			return fmt.Errorf("%w: a message has a text or an attachment", messages.ErrConflict)
+			return fmt.Errorf("a message has a text or an attachment: %w", messages.ErrConflict)
 		}
 		now := s.stamp()
 		if _, err := t.ExecContext(ctx, `UPDATE messages SET text = $2, edited_at = $3 WHERE id = $1`, id, text, now); err != nil {

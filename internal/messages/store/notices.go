@@ -26,13 +26,13 @@ func (s *Store) Notify(ctx context.Context, n NewNotice) (added bool, err error)
 	}
 	switch {
 	case len(to) == 0:
-		return false, fmt.Errorf("%w: a notice needs a recipient", messages.ErrConflict)
+		return false, fmt.Errorf("a notice needs a recipient: %w", messages.ErrConflict)
 	case len(to) > MaxNoticeRecipients:
-		return false, fmt.Errorf("%w: at most %d recipients", messages.ErrConflict, MaxNoticeRecipients)
+		return false, fmt.Errorf("a notice has at most %d recipients: %w", MaxNoticeRecipients, messages.ErrConflict)
 	case strings.TrimSpace(n.Text) == "" && strings.TrimSpace(n.TextDE) == "":
-		return false, fmt.Errorf("%w: a notice needs a text", messages.ErrConflict)
+		return false, fmt.Errorf("a notice needs a text: %w", messages.ErrConflict)
 	case len(n.Text) > messages.MaxTextBytes || len(n.TextDE) > messages.MaxTextBytes || !utf8.ValidString(n.Text) || !utf8.ValidString(n.TextDE):
-		return false, fmt.Errorf("%w: a notice's texts have at most %d bytes of UTF-8", messages.ErrConflict, messages.MaxTextBytes)
+		return false, fmt.Errorf("a notice's texts have at most %d bytes each: %w", messages.MaxTextBytes, messages.ErrConflict)
 	}
 	slices.Sort(to)
 	err = s.write(ctx, func(t *txn) error {
@@ -76,7 +76,7 @@ func (s *Store) Notify(ctx context.Context, n NewNotice) (added bool, err error)
 			for j, i := range batch {
 				cs[j] = convs[to[i]]
 			}
-			if _, err := t.ExecContext(ctx, `UPDATE conversations SET last_message_at = `+u.Add(now)+` WHERE id IN (`+placeholders(&u, cs)+`)`, u.Values()...); err != nil {
+			if _, err := t.ExecContext(ctx, `UPDATE conversations SET last_message_at = `+u.Add(now)+` WHERE last_message_at < `+u.Add(now)+` AND id IN (`+placeholders(&u, cs)+`)`, u.Values()...); err != nil {
 				return err
 			}
 		}
@@ -139,9 +139,9 @@ func (s *Store) noticesConversations(ctx context.Context, t *txn, subs []string,
 		at := a.Add(now)
 		rows := make([]string, len(batch))
 		for i, sub := range batch {
-			rows[i] = "(" + a.Add(newID()) + ", 'notices', " + a.Add(sub) + ", " + at + ", " + at + ", " + at + ")"
+			rows[i] = "(" + a.Add(newID()) + ", 'notices', " + a.Add(sub) + ", " + at + ", " + at + ", " + at + ", 1)"
 		}
-		rs, err := t.QueryContext(ctx, `INSERT INTO conversations (id, kind, notices_for, created_at, updated_at, last_message_at) VALUES `+
+		rs, err := t.QueryContext(ctx, `INSERT INTO conversations (id, kind, notices_for, created_at, updated_at, last_message_at, member_count) VALUES `+
 			strings.Join(rows, ", ")+` ON CONFLICT (notices_for) DO NOTHING RETURNING id, notices_for`, a.Values()...)
 		made := map[string]string{}
 		err = db.Each(rs, err, func(r db.Scanner) error {

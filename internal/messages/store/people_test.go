@@ -19,6 +19,12 @@ func TestPresence(t *testing.T) {
 		check(t, err)
 		_, err = s.SyncCourseGroups(ctx, []messages.CourseGroup{{CourseKind: "module", CourseID: "m", Name: "M", Students: []string{"ann", "zoe"}}})
 		check(t, err)
+		if p := must[[]string](t)(s.PeopleSharing(ctx, "ann", []string{"zoe", "eve", "ann", "bob", "zoe"})); !slices.Equal(p, []string{"ann", "bob", "zoe"}) {
+			t.Fatalf("people sharing = %v", p)
+		}
+		if p := must[[]string](t)(s.PeopleSharing(ctx, "eve", []string{"eve", "ann"})); !slices.Equal(p, []string{"eve"}) {
+			t.Fatalf("eve may see = %v", p)
+		}
 		// Contacts: direct conversations and groups, not course groups.
 		if c := must[[]string](t)(s.Contacts(ctx, "ann", 10)); !slices.Equal(c, []string{"bob", "cid", "dan"}) {
 			t.Fatalf("contacts = %v", c)

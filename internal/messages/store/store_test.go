@@ -164,6 +164,9 @@ func TestGroups(t *testing.T) {
 		_, _, err := s.CreateConversation(ctx, "ann", store.NewConversation{Kind: messages.KindGroup, Name: " "})
 		wantErr(t, "empty name", err, messages.ErrConflict)
 
+		if subs := must[[]string](t)(s.ConversationMembers(ctx, g.ID)); !slices.Equal(subs, []string{"ann", "bob", "cid"}) {
+			t.Fatalf("ConversationMembers = %v", subs)
+		}
 		members := must[[]messages.Member](t)(s.Members(ctx, "bob", g.ID))
 		if len(members) != 3 || members[0].Subject != "ann" || members[0].Role != messages.RoleAdmin {
 			t.Fatalf("members = %+v", members)
@@ -188,6 +191,7 @@ func TestGroups(t *testing.T) {
 		wantErr(t, "non-member adds", s.AddMember(ctx, "eve", g.ID, "dan", messages.RoleMember), messages.ErrNotFound)
 		clk.advance(time.Second)
 		check(t, s.AddMember(ctx, "ann", g.ID, "dan", messages.RoleMember))
+		wantErr(t, "the only admin steps down", s.AddMember(ctx, "ann", g.ID, "ann", messages.RoleMember), messages.ErrConflict)
 		check(t, s.AddMember(ctx, "ann", g.ID, "bob", messages.RoleAdmin))
 		if c := must[messages.Conversation](t)(s.Conversation(ctx, "bob", g.ID)); c.MyRole != messages.RoleAdmin || c.Members != 4 {
 			t.Fatalf("bob's view = %+v", c)
@@ -417,7 +421,7 @@ func TestNoticesConversation(t *testing.T) {
 		n.Key = "k2"
 		check(t, func() error { _, err := s.Notify(ctx, n); return err }())
 		list, _ := must2(t)(s.Conversations(ctx, "ann", store.Page{}))
-		if len(list) != 1 || list[0].Kind != messages.KindNotices || list[0].Unread != 2 || list[0].Last == nil {
+		if len(list) != 1 || list[0].Kind != messages.KindNotices || list[0].Unread != 2 || list[0].Last == nil || list[0].Members != 1 {
 			t.Fatalf("ann's conversations = %+v", list)
 		}
 		last := list[0].Last

@@ -23,6 +23,9 @@ CREATE TABLE conversations (
 	updated_at      TIMESTAMPTZ NOT NULL,
 	version         INTEGER NOT NULL DEFAULT 1,
 	last_message_at TIMESTAMPTZ NOT NULL,
+	-- member_count is kept with every change of members: lists show it,
+	-- and counting a course group of thousands for each would not do.
+	member_count    INTEGER NOT NULL DEFAULT 0,
 	UNIQUE (direct_a, direct_b),
 	UNIQUE (course_kind, course_id)
 );
@@ -119,7 +122,8 @@ CREATE TABLE digest_state (
 	due_up_to  BIGINT NOT NULL DEFAULT 0,
 	sent_up_to BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX digest_state_due ON digest_state (due_up_to);
+-- Only those due are indexed: the rest are most people, most of the time.
+CREATE INDEX digest_state_due ON digest_state (due_up_to, subject) WHERE due_up_to > sent_up_to;
 
 CREATE TABLE digest_scan (
 	id    INTEGER PRIMARY KEY CHECK (id = 1),
