@@ -10,10 +10,12 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"campus/internal/db"
 	"campus/internal/db/dbtest"
 	"campus/internal/messages"
 	"campus/internal/messages/api/spectest"
@@ -21,7 +23,6 @@ import (
 	"campus/internal/messages/store"
 	"campus/internal/problem"
 	"campus/internal/tokencheck"
-	"slices"
 )
 
 // The people of the tests, by subject id.
@@ -126,11 +127,19 @@ func newEnv(t testing.TB) *env {
 
 func newEnvWith(t testing.TB, dir People) *env {
 	t.Helper()
-	d := dbtest.SQLite(t, store.Migrations)
+	return newEnvOn(t, dbtest.SQLite(t, store.Migrations), dir)
+}
+
+// newEnvOn is the env over d (SQLite or PostgreSQL), wired as the
+// service wires it.
+func newEnvOn(t testing.TB, d *db.DB, dir People) *env {
+	t.Helper()
 	st := store.New(d, time.Now)
 	hub := realtime.New(st, d, nil, time.Now)
 	hub.Enrich = Enrich(st)
-	st.Published = hub.Deliver
+	if d.Dialect() == db.SQLite {
+		st.Published = hub.Deliver
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go hub.Run(ctx)
@@ -232,7 +241,7 @@ func (e *env) do(token string, r req) (*http.Response, []byte) {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	if r.path == "/v1/events" {
+	if strings.HasPrefix(r.path, "/v1/events") {
 		// The stream lasts until the token expires: end it soon.
 		ctx, cancel := context.WithTimeout(hr.Context(), 200*time.Millisecond)
 		defer cancel()
@@ -279,4 +288,10 @@ type file struct {
 	data []byte
 }
 
-var _ = httptest.NewRecorder
+// httptestDo serves a request outside the spec (an address it does not
+// have).
+func httptestDo(e *env, method, path string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	return rec
+}

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"campus/internal/db/dbtest"
+	"campus/internal/messages/store"
 )
 
 // The callers of the membership matrix, in the order of its columns.
@@ -113,6 +116,17 @@ var matrix = []matrixRow{
 // route over fresh fixtures, and checks each answer against the spec.
 func TestMembershipMatrix(t *testing.T) {
 	t.Parallel()
+	runMatrix(t, func(t *testing.T) *env { return newEnv(t) })
+}
+
+// TestMembershipMatrixPostgres is the matrix over PostgreSQL (skipped
+// without CAMPUS_TEST_POSTGRES outside CI).
+func TestMembershipMatrixPostgres(t *testing.T) {
+	t.Parallel()
+	runMatrix(t, func(t *testing.T) *env { return newEnvOn(t, dbtest.Postgres(t, store.Migrations), people) })
+}
+
+func runMatrix(t *testing.T, newEnv func(t *testing.T) *env) {
 	for _, row := range matrix {
 		t.Run(row.pattern, func(t *testing.T) {
 			t.Parallel()

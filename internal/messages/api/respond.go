@@ -38,9 +38,3 @@ func fail(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error
 }
 
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) { fail(w, r, s.logger, err) }
-
-// notFound is the answer for whatever the caller may not see.
-func notFound(w http.ResponseWriter) {
-	problem.Write(w, problem.Details{Status: http.StatusNotFound,
-		Detail: "There is no such conversation, message or attachment, or you are not a member of its conversation."})
-}

@@ -30,6 +30,9 @@ type fake struct {
 
 	eventReads atomic.Int64
 	touches    atomic.Int64
+	// replays at once, the most seen, and how long each read takes
+	reading, mostReading atomic.Int64
+	readDelay            time.Duration
 	// afterHook runs once in the next EventsAfter, before (early) or
 	// after it took its snapshot: a commit during a replay.
 	afterHook func()
@@ -115,6 +118,11 @@ func (f *fake) visible(sub string, e messages.Event) bool {
 }
 
 func (f *fake) EventsAfter(ctx context.Context, sub string, after int64, limit int) ([]messages.Event, bool, error) {
+	n := f.reading.Add(1)
+	defer f.reading.Add(-1)
+	for m := f.mostReading.Load(); n > m && !f.mostReading.CompareAndSwap(m, n); m = f.mostReading.Load() {
+	}
+	time.Sleep(f.readDelay)
 	f.mu.Lock()
 	hook, early := f.afterHook, f.early
 	f.afterHook = nil

@@ -45,6 +45,8 @@ const (
 	DefaultTouchEvery  = time.Minute
 	DefaultWriteWait   = 10 * time.Second
 	DefaultContacts    = 500
+	// DefaultReplays bounds the log reads of replays at once.
+	DefaultReplays = 4
 	// RetryMillis is the reconnection time sent to clients (the SSE
 	// "retry" field).
 	RetryMillis = 3000
@@ -79,6 +81,11 @@ type Hub struct {
 	WriteWait time.Duration
 	// Contacts is how many contacts' presence one stream follows.
 	Contacts int
+	// Replays is how many streams may read the event log at once (for a
+	// replay or catch-up): after a deploy, or after the listener's
+	// connection came back, thousands of streams replay together and
+	// would otherwise take every connection of the pool from requests.
+	Replays int
 	// Enrich turns a stored event into what clients receive (the API sets
 	// it to render message events as the Message JSON with HTML); nil
 	// sends the stored Data as is. It runs once per event per process for
@@ -90,11 +97,15 @@ type Hub struct {
 	bySub     map[string]streamSet // person -> their streams
 	byContact map[string]streamSet // person -> streams following their presence
 	open      atomic.Int64
+	closed    bool // Run ended: no more streams
 
 	// SQLite: refs handed to Deliver, put in id order by pump.
 	pendMu  sync.Mutex
 	pending map[int64]messages.EventRef
 	wake    chan struct{}
+
+	replayOnce sync.Once
+	replaySem  chan struct{}
 
 	chanMu  sync.Mutex
 	channel string // PostgreSQL NOTIFY channel, once known
@@ -124,6 +135,7 @@ func New(src Source, d *db.DB, logger *slog.Logger, now func() time.Time) *Hub {
 		TouchEvery:  DefaultTouchEvery,
 		WriteWait:   DefaultWriteWait,
 		Contacts:    DefaultContacts,
+		Replays:     DefaultReplays,
 		byConv:      map[string]streamSet{},
 		bySub:       map[string]streamSet{},
 		byContact:   map[string]streamSet{},
@@ -139,7 +151,12 @@ func (h *Hub) postgres() bool { return h.db != nil && h.db.Dialect() == db.Postg
 // backoff and then making every open stream catch up from the event log;
 // on SQLite it hands the events passed to Deliver to the streams in id
 // order. Deliver needs Run.
+//
+// When ctx ends, Run closes the open streams (and any opened later), so
+// that a server shutting down is not held up by them: their clients
+// reconnect, to another replica or to this one's successor.
 func (h *Hub) Run(ctx context.Context) error {
+	defer h.closeAll()
 	if !h.postgres() {
 		return h.pump(ctx)
 	}
@@ -243,6 +260,9 @@ func (h *Hub) pump(ctx context.Context) error {
 	if err != nil && ctx.Err() == nil {
 		h.logger.Warn("messages fan-out: last event id", "err", err)
 	}
+	// Streams opened before the pump ran catch up from the log: what was
+	// committed up to last is not handed out live.
+	h.resyncAll()
 	for {
 		select {
 		case <-ctx.Done():
@@ -482,11 +502,26 @@ func (h *Hub) PublishPresence(ctx context.Context, sub string, active bool) erro
 // Streams is how many streams are open in this process.
 func (h *Hub) Streams() int { return int(h.open.Load()) }
 
+// closeAll ends every open stream and those opened later.
+func (h *Hub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for _, set := range h.bySub {
+		for s := range set {
+			s.close()
+		}
+	}
+}
+
 // --- interest ---
 
 func (h *Hub) subscribe(s *stream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		s.close()
+	}
 	addTo(h.bySub, s.sub, s)
 	h.open.Add(1)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -363,4 +364,94 @@ func TestNewConversationReachesItsMembers(t *testing.T) {
 	h.Deliver(f.messages("g", 1))
 	alice.expect(t, 2)
 	carol.quiet(t, 50*time.Millisecond)
+}
+
+func TestBufferFull(t *testing.T) {
+	s := &stream{ch: make(chan *frame, 4), done: make(chan struct{})}
+	closed := func() bool {
+		select {
+		case <-s.done:
+			return true
+		default:
+			return false
+		}
+	}
+	presence := &frame{kind: messages.EventPresence}
+	for range 10 {
+		s.send(presence)
+	}
+	if len(s.ch) != 2 || closed() {
+		t.Fatalf("after a burst of presence: %d queued, closed %v; want 2 (half the buffer), open", len(s.ch), closed())
+	}
+	s.send(&frame{id: 1})
+	s.send(&frame{id: 2})
+	if closed() {
+		t.Fatal("closed with room left")
+	}
+	s.send(&frame{id: 3}) // no room for a stored event: the client resumes later
+	if !closed() {
+		t.Fatal("a full buffer did not close the stream")
+	}
+	s.send(&frame{id: 4}) // and again: no panic
+}
+
+func TestRunEndClosesStreams(t *testing.T) {
+	f := newFake()
+	h := New(f, nil, nil, time.Now)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { h.Run(ctx); close(done) }()
+	srv := httptest.NewServer(streamHandler(h, time.Time{}))
+	defer srv.Close()
+	c := dial(t, srv, "alice", "")
+	c.ready(t)
+	cancel()
+	<-done
+	select {
+	case <-c.ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream stayed open after Run ended")
+	}
+	// A stream opened afterwards ends at once.
+	resp, err := http.Get(srv.URL + "/events?sub=bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	waitStreams(t, h, 0)
+}
+
+func TestReplaysBounded(t *testing.T) {
+	f := newFake()
+	f.join("c1", "alice")
+	f.messages("c1", 3)
+	f.readDelay = 20 * time.Millisecond
+	_, srv := serve(t, f, func(h *Hub) { h.Replays = 2 })
+	var cs []*client
+	for range 12 {
+		cs = append(cs, dial(t, srv, "alice", "1"))
+	}
+	for _, c := range cs {
+		c.expect(t, 2, 3)
+	}
+	if n := f.mostReading.Load(); n > 2 {
+		t.Fatalf("%d replays read the log at once, want at most 2", n)
+	}
+}
+
+func TestResumeFromTheFuture(t *testing.T) {
+	f := newFake()
+	f.join("c1", "alice")
+	f.messages("c1", 3)
+	h, srv := serve(t, f, nil)
+	c := dial(t, srv, "alice", "99") // the log was restored from a backup
+	if e := c.next(t); e.Event != "reset" {
+		t.Fatalf("got %+v, want reset", e)
+	}
+	if id := c.ready(t); id != "3" {
+		t.Fatalf("restarted at %s, want 3", id)
+	}
+	h.Deliver(f.messages("c1", 1))
+	c.expect(t, 4)
 }

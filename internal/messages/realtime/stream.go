@@ -36,14 +36,23 @@ type stream struct {
 
 // send queues f without waiting: a client too slow to take its buffer
 // loses the stream and resumes from its Last-Event-ID on reconnecting,
-// so nothing is lost and nobody else waits for it.
+// so nothing is lost and nobody else waits for it. Presence is not
+// stored and cannot be resumed: it is dropped instead, and only while
+// the buffer is less than half full, so that a burst of it (a lecture
+// starts, hundreds come online) neither closes streams nor crowds out
+// the events that count.
 func (s *stream) send(f *frame) {
+	if f.id == 0 && !f.resync && len(s.ch) >= cap(s.ch)/2 {
+		return
+	}
 	select {
 	case s.ch <- f:
 	default:
-		s.once.Do(func() { close(s.done) })
+		s.close()
 	}
 }
+
+func (s *stream) close() { s.once.Do(func() { close(s.done) }) }
 
 // out writes to one client, each batch of writes (up to a flush) under
 // a deadline of its own.
@@ -113,6 +122,11 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until ti
 	s := &stream{sub: sub, ch: make(chan *frame, max(1, h.Buffer)), done: make(chan struct{})}
 	h.subscribe(s)
 	defer h.unsubscribe(s)
+	select {
+	case <-s.done:
+		return // the hub is closed
+	default:
+	}
 	convs, err := h.src.ConversationIDs(ctx, sub)
 	if err != nil {
 		h.logger.Warn("messages stream: conversations", "sub", sub, "err", err)
@@ -128,6 +142,16 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until ti
 	if resume {
 		var gone bool
 		last, gone, err = h.replay(ctx, o, sub, after)
+		if err == nil && !gone && last == after {
+			// Nothing after it: fine, unless the id is from a log this
+			// one is not (a database restored from a backup, another
+			// installation), which would leave the client deaf to every
+			// id up to it.
+			var newest int64
+			if newest, err = h.src.LastEventID(ctx); err == nil && newest < after {
+				gone = true
+			}
+		}
 		if err == nil && gone {
 			last, err = h.restart(ctx, o, true)
 		}
@@ -214,8 +238,15 @@ func (h *Hub) send(ctx context.Context, o *out, sub string, f *frame, last int64
 // after is older than the log.
 func (h *Hub) replay(ctx context.Context, o *out, sub string, after int64) (last int64, gone bool, err error) {
 	last = after
+	h.replayOnce.Do(func() { h.replaySem = make(chan struct{}, max(1, h.Replays)) })
 	for {
+		select {
+		case h.replaySem <- struct{}{}:
+		case <-ctx.Done():
+			return last, false, ctx.Err()
+		}
 		evs, gone, err := h.src.EventsAfter(ctx, sub, last, h.ReplayBatch)
+		<-h.replaySem
 		if err != nil || gone {
 			return last, gone, err
 		}
