@@ -11,13 +11,14 @@ import (
 )
 
 // customScopes are the scopes campus offers beyond OpenID's own: each
-// permission is a scope.
+// permission is a scope, and the service scopes (client credentials
+// only) are scopes too.
 func customScopes() []string {
 	var scopes []string
 	for _, p := range identity.Permissions() {
 		scopes = append(scopes, string(p))
 	}
-	return scopes
+	return append(scopes, identity.ServiceScopes()...)
 }
 
 // NewProvider returns the OpenID Provider over storage. Its handler serves

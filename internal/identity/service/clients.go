@@ -173,8 +173,9 @@ const (
 // authorization grant (RFC 8628) and refresh tokens, registered on every
 // identity. Its scopes are those a script of the study API needs: the
 // step-up studies:write (granted only after the password was entered on
-// the verification page, for --step-up-ttl, never renewed by a refresh)
-// and the grades. Identity's own admin API (users:*, roles:write) stays
+// the verification page, for --step-up-ttl, never renewed by a refresh),
+// the grades, and the messages (a script reading or posting one's own
+// messages). Identity's own admin API (users:*, roles:write) stays
 // with the portal: a credentials file on a laptop, refreshed for 14 days,
 // should not be able to change accounts and roles. identity grants each
 // person only the scopes of their roles.
@@ -182,7 +183,8 @@ func CLIClient() identity.Client {
 	return identity.Client{ID: CLIClientID, Name: "campus command line (campus login)", Public: true, FirstParty: true,
 		GrantTypes: []string{identity.GrantDeviceCode, "refresh_token"},
 		Scopes: []string{"openid", "profile", "offline_access", string(identity.PermStudiesWrite),
-			string(identity.PermGradesRead), string(identity.PermGradesWrite)},
+			string(identity.PermGradesRead), string(identity.PermGradesWrite),
+			string(identity.PermMessagesRead), string(identity.PermMessagesWrite)},
 		IDTokenAlg: "RS256", Source: "builtin"}
 }
 

@@ -221,3 +221,16 @@ func TestAPIServiceMail(t *testing.T) {
 		t.Errorf("audit: %d queued, %d refused; want 10 and 1", ok, denied)
 	}
 }
+
+// TestDiscoveryScopes: discovery names the messages permissions and the
+// service scopes among the scopes supported.
+func TestDiscoveryScopes(t *testing.T) {
+	t.Parallel()
+	e := startAPI(t)
+	r := getPage(t, e.http, e.issuer+"/.well-known/openid-configuration")
+	for _, sc := range append([]string{"messages:read", "messages:write"}, identity.ServiceScopes()...) {
+		if !strings.Contains(r.body, `"`+sc+`"`) {
+			t.Errorf("discovery lacks %s", sc)
+		}
+	}
+}

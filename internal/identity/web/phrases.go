@@ -103,12 +103,8 @@ func init() {
 		"This account signs in through the university directory; change the password there.": "Dieses Konto meldet sich über das Verzeichnis der Universität an; ändern Sie das Passwort dort.",
 		"is not right": "stimmt nicht",
 		"The password was changed, but not all other sessions could be ended. Sign out everywhere to be sure.": "Das Passwort wurde geändert, aber nicht alle anderen Sitzungen konnten beendet werden. Melden Sie sich überall ab, um sicherzugehen.",
-		"Only id is a parameter of this list.":    "Nur id ist ein Parameter dieser Liste.",
-		"is not a parameter of this list; use id": "ist kein Parameter dieser Liste; verwenden Sie id",
-		"Ask for at most 200 ids at a time.":      "Fragen Sie höchstens 200 Kennungen auf einmal ab.",
-		"may be given at most 200 times":          "darf höchstens 200-mal angegeben werden",
-		"does not match the new password":         "stimmt nicht mit dem neuen Passwort überein",
-		"does not match the password":             "stimmt nicht mit dem Passwort überein",
+		"does not match the new password": "stimmt nicht mit dem neuen Passwort überein",
+		"does not match the password":     "stimmt nicht mit dem Passwort überein",
 
 		// Roles
 		"%q is not a permission; choose from %s":                                                                                "%q ist keine Berechtigung; wählen Sie aus %s",

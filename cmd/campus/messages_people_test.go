@@ -1,4 +1,4 @@
-package people_test
+package main
 
 import (
 	"context"
@@ -20,12 +20,13 @@ import (
 	"campus/internal/messages/people"
 )
 
-// TestAgainstIdentity runs the directory and the mailer against the real
-// identity service, built as all-in-one mode builds it (the messages
-// client registered with its derived secret), over SQLite: the contract
-// both sides keep, without a fake in between. Only this test reaches into
-// identity's packages, to start it.
-func TestAgainstIdentity(t *testing.T) {
+// TestMessagesPeopleAgainstIdentity runs the messages service's people
+// directory and mailer against the real identity service, built as
+// all-in-one mode builds it (the messages client registered with its
+// derived secret), over SQLite: the contract both sides keep, without a
+// fake in between. It lives here, where the services meet, as no service
+// imports another (internal/boundary_test.go).
+func TestMessagesPeopleAgainstIdentity(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -46,7 +47,7 @@ func TestAgainstIdentity(t *testing.T) {
 		DeviceCodeTTL: 10 * time.Minute, DevicePollInterval: 5 * time.Second, SessionTTL: time.Hour,
 		MaxLoginAttempts: 5, LockoutMinutes: 10, SignInsPerIPMinute: 100, TimeZone: "UTC",
 		Argon2MemoryKiB: 7168, Argon2Time: 1, Argon2Threads: 1, PasswordMinLength: 10,
-		Mail: identityservice.MailConfig{SiteName: "campus", Language: "en", ConfirmTTL: time.Hour, ResetTTL: time.Hour, RetryBase: time.Hour},
+		Mail:   identityservice.MailConfig{SiteName: "campus", Language: "en", ConfirmTTL: time.Hour, ResetTTL: time.Hour, RetryBase: time.Hour},
 		Issuer: srv.URL + "/idp", Base: "/idp", DataDir: t.TempDir(), PortalOrigin: srv.URL, HTTPClient: srv.Client(),
 		Mailbox: mailbox, Home: srv.URL + "/", Out: io.Discard,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
