@@ -30,6 +30,8 @@ func newStudyConfig() (*studyConfig, *config.Set) {
 	s.String(&c.study.ClientID, "study.client_id", "client-id", "CAMPUS_STUDY_CLIENT_ID", "",
 		"The study service's client at identity, to introspect API keys and check that people exist before enrolling them (register it with 'campus clients add --study', which prints this and the secret); without it, API keys and POST /v1/enrolments are refused")
 	s.String(&c.study.ClientSecret, "study.client_secret", "", "CAMPUS_STUDY_CLIENT_SECRET", "", "Its secret", config.Secret(), config.EnvOnly())
+	s.String(&c.study.MessagesURL, "study.messages_url", "messages-url", "CAMPUS_MESSAGES_URL", "",
+		"Base URL of the messages service, where notices go when a grade is published or a programme changes, e.g. https://messages.example.edu (sent with the client credentials above, scope messages:notify; empty: no notices)")
 	registerStudy(s, &c.study)
 	return c, s
 }
@@ -54,6 +56,7 @@ func runStudy(ctx context.Context, e env, args []string) error {
 			}
 			cfg := c.study
 			cfg.Issuer, cfg.HTTPClient = strings.TrimSuffix(c.upstream.Issuer, "/"), client
+			cfg.MessagesURL = strings.TrimSuffix(cfg.MessagesURL, "/")
 			cfg.Ready = []httpserver.Check{httpserver.URLCheck("identity", client, cfg.Issuer+"/healthz")}
 			return studyservice.New(ctx, d, cfg, p.logger)
 		})

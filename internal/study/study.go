@@ -45,6 +45,8 @@ type ModuleInProgramme struct {
 type ProgrammeTree struct {
 	Programme
 	Modules []ModuleInProgramme
+	// Staff are the subject ids of the people responsible for it.
+	Staff []string
 }
 
 // ProgrammeRef names a programme a module belongs to.
@@ -59,6 +61,8 @@ type ModuleDetail struct {
 	Module
 	Lectures   []Lecture
 	Programmes []ProgrammeRef
+	// Staff are the subject ids of the people responsible for it.
+	Staff []string
 }
 
 // ModuleRef names a module a lecture belongs to.

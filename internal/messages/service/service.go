@@ -13,6 +13,7 @@ import (
 	"campus/internal/messages/digest" // H-identity
 	"campus/internal/messages/people" // H-identity
 	"campus/internal/messages/realtime"
+	"campus/internal/messages/rosters"
 	msgstore "campus/internal/messages/store"
 	"campus/internal/tokencheck"
 )
@@ -66,6 +67,16 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		st.Published = hub.Deliver
 	}
 	go hub.Run(ctx)
+	// H-study: course groups kept in step with the study service's rosters,
+	// polled by one replica at a time with the messages client's own token.
+	if cfg.StudyURL != "" && cfg.ClientID != "" && cfg.ClientSecret != "" {
+		p := &rosters.Poller{StudyURL: cfg.StudyURL, Tokens: rosters.ClientCredentials(cfg.Issuer, cfg.ClientID, cfg.ClientSecret, cfg.HTTPClient),
+			Client: cfg.HTTPClient, Store: st, Interval: cfg.RosterInterval, Logger: logger, Now: time.Now}
+		go p.Run(ctx)
+	} else if cfg.StudyURL != "" {
+		logger.Warn("messages: course groups are not kept in step with study: no client credentials at identity configured " +
+			"(CAMPUS_MESSAGES_CLIENT_ID, CAMPUS_MESSAGES_CLIENT_SECRET)")
+	}
 	rv := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Now: time.Now, Logger: logger}
 	go rv.Run(ctx)
 	jwt := tokencheck.New(cfg.Issuer, Audience, cfg.HTTPClient, time.Now)

@@ -156,10 +156,19 @@ type moduleInProgrammeJSON struct {
 type programmeDetailJSON struct {
 	programmeJSON
 	Modules []moduleInProgrammeJSON `json:"modules"`
+	Staff   []string                `json:"staff"`
+}
+
+// staffOut is a list of staff that is never null.
+func staffOut(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func treeOut(t study.ProgrammeTree) programmeDetailJSON {
-	d := programmeDetailJSON{programmeJSON: programmeOut(t.Programme), Modules: make([]moduleInProgrammeJSON, len(t.Modules))}
+	d := programmeDetailJSON{programmeJSON: programmeOut(t.Programme), Modules: make([]moduleInProgrammeJSON, len(t.Modules)), Staff: staffOut(t.Staff)}
 	for i, m := range t.Modules {
 		d.Modules[i] = moduleInProgrammeJSON{moduleJSON: moduleOut(m.Module), Compulsory: m.Compulsory,
 			RecommendedSemester: m.RecommendedSemester, Lectures: lecturesOut(m.Lectures)}
@@ -178,10 +187,11 @@ type moduleDetailJSON struct {
 	moduleJSON
 	Lectures   []lectureJSON      `json:"lectures"`
 	Programmes []programmeRefJSON `json:"programmes"`
+	Staff      []string           `json:"staff"`
 }
 
 func moduleDetailOut(d study.ModuleDetail) moduleDetailJSON {
-	out := moduleDetailJSON{moduleJSON: moduleOut(d.Module), Lectures: lecturesOut(d.Lectures), Programmes: []programmeRefJSON{}}
+	out := moduleDetailJSON{moduleJSON: moduleOut(d.Module), Lectures: lecturesOut(d.Lectures), Programmes: []programmeRefJSON{}, Staff: staffOut(d.Staff)}
 	for _, p := range d.Programmes {
 		out.Programmes = append(out.Programmes, programmeRefJSON{ID: p.ID, Title: p.Title, Compulsory: p.Compulsory, RecommendedSemester: p.RecommendedSemester})
 	}

@@ -90,6 +90,10 @@ func (s *server) routes(docs *docs) []route {
 		{"DELETE /v1/modules/{id}", s.needs(write, s.deleteModule)},
 		{"PUT /v1/modules/{id}/lectures/{lectureId}", s.needs(write, s.linkLecture)},
 		{"DELETE /v1/modules/{id}/lectures/{lectureId}", s.needs(write, s.unlinkLecture)},
+		{"PUT /v1/programmes/{id}/staff/{sub}", s.needs(write, s.putStaff(s.store.AddProgrammeStaff))},
+		{"DELETE /v1/programmes/{id}/staff/{sub}", s.needs(write, s.deleteStaff(s.store.RemoveProgrammeStaff))},
+		{"PUT /v1/modules/{id}/staff/{sub}", s.needs(write, s.putStaff(s.store.AddModuleStaff))},
+		{"DELETE /v1/modules/{id}/staff/{sub}", s.needs(write, s.deleteStaff(s.store.RemoveModuleStaff))},
 		{"GET /v1/lectures", s.public(s.listLectures)},
 		{"POST /v1/lectures", s.needs(write, s.createLecture)},
 		{"GET /v1/lectures/{id}", s.public(s.getLecture)},
@@ -119,6 +123,9 @@ func (s *server) routes(docs *docs) []route {
 		{"PATCH /v1/grades/{id}", s.needs(gradesW, s.patchGrade)},
 		{"DELETE /v1/grades/{id}", s.needs(gradesW, s.deleteGrade)},
 		{"GET /v1/grades/export", s.needs(gradesR, s.exportGrades)},
+
+		// Services: the rosters of the course groups in messages.
+		{"GET /v1/rosters", s.needs("rosters:read", s.rosters)},
 
 		// About the API.
 		{"GET /v1/openapi.yaml", handleSpec()},

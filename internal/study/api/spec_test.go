@@ -53,7 +53,7 @@ func TestSpecConventions(t *testing.T) {
 			t.Errorf("tag %s is not declared", want)
 		}
 	}
-	knownScopes := []string{"studies:write", "grades:read", "grades:write"}
+	knownScopes := []string{"studies:write", "grades:read", "grades:write", "rosters:read"}
 	ids := make(map[string]string)
 
 	for path, item := range doc.Paths.Map() {

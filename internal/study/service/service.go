@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	"campus/internal/study/api"
+	"campus/internal/study/notices"
 	studystore "campus/internal/study/store"
 	"campus/internal/study/subjects"
 	"campus/internal/tokencheck"
@@ -31,14 +34,24 @@ type Config struct {
 	ClientID, ClientSecret string
 	// Ready are the readiness checks beside the database's (identity's).
 	Ready []httpserver.Check
+	// MessagesURL is the messages service's base URL, where notices go (a
+	// grade published, a programme changed), sent with the client
+	// credentials above; "" sends none and queues none.
+	MessagesURL string
 }
 
 // Validate reports the problems of the settings.
 func (c *Config) Validate() []error {
+	var errs []error
 	if c.MaxAttempts < 1 || c.MaxAttempts > 10 {
-		return []error{fmt.Errorf("--max-attempts %d: want 1 to 10", c.MaxAttempts)}
+		errs = append(errs, fmt.Errorf("--max-attempts %d: want 1 to 10", c.MaxAttempts))
 	}
-	return nil
+	if c.MessagesURL != "" {
+		if u, err := url.Parse(c.MessagesURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--messages-url %q: want an absolute http(s) URL such as https://messages.example.edu", c.MessagesURL))
+		}
+	}
+	return errs
 }
 
 // introspectionTTL is how long the study service trusts identity's answer
@@ -49,6 +62,7 @@ const introspectionTTL = 5 * time.Second
 // identity's revocation feed until ctx is done.
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
 	st := NewStore(d, cfg)
+	startNotices(ctx, st, cfg, logger)
 	revocations := revocationFeed(ctx, cfg.Issuer, cfg.HTTPClient, logger)
 	jwt := tokencheck.New(cfg.Issuer, "campus-study", cfg.HTTPClient, time.Now)
 	jwt.Revocations = revocations
@@ -83,7 +97,29 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 func NewStore(d *db.DB, cfg Config) *studystore.Store {
 	st := studystore.New(d, time.Now)
 	st.MaxAttempts = cfg.MaxAttempts
+	st.Notices = cfg.MessagesURL != ""
 	return st
+}
+
+// startNotices starts delivering the outbox's notices to the messages
+// service, when there is one; the store queues them only then (NewStore).
+// Delivery needs the study client's credentials: without them notices
+// are queued, kept and sent once they are configured.
+func startNotices(ctx context.Context, st *studystore.Store, cfg Config, logger *slog.Logger) {
+	if cfg.MessagesURL == "" {
+		return
+	}
+	go db.Housekeep(ctx, logger, "delivered study notices", func(ctx context.Context) (int64, error) {
+		return st.PurgeNotices(ctx, time.Now().Add(-30*24*time.Hour))
+	})
+	if cfg.ClientID == "" || cfg.ClientSecret == "" {
+		logger.Warn("study: notices to messages are queued but not sent: no client credentials at identity configured " +
+			"(CAMPUS_STUDY_CLIENT_ID, CAMPUS_STUDY_CLIENT_SECRET)")
+		return
+	}
+	d := notices.NewDeliverer(st, strings.TrimSuffix(cfg.MessagesURL, "/"),
+		notices.ClientCredentials(cfg.Issuer, cfg.ClientID, cfg.ClientSecret, cfg.HTTPClient), cfg.HTTPClient, time.Now, logger)
+	go d.Run(ctx)
 }
 
 // revocationFeed starts polling identity's revocation feed, which every

@@ -43,7 +43,7 @@ func (s *Store) CreateProgramme(ctx context.Context, p study.Programme) (study.P
 		if err := indexTx(ctx, tx, "programme", p.ID, programmeWords(p)); err != nil {
 			return err
 		}
-		return bump(ctx, tx)
+		return bumpRoster(ctx, tx, true)
 	})
 	return p, err
 }
@@ -119,6 +119,9 @@ func (s *Store) ProgrammeTree(ctx context.Context, id string) (study.ProgrammeTr
 		if err != nil {
 			return err
 		}
+		if t.Staff, err = staffOf(ctx, tx, programmeStaff, id); err != nil {
+			return err
+		}
 		rows, err = tx.QueryContext(ctx, `SELECT ml.module_id, `+prefixed("l", lectureColumns)+`
 			FROM programme_modules pm JOIN module_lectures ml ON ml.module_id = pm.module_id JOIN lectures l ON l.id = ml.lecture_id
 			WHERE pm.programme_id = $1 ORDER BY l.code`, id)
@@ -155,6 +158,7 @@ func (s *Store) UpdateProgramme(ctx context.Context, id string, version int, cha
 		if p.Version != version {
 			return study.ErrVersionMismatch
 		}
+		before := p
 		change(&p)
 		p.ID = id
 		if err := p.Validate(); err != nil {
@@ -178,15 +182,52 @@ func (s *Store) UpdateProgramme(ctx context.Context, id string, version int, cha
 		if err := indexTx(ctx, tx, "programme", id, programmeWords(p)); err != nil {
 			return err
 		}
-		return bump(ctx, tx)
+		if err := s.programmeNoticeTx(ctx, tx, before, p); err != nil {
+			return err
+		}
+		return bumpRoster(ctx, tx, true)
 	})
 	return p, err
+}
+
+// programmeNoticeTx tells the students actively enrolled in a programme
+// that it changed, when it was or is published and anything a student
+// sees changed (not merely its version).
+func (s *Store) programmeNoticeTx(ctx context.Context, tx *sql.Tx, before, after study.Programme) error {
+	if !s.Notices || (before.Status != study.ProgrammePublished && after.Status != study.ProgrammePublished) {
+		return nil
+	}
+	before.Version, before.UpdatedAt = after.Version, after.UpdatedAt
+	if before == after {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT subject FROM enrolments WHERE programme_id = $1 AND status = 'active' ORDER BY subject`, after.ID)
+	to, err := db.Collect(rows, err, db.Value[string])
+	if err != nil {
+		return err
+	}
+	return s.enqueueNoticeTx(ctx, tx, Notice{Kind: NoticeProgrammeChanged,
+		Text:   fmt.Sprintf("The programme %s changed.", after.Title),
+		TextDE: fmt.Sprintf("Der Studiengang %s wurde geändert.", after.Title),
+		Link:   "/programmes/" + after.ID}, to)
 }
 
 // bump records a change to the catalogue (see CatalogueRevision); every
 // catalogue write calls it in its transaction.
 func bump(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `UPDATE catalogue_revision SET revision = revision + 1 WHERE id = 1`)
+	return err
+}
+
+// bumpRoster records a change that can change the rosters (see
+// RosterRevision), and with catalogue a change to the catalogue too, in
+// one statement.
+func bumpRoster(ctx context.Context, tx *sql.Tx, catalogue bool) error {
+	q := `UPDATE catalogue_revision SET roster = roster + 1 WHERE id = 1`
+	if catalogue {
+		q = `UPDATE catalogue_revision SET revision = revision + 1, roster = roster + 1 WHERE id = 1`
+	}
+	_, err := tx.ExecContext(ctx, q)
 	return err
 }
 
@@ -245,7 +286,7 @@ func (s *Store) DeleteProgramme(ctx context.Context, id string, version int, for
 		if err := indexTx(ctx, tx, "programme", id, nil); err != nil {
 			return err
 		}
-		return bump(ctx, tx)
+		return bumpRoster(ctx, tx, true)
 	})
 }
 
@@ -334,6 +375,9 @@ func (s *Store) ModuleDetail(ctx context.Context, id string) (study.ModuleDetail
 		if d.Lectures, err = lecturesWhere(ctx, tx, `l.id IN (SELECT lecture_id FROM module_lectures WHERE module_id = $1)`, id); err != nil {
 			return err
 		}
+		if d.Staff, err = staffOf(ctx, tx, moduleStaff, id); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.title, pm.compulsory, pm.recommended_semester FROM programme_modules pm
 			JOIN programmes p ON p.id = pm.programme_id WHERE pm.module_id = $1 ORDER BY p.title`, id)
 		d.Programmes, err = db.Collect(rows, err, func(row db.Scanner) (study.ProgrammeRef, error) {
@@ -402,7 +446,7 @@ func (s *Store) UpdateModule(ctx context.Context, id string, version int, change
 		if err := indexTx(ctx, tx, "module", id, codeWords(m.Code, m.Title)); err != nil {
 			return err
 		}
-		return bump(ctx, tx)
+		return bumpRoster(ctx, tx, true)
 	})
 	return m, err
 }
@@ -442,7 +486,7 @@ func (s *Store) DeleteModule(ctx context.Context, id string, version int, force 
 		if err := indexTx(ctx, tx, "module", id, nil); err != nil {
 			return err
 		}
-		return bump(ctx, tx)
+		return bumpRoster(ctx, tx, true)
 	})
 }
 
@@ -639,7 +683,7 @@ func (s *Store) LinkModule(ctx context.Context, pm study.ProgrammeModule) (creat
 				return err
 			}
 		}
-		return bump(ctx, tx)
+		return bumpRoster(ctx, tx, true)
 	})
 	return created, err
 }
@@ -650,7 +694,7 @@ func (s *Store) UnlinkModule(ctx context.Context, programmeID, moduleID string) 
 		if err := deleted(tx.ExecContext(ctx, `DELETE FROM programme_modules WHERE programme_id = $1 AND module_id = $2`, programmeID, moduleID)); err != nil {
 			return err
 		}
-		return bump(ctx, tx)
+		return bumpRoster(ctx, tx, true)
 	})
 }
 

@@ -64,8 +64,11 @@ func (s *Store) Enrol(ctx context.Context, e study.Enrolment, onlyPublished bool
 		if db.IsUniqueViolation(err) {
 			return fmt.Errorf("already enrolled in %s: %w", p.Title, study.ErrConflict)
 		}
+		if err != nil {
+			return err
+		}
 		v = EnrolmentView{Enrolment: e, ProgrammeTitle: p.Title}
-		return err
+		return bumpRoster(ctx, tx, false)
 	})
 	return v, err
 }
@@ -128,7 +131,10 @@ func (s *Store) SetEnrolmentStatus(ctx context.Context, id string, version int, 
 		if db.IsUniqueViolation(err) {
 			return fmt.Errorf("already actively enrolled in %s: %w", v.ProgrammeTitle, study.ErrConflict)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return bumpRoster(ctx, tx, false)
 	})
 	return v, err
 }
@@ -192,7 +198,35 @@ func (s *Store) addGradeTx(ctx context.Context, tx *sql.Tx, g study.GradeRecord)
 	if db.IsUniqueViolation(err) {
 		return g, fmt.Errorf("attempt %d is recorded already: %w", g.Attempt, study.ErrConflict)
 	}
+	if err != nil {
+		return g, err
+	}
+	if g.Status == study.GradeFinal {
+		err = s.gradeNoticeTx(ctx, tx, g.LectureID, g.ModuleID, []string{g.Subject})
+	}
 	return g, err
+}
+
+// gradeNoticeTx tells the people to that their grade for a lecture (or,
+// with lectureID "", a module) is published: final.
+func (s *Store) gradeNoticeTx(ctx context.Context, tx *sql.Tx, lectureID, moduleID string, to []string) error {
+	if !s.Notices || len(to) == 0 {
+		return nil
+	}
+	var title string
+	var err error
+	if lectureID != "" {
+		err = tx.QueryRowContext(ctx, `SELECT title FROM lectures WHERE id = $1`, lectureID).Scan(&title)
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT title FROM modules WHERE id = $1`, moduleID).Scan(&title)
+	}
+	if err != nil {
+		return fmt.Errorf("grade notice: %w", err)
+	}
+	return s.enqueueNoticeTx(ctx, tx, Notice{Kind: NoticeGradePublished,
+		Text:   fmt.Sprintf("Your grade for %s is published.", title),
+		TextDE: fmt.Sprintf("Deine Note für %s ist veröffentlicht.", title),
+		Link:   "/my"}, to)
 }
 
 const insertGrade = `INSERT INTO grades (` + gradeColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
@@ -279,8 +313,14 @@ func (s *Store) UpdateGrade(ctx context.Context, id string, version int, change 
 			return err
 		}
 		g.Version, g.UpdatedAt = version+1, s.now().UTC()
-		return checkedUpdate(tx.ExecContext(ctx, `UPDATE grades SET grade = $3, graded_on = $4, status = $5, version = $6, updated_at = $7
-			WHERE id = $1 AND version = $2`, id, version, int(g.Grade), g.Date, g.Status, g.Version, g.UpdatedAt))
+		if err := checkedUpdate(tx.ExecContext(ctx, `UPDATE grades SET grade = $3, graded_on = $4, status = $5, version = $6, updated_at = $7
+			WHERE id = $1 AND version = $2`, id, version, int(g.Grade), g.Date, g.Status, g.Version, g.UpdatedAt)); err != nil {
+			return err
+		}
+		if !wasFinal && g.Status == study.GradeFinal {
+			return s.gradeNoticeTx(ctx, tx, g.LectureID, g.ModuleID, []string{g.Subject})
+		}
+		return nil
 	})
 	return g, err
 }
@@ -415,9 +455,46 @@ func (s *Store) ApplyGrades(ctx context.Context, rows []GradeRow, apply bool) ([
 		if results, err = s.checkGrades(ctx, tx, rows); err != nil {
 			return err
 		}
-		return insertGrades(ctx, tx, results)
+		if err := insertGrades(ctx, tx, results); err != nil {
+			return err
+		}
+		return s.uploadNoticesTx(ctx, tx, results)
 	})
 	return results, err
+}
+
+// uploadNoticesTx queues the notices of the final grades an upload
+// stored: one notice per lecture or module, to everyone whose grade for
+// it was published.
+func (s *Store) uploadNoticesTx(ctx context.Context, tx *sql.Tx, results []RowResult) error {
+	if !s.Notices {
+		return nil
+	}
+	type exam struct{ lecture, module string }
+	var order []exam
+	to := map[exam][]string{}
+	seen := map[exam]map[string]bool{}
+	for _, r := range results {
+		g := r.Record
+		if r.Err != nil || g.Status != study.GradeFinal {
+			continue
+		}
+		k := exam{g.LectureID, g.ModuleID}
+		if seen[k] == nil {
+			seen[k] = map[string]bool{}
+			order = append(order, k)
+		}
+		if !seen[k][g.Subject] {
+			seen[k][g.Subject] = true
+			to[k] = append(to[k], g.Subject)
+		}
+	}
+	for _, k := range order {
+		if err := s.gradeNoticeTx(ctx, tx, k.lecture, k.module, to[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertBatch is how many grades one INSERT stores: a few dozen round

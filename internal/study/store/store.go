@@ -25,6 +25,10 @@ type Store struct {
 	now func() time.Time
 	// MaxAttempts is how many attempts a person has per examination.
 	MaxAttempts int
+	// Notices makes changes queue notices to the messages service (a
+	// grade published, a programme changed) in their transactions; off
+	// when no messages service is configured.
+	Notices bool
 }
 
 // New returns a store over an opened, migrated database.

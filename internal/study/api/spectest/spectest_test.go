@@ -61,7 +61,7 @@ func TestCheck(t *testing.T) {
 		{
 			name: "an absolute URL as a client sends it",
 			req:  request(t, "GET", "http://127.0.0.1:8080/v1/programmes/p1", "", ""),
-			resp: response(200, "application/json", strings.TrimSuffix(programme, "}")+`,"modules":[]}`, "ETag", `"3"`),
+			resp: response(200, "application/json", strings.TrimSuffix(programme, "}")+`,"modules":[],"staff":[]}`, "ETag", `"3"`),
 		},
 		{
 			name: "a field missing from an item",
