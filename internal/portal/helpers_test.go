@@ -208,18 +208,18 @@ func (p *portalTest) signIn(tok tokens) string {
 }
 
 func student() tokens {
-	return tokens{Name: "Ada Student", Roles: []string{"student"}, Scopes: []string{"openid", "profile", "email"}}
+	return tokens{Name: "Ada Student", Roles: []string{"student"}, Scopes: []string{"openid", "profile", "email", "messages:read", "messages:write"}}
 }
 
 func staff() tokens {
-	return tokens{Name: "Grace Staff", Roles: []string{"staff"}, Scopes: []string{"openid", "profile", "grades:read", "grades:write"}}
+	return tokens{Name: "Grace Staff", Roles: []string{"staff"}, Scopes: []string{"openid", "profile", "grades:read", "grades:write", "messages:read", "messages:write"}}
 }
 
 // admin is an administrator as the portal signs one in: the study token
 // (studies:write) comes only with unlocking.
 func admin() tokens {
 	return tokens{Name: "Root Admin", Roles: []string{"admin"},
-		Scopes: []string{"openid", "profile", "users:read", "users:write", "roles:write", "grades:read", "grades:write"}}
+		Scopes: []string{"openid", "profile", "users:read", "users:write", "roles:write", "grades:read", "grades:write", "messages:read", "messages:write"}}
 }
 
 // unlocked adds a study token lasting 15 minutes: catalogue editing is

@@ -27,10 +27,21 @@ import (
 // messagingOn tells whether the portal was given the messages API.
 func (s *server) messagingOn() bool { return s.d.MessagesURL != "" }
 
+// scopeMessagesRead is the scope the messages API reads with; every
+// built-in role grants it (and messages:write).
+const scopeMessagesRead = "messages:read"
+
 // requireMessaging is requireSession for the messaging pages, which are
-// not found when the portal runs without the messages API.
+// not found when the portal runs without the messages API, and forbidden
+// to a person whose roles do not let them read messages.
 func (s *server) requireMessaging(h func(w http.ResponseWriter, r *http.Request, sess *session)) http.HandlerFunc {
-	return s.requireSession(s.ifMessaging(h))
+	return s.requireSession(s.ifMessaging(func(w http.ResponseWriter, r *http.Request, sess *session) {
+		if !slices.Contains(sess.Scopes, scopeMessagesRead) {
+			s.fail(w, r, http.StatusForbidden, T(langOf(r), "msg.forbidden"))
+			return
+		}
+		h(w, r, sess)
+	}))
 }
 
 // ifMessaging serves h when the portal has the messages API, else answers

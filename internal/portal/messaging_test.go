@@ -81,6 +81,21 @@ func TestMessagingOff(t *testing.T) {
 	p.api.none(t, "GET /messages/v1/unread")
 }
 
+// TestMessagingNeedsTheScope: a person whose roles do not grant
+// messages:read sees no messaging, and its pages are forbidden.
+func TestMessagingNeedsTheScope(t *testing.T) {
+	t.Parallel()
+	p := newPortal(t, withMessaging)
+	p.messagingAPI()
+	p.catalogueAPI()
+	tok := student()
+	tok.Scopes = []string{"openid", "profile"}
+	who := p.signIn(tok)
+	p.get(who, "/programmes").lacks(t, "/messaging", "<script")
+	p.get(who, "/messaging").want(t, http.StatusForbidden, msg("msg.forbidden"))
+	p.api.none(t, "GET /messages/v1/unread", "GET /messages/v1/conversations")
+}
+
 // TestMessagesList: the list names direct conversations after the other
 // person (members read apart when the list has none), shows unread counts
 // and the latest message, and the top bar shows the total; the page loads

@@ -159,8 +159,9 @@ type page struct {
 	Path    string
 	User    *session
 	Data    any
-	// Messaging says the portal has the messages API; Unread is the
-	// signed-in person's total of unread messages (-1: not known now).
+	// Messaging says the portal has the messages API and the signed-in
+	// person may read messages; Unread is their total of unread messages
+	// (-1: not known now).
 	Messaging bool
 	Unread    int
 }
@@ -174,7 +175,8 @@ func (p page) Has(role string) bool { return p.User != nil && slices.Contains(p.
 func (s *server) page(r *http.Request, titleKey string, data any) page {
 	lang := langOf(r)
 	p := page{Lang: lang, Title: T(lang, titleKey), Base: s.d.Base, Version: s.d.Version, Path: r.URL.RequestURI(),
-		User: s.rp.current(r), Data: data, Messaging: s.messagingOn(), Unread: -1}
+		User: s.rp.current(r), Data: data, Unread: -1}
+	p.Messaging = s.messagingOn() && (p.User == nil || slices.Contains(p.User.Scopes, scopeMessagesRead))
 	if p.User != nil && p.Messaging {
 		p.Unread = s.unreadTotal(r, p.User)
 	}
