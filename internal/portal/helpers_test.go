@@ -50,9 +50,21 @@ type fakeAPI struct {
 	mu      sync.Mutex
 	answers map[string]answer
 	reqs    []apiRequest
+	// handlers answer "METHOD /path" themselves (an event stream).
+	handlers map[string]http.Handler
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	h := f.handlers[r.Method+" "+r.URL.Path]
+	if h != nil {
+		f.reqs = append(f.reqs, apiRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone()})
+	}
+	f.mu.Unlock()
+	if h != nil {
+		h.ServeHTTP(w, r)
+		return
+	}
 	b, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	f.reqs = append(f.reqs, apiRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: string(b)})
