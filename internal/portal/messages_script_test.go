@@ -116,6 +116,18 @@ func TestMessagesScript(t *testing.T) {
 	// Reading it in another tab: the list's count goes.
 	send("read", `{"conversation_id":"c-group","read_up_to":"g1","unread":0}`)
 	poll("read elsewhere", `window.__stay && document.querySelector('li[data-conversation="c-group"] .badge')?.hidden`)
+	// A conversation the list does not have yet: the list loads again.
+	send("message.created", `{"id":"x1","conversation_id":"c-new","sender":"u-clara","text":"Hi"}`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		// The evaluation fails while the page changes: that is "not yet".
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`String(window.__stay) + " " + document.readyState`))
+		if err == nil && got == "undefined complete" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the list was not loaded again for a new conversation (%q, %v)", got, err)
+		}
+	}
 	if got := p.api.sent("GET /messages/v1/events"); len(got) == 0 || got[0].Header.Get("Authorization") != "Bearer access-token" {
 		t.Errorf("the stream was asked for %d times, or without the session's token", len(got))
 	}

@@ -6,7 +6,8 @@
 //  - message.created in the open conversation: fetches the server-rendered
 //    HTML of the new messages (/messaging/fragments/{id}?after=) and adds it;
 //  - message.edited / message.deleted there: updates the message;
-//  - unread changes: updates the list's counts and the top bar's total;
+//  - unread changes: updates the list's counts and the top bar's total,
+//    and loads the list again for a conversation it does not show yet;
 //  - presence: updates the members' dots;
 //  - reset (the stream lost events): reloads the open conversation.
 // No framework, no inline script: the CSP stays script-src 'self'.
@@ -101,6 +102,9 @@
       return;
     }
     var l = listBadge(d.conversation_id);
+    if (!l) {
+      reloadList();
+    }
     if (l && l.badge) {
       var n = parseInt(l.badge.querySelector(".count").textContent, 10) || 0;
       setBadge(l.badge, n + 1);
@@ -112,6 +116,20 @@
       l.li.parentNode.insertBefore(l.li, l.li.parentNode.firstChild);
     }
     refreshTotal();
+  }
+
+  // reloadList shows a conversation the list does not have yet (someone
+  // wrote first, or added the person to a group) by loading the list
+  // again, unless the person is typing in it.
+  function reloadList() {
+    if (!document.getElementById("conversations-page")) {
+      return;
+    }
+    var a = document.activeElement;
+    if (a && (a.tagName === "INPUT" || a.tagName === "TEXTAREA" || a.tagName === "SELECT")) {
+      return;
+    }
+    location.reload();
   }
 
   function onEdited(d) {
@@ -198,6 +216,11 @@
   on("message.deleted", onDeleted);
   on("read", onRead);
   on("presence", onPresence);
+  on("member.added", function (d) {
+    if (d.member === me) {
+      reloadList();
+    }
+  });
   es.addEventListener("reset", function () {
     if (open) {
       location.reload();
