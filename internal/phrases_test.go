@@ -20,6 +20,7 @@ import (
 	_ "campus/internal/httpserver"
 	_ "campus/internal/identity/policy"
 	_ "campus/internal/identity/web"
+	_ "campus/internal/messages/api"
 	_ "campus/internal/portal"
 	_ "campus/internal/rest"
 	_ "campus/internal/study"
@@ -39,6 +40,7 @@ var problemPackages = []string{
 	"portal",
 	"study",
 	"study/api",
+	"messages/api",
 	"study/store",
 }
 

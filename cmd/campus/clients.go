@@ -305,8 +305,8 @@ type clientView struct {
 	WelcomeTexts           identity.Texts `json:"welcome_texts,omitempty"`
 	Source                 string         `json:"source"`
 	CreatedAt              time.Time      `json:"created_at"`
-	// Settings are, after --portal or --study, the environment variables
-	// that give the service its client.
+	// Settings are, after --portal, --study or --messages, the
+	// environment variables that give the service its client.
 	Settings map[string]string `json:"settings,omitempty"`
 }
 

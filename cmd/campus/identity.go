@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"campus/internal/config"
 	"campus/internal/db"
@@ -12,9 +14,10 @@ import (
 
 // identityConfig is the configuration of `campus identity`.
 type identityConfig struct {
-	server   serverOptions
-	db       dbOption
-	identity identityservice.Config
+	server    serverOptions
+	db        dbOption
+	identity  identityservice.Config
+	portalURL string
 }
 
 func newIdentityConfig() (*identityConfig, *config.Set) {
@@ -25,11 +28,18 @@ func newIdentityConfig() (*identityConfig, *config.Set) {
 	registerIdentity(s, &c.identity)
 	s.String(&c.identity.CAFile, "ca_file", "ca-file", "CAMPUS_CA_FILE", "",
 		"PEM file of CA certificates to trust when calling other services: back-channel logout deliveries to the portal and other applications (default: the system's)")
+	s.String(&c.portalURL, "portal_url", "portal-url", "CAMPUS_PORTAL_URL", "",
+		"The portal's public URL, e.g. https://campus.uni.example: where people continue after confirming an address or resetting a password, and the base of links in mails that services send through identity (empty: identity's own pages, and such mails carry no link)")
 	return c, s
 }
 
 func (c *identityConfig) validate() []error {
 	errs := append(c.server.validate(), c.db.validate()...)
+	if c.portalURL != "" {
+		if err := checkBaseURL(c.portalURL); err != nil {
+			errs = append(errs, fmt.Errorf("--portal-url %q: %v", c.portalURL, err))
+		}
+	}
 	return append(errs, c.identity.Validate()...)
 }
 
@@ -43,6 +53,9 @@ func runIdentity(ctx context.Context, e env, args []string) error {
 		func(p *process, d *db.DB) (http.Handler, error) {
 			cfg := c.identity
 			cfg.Issuer, cfg.Base, cfg.DataDir, cfg.Out = p.publicURL.String(), p.basePath(), p.dataDir, p.e.stdout
+			if c.portalURL != "" {
+				cfg.Home = strings.TrimSuffix(c.portalURL, "/") + "/"
+			}
 			return identityservice.New(ctx, d, cfg, p.logger)
 		})
 }

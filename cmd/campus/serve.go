@@ -118,12 +118,14 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	studyH, err := studyservice.New(ctx, sdb, studyservice.Config{MaxAttempts: c.study.MaxAttempts, Issuer: issuer, HTTPClient: loopClient,
 		ClientID: identityservice.StudyClientID, ClientSecret: identitySvc.ClientSecret(identityservice.StudyClientID),
-		Ready: []httpserver.Check{identityCheck}}, p.logger)
+		MessagesURL: origin + "/messages",
+		Ready:       []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
 		return err
 	}
 	mcfg := c.messages
 	mcfg.Issuer, mcfg.HTTPClient, mcfg.StudyURL, mcfg.Ready = issuer, loopClient, origin+"/study", []httpserver.Check{identityCheck}
+	mcfg.ClientID, mcfg.ClientSecret = identityservice.MessagesClientID, identitySvc.ClientSecret(identityservice.MessagesClientID)
 	messagesH, err := messagesservice.New(ctx, mdb, mcfg, p.logger)
 	if err != nil {
 		return err

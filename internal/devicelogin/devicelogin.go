@@ -26,7 +26,7 @@ const WriteScope = "studies:write"
 
 // DefaultScopes are asked for at every login; identity grants those the
 // person's roles allow.
-var DefaultScopes = []string{"openid", "profile", "offline_access", "grades:read", "grades:write"}
+var DefaultScopes = []string{"openid", "profile", "offline_access", "grades:read", "grades:write", "messages:read", "messages:write"}
 
 // Options say which campus and where the credentials are.
 type Options struct {

@@ -234,3 +234,19 @@ func TestDiscoveryScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIServiceMailWithoutHome: identity running without the portal's
+// origin (Home) mails the text without the link, rather than a link to
+// nowhere.
+func TestAPIServiceMailWithoutHome(t *testing.T) {
+	t.Parallel()
+	e := startAPI(t, withMail())
+	anna := e.addUser(t, "anna", "anna-password-1", "student")
+	svc := e.serviceToken(t, "campus-messages", identity.ScopeMailSend)
+	e.must(t, http.StatusAccepted, "POST", "/api/v1/people/"+anna.ID+"/mail", svc, map[string]any{
+		"subject": map[string]string{"en": "Reminder"}, "text": map[string]string{"de": "Nur Deutsch"}, "link": "/messages", "key": "k"})
+	m := e.mailTo(t, "anna@uni.example", "Reminder")
+	if strings.Contains(m.Text, "/messages") || !strings.Contains(m.Text, "Nur Deutsch") || !strings.Contains(m.Text, "Hello Anna,") {
+		t.Errorf("mail:\n%s", m.Text)
+	}
+}

@@ -67,6 +67,9 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		st.Published = hub.Deliver
 	}
 	go hub.Run(ctx)
+	// H-store: events older than messages.EventRetention (and old notice
+	// keys) are deleted by every replica; a row goes once, whoever deletes it.
+	go db.Housekeep(ctx, logger, "messages events", st.PurgeEvents)
 	// H-study: course groups kept in step with the study service's rosters,
 	// polled by one replica at a time with the messages client's own token.
 	if cfg.StudyURL != "" && cfg.ClientID != "" && cfg.ClientSecret != "" {

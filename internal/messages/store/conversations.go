@@ -17,11 +17,19 @@ import (
 // the conversation). The unread count stops at MaxUnreadCount rows, so a
 // conversation with a million unread messages costs no more than one
 // with a thousand.
-const conversationColumns = `c.id, c.kind, c.name, COALESCE(c.course_kind, ''), COALESCE(c.course_id, ''), c.created_by,
+func (s *Store) conversationColumns() string {
+	return `c.id, c.kind, c.name, COALESCE(c.course_kind, ''), COALESCE(c.course_id, ''), c.created_by,
 	c.created_at, c.updated_at, c.version, c.last_message_at, m.role, m.read_up_to,
-	c.member_count,
-	(SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = c.id AND u.id > m.read_up_to
-		AND u.sender <> m.subject AND NOT u.deleted LIMIT 999) unread)`
+	c.member_count, (` + s.unreadOf("c.id", "m.read_up_to", "m.subject") + `)`
+}
+
+// unreadOf counts the messages of others (not reader's) after marker in
+// a conversation, up to MaxUnreadCount.
+func (s *Store) unreadOf(conversation, marker, reader string) string {
+	return `SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE ` + s.inConversation("u.conversation_id", conversation) +
+		` AND u.id > ` + marker + ` AND u.sender <> ` + reader + ` AND NOT u.deleted
+		ORDER BY u.conversation_id, u.id LIMIT ` + fmt.Sprint(messages.MaxUnreadCount) + `) unread`
+}
 
 func scanConversation(r db.Scanner) (messages.Conversation, error) {
 	var c messages.Conversation
@@ -34,7 +42,7 @@ func scanConversation(r db.Scanner) (messages.Conversation, error) {
 // conversationTx reads conversation id as sub sees it, with its newest
 // message; ErrNotFound when sub is not a member.
 func (s *Store) conversationOf(ctx context.Context, q queryer, sub, id string) (messages.Conversation, error) {
-	c, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+conversationColumns+`
+	c, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+s.conversationColumns()+`
 		FROM members m JOIN conversations c ON c.id = m.conversation_id
 		WHERE m.subject = $1 AND m.conversation_id = $2`, sub, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -61,7 +69,7 @@ func (s *Store) withLast(ctx context.Context, q queryer, list []messages.Convers
 	}
 	var a db.Args
 	rows, err := q.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE x.id IN (
-		SELECT (SELECT l.id FROM messages l WHERE l.conversation_id = c.id ORDER BY l.id DESC LIMIT 1)
+		SELECT (SELECT l.id FROM messages l WHERE `+s.inConversation("l.conversation_id", "c.id")+` ORDER BY l.conversation_id DESC, l.id DESC LIMIT 1)
 		FROM conversations c WHERE c.id IN (`+placeholders(&a, ids)+`))`, a.Values()...)
 	last, err := db.Collect(rows, err, scanMessage)
 	if err != nil {
@@ -102,7 +110,7 @@ func (s *Store) Conversations(ctx context.Context, sub string, p Page) (list []m
 		where = append(where, `(c.last_message_at < `+t+` OR (c.last_message_at = `+t+` AND c.id < `+id+`))`)
 	}
 	err = s.db.ReadTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+conversationColumns+`
+		rows, err := tx.QueryContext(ctx, `SELECT `+s.conversationColumns()+`
 			FROM members m JOIN conversations c ON c.id = m.conversation_id
 			WHERE `+strings.Join(where, ` AND `)+`
 			ORDER BY c.last_message_at DESC, c.id DESC LIMIT `+fmt.Sprint(limit+1), a.Values()...)

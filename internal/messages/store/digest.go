@@ -62,8 +62,7 @@ func (s *Store) DigestsDue(ctx context.Context, olderThan time.Time, limit int) 
 		}
 		for _, d := range list {
 			rows, err := t.QueryContext(ctx, `SELECT CASE WHEN c.kind IN ('group', 'course') THEN c.name ELSE '' END,
-				(SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = m.conversation_id AND u.id > m.read_up_to
-					AND u.sender <> m.subject AND NOT u.deleted LIMIT 999) unread)
+				(`+s.unreadOf("m.conversation_id", "m.read_up_to", "m.subject")+`)
 				FROM members m JOIN conversations c ON c.id = m.conversation_id
 				WHERE m.subject = $1 ORDER BY c.last_message_at DESC, c.id`, d.sub)
 			dd := DigestDue{Subject: d.sub, UpTo: d.upTo}
@@ -155,7 +154,7 @@ func (s *Store) scanForDigests(ctx context.Context, t *txn, olderThan time.Time)
 		a := byConv[c]
 		if _, err := t.ExecContext(ctx, `INSERT INTO digest_state (subject, due_up_to)
 			SELECT m.subject, $2 FROM members m WHERE m.conversation_id = $1 AND EXISTS (
-				SELECT 1 FROM messages u WHERE u.conversation_id = $1
+				SELECT 1 FROM messages u WHERE `+s.inConversation("u.conversation_id", "$1")+`
 					AND u.id >= CASE WHEN m.read_up_to > $3 THEN m.read_up_to ELSE $3 END AND u.id <> m.read_up_to
 					AND u.sender <> m.subject AND NOT u.deleted AND u.created_at < $4)
 			ON CONFLICT (subject) DO UPDATE SET due_up_to = CASE WHEN digest_state.due_up_to > excluded.due_up_to

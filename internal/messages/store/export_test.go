@@ -53,3 +53,28 @@ func bulkBatch(ctx context.Context, tx *sql.Tx, conversationID, sender string, d
 	_, err := tx.ExecContext(ctx, `UPDATE conversations SET last_message_at = $2 WHERE id = $1`, conversationID, start.Add(time.Duration(done+k)*time.Millisecond).UTC())
 	return err
 }
+
+// BulkWords indexes word for the messages ids of a conversation, as if
+// their texts held it (for search benchmarks).
+func (s *Store) BulkWords(ctx context.Context, conversationID string, ids []string, word string) error {
+	for _, batch := range chunks(ids, 1000) {
+		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			var a db.Args
+			w, c := a.Add([]byte(word)), a.Add(conversationID)
+			rows := make([]string, len(batch))
+			for i, id := range batch {
+				rows[i] = "(" + w + ", " + c + ", " + a.Add(id) + ")"
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO message_words (word, conversation_id, message_id) VALUES `+strings.Join(rows, ", "), a.Values()...)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetCommonTerm makes n matches a common search term, so that small tests
+// take the plan of common words.
+func (s *Store) SetCommonTerm(n int) { s.commonTerm = n }

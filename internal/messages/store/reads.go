@@ -9,10 +9,10 @@ import (
 	"campus/internal/messages"
 )
 
-// unreadCount counts the messages of others after a read marker, at most
-// MaxUnreadCount: the LIMIT in the subquery stops the scan there.
-const unreadCount = `SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = $1 AND u.id > $2
-	AND u.sender <> $3 AND NOT u.deleted LIMIT 999) unread`
+// unreadCount counts the messages of others after a read marker
+// (conversation $1, marker $2, reader $3), at most MaxUnreadCount: the
+// LIMIT in the subquery stops the scan there.
+func (s *Store) unreadCount() string { return s.unreadOf("$1", "$2", "$3") }
 
 // MarkRead moves sub's read marker in a conversation to message upTo
 // (never backwards: an older upTo leaves it) and records the event.
@@ -46,7 +46,7 @@ func (s *Store) MarkRead(ctx context.Context, sub, conversationID, upTo string) 
 		}
 		m.ReadUpTo = upTo
 		var unread int
-		if err := t.QueryRowContext(ctx, unreadCount, conversationID, upTo, sub).Scan(&unread); err != nil {
+		if err := t.QueryRowContext(ctx, s.unreadCount(), conversationID, upTo, sub).Scan(&unread); err != nil {
 			return err
 		}
 		t.event(messages.EventRead, conversationID, sub, map[string]any{"conversation_id": conversationID, "read_up_to": upTo, "unread": unread})
@@ -68,7 +68,7 @@ func (s *Store) UnreadIn(ctx context.Context, sub, conversationID string) (int, 
 		if err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, unreadCount, conversationID, marker, sub).Scan(&n)
+		return tx.QueryRowContext(ctx, s.unreadCount(), conversationID, marker, sub).Scan(&n)
 	})
 	return n, err
 }
@@ -77,8 +77,7 @@ func (s *Store) UnreadIn(ctx context.Context, sub, conversationID string) (int, 
 func (s *Store) Unread(ctx context.Context, sub string) (Unread, error) {
 	u := Unread{Conversations: map[string]int{}}
 	rows, err := s.db.QueryContext(ctx, `SELECT m.conversation_id,
-		(SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = m.conversation_id AND u.id > m.read_up_to
-			AND u.sender <> m.subject AND NOT u.deleted LIMIT 999) unread)
+		(`+s.unreadOf("m.conversation_id", "m.read_up_to", "m.subject")+`)
 		FROM members m WHERE m.subject = $1`, sub)
 	err = db.Each(rows, err, func(r db.Scanner) error {
 		var id string

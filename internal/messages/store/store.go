@@ -34,6 +34,7 @@ type Store struct {
 
 	schemaOnce sync.Mutex
 	channel    string // PostgreSQL's NOTIFY channel, once known
+	commonTerm int    // tests: matches that make a search term common (0: searchCommon)
 }
 
 // New returns a store over an opened, migrated database.
@@ -123,6 +124,23 @@ type DigestDue struct {
 }
 
 // --- helpers ---
+
+// inConversation is the condition col = v on messages' conversation_id,
+// written so that the (conversation_id, id) index serves the query: a
+// page of history, an unread count, the newest message. On PostgreSQL
+// the equality is written as a range of one value: an equality makes the
+// planner drop conversation_id from the ORDER BY, and then walking the
+// primary key (id) backwards looks as good, though it skips every newer
+// message of other conversations (13 ms instead of 0.07 ms measured with
+// 20,000 newer messages elsewhere; worse the quieter the conversation).
+// The range keeps the order the composite index's, which still starts at
+// (v, cursor). SQLite picks the composite index for the equality.
+func (s *Store) inConversation(col, v string) string {
+	if s.db.Dialect() == db.Postgres {
+		return col + " >= " + v + " AND " + col + " <= " + v
+	}
+	return col + " = " + v
+}
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 

@@ -505,7 +505,17 @@ func TestReadMarkers(t *testing.T) {
 
 func TestSearch(t *testing.T) {
 	t.Parallel()
+	for _, plan := range []struct {
+		name   string
+		common int
+	}{{"rare", 0}, {"common", 1}} {
+		t.Run(plan.name, func(t *testing.T) { testSearch(t, plan.common) })
+	}
+}
+
+func testSearch(t *testing.T, common int) {
 	each(t, func(t *testing.T, s *store.Store, _ *clock) {
+		s.SetCommonTerm(common)
 		ctx := context.Background()
 		mine := group(t, s, "ann", "mine", "bob")
 		theirs := group(t, s, "eve", "theirs")
