@@ -20,8 +20,8 @@
 // reading from the log any id it was not told of (a gap, or a commit by
 // another process such as a command beside the server).
 //
-// The hub keeps three indexes: conversation → streams of its members,
-// person → their streams, person → streams following their presence. It
+// The hub keeps two indexes: conversation → streams of its members,
+// and person → their streams. It
 // decides who gets an event from the ref alone, reads the event only when
 // some stream here wants it, once per process (not per stream), renders
 // the SSE text once, and puts the same frame in each stream's bounded
@@ -35,8 +35,14 @@
 // of (ConversationIDs when it opens, then member.added and member.removed
 // events about sub: the removed member still gets their own removal, and
 // a conversation.created's members when the source is a MemberLister),
-// events about sub (read markers), and the presence of sub's contacts
-// (Contacts, reloaded at the next heartbeat after a member.* event).
+// events about sub (read markers), and the presence of sub's contacts.
+// For presence the hub asks the other way round: when P comes online it
+// reads P's contacts (shared conversations: a symmetric relation) once
+// per process and tells their streams, so a stream keeps no contact list
+// (thousands for a member of large groups) and none goes stale. Those
+// reads run in a worker of their own, with a bounded queue that drops
+// presence when a crowd comes online at once, so they never hold up the
+// events behind them.
 //
 // # Resumption without gaps or duplicates
 //

@@ -33,6 +33,7 @@ type fake struct {
 	// replays at once, the most seen, and how long each read takes
 	reading, mostReading atomic.Int64
 	readDelay            time.Duration
+	contactsDelay        time.Duration
 	// afterHook runs once in the next EventsAfter, before (early) or
 	// after it took its snapshot: a commit during a replay.
 	afterHook func()
@@ -101,6 +102,7 @@ func (f *fake) ConversationIDs(ctx context.Context, sub string) ([]string, error
 }
 
 func (f *fake) Contacts(ctx context.Context, sub string, limit int) ([]string, error) {
+	time.Sleep(f.contactsDelay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.contacts[sub]...), nil
@@ -300,14 +302,15 @@ func (c *client) expect(tb testing.TB, ids ...int64) {
 	}
 }
 
-// quiet checks that nothing but comments and id-only blocks arrive for d.
+// quiet checks that nothing but comments, id-only blocks and presence
+// (which comes when it comes) arrive for d.
 func (c *client) quiet(tb testing.TB, d time.Duration) {
 	tb.Helper()
 	deadline := time.After(d)
 	for {
 		select {
 		case e := <-c.got:
-			if e.Event != "" {
+			if e.Event != "" && e.Event != messages.EventPresence {
 				tb.Fatalf("unexpected event %s %s %s", e.ID, e.Event, e.Data)
 			}
 		case <-deadline:

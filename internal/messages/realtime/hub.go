@@ -44,7 +44,7 @@ const (
 	DefaultReplayBatch = 200
 	DefaultTouchEvery  = time.Minute
 	DefaultWriteWait   = 10 * time.Second
-	DefaultContacts    = 500
+	DefaultContacts    = 2000
 	// DefaultReplays bounds the log reads of replays at once.
 	DefaultReplays = 4
 	// RetryMillis is the reconnection time sent to clients (the SSE
@@ -79,7 +79,8 @@ type Hub struct {
 	// WriteWait bounds one write to a client: a client that takes longer
 	// loses its stream.
 	WriteWait time.Duration
-	// Contacts is how many contacts' presence one stream follows.
+	// Contacts is how many of a person's contacts hear of their
+	// presence (at most).
 	Contacts int
 	// Replays is how many streams may read the event log at once (for a
 	// replay or catch-up): after a deploy, or after the listener's
@@ -92,12 +93,11 @@ type Hub struct {
 	// live events, and per stream for replayed ones.
 	Enrich func(ctx context.Context, e messages.Event) ([]byte, error)
 
-	mu        sync.RWMutex
-	byConv    map[string]streamSet // conversation id -> streams of its members
-	bySub     map[string]streamSet // person -> their streams
-	byContact map[string]streamSet // person -> streams following their presence
-	open      atomic.Int64
-	closed    bool // Run ended: no more streams
+	mu     sync.RWMutex
+	byConv map[string]streamSet // conversation id -> streams of its members
+	bySub  map[string]streamSet // person -> their streams
+	open   atomic.Int64
+	closed bool // Run ended: no more streams
 
 	// SQLite: refs handed to Deliver, put in id order by pump.
 	pendMu  sync.Mutex
@@ -106,6 +106,10 @@ type Hub struct {
 
 	replayOnce sync.Once
 	replaySem  chan struct{}
+
+	// presence waits here for Run's presence worker: reading a person's
+	// contacts must not hold up the events behind it.
+	presence chan messages.EventRef
 
 	chanMu  sync.Mutex
 	channel string // PostgreSQL NOTIFY channel, once known
@@ -138,9 +142,9 @@ func New(src Source, d *db.DB, logger *slog.Logger, now func() time.Time) *Hub {
 		Replays:     DefaultReplays,
 		byConv:      map[string]streamSet{},
 		bySub:       map[string]streamSet{},
-		byContact:   map[string]streamSet{},
 		pending:     map[int64]messages.EventRef{},
 		wake:        make(chan struct{}, 1),
+		presence:    make(chan messages.EventRef, presenceQueue),
 	}
 }
 
@@ -150,13 +154,14 @@ func (h *Hub) postgres() bool { return h.db != nil && h.db.Dialect() == db.Postg
 // replica's events (its own included), reconnecting after a loss with
 // backoff and then making every open stream catch up from the event log;
 // on SQLite it hands the events passed to Deliver to the streams in id
-// order. Deliver needs Run.
+// order. Deliver and presence need Run.
 //
 // When ctx ends, Run closes the open streams (and any opened later), so
 // that a server shutting down is not held up by them: their clients
 // reconnect, to another replica or to this one's successor.
 func (h *Hub) Run(ctx context.Context) error {
 	defer h.closeAll()
+	go h.presenceWorker(ctx)
 	if !h.postgres() {
 		return h.pump(ctx)
 	}
@@ -328,6 +333,15 @@ func refOf(e messages.Event) messages.EventRef {
 // someone here wants it, renders it once for all of them, and never waits
 // for a stream.
 func (h *Hub) deliver(ref messages.EventRef, e *messages.Event) {
+	if ref.Kind == messages.EventPresence {
+		select {
+		case h.presence <- ref:
+		default:
+			// A crowd came online at once: presence is best effort (GET
+			// /v1/presence has it all), the events behind it are not.
+		}
+		return
+	}
 	member := ref.Kind == messages.EventMemberAdded || ref.Kind == messages.EventMemberRemoved
 	joined := h.newMembers(ref)
 	h.mu.RLock()
@@ -363,12 +377,7 @@ func (h *Hub) deliver(ref messages.EventRef, e *messages.Event) {
 		}
 	}
 	if f != nil {
-		h.eachLocked(ref, func(s *stream) {
-			if member || len(joined) > 0 {
-				s.contactsStale.Store(true)
-			}
-			s.send(f)
-		})
+		h.eachLocked(ref, func(s *stream) { s.send(f) })
 	}
 	if ref.Kind == messages.EventMemberRemoved && ref.ConversationID != "" {
 		// After sending: the removed member saw their own removal.
@@ -394,13 +403,50 @@ func (h *Hub) newMembers(ref messages.EventRef) []string {
 	return subs
 }
 
+// presenceQueue is how many presence events may wait for the worker.
+const presenceQueue = 256
+
+func (h *Hub) presenceWorker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ref := <-h.presence:
+			h.deliverPresence(ref)
+		}
+	}
+}
+
+// deliverPresence tells the local streams of ref.Subject's contacts.
+// Contacts are shared conversations, a symmetric relation: the people
+// to tell are the person's own contacts, read once per event and
+// process. (Keeping each stream's contacts instead would cost memory per
+// stream, up to thousands of entries for a member of large groups, and
+// would go stale as memberships change.)
+func (h *Hub) deliverPresence(ref messages.EventRef) {
+	if h.open.Load() == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	contacts, err := h.src.Contacts(ctx, ref.Subject, h.Contacts)
+	if err != nil {
+		h.logger.Warn("messages fan-out: contacts", "sub", ref.Subject, "err", err)
+		return
+	}
+	f := &frame{kind: ref.Kind, text: render(0, ref.Kind, ref.Data)}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, c := range contacts {
+		for s := range h.bySub[c] {
+			s.send(f)
+		}
+	}
+}
+
 // eachLocked calls fn once for each stream interested in ref.
 func (h *Hub) eachLocked(ref messages.EventRef, fn func(*stream)) {
 	switch {
-	case ref.Kind == messages.EventPresence:
-		for s := range h.byContact[ref.Subject] {
-			fn(s)
-		}
 	case ref.Kind == messages.EventRead || ref.ConversationID == "":
 		for s := range h.bySub[ref.Subject] {
 			fn(s)
@@ -429,7 +475,7 @@ func (h *Hub) countLocked(ref messages.EventRef) int {
 // frameOf renders ref's event; a failed read sends the streams back to
 // the event log (resync) instead of losing the event.
 func (h *Hub) frameOf(ref messages.EventRef, e *messages.Event) *frame {
-	if ref.ID == 0 {
+	if ref.ID == 0 { // not stored: the data came with the reference
 		return &frame{kind: ref.Kind, text: render(0, ref.Kind, ref.Data)}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
@@ -533,10 +579,7 @@ func (h *Hub) unsubscribe(s *stream) {
 	for c := range s.convs {
 		removeFrom(h.byConv, c, s)
 	}
-	for _, c := range s.contacts {
-		removeFrom(h.byContact, c, s)
-	}
-	s.convs, s.contacts = nil, nil
+	s.convs = nil
 	h.open.Add(-1)
 }
 
@@ -559,18 +602,6 @@ func (h *Hub) addConvLocked(s *stream, id string) {
 func (h *Hub) dropConvLocked(s *stream, id string) {
 	delete(s.convs, id)
 	removeFrom(h.byConv, id, s)
-}
-
-func (h *Hub) setContacts(s *stream, contacts []string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, c := range s.contacts {
-		removeFrom(h.byContact, c, s)
-	}
-	s.contacts = contacts
-	for _, c := range contacts {
-		addTo(h.byContact, c, s)
-	}
 }
 
 func addTo(m map[string]streamSet, key string, s *stream) {

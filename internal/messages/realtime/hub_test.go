@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -240,7 +241,9 @@ func TestOutOfOrderHooks(t *testing.T) {
 func TestHeartbeatAndPresence(t *testing.T) {
 	f := newFake()
 	f.join("g", "alice", "bob")
-	f.contacts["alice"] = []string{"bob", "carol"}
+	// Contacts are symmetric: alice is bob's and carol's.
+	f.contacts["bob"] = []string{"alice"}
+	f.contacts["carol"] = []string{"alice"}
 	f.hidden["carol"] = true
 	h, srv := serve(t, f, func(h *Hub) {
 		h.Heartbeat = 20 * time.Millisecond
@@ -267,22 +270,25 @@ func TestHeartbeatAndPresence(t *testing.T) {
 	_ = h
 }
 
-func TestContactsFollowMembership(t *testing.T) {
+func TestPresenceFollowsMembership(t *testing.T) {
 	f := newFake()
 	f.join("g", "alice")
-	h, srv := serve(t, f, func(h *Hub) { h.Heartbeat = 20 * time.Millisecond })
+	h, srv := serve(t, f, nil)
 	alice := dial(t, srv, "alice", "")
 	alice.ready(t)
-	f.mu.Lock()
-	f.contacts["alice"] = []string{"erin"}
-	f.mu.Unlock()
-	h.Deliver([]messages.EventRef{f.commit(messages.EventMemberAdded, "g", "erin")})
-	alice.expect(t, 1)
-	time.Sleep(100 * time.Millisecond) // a heartbeat refreshes the contacts
 	if err := h.PublishPresence(t.Context(), "erin", true); err != nil {
 		t.Fatal(err)
 	}
-	if e := alice.next(t); e.Event != messages.EventPresence {
+	// Erin joins alice's group: from now on they are contacts.
+	f.mu.Lock()
+	f.contacts["erin"] = []string{"alice"}
+	f.mu.Unlock()
+	h.Deliver([]messages.EventRef{f.commit(messages.EventMemberAdded, "g", "erin")})
+	alice.expect(t, 1) // not erin's earlier presence
+	if err := h.PublishPresence(t.Context(), "erin", true); err != nil {
+		t.Fatal(err)
+	}
+	if e := alice.next(t); e.Event != messages.EventPresence || !strings.Contains(e.Data, "erin") {
 		t.Fatalf("got %+v, want erin's presence", e)
 	}
 }
@@ -454,4 +460,41 @@ func TestResumeFromTheFuture(t *testing.T) {
 	}
 	h.Deliver(f.messages("c1", 1))
 	c.expect(t, 4)
+}
+
+func TestOutlivesServerTimeouts(t *testing.T) {
+	// The service's server has read and write timeouts meant for
+	// requests; a stream lasts until its token expires.
+	f := newFake()
+	f.join("c1", "alice")
+	h, _ := serve(t, f, nil)
+	srv := httptest.NewUnstartedServer(streamHandler(h, time.Time{}))
+	srv.Config.ReadTimeout = 200 * time.Millisecond
+	srv.Config.WriteTimeout = 200 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	defer srv.CloseClientConnections()
+	c := dial(t, srv, "alice", "")
+	c.ready(t)
+	time.Sleep(600 * time.Millisecond)
+	h.Deliver(f.messages("c1", 1))
+	c.expect(t, 1)
+}
+
+func TestPresenceCrowdDoesNotHoldUpEvents(t *testing.T) {
+	f := newFake()
+	f.join("c1", "alice")
+	f.contactsDelay = 20 * time.Millisecond // each person's contacts take a while
+	h, srv := serve(t, f, nil)
+	alice := dial(t, srv, "alice", "")
+	alice.ready(t)
+	for i := range 1000 { // a lecture starts
+		h.Deliver([]messages.EventRef{{Kind: messages.EventPresence, Subject: "p" + strconv.Itoa(i), Data: []byte(`{}`)}})
+	}
+	start := time.Now()
+	h.Deliver(f.messages("c1", 1))
+	alice.expect(t, 1)
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("a message took %s behind a crowd's presence", d)
+	}
 }

@@ -68,7 +68,7 @@ func TestPostgresTwoReplicas(t *testing.T) {
 	d1, d2 := pgPair(t)
 	f := newFake()
 	f.join("c1", "alice", "bob")
-	f.contacts["alice"] = []string{"bob"}
+	f.contacts["bob"] = []string{"alice"}
 	var l1, l2 chan struct{}
 	h1, srv1 := serveOn(t, f, d1, func(h *Hub) { l1 = listening(h) })
 	h2, srv2 := serveOn(t, f, d2, func(h *Hub) { l2 = listening(h) })

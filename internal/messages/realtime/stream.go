@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -23,15 +22,12 @@ var resyncFrame = &frame{resync: true}
 // stream is one open event stream. It has no goroutine of its own: the
 // handler's goroutine writes what the hub puts in ch.
 type stream struct {
-	sub           string
-	ch            chan *frame
-	done          chan struct{} // closed when the hub gives up on the stream
-	once          sync.Once
-	contactsStale atomic.Bool // a member.* event went by: contacts may have changed
+	sub  string
+	ch   chan *frame
+	done chan struct{} // closed when the hub gives up on the stream
+	once sync.Once
 
-	// Guarded by Hub.mu.
-	convs    map[string]struct{}
-	contacts []string
+	convs map[string]struct{} // guarded by Hub.mu
 }
 
 // send queues f without waiting: a client too slow to take its buffer
@@ -133,7 +129,6 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until ti
 		return // the client retries
 	}
 	h.addConvs(s, convs)
-	h.refreshContacts(ctx, s)
 	h.touch(ctx, sub)
 	lastTouch := h.now()
 
@@ -187,9 +182,6 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until ti
 			if h.now().Sub(lastTouch) >= h.TouchEvery {
 				h.touch(ctx, sub)
 				lastTouch = h.now()
-			}
-			if s.contactsStale.Swap(false) {
-				h.refreshContacts(ctx, s)
 			}
 		case f := <-s.ch:
 			// Take what else waits, so that a burst costs one flush.
@@ -299,15 +291,6 @@ func (h *Hub) touch(ctx context.Context, sub string) {
 			h.logger.Warn("messages stream: presence", "sub", sub, "err", err)
 		}
 	}
-}
-
-func (h *Hub) refreshContacts(ctx context.Context, s *stream) {
-	contacts, err := h.src.Contacts(ctx, s.sub, h.Contacts)
-	if err != nil {
-		h.logger.Debug("messages stream: contacts", "sub", s.sub, "err", err)
-		return
-	}
-	h.setContacts(s, contacts)
 }
 
 // lastEventID is where the client resumes: the Last-Event-ID header its
