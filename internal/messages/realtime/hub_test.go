@@ -279,6 +279,7 @@ func TestPresenceFollowsMembership(t *testing.T) {
 	if err := h.PublishPresence(t.Context(), "erin", true); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(100 * time.Millisecond) // the presence worker is done with it
 	// Erin joins alice's group: from now on they are contacts.
 	f.mu.Lock()
 	f.contacts["erin"] = []string{"alice"}
