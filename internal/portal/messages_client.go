@@ -193,19 +193,23 @@ func (c messagesClient) History(ctx context.Context, sess *session, id, cursor, 
 // original's 30).
 const historyPage = 30
 
-// Send sends a message without files.
-func (c messagesClient) Send(ctx context.Context, sess *session, id, text, replyTo string) (chatMessage, error) {
+// Send sends a message without files; mentions are subject ids.
+func (c messagesClient) Send(ctx context.Context, sess *session, id, text, replyTo string, mentions []string) (chatMessage, error) {
 	var m chatMessage
 	body := map[string]any{"text": text}
 	if replyTo != "" {
 		body["reply_to"] = replyTo
+	}
+	if len(mentions) > 0 {
+		body["mentions"] = mentions
 	}
 	err := c.do(ctx, sess, call{method: http.MethodPost, path: "/v1/conversations/" + esc(id) + "/messages", body: body}, &m)
 	return m, err
 }
 
 // SendMultipart sends a message with files: body is multipart/form-data
-// (fields text, reply_to, files in "attachment"), read as it is sent.
+// (fields text, reply_to, mentions, files in "attachment"), read as it is
+// sent.
 func (c messagesClient) SendMultipart(ctx context.Context, sess *session, id string, body io.Reader, contentType string) (chatMessage, error) {
 	var m chatMessage
 	err := c.do(ctx, sess, call{method: http.MethodPost, path: "/v1/conversations/" + esc(id) + "/messages", stream: body, contentType: contentType}, &m)

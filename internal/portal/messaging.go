@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -302,6 +303,7 @@ type messageView struct {
 	Editing    bool
 	ReplyName  string // who wrote the message answered, when it is on the page
 	Notice     bool
+	MentionsMe bool
 }
 
 type conversationView struct {
@@ -445,6 +447,7 @@ func (s *server) messageViews(lang Lang, sess *session, names map[string]person,
 		}
 		v.Body = template.HTML(html) // the API's sanitised rendering (internal/messages/markdown)
 		v.Editing = v.Mine && editing == m.ID
+		v.MentionsMe = slices.Contains(m.Mentions, sess.Subject)
 		if m.ReplyTo != "" {
 			if sub, ok := senders[m.ReplyTo]; ok {
 				v.ReplyName = nameOf(lang, names, sub)
@@ -554,11 +557,12 @@ func (s *server) sendMessage(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.showConversation(w, r, sess, http.StatusUnprocessableEntity, conversationView{Errors: errs, Text: text})
 		return
 	}
+	mentions := s.mentions(r.Context(), sess, id, text)
 	var err error
 	if len(files) == 0 {
-		_, err = s.messages.Send(r.Context(), sess, id, text, replyTo)
+		_, err = s.messages.Send(r.Context(), sess, id, text, replyTo, mentions)
 	} else {
-		body, contentType := multipartBody(text, replyTo, files)
+		body, contentType := multipartBody(text, replyTo, mentions, files)
 		_, err = s.messages.SendMultipart(r.Context(), sess, id, body, contentType)
 		body.Close()
 	}
@@ -584,6 +588,44 @@ func (s *server) sendMessage(w http.ResponseWriter, r *http.Request, sess *sessi
 	http.Redirect(w, r, s.d.Base+"/messaging/"+url.PathEscape(id)+"#compose", http.StatusSeeOther)
 }
 
+// mentionWord is "@username" in a message's text.
+var mentionWord = regexp.MustCompile(`(?:^|[^\p{L}\p{N}_.@-])@([\p{L}\p{N}_][\p{L}\p{N}_.-]*[\p{L}\p{N}_]|[\p{L}\p{N}_])`)
+
+// mentions are the members of the conversation the text names as
+// @username (the API takes mentions as subject ids, and notifies only
+// members). Without an @ nothing is asked; when the members cannot be read
+// the message goes without mentions.
+func (s *server) mentions(ctx context.Context, sess *session, id, text string) []string {
+	words := mentionWord.FindAllStringSubmatch(text, -1)
+	if len(words) == 0 {
+		return nil
+	}
+	c, err := s.messages.Conversation(ctx, sess, id)
+	if err != nil {
+		return nil
+	}
+	var ids []string
+	for _, m := range c.Members {
+		if m.ID != sess.Subject {
+			ids = append(ids, m.ID)
+		}
+	}
+	names, _ := s.messages.People(ctx, sess, ids)
+	byName := map[string]string{}
+	for _, p := range names {
+		if p.ID != sess.Subject && slices.Contains(ids, p.ID) {
+			byName[strings.ToLower(p.Username)] = p.ID
+		}
+	}
+	var out []string
+	for _, w := range words {
+		if sub, ok := byName[strings.ToLower(w[1])]; ok && !slices.Contains(out, sub) {
+			out = append(out, sub)
+		}
+	}
+	return out
+}
+
 // Limits the portal checks before it sends (the API checks them again).
 const (
 	maxText          = 16 << 10
@@ -592,7 +634,7 @@ const (
 
 // multipartBody writes the message as multipart/form-data into a pipe,
 // as the API reads it: fields text and reply_to, files in "attachment".
-func multipartBody(text, replyTo string, files []*multipart.FileHeader) (io.ReadCloser, string) {
+func multipartBody(text, replyTo string, mentions []string, files []*multipart.FileHeader) (io.ReadCloser, string) {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
@@ -602,6 +644,11 @@ func multipartBody(text, replyTo string, files []*multipart.FileHeader) (io.Read
 			}
 			if replyTo != "" {
 				if err := mw.WriteField("reply_to", replyTo); err != nil {
+					return err
+				}
+			}
+			for _, m := range mentions {
+				if err := mw.WriteField("mentions", m); err != nil {
 					return err
 				}
 			}

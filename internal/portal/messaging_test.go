@@ -38,7 +38,7 @@ const (
 		{"id":"u-clara","display_name":"Clara Vogel","username":"clara.vogel"}]}`
 	historyJSON = `{"items":[
 		{"id":"m9","conversation_id":"c-direct","sender":"u-ben","text":"See you at the **lab** <script>alert(1)</script>","html":"<p>See you at the <strong>lab</strong> &lt;script&gt;</p>","reply_to":"m8",
-		 "mentions":[],"attachments":[{"id":"a1","name":"notes.pdf","content_type":"application/pdf","size":20480,"sha256":"ab"}],"created_at":"2026-03-02T09:30:00Z","edited_at":null,"deleted":false},
+		 "mentions":["subject-1"],"attachments":[{"id":"a1","name":"notes.pdf","content_type":"application/pdf","size":20480,"sha256":"ab"}],"created_at":"2026-03-02T09:30:00Z","edited_at":null,"deleted":false},
 		{"id":"m8","conversation_id":"c-direct","sender":"subject-1","text":"Lab at *ten*?","html":"<p>Lab at <em>ten</em>?</p>","created_at":"2026-03-02T09:00:00Z","edited_at":"2026-03-02T09:05:00Z","deleted":false},
 		{"id":"m7","conversation_id":"c-direct","sender":"subject-1","text":"","html":"","created_at":"2026-03-02T08:00:00Z","deleted":true}],
 		"next":"cur-older"}`
@@ -175,7 +175,7 @@ func TestConversationPage(t *testing.T) {
 		`href="/messaging/attachments/a1">notes.pdf</a>`, "20.0 KB", `href="/messaging/c-direct?cursor=cur-older"`,
 		`<p>Lab at <em>ten</em>?</p>`, msg("msg.edited"), msg("msg.deleted"), msg("msg.inreply.to", "Ada Student"),
 		`class="presence active" data-presence="u-ben"`, `data-last="m9"`, `data-live="true"`,
-		`enctype="multipart/form-data"`, `action="/messaging/c-direct/send"`)
+		`enctype="multipart/form-data"`, `action="/messaging/c-direct/send"`, `class="msg mentions-me"`, msg("msg.mentioned"))
 	r.lacks(t, "<script>alert", msg("msg.settings"))
 	if i, j := strings.Index(r.body, `id="m8"`), strings.Index(r.body, `id="m9"`); i < 0 || j < i {
 		t.Errorf("history not oldest first (m8 at %d, m9 at %d)", i, j)
@@ -260,13 +260,18 @@ func TestSendMessage(t *testing.T) {
 		t.Errorf("multipart sent %q, want %q", strings.Join(parts, ";"), want)
 	}
 
+	// @username names a member: a mention (by subject id); an unknown
+	// name, an address and oneself are not.
+	p.post(stud, "/messaging/c-direct/send", url.Values{"text": {"@Ben.Krueger look, and @nobody, mail ada@uni.example, @ada"}}).redirects(t, "/messaging/c-direct#compose")
+	wantJSON(t, p.api.sent("POST /messages/v1/conversations/c-direct/messages")[2], `{"text":"@Ben.Krueger look, and @nobody, mail ada@uni.example, @ada","mentions":["u-ben"]}`)
+
 	// Nothing written: the page says so, nothing is sent.
 	p.post(stud, "/messaging/c-direct/send", url.Values{"text": {"  "}}).want(t, http.StatusUnprocessableEntity, msg("msg.text.missing"), `aria-invalid="true"`)
 	// The API refuses: its reason beside the field, the text kept.
 	p.api.on("POST /messages/v1/conversations/c-direct/messages", 422, `{"status":422,"detail":"The message is too long.","errors":[{"field":"text","detail":"At most 16 KB."}]}`)
 	p.post(stud, "/messaging/c-direct/send", url.Values{"text": {"kept <b>text</b>"}}).want(t, http.StatusUnprocessableEntity, "At most 16 KB.", "kept &lt;b&gt;text&lt;/b&gt;</textarea>")
-	if n := len(p.api.sent("POST /messages/v1/conversations/c-direct/messages")); n != 3 {
-		t.Errorf("sent %d times, want 3", n)
+	if n := len(p.api.sent("POST /messages/v1/conversations/c-direct/messages")); n != 4 {
+		t.Errorf("sent %d times, want 4", n)
 	}
 }
 
