@@ -17,11 +17,12 @@ import (
 // in the portal, each in a browser of their own (the demo's Anna and Ben,
 // both in the B.Sc.): Anna finds Ben and writes; Ben, with the
 // conversation open, sees her message appear without reloading, with its
-// Markdown rendered; he answers with a file, which reaches Anna's open page
-// the same way and downloads through the portal; and while Anna is on
-// another page, the top bar counts Ben's next message as it comes. Then
-// the same in German (Clara and Emma, both in the M.Sc.), every page
-// checked for English.
+// Markdown rendered and her @mention of him marked; he answers with a
+// file, which reaches Anna's open page the same way and downloads through
+// the portal; and while Anna is on another page, the top bar counts Ben's
+// next message as it comes. Then the same in German (Clara and Emma, both
+// in the M.Sc.), every page checked for English; and the pages at phone
+// width.
 func TestBrowserMessages(t *testing.T) {
 	root := startBrowser(t)
 	dir := t.TempDir()
@@ -41,11 +42,11 @@ func TestBrowserMessages(t *testing.T) {
 	var conv string
 	t.Run("English", func(t *testing.T) {
 		conv = chat(t, root, r.url, creds, portal.English, chatter{"anna", "anna.lehmann", "Anna Lehmann"}, chatter{"ben", "ben.krueger", "Ben Krüger"},
-			chatText{first: "Hello Ben, **lab** at ten?", bold: "lab", reply: "Yes, here are my notes.", file: "notes.txt", content: "Lab notes: bring a laptop.", next: "See you there."})
+			chatText{first: "Hello @ben.krueger, **lab** at ten?", bold: "lab", reply: "Yes, here are my notes.", file: "notes.txt", content: "Lab notes: bring a laptop.", next: "See you there."})
 	})
 	t.Run("German", func(t *testing.T) {
 		chat(t, root, r.url, creds, portal.German, chatter{"clara", "clara.vogel", "Clara Vogel"}, chatter{"emma", "emma.roth", "Emma Roth"},
-			chatText{first: "Hallo Emma, **Labor** um zehn?", bold: "Labor", reply: "Ja, hier sind meine Notizen.", file: "notizen.txt", content: "Labornotizen: Laptop mitbringen.", next: "Bis gleich."})
+			chatText{first: "Hallo @emma.roth, **Labor** um zehn?", bold: "Labor", reply: "Ja, hier sind meine Notizen.", file: "notizen.txt", content: "Labornotizen: Laptop mitbringen.", next: "Bis gleich."})
 	})
 	if conv == "" {
 		return
@@ -114,7 +115,8 @@ func chat(t *testing.T, root context.Context, base string, creds map[string]stri
 	ab.submit("send", "#compose-form")
 	ab.sees("sent", strings.SplitN(text.first, "**", 2)[0])
 	bb.poll("the message appears without reloading", `window.__campusStay === true && !!document.querySelector("#history li.msg strong") && document.querySelector("#history li.msg strong").textContent === `+jsString(text.bold))
-	bb.sees("the message", a.display)
+	bb.sees("the message", a.display, T("msg.mentioned"))
+	bb.poll("the mention is marked", `!!document.querySelector("#history li.mentions-me .mention")`)
 	check(bb, "the message came")
 
 	// b answers with a file; a's open page shows it, and the file comes
