@@ -117,6 +117,7 @@ func chat(t *testing.T, root context.Context, base string, creds map[string]stri
 	bb.poll("the message appears without reloading", `window.__campusStay === true && !!document.querySelector("#history li.msg strong") && document.querySelector("#history li.msg strong").textContent === `+jsString(text.bold))
 	bb.sees("the message", a.display, T("msg.mentioned"))
 	bb.poll("the mention is marked", `!!document.querySelector("#history li.mentions-me .mention")`)
+	bb.shot("messages-conversation-" + string(lang))
 	check(bb, "the message came")
 
 	// b answers with a file; a's open page shows it, and the file comes
@@ -147,6 +148,7 @@ func chat(t *testing.T, root context.Context, base string, creds map[string]stri
 	ab.poll("the top bar counts it", `window.__campusStay === true && !document.getElementById("unread-total").hidden && document.querySelector("#unread-total .count").textContent === "1"`)
 	ab.open("messages again", "/messaging")
 	ab.sees("the list", b.display, text.next)
+	ab.shot("messages-list-" + string(lang))
 	check(ab, "the list with an unread message")
 	ab.do("open the conversation", navigates(chromedp.Click(chromedp.Search(`//a[@class="conv-title" and contains(., "`+b.display+`")]`))))
 	ab.sees("read", text.next)
