@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 )
@@ -42,5 +44,48 @@ func TestServeDemo(t *testing.T) {
 	}
 	if !strings.Contains(grades.raw, `"status":"passed"`) {
 		t.Fatal("no passed module in the overview")
+	}
+
+	// The messages service made the course groups from the demo's
+	// enrolments and responsible staff (its first roster poll runs at
+	// start): Ben is in his programme's group, whose admin is its lecturer.
+	app2 := p.addClient(t, "--id", "demo-messages", "--first-party", "--redirect-uri", "https://check.uni.example/cb",
+		"--scope", "openid,messages:read,messages:write")
+	mtok, _ := newRP(t, p, app2, oidc.ScopeOpenID, "messages:read").signIn(t, p, p.browser(t), "ben.krueger", m[1])
+	c := p.http
+	var group map[string]any
+	for deadline := time.Now().Add(30 * time.Second); group == nil; {
+		status, _, raw := jsonCall(t, c, "GET", r.url+"/messages/v1/conversations?limit=100", mtok.AccessToken, nil)
+		var list struct {
+			Items []map[string]any `json:"items"`
+		}
+		if status != http.StatusOK || json.Unmarshal([]byte(raw), &list) != nil {
+			t.Fatalf("conversations: %d %s", status, raw)
+		}
+		for _, it := range list.Items {
+			if course, _ := it["course"].(map[string]any); it["kind"] == "course" && course["kind"] == "programme" {
+				group = it
+			}
+		}
+		if group == nil && time.Now().After(deadline) {
+			t.Fatalf("no course group of Ben's programme: %s", raw)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	status, _, raw := jsonCall(t, c, "GET", r.url+"/messages/v1/conversations/"+group["id"].(string), mtok.AccessToken, nil)
+	var one struct {
+		Members []struct{ ID, Role string } `json:"members"`
+	}
+	if status != http.StatusOK || json.Unmarshal([]byte(raw), &one) != nil || len(one.Members) < 4 {
+		t.Fatalf("the course group: %d %s", status, raw)
+	}
+	admins := 0
+	for _, m := range one.Members {
+		if m.Role == "admin" {
+			admins++
+		}
+	}
+	if admins != 1 {
+		t.Fatalf("the course group should have its lecturer as admin: %s", raw)
 	}
 }

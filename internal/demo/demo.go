@@ -121,6 +121,27 @@ func Load(ctx context.Context, out io.Writer, ist *identitystore.Store, sst *stu
 		}
 	}
 
+	// The staff are responsible for the programmes and their modules, so
+	// that the course groups the messages service makes have a lecturer:
+	// Franziska Weber for the bachelor's, Georg Schulz for the master's.
+	for username, prog := range map[string]study.Programme{"f.weber": bsc, "g.schulz": msc} {
+		acc, ok := accounts[username]
+		if !ok {
+			continue
+		}
+		if _, err := sst.AddProgrammeStaff(ctx, prog.ID, acc.ID); err != nil {
+			return fmt.Errorf("demo staff: %w", err)
+		}
+		for _, dm := range demoModules {
+			if (prog.ID == bsc.ID && dm.bsc == 0) || (prog.ID == msc.ID && dm.msc == 0) {
+				continue
+			}
+			if _, err := sst.AddModuleStaff(ctx, modules[dm.code].ID, acc.ID); err != nil {
+				return fmt.Errorf("demo staff: %w", err)
+			}
+		}
+	}
+
 	now := time.Now().UTC()
 	for _, p := range demoPeople {
 		acc, ok := accounts[p.username]

@@ -177,7 +177,7 @@ func Compose(d store.DigestDue) people.Mail {
 	return people.Mail{
 		Subject: subject,
 		Text:    map[string]string{"en": en.String(), "de": de.String()},
-		Link:    "/messages",
+		Link:    "/messaging", // the portal's messaging page
 		Key:     fmt.Sprintf("digest:%s:%d", d.Subject, d.UpTo),
 	}
 }

@@ -120,7 +120,7 @@ func TestOnce(t *testing.T) {
 		t.Fatalf("second look: %d %v %v", n, err, m.mails)
 	}
 	got := m.mails["anna"][0]
-	if got.Link != "/messages" || got.Key != "digest:anna:40" || got.Subject["en"] != "You have 3 unread messages in campus" ||
+	if got.Link != "/messaging" || got.Key != "digest:anna:40" || got.Subject["en"] != "You have 3 unread messages in campus" ||
 		got.Subject["de"] != "Sie haben 3 ungelesene Nachrichten in campus" {
 		t.Errorf("anna's mail: %+v", got)
 	}

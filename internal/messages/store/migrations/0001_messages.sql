@@ -90,9 +90,7 @@ CREATE TABLE message_words (
 	message_id      TEXT NOT NULL,
 	PRIMARY KEY (word, conversation_id, message_id)
 );
--- By message: to replace a message's words, and to check a message for
--- a common word.
-CREATE INDEX message_words_message ON message_words (message_id, word);
+CREATE INDEX message_words_message ON message_words (message_id);
 
 -- Idempotency keys of notices: a retried notice is stored once.
 CREATE TABLE notice_keys (
