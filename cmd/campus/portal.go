@@ -18,12 +18,13 @@ import (
 
 // portalConfig is the configuration of `campus portal`.
 type portalConfig struct {
-	server     serverOptions
-	db         dbOption
-	upstream   upstreamOptions
-	studyURL   string
-	portal     portalservice.Config
-	sessionKey string // base64 of portal.SessionKey
+	server      serverOptions
+	db          dbOption
+	upstream    upstreamOptions
+	studyURL    string
+	messagesURL string
+	portal      portalservice.Config
+	sessionKey  string // base64 of portal.SessionKey
 }
 
 func newPortalConfig() (*portalConfig, *config.Set) {
@@ -39,6 +40,7 @@ func newPortalConfig() (*portalConfig, *config.Set) {
 	c.db.register(s, "db")
 	c.upstream.register(s)
 	s.String(&c.studyURL, "study_url", "study-url", "CAMPUS_STUDY_URL", "", "Base URL of the study service, e.g. https://study.example.edu (required)")
+	s.String(&c.messagesURL, "messages_url", "messages-url", "CAMPUS_MESSAGES_URL", "", "Base URL of the messages service, e.g. https://messages.example.edu; empty: the portal shows no messaging")
 	s.String(&c.portal.ClientID, "portal.client_id", "client-id", "CAMPUS_PORTAL_CLIENT_ID", "campus-portal", "The portal's client at identity: register it with 'campus clients add --portal PUBLIC-URL', which prints this and the secret")
 	s.String(&c.portal.ClientSecret, "portal.client_secret", "", "CAMPUS_PORTAL_CLIENT_SECRET", "", "Its secret, printed by 'campus clients add --portal' (required)", config.Secret(), config.EnvOnly())
 	s.Duration(&c.portal.SessionTTL, "portal.session_ttl", "session-ttl", "CAMPUS_PORTAL_SESSION_TTL", "12h", "Lifetime of a sign-in session at the portal")
@@ -58,6 +60,11 @@ func (c *portalConfig) validate() []error {
 	} else if err := checkServiceURL(c.studyURL); err != nil {
 		errs = append(errs, fmt.Errorf("--study-url %q: %v", c.studyURL, err))
 	}
+	if c.messagesURL != "" {
+		if err := checkServiceURL(c.messagesURL); err != nil {
+			errs = append(errs, fmt.Errorf("--messages-url %q: %v", c.messagesURL, err))
+		}
+	}
 	return errs
 }
 
@@ -76,10 +83,13 @@ func runPortal(ctx context.Context, e env, args []string) error {
 			}
 			cfg := c.portal
 			cfg.Issuer, cfg.StudyURL, cfg.HTTPClient = strings.TrimSuffix(c.upstream.Issuer, "/"), strings.TrimSuffix(c.studyURL, "/"), client
+			cfg.MessagesURL = strings.TrimSuffix(c.messagesURL, "/")
 			cfg.SessionKey, _ = identityservice.DecodeKey(c.sessionKey) // validated with the settings
 			cfg.Version, cfg.Origin, cfg.Base = version, p.publicURL.Scheme+"://"+p.publicURL.Host, p.basePath()
 			cfg.Ready = []httpserver.Check{httpserver.URLCheck("identity", client, cfg.Issuer+"/healthz"),
 				httpserver.URLCheck("study", client, cfg.StudyURL+"/healthz")}
+			// Messaging is not among them: without it the portal's other
+			// pages work, and its messaging pages say it cannot be reached.
 			return portalservice.New(ctx, d, cfg, p.logger)
 		})
 }

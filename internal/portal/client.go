@@ -30,11 +30,12 @@ var (
 	// errLocked is a catalogue change without a live study token: none was
 	// got, or the study API refused it (expired or revoked).
 	errLocked = errors.New("catalogue editing is locked")
-	// errIdentityDown and errStudyDown mean the API could not be reached
-	// or answered 502, 503 or 504: the person is told to try again later
-	// (503), and their session goes on.
+	// errIdentityDown, errStudyDown and errMessagesDown mean the API could
+	// not be reached or answered 502, 503 or 504: the person is told to
+	// try again later (503), and their session goes on.
 	errIdentityDown = errors.New("identity cannot be reached")
 	errStudyDown    = errors.New("the study service cannot be reached")
+	errMessagesDown = errors.New("the messages service cannot be reached")
 )
 
 // apiError is an API's answer other than 2xx, with its RFC 9457 problem
@@ -134,7 +135,8 @@ type apiClient struct {
 type call struct {
 	method, path string
 	body         any
-	raw          []byte // sent as is with contentType instead of body
+	raw          []byte    // sent as is with contentType instead of body
+	stream       io.Reader // like raw, read as it is sent (a multipart upload)
 	contentType  string
 	ifMatch      string
 	headers      []string // name, value pairs
@@ -167,6 +169,8 @@ const maxAnswer = 16 << 20
 func (c apiClient) do(ctx context.Context, sess *session, cl call, into any) error {
 	var body io.Reader
 	switch {
+	case cl.stream != nil:
+		body = cl.stream
 	case cl.raw != nil:
 		body = bytes.NewReader(cl.raw)
 	case cl.method != http.MethodGet:
@@ -183,7 +187,7 @@ func (c apiClient) do(ctx context.Context, sess *session, cl call, into any) err
 		return err
 	}
 	switch {
-	case cl.raw != nil:
+	case cl.raw != nil || cl.stream != nil:
 		req.Header.Set("Content-Type", cl.contentType)
 	case cl.method != http.MethodGet:
 		req.Header.Set("Content-Type", "application/json")

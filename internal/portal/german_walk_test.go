@@ -326,3 +326,69 @@ func TestSignInAsksInThePageLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestGermanWalkMessaging: the messaging pages in German, as a student
+// and an administrator, mistakes included, show no English.
+func TestGermanWalkMessaging(t *testing.T) {
+	t.Parallel()
+	p := newPortal(t, withMessaging)
+	p.messagingAPI()
+	p.api.on("GET /idp/api/v1/me", 200, meJSON)
+	p.api.on("GET /idp/api/v1/roles", 200, rolesJSON)
+	c := newGermanCheck([]string{meJSON, rolesJSON, peopleMsgJSON, groupJSON}, "Ada Student", "Root Admin", "Ben Krüger", "Clara Vogel",
+		"student", "staff", "admin", "notes.pdf")
+	stud, adm := p.signIn(student()), p.signIn(admin())
+	for _, pg := range []struct {
+		who, target string
+		status      int
+	}{
+		{stud, "/messaging", http.StatusOK},
+		{stud, "/messaging?q=be", http.StatusOK},
+		{stud, "/messaging?q=b", http.StatusOK},
+		{stud, "/messaging/c-direct", http.StatusOK},
+		{stud, "/messaging/c-direct?edit=m8", http.StatusOK},
+		{stud, "/messaging/c-direct?reply=m9", http.StatusOK},
+		{stud, "/messaging/c-direct?cursor=cur-older&done=deleted", http.StatusOK},
+		{stud, "/messaging/c-group?add=cl&done=renamed", http.StatusOK},
+		{stud, "/messaging/c-nope", http.StatusNotFound},
+		{stud, "/profile", http.StatusOK},
+		{adm, "/admin", http.StatusOK},
+		{adm, "/admin/messaging?done=saved", http.StatusOK},
+	} {
+		r := p.germanGet(pg.who, pg.target)
+		if r.code != pg.status {
+			t.Errorf("%s: status %d, want %d\n%s", pg.target, r.code, pg.status, r.body)
+			continue
+		}
+		body := r.body
+		// The messages' own text is the people's, not the portal's.
+		for _, data := range []string{"See you at the <strong>lab</strong> &lt;script&gt;", "Lab at <em>ten</em>?", "Lab at *ten*?", "See you at the **lab**"} {
+			body = strings.ReplaceAll(body, data, "")
+		}
+		for _, problem := range c.problems(body) {
+			t.Errorf("%s: %s", pg.target, problem)
+		}
+	}
+	for _, f := range []struct {
+		target string
+		form   url.Values
+		status int
+	}{
+		{"/messaging/c-direct/send", url.Values{"text": {""}}, http.StatusUnprocessableEntity},
+		{"/messaging", url.Values{"q": {"be"}, "kind": {"group"}}, http.StatusUnprocessableEntity},
+	} {
+		r := httptest.NewRequest(http.MethodPost, f.target, strings.NewReader(f.form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		r.Header.Set("Accept-Language", "de-DE,de;q=0.9")
+		res := p.do(stud, r)
+		if res.code != f.status {
+			t.Errorf("POST %s: status %d, want %d\n%s", f.target, res.code, f.status, res.body)
+			continue
+		}
+		body := strings.NewReplacer("See you at the <strong>lab</strong> &lt;script&gt;", "", "Lab at <em>ten</em>?", "", "See you at the **lab**", "").Replace(res.body)
+		for _, problem := range c.problems(body) {
+			t.Errorf("POST %s: %s", f.target, problem)
+		}
+	}
+}

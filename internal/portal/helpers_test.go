@@ -32,6 +32,7 @@ var testNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 type answer struct {
 	status int
 	body   string
+	header http.Header // sent as well (a file's headers); nil: JSON
 }
 
 // apiRequest is a request the portal sent to an API.
@@ -49,9 +50,21 @@ type fakeAPI struct {
 	mu      sync.Mutex
 	answers map[string]answer
 	reqs    []apiRequest
+	// handlers answer "METHOD /path" themselves (an event stream).
+	handlers map[string]http.Handler
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	h := f.handlers[r.Method+" "+r.URL.Path]
+	if h != nil {
+		f.reqs = append(f.reqs, apiRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone()})
+	}
+	f.mu.Unlock()
+	if h != nil {
+		h.ServeHTTP(w, r)
+		return
+	}
 	b, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	f.reqs = append(f.reqs, apiRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: string(b)})
@@ -61,11 +74,16 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	if !ok {
-		a = answer{http.StatusNotFound, `{"status":404,"detail":"no canned answer"}`}
+		a = answer{status: http.StatusNotFound, body: `{"status":404,"detail":"no canned answer"}`}
 	}
-	if a.status/100 == 2 {
+	switch {
+	case a.header != nil:
+		for k, v := range a.header {
+			w.Header()[k] = v
+		}
+	case a.status/100 == 2:
 		w.Header().Set("Content-Type", "application/json")
-	} else {
+	default:
 		w.Header().Set("Content-Type", "application/problem+json")
 	}
 	w.WriteHeader(a.status)
@@ -77,7 +95,14 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (f *fakeAPI) on(key string, status int, body string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.answers[key] = answer{status, body}
+	f.answers[key] = answer{status: status, body: body}
+}
+
+// onRaw sets an answer with its own headers (a file, an event stream).
+func (f *fakeAPI) onRaw(key string, status int, header http.Header, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answers[key] = answer{status: status, body: body, header: header}
 }
 
 // sent returns the requests made to "METHOD /path" (any query).
@@ -128,14 +153,15 @@ func (f *fakeAPI) changes() []string {
 
 // portalTest is a portal with its own session store and fake APIs.
 type portalTest struct {
-	t        *testing.T
+	t        testing.TB
 	h        http.Handler
 	api      *fakeAPI
 	sessions *store.Store
 	rp       *relyingParty // seals session tokens with the portal's key
 }
 
-func newPortal(t *testing.T) *portalTest {
+// newPortal makes the portal; opts change its Deps first (withMessaging).
+func newPortal(t testing.TB, opts ...func(*Deps, *fakeAPI)) *portalTest {
 	t.Helper()
 	api := &fakeAPI{answers: map[string]answer{}}
 	api.srv = httptest.NewServer(api)
@@ -143,7 +169,7 @@ func newPortal(t *testing.T) *portalTest {
 	now := func() time.Time { return testNow }
 	sessions := store.New(dbtest.SQLite(t, store.Migrations), now)
 	secret := []byte("handler test secret")
-	h, err := NewServer(Deps{
+	d := Deps{
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Version:     "test",
 		Origin:      "https://portal.example",
@@ -155,7 +181,11 @@ func newPortal(t *testing.T) *portalTest {
 		Secret:      secret,
 		SessionTTL:  time.Hour,
 		Now:         now,
-	})
+	}
+	for _, o := range opts {
+		o(&d, api)
+	}
+	h, err := NewServer(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,18 +220,18 @@ func (p *portalTest) signIn(tok tokens) string {
 }
 
 func student() tokens {
-	return tokens{Name: "Ada Student", Roles: []string{"student"}, Scopes: []string{"openid", "profile", "email"}}
+	return tokens{Name: "Ada Student", Roles: []string{"student"}, Scopes: []string{"openid", "profile", "email", "messages:read", "messages:write"}}
 }
 
 func staff() tokens {
-	return tokens{Name: "Grace Staff", Roles: []string{"staff"}, Scopes: []string{"openid", "profile", "grades:read", "grades:write"}}
+	return tokens{Name: "Grace Staff", Roles: []string{"staff"}, Scopes: []string{"openid", "profile", "grades:read", "grades:write", "messages:read", "messages:write"}}
 }
 
 // admin is an administrator as the portal signs one in: the study token
 // (studies:write) comes only with unlocking.
 func admin() tokens {
 	return tokens{Name: "Root Admin", Roles: []string{"admin"},
-		Scopes: []string{"openid", "profile", "users:read", "users:write", "roles:write", "grades:read", "grades:write"}}
+		Scopes: []string{"openid", "profile", "users:read", "users:write", "roles:write", "grades:read", "grades:write", "messages:read", "messages:write"}}
 }
 
 // unlocked adds a study token lasting 15 minutes: catalogue editing is

@@ -132,6 +132,9 @@ func (s *server) apiFailed(w http.ResponseWriter, r *http.Request, err error) bo
 	case errors.Is(err, errStudyDown):
 		s.d.Logger.Warn("API call: the study service cannot be reached", "path", r.URL.Path, "err", err)
 		s.unavailable(w, r, "error.study.down", nil)
+	case errors.Is(err, errMessagesDown):
+		s.d.Logger.Warn("API call: the messages service cannot be reached", "path", r.URL.Path, "err", err)
+		s.unavailable(w, r, "error.messages.down", nil)
 	default:
 		s.d.Logger.Error("API call", "path", r.URL.Path, "err", err)
 		s.fail(w, r, upstreamStatus(w, err), T(langOf(r), "error.unavailable"))

@@ -38,7 +38,7 @@ func BenchmarkRenderMyStudy(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &server{d: Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, pages: pages, csp: contentSecurityPolicy("")}
+	s := &server{d: Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, pages: pages, csp: contentSecurityPolicy("", false)}
 	ov := bigOverview()
 	var lat []time.Duration
 	size := 0

@@ -37,10 +37,16 @@ type Deps struct {
 	// IdentityURL is identity's issuer URL; StudyURL the study API's base
 	// URL (…/study); API reaches both (in-process in all-in-one mode).
 	IdentityURL, StudyURL string
-	API                   *http.Client
-	Ready                 []httpserver.Check
-	Sessions              *store.Store
-	OIDC                  OIDC
+	// MessagesURL is the messages API's base URL (…/messages); "" leaves
+	// messaging out of the portal.
+	MessagesURL string
+	// UnreadTTL is how long the top bar's unread count is remembered per
+	// session (0: 5 s; negative: asked for every page).
+	UnreadTTL time.Duration
+	API       *http.Client
+	Ready     []httpserver.Check
+	Sessions  *store.Store
+	OIDC      OIDC
 	// Secret seals the tokens kept in sessions.
 	Secret     []byte
 	SessionTTL time.Duration
@@ -59,6 +65,9 @@ type server struct {
 	// study and identity are the APIs.
 	study    studyClient
 	identity identityClient
+	messages messagesClient
+	// unread remembers each session's unread total for the top bar.
+	unread unreadCache
 }
 
 // NewServer parses the templates (a broken one fails the start, not a
@@ -76,9 +85,10 @@ func NewServer(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	rp.revocations = d.Revocations
-	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL)}
+	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL, d.MessagesURL != "")}
 	s.study = studyClient{apiClient{base: d.StudyURL, down: errStudyDown, send: s.send}, rp.studyToken}
 	s.identity = identityClient{apiClient{base: d.IdentityURL + "/api/v1", down: errIdentityDown, send: s.send}}
+	s.messages = messagesClient{apiClient{base: d.MessagesURL, down: errMessagesDown, send: s.send}, rp.accessToken}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, rt.h)
@@ -107,24 +117,30 @@ func (s *server) crossOrigin(w http.ResponseWriter, r *http.Request) {
 }
 
 // contentSecurityPolicy allows the portal's own stylesheet and images and
-// nothing else, no script at all; forms go to the portal, and its sign-out
-// form's redirect to identity is allowed too (browsers apply form-action to
-// redirects).
-func contentSecurityPolicy(identity string) string {
+// nothing else; forms go to the portal, and its sign-out form's redirect
+// to identity is allowed too (browsers apply form-action to redirects).
+// With messaging the one script is the portal's own static/messages.js,
+// which reads the event stream and fragments from the portal itself: no
+// inline script, no other origin.
+func contentSecurityPolicy(identity string, scripts bool) string {
 	formAction := "'self'"
 	if u, err := url.Parse(identity); err == nil && u.Host != "" {
 		formAction += " " + u.Scheme + "://" + u.Host
 	}
-	return "default-src 'none'; style-src 'self'; img-src 'self'; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
+	script := ""
+	if scripts {
+		script = "script-src 'self'; connect-src 'self'; "
+	}
+	return "default-src 'none'; " + script + "style-src 'self'; img-src 'self'; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
 func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict, "has": slices.Contains[[]string], "list": func(v ...string) []string { return v }, "windowText": windowText}).ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict, "has": slices.Contains[[]string], "list": func(v ...string) []string { return v }, "windowText": windowText, "when": when, "excerpt": excerpt, "size": fileSize}).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered", "apikeys", "role"} {
+	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered", "apikeys", "role", "messages", "conversation", "adminmessaging"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal template %s: %w", name, err)
@@ -143,6 +159,11 @@ type page struct {
 	Path    string
 	User    *session
 	Data    any
+	// Messaging says the portal has the messages API and the signed-in
+	// person may read messages; Unread is their total of unread messages
+	// (-1: not known now).
+	Messaging bool
+	Unread    int
 }
 
 // T translates for the page's language.
@@ -153,8 +174,13 @@ func (p page) Has(role string) bool { return p.User != nil && slices.Contains(p.
 
 func (s *server) page(r *http.Request, titleKey string, data any) page {
 	lang := langOf(r)
-	return page{Lang: lang, Title: T(lang, titleKey), Base: s.d.Base, Version: s.d.Version, Path: r.URL.RequestURI(),
-		User: s.rp.current(r), Data: data}
+	p := page{Lang: lang, Title: T(lang, titleKey), Base: s.d.Base, Version: s.d.Version, Path: r.URL.RequestURI(),
+		User: s.rp.current(r), Data: data, Unread: -1}
+	p.Messaging = s.messagingOn() && (p.User == nil || slices.Contains(p.User.Scopes, scopeMessagesRead))
+	if p.User != nil && p.Messaging {
+		p.Unread = s.unreadTotal(r, p.User)
+	}
+	return p
 }
 
 func (s *server) render(w http.ResponseWriter, status int, name string, p page) {

@@ -15,6 +15,9 @@ type profileView struct {
 	Conflict       *me // what identity has now, when someone changed it meanwhile
 	PasswordErrors map[string]string
 	SemesterInput  string // what was typed, when it was not a number
+	// PresenceKnown says the messages API told whether the person hides
+	// their presence (PresenceHidden).
+	PresenceKnown, PresenceHidden bool
 }
 
 func (s *server) profile(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -28,6 +31,15 @@ func (s *server) profile(w http.ResponseWriter, r *http.Request, sess *session) 
 		v.Notice = T(langOf(r), "profile.saved")
 	case "password":
 		v.Notice = T(langOf(r), "profile.password.changed")
+	case "presence":
+		v.Notice = T(langOf(r), "msg.presence.saved")
+	}
+	if s.messagingOn() {
+		if hidden, err := s.messages.PresenceHidden(r.Context(), sess); err == nil {
+			v.PresenceKnown, v.PresenceHidden = true, hidden
+		} else {
+			s.d.Logger.Warn("profile: presence setting", "err", err)
+		}
 	}
 	s.render(w, http.StatusOK, "profile", s.page(r, "profile.title", v))
 }

@@ -33,6 +33,18 @@ func (s *server) routes() []route {
 		{"GET /profile", s.requireSession(s.profile)},
 		{"POST /profile", s.requireSession(s.saveProfile)},
 		{"POST /profile/password", s.requireSession(s.changePassword)},
+		// Messaging (without the messages API: not found).
+		{"GET /messaging", s.requireMessaging(s.conversations)},
+		{"POST /messaging", s.requireMessaging(s.startConversation)},
+		{"GET /messaging/events", http.HandlerFunc(s.events)},
+		{"GET /messaging/unread", s.requireMessaging(s.unreadJSON)},
+		{"GET /messaging/attachments/{id}", s.requireMessaging(s.attachment)},
+		{"GET /messaging/fragments/{id}", s.requireMessaging(s.fragment)},
+		{"GET /messaging/{id}", s.requireMessaging(s.conversationPage)},
+		{"POST /messaging/{id}/send", s.requireMessaging(s.sendMessage)},
+		{"POST /messaging/{id}/messages/{mid}", s.requireMessaging(s.changeMessage)},
+		{"POST /messaging/{id}/settings", s.requireMessaging(s.settings)},
+		{"POST /profile/presence", s.requireMessaging(s.hidePresence)},
 		// Staff: grading (grades:write).
 		{"GET /grading", s.requireGrader(s.grading)},
 		{"GET /grading/{id}", s.requireGrader(s.lecture)},
@@ -60,6 +72,8 @@ func (s *server) routes() []route {
 		{"POST /admin/lectures/{id}", s.requireAdmin(s.lectureEditor().save)},
 		{"POST /admin/unlock", s.requireAdmin(s.unlock)},
 		{"POST /admin/lock", s.requireAdmin(s.lock)},
+		{"GET /admin/messaging", s.requireAdmin(s.ifMessaging(s.messagingRules))},
+		{"POST /admin/messaging", s.requireAdmin(s.ifMessaging(s.saveMessagingRules))},
 		// The same-origin API gateway, and API keys for it.
 		{"/api/study/", s.gateway("/api/study", s.d.StudyURL, true)},
 		{"/api/identity/", s.gateway("/api/identity", s.d.IdentityURL, false)},

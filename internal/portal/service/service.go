@@ -58,7 +58,10 @@ func (c *Config) Validate() []error {
 // roles allow. studies:write is left out on purpose: only a step-up (the
 // password entered again) grants it, for minutes (the portal asks for it
 // then). The portal may not import identity's catalogue (decision 1).
-var Scopes = []string{"openid", "profile", "email", "offline_access", "users:read", "users:write", "roles:write", "grades:read", "grades:write"}
+// messages:read and messages:write are for the messages API, whose pages
+// the portal shows when it has its URL (every built-in role has both).
+var Scopes = []string{"openid", "profile", "email", "offline_access", "users:read", "users:write", "roles:write", "grades:read", "grades:write",
+	"messages:read", "messages:write"}
 
 // New builds the portal over its session database and starts polling
 // identity's revocation feed until ctx is done.
@@ -74,6 +77,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		Base:        cfg.Base,
 		IdentityURL: cfg.Issuer,
 		StudyURL:    cfg.StudyURL,
+		MessagesURL: cfg.MessagesURL,
 		API:         cfg.HTTPClient,
 		Ready:       append([]httpserver.Check{{Name: "database", Fn: d.Ping}}, cfg.Ready...),
 		Sessions:    sessions,
