@@ -245,6 +245,7 @@ func TestServeOnPostgres(t *testing.T) {
 		"CAMPUS_IDENTITY_DB":    dbtest.PostgresURL(t),
 		"CAMPUS_STUDY_DB":       dbtest.PostgresURL(t),
 		"CAMPUS_PORTAL_DB":      dbtest.PostgresURL(t),
+		"CAMPUS_MESSAGES_DB":    dbtest.PostgresURL(t),
 		"CAMPUS_ADMIN_PASSWORD": "correct-horse-battery",
 	}, "serve", "--addr", "127.0.0.1:0", "--data", dir)
 	client := tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))
