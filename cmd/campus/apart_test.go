@@ -59,18 +59,29 @@ func TestServicesRunApartWithRegisteredClients(t *testing.T) {
 	study := startCampus(t, studyClient.Settings, "study", "--addr", "127.0.0.1:0", "--data", filepath.Join(base, "study"),
 		"--issuer", id.url, "--ca-file", idCert)
 	studyCert := filepath.Join(base, "study", "tls", "cert.pem")
+	// The messages service alone, with the client of 'campus clients add
+	// --messages', reading the study service's rosters.
+	messagesClient := p.addClient(t, "--messages")
+	if messagesClient.ID != "campus-messages" || messagesClient.Settings["CAMPUS_MESSAGES_CLIENT_SECRET"] == "" {
+		t.Fatalf("messages' client: %+v", messagesClient)
+	}
+	idStudy := filepath.Join(base, "id-study.pem")
+	writeBundle(t, idStudy, idCert, studyCert)
+	msgs := startCampus(t, messagesClient.Settings, "messages", "--addr", "127.0.0.1:0", "--data", filepath.Join(base, "messages"),
+		"--issuer", id.url, "--study-url", study.url, "--ca-file", idStudy)
+	messagesCert := filepath.Join(base, "messages", "tls", "cert.pem")
 	bundle := filepath.Join(base, "bundle.pem")
-	writeBundle(t, bundle, idCert, studyCert, caFile)
+	writeBundle(t, bundle, idCert, studyCert, messagesCert, caFile)
 	portalEnv := map[string]string{"CAMPUS_PORTAL_SESSION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
 	for k, v := range portalClient.Settings {
 		portalEnv[k] = v
 	}
 	portal := startCampus(t, portalEnv, "portal", "--addr", strings.TrimPrefix(portalURL, "https://"), "--data", filepath.Join(base, "portal"),
-		"--tls-cert", portalCert, "--tls-key", portalKey, "--issuer", id.url, "--study-url", study.url, "--ca-file", bundle)
+		"--tls-cert", portalCert, "--tls-key", portalKey, "--issuer", id.url, "--study-url", study.url, "--messages-url", msgs.url, "--ca-file", bundle)
 	if portal.url != portalURL {
 		t.Fatalf("portal at %s, registered for %s", portal.url, portalURL)
 	}
-	for _, u := range []string{study.url + "/readyz", portal.url + "/readyz"} {
+	for _, u := range []string{study.url + "/readyz", msgs.url + "/readyz", portal.url + "/readyz"} {
 		if r := get(t, tlsClient(t, bundle), u); r.status != http.StatusOK {
 			t.Fatalf("GET %s = %d %s", u, r.status, r.body)
 		}
@@ -96,6 +107,12 @@ func TestServicesRunApartWithRegisteredClients(t *testing.T) {
 	// The admin pages need the permission scopes of the registered client.
 	if admin := getPage(t, b, portal.url+"/admin/users"); admin.status != http.StatusOK || !strings.Contains(admin.body, "Administrator") {
 		t.Fatalf("admin page: %d (want 200)\n%s", admin.status, admin.body)
+	}
+
+	// Messaging through the messages service alone: the administrator
+	// starts a group, writes into it, and reads it back on its page.
+	if pg := getPage(t, b, portal.url+"/messaging"); pg.status != http.StatusOK {
+		t.Fatalf("messaging page: %d\n%s", pg.status, pg.body)
 	}
 
 	// Sign out: the portal sends the browser to identity's end_session,
