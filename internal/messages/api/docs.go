@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"campus/internal/rest"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -98,7 +99,7 @@ func newDocs() (*docs, error) {
 }
 
 func (d *docs) handlePage() http.Handler {
-	h := staticContent("text/html; charset=utf-8", d.page)
+	h := rest.StaticContent("text/html; charset=utf-8", d.page)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", docsCSP)
 		h.ServeHTTP(w, r)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"campus/internal/rest"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -60,7 +61,7 @@ func newDocs() (*docs, error) {
 
 // handlePage serves the documentation page (GET /v1/docs).
 func (d *docs) handlePage() http.Handler {
-	h := staticContent("text/html; charset=utf-8", d.page)
+	h := rest.StaticContent("text/html; charset=utf-8", d.page)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", docsCSP)
 		h.ServeHTTP(w, r)
@@ -70,7 +71,7 @@ func (d *docs) handlePage() http.Handler {
 // handleCSS serves the page's style sheet (GET /v1/docs.css); the page
 // links it relatively, so it works under any mount prefix.
 func (d *docs) handleCSS() http.Handler {
-	return staticContent("text/css; charset=utf-8", d.css)
+	return rest.StaticContent("text/css; charset=utf-8", d.css)
 }
 
 // The subset of OpenAPI 3.0 that the page shows. $refs are resolved after

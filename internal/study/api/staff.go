@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"campus/internal/problem"
+	"campus/internal/rest"
 	"campus/internal/study/store"
 )
 
@@ -76,7 +77,7 @@ func (s *server) rosters(w http.ResponseWriter, r *http.Request, p *Principal) {
 		h := w.Header()
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", "no-cache")
-		if noneMatch(r.Header.Get("If-None-Match"), etag) {
+		if rest.NoneMatch(r.Header.Get("If-None-Match"), etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return false, nil
 		}

@@ -159,7 +159,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body, _ := io.ReadAll(tt.resp.Body)
-			problems := v.check(tt.req, tt.resp, body)
+			problems := v.Problems(tt.req, tt.resp, body)
 			switch {
 			case tt.want == "" && len(problems) > 0:
 				t.Errorf("unexpected problems:\n%s", strings.Join(problems, "\n"))
