@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -64,3 +65,36 @@ func Forbidden(w http.ResponseWriter, scope, detail string) {
 	w.Header().Set("WWW-Authenticate", Challenge(InsufficientScope, "needs the scope "+scope, scope))
 	problem.Write(w, problem.Details{Status: http.StatusForbidden, Title: "Insufficient scope", Detail: detail})
 }
+
+// ErrNoToken: the request carries no credentials.
+var ErrNoToken = errors.New("no token")
+
+// ErrTokenInURL refuses an access token (a JWT) given as ?key=, which is
+// for API keys only: a URL ends up in server and proxy logs, browser
+// histories and Referer headers, where a token that can change things must
+// never be (RFC 6750 section 5.3). API keys are read-only and revocable,
+// for the places where a header cannot be set.
+var ErrTokenInURL = errors.New("access token in the URL")
+
+// Credential reads the token of a request: the Authorization header's
+// Bearer token (RFC 6750 section 2.1), else an API key in ?key=.
+func Credential(r *http.Request) (string, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return "", errors.New("the Authorization header must be: Bearer TOKEN")
+		}
+		return strings.TrimSpace(token), nil
+	}
+	if k := r.URL.Query().Get("key"); k != "" {
+		if LooksLikeJWT(k) {
+			return "", ErrTokenInURL
+		}
+		return k, nil
+	}
+	return "", ErrNoToken
+}
+
+// LooksLikeJWT tells a JWT (three dot-separated parts, RFC 7519 section
+// 3) from an opaque API key, which has no dots.
+func LooksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }

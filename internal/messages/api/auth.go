@@ -5,9 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
+	"campus/internal/rest"
 	"campus/internal/tokencheck"
 )
 
@@ -49,12 +49,10 @@ func (p *Principal) mayRead() bool { return p.ReadOnly || p.Has(scopeRead) }
 // subject is the client) from a person.
 func (p *Principal) service() bool { return p.Subject == "" || p.Subject == p.ClientID }
 
-var errNoToken = errors.New("no token")
+var errNoToken = rest.ErrNoToken
 
-// errTokenInURL refuses an access token (a JWT) given as ?key=, which is
-// for API keys only: a URL ends up in logs and Referer headers, where a
-// token that can change things must never be (RFC 6750 section 5.3).
-var errTokenInURL = errors.New("access token in the URL")
+// errTokenInURL: an access token sent as ?key= (rest.ErrTokenInURL).
+var errTokenInURL = rest.ErrTokenInURL
 
 // authenticator finds the caller of a request: a bearer JWT checked
 // locally, or an opaque key (bearer or ?key=) checked by introspection.
@@ -64,23 +62,11 @@ type authenticator struct {
 }
 
 func (a *authenticator) principal(r *http.Request) (*Principal, error) {
-	raw := ""
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-			return nil, errors.New("the Authorization header must be: Bearer TOKEN")
-		}
-		raw = strings.TrimSpace(token)
-	} else if k := r.URL.Query().Get("key"); k != "" {
-		if looksLikeJWT(k) {
-			return nil, errTokenInURL
-		}
-		raw = k
+	raw, err := rest.Credential(r)
+	if err != nil {
+		return nil, err
 	}
-	if raw == "" {
-		return nil, errNoToken
-	}
-	if looksLikeJWT(raw) {
+	if rest.LooksLikeJWT(raw) {
 		if a.jwt == nil {
 			return nil, errors.New("no token verifier")
 		}
@@ -99,10 +85,6 @@ func (a *authenticator) principal(r *http.Request) (*Principal, error) {
 	}
 	return &Principal{Subject: in.Subject, ClientID: in.ClientID, Scopes: in.Scopes, Roles: in.Roles, ReadOnly: true}, nil
 }
-
-// looksLikeJWT tells a JWT (three dot-separated parts, RFC 7519 section
-// 3) from an opaque API key, which has no dots.
-func looksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }
 
 // revocationsUpTo is the verifier's optional promise that it knows every
 // revocation made before a time (tokencheck.Verifier).

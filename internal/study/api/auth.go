@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 
+	"campus/internal/rest"
 	"campus/internal/tokencheck"
 )
 
@@ -46,14 +46,10 @@ type Introspector interface {
 	Introspect(ctx context.Context, token string) (*Principal, error)
 }
 
-var errNoToken = errors.New("no token")
+var errNoToken = rest.ErrNoToken
 
-// errTokenInURL refuses an access token (a JWT) given as ?key=, which is
-// for API keys only: a URL ends up in server and proxy logs, browser
-// histories and Referer headers, where a token that can change things must
-// never be (RFC 6750 section 5.3). API keys are read-only and revocable,
-// for the places where a header cannot be set.
-var errTokenInURL = errors.New("access token in the URL")
+// errTokenInURL: an access token sent as ?key= (rest.ErrTokenInURL).
+var errTokenInURL = rest.ErrTokenInURL
 
 // authenticator finds the caller of a request: a bearer JWT checked
 // locally, or an opaque key (bearer or ?key=) checked by introspection.
@@ -63,23 +59,11 @@ type authenticator struct {
 }
 
 func (a *authenticator) principal(r *http.Request) (*Principal, error) {
-	raw := ""
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-			return nil, errors.New("the Authorization header must be: Bearer TOKEN")
-		}
-		raw = strings.TrimSpace(token)
-	} else if k := r.URL.Query().Get("key"); k != "" {
-		if looksLikeJWT(k) {
-			return nil, errTokenInURL
-		}
-		raw = k
+	raw, err := rest.Credential(r)
+	if err != nil {
+		return nil, err
 	}
-	if raw == "" {
-		return nil, errNoToken
-	}
-	if looksLikeJWT(raw) {
+	if rest.LooksLikeJWT(raw) {
 		c, err := a.jwt.Verify(r.Context(), raw)
 		if err != nil {
 			return nil, err
@@ -96,10 +80,6 @@ func (a *authenticator) principal(r *http.Request) (*Principal, error) {
 	p.ReadOnly = true
 	return p, nil
 }
-
-// looksLikeJWT tells a JWT (three dot-separated parts, RFC 7519 section
-// 3) from an opaque API key, which has no dots.
-func looksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }
 
 // IdentityIntrospector introspects opaque tokens at identity with the
 // study service's own client credentials (see tokencheck.Introspector).
