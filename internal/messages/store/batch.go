@@ -28,7 +28,7 @@ import (
 const maxGroup = 64
 
 type group struct {
-	memory  sync.Once // temp_store set (see runGroup)
+	memory  bool // temp_store set (see runGroup); the leader's alone
 	mu      sync.Mutex
 	queue   []*groupOp
 	leading bool // a leader is writing batches
@@ -103,17 +103,16 @@ func (s *Store) runGroup(ctx context.Context, ops []*groupOp) {
 	// either: an interrupted statement makes SQLite roll back the whole
 	// transaction (sqlite3_interrupt), the others' sends too.
 	ctx = context.WithoutCancel(ctx)
-	s.group.memory.Do(func() {
+	if !s.group.memory {
 		// A savepoint copies each page it changes first, to a temporary
 		// file by default: those writes were a third of a batch's cost.
 		// In memory they are a few pages per batch. The writer's one
 		// connection keeps the setting, which a transaction cannot change;
 		// should the pool open a new connection, savepoints spill to a
 		// file again: slower, not wrong.
-		if _, err := s.db.ExecContext(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
-			s.group.memory = sync.Once{} // next time
-		}
-	})
+		_, err := s.db.ExecContext(ctx, `PRAGMA temp_store = MEMORY`)
+		s.group.memory = err == nil
+	}
 	var refs []messages.EventRef
 	err := s.db.Tx(ctx, func(tx *sql.Tx) (err error) {
 		defer func() {
