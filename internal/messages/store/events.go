@@ -22,6 +22,7 @@ type txn struct {
 	*sql.Tx
 	events []pendingEvent
 	stmts  map[string]*sql.Stmt // prepared in this transaction (see exec)
+	lite   bool                 // on SQLite
 }
 
 // prepared returns query prepared once per transaction: a batch of sends
@@ -88,7 +89,7 @@ const eventsLock = 0x6d657373616765 // "message"
 func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
 	var refs []messages.EventRef
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		t := &txn{Tx: tx}
+		t := &txn{Tx: tx, lite: s.db.Dialect() == db.SQLite}
 		if err := fn(t); err != nil {
 			return err
 		}

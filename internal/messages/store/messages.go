@@ -92,8 +92,20 @@ func indexMessage(ctx context.Context, t *txn, conversationID, id string, words 
 	return insertWords(ctx, t, conversationID, id, words)
 }
 
-// insertWords adds the search words of a message, one INSERT per 500.
+// insertWords adds the search words of a message: on SQLite one
+// prepared single-row INSERT per word (parsing a multi-row INSERT of
+// another length each time was a sixth of a loaded server's CPU; a
+// prepared statement runs in-process for a few microseconds), on
+// PostgreSQL one INSERT per 500 words (one round trip).
 func insertWords(ctx context.Context, t *txn, conversationID, id string, words []string) error {
+	if t.lite {
+		for _, w := range words {
+			if _, err := t.exec(ctx, `INSERT INTO message_words (word, conversation_id, message_id) VALUES ($1, $2, $3)`, []byte(w), conversationID, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, batch := range chunks(words, 500) {
 		var a db.Args
 		c, m := a.Add(conversationID), a.Add(id)
