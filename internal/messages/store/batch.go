@@ -28,7 +28,7 @@ import (
 const maxGroup = 64
 
 type group struct {
-	memory  bool // temp_store set (see runGroup); the leader's alone
+	memory  bool // the writer's settings made (see runGroup); the leader's alone
 	mu      sync.Mutex
 	queue   []*groupOp
 	leading bool // a leader is writing batches
@@ -106,11 +106,15 @@ func (s *Store) runGroup(ctx context.Context, ops []*groupOp) {
 	if !s.group.memory {
 		// A savepoint copies each page it changes first, to a temporary
 		// file by default: those writes were a third of a batch's cost.
-		// In memory they are a few pages per batch. The writer's one
-		// connection keeps the setting, which a transaction cannot change;
-		// should the pool open a new connection, savepoints spill to a
-		// file again: slower, not wrong.
+		// In memory they are a few pages per batch. And the writer leaves
+		// checkpoints to the background (see checkpoint.go). The writer's
+		// one connection keeps the settings, which a transaction cannot
+		// change; should the pool open a new connection, both are as they
+		// were by default again: slower, not wrong.
 		_, err := s.db.ExecContext(ctx, `PRAGMA temp_store = MEMORY`)
+		if err == nil {
+			_, err = s.db.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, walBackstop))
+		}
 		s.group.memory = err == nil
 	}
 	var refs []messages.EventRef
@@ -153,6 +157,7 @@ func (s *Store) runGroup(ctx context.Context, ops []*groupOp) {
 		}
 		return
 	}
+	s.committed()
 	if len(refs) > 0 && s.Published != nil {
 		s.Published(refs)
 	}

@@ -97,10 +97,14 @@ func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
 		refs, err = s.flush(ctx, t)
 		return err
 	})
-	if err == nil && len(refs) > 0 && s.db.Dialect() == db.SQLite && s.Published != nil {
+	if err != nil || s.db.Dialect() != db.SQLite {
+		return err
+	}
+	s.committed()
+	if len(refs) > 0 && s.Published != nil {
 		s.Published(refs)
 	}
-	return err
+	return nil
 }
 
 // flush inserts the transaction's events and, on PostgreSQL, notifies

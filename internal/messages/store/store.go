@@ -32,7 +32,8 @@ type Store struct {
 	// Blobs keeps attachments' content; nil keeps it in the database.
 	Blobs Blobs
 
-	group group // sends waiting to be written together (SQLite)
+	group group        // sends waiting to be written together (SQLite)
+	ckpt  checkpointer // checkpoints beside the writer (SQLite)
 
 	schemaOnce sync.Mutex
 	channel    string // PostgreSQL's NOTIFY channel, once known
