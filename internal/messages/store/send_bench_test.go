@@ -18,6 +18,9 @@ import (
 // of a dozen words of which some are new each time.
 //
 //	go test -run '^$' -bench 'Send' -benchtime 2000x ./internal/messages/store
+//
+// Measured 2026-12-05 (2 busy cores): about 0.9 ms per send alone, 0.5 ms
+// at once, of which the search words are four fifths (0.1 ms without).
 func BenchmarkSend(b *testing.B) {
 	for _, par := range []int{0, 16} {
 		b.Run(fmt.Sprintf("parallel=%d", par), func(b *testing.B) {
