@@ -58,3 +58,27 @@ func BenchmarkHistory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSendParallel sends from 16 goroutines per core at once, as a
+// loaded server does: sends that wait for the writer are written
+// together (the store's group commit).
+func BenchmarkSendParallel(b *testing.B) {
+	e := newEnv(b)
+	path := "/v1/conversations/" + e.group.ID + "/messages"
+	const body = `{"text":"Hallo **alle**, das Skript liegt unter https://uni.example/skript"}`
+	auth := "Bearer " + tokenOf(bob)
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+			r.Header.Set("Authorization", auth)
+			r.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, r)
+			if rec.Code != http.StatusCreated {
+				b.Error(rec.Code, rec.Body.String())
+				return
+			}
+		}
+	})
+}

@@ -300,12 +300,13 @@ func (s *server) markRead(w http.ResponseWriter, r *http.Request, p *Principal) 
 		s.fail(w, r, err)
 		return
 	}
-	c, err := s.store.Conversation(r.Context(), p.Subject, id)
+	// The count only, not the whole conversation with its last message.
+	unread, err := s.store.UnreadIn(r.Context(), p.Subject, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	rest.Reply(w, http.StatusOK, 0, readOutJSON{ReadUpTo: m.ReadUpTo, Unread: c.Unread})
+	rest.Reply(w, http.StatusOK, 0, readOutJSON{ReadUpTo: m.ReadUpTo, Unread: unread})
 }
 
 type unreadJSON struct {

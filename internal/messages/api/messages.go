@@ -76,7 +76,7 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, p *Principal) {
 		}
 	} else {
 		var in newMessageJSON
-		if !rest.Decode(w, r, &in, map[string]string{"attachments": "Send files as multipart/form-data, in parts named attachment."}) {
+		if !decodeMessage(w, r, &in, &in.Text, map[string]string{"attachments": "Send files as multipart/form-data, in parts named attachment."}) {
 			return
 		}
 		nm = store.NewMessage{Text: in.Text, ReplyTo: in.ReplyTo, Mentions: in.Mentions}
@@ -249,7 +249,7 @@ func (s *server) editMessage(w http.ResponseWriter, r *http.Request, p *Principa
 	var in struct {
 		Text string `json:"text"`
 	}
-	if !rest.Decode(w, r, &in, nil) {
+	if !decodeMessage(w, r, &in, &in.Text, nil) {
 		return
 	}
 	switch {

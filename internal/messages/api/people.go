@@ -19,11 +19,6 @@ import (
 // maxPeople is how many people one request names or finds.
 const maxPeople = 100
 
-// acquaintanceLimit bounds the people read to decide whom the caller
-// knows: the members of their direct conversations, groups and course
-// groups.
-const acquaintanceLimit = 10000
-
 // listPeople names people, but only those sharing a conversation with
 // the caller (and the caller): the API is no directory of the
 // university. Without People the items carry ids only.
@@ -37,14 +32,16 @@ func (s *server) listPeople(w http.ResponseWriter, r *http.Request, p *Principal
 	if q.Answer(w) {
 		return
 	}
-	known, err := s.acquainted(r, p.Subject)
+	// Only those asked for are looked up, in one query, instead of
+	// everyone the caller knows.
+	known, err := s.store.PeopleSharing(r.Context(), p.Subject, ids)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	var asked []string
 	for _, id := range ids {
-		if known[id] && !slices.Contains(asked, id) {
+		if slices.Contains(known, id) && !slices.Contains(asked, id) {
 			asked = append(asked, id)
 		}
 	}
@@ -53,24 +50,6 @@ func (s *server) listPeople(w http.ResponseWriter, r *http.Request, p *Principal
 		return
 	}
 	rest.Reply(w, http.StatusOK, 0, list[personJSON]{Items: items})
-}
-
-// acquainted is the set of people who share a conversation with sub, and
-// sub.
-func (s *server) acquainted(r *http.Request, sub string) (map[string]bool, error) {
-	contacts, err := s.store.Contacts(r.Context(), sub, acquaintanceLimit)
-	if err != nil {
-		return nil, err
-	}
-	peers, err := s.store.CourseGroupPeers(r.Context(), sub, acquaintanceLimit)
-	if err != nil {
-		return nil, err
-	}
-	known := map[string]bool{sub: true}
-	for _, id := range append(contacts, peers...) {
-		known[id] = true
-	}
-	return known, nil
 }
 
 // named returns ids with their names from identity, in the order given,

@@ -32,6 +32,9 @@ type Store struct {
 	// Blobs keeps attachments' content; nil keeps it in the database.
 	Blobs Blobs
 
+	group group        // sends waiting to be written together (SQLite)
+	ckpt  checkpointer // checkpoints beside the writer (SQLite)
+
 	schemaOnce sync.Mutex
 	channel    string // PostgreSQL's NOTIFY channel, once known
 	commonTerm int    // tests: matches that make a search term common (0: searchCommon)
