@@ -70,6 +70,9 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 	// H-store: events older than messages.EventRetention (and old notice
 	// keys) are deleted by every replica; a row goes once, whoever deletes it.
 	go db.Housekeep(ctx, logger, "messages events", st.PurgeEvents)
+	// H-perf2: search words are indexed after the send, in batches, by
+	// every replica (each queued message by one of them).
+	go st.RunIndexer(ctx, logger)
 	// H-study: course groups kept in step with the study service's rosters,
 	// polled by one replica at a time with the messages client's own token.
 	if cfg.StudyURL != "" && cfg.ClientID != "" && cfg.ClientSecret != "" {

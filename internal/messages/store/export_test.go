@@ -78,3 +78,22 @@ func (s *Store) BulkWords(ctx context.Context, conversationID string, ids []stri
 // SetCommonTerm makes n matches a common search term, so that small tests
 // take the plan of common words.
 func (s *Store) SetCommonTerm(n int) { s.commonTerm = n }
+
+// SetSearchQueued makes n queued messages the most a search checks in Go.
+func (s *Store) SetSearchQueued(n int) { s.queuedMax = n }
+
+// Queued counts the messages waiting for the indexer.
+func (s *Store) Queued(ctx context.Context) (n int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM message_index_queue`).Scan(&n)
+	return n, err
+}
+
+// WordRows counts the rows of message_words of a message (0 for "": all).
+func (s *Store) WordRows(ctx context.Context, messageID string) (n int, err error) {
+	if messageID == "" {
+		err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM message_words`).Scan(&n)
+		return n, err
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM message_words WHERE message_id = $1`, messageID).Scan(&n)
+	return n, err
+}

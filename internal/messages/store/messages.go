@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -92,10 +93,11 @@ func indexMessage(ctx context.Context, t *txn, conversationID, id string, words 
 	return insertWords(ctx, t, conversationID, id, words)
 }
 
-// insertWords adds the search words of a message. On SQLite they go in
+// insertWords adds the search words of a message (an edited one: new
+// messages are indexed by IndexPending, index.go). On SQLite they go in
 // by multi-row INSERTs of 64, 32, ..., 2 or 1 rows (9 words: 8 and 1),
-// each statement prepared once per transaction and shared by the sends
-// of a batch: parsing a multi-row INSERT of another length for each send
+// each statement prepared once per transaction (the indexer's batches
+// use the same ones): parsing a multi-row INSERT of another length for each send
 // was a sixth of a loaded server's CPU, and one prepared statement per
 // word paid database/sql's cost per call ten times. On PostgreSQL one
 // INSERT per 500 words (one round trip).
@@ -276,8 +278,8 @@ func (s *Store) Send(ctx context.Context, sub, conversationID string, m NewMessa
 				}
 			}
 		}
-		// A new message has no words yet: nothing to delete first.
-		if err := insertWords(ctx, t, conversationID, msg.ID, messageWords(m.Text, "")); err != nil {
+		// The words come later, in a batch of the indexer's (index.go).
+		if err := enqueueIndex(ctx, t, conversationID, msg.ID); err != nil {
 			return err
 		}
 		// Two senders at once: the later stamp stays, whichever commits last.
@@ -456,6 +458,11 @@ func (s *Store) Edit(ctx context.Context, sub, id, text string) (messages.Messag
 		if strings.TrimSpace(text) == "" && len(m.Attachments) == 0 {
 			return fmt.Errorf("a message has a text or an attachment: %w", messages.ErrConflict)
 		}
+		// The queue row first: an indexer holding it (PostgreSQL) finishes
+		// before this locks the message, which the indexer locks too.
+		if _, err := t.ExecContext(ctx, `DELETE FROM message_index_queue WHERE message_id = $1`, id); err != nil {
+			return err
+		}
 		now := s.stamp()
 		if _, err := t.ExecContext(ctx, `UPDATE messages SET text = $2, edited_at = $3 WHERE id = $1`, id, text, now); err != nil {
 			return err
@@ -490,6 +497,7 @@ func (s *Store) Delete(ctx context.Context, sub, id string) (messages.Message, e
 			return err
 		}
 		for _, q := range []string{
+			`DELETE FROM message_index_queue WHERE message_id = $1`, // first, as in Edit
 			`UPDATE messages SET text = '', text_de = '', mentions = '[]', deleted = TRUE WHERE id = $1`,
 			`DELETE FROM attachments WHERE message_id = $1`,
 			`DELETE FROM message_words WHERE message_id = $1`,
@@ -538,7 +546,44 @@ func (s *Store) Search(ctx context.Context, sub, q string, p Page) (list []messa
 		terms = terms[:8]
 	}
 	limit := p.limit(messages.HistoryPage)
+	cur, hasCursor := decode[idCursor](p.Cursor)
+	before := ""
+	if hasCursor {
+		before = cur.ID
+	}
+	for try := 0; ; try++ {
+		list, next, err = s.search(ctx, sub, terms, before, limit)
+		if !errors.Is(err, errIndexFirst) || try > 0 {
+			return list, next, err
+		}
+		// Too many queued messages to check in Go: index them first.
+		for {
+			n, err := s.IndexPending(ctx, indexBatch)
+			if err != nil {
+				return nil, "", err
+			}
+			if n < indexBatch {
+				break
+			}
+		}
+	}
+}
+
+// errIndexFirst: too many queued messages for a search (see queuedMatches).
+var errIndexFirst = errors.New("index the queued messages first")
+
+func (s *Store) search(ctx context.Context, sub string, terms []string, before string, limit int) (list []messages.Message, next string, err error) {
 	err = s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		// The queue before the words: a message the indexer moves between
+		// the two statements (each its own snapshot on PostgreSQL) is then
+		// found twice, never missed.
+		queued, ok, err := queuedMatches(ctx, tx, sub, terms, before, limit+1, cmp.Or(s.queuedMax, searchQueued))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errIndexFirst
+		}
 		mine := `SELECT conversation_id FROM members WHERE subject = $1`
 		rare := false
 		for _, t := range terms {
@@ -571,14 +616,19 @@ func (s *Store) Search(ctx context.Context, sub, q string, p Page) (list []messa
 				where = append(where, `EXISTS (SELECT 1 FROM message_words w WHERE w.message_id = x.id AND w.word >= `+a.Add(lo)+` AND w.word < `+a.Add(hi)+`)`)
 			}
 		}
-		if cur, ok := decode[idCursor](p.Cursor); ok {
-			where = append(where, `x.id < `+a.Add(cur.ID))
+		if before != "" {
+			where = append(where, `x.id < `+a.Add(before))
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE `+strings.Join(where, ` AND `)+
 			` ORDER BY x.id DESC LIMIT `+fmt.Sprint(limit+1), a.Values()...)
 		list, err = db.Collect(rows, err, scanMessage)
 		if err != nil {
 			return err
+		}
+		if len(queued) > 0 {
+			list = append(list, queued...)
+			slices.SortFunc(list, func(x, y messages.Message) int { return strings.Compare(y.ID, x.ID) })
+			list = slices.CompactFunc(list, func(x, y messages.Message) bool { return x.ID == y.ID })
 		}
 		if len(list) > limit {
 			list = list[:limit]

@@ -55,7 +55,6 @@ func (s *Store) Notify(ctx context.Context, n NewNotice) (added bool, err error)
 		for i := range to {
 			ids[i] = newID()
 		}
-		words := messageWords(n.Text, n.TextDE)
 		idx := make([]int, len(to))
 		for i := range idx {
 			idx[i] = i
@@ -80,21 +79,14 @@ func (s *Store) Notify(ctx context.Context, n NewNotice) (added bool, err error)
 				return err
 			}
 		}
-		// Every notice has the same words: one row per word and recipient.
-		type wordRow struct{ word, conv, msg string }
-		var wrows []wordRow
-		for i, sub := range to {
-			for _, w := range words {
-				wrows = append(wrows, wordRow{w, convs[sub], ids[i]})
-			}
-		}
-		for _, batch := range chunks(wrows, 500) {
+		// The words come later, in a batch of the indexer's (index.go).
+		for _, batch := range chunks(idx, 500) {
 			var a db.Args
 			rows := make([]string, len(batch))
-			for j, w := range batch {
-				rows[j] = "(" + a.Add([]byte(w.word)) + ", " + a.Add(w.conv) + ", " + a.Add(w.msg) + ")"
+			for j, i := range batch {
+				rows[j] = "(" + a.Add(ids[i]) + ", " + a.Add(convs[to[i]]) + ")"
 			}
-			if _, err := t.ExecContext(ctx, `INSERT INTO message_words (word, conversation_id, message_id) VALUES `+strings.Join(rows, ", "), a.Values()...); err != nil {
+			if _, err := t.ExecContext(ctx, `INSERT INTO message_index_queue (message_id, conversation_id) VALUES `+strings.Join(rows, ", "), a.Values()...); err != nil {
 				return err
 			}
 		}

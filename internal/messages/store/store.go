@@ -38,6 +38,7 @@ type Store struct {
 	schemaOnce sync.Mutex
 	channel    string // PostgreSQL's NOTIFY channel, once known
 	commonTerm int    // tests: matches that make a search term common (0: searchCommon)
+	queuedMax  int    // tests: queued messages a search checks in Go (0: searchQueued)
 }
 
 // New returns a store over an opened, migrated database.
