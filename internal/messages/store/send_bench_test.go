@@ -21,9 +21,10 @@ import (
 //
 // Measured 2026-12-05 (2 busy cores): about 0.9 ms per send alone, 0.5 ms
 // at once, of which the search words are four fifths (0.1 ms without).
-// With the words indexed after the send (index.go), on the same busy
-// machine: 2.4 -> 0.66 ms alone, 0.74 -> 0.26 ms at once; the indexer
-// running beside them is the third case.
+// With the words indexed after the send (index.go), on a busier machine
+// (load 6-10): before 2.4 ms alone, 0.74 ms at once; after 0.5-0.8 ms
+// alone, 0.15-0.28 ms at once, and 0.26 ms at once with the indexer
+// running beside the sends (the third case, the service's).
 func BenchmarkSend(b *testing.B) {
 	for _, c := range []struct {
 		par     int
