@@ -46,9 +46,12 @@ type Conversation struct {
 	// ("programme" or "module", and its id at the study service).
 	CourseKind, CourseID string
 	CreatedBy            string // subject; "" for those campus made
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
-	Version              int
+	// Peer is the other person of a direct conversation ("" for other
+	// kinds), so that lists can name it without reading its members.
+	Peer      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int
 	// LastMessageAt is when the newest message came (CreatedAt without one).
 	LastMessageAt time.Time
 	// For the member asking:

@@ -61,6 +61,8 @@ type conversation struct {
 	MemberCount   int          `json:"member_count"`
 	LastMessage   *chatMessage `json:"last_message"`
 	Members       []member     `json:"members"`
+	// Peer is the other person of a direct conversation.
+	Peer string `json:"peer"`
 	// Title is what the portal calls it: the group's name, the other
 	// person's name, or "Notices".
 	Title string `json:"-"`

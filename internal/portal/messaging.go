@@ -169,13 +169,16 @@ func (s *server) conversationsPage(w http.ResponseWriter, r *http.Request, sess 
 }
 
 // nameConversations sets each conversation's Title: a group's name, the
-// other person's name for a direct one, "Notices" for campus's. The list
-// names no members, so the members of direct conversations are read
-// apart (at most a page of them, side by side).
+// other person's name for a direct one, "Notices" for campus's. Lists
+// name a direct conversation's peer; without it (an older messages
+// service) its members are read apart (a page of them, side by side).
 func (s *server) nameConversations(ctx context.Context, sess *session, lang Lang, items []conversation) error {
 	var wg sync.WaitGroup
 	for i := range items {
 		c := &items[i]
+		if c.Kind == "direct" && len(c.Members) == 0 && c.Peer != "" {
+			c.Members = []member{{ID: sess.Subject}, {ID: c.Peer}}
+		}
 		if c.Kind == "direct" && len(c.Members) == 0 {
 			wg.Add(1)
 			go func() {

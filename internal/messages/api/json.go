@@ -27,6 +27,7 @@ type conversationJSON struct {
 	Kind          string       `json:"kind"`
 	Name          string       `json:"name"`
 	Course        *courseJSON  `json:"course,omitempty"`
+	Peer          string       `json:"peer,omitempty"`
 	CreatedBy     string       `json:"created_by"`
 	CreatedAt     time.Time    `json:"created_at"`
 	UpdatedAt     time.Time    `json:"updated_at"`
@@ -41,7 +42,7 @@ type conversationJSON struct {
 }
 
 func conversationOut(c messages.Conversation, members []messages.Member) conversationJSON {
-	out := conversationJSON{ID: c.ID, Kind: c.Kind, Name: c.Name, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt.UTC(),
+	out := conversationJSON{ID: c.ID, Kind: c.Kind, Name: c.Name, Peer: c.Peer, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt.UTC(),
 		UpdatedAt: c.UpdatedAt.UTC(), Version: c.Version, LastMessageAt: c.LastMessageAt.UTC(), MyRole: c.MyRole,
 		ReadUpTo: c.ReadUpTo, Unread: c.Unread, MemberCount: c.Members}
 	if c.CourseKind != "" {

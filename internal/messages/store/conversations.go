@@ -20,7 +20,9 @@ import (
 func (s *Store) conversationColumns() string {
 	return `c.id, c.kind, c.name, COALESCE(c.course_kind, ''), COALESCE(c.course_id, ''), c.created_by,
 	c.created_at, c.updated_at, c.version, c.last_message_at, m.role, m.read_up_to,
-	c.member_count, (` + s.unreadOf("c.id", "m.read_up_to", "m.subject") + `)`
+	c.member_count, (` + s.unreadOf("c.id", "m.read_up_to", "m.subject") + `),
+	CASE WHEN c.kind = 'direct' AND c.direct_a = m.subject THEN COALESCE(c.direct_b, '')
+		WHEN c.kind = 'direct' THEN COALESCE(c.direct_a, '') ELSE '' END`
 }
 
 // unreadOf counts the messages of others (not reader's) after marker in
@@ -34,7 +36,7 @@ func (s *Store) unreadOf(conversation, marker, reader string) string {
 func scanConversation(r db.Scanner) (messages.Conversation, error) {
 	var c messages.Conversation
 	err := r.Scan(&c.ID, &c.Kind, &c.Name, &c.CourseKind, &c.CourseID, &c.CreatedBy,
-		&c.CreatedAt, &c.UpdatedAt, &c.Version, &c.LastMessageAt, &c.MyRole, &c.ReadUpTo, &c.Members, &c.Unread)
+		&c.CreatedAt, &c.UpdatedAt, &c.Version, &c.LastMessageAt, &c.MyRole, &c.ReadUpTo, &c.Members, &c.Unread, &c.Peer)
 	c.CreatedAt, c.UpdatedAt, c.LastMessageAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.LastMessageAt.UTC()
 	return c, err
 }

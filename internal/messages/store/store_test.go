@@ -102,6 +102,13 @@ func TestDirectConversations(t *testing.T) {
 		if err != nil || created || again.ID != c.ID {
 			t.Fatalf("again = %+v, %v, %v", again, created, err)
 		}
+		// Each sees the other as the conversation's peer, in lists too.
+		if c.Peer != "bob" || again.Peer != "ann" {
+			t.Fatalf("peers: %q for ann, %q for bob", c.Peer, again.Peer)
+		}
+		if list, _, err := s.Conversations(ctx, "bob", store.Page{}); err != nil || len(list) != 1 || list[0].Peer != "ann" {
+			t.Fatalf("bob's list: %+v, %v", list, err)
+		}
 		_, _, err = s.CreateConversation(ctx, "ann", store.NewConversation{Kind: messages.KindDirect, Members: []string{"ann"}})
 		wantErr(t, "with oneself", err, messages.ErrConflict)
 		_, _, err = s.CreateConversation(ctx, "ann", store.NewConversation{Kind: messages.KindDirect, Members: []string{"bob", "cid"}})
