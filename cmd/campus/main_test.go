@@ -527,7 +527,7 @@ func TestReadyzJSON(t *testing.T) {
 		Status string            `json:"status"`
 		Checks map[string]string `json:"checks"`
 	}
-	if err := json.Unmarshal([]byte(res.body), &body); err != nil || body.Status != "ready" || len(body.Checks) != 3 {
+	if err := json.Unmarshal([]byte(res.body), &body); err != nil || body.Status != "ready" || len(body.Checks) != 4 || body.Checks["messages"] != "ok" {
 		t.Fatalf("readyz = %s (%v)", res.body, err)
 	}
 	// --log-format json: every log line is a JSON object.
