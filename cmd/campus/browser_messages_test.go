@@ -21,8 +21,9 @@ import (
 // file, which reaches Anna's open page the same way and downloads through
 // the portal; and while Anna is on another page, the top bar counts Ben's
 // next message as it comes. Then the same in German (Clara and Emma, both
-// in the M.Sc.), every page checked for English; and the pages at phone
-// width.
+// in the M.Sc.), every page checked for English; the B.Sc.'s course
+// group, where its lecturer writes and Ben sees it come; and the pages at
+// phone width.
 func TestBrowserMessages(t *testing.T) {
 	root := startBrowser(t)
 	dir := t.TempDir()
@@ -47,6 +48,29 @@ func TestBrowserMessages(t *testing.T) {
 	t.Run("German", func(t *testing.T) {
 		chat(t, root, r.url, creds, portal.German, chatter{"clara", "clara.vogel", "Clara Vogel"}, chatter{"emma", "emma.roth", "Emma Roth"},
 			chatText{first: "Hallo @emma.roth, **Labor** um zehn?", bold: "Labor", reply: "Ja, hier sind meine Notizen.", file: "notizen.txt", content: "Labornotizen: Laptop mitbringen.", next: "Bis gleich."})
+	})
+	// The course group of the B.Sc., which campus made from the study
+	// service's enrolments and responsible staff: its lecturer, Franziska
+	// Weber, writes into it, and Ben, with it open, sees it come.
+	t.Run("course group", func(t *testing.T) {
+		const group, text = "B.Sc. Computer Science", "The lab moves to room 2.04."
+		openGroup := func(br *browser, who string) {
+			br.open("messages", "/messaging")
+			br.signIn("sign in", who, creds[who])
+			br.sees("the course group", group)
+			br.do("open the course group", navigates(chromedp.Click(chromedp.Search(`//a[@class="conv-title" and contains(., "`+group+`")]`))))
+			br.sees("the course group's page", group)
+		}
+		ben := person(t, root, "ben-group", r.url)
+		openGroup(ben, "ben.krueger")
+		ben.waitLive("ben's group page is live")
+		ben.evaluate("remember this page", `String(window.__campusStay = true)`)
+		weber := person(t, root, "weber", r.url)
+		openGroup(weber, "f.weber")
+		weber.do("write", chromedp.SendKeys(chromedp.CSS("#text"), text))
+		weber.submit("send", "#compose-form")
+		weber.sees("sent", text)
+		ben.poll("the lecturer's message appears without reloading", `window.__campusStay === true && [...document.querySelectorAll("#history li.msg")].some(li => li.textContent.includes(`+jsString(text)+`) && li.textContent.includes("Franziska Weber"))`)
 	})
 	if conv == "" {
 		return

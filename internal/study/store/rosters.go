@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"strings"
 
 	"campus/internal/db"
 )
@@ -57,12 +58,19 @@ func (s *Store) Rosters(ctx context.Context, start func(revision int64) (bool, e
 			return err
 		}
 		var programmes []RosterGroup
-		rows, err := tx.QueryContext(ctx, `SELECT id, title FROM programmes WHERE status = 'published' ORDER BY id`)
+		// A programme is named with its degree (unless its title has it):
+		// a university has a B.Sc. and an M.Sc. of the same title, and
+		// their course groups must be told apart.
+		rows, err := tx.QueryContext(ctx, `SELECT id, degree, title FROM programmes WHERE status = 'published' ORDER BY id`)
 		index := map[string]int{}
 		err = db.Each(rows, err, func(r db.Scanner) error {
 			g := RosterGroup{Kind: "programme", Students: []string{}, Staff: []string{}}
-			if err := r.Scan(&g.ID, &g.Title); err != nil {
+			var degree string
+			if err := r.Scan(&g.ID, &degree, &g.Title); err != nil {
 				return err
+			}
+			if degree != "" && !strings.HasPrefix(g.Title, degree) {
+				g.Title = degree + " " + g.Title
 			}
 			index[g.ID] = len(programmes)
 			programmes = append(programmes, g)
