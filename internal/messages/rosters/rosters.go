@@ -105,19 +105,29 @@ func (p *Poller) init() {
 // sync of a large university does not lose it, and at least two minutes.
 func (p *Poller) lease() time.Duration { return max(3*p.Interval, 2*time.Minute) }
 
-// Run polls at once and then every Interval until ctx ends.
+// firstPoll is how long Run waits before its first poll: a campus serve
+// starts the messages service before it listens, and loads its demo data
+// then; the course groups follow a second later, not an interval.
+const firstPoll = time.Second
+
+// Run polls every Interval until ctx ends, the first time a second after
+// the start. A poll that failed (study not up yet, a network hiccup) is
+// tried again after 1 s, then 2 s, 4 s..., up to Interval.
 func (p *Poller) Run(ctx context.Context) {
 	p.init()
-	t := time.NewTicker(p.Interval)
-	defer t.Stop()
+	wait, retry := firstPoll, time.Second
 	for {
-		if _, err := p.Poll(ctx); err != nil && ctx.Err() == nil {
-			p.Logger.Error("course groups: rosters from study", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
+		}
+		wait = p.Interval
+		if _, err := p.Poll(ctx); err != nil && ctx.Err() == nil {
+			p.Logger.Warn("course groups: rosters from study; trying again", "err", err, "in", min(retry, p.Interval))
+			wait, retry = min(retry, p.Interval), min(2*retry, p.Interval)
+		} else {
+			retry = time.Second
 		}
 	}
 }
