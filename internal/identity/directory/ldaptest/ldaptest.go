@@ -124,7 +124,7 @@ func Start(t testing.TB) *Server {
 		if err == nil {
 			break
 		}
-		if attempt == 3 || !errors.Is(err, errAddrInUse) {
+		if attempt == 5 || !errors.Is(err, errAddrInUse) {
 			t.Fatalf("ldaptest: %v", err)
 		}
 	}
@@ -330,8 +330,10 @@ func (s *Server) start() error {
 		case <-p.done:
 			out := strings.TrimSpace(p.out.String())
 			// slapd -d 0 may exit without a word when a port it was given
-			// was taken meanwhile (another test's server): see for itself.
-			if strings.Contains(out, "Address already in use") || taken(s.URL) || taken(s.LDAPSURL) {
+			// was taken meanwhile (another test's server), and that
+			// server may be gone again by now: a silent exit at start
+			// counts as a taken port too, and is retried on new ones.
+			if strings.Contains(out, "Address already in use") || out == "" || taken(s.URL) || taken(s.LDAPSURL) {
 				return fmt.Errorf("slapd on %s: %w", s.URL, errAddrInUse)
 			}
 			return fmt.Errorf("slapd exited at start (%v): %s", p.cmd.ProcessState, out)
