@@ -59,6 +59,13 @@ func bulkBatch(ctx context.Context, tx *sql.Tx, conversationID, sender string, d
 func (s *Store) BulkWords(ctx context.Context, conversationID string, ids []string, word string) error {
 	for _, batch := range chunks(ids, 1000) {
 		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			if s.db.Dialect() == db.SQLite {
+				var a db.Args
+				in := placeholders(&a, batch)
+				_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO message_fts (rowid, words) SELECT seq, `+a.Add(ftsWords([]string{word}))+
+					` FROM messages WHERE id IN (`+in+`)`, a.Values()...)
+				return err
+			}
 			var a db.Args
 			w, c := a.Add([]byte(word)), a.Add(conversationID)
 			rows := make([]string, len(batch))
@@ -88,8 +95,22 @@ func (s *Store) Queued(ctx context.Context) (n int, err error) {
 	return n, err
 }
 
-// WordRows counts the rows of message_words of a message (0 for "": all).
+// WordRows counts the search words indexed for a message (0 for "": all),
+// on SQLite through FTS5's vocabulary of message_fts (one per connection:
+// the writer's, by a transaction).
 func (s *Store) WordRows(ctx context.Context, messageID string) (n int, err error) {
+	if s.db.Dialect() == db.SQLite {
+		err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `CREATE VIRTUAL TABLE IF NOT EXISTS temp.message_fts_terms USING fts5vocab(main, message_fts, instance)`); err != nil {
+				return err
+			}
+			if messageID == "" {
+				return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM temp.message_fts_terms`).Scan(&n)
+			}
+			return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM temp.message_fts_terms WHERE doc = (SELECT seq FROM messages WHERE id = $1)`, messageID).Scan(&n)
+		})
+		return n, err
+	}
 	if messageID == "" {
 		err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM message_words`).Scan(&n)
 		return n, err

@@ -3,8 +3,12 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"slices"
 	"sync"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	"campus/internal/db/dbtest"
 	"campus/internal/messages/store"
@@ -220,4 +224,62 @@ func TestIndexInBatches(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An installation of migration 0004 (words in message_words) upgraded to
+// SQLite's FTS5 index: its messages are queued again and found, before
+// and after the indexer, and new messages number on after the old ones.
+func TestSearchAfterUpgradeToFTS(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	old := fstest.MapFS{}
+	check(t, fs.WalkDir(store.Migrations, ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || p >= "0005" {
+			return err
+		}
+		b, err := fs.ReadFile(store.Migrations, p)
+		old[p] = &fstest.MapFile{Data: b}
+		return err
+	}))
+	d := dbtest.SQLite(t, old)
+	const old1 = "00000000-0000-7000-8000-000000000001"
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for _, q := range []string{
+		`INSERT INTO conversations (id, kind, name, created_at, updated_at, last_message_at) VALUES ('c1', 'group', 'alt', $1, $1, $1)`,
+		`INSERT INTO members (conversation_id, subject, role, joined_at) VALUES ('c1', 'ann', 'admin', $1)`,
+		`INSERT INTO messages (id, conversation_id, sender, text, created_at) VALUES ('00000000-0000-7000-8000-000000000001', 'c1', 'ann', 'Klausur am Montag', $1)`,
+		`INSERT INTO messages (id, conversation_id, sender, text, created_at, deleted) VALUES ('00000000-0000-7000-8000-000000000002', 'c1', 'ann', '', $1, TRUE)`,
+		`INSERT INTO message_words (word, conversation_id, message_id) VALUES (X'6b6c6175737572', 'c1', '00000000-0000-7000-8000-000000000001')`,
+	} {
+		_, err := d.ExecContext(ctx, q, at)
+		check(t, err)
+	}
+	_, err := d.Migrate(ctx, store.Migrations)
+	check(t, err)
+	s := store.New(d, func() time.Time { return at })
+	if n := must[int](t)(s.Queued(ctx)); n != 1 {
+		t.Fatalf("queued after the upgrade = %d, want 1 (the deleted message is not)", n)
+	}
+	if ids, _ := searchIDs(t, s, "ann", "klaus", store.Page{}); !slices.Equal(ids, []string{old1}) {
+		t.Fatalf("search before indexing = %v, want [old]", ids)
+	}
+	if _, err := s.IndexPending(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := searchIDs(t, s, "ann", "mont", store.Page{}); !slices.Equal(ids, []string{old1}) {
+		t.Fatalf("search after indexing = %v, want [old]", ids)
+	}
+	m := send(t, s, "ann", "c1", "Montag passt")
+	var seqOld, seqNew int64
+	check(t, d.QueryRowContext(ctx, `SELECT MAX(seq) FROM messages WHERE id IN ('00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000002')`).Scan(&seqOld))
+	check(t, d.QueryRowContext(ctx, `SELECT seq FROM messages WHERE id = $1`, m.ID).Scan(&seqNew))
+	if seqNew <= seqOld {
+		t.Fatalf("seq of the new message = %d, not above the old ones' %d", seqNew, seqOld)
+	}
+	if _, err := s.IndexPending(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := searchIDs(t, s, "ann", "montag", store.Page{}); len(ids) != 2 || ids[0] != m.ID {
+		t.Fatalf("search = %v, want [%s old]", ids, m.ID)
+	}
 }

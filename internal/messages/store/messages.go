@@ -85,39 +85,17 @@ func withAttachments(ctx context.Context, q queryer, list []messages.Message) er
 // messageWords are the search words of a message: its texts.
 func messageWords(text, textDE string) []string { return textsearch.Words(text, textDE) }
 
-// indexMessage replaces the search words of a message.
+// indexMessage replaces the search words of a message (an edited one:
+// new messages are indexed by IndexPending, index.go): on SQLite its
+// entry in message_fts, on PostgreSQL its rows of message_words, by one
+// INSERT per 500 words (one round trip).
 func indexMessage(ctx context.Context, t *txn, conversationID, id string, words []string) error {
-	if _, err := t.ExecContext(ctx, `DELETE FROM message_words WHERE message_id = $1`, id); err != nil {
+	if t.lite {
+		_, err := t.ExecContext(ctx, `INSERT OR REPLACE INTO message_fts (rowid, words) SELECT seq, $2 FROM messages WHERE id = $1`, id, ftsWords(words))
 		return err
 	}
-	return insertWords(ctx, t, conversationID, id, words)
-}
-
-// insertWords adds the search words of a message (an edited one: new
-// messages are indexed by IndexPending, index.go). On SQLite they go in
-// by multi-row INSERTs of 64, 32, ..., 2 or 1 rows (9 words: 8 and 1),
-// each statement prepared once per transaction (the indexer's batches
-// use the same ones): parsing a multi-row INSERT of another length for each send
-// was a sixth of a loaded server's CPU, and one prepared statement per
-// word paid database/sql's cost per call ten times. On PostgreSQL one
-// INSERT per 500 words (one round trip).
-func insertWords(ctx context.Context, t *txn, conversationID, id string, words []string) error {
-	if t.lite {
-		for len(words) > 0 {
-			n := 64
-			for n > len(words) {
-				n /= 2
-			}
-			args := make([]any, 0, 3*n)
-			for _, w := range words[:n] {
-				args = append(args, []byte(w), conversationID, id)
-			}
-			if _, err := t.exec(ctx, wordsInsert(n), args...); err != nil {
-				return err
-			}
-			words = words[n:]
-		}
-		return nil
+	if _, err := t.ExecContext(ctx, `DELETE FROM message_words WHERE message_id = $1`, id); err != nil {
+		return err
 	}
 	for _, batch := range chunks(words, 500) {
 		var a db.Args
@@ -132,21 +110,6 @@ func insertWords(ctx context.Context, t *txn, conversationID, id string, words [
 	}
 	return nil
 }
-
-// wordsInserts are the INSERTs of insertWords on SQLite, by rows.
-var wordsInserts = func() map[int]string {
-	m := map[int]string{}
-	for n := 1; n <= 64; n *= 2 {
-		rows := make([]string, n)
-		for i := range rows {
-			rows[i] = fmt.Sprintf("($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
-		}
-		m[n] = `INSERT INTO message_words (word, conversation_id, message_id) VALUES ` + strings.Join(rows, ", ")
-	}
-	return m
-}()
-
-func wordsInsert(n int) string { return wordsInserts[n] }
 
 // checkNewMessage applies the limits of messages and attachments.
 func checkNewMessage(m NewMessage) error {
@@ -263,8 +226,15 @@ func (s *Store) Send(ctx context.Context, sub, conversationID string, m NewMessa
 		if msg.Mentions == nil {
 			mentions = []byte("[]")
 		}
-		if _, err := t.exec(ctx, `INSERT INTO messages (id, conversation_id, sender, text, reply_to, mentions, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, msg.ID, conversationID, sub, m.Text, m.ReplyTo, string(mentions), now); err != nil {
+		insert := `INSERT INTO messages (id, conversation_id, sender, text, reply_to, mentions, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`
+		if t.lite {
+			// Its number in the search index at once, without the
+			// trigger's second write (migration 0005).
+			insert = `INSERT INTO messages (id, conversation_id, sender, text, reply_to, mentions, created_at, seq)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages))`
+		}
+		if _, err := t.exec(ctx, insert, msg.ID, conversationID, sub, m.Text, m.ReplyTo, string(mentions), now); err != nil {
 			return err
 		}
 		for i, a := range atts {
@@ -480,6 +450,14 @@ func (s *Store) Edit(ctx context.Context, sub, id, text string) (messages.Messag
 	return m, nil
 }
 
+// wordsDelete removes a message's search words (by its id, $1).
+func wordsDelete(t *txn) string {
+	if t.lite {
+		return ftsDelete
+	}
+	return `DELETE FROM message_words WHERE message_id = $1`
+}
+
 // Delete deletes sub's own message: its text, mentions and attachments go,
 // its place stays marked deleted. Deleting it again changes nothing.
 func (s *Store) Delete(ctx context.Context, sub, id string) (messages.Message, error) {
@@ -500,7 +478,7 @@ func (s *Store) Delete(ctx context.Context, sub, id string) (messages.Message, e
 			`DELETE FROM message_index_queue WHERE message_id = $1`, // first, as in Edit
 			`UPDATE messages SET text = '', text_de = '', mentions = '[]', deleted = TRUE WHERE id = $1`,
 			`DELETE FROM attachments WHERE message_id = $1`,
-			`DELETE FROM message_words WHERE message_id = $1`,
+			wordsDelete(t),
 		} {
 			if _, err := t.ExecContext(ctx, q, id); err != nil {
 				return err
@@ -585,12 +563,23 @@ func (s *Store) search(ctx context.Context, sub string, terms []string, before s
 			return errIndexFirst
 		}
 		mine := `SELECT conversation_id FROM members WHERE subject = $1`
+		lite := s.db.Dialect() == db.SQLite
+		match := ftsQuery(terms)
 		rare := false
 		for _, t := range terms {
-			lo, hi := textsearch.Range(t)
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM message_words w WHERE w.word >= $2 AND w.word < $3
-				AND w.conversation_id IN (`+mine+`) LIMIT `+fmt.Sprint(s.searchCommon())+`) n`, sub, lo, hi).Scan(&n); err != nil {
+			var err error
+			if lite {
+				// FTS5 counts matches everywhere, not in one's
+				// conversations: a word common elsewhere takes the walk.
+				err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM message_fts WHERE message_fts MATCH $1
+					LIMIT `+fmt.Sprint(s.searchCommon())+`) n`, ftsQuery([]string{t})).Scan(&n)
+			} else {
+				lo, hi := textsearch.Range(t)
+				err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM message_words w WHERE w.word >= $2 AND w.word < $3
+					AND w.conversation_id IN (`+mine+`) LIMIT `+fmt.Sprint(s.searchCommon())+`) n`, sub, lo, hi).Scan(&n)
+			}
+			if err != nil {
 				return err
 			}
 			if n < s.searchCommon() {
@@ -607,13 +596,20 @@ func (s *Store) search(ctx context.Context, sub string, terms []string, before s
 			// read and sort every message of one's conversations first.
 			where[0] = `'' || x.conversation_id IN (` + mine + `)`
 		}
-		for _, t := range terms {
-			lo, hi := textsearch.Range(t)
-			if rare {
-				where = append(where, `x.id IN (SELECT w.message_id FROM message_words w WHERE w.word >= `+a.Add(lo)+` AND w.word < `+a.Add(hi)+
-					` AND w.conversation_id IN (`+mine+`))`)
-			} else {
-				where = append(where, `EXISTS (SELECT 1 FROM message_words w WHERE w.message_id = x.id AND w.word >= `+a.Add(lo)+` AND w.word < `+a.Add(hi)+`)`)
+		switch {
+		case lite && rare:
+			where = append(where, `x.seq IN (SELECT rowid FROM message_fts WHERE message_fts MATCH `+a.Add(match)+`)`)
+		case lite:
+			where = append(where, `EXISTS (SELECT 1 FROM message_fts f WHERE f.message_fts MATCH `+a.Add(match)+` AND f.rowid = x.seq)`)
+		default:
+			for _, t := range terms {
+				lo, hi := textsearch.Range(t)
+				if rare {
+					where = append(where, `x.id IN (SELECT w.message_id FROM message_words w WHERE w.word >= `+a.Add(lo)+` AND w.word < `+a.Add(hi)+
+						` AND w.conversation_id IN (`+mine+`))`)
+				} else {
+					where = append(where, `EXISTS (SELECT 1 FROM message_words w WHERE w.message_id = x.id AND w.word >= `+a.Add(lo)+` AND w.word < `+a.Add(hi)+`)`)
+				}
 			}
 		}
 		if before != "" {
