@@ -36,6 +36,7 @@ type DB struct {
 	r       *sql.DB
 	where   string   // path or host:port, for messages; never the password
 	stmts   sync.Map // query -> *sql.Stmt on the read pool
+	wstmts  sync.Map // query -> *sql.Stmt on the write pool (see TxStmt)
 }
 
 // Open opens the database named by dsn: "sqlite:PATH" or
@@ -171,10 +172,14 @@ func (db *DB) String() string { return string(db.dialect) + ":" + db.where }
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	db.stmts.Range(func(_, st any) bool {
-		st.(*sql.Stmt).Close()
-		return true
-	})
+	for _, m := range []*sync.Map{&db.stmts, &db.wstmts} {
+		m.Range(func(_, st any) bool {
+			if st, ok := st.(*sql.Stmt); ok && st != nil {
+				st.Close()
+			}
+			return true
+		})
+	}
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -220,6 +225,17 @@ func (db *DB) QueryRowPrepared(ctx context.Context, query string, args ...any) *
 	return row
 }
 
+// QueryPrepared is QueryContext through a statement prepared once and
+// kept, as QueryRowPrepared.
+func (db *DB) QueryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.prepared(ctx, query)
+	if err != nil {
+		return db.QueryContext(ctx, query, args...)
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	return rows, note(ctx, err)
+}
+
 func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := db.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
@@ -240,6 +256,35 @@ func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	res, err := db.w.ExecContext(ctx, query, args...)
 	return res, note(ctx, err)
+}
+
+// TxStmt returns query as a statement of tx (a transaction of Tx), from
+// a statement prepared once on the write pool and kept: database/sql
+// reuses a statement already prepared on the transaction's connection,
+// and SQLite's writer has one, so a hot write parses its SQL once per
+// process instead of once per transaction. The first time, the statement
+// is prepared in tx, and kept for the next transactions by a preparation
+// on the pool that waits for a free connection (tx holds SQLite's only
+// one). The returned statement closes with tx; the kept one with the DB.
+func (db *DB) TxStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if v, ok := db.wstmts.Load(query); ok {
+		if st := v.(*sql.Stmt); st != nil {
+			return tx.StmtContext(ctx, st), nil
+		}
+		// Being prepared: this transaction prepares its own.
+	} else if _, loaded := db.wstmts.LoadOrStore(query, (*sql.Stmt)(nil)); !loaded {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			st, err := db.w.PrepareContext(ctx, query)
+			if err != nil {
+				db.wstmts.Delete(query) // the next transaction tries again
+				return
+			}
+			db.wstmts.Store(query, st)
+		}()
+	}
+	return tx.PrepareContext(ctx, query)
 }
 
 // Tx runs fn in a read-write transaction and commits when fn returns nil;

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -266,4 +267,45 @@ func TestRedact(t *testing.T) {
 	if strings.Contains(got, "hunter2") || strings.Contains(got, "x2") {
 		t.Fatalf("Redact left a password: %s", got)
 	}
+}
+
+// TxStmt inside transactions of the one-connection writer (SQLite): the
+// first transaction prepares its own statement (waiting for the pool
+// would wait for itself), later ones reuse the kept one; every write is
+// there, and a rolled-back one is not.
+func TestTxStmt(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, testMigrations, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		const insert = `INSERT INTO items (id, name, created_at) VALUES ($1, $2, $3)`
+		for i := range 50 {
+			err := d.Tx(ctx, func(tx *sql.Tx) error {
+				st, err := d.TxStmt(ctx, tx, insert)
+				if err != nil {
+					return err
+				}
+				for j := range 2 {
+					id := fmt.Sprintf("s%d-%d", i, j)
+					if _, err := st.ExecContext(ctx, id, id, time.Now().UTC()); err != nil {
+						return err
+					}
+				}
+				if i == 7 {
+					return errors.New("roll back")
+				}
+				return nil
+			})
+			if err != nil && i != 7 {
+				t.Fatalf("transaction %d: %v", i, err)
+			}
+		}
+		var n int
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE id LIKE 's%'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 98 {
+			t.Fatalf("rows = %d, want 98 (49 transactions of 2)", n)
+		}
+	})
 }

@@ -126,7 +126,7 @@ func (s *Store) runGroup(ctx context.Context, ops []*groupOp) {
 				err = fmt.Errorf("messages store: send failed: %v", r)
 			}
 		}()
-		t := &txn{Tx: tx, lite: s.db.Dialect() == db.SQLite}
+		t := &txn{Tx: tx, lite: s.db.Dialect() == db.SQLite, db: s.db}
 		for _, op := range ops {
 			if err := op.ctx.Err(); err != nil {
 				op.err = err // gave up before its turn

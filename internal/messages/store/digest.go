@@ -35,7 +35,7 @@ func (s *Store) DigestsDue(ctx context.Context, olderThan time.Time, limit int) 
 	olderThan = olderThan.UTC()
 	var out []DigestDue
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		t := &txn{Tx: tx, lite: s.db.Dialect() == db.SQLite}
+		t := &txn{Tx: tx, lite: s.db.Dialect() == db.SQLite, db: s.db}
 		// Catch up a while in one call, should the events have come
 		// faster than the job runs.
 		for range digestScanBatches {
