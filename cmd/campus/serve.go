@@ -116,8 +116,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The resource servers read identity's revocations from its store, in
+	// this process, rather than through its feed's handler.
+	revocations := identitySvc.RevocationSource()
 	studyH, err := studyservice.New(ctx, sdb, studyservice.Config{MaxAttempts: c.study.MaxAttempts, Issuer: issuer, HTTPClient: loopClient,
-		ClientID: identityservice.StudyClientID, ClientSecret: identitySvc.ClientSecret(identityservice.StudyClientID),
+		RevocationSource: revocations,
+		ClientID:         identityservice.StudyClientID, ClientSecret: identitySvc.ClientSecret(identityservice.StudyClientID),
 		MessagesURL: origin + "/messages",
 		Ready:       []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
@@ -125,6 +129,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	mcfg := c.messages
 	mcfg.Issuer, mcfg.HTTPClient, mcfg.StudyURL, mcfg.Ready = issuer, loopClient, origin+"/study", []httpserver.Check{identityCheck}
+	mcfg.RevocationSource = revocations
 	mcfg.ClientID, mcfg.ClientSecret = identityservice.MessagesClientID, identitySvc.ClientSecret(identityservice.MessagesClientID)
 	messagesH, err := messagesservice.New(ctx, mdb, mcfg, p.logger)
 	if err != nil {
@@ -133,7 +138,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	portalH, err := portalservice.New(ctx, pdb, portalservice.Config{ClientID: identityservice.PortalClientID,
 		ClientSecret: identitySvc.ClientSecret(identityservice.PortalClientID), SessionKey: identitySvc.PortalSessionKey(),
 		SessionTTL: c.identity.SessionTTL, Version: version, Origin: p.publicURL.Scheme + "://" + p.publicURL.Host, Base: base,
-		Issuer: issuer, StudyURL: origin + "/study", MessagesURL: origin + "/messages", HTTPClient: loopClient, Ready: []httpserver.Check{identityCheck}}, p.logger)
+		Issuer: issuer, StudyURL: origin + "/study", MessagesURL: origin + "/messages", HTTPClient: loopClient, RevocationSource: revocations,
+		Ready: []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
 		return err
 	}

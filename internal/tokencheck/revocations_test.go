@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -173,5 +174,45 @@ func TestVerifierRefusesRevoked(t *testing.T) {
 	}
 	if !v.RevocationsUpTo(ctx, now) {
 		t.Error("RevocationsUpTo false with the feed up")
+	}
+}
+
+// TestRevocationsFromSource: the feed read in-process (all-in-one mode)
+// gives what HTTP gives: a write arriving after a revocation polls and
+// sees it; the next poll passes the as_of it was given.
+func TestRevocationsFromSource(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	var (
+		mu      sync.Mutex
+		entries []FeedEntry
+		asked   []time.Time
+	)
+	rv := &Revocations{Now: func() time.Time { return now }, Source: func(_ context.Context, since time.Time) ([]FeedEntry, time.Time, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, since)
+		return slices.Clone(entries), now, nil
+	}}
+	ctx := context.Background()
+	if !rv.Ensure(ctx, now) {
+		t.Fatal("Ensure false with the source up")
+	}
+	ada := &Claims{jtiHash: feedHash("j1"), subHash: feedHash("ada"), IssuedAt: now.Add(-time.Minute)}
+	ada.ID = "j1"
+	if rv.Revoked(ada) {
+		t.Fatal("revoked before any revocation")
+	}
+	mu.Lock()
+	entries = append(entries, FeedEntry{Kind: "sub", Hash: feedHash("ada"), At: now, Expires: now.Add(time.Hour)})
+	mu.Unlock()
+	now = now.Add(time.Second) // the write arrives after the revocation
+	if !rv.Ensure(ctx, now) || !rv.Revoked(ada) {
+		t.Fatal("a write after the revocation does not see it")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 2 || !asked[0].IsZero() || !asked[1].Equal(now.Add(-time.Second)) {
+		t.Fatalf("asked since %v, want [zero, the first as_of]", asked)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"campus/internal/identity/policy"
 	identitystore "campus/internal/identity/store"
 	identityweb "campus/internal/identity/web"
+	"campus/internal/tokencheck"
 )
 
 // APIAudiences are the APIs every access token names: those that accept it.
@@ -37,6 +38,23 @@ type Service struct {
 // (PortalClientID, StudyClientID, MessagesClientID), derived from identity's secret so that
 // the parts of an all-in-one process agree without storing it.
 func (s *Service) ClientSecret(id string) string { return derivedSecret(s.secret, id) }
+
+// RevocationSource is the revocation feed ({issuer}/revocations) read
+// from identity's store without HTTP, for the resource servers of the
+// same process (all-in-one mode): the entries the feed would send.
+func (s *Service) RevocationSource() tokencheck.Source {
+	return func(ctx context.Context, since time.Time) ([]tokencheck.FeedEntry, time.Time, error) {
+		list, asOf, err := s.Store.Revocations(ctx, since)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		out := make([]tokencheck.FeedEntry, len(list))
+		for i, e := range list {
+			out[i] = tokencheck.FeedEntry{Kind: e.Kind, Hash: identityweb.FeedHash(e.Value), At: e.At.UTC(), Expires: e.Expires.UTC()}
+		}
+		return out, asOf, nil
+	}
+}
 
 // PortalSessionKey seals the portal's sessions in all-in-one mode, derived
 // the same way.

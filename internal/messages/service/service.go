@@ -27,6 +27,9 @@ type Config struct {
 	Issuer string
 	// HTTPClient reaches identity and study: in-process in all-in-one mode.
 	HTTPClient *http.Client
+	// RevocationSource, in all-in-one mode, reads identity's revocation
+	// feed from its store; nil: over HTTP (tokencheck.Revocations.Source).
+	RevocationSource tokencheck.Source
 	// ClientID and ClientSecret are the messages service's own client at
 	// identity: to introspect API keys, look people up, mail digests and
 	// read the study service's rosters; empty: all of that is off.
@@ -83,7 +86,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		logger.Warn("messages: course groups are not kept in step with study: no client credentials at identity configured " +
 			"(CAMPUS_MESSAGES_CLIENT_ID, CAMPUS_MESSAGES_CLIENT_SECRET)")
 	}
-	rv := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Now: time.Now, Logger: logger}
+	rv := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Source: cfg.RevocationSource, Now: time.Now, Logger: logger}
 	go rv.Run(ctx)
 	jwt := tokencheck.New(cfg.Issuer, Audience, cfg.HTTPClient, time.Now)
 	jwt.Revocations = rv

@@ -37,6 +37,9 @@ type Config struct {
 	MessagesURL string
 	// HTTPClient reaches identity and study (in-process in all-in-one mode).
 	HTTPClient *http.Client
+	// RevocationSource, in all-in-one mode, reads identity's revocation
+	// feed from its store; nil: over HTTP (tokencheck.Revocations.Source).
+	RevocationSource tokencheck.Source
 	// Ready are the readiness checks beside the database's.
 	Ready []httpserver.Check
 }
@@ -66,7 +69,7 @@ var Scopes = []string{"openid", "profile", "email", "offline_access", "users:rea
 // New builds the portal over its session database and starts polling
 // identity's revocation feed until ctx is done.
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
-	revocations := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Now: time.Now, Logger: logger}
+	revocations := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Source: cfg.RevocationSource, Now: time.Now, Logger: logger}
 	go revocations.Run(ctx)
 	sessions := portalstore.New(d, time.Now)
 	go db.Housekeep(ctx, logger, "portal: expired sessions", sessions.DeleteExpired)

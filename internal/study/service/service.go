@@ -28,6 +28,9 @@ type Config struct {
 	Issuer string // identity's issuer URL
 	// HTTPClient reaches identity: in-process in all-in-one mode.
 	HTTPClient *http.Client
+	// RevocationSource, in all-in-one mode, reads identity's revocation
+	// feed from its store; nil: over HTTP (tokencheck.Revocations.Source).
+	RevocationSource tokencheck.Source
 	// ClientID and ClientSecret are the study service's own client at
 	// identity, for introspecting API keys and checking that people exist;
 	// empty: keys are refused, and so is enrolling others.
@@ -63,7 +66,7 @@ const introspectionTTL = 5 * time.Second
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
 	st := NewStore(d, cfg)
 	startNotices(ctx, st, cfg, logger)
-	revocations := revocationFeed(ctx, cfg.Issuer, cfg.HTTPClient, logger)
+	revocations := revocationFeed(ctx, cfg.Issuer, cfg.HTTPClient, cfg.RevocationSource, logger)
 	jwt := tokencheck.New(cfg.Issuer, "campus-study", cfg.HTTPClient, time.Now)
 	jwt.Revocations = revocations
 	var keys api.Introspector
@@ -124,8 +127,8 @@ func startNotices(ctx context.Context, st *studystore.Store, cfg Config, logger 
 
 // revocationFeed starts polling identity's revocation feed, which every
 // resource server of campus keeps in memory (see tokencheck.Revocations).
-func revocationFeed(ctx context.Context, issuer string, client *http.Client, logger *slog.Logger) *tokencheck.Revocations {
-	rv := &tokencheck.Revocations{URL: issuer + "/revocations", Client: client, Now: time.Now, Logger: logger}
+func revocationFeed(ctx context.Context, issuer string, client *http.Client, source tokencheck.Source, logger *slog.Logger) *tokencheck.Revocations {
+	rv := &tokencheck.Revocations{URL: issuer + "/revocations", Client: client, Source: source, Now: time.Now, Logger: logger}
 	go rv.Run(ctx)
 	return rv
 }
