@@ -25,6 +25,17 @@ END;
 
 CREATE VIRTUAL TABLE message_fts USING fts5(words, content = '', contentless_delete = 1, detail = none);
 
+-- The queue without a rowid: a send's row goes to two B-trees (its key
+-- and the index by conversation), not three.
+CREATE TABLE message_index_queue_compact (
+	message_id      TEXT PRIMARY KEY,
+	conversation_id TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO message_index_queue_compact (message_id, conversation_id) SELECT message_id, conversation_id FROM message_index_queue;
+DROP TABLE message_index_queue;
+ALTER TABLE message_index_queue_compact RENAME TO message_index_queue;
+CREATE INDEX message_index_queue_conversation ON message_index_queue (conversation_id, message_id);
+
 -- Every message is indexed again by the indexer (search checks queued
 -- messages meanwhile, or indexes them first); the old words go.
 INSERT OR IGNORE INTO message_index_queue (message_id, conversation_id)
