@@ -1,13 +1,13 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"campus/internal/messages"
@@ -220,13 +220,17 @@ func (s *server) events(w http.ResponseWriter, r *http.Request, p *Principal) {
 		problem.Unavailable(w)
 		return
 	}
+	// The guard ends the stream (stop) when identity revokes the token;
+	// done ends the watch, when the stream has ended (which may be after
+	// this returns: see realtime.Hub.Serve).
+	var stop chan struct{}
+	var done func()
 	if s.streams != nil && p.claims != nil {
-		ctx, cancel := context.WithCancel(r.Context())
-		defer cancel()
-		defer s.streams.watch(p.claims, cancel)()
-		r = r.WithContext(ctx)
+		stop = make(chan struct{})
+		var once sync.Once
+		done = s.streams.watch(p.claims, func() { once.Do(func() { close(stop) }) })
 	}
-	s.hub.Serve(w, r, p.Subject, p.Expiry)
+	s.hub.Serve(w, r, p.Subject, p.Expiry, stop, done)
 }
 
 type noticeJSON struct {

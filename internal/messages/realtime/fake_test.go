@@ -363,7 +363,7 @@ func streamHandler(h *Hub, until time.Time) http.Handler {
 			d, _ := time.ParseDuration(v)
 			u = time.Now().Add(d)
 		}
-		h.Serve(w, r, r.URL.Query().Get("sub"), u)
+		h.Serve(w, r, r.URL.Query().Get("sub"), u, nil, nil)
 	})
 }
 

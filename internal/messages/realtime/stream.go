@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -51,17 +52,28 @@ func (s *stream) send(f *frame) {
 func (s *stream) close() { s.once.Do(func() { close(s.done) }) }
 
 // out writes to one client, each batch of writes (up to a flush) under
-// a deadline of its own.
+// a deadline of its own: through net/http, or after detach on the
+// connection itself, in the chunks of HTTP/1.1's chunked transfer coding
+// (RFC 9112 section 7.1) that net/http began the response with.
 type out struct {
 	w     http.ResponseWriter
 	rc    *http.ResponseController
 	wait  time.Duration
 	armed bool
 	err   error
+
+	conn net.Conn    // after detach
+	pend net.Buffers // what the next chunk holds
+	n    int         // its length
 }
 
 func (o *out) write(b []byte) {
 	if o.err != nil {
+		return
+	}
+	if o.conn != nil {
+		o.pend = append(o.pend, b)
+		o.n += len(b)
 		return
 	}
 	if !o.armed {
@@ -72,6 +84,19 @@ func (o *out) write(b []byte) {
 }
 
 func (o *out) flush() error {
+	if o.conn != nil {
+		if o.err == nil && o.n > 0 {
+			_ = o.conn.SetWriteDeadline(time.Now().Add(o.wait))
+			chunk := make(net.Buffers, 0, len(o.pend)+2)
+			chunk = append(chunk, []byte(strconv.FormatInt(int64(o.n), 16)+"\r\n"))
+			chunk = append(chunk, o.pend...)
+			chunk = append(chunk, crlf)
+			_, o.err = chunk.WriteTo(o.conn) // one writev
+		}
+		clear(o.pend)
+		o.pend, o.n = o.pend[:0], 0
+		return o.err
+	}
 	if o.err == nil {
 		o.err = o.rc.Flush()
 	}
@@ -79,7 +104,52 @@ func (o *out) flush() error {
 	return o.err
 }
 
+// detach takes the connection from net/http, where it can (HTTP/1.1;
+// not HTTP/2, nor a writer of the process's own), once the response's
+// start is on the wire: an idle stream then costs a small goroutine and
+// a few hundred bytes instead of net/http's handler goroutine, its
+// reader goroutine and 10 KB of buffers (docs/performance.md, "Open
+// streams").
+func (o *out) detach(r *http.Request) bool {
+	// Only a GET of HTTP/1.1 or later is chunked (HTTP/1.0 reads to the
+	// close, HEAD has no body).
+	if r.Method != http.MethodGet || !r.ProtoAtLeast(1, 1) || o.flush() != nil {
+		return false
+	}
+	conn, _, err := o.rc.Hijack() // the request had no body; its reader is not needed
+	if err != nil {
+		return false
+	}
+	o.conn, o.w, o.rc = conn, nil, nil
+	return true
+}
+
+// end finishes a detached response (the last chunk) and closes the
+// connection.
+func (o *out) end() {
+	if o.err == nil {
+		_ = o.conn.SetWriteDeadline(time.Now().Add(o.wait))
+		_, _ = o.conn.Write(lastChunk)
+	}
+	o.conn.Close()
+}
+
+// watchClose ends s when its detached client closes the connection (a
+// read returns an error; a client sends nothing on an event stream, and
+// what it might send is ignored).
+func watchClose(conn net.Conn, s *stream) {
+	var b [64]byte
+	for {
+		if _, err := conn.Read(b[:]); err != nil {
+			s.close()
+			return
+		}
+	}
+}
+
 var (
+	crlf      = []byte("\r\n")
+	lastChunk = []byte("0\r\n\r\n")
 	retryLine = []byte("retry: " + strconv.Itoa(RetryMillis) + "\n\n")
 	heartbeat = []byte(": hb\n\n")
 	resetText = []byte("event: reset\ndata: {}\n\n")
@@ -97,7 +167,19 @@ var (
 // now: it is sent the newest id (an id field without data, which sets
 // the client's last event id without an event, 9.2.6) so that even a
 // reconnect before the first event resumes without a gap.
-func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until time.Time) {
+//
+// The stream also ends when stop is closed (nil: never), and done (may be
+// nil) is called once when it has ended. Over HTTP/1.1 the stream goes on
+// after Serve returns, on the connection taken from net/http (see
+// detach), in a goroutine of its own; otherwise Serve returns when the
+// stream ends.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until time.Time, stop <-chan struct{}, done func()) {
+	detached := false
+	defer func() {
+		if !detached && done != nil {
+			done()
+		}
+	}()
 	ctx := r.Context()
 	rc := http.NewResponseController(w)
 	// The server's timeouts are meant for requests, not for a stream that
@@ -117,7 +199,11 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until ti
 
 	s := &stream{sub: sub, ch: make(chan *frame, max(1, h.Buffer)), done: make(chan struct{})}
 	h.subscribe(s)
-	defer h.unsubscribe(s)
+	defer func() {
+		if !detached {
+			h.unsubscribe(s)
+		}
+	}()
 	select {
 	case <-s.done:
 		return // the hub is closed
@@ -158,6 +244,40 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until ti
 		return
 	}
 
+	if o.detach(r) {
+		detached = true
+		// The request's context ends when the handler returns: the
+		// stream keeps its values, and ends by stop, the hub or the
+		// client closing the connection (watchClose).
+		ctx := context.WithoutCancel(ctx)
+		go func() {
+			defer func() {
+				// Out of net/http's hands, a panic would end the process.
+				if v := recover(); v != nil {
+					h.logger.Error("messages stream panicked", "sub", sub, "panic", v)
+					o.conn.Close()
+					h.unsubscribe(s)
+					if done != nil {
+						done()
+					}
+				}
+			}()
+			go watchClose(o.conn, s)
+			h.loop(ctx, o, s, sub, last, lastTouch, until, stop)
+			o.end()
+			h.unsubscribe(s)
+			if done != nil {
+				done()
+			}
+		}()
+		return
+	}
+	h.loop(ctx, o, s, sub, last, lastTouch, until, stop)
+}
+
+// loop sends a stream's live events and heartbeats until it ends.
+func (h *Hub) loop(ctx context.Context, o *out, s *stream, sub string, last int64, lastTouch, until time.Time, stop <-chan struct{}) {
+	var err error
 	hb := time.NewTicker(max(time.Millisecond, h.Heartbeat))
 	defer hb.Stop()
 	var end <-chan time.Time
@@ -171,6 +291,8 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until ti
 		case <-ctx.Done():
 			return
 		case <-s.done:
+			return
+		case <-stop:
 			return
 		case <-end:
 			return
