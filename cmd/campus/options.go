@@ -289,4 +289,8 @@ func registerMessages(s *config.Set, c *messagesservice.Config) {
 		"How old an unread message must be before its reader gets one digest mail about the unread messages (0: no digest mails)")
 	s.Duration(&c.RosterInterval, "messages.roster_interval", "roster-interval", "CAMPUS_ROSTER_INTERVAL", "30s",
 		"How often the course groups are brought in step with the study service's enrolments")
+	s.Int(&c.SendBurst, "messages.send_burst", "send-burst", "CAMPUS_SEND_BURST", "30",
+		"How many messages one person may send at once, before --send-every applies")
+	s.Duration(&c.SendEvery, "messages.send_every", "send-every", "CAMPUS_SEND_EVERY", "1s",
+		"After the burst, one message per this for each person (0: no limit); refused sends answer 429 with Retry-After")
 }

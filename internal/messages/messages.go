@@ -18,7 +18,28 @@ var (
 	// ErrVersionMismatch means the conversation changed since the version
 	// the caller read (If-Match failed).
 	ErrVersionMismatch = errors.New("changed by someone else meanwhile")
+	// ErrRateLimited means the person sent more messages than the service
+	// allows in the time; the error is a *RateLimited that says how long
+	// to wait.
+	ErrRateLimited = errors.New("sending too fast")
 )
+
+// RateLimited is ErrRateLimited with the wait until the next message
+// would be taken.
+type RateLimited struct{ Wait time.Duration }
+
+func (e *RateLimited) Error() string {
+	return "sending too fast: the next message in " + e.Wait.String()
+}
+func (e *RateLimited) Is(target error) bool { return target == ErrRateLimited }
+
+// SendLimit is how fast one person may send messages: Burst at once, then
+// one per Every (a GCRA bucket kept in the service's database, so that
+// every replica counts the same). A zero Every is no limit.
+type SendLimit struct {
+	Every time.Duration
+	Burst int
+}
 
 // Conversation kinds.
 const (

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"campus/internal/messages"
 )
@@ -543,4 +544,34 @@ func merge(a, b map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// TestSendTooFast: past the burst a send answers 429 with Retry-After, as
+// the spec says, in the caller's language, and stores nothing.
+func TestSendTooFast(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.st.SendLimit = messages.SendLimit{Every: time.Hour, Burst: 2}
+	conv := "/v1/conversations/" + e.group.ID + "/messages"
+	for i := range 2 {
+		if resp, body := e.do(tokenOf(bob), req{method: "POST", path: conv, body: map[string]any{"text": fmt.Sprint("Nachricht ", i)}}); resp.StatusCode != created {
+			t.Fatalf("send %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	resp, body := e.do(tokenOf(bob), req{method: "POST", path: conv, body: map[string]any{"text": "eine zu viel"},
+		header: map[string]string{"Accept-Language": "de"}})
+	p := decode[problemJSON](t, body)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "3600" || !strings.Contains(p.Detail, "schneller, als dieser Dienst erlaubt") {
+		t.Fatalf("third send: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	_, body = e.do(tokenOf(bob), req{method: "GET", path: conv + "?limit=30"})
+	for _, m := range decode[list[messageJSON]](t, body).Items {
+		if m.Text == "eine zu viel" {
+			t.Fatal("the refused message was stored")
+		}
+	}
+	// Another person's bucket is their own.
+	if resp, body := e.do(tokenOf(alice), req{method: "POST", path: conv, body: map[string]any{"text": "Hallo"}}); resp.StatusCode != created {
+		t.Fatalf("alice's send: %d %s", resp.StatusCode, body)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"campus/internal/db"
 	"campus/internal/messages"
@@ -28,6 +30,17 @@ func fail(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error
 	case errors.Is(err, messages.ErrConflict):
 		problem.Write(w, problem.Details{Status: http.StatusConflict,
 			Detail: "This cannot be done here: course groups, direct conversations and notices keep their names and members, and a deleted message stays deleted."})
+	case errors.Is(err, messages.ErrRateLimited):
+		// RFC 6585 section 4, with Retry-After (RFC 9110 section 10.2.3)
+		// in whole seconds, rounded up.
+		wait := time.Second
+		var rl *messages.RateLimited
+		if errors.As(err, &rl) && rl.Wait > wait {
+			wait = rl.Wait
+		}
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
+		problem.Write(w, problem.Details{Status: http.StatusTooManyRequests,
+			Detail: "You are sending messages faster than this service allows. Wait a moment and send again."})
 	case db.Unavailable(err):
 		logger.WarnContext(r.Context(), "messages API: database unavailable", "path", r.URL.Path, "err", err)
 		problem.Unavailable(w)

@@ -9,6 +9,7 @@ import (
 
 	"campus/internal/db"
 	"campus/internal/httpserver"
+	"campus/internal/messages"
 	"campus/internal/messages/api"
 	"campus/internal/messages/digest" // H-identity
 	"campus/internal/messages/people" // H-identity
@@ -45,6 +46,11 @@ type Config struct {
 	// RosterInterval is how often the course groups are brought in step
 	// with the study service's rosters.
 	RosterInterval time.Duration
+	// SendEvery and SendBurst limit how fast one person sends: SendBurst
+	// messages at once, then one per SendEvery (0: no limit), counted in
+	// the database for every replica alike.
+	SendEvery time.Duration
+	SendBurst int
 }
 
 // Validate reports the problems of the settings.
@@ -56,6 +62,12 @@ func (c *Config) Validate() []error {
 	if c.RosterInterval < time.Second || c.RosterInterval > time.Hour {
 		errs = append(errs, fmt.Errorf("--roster-interval %s: want 1s to 1h", c.RosterInterval))
 	}
+	if c.SendEvery < 0 || c.SendEvery > time.Hour {
+		errs = append(errs, fmt.Errorf("--send-every %s: want 0 (no limit) or up to 1h", c.SendEvery))
+	}
+	if c.SendBurst < 1 || c.SendBurst > 1_000_000 {
+		errs = append(errs, fmt.Errorf("--send-burst %d: want 1 to 1000000", c.SendBurst))
+	}
 	return errs
 }
 
@@ -63,6 +75,7 @@ func (c *Config) Validate() []error {
 // until ctx is done.
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
 	st := msgstore.New(d, time.Now)
+	st.SendLimit = messages.SendLimit{Every: cfg.SendEvery, Burst: cfg.SendBurst}
 	hub := realtime.New(st, d, logger, time.Now)
 	// H-api: message events carry the API's Message JSON, HTML included.
 	hub.Enrich = api.Enrich(st)
@@ -73,6 +86,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 	// H-store: events older than messages.EventRetention (and old notice
 	// keys) are deleted by every replica; a row goes once, whoever deletes it.
 	go db.Housekeep(ctx, logger, "messages events", st.PurgeEvents)
+	go db.Housekeep(ctx, logger, "messages send limits", st.ForgetSendLimits)
 	// H-perf2: search words are indexed after the send, in batches, by
 	// every replica (each queued message by one of them).
 	go st.RunIndexer(ctx, logger)

@@ -208,6 +208,15 @@ func (s *Store) Send(ctx context.Context, sub, conversationID string, m NewMessa
 		if kind == messages.KindNotices {
 			return messages.ErrForbidden
 		}
+		if s.SendLimit.Every > 0 {
+			wait, err := takeSend(ctx, t, sub, now, s.SendLimit)
+			if err != nil {
+				return err
+			}
+			if wait > 0 {
+				return &messages.RateLimited{Wait: wait}
+			}
+		}
 		if m.ReplyTo != "" {
 			var one int
 			err := t.queryRow(ctx, `SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2`, m.ReplyTo, conversationID).Scan(&one)

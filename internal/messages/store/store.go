@@ -31,6 +31,9 @@ type Store struct {
 	Published func(refs []messages.EventRef)
 	// Blobs keeps attachments' content; nil keeps it in the database.
 	Blobs Blobs
+	// SendLimit is how fast a person may send (zero: no limit); notices
+	// from services are not limited.
+	SendLimit messages.SendLimit
 
 	group group        // sends waiting to be written together (SQLite)
 	ckpt  checkpointer // checkpoints beside the writer (SQLite)
