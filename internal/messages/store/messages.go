@@ -572,61 +572,11 @@ func (s *Store) search(ctx context.Context, sub string, terms []string, before s
 			return errIndexFirst
 		}
 		mine := `SELECT conversation_id FROM members WHERE subject = $1`
-		lite := s.db.Dialect() == db.SQLite
-		match := ftsQuery(terms)
-		rare := false
-		for _, t := range terms {
-			var n int
-			var err error
-			if lite {
-				// FTS5 counts matches everywhere, not in one's
-				// conversations: a word common elsewhere takes the walk.
-				err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM message_fts WHERE message_fts MATCH $1
-					LIMIT `+fmt.Sprint(s.searchCommon())+`) n`, ftsQuery([]string{t})).Scan(&n)
-			} else {
-				lo, hi := textsearch.Range(t)
-				err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM message_words w WHERE w.word >= $2 AND w.word < $3
-					AND w.conversation_id IN (`+mine+`) LIMIT `+fmt.Sprint(s.searchCommon())+`) n`, sub, lo, hi).Scan(&n)
-			}
-			if err != nil {
-				return err
-			}
-			if n < s.searchCommon() {
-				rare = true
-				break
-			}
+		if s.db.Dialect() == db.SQLite {
+			list, err = s.searchLite(ctx, tx, sub, mine, terms, before, limit)
+		} else {
+			list, err = s.searchWords(ctx, tx, sub, mine, terms, before, limit)
 		}
-		var a db.Args
-		a.Add(sub)
-		where := []string{`x.conversation_id IN (` + mine + `)`, `NOT x.deleted`}
-		if !rare {
-			// Walk the messages by id, not by conversation: '' || keeps
-			// the engines off the (conversation_id, id) index, which would
-			// read and sort every message of one's conversations first.
-			where[0] = `'' || x.conversation_id IN (` + mine + `)`
-		}
-		switch {
-		case lite && rare:
-			where = append(where, `x.seq IN (SELECT rowid FROM message_fts WHERE message_fts MATCH `+a.Add(match)+`)`)
-		case lite:
-			where = append(where, `EXISTS (SELECT 1 FROM message_fts f WHERE f.message_fts MATCH `+a.Add(match)+` AND f.rowid = x.seq)`)
-		default:
-			for _, t := range terms {
-				lo, hi := textsearch.Range(t)
-				if rare {
-					where = append(where, `x.id IN (SELECT w.message_id FROM message_words w WHERE w.word >= `+a.Add(lo)+` AND w.word < `+a.Add(hi)+
-						` AND w.conversation_id IN (`+mine+`))`)
-				} else {
-					where = append(where, `EXISTS (SELECT 1 FROM message_words w WHERE w.message_id = x.id AND w.word >= `+a.Add(lo)+` AND w.word < `+a.Add(hi)+`)`)
-				}
-			}
-		}
-		if before != "" {
-			where = append(where, `x.id < `+a.Add(before))
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE `+strings.Join(where, ` AND `)+
-			` ORDER BY x.id DESC LIMIT `+fmt.Sprint(limit+1), a.Values()...)
-		list, err = db.Collect(rows, err, scanMessage)
 		if err != nil {
 			return err
 		}
@@ -645,6 +595,114 @@ func (s *Store) search(ctx context.Context, sub string, terms []string, before s
 		return nil, "", err
 	}
 	return list, next, nil
+}
+
+// searchWords finds matches through message_words (PostgreSQL): each term
+// is counted in sub's conversations first; when one is rare, its rows
+// lead, otherwise the messages are walked newest first and each is
+// checked in the index.
+func (s *Store) searchWords(ctx context.Context, tx *sql.Tx, sub, mine string, terms []string, before string, limit int) ([]messages.Message, error) {
+	rare := false
+	for _, t := range terms {
+		lo, hi := textsearch.Range(t)
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM message_words w WHERE w.word >= $2 AND w.word < $3
+			AND w.conversation_id IN (`+mine+`) LIMIT `+fmt.Sprint(s.searchCommon())+`) n`, sub, lo, hi).Scan(&n)
+		if err != nil {
+			return nil, err
+		}
+		if n < s.searchCommon() {
+			rare = true
+			break
+		}
+	}
+	var a db.Args
+	a.Add(sub)
+	where := []string{`x.conversation_id IN (` + mine + `)`, `NOT x.deleted`}
+	if !rare {
+		// Walk the messages by id, not by conversation: '' || keeps
+		// the engines off the (conversation_id, id) index, which would
+		// read and sort every message of one's conversations first.
+		where[0] = `'' || x.conversation_id IN (` + mine + `)`
+	}
+	for _, t := range terms {
+		lo, hi := textsearch.Range(t)
+		if rare {
+			where = append(where, `x.id IN (SELECT w.message_id FROM message_words w WHERE w.word >= `+a.Add(lo)+` AND w.word < `+a.Add(hi)+
+				` AND w.conversation_id IN (`+mine+`))`)
+		} else {
+			where = append(where, `EXISTS (SELECT 1 FROM message_words w WHERE w.message_id = x.id AND w.word >= `+a.Add(lo)+` AND w.word < `+a.Add(hi)+`)`)
+		}
+	}
+	if before != "" {
+		where = append(where, `x.id < `+a.Add(before))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE `+strings.Join(where, ` AND `)+
+		` ORDER BY x.id DESC LIMIT `+fmt.Sprint(limit+1), a.Values()...)
+	return db.Collect(rows, err, scanMessage)
+}
+
+// searchLite finds matches on SQLite. FTS5 answers a prefix query by
+// merging the doclists of every word with the prefix, all of them, so
+// neither a count of a common word nor a check of one message at a time
+// is cheap there. So sub's newest messages are walked first and checked
+// in Go (matchesTerms, as the index decides), up to searchCommon of them:
+// a common word fills the page on the way. A word that does not is rare
+// among them, and the index leads (the rowids of its matches, then their
+// messages by seq).
+func (s *Store) searchLite(ctx context.Context, tx *sql.Tx, sub, mine string, terms []string, before string, limit int) ([]messages.Message, error) {
+	var a db.Args
+	a.Add(sub)
+	walk := []string{`'' || x.conversation_id IN (` + mine + `)`, `NOT x.deleted`} // by id: see searchWords
+	list, complete, err := walkMatches(ctx, tx, walk, a, terms, before, limit+1, s.searchCommon())
+	if err != nil || complete {
+		return list, err
+	}
+	where := []string{`x.conversation_id IN (` + mine + `)`, `NOT x.deleted`,
+		`x.seq IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ` + a.Add(ftsQuery(terms)) + `)`}
+	if before != "" {
+		where = append(where, `x.id < `+a.Add(before))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE `+strings.Join(where, ` AND `)+
+		` ORDER BY x.id DESC LIMIT `+fmt.Sprint(limit+1), a.Values()...)
+	return db.Collect(rows, err, scanMessage)
+}
+
+// walkMatches reads the messages that where admits, newest first below
+// the id before ("" for none), in pages, and keeps those whose words hold
+// every term (as the index would decide it: matchesTerms), until it has
+// want of them, the messages end (complete either way) or it has read
+// budget messages (not complete).
+func walkMatches(ctx context.Context, tx *sql.Tx, where []string, a db.Args, terms []string, before string, want, budget int) (out []messages.Message, complete bool, err error) {
+	const page = 200
+	read := 0
+	for read < budget {
+		q, args := where, a
+		if before != "" {
+			q = append(slices.Clip(q), `x.id < `+args.Add(before))
+		}
+		n := min(page, budget-read)
+		rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE `+strings.Join(q, ` AND `)+
+			` ORDER BY x.id DESC LIMIT `+fmt.Sprint(n), args.Values()...)
+		batch, err := db.Collect(rows, err, scanMessage)
+		if err != nil {
+			return nil, false, err
+		}
+		read += len(batch)
+		for _, m := range batch {
+			if matchesTerms(messageWords(m.Text, m.TextDE), terms) {
+				out = append(out, m)
+				if len(out) == want {
+					return out, true, nil
+				}
+			}
+		}
+		if len(batch) < n {
+			return out, true, nil
+		}
+		before = batch[len(batch)-1].ID
+	}
+	return out, false, nil
 }
 
 // searchCommon is how many matches make a search term common.
