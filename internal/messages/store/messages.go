@@ -651,56 +651,94 @@ func (s *Store) searchWords(ctx context.Context, tx *sql.Tx, sub, mine string, t
 // among them, and the index leads (the rowids of its matches, then their
 // messages by seq).
 func (s *Store) searchLite(ctx context.Context, tx *sql.Tx, sub, mine string, terms []string, before string, limit int) ([]messages.Message, error) {
-	var a db.Args
-	a.Add(sub)
-	walk := []string{`'' || x.conversation_id IN (` + mine + `)`, `NOT x.deleted`} // by id: see searchWords
-	list, complete, err := walkMatches(ctx, tx, walk, a, terms, before, limit+1, s.searchCommon())
+	rows, err := tx.QueryContext(ctx, mine, sub)
+	convs, err := db.Collect(rows, err, db.Value[string])
+	if err != nil {
+		return nil, err
+	}
+	list, complete, err := walkMatches(ctx, tx, convs, terms, before, limit+1, s.searchCommon())
 	if err != nil || complete {
 		return list, err
 	}
+	var a db.Args
+	a.Add(sub)
 	where := []string{`x.conversation_id IN (` + mine + `)`, `NOT x.deleted`,
 		`x.seq IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ` + a.Add(ftsQuery(terms)) + `)`}
 	if before != "" {
 		where = append(where, `x.id < `+a.Add(before))
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE `+strings.Join(where, ` AND `)+
+	rows, err = tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE `+strings.Join(where, ` AND `)+
 		` ORDER BY x.id DESC LIMIT `+fmt.Sprint(limit+1), a.Values()...)
 	return db.Collect(rows, err, scanMessage)
 }
 
-// walkMatches reads the messages that where admits, newest first below
-// the id before ("" for none), in pages, and keeps those whose words hold
-// every term (as the index would decide it: matchesTerms), until it has
-// want of them, the messages end (complete either way) or it has read
-// budget messages (not complete).
-func walkMatches(ctx context.Context, tx *sql.Tx, where []string, a db.Args, terms []string, before string, want, budget int) (out []messages.Message, complete bool, err error) {
-	const page = 200
-	read := 0
-	for read < budget {
-		q, args := where, a
-		if before != "" {
-			q = append(slices.Clip(q), `x.id < `+args.Add(before))
+// walkMatches reads the messages of the conversations convs newest
+// first below the id before ("" for none), each conversation by its
+// history index and all of them merged by id, and keeps those whose words
+// hold every term (as the index would decide it: matchesTerms), until it
+// has want of them, the messages end (complete either way) or it has read
+// budget messages (not complete). Other conversations' messages are never
+// read, however many there are.
+func walkMatches(ctx context.Context, tx *sql.Tx, convs, terms []string, before string, want, budget int) (out []messages.Message, complete bool, err error) {
+	const page = 50
+	type cursor struct {
+		conv  string
+		below string
+		buf   []messages.Message
+		done  bool
+	}
+	fill := func(c *cursor) error {
+		q := `SELECT ` + messageColumns + ` FROM messages x WHERE x.conversation_id = $1 AND NOT x.deleted`
+		args := []any{c.conv}
+		if c.below != "" {
+			q += ` AND x.id < $2`
+			args = append(args, c.below)
 		}
-		n := min(page, budget-read)
-		rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages x WHERE `+strings.Join(q, ` AND `)+
-			` ORDER BY x.id DESC LIMIT `+fmt.Sprint(n), args.Values()...)
-		batch, err := db.Collect(rows, err, scanMessage)
+		rows, err := tx.QueryContext(ctx, q+` ORDER BY x.id DESC LIMIT `+fmt.Sprint(page), args...)
+		c.buf, err = db.Collect(rows, err, scanMessage)
 		if err != nil {
+			return err
+		}
+		c.done = len(c.buf) < page
+		if len(c.buf) > 0 {
+			c.below = c.buf[len(c.buf)-1].ID
+		}
+		return nil
+	}
+	cursors := make([]*cursor, 0, len(convs))
+	for _, id := range convs {
+		c := &cursor{conv: id, below: before}
+		if err := fill(c); err != nil {
 			return nil, false, err
 		}
-		read += len(batch)
-		for _, m := range batch {
-			if matchesTerms(messageWords(m.Text, m.TextDE), terms) {
-				out = append(out, m)
-				if len(out) == want {
-					return out, true, nil
-				}
+		if len(c.buf) > 0 {
+			cursors = append(cursors, c)
+		}
+	}
+	for read := 0; read < budget; read++ {
+		// The newest head of all: conversations are few per person.
+		var top *cursor
+		for _, c := range cursors {
+			if len(c.buf) > 0 && (top == nil || c.buf[0].ID > top.buf[0].ID) {
+				top = c
 			}
 		}
-		if len(batch) < n {
+		if top == nil {
 			return out, true, nil
 		}
-		before = batch[len(batch)-1].ID
+		m := top.buf[0]
+		top.buf = top.buf[1:]
+		if len(top.buf) == 0 && !top.done {
+			if err := fill(top); err != nil {
+				return nil, false, err
+			}
+		}
+		if matchesTerms(messageWords(m.Text, m.TextDE), terms) {
+			out = append(out, m)
+			if len(out) == want {
+				return out, true, nil
+			}
+		}
 	}
 	return out, false, nil
 }
