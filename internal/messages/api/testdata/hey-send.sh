@@ -66,7 +66,7 @@ curl -ksf -o /dev/null -H "Authorization: Bearer $TOKEN" -H 'Content-Type: appli
 	"$BASE/messages/v1/conversations/$CONV/messages" || { echo "cannot send" >&2; exit 1; }
 
 rate() { awk '/Requests\/sec:/ {print $2}' "$1"; }
-p99() { awk '/ 99% in/ {print $3}' "$1"; }
+p99() { awk '/ 99%+ in/ {print $3}' "$1"; }
 echo "concurrency healthz/s send/s send-p99-s send/healthz non-2xx"
 for c in $CONC; do
 	hey -z "$DUR" -c "$c" "$BASE/healthz" >"$OUT/healthz-$c.txt"
