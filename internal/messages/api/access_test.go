@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"campus/internal/problem"
+	"campus/internal/tokencheck"
 )
 
 // TestNotFoundTellsNothing: a member asking for an id that does not
@@ -91,5 +93,52 @@ func TestContentDisposition(t *testing.T) {
 		if got := contentDisposition(tt.kind, tt.name); got != tt.want {
 			t.Errorf("contentDisposition(%q, %q)\n got %s\nwant %s", tt.kind, tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestRevocationEndsDetachedStream: over HTTP/1.1 the event stream leaves
+// the handler once started (realtime.Hub.Serve); the guard still ends it
+// within about a second of identity revoking the token.
+func TestRevocationEndsDetachedStream(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var revoked atomic.Bool
+	h, err := NewServer(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: e.st, Hub: e.hub,
+		JWT: tokens{"a.b.c": {Subject: bob, ClientID: "portal", Scopes: []string{scopeRead, scopeWrite}, Roles: []string{"student"},
+			Expiry: time.Now().Add(time.Hour)}},
+		Revoked: func(*tokencheck.Claims) bool { return revoked.Load() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer a.b.c")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.ProtoMajor != 1 {
+		t.Fatalf("stream: %d HTTP/%d", resp.StatusCode, resp.ProtoMajor)
+	}
+	ended := make(chan time.Time, 1)
+	go func() {
+		io.Copy(io.Discard, resp.Body)
+		ended <- time.Now()
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.hub.Streams() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	at := time.Now()
+	revoked.Store(true)
+	select {
+	case end := <-ended:
+		if d := end.Sub(at); d > 3*time.Second {
+			t.Errorf("the stream ended %s after the revocation", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream stayed open after the revocation")
 	}
 }
