@@ -97,12 +97,15 @@ func (s *server) getProgramme(w http.ResponseWriter, r *http.Request, p *Princip
 			fail(w, r, s.logger, err)
 			return
 		}
-		body, err := json.Marshal(treeOut(tree))
-		if err != nil {
-			fail(w, r, s.logger, err)
-			return
+		t = renderedTree{rev: rev, status: tree.Status, version: tree.Version}
+		for i, staff := range []bool{false, true} {
+			body, err := json.Marshal(treeOut(tree, staff))
+			if err != nil {
+				fail(w, r, s.logger, err)
+				return
+			}
+			t.body[i] = append(body, '\n')
 		}
-		t = renderedTree{rev: rev, status: tree.Status, version: tree.Version, body: append(body, '\n')}
 		s.trees.put(id, t)
 	}
 	if !visible(p, t.status) {
@@ -113,7 +116,12 @@ func (s *server) getProgramme(w http.ResponseWriter, r *http.Request, p *Princip
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("ETag", rest.ETag(t.version))
-	w.Write(t.body)
+	h.Set("Vary", "Authorization")
+	if p.Staff() {
+		w.Write(t.body[1])
+	} else {
+		w.Write(t.body[0])
+	}
 }
 
 // revisionTTL bounds how long the catalogue revision is taken from memory:
@@ -156,7 +164,7 @@ type renderedTree struct {
 	rev     int64
 	status  study.ProgrammeStatus
 	version int
-	body    []byte
+	body    [2][]byte // without the staff, with them (for Principal.Staff)
 }
 
 // treeCache keeps rendered programme trees (a university has hundreds of
@@ -225,7 +233,7 @@ func (s *server) getModule(w http.ResponseWriter, r *http.Request, p *Principal)
 			return err != nil || !visible(p, prog.Status)
 		})
 	}
-	rest.Reply(w, http.StatusOK, d.Version, moduleDetailOut(d))
+	rest.Reply(w, http.StatusOK, d.Version, moduleDetailOut(d, p.Staff()))
 }
 
 func (s *server) patchModule(w http.ResponseWriter, r *http.Request, p *Principal) {

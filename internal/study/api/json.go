@@ -156,19 +156,24 @@ type moduleInProgrammeJSON struct {
 type programmeDetailJSON struct {
 	programmeJSON
 	Modules []moduleInProgrammeJSON `json:"modules"`
-	Staff   []string                `json:"staff"`
+	Staff   *[]string               `json:"staff,omitempty"`
 }
 
-// staffOut is a list of staff that is never null.
-func staffOut(s []string) []string {
-	if s == nil {
-		return []string{}
+// staffOut is the list of responsible staff, never null, for the callers
+// who may see it (Principal.Staff: the subject ids are identity's, not the
+// public catalogue's); nil leaves the field out.
+func staffOut(s []string, shown bool) *[]string {
+	if !shown {
+		return nil
 	}
-	return s
+	if s == nil {
+		s = []string{}
+	}
+	return &s
 }
 
-func treeOut(t study.ProgrammeTree) programmeDetailJSON {
-	d := programmeDetailJSON{programmeJSON: programmeOut(t.Programme), Modules: make([]moduleInProgrammeJSON, len(t.Modules)), Staff: staffOut(t.Staff)}
+func treeOut(t study.ProgrammeTree, staff bool) programmeDetailJSON {
+	d := programmeDetailJSON{programmeJSON: programmeOut(t.Programme), Modules: make([]moduleInProgrammeJSON, len(t.Modules)), Staff: staffOut(t.Staff, staff)}
 	for i, m := range t.Modules {
 		d.Modules[i] = moduleInProgrammeJSON{moduleJSON: moduleOut(m.Module), Compulsory: m.Compulsory,
 			RecommendedSemester: m.RecommendedSemester, Lectures: lecturesOut(m.Lectures)}
@@ -187,11 +192,11 @@ type moduleDetailJSON struct {
 	moduleJSON
 	Lectures   []lectureJSON      `json:"lectures"`
 	Programmes []programmeRefJSON `json:"programmes"`
-	Staff      []string           `json:"staff"`
+	Staff      *[]string          `json:"staff,omitempty"`
 }
 
-func moduleDetailOut(d study.ModuleDetail) moduleDetailJSON {
-	out := moduleDetailJSON{moduleJSON: moduleOut(d.Module), Lectures: lecturesOut(d.Lectures), Programmes: []programmeRefJSON{}, Staff: staffOut(d.Staff)}
+func moduleDetailOut(d study.ModuleDetail, staff bool) moduleDetailJSON {
+	out := moduleDetailJSON{moduleJSON: moduleOut(d.Module), Lectures: lecturesOut(d.Lectures), Programmes: []programmeRefJSON{}, Staff: staffOut(d.Staff, staff)}
 	for _, p := range d.Programmes {
 		out.Programmes = append(out.Programmes, programmeRefJSON{ID: p.ID, Title: p.Title, Compulsory: p.Compulsory, RecommendedSemester: p.RecommendedSemester})
 	}

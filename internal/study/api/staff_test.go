@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -105,14 +106,23 @@ func TestStaffRoutes(t *testing.T) {
 		}
 	}
 	var detail struct{ Staff []string }
-	_, body := call(t, h, "GET", "/v1/programmes/"+p.ID, "")
+	_, body := call(t, h, "GET", "/v1/programmes/"+p.ID, editorToken)
 	if json.Unmarshal(body, &detail); !slices.Equal(detail.Staff, []string{lecturer}) {
 		t.Errorf("programme staff %v (%s)", detail.Staff, body)
 	}
 	detail.Staff = nil
-	_, body = call(t, h, "GET", "/v1/modules/"+m.ID, "")
+	_, body = call(t, h, "GET", "/v1/modules/"+m.ID, editorToken)
 	if json.Unmarshal(body, &detail); detail.Staff == nil || len(detail.Staff) != 0 {
 		t.Errorf("module staff %v (%s)", detail.Staff, body)
+	}
+	// The public catalogue and a student's token get no subject ids of
+	// staff, from the cached tree either.
+	for _, token := range []string{"", personToken, personToken} {
+		for _, path := range []string{"/v1/programmes/" + p.ID, "/v1/modules/" + m.ID} {
+			if _, body := call(t, h, "GET", path, token); bytes.Contains(body, []byte(`"staff"`)) || bytes.Contains(body, []byte(lecturer)) {
+				t.Errorf("GET %s with %q shows the staff: %s", path, token, body)
+			}
+		}
 	}
 }
 
