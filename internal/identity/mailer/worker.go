@@ -57,51 +57,30 @@ func (w *Worker) Run(ctx context.Context) {
 
 // SendDue sends every mail that is due and returns how many went out.
 func (w *Worker) SendDue(ctx context.Context) (int, error) {
-	lease := w.Lease
-	if lease <= 0 {
-		lease = outbox.DefaultLease
-	}
-	sent := 0
-	for {
-		batch, err := w.queue.ClaimMail(ctx, 20, lease)
-		if err != nil || len(batch) == 0 {
-			return sent, err
-		}
-		ids := make([]string, len(batch))
-		for i, m := range batch {
-			ids[i] = m.ID
-		}
-		leases := outbox.NewBatch(batch[0].NextAttemptAt, ids, lease, w.queue.RenewMail)
-		for _, m := range batch {
-			held, ok, err := leases.Next(ctx, m.ID)
-			if err != nil {
-				return sent, err
+	return outbox.Drain(ctx, w.Lease, outbox.Work[identity.OutboxMail]{
+		Claim: w.queue.ClaimMail,
+		Renew: w.queue.RenewMail,
+		Key:   func(m identity.OutboxMail) (string, time.Time) { return m.ID, m.NextAttemptAt },
+		Send:  func(ctx context.Context, m identity.OutboxMail) error { return w.sender.Send(ctx, m.Message) },
+		Failed: func(ctx context.Context, m identity.OutboxMail, held time.Time, err error) error {
+			next := time.Time{}
+			if !errors.Is(err, mail.ErrPermanent) {
+				next = w.Retry(w.now(), m.CreatedAt, m.Attempts)
 			}
-			if !ok {
-				w.logger.Warn("mail skipped: its lease was lost to another replica", "id", m.ID, "kind", m.Kind)
-				continue
-			}
-			sctx, cancel := context.WithTimeout(ctx, outbox.SendTimeout(lease))
-			err = w.sender.Send(sctx, m.Message)
-			cancel()
-			if err != nil {
-				next := time.Time{}
-				if !errors.Is(err, mail.ErrPermanent) {
-					next = w.Retry(w.now(), m.CreatedAt, m.Attempts)
-				}
-				// The address is personal data and the content may hold a
-				// secret: the log names the mail by id and kind only.
-				w.logger.Warn("mail not sent", "id", m.ID, "kind", m.Kind, "attempt", m.Attempts+1, "retry_at", next, "err", err)
-				if err := w.queue.MailFailed(ctx, m.ID, held, err.Error(), next); err != nil {
-					return sent, err
-				}
-				continue
-			}
+			// The address is personal data and the content may hold a
+			// secret: the log names the mail by id and kind only.
+			w.logger.Warn("mail not sent", "id", m.ID, "kind", m.Kind, "attempt", m.Attempts+1, "retry_at", next, "err", err)
+			return w.queue.MailFailed(ctx, m.ID, held, err.Error(), next)
+		},
+		Done: func(ctx context.Context, m identity.OutboxMail) error {
 			if err := w.queue.MailSent(ctx, m.ID); err != nil {
-				return sent, err
+				return err
 			}
 			w.logger.Info("mail sent", "id", m.ID, "kind", m.Kind, "attempt", m.Attempts+1)
-			sent++
-		}
-	}
+			return nil
+		},
+		Lost: func(m identity.OutboxMail) {
+			w.logger.Warn("mail skipped: its lease was lost to another replica", "id", m.ID, "kind", m.Kind)
+		},
+	})
 }

@@ -66,49 +66,29 @@ func (d *Deliverer) Run(ctx context.Context) {
 // DeliverDue sends every delivery that is due and returns how many
 // succeeded.
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
-	lease := d.Lease
-	if lease <= 0 {
-		lease = outbox.DefaultLease
-	}
-	ok := 0
-	for {
-		batch, err := d.store.ClaimLogoutDeliveries(ctx, 20, lease)
-		if err != nil || len(batch) == 0 {
-			return ok, err
-		}
-		ids := make([]string, len(batch))
-		for i, del := range batch {
-			ids[i] = del.ID
-		}
-		leases := outbox.NewBatch(batch[0].NextAttemptAt, ids, lease, d.store.RenewLogoutDeliveries)
-		for _, del := range batch {
-			held, mine, err := leases.Next(ctx, del.ID)
-			if err != nil {
-				return ok, err
-			}
-			if !mine {
-				d.logger.Warn("back-channel logout skipped: its lease was lost to another replica", "client", del.ClientID, "id", del.ID)
-				continue
-			}
-			dctx, cancel := context.WithTimeout(ctx, min(10*time.Second, outbox.SendTimeout(lease)))
-			err = d.deliver(dctx, del)
-			cancel()
-			if err != nil {
-				next := d.Retry(d.now(), del.CreatedAt, del.Attempts)
-				d.logger.Warn("back-channel logout not delivered", "client", del.ClientID, "attempt", del.Attempts+1,
-					"retry_at", next, "err", err)
-				if err := d.store.LogoutFailed(ctx, del.ID, held, err.Error(), next); err != nil {
-					return ok, err
-				}
-				continue
-			}
+	return outbox.Drain(ctx, d.Lease, outbox.Work[identity.LogoutDelivery]{
+		Claim:   d.store.ClaimLogoutDeliveries,
+		Renew:   d.store.RenewLogoutDeliveries,
+		Key:     func(del identity.LogoutDelivery) (string, time.Time) { return del.ID, del.NextAttemptAt },
+		Send:    d.deliver,
+		SendCap: 10 * time.Second,
+		Failed: func(ctx context.Context, del identity.LogoutDelivery, held time.Time, err error) error {
+			next := d.Retry(d.now(), del.CreatedAt, del.Attempts)
+			d.logger.Warn("back-channel logout not delivered", "client", del.ClientID, "attempt", del.Attempts+1,
+				"retry_at", next, "err", err)
+			return d.store.LogoutFailed(ctx, del.ID, held, err.Error(), next)
+		},
+		Done: func(ctx context.Context, del identity.LogoutDelivery) error {
 			if err := d.store.LogoutDelivered(ctx, del.ID); err != nil {
-				return ok, err
+				return err
 			}
 			d.logger.Info("back-channel logout delivered", "client", del.ClientID, "sid", del.SessionID, "attempt", del.Attempts+1)
-			ok++
-		}
-	}
+			return nil
+		},
+		Lost: func(del identity.LogoutDelivery) {
+			d.logger.Warn("back-channel logout skipped: its lease was lost to another replica", "client", del.ClientID, "id", del.ID)
+		},
+	})
 }
 
 // logoutClaims is the logout token (Back-Channel Logout 1.0 section 2.4):

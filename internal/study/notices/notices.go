@@ -96,58 +96,33 @@ func (d *Deliverer) Run(ctx context.Context) {
 // DeliverDue sends every notice that is due and returns how many were
 // delivered.
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
-	lease := d.Lease
-	if lease <= 0 {
-		lease = outbox.DefaultLease
-	}
-	ok := 0
-	for {
-		batch, err := d.store.ClaimNotices(ctx, 20, lease)
-		if err != nil || len(batch) == 0 {
-			return ok, err
-		}
-		ids := make([]string, len(batch))
-		for i, n := range batch {
-			ids[i] = n.ID
-		}
-		leases := outbox.NewBatch(batch[0].NextAttemptAt, ids, lease, d.store.RenewNotices)
-		for _, n := range batch {
-			held, mine, err := leases.Next(ctx, n.ID)
-			if err != nil {
-				return ok, err
+	return outbox.Drain(ctx, d.Lease, outbox.Work[store.OutboxNotice]{
+		Claim:   d.store.ClaimNotices,
+		Renew:   d.store.RenewNotices,
+		Key:     func(n store.OutboxNotice) (string, time.Time) { return n.ID, n.NextAttemptAt },
+		Send:    d.send,
+		SendCap: 30 * time.Second,
+		Failed: func(ctx context.Context, n store.OutboxNotice, held time.Time, err error) error {
+			next := time.Time{}
+			if !errors.Is(err, errRefused) {
+				next = d.Retry(d.now(), n.CreatedAt, n.Attempts)
 			}
-			if !mine {
-				d.logger.Warn("study notice skipped: its lease was lost to another replica", "id", n.ID)
-				continue
+			if next.IsZero() {
+				// Visible: logged as an error, and kept in the outbox with
+				// failed_at and the reason (store.NoticeQueue).
+				d.logger.Error("study notice given up", "id", n.ID, "kind", n.Kind, "recipients", len(n.To),
+					"attempts", n.Attempts+1, "queued", n.CreatedAt, "err", err)
+			} else {
+				d.logger.Warn("study notice not delivered", "id", n.ID, "kind", n.Kind, "attempt", n.Attempts+1,
+					"retry_at", next, "err", err)
 			}
-			sctx, cancel := context.WithTimeout(ctx, min(30*time.Second, outbox.SendTimeout(lease)))
-			err = d.send(sctx, n)
-			cancel()
-			if err != nil {
-				next := time.Time{}
-				if !errors.Is(err, errRefused) {
-					next = d.Retry(d.now(), n.CreatedAt, n.Attempts)
-				}
-				if next.IsZero() {
-					// Visible: logged as an error, and kept in the outbox with
-					// failed_at and the reason (store.NoticeQueue).
-					d.logger.Error("study notice given up", "id", n.ID, "kind", n.Kind, "recipients", len(n.To),
-						"attempts", n.Attempts+1, "queued", n.CreatedAt, "err", err)
-				} else {
-					d.logger.Warn("study notice not delivered", "id", n.ID, "kind", n.Kind, "attempt", n.Attempts+1,
-						"retry_at", next, "err", err)
-				}
-				if err := d.store.NoticeFailed(ctx, n.ID, held, err.Error(), next); err != nil {
-					return ok, err
-				}
-				continue
-			}
-			if err := d.store.NoticeDelivered(ctx, n.ID); err != nil {
-				return ok, err
-			}
-			ok++
-		}
-	}
+			return d.store.NoticeFailed(ctx, n.ID, held, err.Error(), next)
+		},
+		Done: func(ctx context.Context, n store.OutboxNotice) error { return d.store.NoticeDelivered(ctx, n.ID) },
+		Lost: func(n store.OutboxNotice) {
+			d.logger.Warn("study notice skipped: its lease was lost to another replica", "id", n.ID)
+		},
+	})
 }
 
 // errRefused marks an answer that no retry can change: the messages
