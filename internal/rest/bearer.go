@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"campus/internal/problem"
+	"campus/internal/tokencheck"
 )
 
 // Realm is the protection space of every campus API: one sign-in serves
@@ -58,6 +59,34 @@ func quotable(s string) string {
 func Unauthorized(w http.ResponseWriter, code, description, detail string) {
 	w.Header().Set("WWW-Authenticate", Challenge(code, description, ""))
 	problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Detail: detail})
+}
+
+// Refusals are a resource server's texts for the people reading its
+// answers when credentials do not do (each server names itself, and adds
+// their German to the phrasebook).
+type Refusals struct {
+	NoToken     string // no credentials sent
+	Unavailable string // identity cannot be asked: the token may be valid
+	TokenInURL  string // an access token in ?key=
+	Invalid     string // expired, revoked, or not for this API
+}
+
+// Refuse answers a request whose credentials failed with err: 401 with
+// the Bearer challenge (RFC 6750 section 3) naming what was wrong, or 503
+// with Retry-After when identity could not be asked
+// (tokencheck.ErrUnavailable), so that the client keeps its token.
+func Refuse(w http.ResponseWriter, err error, t Refusals) {
+	switch {
+	case errors.Is(err, ErrNoToken):
+		Unauthorized(w, "", "", t.NoToken)
+	case errors.Is(err, tokencheck.ErrUnavailable):
+		w.Header().Set("Retry-After", "5")
+		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: t.Unavailable})
+	case errors.Is(err, ErrTokenInURL):
+		Unauthorized(w, InvalidRequest, "access tokens go in the Authorization header", t.TokenInURL)
+	default:
+		Unauthorized(w, InvalidToken, "the token is not valid (expired, revoked or not for this API)", t.Invalid)
+	}
 }
 
 // Forbidden answers 403 insufficient_scope naming the scope needed.

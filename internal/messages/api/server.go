@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -239,21 +238,12 @@ func (s *server) touch(ctx context.Context, sub string) {
 	}
 }
 
-// unauthorized answers 401 with the Bearer challenge (RFC 6750 section 3).
+// unauthorized answers a request whose credentials failed (rest.Refuse).
 func unauthorized(w http.ResponseWriter, err error) {
-	switch {
-	case errors.Is(err, errNoToken):
-		rest.Unauthorized(w, "", "", "Sign in: send an access token for campus-messages as Authorization: Bearer TOKEN.")
-	case errors.Is(err, tokencheck.ErrUnavailable):
-		// The token may be valid: say so, so that the client keeps it.
-		w.Header().Set("Retry-After", "5")
-		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable,
-			Detail: "The token cannot be checked right now: the messages service cannot reach identity. Try again in a few seconds."})
-	case errors.Is(err, errTokenInURL):
-		rest.Unauthorized(w, rest.InvalidRequest, "access tokens go in the Authorization header",
-			"Access tokens go in the Authorization header, never in the URL; the key parameter of the messages API takes API keys only.")
-	default:
-		rest.Unauthorized(w, rest.InvalidToken, "the token is not valid (expired, revoked or not for this API)",
-			"The token is not valid for the messages API (expired, revoked or for another API). Sign in again.")
-	}
+	rest.Refuse(w, err, rest.Refusals{
+		NoToken:     "Sign in: send an access token for campus-messages as Authorization: Bearer TOKEN.",
+		Unavailable: "The token cannot be checked right now: the messages service cannot reach identity. Try again in a few seconds.",
+		TokenInURL:  "Access tokens go in the Authorization header, never in the URL; the key parameter of the messages API takes API keys only.",
+		Invalid:     "The token is not valid for the messages API (expired, revoked or for another API). Sign in again.",
+	})
 }

@@ -11,7 +11,6 @@ import (
 	"campus/internal/problem"
 	"campus/internal/rest"
 	"campus/internal/study/store"
-	"campus/internal/tokencheck"
 )
 
 // server holds what every handler needs.
@@ -112,23 +111,14 @@ func writes(w http.ResponseWriter, p *Principal) bool {
 	return true
 }
 
-// unauthorized answers 401 with the Bearer challenge (RFC 6750 section 3).
+// unauthorized answers a request whose credentials failed (rest.Refuse).
 func unauthorized(w http.ResponseWriter, err error) {
-	switch {
-	case errors.Is(err, errNoToken):
-		rest.Unauthorized(w, "", "", "Sign in: send an access token as Authorization: Bearer TOKEN.")
-	case errors.Is(err, tokencheck.ErrUnavailable):
-		// The token may be valid: say so, so that the client keeps it.
-		w.Header().Set("Retry-After", "5")
-		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable,
-			Detail: "The token cannot be checked right now: the study service cannot reach identity. Try again in a few seconds."})
-	case errors.Is(err, errTokenInURL):
-		rest.Unauthorized(w, rest.InvalidRequest, "access tokens go in the Authorization header",
-			"Access tokens go in the Authorization header, never in the URL; the key parameter takes API keys only.")
-	default:
-		rest.Unauthorized(w, rest.InvalidToken, "the token is not valid (expired, revoked or not for this API)",
-			"The token is not valid (expired, revoked or not for this API). Sign in again.")
-	}
+	rest.Refuse(w, err, rest.Refusals{
+		NoToken:     "Sign in: send an access token as Authorization: Bearer TOKEN.",
+		Unavailable: "The token cannot be checked right now: the study service cannot reach identity. Try again in a few seconds.",
+		TokenInURL:  "Access tokens go in the Authorization header, never in the URL; the key parameter takes API keys only.",
+		Invalid:     "The token is not valid (expired, revoked or not for this API). Sign in again.",
+	})
 }
 
 // forbidden answers 403 for a caller without scope, saying what is
