@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
+
+	"campus/internal/tokencheck"
 )
 
 // ErrUnavailable means identity could not be asked or gave no usable
@@ -62,18 +63,7 @@ type caller struct {
 
 func (c *caller) init() {
 	c.once.Do(func() {
-		// The token source outlives requests: it gets its own client with
-		// a timeout rather than a request's context.
-		hc := &http.Client{Timeout: 10 * time.Second}
-		if c.cfg.HTTPClient != nil {
-			cp := *c.cfg.HTTPClient
-			cp.Timeout = 10 * time.Second
-			hc = &cp
-		}
-		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
-		cc := clientcredentials.Config{ClientID: c.cfg.ClientID, ClientSecret: c.cfg.ClientSecret,
-			TokenURL: strings.TrimSuffix(c.cfg.Issuer, "/") + "/oauth/token", Scopes: []string{c.scope}, AuthStyle: oauth2.AuthStyleInHeader}
-		c.newTS = func() oauth2.TokenSource { return cc.TokenSource(ctx) }
+		c.newTS = tokencheck.ClientCredentials(c.cfg.Issuer, c.cfg.ClientID, c.cfg.ClientSecret, c.scope, c.cfg.HTTPClient)
 		c.tokens = c.newTS()
 	})
 }

@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"campus/internal/messages"
 	"campus/internal/messages/store"
+	"campus/internal/tokencheck"
 )
 
 // Scope is what the messages service's client asks identity for to read
@@ -65,16 +65,7 @@ type Poller struct {
 // requests: it gets its own client with a timeout rather than a request's
 // context.
 func ClientCredentials(issuer, clientID, clientSecret string, client *http.Client) func() oauth2.TokenSource {
-	hc := &http.Client{Timeout: 10 * time.Second}
-	if client != nil {
-		cp := *client
-		cp.Timeout = 10 * time.Second
-		hc = &cp
-	}
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
-	cc := clientcredentials.Config{ClientID: clientID, ClientSecret: clientSecret, TokenURL: issuer + "/oauth/token",
-		Scopes: []string{Scope}, AuthStyle: oauth2.AuthStyleInHeader}
-	return func() oauth2.TokenSource { return cc.TokenSource(ctx) }
+	return tokencheck.ClientCredentials(issuer, clientID, clientSecret, Scope, client)
 }
 
 func (p *Poller) init() {

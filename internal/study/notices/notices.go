@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"campus/internal/outbox"
 	"campus/internal/study/store"
+	"campus/internal/tokencheck"
 )
 
 // Scope is what the study client asks identity for: the messages API
@@ -73,16 +73,7 @@ func NewDeliverer(st Store, messagesURL string, newTokens func() oauth2.TokenSou
 // (RFC 6749 section 4.4) with Scope. The source outlives requests: it
 // gets its own client with a timeout rather than a request's context.
 func ClientCredentials(issuer, clientID, clientSecret string, client *http.Client) func() oauth2.TokenSource {
-	hc := &http.Client{Timeout: 10 * time.Second}
-	if client != nil {
-		cp := *client
-		cp.Timeout = 10 * time.Second
-		hc = &cp
-	}
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
-	cc := clientcredentials.Config{ClientID: clientID, ClientSecret: clientSecret, TokenURL: issuer + "/oauth/token",
-		Scopes: []string{Scope}, AuthStyle: oauth2.AuthStyleInHeader}
-	return func() oauth2.TokenSource { return cc.TokenSource(ctx) }
+	return tokencheck.ClientCredentials(issuer, clientID, clientSecret, Scope, client)
 }
 
 // Run delivers until ctx ends.

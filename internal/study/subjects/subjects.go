@@ -15,7 +15,8 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
+
+	"campus/internal/tokencheck"
 )
 
 // ErrUnavailable means identity could not be asked or gave no usable
@@ -64,18 +65,7 @@ const maxTTL = 5 * time.Minute
 
 func (c *Checker) init() {
 	c.once.Do(func() {
-		// The token source outlives requests: it gets its own client with
-		// a timeout rather than a request's context.
-		hc := &http.Client{Timeout: 10 * time.Second}
-		if c.Client != nil {
-			cp := *c.Client
-			cp.Timeout = 10 * time.Second
-			hc = &cp
-		}
-		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
-		cc := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret,
-			TokenURL: c.Issuer + "/oauth/token", Scopes: []string{Scope}, AuthStyle: oauth2.AuthStyleInHeader}
-		c.newTS = func() oauth2.TokenSource { return cc.TokenSource(ctx) }
+		c.newTS = tokencheck.ClientCredentials(c.Issuer, c.ClientID, c.ClientSecret, Scope, c.Client)
 		c.tokens = c.newTS()
 		c.found = map[string]time.Time{}
 	})
