@@ -48,9 +48,6 @@ type Introspector interface {
 
 var errNoToken = rest.ErrNoToken
 
-// errTokenInURL: an access token sent as ?key= (rest.ErrTokenInURL).
-var errTokenInURL = rest.ErrTokenInURL
-
 // authenticator finds the caller of a request: a bearer JWT checked
 // locally, or an opaque key (bearer or ?key=) checked by introspection.
 type authenticator struct {
