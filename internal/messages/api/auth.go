@@ -49,7 +49,6 @@ func (p *Principal) mayRead() bool { return p.ReadOnly || p.Has(scopeRead) }
 // subject is the client) from a person.
 func (p *Principal) service() bool { return p.Subject == "" || p.Subject == p.ClientID }
 
-
 // authenticator finds the caller of a request: a bearer JWT checked
 // locally, or an opaque key (bearer or ?key=) checked by introspection.
 type authenticator struct {
