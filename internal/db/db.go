@@ -37,6 +37,7 @@ type DB struct {
 	where   string   // path or host:port, for messages; never the password
 	stmts   sync.Map // query -> *sql.Stmt on the read pool
 	wstmts  sync.Map // query -> *sql.Stmt on the write pool (see TxStmt)
+	version dataVersion
 }
 
 // Open opens the database named by dsn: "sqlite:PATH" or
@@ -180,6 +181,7 @@ func (db *DB) Close() error {
 			return true
 		})
 	}
+	db.version.close()
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())

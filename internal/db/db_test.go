@@ -309,3 +309,74 @@ func TestTxStmt(t *testing.T) {
 		}
 	})
 }
+
+// TestDataVersion: the number changes with every commit of another
+// connection, this process's writer or a second process on the file, and
+// stays when nothing was committed; PostgreSQL has none.
+func TestDataVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v.db")
+	d, err := db.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Migrate(ctx, testMigrations); err != nil {
+		t.Fatal(err)
+	}
+	other, err := db.Open(ctx, "sqlite:"+path) // another process's view
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	version := func() int64 {
+		t.Helper()
+		v, ok, err := d.DataVersion(ctx)
+		if err != nil || !ok {
+			t.Fatalf("DataVersion: %d, %v, %v", v, ok, err)
+		}
+		return v
+	}
+	insert := func(on *db.DB, id string) {
+		t.Helper()
+		if _, err := on.ExecContext(ctx, `INSERT INTO items (id, name, created_at) VALUES ($1, $1, $2)`, id, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := version()
+	if again := version(); again != v {
+		t.Fatalf("nothing committed, yet %d then %d", v, again)
+	}
+	insert(d, "own")
+	w := version()
+	if w == v {
+		t.Fatal("a commit of the writer left the number as it was")
+	}
+	insert(other, "other")
+	x := version()
+	if x == w {
+		t.Fatal("a commit of another process left the number as it was")
+	}
+	if again := version(); again != x {
+		t.Fatalf("nothing committed, yet %d then %d", x, again)
+	}
+
+	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
+		if _, ok, err := d.DataVersion(ctx); err != nil || ok != (d.Dialect() == db.SQLite) {
+			t.Fatalf("%s: ok %v, err %v", d.Dialect(), ok, err)
+		}
+	})
+}
+
+// BenchmarkDataVersion is a write's revocation check in all-in-one mode
+// while identity's database is unchanged.
+func BenchmarkDataVersion(b *testing.B) {
+	d := dbtest.SQLite(b, testMigrations)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, _, err := d.DataVersion(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -39,14 +39,16 @@ type Revocations struct {
 	Now      func() time.Time
 	Logger   *slog.Logger
 
-	pollMu  sync.Mutex // one poll at a time
-	mu      sync.RWMutex
-	jti     map[string]time.Time // hash → when the token expires
-	sub     map[string]time.Time // hash → tokens issued before this are dead
-	asOf    string               // since of the next poll
-	lastOK  time.Time            // the last poll that succeeded
-	started time.Time            // the first poll of Run
-	warned  bool                 // a lasting failure was logged
+	pollMu    sync.Mutex // one poll at a time
+	version   int64      // the Source's version before the last read (pollMu)
+	versioned bool       // version is set (pollMu)
+	mu        sync.RWMutex
+	jti       map[string]time.Time // hash → when the token expires
+	sub       map[string]time.Time // hash → tokens issued before this are dead
+	asOf      string               // since of the next poll
+	lastOK    time.Time            // the last poll that succeeded
+	started   time.Time            // the first poll of Run
+	warned    bool                 // a lasting failure was logged
 }
 
 func (rv *Revocations) defaults() {
@@ -142,7 +144,30 @@ func (rv *Revocations) Ensure(ctx context.Context, since time.Time) bool {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
+	if rv.unchanged(ctx) {
+		return rv.polledSince(since)
+	}
 	return rv.pollLocked(ctx) == nil && rv.polledSince(since)
+}
+
+// unchanged reports whether the Source's version is still the one read
+// before the last full read, which then holds everything revoked until
+// now: the copy counts as polled now. pollMu is held. Run's periodic
+// polls always read (they also forget what expired).
+func (rv *Revocations) unchanged(ctx context.Context) bool {
+	vs, ok := rv.Source.(VersionedSource)
+	if !ok || !rv.versioned {
+		return false
+	}
+	started := rv.Now()
+	v, ok, err := vs.Version(ctx)
+	if err != nil || !ok || v != rv.version {
+		return false
+	}
+	rv.mu.Lock()
+	rv.lastOK = started
+	rv.mu.Unlock()
+	return true
 }
 
 func (rv *Revocations) polledSince(t time.Time) bool {
@@ -160,9 +185,32 @@ type FeedEntry struct {
 	Expires time.Time `json:"expires"`
 }
 
-// Source reads the revocations made after since minus identity's overlap
-// (all for a zero since), and the as_of to pass as since next time.
-type Source func(ctx context.Context, since time.Time) (entries []FeedEntry, asOf time.Time, err error)
+// Source is the feed read without HTTP (all-in-one mode).
+type Source interface {
+	// Revocations reads the revocations made after since minus identity's
+	// overlap (all for a zero since), and the as_of to pass as since next
+	// time.
+	Revocations(ctx context.Context, since time.Time) (entries []FeedEntry, asOf time.Time, err error)
+}
+
+// SourceFunc is a Source of a function.
+type SourceFunc func(ctx context.Context, since time.Time) (entries []FeedEntry, asOf time.Time, err error)
+
+// Revocations calls f.
+func (f SourceFunc) Revocations(ctx context.Context, since time.Time) ([]FeedEntry, time.Time, error) {
+	return f(ctx, since)
+}
+
+// VersionedSource is a Source that tells cheaply whether it may hold
+// anything new: Version's number changes whenever something was written
+// to where the revocations are kept (ok false: it cannot tell). A write's
+// check (Ensure) then reads the number instead of the revocations while
+// it stays as it was before the last read: on SQLite, one pragma instead
+// of a query, on every write of every resource server of the process.
+type VersionedSource interface {
+	Source
+	Version(ctx context.Context) (v int64, ok bool, err error)
+}
 
 // read asks the feed for what was revoked after since ("" for all).
 func (rv *Revocations) read(ctx context.Context, since string) (entries []FeedEntry, asOf string, err error) {
@@ -173,7 +221,7 @@ func (rv *Revocations) read(ctx context.Context, since string) (entries []FeedEn
 				return nil, "", err
 			}
 		}
-		entries, at, err := rv.Source(ctx, from)
+		entries, at, err := rv.Source.Revocations(ctx, from)
 		if err != nil {
 			return nil, "", fmt.Errorf("read the revocations: %w", err)
 		}
@@ -210,10 +258,22 @@ func (rv *Revocations) pollLocked(ctx context.Context) error {
 	since := rv.asOf
 	rv.mu.RUnlock()
 	started := rv.Now()
+	// The version first: whatever is written after it, the number read
+	// next time differs (see unchanged).
+	rv.versioned = false
+	var version int64
+	if vs, ok := rv.Source.(VersionedSource); ok {
+		v, ok, err := vs.Version(ctx)
+		if err == nil && ok {
+			version, rv.versioned = v, true
+		}
+	}
 	entries, asOf, err := rv.read(ctx, since)
 	if err != nil {
+		rv.versioned = false
 		return err
 	}
+	rv.version = version
 	now := rv.Now()
 	rv.mu.Lock()
 	defer rv.mu.Unlock()

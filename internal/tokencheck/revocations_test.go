@@ -188,12 +188,12 @@ func TestRevocationsFromSource(t *testing.T) {
 		entries []FeedEntry
 		asked   []time.Time
 	)
-	rv := &Revocations{Now: func() time.Time { return now }, Source: func(_ context.Context, since time.Time) ([]FeedEntry, time.Time, error) {
+	rv := &Revocations{Now: func() time.Time { return now }, Source: SourceFunc(func(_ context.Context, since time.Time) ([]FeedEntry, time.Time, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		asked = append(asked, since)
 		return slices.Clone(entries), now, nil
-	}}
+	})}
 	ctx := context.Background()
 	if !rv.Ensure(ctx, now) {
 		t.Fatal("Ensure false with the source up")
@@ -214,5 +214,72 @@ func TestRevocationsFromSource(t *testing.T) {
 	defer mu.Unlock()
 	if len(asked) != 2 || !asked[0].IsZero() || !asked[1].Equal(now.Add(-time.Second)) {
 		t.Fatalf("asked since %v, want [zero, the first as_of]", asked)
+	}
+}
+
+// versioned is a Source with a version, as identity's store on SQLite.
+type versioned struct {
+	mu      sync.Mutex
+	entries []FeedEntry
+	version int64
+	reads   int
+	now     func() time.Time
+}
+
+func (v *versioned) Revocations(_ context.Context, since time.Time) ([]FeedEntry, time.Time, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.reads++
+	return slices.Clone(v.entries), v.now(), nil
+}
+
+func (v *versioned) Version(context.Context) (int64, bool, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.version, true, nil
+}
+
+// TestRevocationsVersioned: while the source's version stays, a write's
+// check reads the number only; a revocation changes it, and the next write
+// reads and sees the revocation. The periodic poll always reads.
+func TestRevocationsVersioned(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	src := &versioned{now: clock}
+	rv := &Revocations{Now: clock, Source: src}
+	ctx := context.Background()
+	reads := func() int {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return src.reads
+	}
+	if !rv.Ensure(ctx, now) || reads() != 1 {
+		t.Fatalf("first write: reads %d, want 1", reads())
+	}
+	for range 3 {
+		now = now.Add(time.Second)
+		if !rv.Ensure(ctx, now) {
+			t.Fatal("Ensure false with the source unchanged")
+		}
+	}
+	if reads() != 1 {
+		t.Fatalf("unchanged source read %d times, want once", reads())
+	}
+	ada := &Claims{jtiHash: feedHash("j1"), subHash: feedHash("ada"), IssuedAt: now.Add(-time.Minute)}
+	ada.ID = "j1"
+	src.mu.Lock()
+	src.entries = append(src.entries, FeedEntry{Kind: "jti", Hash: feedHash("j1"), At: now, Expires: now.Add(time.Hour)})
+	src.version++ // what any write to identity's database does
+	src.mu.Unlock()
+	now = now.Add(time.Second)
+	if !rv.Ensure(ctx, now) || !rv.Revoked(ada) {
+		t.Fatal("a write after the revocation does not see it")
+	}
+	if reads() != 2 {
+		t.Fatalf("reads %d after the change, want 2", reads())
+	}
+	if err := rv.Poll(ctx); err != nil || reads() != 3 {
+		t.Fatalf("Poll: %v, reads %d; want a read", err, reads())
 	}
 }

@@ -41,19 +41,29 @@ func (s *Service) ClientSecret(id string) string { return derivedSecret(s.secret
 
 // RevocationSource is the revocation feed ({issuer}/revocations) read
 // from identity's store without HTTP, for the resource servers of the
-// same process (all-in-one mode): the entries the feed would send.
-func (s *Service) RevocationSource() tokencheck.Source {
-	return func(ctx context.Context, since time.Time) ([]tokencheck.FeedEntry, time.Time, error) {
-		list, asOf, err := s.Store.Revocations(ctx, since)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		out := make([]tokencheck.FeedEntry, len(list))
-		for i, e := range list {
-			out[i] = tokencheck.FeedEntry{Kind: e.Kind, Hash: identityweb.FeedHash(e.Value), At: e.At.UTC(), Expires: e.Expires.UTC()}
-		}
-		return out, asOf, nil
+// same process (all-in-one mode): the entries the feed would send. On
+// SQLite it is versioned by the database's data version, so a write of a
+// resource server checks one number while identity's database is unchanged.
+func (s *Service) RevocationSource() tokencheck.Source { return revocationSource{s} }
+
+type revocationSource struct{ s *Service }
+
+func (r revocationSource) Revocations(ctx context.Context, since time.Time) ([]tokencheck.FeedEntry, time.Time, error) {
+	list, asOf, err := r.s.Store.Revocations(ctx, since)
+	if err != nil {
+		return nil, time.Time{}, err
 	}
+	out := make([]tokencheck.FeedEntry, len(list))
+	for i, e := range list {
+		out[i] = tokencheck.FeedEntry{Kind: e.Kind, Hash: identityweb.FeedHash(e.Value), At: e.At.UTC(), Expires: e.Expires.UTC()}
+	}
+	return out, asOf, nil
+}
+
+// Version changes with every commit to identity's database (any table,
+// any process): more often than revocations, never less.
+func (r revocationSource) Version(ctx context.Context) (int64, bool, error) {
+	return r.s.Store.DataVersion(ctx)
 }
 
 // PortalSessionKey seals the portal's sessions in all-in-one mode, derived

@@ -86,3 +86,10 @@ func (s *Store) Revocations(ctx context.Context, since time.Time) (out []Revocat
 	})
 	return out, now, err
 }
+
+// DataVersion is the database's data version (db.DB.DataVersion): while
+// it stays the same, Revocations has nothing new. ok is false on
+// PostgreSQL.
+func (s *Store) DataVersion(ctx context.Context) (int64, bool, error) {
+	return s.db.DataVersion(ctx)
+}
