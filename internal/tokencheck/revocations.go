@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -142,6 +143,10 @@ func (rv *Revocations) Ensure(ctx context.Context, since time.Time) bool {
 	if rv.polledSince(since) { // another request polled meanwhile
 		return true
 	}
+	// One yield first, not a wait: the writes running on the other
+	// threads arrive meanwhile and share this check (they wait on pollMu
+	// and find it sent after they arrived).
+	runtime.Gosched()
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if rv.unchanged(ctx) {
