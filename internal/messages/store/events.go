@@ -132,8 +132,13 @@ func (s *Store) flush(ctx context.Context, t *txn) ([]messages.EventRef, error) 
 		// loaded server's CPU).
 		for _, e := range t.events {
 			ref := messages.EventRef{Kind: e.kind, ConversationID: e.conversation, Subject: e.subject}
-			err := t.queryRow(ctx, `INSERT INTO events (kind, conversation_id, subject, data, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-				e.kind, e.conversation, e.subject, string(e.data), now).Scan(&ref.ID)
+			// The id is the rowid: LastInsertId reads it without
+			// RETURNING's extra step.
+			res, err := t.exec(ctx, `INSERT INTO events (kind, conversation_id, subject, data, created_at) VALUES ($1, $2, $3, $4, $5)`,
+				e.kind, e.conversation, e.subject, string(e.data), now)
+			if err == nil {
+				ref.ID, err = res.LastInsertId()
+			}
 			if err != nil {
 				return nil, fmt.Errorf("add events: %w", err)
 			}
