@@ -139,12 +139,12 @@ func (s *Store) runGroup(ctx context.Context, ops []*groupOp) {
 				op.err = err // gave up before its turn
 				continue
 			}
-			mark := len(t.events)
+			mark, sent := len(t.events), len(t.sent)
 			if _, err := t.exec(ctx, `SAVEPOINT send`); err != nil {
 				return err
 			}
 			if op.err = op.fn(context.WithoutCancel(op.ctx), t); op.err != nil {
-				t.events = t.events[:mark]
+				t.events, t.sent = t.events[:mark], t.sent[:sent]
 				if _, err := t.exec(ctx, `ROLLBACK TO send`); err != nil {
 					return err
 				}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"campus/internal/db"
 	"campus/internal/messages"
@@ -82,13 +83,53 @@ func TestConcurrentSends(t *testing.T) {
 		}
 		if s.DB().Dialect() == db.SQLite {
 			mu.Lock()
-			defer mu.Unlock()
 			for i := 1; i < len(published); i++ {
 				if published[i] <= published[i-1] {
 					t.Fatalf("published out of order or twice: %v", published)
 				}
 			}
+			mu.Unlock()
 		}
-		_ = c
+		// The last message time and the senders' read markers, set once
+		// per batch, follow the newest of each conversation and sender.
+		ac, err := s.Conversation(ctx, "ann", g.ID)
+		check(t, err)
+		bc, err := s.Conversation(ctx, "bob", g.ID)
+		check(t, err)
+		if ac.ReadUpTo != history[0].ID || ac.Unread != 0 || bc.Unread != n/3 || !ac.LastMessageAt.Equal(history[0].CreatedAt) {
+			t.Fatalf("ann's view: read up to %s, unread %d, last %v; bob's unread %d; want %s, 0, %v, %d",
+				ac.ReadUpTo, ac.Unread, ac.LastMessageAt, bc.Unread, history[0].ID, history[0].CreatedAt, n/3)
+		}
+		// Two conversations and two senders in the same batches.
+		g2 := group(t, s, "bob", "Zweite Gruppe", "ann")
+		c.advance(time.Minute)
+		for i := range 40 {
+			wg.Go(func() {
+				conv, sub := []string{g.ID, g2.ID}[i%2], []string{"ann", "bob"}[i/2%2]
+				_, err := s.Send(ctx, sub, conv, store.NewMessage{Text: fmt.Sprintf("runde zwei %d", i)})
+				check(t, err)
+			})
+		}
+		wg.Wait()
+		for _, conv := range []string{g.ID, g2.ID} {
+			list, _, err := s.History(ctx, "ann", conv, store.Page{Limit: 200})
+			check(t, err)
+			newest := map[string]string{}
+			for _, m := range list {
+				if newest[m.Sender] == "" {
+					newest[m.Sender] = m.ID
+				}
+			}
+			for _, sub := range []string{"ann", "bob"} {
+				v, err := s.Conversation(ctx, sub, conv)
+				check(t, err)
+				if v.ReadUpTo != newest[sub] {
+					t.Fatalf("%s in %s: read up to %q, want %q (their newest)", sub, conv, v.ReadUpTo, newest[sub])
+				}
+				if !v.LastMessageAt.Equal(list[0].CreatedAt) {
+					t.Fatalf("%s: last message at %v, want %v", conv, v.LastMessageAt, list[0].CreatedAt)
+				}
+			}
+		}
 	})
 }

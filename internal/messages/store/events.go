@@ -21,6 +21,7 @@ import (
 type txn struct {
 	*sql.Tx
 	events []pendingEvent
+	sent   []sentMessage        // the messages sent, for applySent
 	stmts  map[string]*sql.Stmt // this transaction's statements (see exec)
 	lite   bool                 // on SQLite
 	db     *db.DB               // for statements kept beyond it
@@ -63,6 +64,56 @@ func (t *txn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 		return t.QueryRowContext(ctx, query, args...) // reports the same error
 	}
 	return st.QueryRowContext(ctx, args...)
+}
+
+// sentMessage is a message sent in the transaction.
+type sentMessage struct {
+	conversation, sender, id string
+	at                       time.Time
+}
+
+// applySent moves each conversation's last message time and each
+// sender's read marker to the transaction's newest, one statement each:
+// a batch of sends (writeGrouped) to one conversation updates its row
+// once, not once per send. The conditions keep the later value whichever
+// transaction commits last, and a marker never moves backwards.
+func (t *txn) applySent(ctx context.Context) error {
+	if len(t.sent) == 0 {
+		return nil
+	}
+	type reader struct{ conversation, sender string }
+	var convs []string
+	var readers []reader
+	last := map[string]time.Time{}
+	upTo := map[reader]string{}
+	for _, m := range t.sent {
+		if at, ok := last[m.conversation]; !ok {
+			convs = append(convs, m.conversation)
+			last[m.conversation] = m.at
+		} else if m.at.After(at) {
+			last[m.conversation] = m.at
+		}
+		r := reader{m.conversation, m.sender}
+		if id, ok := upTo[r]; !ok {
+			readers = append(readers, r)
+			upTo[r] = m.id
+		} else if m.id > id {
+			upTo[r] = m.id
+		}
+	}
+	t.sent = nil
+	for _, c := range convs {
+		if _, err := t.exec(ctx, `UPDATE conversations SET last_message_at = $2 WHERE id = $1 AND last_message_at < $2`, c, last[c]); err != nil {
+			return err
+		}
+	}
+	for _, r := range readers {
+		if _, err := t.exec(ctx, `UPDATE members SET read_up_to = $3 WHERE conversation_id = $1 AND subject = $2 AND read_up_to < $3`,
+			r.conversation, r.sender, upTo[r]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type pendingEvent struct {
@@ -114,6 +165,9 @@ func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
 // the listeners of every replica: NOTIFY is delivered at the commit, and
 // only if it commits.
 func (s *Store) flush(ctx context.Context, t *txn) ([]messages.EventRef, error) {
+	if err := t.applySent(ctx); err != nil {
+		return nil, err
+	}
 	if len(t.events) == 0 {
 		return nil, nil
 	}

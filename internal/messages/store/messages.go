@@ -261,14 +261,9 @@ func (s *Store) Send(ctx context.Context, sub, conversationID string, m NewMessa
 		if err := enqueueIndex(ctx, t, conversationID, msg.ID); err != nil {
 			return err
 		}
-		// Two senders at once: the later stamp stays, whichever commits last.
-		if _, err := t.exec(ctx, `UPDATE conversations SET last_message_at = $2 WHERE id = $1 AND last_message_at < $2`, conversationID, now); err != nil {
-			return err
-		}
-		if _, err := t.exec(ctx, `UPDATE members SET read_up_to = $3 WHERE conversation_id = $1 AND subject = $2 AND read_up_to < $3`,
-			conversationID, sub, msg.ID); err != nil {
-			return err
-		}
+		// The conversation's last message and the sender's read marker,
+		// once per transaction for all its sends (see txn.sent).
+		t.sent = append(t.sent, sentMessage{conversation: conversationID, sender: sub, id: msg.ID, at: now})
 		t.event(messages.EventMessageCreated, conversationID, "", map[string]string{"conversation_id": conversationID, "message_id": msg.ID})
 		return nil
 	})
