@@ -10,8 +10,10 @@
 # 18500), registers a first-party client that may ask for messages:write,
 # signs the administrator in with the authorization code flow (curl: the
 # sign-in form, PKCE), creates a group and runs hey for 10 s per figure:
-# /healthz, then POST /messages/v1/conversations/{id}/messages, at each
-# concurrency (default 16 32). Needs curl, hey, jq, openssl, bc.
+# /healthz (the process's probe), /messages/healthz (the messages
+# service's, which the issue names), then POST
+# /messages/v1/conversations/{id}/messages, at each concurrency (default
+# 16 32). Needs curl, hey, jq, openssl, bc.
 set -eu
 CAMPUS=${1:?usage: hey-send.sh PATH-TO-CAMPUS [concurrency...]}
 shift
@@ -67,14 +69,16 @@ curl -ksf -o /dev/null -H "Authorization: Bearer $TOKEN" -H 'Content-Type: appli
 
 rate() { awk '/Requests\/sec:/ {print $2}' "$1"; }
 p99() { awk '/ 99%+ in/ {print $3}' "$1"; }
-echo "concurrency healthz/s send/s send-p99-s send/healthz non-2xx"
+echo "concurrency healthz/s messages-healthz/s send/s send-p99-s send/healthz send/messages-healthz non-2xx"
 for c in $CONC; do
 	hey -z "$DUR" -c "$c" "$BASE/healthz" >"$OUT/healthz-$c.txt"
+	hey -z "$DUR" -c "$c" "$BASE/messages/healthz" >"$OUT/messages-healthz-$c.txt"
 	hey -z "$DUR" -c "$c" -m POST -H "Authorization: Bearer $TOKEN" -T application/json -d "$BODY" \
 		"$BASE/messages/v1/conversations/$CONV/messages" >"$OUT/send-$c.txt"
 	h=$(rate "$OUT/healthz-$c.txt")
+	m=$(rate "$OUT/messages-healthz-$c.txt")
 	s=$(rate "$OUT/send-$c.txt")
 	bad=$(grep -E '^ *\[[0-9]+\]' "$OUT/send-$c.txt" | grep -v '^ *\[201\]' | tr -s ' ' | tr '\n' ';' || true)
-	echo "$c $h $s $(p99 "$OUT/send-$c.txt") $(echo "scale=3; $s / $h" | bc) ${bad:-none}"
+	echo "$c $h $m $s $(p99 "$OUT/send-$c.txt") $(echo "scale=3; $s / $h" | bc) $(echo "scale=3; $s / $m" | bc) ${bad:-none}"
 done
 echo "output in $OUT"
