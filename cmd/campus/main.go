@@ -50,6 +50,8 @@ func commands() []command {
 		{"messages", "Run the messages service alone (conversations, groups, notices, event stream)", runMessages},
 		{"portal", "Run the portal alone (the website)", runPortal},
 		{"migrate", "Apply database migrations and exit", runMigrate},
+		{"backup", "Back up the SQLite databases now, also while campus runs; list the backups: backup [list]", runBackup},
+		{"restore", "Restore a backup into the data directory: restore BACKUP [--stop]", runRestore},
 		{"clients", "Manage the applications that sign in through identity: add, list, show, remove", runClients},
 		{"demo", "Load demo data into an empty campus: demo load", runDemo},
 		{"keys", "Manage identity's signing keys: list, rotate", runKeys},

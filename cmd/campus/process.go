@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"campus/internal/backup"
 	"campus/internal/certs"
 	"campus/internal/config"
 	"campus/internal/db"
@@ -70,6 +71,13 @@ type process struct {
 	ln        net.Listener
 	publicURL *url.URL
 	tls       *tls.Config
+	lock      *backup.Lock // the data directory's, shared with other servers (see backup.Share)
+}
+
+// close ends what start began: the listener and the data directory's lock.
+func (p *process) close() {
+	p.ln.Close()
+	p.lock.Release()
 }
 
 // start prepares a serving process: the data directory when something lives
@@ -90,9 +98,19 @@ func start(e env, o *serverOptions, needDataDir bool) (*process, error) {
 			return nil, err
 		}
 	}
+	if needDataDir {
+		// campus restore waits for no server to hold the directory.
+		if p.lock, err = backup.Share(dir); err != nil {
+			if errors.Is(err, backup.ErrInUse) {
+				return nil, fmt.Errorf("%w: a restore is running; start campus again once it is done", err)
+			}
+			return nil, err
+		}
+	}
 
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
+		p.lock.Release()
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, fmt.Errorf("cannot listen on %s: the port is already in use (is campus already running?)", o.Addr)
 		}
@@ -107,7 +125,7 @@ func start(e env, o *serverOptions, needDataDir bool) (*process, error) {
 	case o.TLSCert != "":
 		r, err := certs.NewReloader(o.TLSCert, o.TLSKey, p.logger, time.Now)
 		if err != nil {
-			ln.Close()
+			p.close()
 			return nil, err
 		}
 		p.tls = certs.ServerConfig(r.GetCertificate)
@@ -120,7 +138,7 @@ func start(e env, o *serverOptions, needDataDir bool) (*process, error) {
 		}
 		c, created, err := certs.SelfSigned(certs.SelfSignedDir(dir), hosts, time.Now())
 		if err != nil {
-			ln.Close()
+			p.close()
 			return nil, err
 		}
 		if created {

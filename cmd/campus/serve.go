@@ -28,6 +28,7 @@ type serveConfig struct {
 	messagesDB                    dbOption
 	study                         studyservice.Config
 	messages                      messagesservice.Config
+	backups                       backupSchedule
 	demo                          bool
 }
 
@@ -43,6 +44,7 @@ func newServeConfig() (*serveConfig, *config.Set) {
 	registerIdentity(s, &c.identity)
 	registerStudy(s, &c.study)
 	registerMessages(s, &c.messages)
+	c.backups.register(s)
 	s.String(&c.identity.CAFile, "ca_file", "ca-file", "CAMPUS_CA_FILE", "",
 		"PEM file of CA certificates to trust when calling other hosts: back-channel logout deliveries to applications with a private CA (default: the system's)")
 	s.Bool(&c.demo, "demo", "demo", "CAMPUS_DEMO", "false", "Load demo data (programmes, modules, lectures, demo students and staff) into an empty campus at start")
@@ -57,6 +59,7 @@ func (c *serveConfig) validate() []error {
 	errs = append(errs, c.messagesDB.validate()...)
 	errs = append(errs, c.study.Validate()...)
 	errs = append(errs, c.messages.Validate()...)
+	errs = append(errs, c.backups.validate()...)
 	return append(errs, c.identity.Validate()...)
 }
 
@@ -72,7 +75,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer p.ln.Close()
+	defer p.close()
+	existing := hadData(p, &c.identityDB)
 
 	idb, err := openDB(ctx, p.logger, "identity", c.identityDB.resolve(p.dataDir), identitystore.Migrations)
 	if err != nil {
@@ -169,6 +173,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 		}
 	}
 	loop.set(mux)
+	// The backups end with the server: stop first, then wait for one in
+	// progress (deferred calls run last first).
+	ctx, stop := context.WithCancel(ctx)
+	defer c.backups.start(ctx, p, existing, &c.identityDB, &c.studyDB, &c.portalDB, &c.messagesDB)()
+	defer stop()
 	return p.serve(ctx, mux)
 }
 

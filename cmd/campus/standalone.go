@@ -18,7 +18,7 @@ func serveAlone(ctx context.Context, e env, service string, server *serverOption
 	if err != nil {
 		return err
 	}
-	defer p.ln.Close()
+	defer p.close()
 	d, err := openDB(ctx, p.logger, service, dbo.resolve(p.dataDir), migrations)
 	if err != nil {
 		return err
