@@ -18,14 +18,20 @@ import (
 
 // BenchmarkBackupWritePause backs up a database of BACKUP_BENCH_MB
 // megabytes (default 1024) while one writer inserts a row per
-// transaction as fast as it can, and reports the longest time one write
-// took during the backup, with the p99 and the backup's duration.
+// transaction, BACKUP_BENCH_RATE a second (default 1000; 0: as fast as it
+// can), and reports the longest time one write took during the backup,
+// with the p99 and the backup's duration.
 //
 //	go test -run '^$' -bench BackupWritePause -benchtime 1x -timeout 30m ./internal/backup
+//	BACKUP_BENCH_RATE=0 go test -run '^$' -bench BackupWritePause -benchtime 1x -timeout 30m ./internal/backup
 func BenchmarkBackupWritePause(b *testing.B) {
 	mb := 1024
 	if s := os.Getenv("BACKUP_BENCH_MB"); s != "" {
 		mb, _ = strconv.Atoi(s)
+	}
+	rate := 1000
+	if s := os.Getenv("BACKUP_BENCH_RATE"); s != "" {
+		rate, _ = strconv.Atoi(s)
 	}
 	ctx := context.Background()
 	dir := b.TempDir()
@@ -74,11 +80,24 @@ func BenchmarkBackupWritePause(b *testing.B) {
 			small = make([]byte, 200)
 		)
 		wg.Go(func() {
+			var tick <-chan time.Time
+			if rate > 0 {
+				t := time.NewTicker(time.Second / time.Duration(rate))
+				defer t.Stop()
+				tick = t.C
+			}
 			for {
 				select {
 				case <-stop:
 					return
 				default:
+				}
+				if tick != nil {
+					select {
+					case <-stop:
+						return
+					case <-tick:
+					}
 				}
 				t0 := time.Now()
 				if _, err := d.ExecContext(ctx, `INSERT INTO rows (data) VALUES ($1)`, small); err != nil {

@@ -38,6 +38,8 @@ type DB struct {
 	stmts   sync.Map // query -> *sql.Stmt on the read pool
 	wstmts  sync.Map // query -> *sql.Stmt on the write pool (see TxStmt)
 	version dataVersion
+	// SQLite's background checkpoints (checkpoint.go): closed by Close.
+	stopCheckpoints, checkpointsDone chan struct{}
 }
 
 // Open opens the database named by dsn: "sqlite:PATH" or
@@ -101,7 +103,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// command beside the server) writes too; busy_timeout makes it wait.
 	// Times are written in SQLite's own format so its date functions work.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
-	w, err := sql.Open("sqlite", "file:"+uriPath(path)+"?_txlock=immediate&_pragma=journal_mode(WAL)&"+common)
+	w, err := sql.Open("sqlite", "file:"+uriPath(path)+"?_txlock=immediate&_pragma=journal_mode(WAL)&"+
+		fmt.Sprintf("_pragma=wal_autocheckpoint(%d)&", walBackstop)+common)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite database %s: %w", path, err)
 	}
@@ -128,7 +131,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{dialect: SQLite, w: w, r: r, where: path}, nil
+	d := &DB{dialect: SQLite, w: w, r: r, where: path, stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
+	go d.checkpoints(d.stopCheckpoints, d.checkpointsDone)
+	return d, nil
 }
 
 // ConnectTimeout bounds one attempt to connect to PostgreSQL unless the
@@ -180,6 +185,11 @@ func (db *DB) Close() error {
 			}
 			return true
 		})
+	}
+	if db.stopCheckpoints != nil {
+		close(db.stopCheckpoints)
+		<-db.checkpointsDone
+		db.stopCheckpoints = nil
 	}
 	db.version.close()
 	err := db.w.Close()

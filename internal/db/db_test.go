@@ -380,3 +380,35 @@ func BenchmarkDataVersion(b *testing.B) {
 		}
 	}
 }
+
+// TestCheckpoint: a read connection copies the log into the database file
+// (query_only does not stop a checkpoint), and the writer leaves it to
+// that: its own backstop is far above SQLite's default of 1000 pages.
+func TestCheckpoint(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.SQLite(t, testMigrations)
+	var mark int
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		for i := range 50 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, name, created_at) VALUES ($1, $2, $3)`,
+				fmt.Sprint("c", i), fmt.Sprint(i, strings.Repeat("x", 3000)), time.Now().UTC()); err != nil {
+				return err
+			}
+		}
+		return tx.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&mark)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mark != 10000 {
+		t.Fatalf("the writer checkpoints past %d pages, want the backstop of 10000", mark)
+	}
+	frames, copied, err := d.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frames < 50 || copied != frames {
+		t.Fatalf("checkpoint: %d frames in the log, %d copied; want all of at least 50", frames, copied)
+	}
+}
