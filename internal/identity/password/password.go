@@ -40,6 +40,20 @@ func Hash(pw string, p Params) (string, error) {
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
+// Decoy returns a PHC string of p's parameters with a random salt and a
+// random key, for sign-ins of unknown names: no password verifies against
+// it (the key is 2^-256 likely to match), and verifying one costs what
+// verifying a real hash of the same parameters costs, since the cost is
+// the argon2id of the password typed, not anything of the stored value.
+// Unlike a hash of a random password, it costs nothing to make.
+func Decoy(p Params) string {
+	salt, key := make([]byte, p.SaltLen), make([]byte, p.KeyLen)
+	rand.Read(salt) // crypto/rand.Read never fails (Go 1.24)
+	rand.Read(key)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
 // ErrMalformed means a stored hash is not an argon2id PHC string.
 var ErrMalformed = errors.New("password hash is not an argon2id PHC string")
 

@@ -73,3 +73,42 @@ func BenchmarkHashDefault(b *testing.B) {
 		}
 	}
 }
+
+// TestDecoy: a decoy has the parameters asked for, no password verifies
+// against it, it asks for no rehash, and no two are alike.
+func TestDecoy(t *testing.T) {
+	t.Parallel()
+	p := Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	d := Decoy(p)
+	if !strings.HasPrefix(d, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Fatalf("Decoy = %q", d)
+	}
+	for _, pw := range []string{"", "correct horse battery", d} {
+		ok, rehash, err := Verify(pw, d, p)
+		if ok || rehash || err != nil {
+			t.Fatalf("Verify(%q, decoy) = %v, %v, %v; want false, false, nil", pw, ok, rehash, err)
+		}
+	}
+	if Decoy(p) == d {
+		t.Fatal("two decoys alike")
+	}
+}
+
+// BenchmarkVerifyDefault is a sign-in's password check with the default
+// parameters: against a real hash, and against a decoy (an unknown
+// name). The two must cost the same, or the time tells which names exist.
+//
+//	go test -run '^$' -bench VerifyDefault -count 5 ./internal/identity/password
+func BenchmarkVerifyDefault(b *testing.B) {
+	real, err := Hash("correct horse battery", Default)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ name, phc string }{{"real", real}, {"decoy", Decoy(Default)}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				Verify("wrong horse battery", c.phc, Default)
+			}
+		})
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -104,10 +103,9 @@ type login struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	// decoy is verified for unknown usernames, so that the answer takes as
-	// long as for a real account. It is hashed in the background at start
-	// (one argon2id, the larger part of a later start's time), and the
-	// first sign-in of an unknown name waits for it if need be.
-	decoy func() (string, error)
+	// long as for a real account (password.Decoy: made without hashing,
+	// so a start no longer spends an argon2id and its 19 MiB on it).
+	decoy string
 	// confirmFirst refuses sign-in until the address is confirmed;
 	// recovery offers the password reset (mail is configured).
 	confirmFirst, recovery bool
@@ -115,8 +113,7 @@ type login struct {
 }
 
 func newLogin(d Deps, p *pages) (*login, error) {
-	decoy := sync.OnceValues(func() (string, error) { return password.Hash(oidcop.NewToken(), d.Login.Password) })
-	go decoy()
+	decoy := password.Decoy(d.Login.Password)
 	perIP := d.Login.PerIPPerMinute
 	if perIP <= 0 {
 		perIP = 30
@@ -313,11 +310,7 @@ func (l *login) authenticate(ctx context.Context, username, pw, ip, clientID str
 	bind := err == nil && hash == "" && acc.DirectoryDN != "" && l.dir != nil
 	if errors.Is(err, identity.ErrNotFound) || (err == nil && hash == "" && !bind) {
 		// Spends the same time, and is refused as busy alike.
-		decoy, err := l.decoy()
-		if err != nil {
-			return acc, err
-		}
-		if _, _, err := password.VerifyContext(ctx, pw, decoy, l.cfg.Password); errors.Is(err, password.ErrBusy) {
+		if _, _, err := password.VerifyContext(ctx, pw, l.decoy, l.cfg.Password); errors.Is(err, password.ErrBusy) {
 			return acc, err
 		}
 		return acc, errors.New("unknown account or no local password")
