@@ -164,3 +164,19 @@ func TestRestoreStopsCampus(t *testing.T) {
 		t.Fatal("campus still runs after the restore")
 	}
 }
+
+// TestHealthcheck: the container's probe says ready for a running campus
+// (its self-signed certificate on loopback) and fails for none.
+func TestHealthcheck(t *testing.T) {
+	t.Parallel()
+	p := startIDP(t)
+	if out, err := campusCmd(t, "healthcheck", "--url", p.url+"/readyz"); err != nil || strings.TrimSpace(out) != "ready" {
+		t.Fatalf("healthcheck of a running campus: %v\n%s", err, out)
+	}
+	if out, err := campusCmd(t, "healthcheck", "--url", "https://"+freePort(t)+"/readyz", "--timeout", "2s"); err == nil || !strings.Contains(out, "not ready") {
+		t.Fatalf("healthcheck of nothing: %v\n%s", err, out)
+	}
+	if _, err := campusCmd(t, "healthcheck", "--url", "ftp://x"); err == nil {
+		t.Fatal("a URL that is not http(s) was accepted")
+	}
+}

@@ -62,6 +62,7 @@ func commands() []command {
 		{"token", "Print a current access token of login, for Authorization: Bearer", runToken},
 		{"logout", "Revoke and forget the tokens of login", runLogout},
 		{"config", "Print the effective configuration of a command, secrets redacted", runConfig},
+		{"healthcheck", "Exit 0 when a running campus is ready (GET /readyz): for container health checks", runHealthcheck},
 		{"version", "Print the version", runVersion},
 	}
 }

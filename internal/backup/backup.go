@@ -254,6 +254,12 @@ func Read(dir string) (Info, error) {
 	if err := json.Unmarshal(b, &info); err != nil {
 		return Info{}, fmt.Errorf("%s: manifest: %w", dir, err)
 	}
+	// A manifest names files of its own directory only.
+	for _, f := range info.Files {
+		if f.Name == "" || f.Name != filepath.Base(f.Name) || f.Name == "." || f.Name == ".." || f.Name == manifest {
+			return Info{}, fmt.Errorf("%s: manifest names %q, not a file of the backup", dir, f.Name)
+		}
+	}
 	info.Dir = dir
 	return info, nil
 }

@@ -359,3 +359,18 @@ func TestArchive(t *testing.T) {
 		t.Fatal("an entry was written outside")
 	}
 }
+
+// TestManifestNamesItsOwnFiles: a manifest that points outside its
+// backup directory is not a backup.
+func TestManifestNamesItsOwnFiles(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"../identity.db", "/etc/passwd", "..", "", "manifest.json"} {
+		dir := filepath.Join(t.TempDir(), "campus-20261205T000000Z")
+		os.Mkdir(dir, 0o700)
+		b := fmt.Sprintf(`{"name":"campus-20261205T000000Z","databases":[{"service":"identity","file":%q}]}`, name)
+		os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(b), 0o600)
+		if _, err := Read(dir); err == nil {
+			t.Errorf("manifest naming %q read as a backup", name)
+		}
+	}
+}
