@@ -163,6 +163,13 @@ func ensureDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("cannot create data directory %s: %w", dir, errors.Unwrap(err))
 	}
+	// It holds keys and password hashes: campus's alone, also when it was
+	// made by someone else for campus (a container volume, 0755).
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 && ownedByMe(fi) {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("data directory %s: %w", dir, err)
+		}
+	}
 	f, err := os.CreateTemp(dir, ".write-check-*")
 	if err != nil {
 		return fmt.Errorf("data directory %s is not writable: %w", dir, errors.Unwrap(err))

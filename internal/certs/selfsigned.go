@@ -49,7 +49,7 @@ func SelfSigned(dir string, hosts []string, now time.Time) (cert tls.Certificate
 	if err := writeAtomic(keyFile, keyPEM, 0o600); err != nil {
 		return tls.Certificate{}, false, err
 	}
-	if err := writeAtomic(certFile, certPEM, 0o644); err != nil {
+	if err := writeAtomic(certFile, certPEM, 0o600); err != nil {
 		return tls.Certificate{}, false, err
 	}
 	c, err := tls.X509KeyPair(certPEM, keyPEM)
