@@ -1005,3 +1005,53 @@ func TestRegistrationPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestEnvFile: NAME_FILE reads a setting's value from a file (a Docker or
+// Kubernetes secret), trailing newline dropped, below flags like NAME;
+// both at once, an unreadable or empty file, or an invalid value are
+// problems, and a secret's value is never shown.
+func TestEnvFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pw, url, bad := write("pw", "s3cret-from-file\n"), write("url", "postgres://db/x\r\n"), write("bad", "many")
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+	f := newFixture()
+	if err := f.set.Load(nil, env(map[string]string{"T_DB_PASSWORD_FILE": pw, "T_DB_URL_FILE": url})); err != nil {
+		t.Fatal(err)
+	}
+	if f.pw != "s3cret-from-file" || f.url != "postgres://db/x" {
+		t.Fatalf("from files: pw %q url %q", f.pw, f.url)
+	}
+	f = newFixture()
+	if err := f.set.Load([]string{"--db-url", "sqlite:flag.db"}, env(map[string]string{"T_DB_URL_FILE": url})); err != nil || f.url != "sqlite:flag.db" {
+		t.Fatalf("a flag beats NAME_FILE: %v %q", err, f.url)
+	}
+	for name, m := range map[string]map[string]string{
+		"both":    {"T_DB_URL": "sqlite:x.db", "T_DB_URL_FILE": url},
+		"missing": {"T_DB_URL_FILE": filepath.Join(dir, "nope")},
+		"empty":   {"T_DB_URL_FILE": write("empty", "\n")},
+		"invalid": {"T_WORKERS_FILE": bad},
+		"secret":  {"T_DB_PASSWORD_FILE": pw, "T_WORKERS_FILE": bad},
+	} {
+		f := newFixture()
+		err := f.set.Load(nil, env(m))
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: the secret is in the message: %v", name, err)
+		}
+		if name == "invalid" && !strings.Contains(err.Error(), bad) {
+			t.Errorf("invalid: the message does not name the file: %v", err)
+		}
+	}
+}

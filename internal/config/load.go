@@ -72,17 +72,41 @@ func (s *Set) Load(args []string, getenv func(string) string) error {
 	}
 
 	env := map[*setting]any{}
+	envFrom := map[*setting]string{} // the origin of a value read through NAME_FILE
 	for _, st := range s.settings {
 		if st.env == "" {
 			continue
 		}
 		raw := getenv(st.env)
+		// NAME_FILE names a file holding the value (Docker and Kubernetes
+		// secrets are mounted as files), for any setting NAME can set.
+		if file := getenv(st.env + "_FILE"); file != "" {
+			if raw != "" {
+				c.addf("set %s or %s_FILE, not both", st.env, st.env)
+				continue
+			}
+			b, err := os.ReadFile(file)
+			if err != nil {
+				c.addf("%s_FILE: cannot read %s: %v", st.env, file, errors.Unwrap(err))
+				continue
+			}
+			raw = strings.TrimRight(string(b), "\r\n")
+			if raw == "" {
+				c.addf("%s_FILE: %s is empty", st.env, file)
+				continue
+			}
+			envFrom[st] = "file " + file + " (" + st.env + "_FILE)"
+		}
 		if raw == "" {
 			continue
 		}
 		v, ok := parseValue(st.kind, raw)
 		if !ok {
-			c.invalid(st, "", "environment variable "+st.env, raw)
+			where := "environment variable " + st.env
+			if from, ok := envFrom[st]; ok {
+				where = from
+			}
+			c.invalid(st, "", where, raw)
 			continue
 		}
 		env[st] = v
@@ -95,6 +119,9 @@ func (s *Set) Load(args []string, getenv func(string) string) error {
 		}
 		if ev, ok := env[st]; ok {
 			v, source, origin = ev, sourceEnv, "env "+st.env
+			if from, ok := envFrom[st]; ok {
+				origin = from
+			}
 		}
 		if fv, ok := flags.values[st]; ok {
 			v, source, origin = fv, sourceFlag, "flag --"+st.flag
