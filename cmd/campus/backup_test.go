@@ -180,3 +180,17 @@ func TestHealthcheck(t *testing.T) {
 		t.Fatal("a URL that is not http(s) was accepted")
 	}
 }
+
+// TestRestoreUnknownBackup: a name that is no backup is refused before
+// anything else happens, also beside a running campus.
+func TestRestoreUnknownBackup(t *testing.T) {
+	t.Parallel()
+	p := startIDP(t)
+	out, err := campusCmd(t, "restore", "campus-20000101T000000Z", "--data", p.dir, "--stop")
+	if err == nil || !strings.Contains(out, "no backup") {
+		t.Fatalf("restore of no backup: %v\n%s", err, out)
+	}
+	if out, err := campusCmd(t, "healthcheck", "--url", p.url+"/readyz"); err != nil {
+		t.Fatalf("campus was stopped for a backup that does not exist: %v\n%s", err, out)
+	}
+}

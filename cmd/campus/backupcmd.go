@@ -261,12 +261,10 @@ func runRestore(ctx context.Context, e env, args []string) error {
 	if err := ensureDir(dataDir); err != nil {
 		return err
 	}
-	info, unpacked, err := findBackup(o.dir(dataDir), dataDir, s.Args()[0])
+	// The backup must be there before a server is stopped for it.
+	where, err := locateBackup(o.dir(dataDir), s.Args()[0])
 	if err != nil {
 		return err
-	}
-	if unpacked != "" {
-		defer os.RemoveAll(unpacked)
 	}
 	lock, err := backup.Exclusive(dataDir)
 	if errors.Is(err, backup.ErrInUse) && stop {
@@ -279,6 +277,19 @@ func runRestore(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer lock.Release()
+	// What a restore of an archive interrupted by a crash unpacked.
+	if left, _ := filepath.Glob(filepath.Join(dataDir, ".unpack-*")); len(left) > 0 {
+		for _, l := range left {
+			os.RemoveAll(l)
+		}
+	}
+	info, unpacked, err := openBackup(where, dataDir)
+	if err != nil {
+		return err
+	}
+	if unpacked != "" {
+		defer os.RemoveAll(unpacked)
+	}
 	known, err := knownSchemas()
 	if err != nil {
 		return err
@@ -293,24 +304,38 @@ func runRestore(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// findBackup reads the backup named by arg: a directory, a .tar archive
-// of campus backup --to (unpacked into a directory under dataDir, which
-// the caller removes), or a name under dir.
-func findBackup(dir, dataDir, arg string) (info backup.Info, unpacked string, err error) {
+// locateBackup finds the backup named by arg: a backup's directory (its
+// manifest read), a .tar archive of campus backup --to, or a name under
+// dir.
+func locateBackup(dir, arg string) (string, error) {
 	if fi, err := os.Stat(arg); err == nil {
 		if fi.IsDir() {
-			info, err := backup.Read(arg)
-			return info, "", err
+			_, err := backup.Read(arg)
+			return arg, err
 		}
-		return backup.ReadArchive(arg, dataDir)
+		f, err := os.Open(arg)
+		if err != nil {
+			return "", err
+		}
+		f.Close()
+		return arg, nil
 	}
 	if !strings.ContainsRune(arg, filepath.Separator) {
-		if _, err := os.Stat(filepath.Join(dir, arg)); err == nil {
-			info, err := backup.Read(filepath.Join(dir, arg))
-			return info, "", err
+		if _, err := backup.Read(filepath.Join(dir, arg)); err == nil {
+			return filepath.Join(dir, arg), nil
 		}
 	}
-	return backup.Info{}, "", fmt.Errorf("no backup %q: give a name that campus backup list shows (in %s), a backup's directory or its .tar file", arg, dir)
+	return "", fmt.Errorf("no backup %q: give a name that campus backup list shows (in %s), a backup's directory or its .tar file", arg, dir)
+}
+
+// openBackup reads the backup at where; an archive is unpacked into a
+// directory under dataDir, which the caller removes (unpacked).
+func openBackup(where, dataDir string) (info backup.Info, unpacked string, err error) {
+	if fi, err := os.Stat(where); err == nil && !fi.IsDir() {
+		return backup.ReadArchive(where, dataDir)
+	}
+	info, err = backup.Read(where)
+	return info, "", err
 }
 
 // stopServer sends SIGTERM to the server recorded in the data directory's

@@ -441,3 +441,27 @@ func syncDir(dir string) {
 func uriPath(path string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
+
+// RemoveLeftovers deletes what backups interrupted by a crash left under
+// dir (their directories under a temporary name) once they are older
+// than age: a backup still being written beside it is younger.
+func RemoveLeftovers(dir string, age time.Duration, now time.Time) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var gone []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".partial-") {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) < age {
+			continue
+		}
+		if os.RemoveAll(filepath.Join(dir, e.Name())) == nil {
+			gone = append(gone, e.Name())
+		}
+	}
+	return gone
+}

@@ -374,3 +374,25 @@ func TestManifestNamesItsOwnFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveLeftovers: an interrupted backup's directory goes once it is
+// old enough; a young one (maybe being written) and real backups stay.
+func TestRemoveLeftovers(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	now := time.Now()
+	for _, name := range []string{".partial-campus-20261201T000000Z-1", ".partial-campus-20261205T000000Z-2", "campus-20261201T000000Z"} {
+		os.MkdirAll(filepath.Join(dir, name, "x"), 0o700)
+	}
+	old := now.Add(-2 * time.Hour)
+	os.Chtimes(filepath.Join(dir, ".partial-campus-20261201T000000Z-1"), old, old)
+	os.Chtimes(filepath.Join(dir, "campus-20261201T000000Z"), old, old)
+	gone := RemoveLeftovers(dir, time.Hour, now)
+	if len(gone) != 1 || gone[0] != ".partial-campus-20261201T000000Z-1" {
+		t.Fatalf("removed %v", gone)
+	}
+	left, _ := os.ReadDir(dir)
+	if len(left) != 2 {
+		t.Fatalf("left %d entries, want the young partial and the backup", len(left))
+	}
+}

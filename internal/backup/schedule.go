@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,9 @@ func (s *Schedule) Run(ctx context.Context) {
 	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
+	}
+	for _, name := range RemoveLeftovers(s.Dir, startGrace, s.Now()) {
+		s.Logger.Info("deleted an interrupted backup", "dir", filepath.Join(s.Dir, name))
 	}
 	if !s.SkipStart && s.hasData() {
 		list, err := List(s.Dir)
