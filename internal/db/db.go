@@ -103,8 +103,10 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// command beside the server) writes too; busy_timeout makes it wait.
 	// Times are written in SQLite's own format so its date functions work.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
-	w, err := sql.Open("sqlite", "file:"+uriPath(path)+"?_txlock=immediate&_pragma=journal_mode(WAL)&"+
-		fmt.Sprintf("_pragma=wal_autocheckpoint(%d)&", walBackstop)+common)
+	// busy_timeout first (common): the pragmas run in order, and any of
+	// them may meet another process's lock on a database being created.
+	w, err := sql.Open("sqlite", "file:"+uriPath(path)+"?"+common+"&_txlock=immediate&_pragma=journal_mode(WAL)&"+
+		fmt.Sprintf("_pragma=wal_autocheckpoint(%d)", walBackstop))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite database %s: %w", path, err)
 	}
@@ -112,7 +114,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite database %s: %w", path, err)
 	}
@@ -134,6 +136,27 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	d := &DB{dialect: SQLite, w: w, r: r, where: path, stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
 	go d.checkpoints(d.stopCheckpoints, d.checkpointsDone)
 	return d, nil
+}
+
+// pingSQLite opens the writer's first connection, which applies the
+// pragmas. Switching a new database to WAL needs its exclusive lock, and
+// when processes open a new database at once (replicas migrating it
+// together) SQLite answers SQLITE_BUSY at once rather than through the
+// busy timeout (waiting could deadlock a lock upgrade), so it is tried
+// again for up to ten seconds, as the busy timeout would.
+func pingSQLite(ctx context.Context, w *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := w.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // ConnectTimeout bounds one attempt to connect to PostgreSQL unless the
