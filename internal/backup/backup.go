@@ -25,7 +25,7 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" driver
+	"campus/internal/db"
 )
 
 // Database is one service's database file.
@@ -146,7 +146,7 @@ func copyDatabase(ctx context.Context, d Database, dir string) (File, error) {
 	}
 	name := d.Service + ".db"
 	dst := filepath.Join(dir, name)
-	src, err := sql.Open("sqlite", "file:"+uriPath(d.Path)+"?mode=ro&_pragma=busy_timeout(10000)&_pragma=synchronous(OFF)")
+	src, err := sql.Open("sqlite", db.FileURI(d.Path)+"?mode=ro&_pragma=busy_timeout(10000)&_pragma=synchronous(OFF)")
 	if err != nil {
 		return File{}, fmt.Errorf("%s database: %w", d.Service, err)
 	}
@@ -181,7 +181,7 @@ func Check(ctx context.Context, path string) (int, error) {
 	if _, err := os.Stat(path); err != nil {
 		return 0, err
 	}
-	c, err := sql.Open("sqlite", "file:"+uriPath(path)+"?mode=ro")
+	c, err := sql.Open("sqlite", db.FileURI(path)+"?mode=ro")
 	if err != nil {
 		return 0, err
 	}
@@ -207,15 +207,7 @@ func Check(ctx context.Context, path string) (int, error) {
 	if len(problems) > 0 {
 		return 0, fmt.Errorf("integrity check failed: %s", strings.Join(problems[:min(len(problems), 5)], "; "))
 	}
-	var exists bool
-	if err := c.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&exists); err != nil || !exists {
-		return 0, err
-	}
-	var v sql.NullInt64
-	if err := c.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("schema version: %w", err)
-	}
-	return int(v.Int64), nil
+	return db.SchemaVersionOf(ctx, c, db.SQLite)
 }
 
 // List returns the backups under dir, newest first. Directories that are
@@ -435,11 +427,6 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
-}
-
-// uriPath escapes what a file: URI would read otherwise (as internal/db).
-func uriPath(path string) string {
-	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 // RemoveLeftovers deletes what backups interrupted by a crash left under

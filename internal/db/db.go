@@ -82,6 +82,10 @@ func uriPath(path string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
+// FileURI is the "file:" URI of an SQLite database file, for connections
+// opened apart from Open (a backup's read-only copy), parameters to follow.
+func FileURI(path string) string { return "file:" + uriPath(path) }
+
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")

@@ -105,7 +105,7 @@ func (db *DB) Migrate(ctx context.Context, fsys fs.FS) ([]Migration, error) {
 		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext(current_schema() || '.campus.migrate'))`) //nolint:errcheck // closing the session frees it too
 	}
 
-	current, err := schemaVersion(ctx, conn, db.dialect)
+	current, err := SchemaVersionOf(ctx, conn, db.dialect)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", db, err)
 	}
@@ -170,10 +170,14 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer conn.Close()
-	return schemaVersion(ctx, conn, db.dialect)
+	return SchemaVersionOf(ctx, conn, db.dialect)
 }
 
-func schemaVersion(ctx context.Context, conn *sql.Conn, d Dialect) (int, error) {
+// SchemaVersionOf is SchemaVersion on a connection of the caller's (a
+// backup's copy, opened read-only).
+func SchemaVersionOf(ctx context.Context, conn interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, d Dialect) (int, error) {
 	q := `SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`
 	if d == Postgres {
 		q = `SELECT to_regclass('schema_migrations') IS NOT NULL`
