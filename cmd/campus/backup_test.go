@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 
 	"campus/internal/db"
 	"campus/internal/identity"
@@ -31,12 +32,28 @@ func campusCmd(t *testing.T, args ...string) (string, error) {
 
 // TestBackupRestore: data written, backed up while campus runs, more
 // written; the restore is refused while campus runs, then brings the
-// first state back, and campus starts on it and signs in.
+// first state back, and campus starts on it and signs in. A token of
+// before the restore is dead after it: what was revoked since the backup
+// must not live again.
 func TestBackupRestore(t *testing.T) {
 	t.Parallel()
-	p := startIDP(t)
+	// The same address before and after, so that the issuer is the same
+	// and an old token is refused for its revocation alone.
+	dir, addr := t.TempDir(), freePort(t)
+	start := func() *idp {
+		r := startCampus(t, map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword, "CAMPUS_SIGN_INS_PER_IP_MINUTE": "6000"},
+			"serve", "--addr", addr, "--data", dir)
+		return &idp{running: r, dir: dir, issuer: r.url + "/idp", http: tlsClient(t, filepath.Join(dir, "tls", "cert.pem"))}
+	}
+	p := start()
+	t.Cleanup(func() { p.stop() })
 	app := p.addClient(t, "--id", "wiki", "--first-party", "--redirect-uri", "https://wiki.uni.example/callback", "--scope", "openid")
 	p.addUser(t, "ada", "ada-Passwort-2026")
+	rp := newRP(t, p, app, oidc.ScopeOpenID)
+	old, _ := rp.signIn(t, p, p.browser(t), "ada", "ada-Passwort-2026")
+	if _, err := rp.provider.UserInfo(rp.ctx, oauth2.StaticTokenSource(old)); err != nil {
+		t.Fatalf("userinfo before the restore: %v", err)
+	}
 
 	out, err := campusCmd(t, "backup", "--data", p.dir)
 	if err != nil {
@@ -81,11 +98,19 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatal("the restored database is not the backup's: bea, written after it, is there, or ada is not")
 	}
 
-	// campus starts on the restored data and signs people in.
-	r := startCampus(t, map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword}, "serve", "--addr", "127.0.0.1:0", "--data", p.dir)
-	t.Cleanup(func() { r.stop() })
-	p2 := &idp{running: r, dir: p.dir, issuer: r.url + "/idp", http: p.http}
-	rp := newRP(t, p2, app, oidc.ScopeOpenID)
+	if !strings.Contains(out, "Every session and token of the backup's") {
+		t.Fatalf("restore did not end the backup's sign-ins:\n%s", out)
+	}
+
+	// campus starts on the restored data and signs people in; the token
+	// of before is dead.
+	p2 := start()
+	t.Cleanup(func() { p2.stop() })
+	r := p2.running
+	rp = newRP(t, p2, app, oidc.ScopeOpenID)
+	if _, err := rp.provider.UserInfo(rp.ctx, oauth2.StaticTokenSource(old)); err == nil {
+		t.Fatal("a token of before the restore still works after it")
+	}
 	if tok, _ := rp.signIn(t, p2, p2.browser(t), "ada", "ada-Passwort-2026"); tok.AccessToken == "" {
 		t.Fatal("no access token after the restore")
 	}

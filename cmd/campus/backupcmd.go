@@ -239,12 +239,14 @@ func runRestore(ctx context.Context, e env, args []string) error {
 		return nil
 	}
 	var o backupOptions
-	var stop bool
+	var stop, keepSignIns bool
 	var wait time.Duration
 	s := config.NewSet("restore", "Restore a backup into the data directory.")
 	o.register(s, true)
 	s.Bool(&stop, "restore.stop", "stop", "", "false", "Stop the campus server that uses the data directory first (SIGTERM), and wait for it")
 	s.Duration(&wait, "restore.wait", "wait", "", "60s", "How long --stop waits for the server to end")
+	s.Bool(&keepSignIns, "restore.keep_sign_ins", "keep-sign-ins", "", "false",
+		"Keep the sessions and tokens of the backup alive (by default every one ends: what was revoked or disabled since the backup must not live again)")
 	if err := loadArgs(s, e, args, 1, o.validate); err != nil {
 		return err
 	}
@@ -300,6 +302,13 @@ func runRestore(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Restored %s (made %s by campus %s).\n", info.Name, info.Time.Local().Format(time.DateTime), info.Version)
 	printBackupFiles(e, info)
+	if !keepSignIns {
+		n, err := endSignIns(ctx, e, o.identityDB.resolve(dataDir))
+		if err != nil {
+			return fmt.Errorf("the backup is restored, but its sessions and tokens could not be ended (run campus restore again, or sign everyone out): %w", err)
+		}
+		fmt.Fprintf(e.stdout, "Every session and token of the backup's %d accounts has ended: people sign in again (--keep-sign-ins keeps them).\n", n)
+	}
 	fmt.Fprintf(e.stdout, "The files it replaced are in %s; move them back to undo the restore.\nStart campus again: campus serve --data %s\n", aside, dataDir)
 	return nil
 }
@@ -367,6 +376,20 @@ func stopServer(ctx context.Context, e env, dataDir string, wait time.Duration) 
 		case <-t.C:
 		}
 	}
+}
+
+// endSignIns ends every session and token of the restored identity
+// database, after bringing its schema up to date (serve would at start).
+// Accounts disabled, roles removed, tokens revoked and people signed out
+// since the backup was made are as they were at the backup; whatever they
+// held then must not work again.
+func endSignIns(ctx context.Context, e env, dsn string) (int, error) {
+	d, err := openDB(ctx, newLogger(e.stderr, "text", "warn"), "identity", dsn, identitystore.Migrations)
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	return identitystore.New(d, time.Now).RevokeEveryone(ctx)
 }
 
 // knownSchemas is the highest migration of each service this binary has.

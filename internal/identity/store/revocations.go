@@ -93,3 +93,31 @@ func (s *Store) Revocations(ctx context.Context, since time.Time) (out []Revocat
 func (s *Store) DataVersion(ctx context.Context) (int64, bool, error) {
 	return s.db.DataVersion(ctx)
 }
+
+// RevokeEveryone ends every session and kills every token issued up to
+// now, of every account, and returns how many accounts there are. After a
+// restore from a backup, what was revoked, ended or disabled since the
+// backup was made is not in the database any more: without this, a
+// refresh token revoked yesterday would live again.
+func (s *Store) RevokeEveryone(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		now := s.now().UTC()
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = $1 WHERE ended_at IS NULL`, now); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM accounts`)
+		ids, err := db.Collect(rows, err, db.Value[string])
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := revokeSubjectTx(ctx, tx, id, now); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
