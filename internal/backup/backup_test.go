@@ -396,3 +396,37 @@ func TestRemoveLeftovers(t *testing.T) {
 		t.Fatalf("left %d entries, want the young partial and the backup", len(left))
 	}
 }
+
+// TestScheduleSecondServer: at the daily time, a backup made minutes
+// before (by another server on the same directory, or by hand) is enough.
+func TestScheduleSecondServer(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	data := t.TempDir()
+	path := filepath.Join(data, "study.db")
+	open(t, path)
+	plan := Plan{Databases: []Database{{Service: "study", Path: path}}}
+	dir := filepath.Join(data, "backups")
+	at := time.Date(2026, 12, 6, 3, 30, 0, 0, time.UTC)
+	if _, err := Create(ctx, plan, dir, at, "other server"); err != nil {
+		t.Fatal(err)
+	}
+	rounds := make(chan time.Time)
+	asked := 0
+	s := &Schedule{Plan: plan, Dir: dir, Hour: 3, Minute: 30, Loc: time.UTC, Keep: 7, SkipStart: true,
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return at.Add(time.Second) },
+		After: func(time.Duration) <-chan time.Time {
+			asked++
+			if asked > 2 {
+				cancel()
+			}
+			return rounds
+		},
+		Made: func(i Info) { t.Errorf("backup %s a second after another", i.Name) }}
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	rounds <- at
+	rounds <- at
+	<-done
+}

@@ -78,11 +78,8 @@ func (s *Schedule) Run(ctx context.Context) {
 	for _, name := range RemoveLeftovers(s.Dir, startGrace, s.Now()) {
 		s.Logger.Info("deleted an interrupted backup", "dir", filepath.Join(s.Dir, name))
 	}
-	if !s.SkipStart && s.hasData() {
-		list, err := List(s.Dir)
-		if err == nil && (len(list) == 0 || s.Now().Sub(list[0].Time) >= startGrace) {
-			s.once(ctx, "start")
-		}
+	if !s.SkipStart && s.hasData() && !s.recent() {
+		s.once(ctx, "start")
 	}
 	for {
 		next := s.Next(s.Now())
@@ -91,8 +88,18 @@ func (s *Schedule) Run(ctx context.Context) {
 			return
 		case <-s.After(next.Sub(s.Now())):
 		}
-		s.once(ctx, "daily")
+		// A second server on the same data directory makes the same
+		// backup at the same minute: the one that comes second has one.
+		if !s.recent() {
+			s.once(ctx, "daily")
+		}
 	}
+}
+
+// recent reports whether a backup younger than startGrace exists.
+func (s *Schedule) recent() bool {
+	list, err := List(s.Dir)
+	return err == nil && len(list) > 0 && s.Now().Sub(list[0].Time) < startGrace
 }
 
 func (s *Schedule) hasData() bool {
