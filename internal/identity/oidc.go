@@ -75,7 +75,16 @@ type Session struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	EndedAt   *time.Time
+	// LastUsedAt is when an application last got tokens from the session
+	// (kept to the minute, see Store.TouchSession).
+	LastUsedAt time.Time
+	// ClientIP and UserAgent are where the session was signed in: the
+	// address the server trusts and the browser's own, untrusted words.
+	ClientIP, UserAgent string
 }
+
+// MaxUserAgent bounds the user agent a session keeps, in bytes.
+const MaxUserAgent = 256
 
 // RefreshToken is one link of a rotating refresh token chain.
 type RefreshToken struct {
@@ -138,10 +147,11 @@ const (
 
 // AuditFilter selects audit events; zero fields do not filter.
 type AuditFilter struct {
-	Action, Actor, Target, Outcome string
-	Since, Until                   time.Time
-	Limit                          int    // default 100, at most 1000
-	Before                         string // page: events older than this id
+	// Person is an id that acted or was acted upon: everything about them.
+	Action, Actor, Target, Person, Outcome string
+	Since, Until                           time.Time
+	Limit                                  int    // default 100, at most 1000
+	Before                                 string // page: events older than this id
 }
 
 // LogoutDelivery is one back-channel logout notice to one client.

@@ -232,11 +232,13 @@ func revokeAuthRequestTx(ctx context.Context, tx *sql.Tx, authRequestID string, 
 // ---- sessions
 
 // CreateSession stores a new sign-in session; tokenHash is the hash of the
-// cookie's value.
+// cookie's value. It counts as used when it begins; its user agent is cut
+// to identity.MaxUserAgent bytes of printable text.
 func (s *Store) CreateSession(ctx context.Context, sess identity.Session, tokenHash string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, token_hash, account_id, auth_time, amr, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, sess.ID, tokenHash, sess.AccountID, sess.AuthTime.UTC(), list(sess.AMR),
-		sess.CreatedAt.UTC(), sess.ExpiresAt.UTC())
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, token_hash, account_id, auth_time, amr, created_at, expires_at,
+		last_used_at, client_ip, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8, $9)`, sess.ID, tokenHash, sess.AccountID, sess.AuthTime.UTC(), list(sess.AMR),
+		sess.CreatedAt.UTC(), sess.ExpiresAt.UTC(), truncate(sess.ClientIP, 64), cleanUserAgent(sess.UserAgent))
 	return err
 }
 
@@ -467,6 +469,9 @@ func (s *Store) rotateRefreshToken(ctx context.Context, oldHash string, next ide
 			return cmp.Or(err, errSpentMeanwhile)
 		}
 		if err := insertRefreshTokenTx(ctx, tx, next, nextHash); err != nil {
+			return err
+		}
+		if err := touchSessionTx(ctx, tx, old.SessionID, now); err != nil {
 			return err
 		}
 		return insertAccessTokenTx(ctx, tx, at)
