@@ -37,6 +37,9 @@ func (s *Store) Events(ctx context.Context, f identity.AuditFilter) ([]identity.
 	if f.Target != "" {
 		where = append(where, "target = "+a.Add(f.Target))
 	}
+	if f.Person != "" {
+		where = append(where, "(actor = "+a.Add(f.Person)+" OR target = "+a.Add(f.Person)+")")
+	}
 	if f.Outcome != "" {
 		where = append(where, "outcome = "+a.Add(f.Outcome))
 	}

@@ -21,7 +21,7 @@ type auditView struct {
 	Detail   string    `json:"detail"`
 }
 
-var auditParams = []string{"action", "actor", "target", "outcome", "since", "until", "limit", "cursor"}
+var auditParams = []string{"action", "actor", "target", "person", "outcome", "since", "until", "limit", "cursor"}
 
 // handleAudit lists the audit trail, newest first, a page at a time: the
 // cursor is the id of the last event shown (ids are time-ordered).
@@ -29,7 +29,7 @@ func (a *api) handleAudit(w http.ResponseWriter, r *http.Request, _ *principal) 
 	qs := rest.NewQuery(r)
 	qs.Only(auditParams...)
 	f := identity.AuditFilter{Action: qs.Get("action"), Actor: qs.Get("actor"), Target: qs.Get("target"),
-		Outcome: qs.Get("outcome"), Before: qs.Cursor(), Limit: qs.Limit(100, 500)}
+		Person: qs.Get("person"), Outcome: qs.Get("outcome"), Before: qs.Cursor(), Limit: qs.Limit(100, 500)}
 	if f.Outcome != "" && !slices.Contains([]string{identity.OutcomeSuccess, identity.OutcomeFailure, identity.OutcomeDenied}, f.Outcome) {
 		qs.Invalid("outcome", "must be success, failure or denied")
 	}
