@@ -55,7 +55,8 @@ func RequestIDFrom(ctx context.Context) string {
 }
 
 // Log writes one line per request: method, path (never the query, which may
-// carry codes or tokens), status, bytes, duration, request id and service.
+// carry codes or tokens), status, bytes, duration, request id, service, and
+// trace and span ids when the request is traced.
 func Log(logger *slog.Logger, service string) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -75,6 +76,7 @@ func Log(logger *slog.Logger, service string) Middleware {
 				slog.Int64("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)),
 				slog.String("request_id", RequestIDFrom(r.Context())),
+				traceID(r.Context()), spanID(r.Context()),
 			)
 		})
 	}
