@@ -237,7 +237,7 @@ func (dv *device) approve(w http.ResponseWriter, r *http.Request, v deviceView, 
 			}
 			sess.AuthTime = now
 		} else {
-			s, err := l.newSession(w, ctx, acc.ID, now)
+			s, err := l.newSession(w, r, acc.ID, now)
 			if err != nil {
 				l.fail(w, r, err)
 				return
@@ -280,6 +280,9 @@ func (dv *device) approve(w http.ResponseWriter, r *http.Request, v deviceView, 
 	if err != nil {
 		l.fail(w, r, err)
 		return
+	}
+	if err := l.store.TouchSession(ctx, sess.ID); err != nil {
+		l.logger.Error("note the session's use", "err", err)
 	}
 	if passwordNow {
 		if err := l.store.RecordSignIn(ctx, acc.ID); err != nil {

@@ -39,6 +39,7 @@ type LoginStore interface {
 	CompleteAuthRequest(ctx context.Context, id, accountID, sessionID string, authTime time.Time, amr, scopes []string, stepUp bool) error
 	CreateSession(ctx context.Context, sess identity.Session, tokenHash string) error
 	SessionByToken(ctx context.Context, tokenHash string) (identity.Session, error)
+	TouchSession(ctx context.Context, sessionID string) error
 	ReauthenticateSession(ctx context.Context, sessionID string, authTime time.Time) error
 	RecordSignIn(ctx context.Context, accountID string) error
 	SetPasswordHash(ctx context.Context, accountID, hash string) error
@@ -266,7 +267,7 @@ func (l *login) handleSubmit() http.Handler {
 					return
 				}
 			}
-			s, err := l.newSession(w, r.Context(), acc.ID, now)
+			s, err := l.newSession(w, r, acc.ID, now)
 			if err != nil {
 				l.fail(w, r, err)
 				return
@@ -375,11 +376,14 @@ func (l *login) bind(ctx context.Context, acc identity.Account, pw string) (bool
 	return strings.EqualFold(dn, acc.DirectoryDN), nil
 }
 
-func (l *login) newSession(w http.ResponseWriter, ctx context.Context, accountID string, now time.Time) (identity.Session, error) {
+// newSession signs the browser in: a session that remembers the address
+// the server trusts (clientIP, after the trusted proxies) and the
+// browser's user agent, for the person's list of sessions.
+func (l *login) newSession(w http.ResponseWriter, r *http.Request, accountID string, now time.Time) (identity.Session, error) {
 	token := oidcop.NewToken()
 	s := identity.Session{ID: oidcop.NewToken(), AccountID: accountID, AuthTime: now, AMR: []string{"pwd"},
-		CreatedAt: now, ExpiresAt: now.Add(l.cfg.SessionTTL)}
-	if err := l.store.CreateSession(ctx, s, oidcop.HashToken(token)); err != nil {
+		CreatedAt: now, ExpiresAt: now.Add(l.cfg.SessionTTL), LastUsedAt: now, ClientIP: clientIP(r), UserAgent: r.UserAgent()}
+	if err := l.store.CreateSession(r.Context(), s, oidcop.HashToken(token)); err != nil {
 		return s, err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: l.base + "/", Expires: s.ExpiresAt,
@@ -434,6 +438,9 @@ func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthR
 	if err := l.store.CompleteAuthRequest(ctx, ar.ID, acc.ID, sess.ID, sess.AuthTime, sess.AMR, scopes, stepUp); err != nil {
 		l.fail(w, r, err)
 		return
+	}
+	if err := l.store.TouchSession(ctx, sess.ID); err != nil { // the session's list shows its last use
+		l.logger.Error("note the session's use", "err", err)
 	}
 	if passwordNow || sess.CreatedAt.Equal(sess.AuthTime) {
 		if err := l.store.RecordSignIn(ctx, acc.ID); err != nil {

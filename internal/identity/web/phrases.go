@@ -66,6 +66,8 @@ func init() {
 		"must be in the future":                                                              "muss in der Zukunft liegen",
 		"You have 20 keys already; revoke one you no longer use first.":                      "Sie haben bereits 20 Schlüssel; widerrufen Sie zuerst einen, den Sie nicht mehr verwenden.",
 		"You have no such key (or it is revoked already).":                                   "Diesen Schlüssel haben Sie nicht (oder er ist bereits widerrufen).",
+		"There is no such session (or it has ended already).":                                "Diese Sitzung gibt es nicht (oder sie ist bereits beendet).",
+		"Not every session could be ended; try again.":                                       "Nicht jede Sitzung konnte beendet werden; versuchen Sie es erneut.",
 		"must be pending, failed or sent":                                                    "muss pending, failed oder sent sein",
 		"Only a mail that was given up can be retried; this one is not (or does not exist).": "Nur eine aufgegebene E-Mail kann erneut versucht werden; diese ist es nicht (oder es gibt sie nicht).",
 
