@@ -185,4 +185,3 @@ func (a *api) endAll(w http.ResponseWriter, r *http.Request, p *principal, accou
 	a.audit(r, p, "sessions_ended", identity.OutcomeSuccess, account, detail)
 	w.WriteHeader(http.StatusNoContent)
 }
-
