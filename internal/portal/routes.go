@@ -57,6 +57,8 @@ func (s *server) routes() []route {
 		{"GET /admin/users", s.requireAdmin(s.users)},
 		{"GET /admin/users/{id}", s.requireAdmin(s.user)},
 		{"POST /admin/users/{id}", s.requireAdmin(s.changeUser)},
+		{"GET /admin/audit", s.requireAdmin(s.audit)},
+		{"GET /admin/audit.csv", s.requireAdmin(s.auditCSV)},
 		{"GET /admin/roles", s.requireAdmin(s.rolesList)},
 		{"POST /admin/roles", s.requireAdmin(s.addRole)},
 		{"GET /admin/roles/{name}", s.requireAdmin(s.roleShow)},
