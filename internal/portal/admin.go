@@ -124,6 +124,11 @@ type userView struct {
 	Window       *windowForm
 	WindowErrors map[string]string
 	WindowText   string
+	// Sessions are the account's live sessions (SessionsKnown: identity
+	// told them); CanEnd offers to end them (users:write).
+	Sessions      []sessionRow
+	SessionsKnown bool
+	CanEnd        bool
 }
 
 func (s *server) userPage(w http.ResponseWriter, r *http.Request, sess *session, status int, v userView) {
@@ -151,12 +156,18 @@ func (s *server) userPage(w http.ResponseWriter, r *http.Request, sess *session,
 	if v.Others != nil {
 		v.User.Roles = v.Others
 	}
+	if list, err := s.identity.UserSessions(r.Context(), sess, u.ID); err == nil {
+		v.Sessions, v.SessionsKnown = sessionRows(langOf(r), list), true
+	} else {
+		s.d.Logger.Warn("user page: sessions", "err", err)
+	}
+	v.CanEnd = slices.Contains(sess.Scopes, "users:write")
 	s.render(w, status, "user", s.page(r, "admin.user", v))
 }
 
 func (s *server) user(w http.ResponseWriter, r *http.Request, sess *session) {
 	v := userView{}
-	if done := r.URL.Query().Get("done"); done != "" && slices.Contains([]string{"roles", "disabled", "enabled", "unlocked", "window"}, done) {
+	if done := r.URL.Query().Get("done"); done != "" && slices.Contains([]string{"roles", "disabled", "enabled", "unlocked", "window", "session_ended", "sessions_ended"}, done) {
 		v.Notice = T(langOf(r), "admin.done."+done)
 	}
 	s.userPage(w, r, sess, http.StatusOK, v)
@@ -186,6 +197,9 @@ func (s *server) changeUser(w http.ResponseWriter, r *http.Request, sess *sessio
 		err, done = s.identity.Unlock(r.Context(), sess, id, version), "unlocked"
 	case "window":
 		s.saveUserWindow(w, r, sess, id, version)
+		return
+	case "end_session", "end_sessions":
+		s.endUserSessions(w, r, sess, id)
 		return
 	default:
 		s.fail(w, r, http.StatusBadRequest, T(langOf(r), "error.badform"))

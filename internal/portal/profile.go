@@ -18,6 +18,10 @@ type profileView struct {
 	// PresenceKnown says the messages API told whether the person hides
 	// their presence (PresenceHidden).
 	PresenceKnown, PresenceHidden bool
+	// Sessions are the person's sessions at identity (SessionsKnown:
+	// identity told them).
+	Sessions      []sessionRow
+	SessionsKnown bool
 }
 
 func (s *server) profile(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -33,6 +37,13 @@ func (s *server) profile(w http.ResponseWriter, r *http.Request, sess *session) 
 		v.Notice = T(langOf(r), "profile.password.changed")
 	case "presence":
 		v.Notice = T(langOf(r), "msg.presence.saved")
+	case "session_ended", "sessions_ended", "session_gone":
+		v.Notice = T(langOf(r), "sessions.done."+r.URL.Query().Get("done"))
+	}
+	if list, err := s.identity.MySessions(r.Context(), sess); err == nil {
+		v.Sessions, v.SessionsKnown = sessionRows(langOf(r), list), true
+	} else {
+		s.d.Logger.Warn("profile: sessions", "err", err)
 	}
 	if s.messagingOn() {
 		if hidden, err := s.messages.PresenceHidden(r.Context(), sess); err == nil {

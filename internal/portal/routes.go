@@ -33,6 +33,7 @@ func (s *server) routes() []route {
 		{"GET /profile", s.requireSession(s.profile)},
 		{"POST /profile", s.requireSession(s.saveProfile)},
 		{"POST /profile/password", s.requireSession(s.changePassword)},
+		{"POST /profile/sessions", s.requireSession(s.endMySessions)},
 		// Messaging (without the messages API: not found).
 		{"GET /messaging", s.requireMessaging(s.conversations)},
 		{"POST /messaging", s.requireMessaging(s.startConversation)},
