@@ -154,13 +154,6 @@ type party struct {
 	Account            bool
 }
 
-func (p party) label() string {
-	if p.Account {
-		return p.Name + " (" + p.Username + ")"
-	}
-	return p.ID
-}
-
 type auditRow struct {
 	auditEvent
 	When          string // local time, to the second
