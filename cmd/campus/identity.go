@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"campus/internal/certs"
 	"campus/internal/config"
 	"campus/internal/db"
 	identityservice "campus/internal/identity/service"
@@ -53,8 +54,16 @@ func runIdentity(ctx context.Context, e env, args []string) error {
 		func(p *process, d *db.DB) (http.Handler, error) {
 			cfg := c.identity
 			cfg.Issuer, cfg.Base, cfg.DataDir, cfg.Out = p.publicURL.String(), p.basePath(), p.dataDir, p.e.stdout
+			cfg.Metrics = p.metrics
 			if c.portalURL != "" {
 				cfg.Home = strings.TrimSuffix(c.portalURL, "/") + "/"
+			}
+			if p.tracing.Enabled() { // back-channel logout deliveries
+				client, err := certs.Client(cfg.CAFile)
+				if err != nil {
+					return nil, err
+				}
+				cfg.HTTPClient = p.tracing.Client(client)
 			}
 			return identityservice.New(ctx, d, cfg, p.logger)
 		})

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"campus/internal/tracing"
 )
 
 // inProcess answers HTTP requests with a handler of this process instead
@@ -31,7 +33,9 @@ func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return t.next.RoundTrip(req)
 	}
-	r := req.Clone(req.Context())
+	// Its trace context is this process's own: the callee's span is the
+	// caller's child (see tracing.Peers for requests from elsewhere).
+	r := req.Clone(tracing.TrustParent(req.Context()))
 	r.URL.Path = strings.TrimPrefix(r.URL.Path, t.base)
 	r.RequestURI = r.URL.RequestURI()
 	r.RemoteAddr = "127.0.0.1:0"

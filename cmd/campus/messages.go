@@ -65,6 +65,7 @@ func runMessages(ctx context.Context, e env, args []string) error {
 			if err != nil {
 				return nil, err
 			}
+			client = p.tracing.Client(client)
 			cfg := c.messages
 			cfg.Issuer, cfg.HTTPClient = strings.TrimSuffix(c.upstream.Issuer, "/"), client
 			cfg.StudyURL = strings.TrimSuffix(cfg.StudyURL, "/")

@@ -81,6 +81,7 @@ func runPortal(ctx context.Context, e env, args []string) error {
 			if err != nil {
 				return nil, err
 			}
+			client = p.tracing.Client(client)
 			cfg := c.portal
 			cfg.Issuer, cfg.StudyURL, cfg.HTTPClient = strings.TrimSuffix(c.upstream.Issuer, "/"), strings.TrimSuffix(c.studyURL, "/"), client
 			cfg.MessagesURL = strings.TrimSuffix(c.messagesURL, "/")

@@ -23,7 +23,9 @@ import (
 	"campus/internal/config"
 	"campus/internal/db"
 	"campus/internal/httpserver"
+	"campus/internal/metrics"
 	"campus/internal/problem"
+	"campus/internal/tracing"
 )
 
 // load fills a command's settings and reports every problem at once:
@@ -57,9 +59,9 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 	_ = lv.UnmarshalText([]byte(level))
 	opts := &slog.HandlerOptions{Level: lv}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(httpserver.ContextLog(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(httpserver.ContextLog(slog.NewTextHandler(w, opts)))
 }
 
 // process is a serving campus process: its listener, TLS and public URL.
@@ -71,7 +73,9 @@ type process struct {
 	ln        net.Listener
 	publicURL *url.URL
 	tls       *tls.Config
-	lock      *backup.Lock // the data directory's, shared with other servers (see backup.Share)
+	lock      *backup.Lock      // the data directory's, shared with other servers (see backup.Share)
+	tracing   *tracing.Tracing  // nil: no traces (see startTracing)
+	metrics   *metrics.Registry // nil: no metrics (see startMetrics)
 }
 
 // close ends what start began: the listener and the data directory's lock.
@@ -87,6 +91,11 @@ func start(e env, o *serverOptions, needDataDir bool) (*process, error) {
 	p := &process{opts: o, e: e, logger: newLogger(e.stderr, o.LogFormat, o.LogLevel)}
 	// The OpenID Provider library logs only through slog's default logger.
 	slog.SetDefault(p.logger)
+	if warn, err := rootCheck(rootPolicy, os.Geteuid(), o.AllowRoot); err != nil {
+		return nil, err
+	} else if warn {
+		p.logger.Warn("running as root: run campus as an unprivileged user; the container image's build refuses root unless --allow-root is given")
+	}
 	dir, err := filepath.Abs(o.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", o.DataDir, err)
@@ -183,7 +192,7 @@ func ensureDir(dir string) error {
 func (p *process) serve(ctx context.Context, h http.Handler) error {
 	hsts := p.publicURL.Scheme == "https"
 	trusted, _ := httpserver.ParseProxies(p.opts.TrustedProxies) // validated with the options
-	root := httpserver.Chain(h, httpserver.RealIP(trusted), httpserver.RequestID, httpserver.SecureHeaders(hsts))
+	root := httpserver.Chain(h, p.tracing.Peers(trusted), httpserver.RealIP(trusted), httpserver.RequestID, httpserver.SecureHeaders(hsts))
 	srv := httpserver.New(root, p.tls, p.logger)
 	url := p.publicURL.String()
 	p.logger.Info("campus is ready", "url", url, "addr", p.ln.Addr().String(), "version", version)
@@ -206,11 +215,18 @@ func trimSlash(s string) string {
 	return s
 }
 
-// mount serves h under prefix with one request log line per request,
-// naming the service, panic recovery, and problem documents in the
-// client's language.
-func mount(mux *http.ServeMux, logger *slog.Logger, prefix, service string, h http.Handler) {
-	h = httpserver.Chain(h, httpserver.Log(logger, service), httpserver.Recover(logger), problem.Localize)
+// mount serves h under prefix with request metrics when the process
+// keeps them, a server span per request when the process traces, one
+// request log line per request, naming the service, panic recovery, and
+// problem documents in the client's language.
+func mount(mux *http.ServeMux, p *process, prefix, service string, h http.Handler) {
+	if p.tracing.Enabled() {
+		h = tracing.Routes(h)
+	}
+	if p.metrics != nil {
+		h = httpserver.RoutePattern(h)
+	}
+	h = httpserver.Chain(h, p.measure(service), p.tracing.Server(service, prefix), httpserver.Log(p.logger, service), httpserver.Recover(p.logger), problem.Localize)
 	if prefix == "" {
 		mux.Handle("/", h)
 		return
@@ -255,4 +271,21 @@ func subcommand(e env, command string, args []string, usage string, subs ...stri
 		problem = fmt.Sprintf("unknown subcommand %q: want %s", args[0], choices)
 	}
 	return "", nil, true, &config.UsageError{Command: command, Problems: []string{problem}}
+}
+
+// errRoot is the refusal to serve as root.
+var errRoot = errors.New("campus does not run as root: a flaw in any part of it would hand over the whole machine. " +
+	"Start it as an unprivileged user (the container image's user is 65532), or pass --allow-root (CAMPUS_ALLOW_ROOT=true) if you must")
+
+// rootCheck decides whether a server started by euid may run: root is
+// refused under the "refuse" policy unless allowed, and warned about under
+// any other policy.
+func rootCheck(policy string, euid int, allow bool) (warn bool, err error) {
+	if euid != 0 || allow {
+		return false, nil
+	}
+	if policy == "refuse" {
+		return false, errRoot
+	}
+	return true, nil
 }

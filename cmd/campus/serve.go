@@ -76,6 +76,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer p.close()
+	stopTracing, err := p.startTracing(ctx, "campus")
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	stopMetrics, err := p.startMetrics(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	existing := hadData(p, &c.identityDB)
 
 	idb, err := openDB(ctx, p.logger, "identity", c.identityDB.resolve(p.dataDir), identitystore.Migrations)
@@ -98,6 +108,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer mdb.Close()
+	p.metrics.Database("identity", idb)
+	p.metrics.Database("study", sdb)
+	p.metrics.Database("portal", pdb)
+	p.metrics.Database("messages", mdb)
+	if c.identityDB.isSQLite() {
+		p.metrics.Backups((&backupOptions{Dir: c.backups.Dir}).dir(p.dataDir))
+	}
 
 	base := p.basePath()
 	origin := p.publicURL.String()
@@ -112,10 +129,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	loop := &inProcess{host: p.publicURL.Host, next: network.Transport}
-	loopClient := &http.Client{Transport: loop, Timeout: 15 * time.Second}
+	loopClient := &http.Client{Transport: p.tracing.Transport(loop), Timeout: 15 * time.Second}
 	icfg := c.identity
 	icfg.Issuer, icfg.Base, icfg.DataDir, icfg.PortalOrigin = issuer, base+"/idp", p.dataDir, origin
 	icfg.HTTPClient, icfg.Mailbox, icfg.Home, icfg.Out = loopClient, mailboxPath(p.dataDir), p.publicURL.String(), p.e.stdout
+	icfg.Metrics = p.metrics
 	identitySvc, err := identityservice.New(ctx, idb, icfg, p.logger)
 	if err != nil {
 		return err
@@ -149,9 +167,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	mux := http.NewServeMux()
-	mount(mux, p.logger, base+"/idp", "identity", identitySvc)
-	mount(mux, p.logger, base+"/study", "study", studyH)
-	mount(mux, p.logger, base+"/messages", "messages", messagesH)
+	mount(mux, p, base+"/idp", "identity", identitySvc)
+	mount(mux, p, base+"/study", "study", studyH)
+	mount(mux, p, base+"/messages", "messages", messagesH)
 	// The process's own probes cover every service; they take the root's
 	// /healthz and /readyz, where the portal's would otherwise be.
 	probes := http.NewServeMux()
@@ -164,7 +182,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	probeH := http.StripPrefix(base, httpserver.Chain(probes, httpserver.Log(p.logger, "campus"), httpserver.Recover(p.logger)))
 	mux.Handle("GET "+base+"/healthz", probeH)
 	mux.Handle("GET "+base+"/readyz", probeH)
-	mount(mux, p.logger, base, "portal", portalH)
+	mount(mux, p, base, "portal", portalH)
 
 	if c.demo {
 		sst := studyservice.NewStore(sdb, c.study)

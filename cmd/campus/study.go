@@ -54,6 +54,7 @@ func runStudy(ctx context.Context, e env, args []string) error {
 			if err != nil {
 				return nil, err
 			}
+			client = p.tracing.Client(client)
 			cfg := c.study
 			cfg.Issuer, cfg.HTTPClient = strings.TrimSuffix(c.upstream.Issuer, "/"), client
 			cfg.MessagesURL = strings.TrimSuffix(cfg.MessagesURL, "/")

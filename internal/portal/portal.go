@@ -19,6 +19,7 @@ import (
 	"campus/internal/portal/store"
 	"campus/internal/problem"
 	"campus/internal/tokencheck"
+	"campus/internal/tracing"
 )
 
 //go:embed templates/*.html
@@ -98,7 +99,8 @@ func NewServer(d Deps) (http.Handler, error) {
 	// back-channel logout is a server's request and carries neither.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
-	return cop.Handler(withPageLang(mux)), nil
+	// withPageLang copies the request: its span is named inside it.
+	return cop.Handler(withPageLang(httpserver.RoutePattern(tracing.Routes(mux)))), nil
 }
 
 // crossOriginDetail is the gateway's answer to a cross-origin change.
