@@ -23,7 +23,6 @@ import (
 	"campus/internal/config"
 	"campus/internal/db"
 	"campus/internal/httpserver"
-	"campus/internal/metrics"
 	"campus/internal/problem"
 	"campus/internal/tracing"
 )
@@ -73,9 +72,8 @@ type process struct {
 	ln        net.Listener
 	publicURL *url.URL
 	tls       *tls.Config
-	lock      *backup.Lock      // the data directory's, shared with other servers (see backup.Share)
-	tracing   *tracing.Tracing  // nil: no traces (see startTracing)
-	metrics   *metrics.Registry // nil: no metrics (see startMetrics)
+	lock      *backup.Lock     // the data directory's, shared with other servers (see backup.Share)
+	tracing   *tracing.Tracing // nil: no traces (see startTracing)
 }
 
 // close ends what start began: the listener and the data directory's lock.
@@ -91,11 +89,6 @@ func start(e env, o *serverOptions, needDataDir bool) (*process, error) {
 	p := &process{opts: o, e: e, logger: newLogger(e.stderr, o.LogFormat, o.LogLevel)}
 	// The OpenID Provider library logs only through slog's default logger.
 	slog.SetDefault(p.logger)
-	if warn, err := rootCheck(rootPolicy, os.Geteuid(), o.AllowRoot); err != nil {
-		return nil, err
-	} else if warn {
-		p.logger.Warn("running as root: run campus as an unprivileged user; the container image's build refuses root unless --allow-root is given")
-	}
 	dir, err := filepath.Abs(o.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", o.DataDir, err)
@@ -215,18 +208,14 @@ func trimSlash(s string) string {
 	return s
 }
 
-// mount serves h under prefix with request metrics when the process
-// keeps them, a server span per request when the process traces, one
-// request log line per request, naming the service, panic recovery, and
-// problem documents in the client's language.
+// mount serves h under prefix with a server span per request when the
+// process traces, one request log line per request, naming the service,
+// panic recovery, and problem documents in the client's language.
 func mount(mux *http.ServeMux, p *process, prefix, service string, h http.Handler) {
 	if p.tracing.Enabled() {
 		h = tracing.Routes(h)
 	}
-	if p.metrics != nil {
-		h = httpserver.RoutePattern(h)
-	}
-	h = httpserver.Chain(h, p.measure(service), p.tracing.Server(service, prefix), httpserver.Log(p.logger, service), httpserver.Recover(p.logger), problem.Localize)
+	h = httpserver.Chain(h, p.tracing.Server(service, prefix), httpserver.Log(p.logger, service), httpserver.Recover(p.logger), problem.Localize)
 	if prefix == "" {
 		mux.Handle("/", h)
 		return
@@ -271,21 +260,4 @@ func subcommand(e env, command string, args []string, usage string, subs ...stri
 		problem = fmt.Sprintf("unknown subcommand %q: want %s", args[0], choices)
 	}
 	return "", nil, true, &config.UsageError{Command: command, Problems: []string{problem}}
-}
-
-// errRoot is the refusal to serve as root.
-var errRoot = errors.New("campus does not run as root: a flaw in any part of it would hand over the whole machine. " +
-	"Start it as an unprivileged user (the container image's user is 65532), or pass --allow-root (CAMPUS_ALLOW_ROOT=true) if you must")
-
-// rootCheck decides whether a server started by euid may run: root is
-// refused under the "refuse" policy unless allowed, and warned about under
-// any other policy.
-func rootCheck(policy string, euid int, allow bool) (warn bool, err error) {
-	if euid != 0 || allow {
-		return false, nil
-	}
-	if policy == "refuse" {
-		return false, errRoot
-	}
-	return true, nil
 }
