@@ -124,6 +124,9 @@ func TestProfileSessions(t *testing.T) {
 	// Identity cannot list them: the profile still shows, and says so.
 	p.api.on("GET /idp/api/v1/me/sessions", 503, `{"detail":"down"}`)
 	p.get(cookie, "/profile").want(t, http.StatusOK, msg("sessions.unknown"), `name="username" value="ada"`)
+	// Signed in only here: nothing else to sign out of.
+	p.api.on("GET /idp/api/v1/me/sessions", 200, `{"items":[{"id":"sid-new","created_at":"2026-11-22T09:00:00Z","last_used_at":"2026-11-22T09:00:00Z","client_ip":"192.0.2.7","user_agent":"","applications":[],"current":true}]}`)
+	p.get(cookie, "/profile").lacks(t, msg("sessions.signout.others"))
 
 	// Ending the session the portal stands on signs out here too.
 	p.api.on("DELETE /idp/api/v1/me/sessions/sid-new", 204, "")
