@@ -45,7 +45,11 @@ func Metrics(m *metrics.ServiceHTTP) Middleware {
 			start := time.Now()
 			m.Started()
 			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), patternCtxKey{}, sw)))
+			rr := r.WithContext(context.WithValue(r.Context(), patternCtxKey{}, sw))
+			// The pattern of a mux that routed to this service ("/" for a
+			// service at the root) is not the request's route.
+			rr.Pattern = ""
+			next.ServeHTTP(sw, rr)
 			m.Finished(sw.pattern, r.Method, sw.status, time.Since(start), sw.stream)
 		})
 	}

@@ -13,19 +13,19 @@ func (r *Registry) Database(service string, d *db.DB) {
 	if r == nil {
 		return
 	}
-	labels := []string{"service", "pool"}
-	r.register(&dbCollector{service: service, d: d,
+	// The service is a constant label: one collector per database.
+	svc, labels := prometheus.Labels{"service": service}, []string{"pool"}
+	r.register(&dbCollector{d: d,
 		conns: prometheus.NewDesc(DBConnections,
 			"Open connections of a database pool by state: in_use or idle. On SQLite a service has a write pool (one connection) and a read pool; on PostgreSQL one shared pool.",
-			[]string{"service", "pool", "state"}, nil),
-		max:       prometheus.NewDesc(DBMaxOpenConnections, "The most connections a database pool opens.", labels, nil),
-		waits:     prometheus.NewDesc(DBWaits, "Times a query waited for a free connection of a database pool.", labels, nil),
-		waitedFor: prometheus.NewDesc(DBWaitSeconds, "Time queries spent waiting for a free connection of a database pool.", labels, nil),
+			[]string{"pool", "state"}, svc),
+		max:       prometheus.NewDesc(DBMaxOpenConnections, "The most connections a database pool opens.", labels, svc),
+		waits:     prometheus.NewDesc(DBWaits, "Times a query waited for a free connection of a database pool.", labels, svc),
+		waitedFor: prometheus.NewDesc(DBWaitSeconds, "Time queries spent waiting for a free connection of a database pool.", labels, svc),
 	})
 }
 
 type dbCollector struct {
-	service                      string
 	d                            *db.DB
 	conns, max, waits, waitedFor *prometheus.Desc
 }
@@ -42,10 +42,10 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range c.d.PoolStats() {
 		s := p.Stats
-		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(s.InUse), c.service, p.Pool, "in_use")
-		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(s.Idle), c.service, p.Pool, "idle")
-		ch <- prometheus.MustNewConstMetric(c.max, prometheus.GaugeValue, float64(s.MaxOpenConnections), c.service, p.Pool)
-		ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(s.WaitCount), c.service, p.Pool)
-		ch <- prometheus.MustNewConstMetric(c.waitedFor, prometheus.CounterValue, s.WaitDuration.Seconds(), c.service, p.Pool)
+		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(s.InUse), p.Pool, "in_use")
+		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(s.Idle), p.Pool, "idle")
+		ch <- prometheus.MustNewConstMetric(c.max, prometheus.GaugeValue, float64(s.MaxOpenConnections), p.Pool)
+		ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(s.WaitCount), p.Pool)
+		ch <- prometheus.MustNewConstMetric(c.waitedFor, prometheus.CounterValue, s.WaitDuration.Seconds(), p.Pool)
 	}
 }

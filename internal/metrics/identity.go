@@ -161,18 +161,18 @@ func (r *Registry) Outboxes(service string, read func(context.Context) ([]Outbox
 	if r == nil {
 		return
 	}
-	r.register(&outboxCollector{service: service, read: read,
+	svc := prometheus.Labels{"service": service}
+	r.register(&outboxCollector{read: read,
 		entries: prometheus.NewDesc(OutboxEntries,
 			"Entries of an outbox by state: pending (waiting, retries included), retrying (pending after a failed attempt), failed (given up); read from the database at scrape time.",
-			[]string{"service", "outbox", "state"}, nil),
+			[]string{"outbox", "state"}, svc),
 		oldest: prometheus.NewDesc(OutboxOldestPendingAge,
 			"Age of the oldest pending entry of an outbox; 0 when none waits.",
-			[]string{"service", "outbox"}, nil),
+			[]string{"outbox"}, svc),
 	})
 }
 
 type outboxCollector struct {
-	service         string
 	read            func(context.Context) ([]Outbox, error)
 	entries, oldest *prometheus.Desc
 }
@@ -192,13 +192,13 @@ func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	now := time.Now()
 	for _, b := range boxes {
-		ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(b.Pending), c.service, b.Name, "pending")
-		ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(b.Retrying), c.service, b.Name, "retrying")
-		ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(b.Failed), c.service, b.Name, "failed")
+		ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(b.Pending), b.Name, "pending")
+		ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(b.Retrying), b.Name, "retrying")
+		ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(b.Failed), b.Name, "failed")
 		age := 0.0
 		if !b.OldestPending.IsZero() {
 			age = max(now.Sub(b.OldestPending).Seconds(), 0)
 		}
-		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age, c.service, b.Name)
+		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age, b.Name)
 	}
 }

@@ -64,6 +64,10 @@ type Syncer struct {
 	// LeaseTTL is how long the running lease lasts without renewal
 	// (LeaseTTL when 0).
 	LeaseTTL time.Duration
+	// Finished, when set, hears of each sync this syncer ran, how long it
+	// took and how it ended (for metrics); not of one refused because
+	// another ran.
+	Finished func(took time.Duration, err error)
 }
 
 // NewSyncer returns a syncer; interval 0 means on demand only.
@@ -144,6 +148,9 @@ func (s *Syncer) Sync(ctx context.Context) (identity.DirectoryReport, error) {
 		s.Disabled(ctx, rep.DisabledIDs)
 	}
 	end := s.now()
+	if s.Finished != nil {
+		s.Finished(end.Sub(start), err)
+	}
 	s.recordEnd(context.WithoutCancel(ctx), rep, err)
 	e := identity.AuditEvent{Action: "directory_sync", Outcome: identity.OutcomeSuccess, Actor: "directory", Detail: rep.String()}
 	if err != nil {

@@ -38,6 +38,10 @@ type Worker struct {
 	sender mail.Sender
 	now    func() time.Time
 	logger *slog.Logger
+
+	// Attempted, when set, hears of each send: err nil when the mail
+	// server took the mail (for metrics).
+	Attempted func(err error)
 }
 
 // NewWorker returns a worker with the default timings: look every 5 s,
@@ -63,6 +67,7 @@ func (w *Worker) SendDue(ctx context.Context) (int, error) {
 		Key:   func(m identity.OutboxMail) (string, time.Time) { return m.ID, m.NextAttemptAt },
 		Send:  func(ctx context.Context, m identity.OutboxMail) error { return w.sender.Send(ctx, m.Message) },
 		Failed: func(ctx context.Context, m identity.OutboxMail, held time.Time, err error) error {
+			w.attempted(err)
 			next := time.Time{}
 			if !errors.Is(err, mail.ErrPermanent) {
 				next = w.Retry(w.now(), m.CreatedAt, m.Attempts)
@@ -73,6 +78,7 @@ func (w *Worker) SendDue(ctx context.Context) (int, error) {
 			return w.queue.MailFailed(ctx, m.ID, held, err.Error(), next)
 		},
 		Done: func(ctx context.Context, m identity.OutboxMail) error {
+			w.attempted(nil)
 			if err := w.queue.MailSent(ctx, m.ID); err != nil {
 				return err
 			}
@@ -83,4 +89,10 @@ func (w *Worker) SendDue(ctx context.Context) (int, error) {
 			w.logger.Warn("mail skipped: its lease was lost to another replica", "id", m.ID, "kind", m.Kind)
 		},
 	})
+}
+
+func (w *Worker) attempted(err error) {
+	if w.Attempted != nil {
+		w.Attempted(err)
+	}
 }

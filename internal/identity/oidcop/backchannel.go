@@ -45,6 +45,10 @@ type Deliverer struct {
 	client *http.Client
 	now    func() time.Time
 	logger *slog.Logger
+
+	// Attempted, when set, hears of each delivery attempt: err nil when
+	// the client took the logout token (for metrics).
+	Attempted func(err error)
 }
 
 // NewDeliverer returns a deliverer; client should not follow redirects.
@@ -73,12 +77,14 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 		Send:    d.deliver,
 		SendCap: 10 * time.Second,
 		Failed: func(ctx context.Context, del identity.LogoutDelivery, held time.Time, err error) error {
+			d.attempted(err)
 			next := d.Retry(d.now(), del.CreatedAt, del.Attempts)
 			d.logger.Warn("back-channel logout not delivered", "client", del.ClientID, "attempt", del.Attempts+1,
 				"retry_at", next, "err", err)
 			return d.store.LogoutFailed(ctx, del.ID, held, err.Error(), next)
 		},
 		Done: func(ctx context.Context, del identity.LogoutDelivery) error {
+			d.attempted(nil)
 			if err := d.store.LogoutDelivered(ctx, del.ID); err != nil {
 				return err
 			}
@@ -89,6 +95,12 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 			d.logger.Warn("back-channel logout skipped: its lease was lost to another replica", "client", del.ClientID, "id", del.ID)
 		},
 	})
+}
+
+func (d *Deliverer) attempted(err error) {
+	if d.Attempted != nil {
+		d.Attempted(err)
+	}
 }
 
 // logoutClaims is the logout token (Back-Channel Logout 1.0 section 2.4):

@@ -89,6 +89,10 @@ type Config struct {
 	// SessionEnded is told which clients to notify when a session ends
 	// (back-channel logout); nil to tell nobody.
 	SessionEnded func(ctx context.Context, sessionID, accountID string, clients []string)
+	// TokenIssued, when set, hears of each access token issued, by grant
+	// (authorization_code, refresh_token, client_credentials,
+	// device_code): for metrics.
+	TokenIssued func(grant string)
 }
 
 func (c *Config) defaults() {
@@ -400,7 +404,27 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	default:
 		return "", time.Time{}, fmt.Errorf("unexpected token request %T", req)
 	}
+	s.issued(req)
 	return id, exp, nil
+}
+
+// issued tells TokenIssued of an access token issued for req.
+func (s *Storage) issued(req op.TokenRequest) {
+	if s.cfg.TokenIssued == nil {
+		return
+	}
+	grant := "other"
+	switch req.(type) {
+	case *authRequest:
+		grant = "authorization_code"
+	case *refreshRequest:
+		grant = "refresh_token"
+	case *serviceRequest:
+		grant = "client_credentials"
+	case *op.DeviceAuthorizationState:
+		grant = "device_code"
+	}
+	s.cfg.TokenIssued(grant)
 }
 
 // CreateAccessAndRefreshTokens issues an access token and a refresh token:
@@ -471,6 +495,7 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	default:
 		return "", "", time.Time{}, fmt.Errorf("unexpected token request %T", req)
 	}
+	s.issued(req)
 	return accessID, refresh, exp, nil
 }
 

@@ -42,6 +42,9 @@ func (s *Store) CountedAttempt(ctx context.Context, e identity.AuditEvent, limit
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, newID(), e.At.UTC(), e.Action, e.Outcome, e.Actor, e.Target, e.ClientIP, e.ClientID, e.Detail)
 		return err
 	})
+	if err == nil {
+		s.audited(e)
+	}
 	return wait, err
 }
 

@@ -21,7 +21,17 @@ func (s *Store) RecordEvent(ctx context.Context, e identity.AuditEvent) error {
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO audit_events (id, at, action, outcome, actor, target, client_ip, client_id, detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id.String(), e.At.UTC(), e.Action, e.Outcome, e.Actor, e.Target, e.ClientIP, e.ClientID, e.Detail)
+	if err == nil {
+		s.audited(e)
+	}
 	return err
+}
+
+// audited tells Audited of an event written.
+func (s *Store) audited(e identity.AuditEvent) {
+	if s.Audited != nil {
+		s.Audited(e.Action, e.Outcome)
+	}
 }
 
 // Events lists audit events, newest first.

@@ -43,6 +43,9 @@ func (s *Store) QueueServiceMail(ctx context.Context, clientID, key string, m id
 	if err != nil {
 		return false, err
 	}
+	if added {
+		s.audited(e)
+	}
 	return added, nil
 }
 

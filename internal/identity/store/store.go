@@ -26,6 +26,10 @@ var Migrations, _ = fs.Sub(migrations, "migrations")
 type Store struct {
 	db  *db.DB
 	now func() time.Time
+
+	// Audited, when set, hears of each event written to the audit trail,
+	// once it is written (for metrics: sign-ins, lockouts).
+	Audited func(action, outcome string)
 }
 
 // New returns a store over an opened, migrated database.
