@@ -54,6 +54,7 @@ func runIdentity(ctx context.Context, e env, args []string) error {
 		func(p *process, d *db.DB) (http.Handler, error) {
 			cfg := c.identity
 			cfg.Issuer, cfg.Base, cfg.DataDir, cfg.Out = p.publicURL.String(), p.basePath(), p.dataDir, p.e.stdout
+			cfg.Metrics = p.metrics
 			if c.portalURL != "" {
 				cfg.Home = strings.TrimSuffix(c.portalURL, "/") + "/"
 			}

@@ -35,6 +35,7 @@ type serverOptions struct {
 	// TrustedProxies may name the client in X-Forwarded-For.
 	TrustedProxies []string
 	Tracing        tracingOptions
+	Metrics        metricsOptions
 }
 
 func (o *serverOptions) register(s *config.Set) {
@@ -52,6 +53,7 @@ func (o *serverOptions) register(s *config.Set) {
 	s.StringList(&o.TrustedProxies, "trusted_proxies", "trusted-proxies", "CAMPUS_TRUSTED_PROXIES", "",
 		"Addresses or CIDR ranges of load balancers and of a portal running apart, whose X-Forwarded-For names the client for per-address limits")
 	o.Tracing.register(s)
+	o.Metrics.register(s)
 }
 
 func (o *serverOptions) registerData(s *config.Set) {
@@ -99,6 +101,7 @@ func (o *serverOptions) validate() []error {
 	if o.ShutdownGrace <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-grace %s: must be positive", o.ShutdownGrace))
 	}
+	errs = append(errs, o.Metrics.validate()...)
 	return append(errs, o.Tracing.validate()...)
 }
 

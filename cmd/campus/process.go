@@ -23,6 +23,7 @@ import (
 	"campus/internal/config"
 	"campus/internal/db"
 	"campus/internal/httpserver"
+	"campus/internal/metrics"
 	"campus/internal/problem"
 	"campus/internal/tracing"
 )
@@ -72,8 +73,9 @@ type process struct {
 	ln        net.Listener
 	publicURL *url.URL
 	tls       *tls.Config
-	lock      *backup.Lock     // the data directory's, shared with other servers (see backup.Share)
-	tracing   *tracing.Tracing // nil: no traces (see startTracing)
+	lock      *backup.Lock      // the data directory's, shared with other servers (see backup.Share)
+	tracing   *tracing.Tracing  // nil: no traces (see startTracing)
+	metrics   *metrics.Registry // nil: no metrics (see startMetrics)
 }
 
 // close ends what start began: the listener and the data directory's lock.
@@ -208,14 +210,18 @@ func trimSlash(s string) string {
 	return s
 }
 
-// mount serves h under prefix with a server span per request when the
-// process traces, one request log line per request, naming the service,
-// panic recovery, and problem documents in the client's language.
+// mount serves h under prefix with request metrics when the process
+// keeps them, a server span per request when the process traces, one
+// request log line per request, naming the service, panic recovery, and
+// problem documents in the client's language.
 func mount(mux *http.ServeMux, p *process, prefix, service string, h http.Handler) {
 	if p.tracing.Enabled() {
 		h = tracing.Routes(h)
 	}
-	h = httpserver.Chain(h, p.tracing.Server(service, prefix), httpserver.Log(p.logger, service), httpserver.Recover(p.logger), problem.Localize)
+	if p.metrics != nil {
+		h = httpserver.RoutePattern(h)
+	}
+	h = httpserver.Chain(h, p.measure(service), p.tracing.Server(service, prefix), httpserver.Log(p.logger, service), httpserver.Recover(p.logger), problem.Localize)
 	if prefix == "" {
 		mux.Handle("/", h)
 		return

@@ -81,6 +81,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer stopTracing()
+	stopMetrics, err := p.startMetrics(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	existing := hadData(p, &c.identityDB)
 
 	idb, err := openDB(ctx, p.logger, "identity", c.identityDB.resolve(p.dataDir), identitystore.Migrations)
@@ -103,6 +108,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer mdb.Close()
+	p.metrics.Database("identity", idb)
+	p.metrics.Database("study", sdb)
+	p.metrics.Database("portal", pdb)
+	p.metrics.Database("messages", mdb)
+	if c.identityDB.isSQLite() {
+		p.metrics.Backups((&backupOptions{Dir: c.backups.Dir}).dir(p.dataDir))
+	}
 
 	base := p.basePath()
 	origin := p.publicURL.String()
@@ -121,6 +133,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	icfg := c.identity
 	icfg.Issuer, icfg.Base, icfg.DataDir, icfg.PortalOrigin = issuer, base+"/idp", p.dataDir, origin
 	icfg.HTTPClient, icfg.Mailbox, icfg.Home, icfg.Out = loopClient, mailboxPath(p.dataDir), p.publicURL.String(), p.e.stdout
+	icfg.Metrics = p.metrics
 	identitySvc, err := identityservice.New(ctx, idb, icfg, p.logger)
 	if err != nil {
 		return err

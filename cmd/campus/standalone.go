@@ -24,11 +24,17 @@ func serveAlone(ctx context.Context, e env, service string, server *serverOption
 		return err
 	}
 	defer stopTracing()
+	stopMetrics, err := p.startMetrics(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	d, err := openDB(ctx, p.logger, service, dbo.resolve(p.dataDir), migrations)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	p.metrics.Database(service, d)
 	h, err := build(p, d)
 	if err != nil {
 		return err

@@ -100,7 +100,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
 	// withPageLang copies the request: its span is named inside it.
-	return cop.Handler(withPageLang(tracing.Routes(mux))), nil
+	return cop.Handler(withPageLang(httpserver.RoutePattern(tracing.Routes(mux)))), nil
 }
 
 // crossOriginDetail is the gateway's answer to a cross-origin change.

@@ -16,6 +16,7 @@ import (
 	"campus/internal/identity/password"
 	"campus/internal/identity/policy"
 	"campus/internal/mail"
+	"campus/internal/metrics"
 )
 
 // Config is identity's configuration: its settings, which cmd/campus binds
@@ -68,6 +69,10 @@ type Config struct {
 	// HTTPClient delivers back-channel logout tokens; nil: a client that
 	// trusts CAFile, or the system's roots when CAFile is empty.
 	HTTPClient *http.Client
+	// Metrics, when set, is the process's registry: identity counts its
+	// audit events, tokens, directory syncs and deliveries there, and has
+	// its outboxes read at each scrape.
+	Metrics *metrics.Registry
 	// CAFile is a PEM file of the CA certificates identity's outgoing calls
 	// trust (back-channel logout deliveries), e.g. a portal's private CA.
 	CAFile string

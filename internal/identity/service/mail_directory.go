@@ -52,6 +52,9 @@ func startMail(ctx context.Context, st *identitystore.Store, cfg Config, logger 
 	w := mailer.NewWorker(st, sender, time.Now, logger)
 	w.Lease = cfg.JobLease
 	w.Base, w.Poll = cfg.Mail.RetryBase, min(w.Poll, cfg.Mail.RetryBase)
+	if m := cfg.Metrics.Identity(); m != nil {
+		w.Attempted = func(err error) { m.Attempted("mail", err) }
+	}
 	go w.Run(ctx)
 	deps.Composer, deps.Notify, deps.UnconfirmedSignIn = c, w.Notify, cfg.Mail.UnconfirmedSignIn
 	return deps, nil
@@ -79,6 +82,9 @@ func startDirectory(ctx context.Context, st *identitystore.Store, storage *oidco
 				logger.Error("end the sessions of an account the directory sync disabled", "account", id, "err", err)
 			}
 		}
+	}
+	if m := cfg.Metrics.Identity(); m != nil {
+		s.Finished = m.DirectorySynced
 	}
 	go s.Run(ctx)
 	return s, nil

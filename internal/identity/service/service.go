@@ -140,7 +140,11 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 			return nil, err
 		}
 	}
+	m := watch(cfg.Metrics, st)
 	deliverer := oidcop.NewDeliverer(st, keys, cfg.Issuer, oidcop.NoRedirects(httpClient), time.Now, logger)
+	if m != nil {
+		deliverer.Attempted = func(err error) { m.Attempted("logout", err) }
+	}
 	deliverer.Lease = cfg.JobLease
 	if cfg.LogoutRetryBase > 0 {
 		deliverer.Base, deliverer.Poll = cfg.LogoutRetryBase, min(deliverer.Poll, cfg.LogoutRetryBase)
@@ -170,6 +174,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 		SessionEnded: func(context.Context, string, string, []string) {
 			deliverer.Notify()
 		},
+		TokenIssued: m.TokenIssued, // a no-op on nil
 	}, cfg.Base+"/login", time.Now, logger)
 	provider, err := oidcop.NewProvider(storage, secret, cfg.Base+identityweb.LoggedOutPath)
 	if err != nil {
