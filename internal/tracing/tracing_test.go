@@ -48,7 +48,7 @@ func byName(tb testing.TB, spans tracetest.SpanStubs, name string) tracetest.Spa
 func attr(s tracetest.SpanStub, key string) string {
 	for _, a := range s.Attributes {
 		if string(a.Key) == key {
-			return a.Value.Emit()
+			return a.Value.String()
 		}
 	}
 	return ""
@@ -60,8 +60,8 @@ func noSecrets(tb testing.TB, spans tracetest.SpanStubs, secrets ...string) {
 	for _, s := range spans {
 		for _, a := range s.Attributes {
 			for _, secret := range secrets {
-				if strings.Contains(a.Value.Emit(), secret) {
-					tb.Errorf("span %q: %s = %q carries %q", s.Name, a.Key, a.Value.Emit(), secret)
+				if strings.Contains(a.Value.String(), secret) {
+					tb.Errorf("span %q: %s = %q carries %q", s.Name, a.Key, a.Value.String(), secret)
 				}
 			}
 		}
@@ -79,7 +79,7 @@ func TestServerSpanIsNamedAfterTheRoute(t *testing.T) {
 	// portal's does, wraps its mux with Routes itself.
 	copying := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), struct{}{}, 1)))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), copyKey{}, 1)))
 		})
 	}
 	tests := []struct {
@@ -244,6 +244,8 @@ func TestTrustInTheCallersTrace(t *testing.T) {
 		})
 	}
 }
+
+type copyKey struct{}
 
 type headerCarrier http.Header
 
