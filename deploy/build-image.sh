@@ -6,8 +6,9 @@
 #   sh deploy/build-image.sh [TAG]        # default campus:dev
 #
 # The binary is built here (CGO_ENABLED=0, -trimpath, the version and
-# commit stamped in) and copied into an image FROM scratch with the CA
-# certificates of this machine and an empty /data owned by uid 65532.
+# commit stamped in, and root refused unless --allow-root) and copied into
+# an image FROM scratch with the CA certificates of this machine and an
+# empty /data owned by uid 65532.
 # STORAGE_DRIVER (default vfs) and BUILDER (default: buildah, else podman)
 # may be set.
 set -eu
@@ -21,7 +22,7 @@ CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 CA=${CA_CERTIFICATES:-/etc/ssl/certs/ca-certificates.crt}
 [ -r "$CA" ] || { echo "no CA certificates at $CA (install ca-certificates, or set CA_CERTIFICATES)" >&2; exit 1; }
 
-(cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$VERSION" -o "$CTX/campus" ./cmd/campus)
+(cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$VERSION -X main.rootPolicy=refuse" -o "$CTX/campus" ./cmd/campus)
 mkdir -p "$CTX/rootfs/etc/ssl/certs" "$CTX/rootfs/data"
 cp "$CA" "$CTX/rootfs/etc/ssl/certs/ca-certificates.crt"
 printf 'campus:x:65532:65532:campus:/data:/sbin/nologin\n' >"$CTX/rootfs/etc/passwd"

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"net/http"
 	"os"
@@ -180,5 +181,24 @@ func TestContainerImage(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+
+	// As root, the image's binary refuses to start and leaves no file
+	// behind; told to, it goes on (here to a port already taken).
+	if os.Geteuid() == 0 {
+		rootData := filepath.Join(work, "root-data")
+		out, err := exec.Command(bin, "serve", "--data", rootData, "--addr", "127.0.0.1:0").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "does not run as root") || !strings.Contains(string(out), "--allow-root") {
+			t.Errorf("as root: %v\n%s", err, out)
+		}
+		if _, err := os.Stat(rootData); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("refusing root left %s behind: %v", rootData, err)
+		}
+		told := exec.Command(bin, "serve", "--data", rootData, "--addr", addr)
+		told.Env = []string{"CAMPUS_ALLOW_ROOT=true", "CAMPUS_ADMIN_PASSWORD=" + adminPassword}
+		out, err = told.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "already in use") {
+			t.Errorf("as root with CAMPUS_ALLOW_ROOT=true: %v\n%s", err, out)
+		}
 	}
 }

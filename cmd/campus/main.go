@@ -19,6 +19,13 @@ import (
 // version is set at build time: go build -ldflags "-X main.version=1.2.3".
 var version = "dev"
 
+// rootPolicy is what a server does when started as root without
+// --allow-root: "refuse" in the container image's build
+// (deploy/build-image.sh: -ldflags "-X main.rootPolicy=refuse"), "warn" in
+// a build from source, where development machines and sandboxes often run
+// as root (docs/decisions.md, 91).
+var rootPolicy = "warn"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)

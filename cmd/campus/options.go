@@ -34,8 +34,10 @@ type serverOptions struct {
 	ShutdownGrace time.Duration
 	// TrustedProxies may name the client in X-Forwarded-For.
 	TrustedProxies []string
-	Tracing        tracingOptions
-	Metrics        metricsOptions
+	// AllowRoot lets a server start as root where the build refuses it.
+	AllowRoot bool
+	Tracing   tracingOptions
+	Metrics   metricsOptions
 }
 
 func (o *serverOptions) register(s *config.Set) {
@@ -52,6 +54,8 @@ func (o *serverOptions) register(s *config.Set) {
 	s.Duration(&o.ShutdownGrace, "shutdown_grace", "shutdown-grace", "CAMPUS_SHUTDOWN_GRACE", "15s", "How long requests in flight may finish after Ctrl-C or SIGTERM")
 	s.StringList(&o.TrustedProxies, "trusted_proxies", "trusted-proxies", "CAMPUS_TRUSTED_PROXIES", "",
 		"Addresses or CIDR ranges of load balancers and of a portal running apart, whose X-Forwarded-For names the client for per-address limits")
+	s.Bool(&o.AllowRoot, "allow_root", "allow-root", "CAMPUS_ALLOW_ROOT", "false",
+		"Start even as root (the container image's build refuses to otherwise); files in the data directory then belong to root")
 	o.Tracing.register(s)
 	o.Metrics.register(s)
 }

@@ -91,6 +91,11 @@ func start(e env, o *serverOptions, needDataDir bool) (*process, error) {
 	p := &process{opts: o, e: e, logger: newLogger(e.stderr, o.LogFormat, o.LogLevel)}
 	// The OpenID Provider library logs only through slog's default logger.
 	slog.SetDefault(p.logger)
+	if warn, err := rootCheck(rootPolicy, os.Geteuid(), o.AllowRoot); err != nil {
+		return nil, err
+	} else if warn {
+		p.logger.Warn("running as root: run campus as an unprivileged user; the container image's build refuses root unless --allow-root is given")
+	}
 	dir, err := filepath.Abs(o.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", o.DataDir, err)
@@ -266,4 +271,21 @@ func subcommand(e env, command string, args []string, usage string, subs ...stri
 		problem = fmt.Sprintf("unknown subcommand %q: want %s", args[0], choices)
 	}
 	return "", nil, true, &config.UsageError{Command: command, Problems: []string{problem}}
+}
+
+// errRoot is the refusal to serve as root.
+var errRoot = errors.New("campus does not run as root: a flaw in any part of it would hand over the whole machine. " +
+	"Start it as an unprivileged user (the container image's user is 65532), or pass --allow-root (CAMPUS_ALLOW_ROOT=true) if you must")
+
+// rootCheck decides whether a server started by euid may run: root is
+// refused under the "refuse" policy unless allowed, and warned about under
+// any other policy.
+func rootCheck(policy string, euid int, allow bool) (warn bool, err error) {
+	if euid != 0 || allow {
+		return false, nil
+	}
+	if policy == "refuse" {
+		return false, errRoot
+	}
+	return true, nil
 }
