@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"campus/internal/config"
+	identityservice "campus/internal/identity/service"
 )
 
 // runConfig prints the effective configuration of a command (serve by
@@ -19,10 +20,10 @@ func runConfig(ctx context.Context, e env, args []string) error {
 	switch name {
 	case "serve":
 		c, set := newServeConfig()
-		s, validate = set, c.validate
+		s, validate = set, withAdminPolicy(c.validate, &c.identity)
 	case "identity":
 		c, set := newIdentityConfig()
-		s, validate = set, c.validate
+		s, validate = set, withAdminPolicy(c.validate, &c.identity)
 	case "study":
 		c, set := newStudyConfig()
 		s, validate = set, c.validate
@@ -42,4 +43,17 @@ func runConfig(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "# campus %s: effective configuration (flag > environment > file > default)\n", name)
 	s.Print(e.stdout)
 	return nil
+}
+
+// withAdminPolicy adds the password policy's verdict on the first
+// administrator's password, which a server checks only when it creates
+// the administrator.
+func withAdminPolicy(validate func() []error, c *identityservice.Config) func() []error {
+	return func() []error {
+		errs := validate()
+		if err := c.Admin.CheckPassword(c.PasswordPolicy()); err != nil {
+			errs = append(errs, err)
+		}
+		return errs
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 )
@@ -109,6 +110,8 @@ var embedded embed.FS
 // concurrent use.
 type Templates struct {
 	sets map[string]templateSet // by kind + "." + lang
+	// load parses the embedded templates on first use, when sets is nil.
+	load func() (map[string]templateSet, error)
 }
 
 // templateSet is one kind in one language. The same files are parsed twice:
@@ -126,15 +129,24 @@ type view struct {
 	Lang string
 }
 
-// NewTemplates parses the embedded templates. It fails if a template is
-// broken, missing for a kind and language, or fails to render sample data,
-// so that a mistake stops the start, not a mail.
+// NewTemplates returns the embedded templates, parsed on the first mail
+// rather than at start (they cost a tenth of a start's CPU). They cannot
+// change after the build, and TestEmbeddedTemplates parses and renders
+// every kind in every language with parseTemplates, which fails if a
+// template is broken, missing for a kind and language, or fails to render
+// sample data: a mistake fails the build's tests, not a mail.
 func NewTemplates() (*Templates, error) {
-	sub, err := fs.Sub(embedded, "templates")
-	if err != nil {
-		return nil, err
-	}
-	return parseTemplates(sub)
+	return &Templates{load: sync.OnceValues(func() (map[string]templateSet, error) {
+		sub, err := fs.Sub(embedded, "templates")
+		if err != nil {
+			return nil, err
+		}
+		t, err := parseTemplates(sub)
+		if err != nil {
+			return nil, err
+		}
+		return t.sets, nil
+	})}, nil
 }
 
 // parseTemplates reads layout.tmpl (the frame of every mail), common.LANG.tmpl
@@ -242,7 +254,14 @@ func (t *Templates) Render(kind, lang, to string, d Data) (Message, error) {
 		return Message{}, fmt.Errorf("mail: recipient %q: %w", to, err)
 	}
 	lang = Lang(lang)
-	return t.sets[kind+"."+lang].render(kind, lang, to, d)
+	sets := t.sets
+	if sets == nil {
+		var err error
+		if sets, err = t.load(); err != nil {
+			return Message{}, err
+		}
+	}
+	return sets[kind+"."+lang].render(kind, lang, to, d)
 }
 
 func (s templateSet) render(kind, lang, to string, d Data) (Message, error) {

@@ -315,3 +315,21 @@ func TestParseTemplatesFails(t *testing.T) {
 		})
 	}
 }
+
+// TestEmbeddedTemplates: the templates built in parse and render sample
+// data in every kind and language (NewTemplates parses them only on the
+// first mail).
+func TestEmbeddedTemplates(t *testing.T) {
+	t.Parallel()
+	sub, err := fs.Sub(embedded, "templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseTemplates(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(kinds) * len(langs); len(got.sets) != want {
+		t.Fatalf("%d template sets, want %d", len(got.sets), want)
+	}
+}

@@ -26,7 +26,13 @@ func TestAdminPasswordMeetsThePolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			errs := (&AdminConfig{Email: "admin@localhost", Password: tt.password}).Validate(tt.policy)
+			a := &AdminConfig{Email: "admin@localhost", Password: tt.password}
+			errs := a.Validate(tt.policy)
+			if len(errs) == 0 {
+				if err := a.CheckPassword(tt.policy); err != nil {
+					errs = append(errs, err)
+				}
+			}
 			switch {
 			case tt.want == "" && len(errs) > 0:
 				t.Fatalf("refused: %v", errs)

@@ -85,6 +85,17 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 	}
 	st := identitystore.New(d, time.Now)
 	hashParams := cfg.PasswordParams()
+	if cfg.Admin.Password != "" {
+		done, err := st.FirstAdminCreated(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !done {
+			if err := cfg.Admin.CheckPassword(cfg.PasswordPolicy()); err != nil {
+				return nil, err
+			}
+		}
+	}
 	first, err := identity.EnsureFirstAdmin(ctx, st, cfg.Admin.Email, cfg.Admin.Password,
 		func(pw string) (string, error) { return password.Hash(pw, hashParams) }, password.Generate)
 	if err != nil {
