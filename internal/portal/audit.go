@@ -48,7 +48,7 @@ var auditActions = []string{
 	"sign_in", "lock", "unlock", "password_changed", "password_reset", "reset_password_link",
 	"email_confirmed", "confirm_email_link", "email_change_requested", "profile_changed", "identifier_change_attempt",
 	"registered", "roles_changed", "account_disabled", "account_enabled", "role_created", "role_changed",
-	"consent", "consent_withdrawn", "device_authorization", "api_key_created", "api_key_revoked",
+	"consent", "consent_withdrawn", "device_authorization", "session_ended", "sessions_ended", "api_key_created", "api_key_revoked",
 	"client_added", "client_removed", "directory_sync", "mail_retry", "service_mail",
 }
 
