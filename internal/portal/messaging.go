@@ -511,7 +511,11 @@ func (s *server) fragment(w http.ResponseWriter, r *http.Request, sess *session)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", s.csp)
-	if err := s.pages["conversation"].ExecuteTemplate(w, "history-items", p); err != nil {
+	t, err := s.pages.get("conversation")
+	if err == nil {
+		err = t.ExecuteTemplate(w, "history-items", p)
+	}
+	if err != nil {
 		s.d.Logger.Error("render fragment", "err", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"campus/internal/httpserver"
@@ -61,7 +62,7 @@ type server struct {
 	d     Deps
 	rp    *relyingParty
 	keys  *keyChecker
-	pages map[string]*template.Template
+	pages *pageSet
 	csp   string
 	// study and identity are the APIs.
 	study    studyClient
@@ -71,13 +72,10 @@ type server struct {
 	unread unreadCache
 }
 
-// NewServer parses the templates (a broken one fails the start, not a
-// request) and returns the portal's handler.
+// NewServer returns the portal's handler; its pages are parsed on first
+// use (pageSet).
 func NewServer(d Deps) (http.Handler, error) {
-	pages, err := parsePages()
-	if err != nil {
-		return nil, err
-	}
+	pages := newPageSet()
 	if d.SessionTTL <= 0 {
 		d.SessionTTL = 12 * time.Hour
 	}
@@ -136,20 +134,68 @@ func contentSecurityPolicy(identity string, scripts bool) string {
 	return "default-src 'none'; " + script + "style-src 'self'; img-src 'self'; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
-func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict, "has": slices.Contains[[]string], "list": func(v ...string) []string { return v }, "windowText": windowText, "when": when, "excerpt": excerpt, "size": fileSize}).ParseFS(templateFS, "templates/layout.html")
-	if err != nil {
-		return nil, fmt.Errorf("portal templates: %w", err)
-	}
-	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered", "apikeys", "role", "messages", "conversation", "adminmessaging", "audit"} {
-		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+// pageNames are the portal's pages, each templates/NAME.html in the layout.
+var pageNames = []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered", "apikeys", "role", "messages", "conversation", "adminmessaging", "audit"}
+
+// pageSet parses each page's template on its first use rather than at
+// start, where parsing them all cost a quarter of a start's CPU. The
+// templates are built in and cannot change after the build;
+// TestEveryPageParses parses every one, so a broken template fails the
+// tests, not a request.
+type pageSet struct {
+	layout func() (*template.Template, error)
+	pages  map[string]func() (*template.Template, error)
+	mu     sync.Mutex // held while a page clones the layout
+}
+
+func newPageSet() *pageSet {
+	ps := &pageSet{pages: map[string]func() (*template.Template, error){}}
+	ps.layout = sync.OnceValues(func() (*template.Template, error) {
+		t, err := template.New("layout.html").Funcs(template.FuncMap{"dict": dict, "has": slices.Contains[[]string], "list": func(v ...string) []string { return v }, "windowText": windowText, "when": when, "excerpt": excerpt, "size": fileSize}).ParseFS(templateFS, "templates/layout.html")
 		if err != nil {
-			return nil, fmt.Errorf("portal template %s: %w", name, err)
+			return nil, fmt.Errorf("portal templates: %w", err)
 		}
-		pages[name] = t
+		return t, nil
+	})
+	for _, name := range pageNames {
+		ps.pages[name] = sync.OnceValues(func() (*template.Template, error) {
+			layout, err := ps.layout()
+			if err != nil {
+				return nil, err
+			}
+			ps.mu.Lock()
+			t, err := layout.Clone()
+			ps.mu.Unlock()
+			if err == nil {
+				t, err = t.ParseFS(templateFS, "templates/"+name+".html")
+			}
+			if err != nil {
+				return nil, fmt.Errorf("portal template %s: %w", name, err)
+			}
+			return t, nil
+		})
 	}
-	return pages, nil
+	return ps
+}
+
+// get is the page's template, parsed on the first call.
+func (ps *pageSet) get(name string) (*template.Template, error) {
+	f, ok := ps.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("portal: no page %q", name)
+	}
+	return f()
+}
+
+// parsePages parses every page now (for the tests).
+func parsePages() (*pageSet, error) {
+	ps := newPageSet()
+	for _, name := range pageNames {
+		if _, err := ps.get(name); err != nil {
+			return nil, err
+		}
+	}
+	return ps, nil
 }
 
 // page is what every template gets.
@@ -187,7 +233,11 @@ func (s *server) page(r *http.Request, titleKey string, data any) page {
 
 func (s *server) render(w http.ResponseWriter, status int, name string, p page) {
 	var buf bytes.Buffer
-	if err := s.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+	t, err := s.pages.get(name)
+	if err == nil {
+		err = t.ExecuteTemplate(&buf, "layout", p)
+	}
+	if err != nil {
 		s.d.Logger.Error("render page", "page", name, "err", err)
 		http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
 		return

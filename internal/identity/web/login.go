@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net"
@@ -657,15 +658,22 @@ type messageView struct {
 	IsError              bool
 }
 
-// pages are identity's HTML templates, parsed once at start.
+// pages are identity's HTML templates, each parsed on its first use.
 type pages struct {
-	t      map[string]*template.Template
+	t      map[string]func() (*template.Template, error)
 	logger *slog.Logger
 }
 
 func (p *pages) render(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer
-	if err := p.t[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+	err := fmt.Errorf("no page %q", name)
+	if parse, ok := p.t[name]; ok {
+		var t *template.Template
+		if t, err = parse(); err == nil {
+			err = t.ExecuteTemplate(&buf, "layout", data)
+		}
+	}
+	if err != nil {
 		p.logger.Error("render", "page", name, "err", err)
 		http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
 		return

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -257,19 +258,40 @@ func handleDiscovery(p *op.Provider) http.Handler {
 // relative to the issuer.
 const LoggedOutPath = "/logged-out"
 
+// pageNames are identity's pages, each templates/NAME.html in the layout.
+var pageNames = []string{"login", "message", "consent", "register", "register_done",
+	"confirm", "resend", "forgot", "reset", "mailbox", "logout", "device"}
+
+// parsePages prepares the pages, each parsed on its first use rather than
+// at start; the templates are built in, and TestEveryPageParses parses
+// them all, so a broken one fails the tests, not a request.
 func parsePages(logger *slog.Logger) (*pages, error) {
-	layout, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html")
-	if err != nil {
-		return nil, fmt.Errorf("identity templates: %w", err)
-	}
-	p := &pages{t: map[string]*template.Template{}, logger: logger}
-	for _, name := range []string{"login", "message", "consent", "register", "register_done",
-		"confirm", "resend", "forgot", "reset", "mailbox", "logout", "device"} {
-		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+	layout := sync.OnceValues(func() (*template.Template, error) {
+		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html")
 		if err != nil {
-			return nil, fmt.Errorf("identity template %s: %w", name, err)
+			return nil, fmt.Errorf("identity templates: %w", err)
 		}
-		p.t[name] = t
+		return t, nil
+	})
+	p := &pages{t: map[string]func() (*template.Template, error){}, logger: logger}
+	var cloning sync.Mutex
+	for _, name := range pageNames {
+		p.t[name] = sync.OnceValues(func() (*template.Template, error) {
+			l, err := layout()
+			if err != nil {
+				return nil, err
+			}
+			cloning.Lock()
+			t, err := l.Clone()
+			cloning.Unlock()
+			if err == nil {
+				t, err = t.ParseFS(templateFS, "templates/"+name+".html")
+			}
+			if err != nil {
+				return nil, fmt.Errorf("identity template %s: %w", name, err)
+			}
+			return t, nil
+		})
 	}
 	return p, nil
 }

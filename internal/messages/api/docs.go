@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"campus/internal/rest"
+	_ "embed"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -13,10 +14,18 @@ import (
 )
 
 // The documentation page is a plain index of the operations, rendered
-// once at start from the OpenAPI document (so that a broken document
-// fails the start), with no script and nothing from elsewhere. The
-// document itself (v1/openapi.yaml) is the reference; any OpenAPI viewer
-// shows it in full.
+// from the OpenAPI document when the code is generated (`go generate
+// ./internal/messages/api`), not at start; TestDocsPageIsCurrent fails
+// when the spec changed and the page was not generated again. It has no
+// script and nothing from elsewhere. The document itself
+// (v1/openapi.yaml) is the reference; any OpenAPI viewer shows it in full.
+
+//go:generate go test -run ^TestDocsPageIsCurrent$ -update-docs .
+
+// generatedPage is the page as generated from the spec.
+//
+//go:embed docs.gen.html
+var generatedPage []byte
 
 // docsCSP allows nothing beyond the page itself: it has no style sheet,
 // script or image.
@@ -41,7 +50,7 @@ var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
 {{end}}</main></body></html>
 `))
 
-// newDocs renders the page from the spec.
+// newDocs renders the page from the spec (for go generate and the tests).
 func newDocs() (*docs, error) {
 	var doc struct {
 		Info struct {
