@@ -159,7 +159,7 @@ func (s *server) userPage(w http.ResponseWriter, r *http.Request, sess *session,
 	if list, err := s.identity.UserSessions(r.Context(), sess, u.ID); err == nil {
 		v.Sessions, v.SessionsKnown = sessionRows(langOf(r), list), true
 	} else {
-		s.d.Logger.Warn("user page: sessions", "err", err)
+		s.d.Logger.WarnContext(r.Context(), "user page: sessions", "err", err)
 	}
 	v.CanEnd = slices.Contains(sess.Scopes, "users:write")
 	s.render(w, status, "user", s.page(r, "admin.user", v))

@@ -284,7 +284,7 @@ func (s *server) auditNames(ctx context.Context, sess *session, events []auditEv
 		people, err := s.identity.People(ctx, sess, ids[start:min(start+maxPeopleAsked, len(ids))])
 		if err != nil {
 			// The ids stand in for the names; the next page asks again.
-			s.d.Logger.Warn("name the people of the audit trail", "err", err)
+			s.d.Logger.WarnContext(ctx, "name the people of the audit trail", "err", err)
 			for _, id := range ids[start:] {
 				delete(known, id)
 			}
@@ -361,7 +361,7 @@ func (s *server) auditCSV(w http.ResponseWriter, r *http.Request, sess *session)
 			// The status went out with the first page: a cut connection
 			// tells the browser the download failed, rather than leaving a
 			// file that looks whole.
-			s.d.Logger.Warn("audit export cut short", "rows", written, "err", err)
+			s.d.Logger.WarnContext(r.Context(), "audit export cut short", "rows", written, "err", err)
 			bw.Flush() //nolint:errcheck // aborting anyway
 			panic(http.ErrAbortHandler)
 		}

@@ -16,7 +16,7 @@ func (s *server) catalogue(w http.ResponseWriter, r *http.Request) {
 	q := listQuery{Limit: 50, Q: strings.TrimSpace(r.URL.Query().Get("q")), Cursor: r.URL.Query().Get("cursor")}
 	list, err := s.study.Programmes(r.Context(), nil, q)
 	if err != nil {
-		s.d.Logger.Error("catalogue", "err", err)
+		s.d.Logger.ErrorContext(r.Context(), "catalogue", "err", err)
 		s.fail(w, r, upstreamStatus(w, err), T(langOf(r), "error.unavailable"))
 		return
 	}

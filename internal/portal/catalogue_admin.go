@@ -75,19 +75,19 @@ func (s *server) unlock(w http.ResponseWriter, r *http.Request, sess *session) {
 	// The step-up is a sign-in at identity: as for signing in, say so here
 	// when identity does not answer.
 	if err := s.rp.reachable(r.Context()); err != nil {
-		s.d.Logger.Warn("start step-up: identity cannot be reached", "err", err)
+		s.d.Logger.WarnContext(r.Context(), "start step-up: identity cannot be reached", "err", err)
 		s.unavailable(w, r, "error.identity.down", nil)
 		return
 	}
 	if err := s.rp.startStepUp(w, r, sess, back); err != nil {
-		s.d.Logger.Error("start step-up", "err", err)
+		s.d.Logger.ErrorContext(r.Context(), "start step-up", "err", err)
 		s.unavailable(w, r, "error.identity.down", nil)
 	}
 }
 
 func (s *server) lock(w http.ResponseWriter, r *http.Request, sess *session) {
 	if err := s.rp.lockEditing(r, sess); err != nil {
-		s.d.Logger.Error("lock editing", "err", err)
+		s.d.Logger.ErrorContext(r.Context(), "lock editing", "err", err)
 	}
 	http.Redirect(w, r, s.d.Base+"/admin/programmes?done=locked", http.StatusSeeOther)
 }

@@ -117,7 +117,7 @@ func (s *server) gateway(prefix, upstream string, keysAllowed bool) http.Handler
 		FlushInterval: 100 * time.Millisecond, // stream: a CSV export passes as it is written
 		BufferPool:    proxyBuffers,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			s.d.Logger.Error("API gateway", "path", r.URL.Path, "err", err)
+			s.d.Logger.ErrorContext(r.Context(), "API gateway", "path", r.URL.Path, "err", err)
 			gatewayProblem(w, http.StatusBadGateway, gwUpstreamDown)
 		},
 	}
@@ -139,7 +139,7 @@ func (s *server) gateway(prefix, upstream string, keysAllowed bool) http.Handler
 				gatewayProblem(w, http.StatusUnauthorized, gwKeyInactive)
 				return
 			case err != nil:
-				s.d.Logger.Error("API gateway: check a key", "err", err)
+				s.d.Logger.ErrorContext(r.Context(), "API gateway: check a key", "err", err)
 				gatewayProblem(w, http.StatusBadGateway, gwKeyUnchecked)
 				return
 			}

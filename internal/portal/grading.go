@@ -138,7 +138,7 @@ func (s *server) names(ctx context.Context, sess *session, rows []studentRow) {
 		}
 		people, err := s.identity.People(ctx, sess, ids)
 		if err != nil {
-			s.d.Logger.Warn("name the students", "err", err)
+			s.d.Logger.WarnContext(ctx, "name the students", "err", err)
 			return
 		}
 		byID := map[string]person{}

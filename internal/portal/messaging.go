@@ -94,7 +94,7 @@ func (s *server) unreadTotal(r *http.Request, sess *session) int {
 	u, err := s.messages.Unread(ctx, sess)
 	n := u.Total
 	if err != nil {
-		s.d.Logger.Debug("top bar: unread count", "err", err)
+		s.d.Logger.DebugContext(r.Context(), "top bar: unread count", "err", err)
 		n = -1
 	}
 	c.mu.Lock()
@@ -151,7 +151,7 @@ func (s *server) conversationsPage(w http.ResponseWriter, r *http.Request, sess 
 		return
 	}
 	if err := s.nameConversations(ctx, sess, langOf(r), list.Items); err != nil {
-		s.d.Logger.Warn("messages: name the conversations", "err", err)
+		s.d.Logger.WarnContext(r.Context(), "messages: name the conversations", "err", err)
 	}
 	v.Items, v.Next = list.Items, list.Next
 	if v.Q != "" {
@@ -374,17 +374,17 @@ func (s *server) showConversation(w http.ResponseWriter, r *http.Request, sess *
 		v.AddQ = strings.TrimSpace(q.Get("add"))
 		if len([]rune(v.AddQ)) >= 2 {
 			if v.Candidates, err = s.messages.Contacts(ctx, sess, v.AddQ); err != nil {
-				s.d.Logger.Warn("messages: contacts", "err", err)
+				s.d.Logger.WarnContext(r.Context(), "messages: contacts", "err", err)
 			}
 		}
 	}
 	names, err := s.messages.People(ctx, sess, unique(ids))
 	if err != nil {
-		s.d.Logger.Warn("messages: names", "err", err)
+		s.d.Logger.WarnContext(r.Context(), "messages: names", "err", err)
 	}
 	pres, err := s.messages.Presence(ctx, sess, id)
 	if err != nil {
-		s.d.Logger.Debug("messages: presence", "err", err)
+		s.d.Logger.DebugContext(r.Context(), "messages: presence", "err", err)
 	}
 	v.Presence = map[string]bool{}
 	for i := range c.Members {
@@ -407,7 +407,7 @@ func (s *server) showConversation(w http.ResponseWriter, r *http.Request, sess *
 		v.Newest = hist.Items[0].ID
 		if cursor == "" && v.Newest != c.ReadUpTo && c.Unread > 0 {
 			if err := s.messages.MarkRead(ctx, sess, id, v.Newest); err != nil {
-				s.d.Logger.Warn("messages: mark read", "err", err)
+				s.d.Logger.WarnContext(r.Context(), "messages: mark read", "err", err)
 			} else {
 				v.Conv.Unread = 0
 				s.forgetUnread(sess)
@@ -516,7 +516,7 @@ func (s *server) fragment(w http.ResponseWriter, r *http.Request, sess *session)
 		err = t.ExecuteTemplate(w, "history-items", p)
 	}
 	if err != nil {
-		s.d.Logger.Error("render fragment", "err", err)
+		s.d.Logger.ErrorContext(r.Context(), "render fragment", "err", err)
 	}
 }
 

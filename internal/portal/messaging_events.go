@@ -48,7 +48,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		// made): an empty stream that asks the browser to come back later,
 		// since EventSource gives up for good on an error status.
 		if r.Context().Err() == nil {
-			s.d.Logger.Warn("messages: event stream", "err", err)
+			s.d.Logger.WarnContext(r.Context(), "messages: event stream", "err", err)
 		}
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, "retry: 15000\n\n")

@@ -92,7 +92,7 @@ func (s *server) enrolAsRegistered(r *http.Request, sess *session) bool {
 		return false
 	}
 	if err := s.study.Enrol(r.Context(), sess, m.ProgrammeID); err != nil {
-		s.d.Logger.Warn("enrol as registered", "err", err)
+		s.d.Logger.WarnContext(r.Context(), "enrol as registered", "err", err)
 		return false
 	}
 	return true
@@ -127,16 +127,16 @@ func (s *server) apiFailed(w http.ResponseWriter, r *http.Request, err error) bo
 	case errors.Is(err, errSignedOut):
 		http.Redirect(w, r, s.d.Base+"/auth/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 	case errors.Is(err, errIdentityDown):
-		s.d.Logger.Warn("API call: identity cannot be reached", "path", r.URL.Path, "err", err)
+		s.d.Logger.WarnContext(r.Context(), "API call: identity cannot be reached", "path", r.URL.Path, "err", err)
 		s.unavailable(w, r, "error.identity.down", nil)
 	case errors.Is(err, errStudyDown):
-		s.d.Logger.Warn("API call: the study service cannot be reached", "path", r.URL.Path, "err", err)
+		s.d.Logger.WarnContext(r.Context(), "API call: the study service cannot be reached", "path", r.URL.Path, "err", err)
 		s.unavailable(w, r, "error.study.down", nil)
 	case errors.Is(err, errMessagesDown):
-		s.d.Logger.Warn("API call: the messages service cannot be reached", "path", r.URL.Path, "err", err)
+		s.d.Logger.WarnContext(r.Context(), "API call: the messages service cannot be reached", "path", r.URL.Path, "err", err)
 		s.unavailable(w, r, "error.messages.down", nil)
 	default:
-		s.d.Logger.Error("API call", "path", r.URL.Path, "err", err)
+		s.d.Logger.ErrorContext(r.Context(), "API call", "path", r.URL.Path, "err", err)
 		s.fail(w, r, upstreamStatus(w, err), T(langOf(r), "error.unavailable"))
 	}
 	return true

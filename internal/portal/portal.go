@@ -212,6 +212,10 @@ type page struct {
 	// (-1: not known now).
 	Messaging bool
 	Unread    int
+	// ctx is the context of the request the page answers, so that a
+	// failure to render it is logged with the request's id. A page is
+	// made for one request and dropped with it.
+	ctx context.Context
 }
 
 // T translates for the page's language.
@@ -223,7 +227,7 @@ func (p page) Has(role string) bool { return p.User != nil && slices.Contains(p.
 func (s *server) page(r *http.Request, titleKey string, data any) page {
 	lang := langOf(r)
 	p := page{Lang: lang, Title: T(lang, titleKey), Base: s.d.Base, Version: s.d.Version, Path: r.URL.RequestURI(),
-		User: s.rp.current(r), Data: data, Unread: -1}
+		User: s.rp.current(r), Data: data, Unread: -1, ctx: r.Context()}
 	p.Messaging = s.messagingOn() && (p.User == nil || slices.Contains(p.User.Scopes, scopeMessagesRead))
 	if p.User != nil && p.Messaging {
 		p.Unread = s.unreadTotal(r, p.User)
@@ -238,7 +242,7 @@ func (s *server) render(w http.ResponseWriter, status int, name string, p page) 
 		err = t.ExecuteTemplate(&buf, "layout", p)
 	}
 	if err != nil {
-		s.d.Logger.Error("render page", "page", name, "err", err)
+		s.d.Logger.ErrorContext(p.ctx, "render page", "page", name, "err", err)
 		http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
 		return
 	}
@@ -290,7 +294,7 @@ func (s *server) rememberLang(r *http.Request, to Lang) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	if err := s.identity.SetLocale(ctx, sess, string(to)); err != nil {
-		s.d.Logger.Warn("language switch: identity did not store the language for mails", "lang", to, "err", err)
+		s.d.Logger.WarnContext(r.Context(), "language switch: identity did not store the language for mails", "lang", to, "err", err)
 	}
 }
 
@@ -310,12 +314,12 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	// The browser is sent to identity: first make sure it answers, so that
 	// the person sees this page rather than the browser's error.
 	if err := s.rp.reachable(r.Context()); err != nil {
-		s.d.Logger.Warn("start sign-in: identity cannot be reached", "err", err)
+		s.d.Logger.WarnContext(r.Context(), "start sign-in: identity cannot be reached", "err", err)
 		s.unavailable(w, r, "error.down.signin", nil)
 		return
 	}
 	if err := s.rp.startSignIn(w, r, r.URL.Query().Get("return")); err != nil {
-		s.d.Logger.Error("start sign-in", "err", err)
+		s.d.Logger.ErrorContext(r.Context(), "start sign-in", "err", err)
 		s.unavailable(w, r, "error.down.signin", nil)
 	}
 }
@@ -333,7 +337,7 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, http.StatusBadRequest, msg)
 			return
 		}
-		s.d.Logger.Error("finish sign-in", "err", err)
+		s.d.Logger.ErrorContext(r.Context(), "finish sign-in", "err", err)
 		s.unavailable(w, r, "error.down.signin", nil)
 		return
 	}
@@ -343,7 +347,7 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	to, err := s.rp.signOut(w, r)
 	if err != nil {
-		s.d.Logger.Error("sign out", "err", err)
+		s.d.Logger.ErrorContext(r.Context(), "sign out", "err", err)
 		to = s.d.Base + "/"
 	}
 	// The portal's session has ended either way. Identity's (single
@@ -352,7 +356,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	// sending the browser to an error of its own.
 	if strings.HasPrefix(to, "https://") || strings.HasPrefix(to, "http://") {
 		if err := s.rp.reachable(r.Context()); err != nil {
-			s.d.Logger.Warn("sign out: identity cannot be reached", "err", err)
+			s.d.Logger.WarnContext(r.Context(), "sign out: identity cannot be reached", "err", err)
 			s.unavailable(w, r, "error.down.signout", map[string]string{"Retry": to, "RetryLabel": T(langOf(r), "error.down.finish")})
 			return
 		}
@@ -365,13 +369,13 @@ func (s *server) backchannel(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	n, err := s.rp.backchannelLogout(r)
 	if err != nil {
-		s.d.Logger.Warn("back-channel logout refused", "err", err)
+		s.d.Logger.WarnContext(r.Context(), "back-channel logout refused", "err", err)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
 		json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
 	}
-	s.d.Logger.Info("back-channel logout", "sessions_ended", n)
+	s.d.Logger.InfoContext(r.Context(), "back-channel logout", "sessions_ended", n)
 }
 
 func cacheStatic(next http.Handler) http.Handler {

@@ -43,13 +43,13 @@ func (s *server) profile(w http.ResponseWriter, r *http.Request, sess *session) 
 	if list, err := s.identity.MySessions(r.Context(), sess); err == nil {
 		v.Sessions, v.SessionsKnown = sessionRows(langOf(r), list), true
 	} else {
-		s.d.Logger.Warn("profile: sessions", "err", err)
+		s.d.Logger.WarnContext(r.Context(), "profile: sessions", "err", err)
 	}
 	if s.messagingOn() {
 		if hidden, err := s.messages.PresenceHidden(r.Context(), sess); err == nil {
 			v.PresenceKnown, v.PresenceHidden = true, hidden
 		} else {
-			s.d.Logger.Warn("profile: presence setting", "err", err)
+			s.d.Logger.WarnContext(r.Context(), "profile: presence setting", "err", err)
 		}
 	}
 	s.render(w, http.StatusOK, "profile", s.page(r, "profile.title", v))
@@ -93,14 +93,14 @@ func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *sessi
 		if name := cmp.Or(mine.DisplayName, mine.Username); name != sess.Name { // the bar shows the new name
 			sess.Name = name
 			if err := s.rp.persist(r, sess); err != nil {
-				s.d.Logger.Warn("keep the new name in the session", "err", err)
+				s.d.Logger.WarnContext(r.Context(), "keep the new name in the session", "err", err)
 			}
 		}
 		http.Redirect(w, r, s.d.Base+"/profile?done=saved", http.StatusSeeOther)
 	case errors.Is(err, errStale):
 		now, err := s.identity.Me(r.Context(), sess)
 		if err != nil {
-			s.d.Logger.Warn("read the profile changed meanwhile", "err", err)
+			s.d.Logger.WarnContext(r.Context(), "read the profile changed meanwhile", "err", err)
 		}
 		mine.Version = now.Version // saving again overwrites knowingly
 		s.render(w, http.StatusConflict, "profile", s.page(r, "profile.title", profileView{Me: mine, Conflict: &now,
