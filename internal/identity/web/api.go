@@ -93,7 +93,7 @@ func (a *api) needs(need string, handle func(w http.ResponseWriter, r *http.Requ
 		p, err := a.authenticate(ctx, r)
 		if err != nil && outage.Seen() {
 			// The token could not be checked, which says nothing of it.
-			a.logger.Warn("admin API: database unavailable", "path", r.URL.Path, "err", err)
+			a.logger.WarnContext(ctx, "admin API: database unavailable", "path", r.URL.Path, "err", err)
 			problem.Unavailable(w)
 			return
 		}
@@ -181,7 +181,7 @@ func (a *api) authenticate(ctx context.Context, r *http.Request) (*principal, er
 	}
 	revoked, err := a.store.AccessTokenRevoked(ctx, claims.JWTID)
 	if err != nil {
-		a.logger.Error("check token revocation", "err", err)
+		a.logger.ErrorContext(ctx, "check token revocation", "err", err)
 		return nil, errors.New("the token could not be checked")
 	}
 	if revoked {
@@ -213,7 +213,7 @@ func (a *api) authenticate(ctx context.Context, r *http.Request) (*principal, er
 	}
 	p.account = &acc
 	if p.perms, err = a.store.Permissions(ctx, acc.ID); err != nil {
-		a.logger.Error("read permissions", "err", err)
+		a.logger.ErrorContext(ctx, "read permissions", "err", err)
 		return nil, errors.New("the token could not be checked")
 	}
 	for _, s := range claims.Scopes {
@@ -297,10 +297,10 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "2")
 		problem.Write(w, problem.Details{Status: http.StatusServiceUnavailable, Detail: "Too many passwords are being checked at once. Try again in a few seconds; nothing was changed."})
 	case db.Unavailable(err):
-		a.logger.Warn("admin API: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.logger.WarnContext(r.Context(), "admin API: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		problem.Unavailable(w)
 	default:
-		a.logger.Error("admin API", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.logger.ErrorContext(r.Context(), "admin API", "method", r.Method, "path", r.URL.Path, "err", err)
 		problem.Write(w, problem.Details{Status: http.StatusInternalServerError, Detail: "Something went wrong on our side; nothing was changed."})
 	}
 }

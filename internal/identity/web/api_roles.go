@@ -241,7 +241,7 @@ func (a *api) handlePatchRole(w http.ResponseWriter, r *http.Request, p *princip
 	ended, err := a.endRoleSessions(r, p, updated.Name)
 	a.audit(r, p, "role_changed", identity.OutcomeSuccess, updated.Name, describeRole(updated)+fmt.Sprintf("; %d sessions of its members ended", ended))
 	if err != nil {
-		a.logger.Error("end sessions of a role's members", "role", updated.Name, "err", err)
+		a.logger.ErrorContext(r.Context(), "end sessions of a role's members", "role", updated.Name, "err", err)
 		problem.Write(w, problem.Details{Status: failureStatus(err),
 			Detail: "The role is changed, but not every session of its members could be ended; their tokens stop working when they expire."})
 		return

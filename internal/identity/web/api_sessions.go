@@ -66,7 +66,7 @@ func (a *api) writeSessions(w http.ResponseWriter, r *http.Request, p *principal
 func (a *api) currentSession(r *http.Request, p *principal) string {
 	sid, err := a.store.AccessTokenSession(r.Context(), p.jti)
 	if err != nil && !errors.Is(err, identity.ErrNotFound) {
-		a.logger.Error("find the token's session", "err", err)
+		a.logger.ErrorContext(r.Context(), "find the token's session", "err", err)
 	}
 	return sid
 }
@@ -176,7 +176,7 @@ func (a *api) endOne(w http.ResponseWriter, r *http.Request, p *principal, accou
 // endAll ends every live session of account but keep.
 func (a *api) endAll(w http.ResponseWriter, r *http.Request, p *principal, account, keep, detail string) {
 	if err := a.endSessions(r.Context(), account, keep); err != nil {
-		a.logger.Error("end sessions", "account", account, "err", err)
+		a.logger.ErrorContext(r.Context(), "end sessions", "account", account, "err", err)
 		a.audit(r, p, "sessions_ended", identity.OutcomeFailure, account, detail)
 		problem.Write(w, problem.Details{Status: failureStatus(err),
 			Detail: "Not every session could be ended; try again."})

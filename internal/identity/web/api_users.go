@@ -86,7 +86,7 @@ func (a *api) writeUser(w http.ResponseWriter, r *http.Request, status int, rec 
 	v := viewUser(rec, a.now())
 	pending, err := a.store.PendingEmail(r.Context(), rec.ID)
 	if err != nil {
-		a.logger.Error("read pending e-mail", "account", rec.ID, "err", err)
+		a.logger.ErrorContext(r.Context(), "read pending e-mail", "account", rec.ID, "err", err)
 	}
 	v.PendingEmail = pending
 	rest.Reply(w, status, rec.Version, v)
@@ -637,7 +637,7 @@ func (a *api) changeAccount(r *http.Request, p *principal, id string, version in
 // done is one of the sentences in endedText, which says it whole.
 func (a *api) endSessionsAfter(w http.ResponseWriter, r *http.Request, id, done string) bool {
 	if err := a.endSessions(r.Context(), id, ""); err != nil {
-		a.logger.Error("end sessions after a change", "account", id, "err", err)
+		a.logger.ErrorContext(r.Context(), "end sessions after a change", "account", id, "err", err)
 		problem.Write(w, problem.Details{Status: failureStatus(err),
 			Detail: endedText(done)})
 		return false
@@ -688,7 +688,7 @@ func (a *api) handleSetStatus(status string) func(http.ResponseWriter, *http.Req
 		}
 		if status == identity.StatusDisabled {
 			if err := a.endSessions(r.Context(), id, ""); err != nil {
-				a.logger.Error("end sessions of a disabled account", "account", id, "err", err)
+				a.logger.ErrorContext(r.Context(), "end sessions of a disabled account", "account", id, "err", err)
 				problem.Write(w, problem.Details{Status: failureStatus(err),
 					Detail: "The account is disabled, but not all of its sessions could be ended; disable it again to retry."})
 				return
@@ -875,11 +875,11 @@ func (a *api) handleChangePassword(w http.ResponseWriter, r *http.Request, p *pr
 	}
 	keep, err := a.store.AccessTokenSession(ctx, p.jti)
 	if err != nil && !errors.Is(err, identity.ErrNotFound) {
-		a.logger.Error("find the token's session", "err", err)
+		a.logger.ErrorContext(ctx, "find the token's session", "err", err)
 	}
 	a.audit(r, p, "password_changed", identity.OutcomeSuccess, acc.ID, "by the account holder; other sessions ended")
 	if err := a.endSessions(ctx, acc.ID, keep); err != nil {
-		a.logger.Error("end other sessions after a password change", "account", acc.ID, "err", err)
+		a.logger.ErrorContext(ctx, "end other sessions after a password change", "account", acc.ID, "err", err)
 		problem.Write(w, problem.Details{Status: failureStatus(err),
 			Detail: "The password was changed, but not all other sessions could be ended. Sign out everywhere to be sure."})
 		return

@@ -282,11 +282,11 @@ func (dv *device) approve(w http.ResponseWriter, r *http.Request, v deviceView, 
 		return
 	}
 	if err := l.store.TouchSession(ctx, sess.ID); err != nil {
-		l.logger.Error("note the session's use", "err", err)
+		l.logger.ErrorContext(ctx, "note the session's use", "err", err)
 	}
 	if passwordNow {
 		if err := l.store.RecordSignIn(ctx, acc.ID); err != nil {
-			l.logger.Error("record sign-in", "err", err)
+			l.logger.ErrorContext(ctx, "record sign-in", "err", err)
 		}
 	}
 	detail := "approved: " + joinScopes(scopes)
@@ -312,7 +312,7 @@ func joinScopes(s []string) string {
 
 func (dv *device) render(w http.ResponseWriter, r *http.Request, status int, v deviceView) {
 	v.CSRF = dv.l.csrfToken(w, r)
-	dv.l.pages.render(w, status, "device", v)
+	dv.l.pages.render(w, r, status, "device", v)
 }
 
 func init() {

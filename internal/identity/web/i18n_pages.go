@@ -125,7 +125,7 @@ func (l *login) handleSwitchLang(st UILocalesStore, cookiePath string) http.Hand
 		if u, err := url.Parse(back); err == nil {
 			if id := u.Query().Get("authRequestID"); id != "" {
 				if err := st.SetAuthRequestUILocales(r.Context(), id, string(to)); err != nil {
-					l.logger.Info("language switch: sign-in not changed", "err", err)
+					l.logger.InfoContext(r.Context(), "language switch: sign-in not changed", "err", err)
 				}
 			}
 		}

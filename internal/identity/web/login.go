@@ -357,7 +357,7 @@ func (l *login) authenticate(ctx context.Context, username, pw, ip, clientID str
 	if rehash {
 		if h, err := password.HashContext(ctx, pw, l.cfg.Password); err == nil {
 			if err := l.store.SetPasswordHash(ctx, acc.ID, h); err != nil {
-				l.logger.Error("rehash password", "err", err)
+				l.logger.ErrorContext(ctx, "rehash password", "err", err)
 			}
 		}
 	}
@@ -441,11 +441,11 @@ func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthR
 		return
 	}
 	if err := l.store.TouchSession(ctx, sess.ID); err != nil { // the session's list shows its last use
-		l.logger.Error("note the session's use", "err", err)
+		l.logger.ErrorContext(ctx, "note the session's use", "err", err)
 	}
 	if passwordNow || sess.CreatedAt.Equal(sess.AuthTime) {
 		if err := l.store.RecordSignIn(ctx, acc.ID); err != nil {
-			l.logger.Error("record sign-in", "err", err)
+			l.logger.ErrorContext(ctx, "record sign-in", "err", err)
 		}
 	}
 	detail := "password"
@@ -466,7 +466,7 @@ func (l *login) audit(ctx context.Context, e identity.AuditEvent) {
 		slog.String("actor", e.Actor), slog.String("target", e.Target), slog.String("client_ip", e.ClientIP),
 		slog.String("client_id", e.ClientID), slog.String("detail", e.Detail))
 	if err := l.store.RecordEvent(ctx, e); err != nil {
-		l.logger.Error("record audit event", "err", err)
+		l.logger.ErrorContext(ctx, "record audit event", "err", err)
 	}
 }
 
@@ -477,7 +477,7 @@ func (l *login) audit(ctx context.Context, e identity.AuditEvent) {
 func (l *login) refusal(ctx context.Context, lang i18n.Lang, acc identity.Account, client identity.Client) (msg, why string) {
 	rules, err := l.store.SignInRules(ctx, acc.ID)
 	if err != nil {
-		l.logger.Error("read sign-in rules", "sub", acc.ID, "err", err)
+		l.logger.ErrorContext(ctx, "read sign-in rules", "sub", acc.ID, "err", err)
 		return T(lang, "login.err.rules"), "sign-in rules could not be read"
 	}
 	if err := rules.Refusal(acc.Roles, client.ID, client.Name, l.now(), l.cfg.Location); err != nil {
@@ -510,7 +510,7 @@ func (l *login) askConsent(w http.ResponseWriter, r *http.Request, ar identity.A
 		}
 	}
 	name, _ := l.signInTexts(lang, client)
-	l.pages.render(w, http.StatusOK, "consent", consentView{chrome: l.chrome(r, lang), Title: T(lang, "consent.title", name), Base: l.base, ClientName: name,
+	l.pages.render(w, r, http.StatusOK, "consent", consentView{chrome: l.chrome(r, lang), Title: T(lang, "consent.title", name), Base: l.base, ClientName: name,
 		Username: acc.Username, AuthRequestID: ar.ID, CSRF: l.csrfToken(w, r), Scopes: texts})
 }
 
@@ -594,25 +594,25 @@ func (l *login) render(w http.ResponseWriter, r *http.Request, status int, ar id
 	v := loginView{chrome: l.chrome(r, lang), Title: title, Base: l.base, Welcome: welcome, ClientName: name, AuthRequestID: ar.ID,
 		CSRF: token, Username: username, Error: msg, StepUp: stepUp,
 		Recovery: l.recovery, Unconfirmed: msg != "" && msg == T(lang, "login.err.unconfirmed")}
-	l.pages.render(w, status, "login", v)
+	l.pages.render(w, r, status, "login", v)
 }
 
 // message shows a page with a title and a message, both named in the
 // catalogue (msgKey formatted with args), in the page's language.
 func (l *login) message(w http.ResponseWriter, r *http.Request, status int, titleKey, msgKey string, isErr bool, args ...any) {
 	lang := langOf(r)
-	l.pages.render(w, status, "message", messageView{chrome: l.chrome(r, lang), Title: T(lang, titleKey), Base: l.base,
+	l.pages.render(w, r, status, "message", messageView{chrome: l.chrome(r, lang), Title: T(lang, titleKey), Base: l.base,
 		Message: T(lang, msgKey, args...), IsError: isErr})
 }
 
 func (l *login) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if db.Unavailable(err) {
-		l.logger.Warn("sign-in: database unavailable", "err", err)
+		l.logger.WarnContext(r.Context(), "sign-in: database unavailable", "err", err)
 		w.Header().Set("Retry-After", strconv.Itoa(problem.RetryAfter))
 		l.message(w, r, http.StatusServiceUnavailable, "unavailable.title", "unavailable.signin", true)
 		return
 	}
-	l.logger.Error("sign-in", "err", err)
+	l.logger.ErrorContext(r.Context(), "sign-in", "err", err)
 	l.message(w, r, http.StatusInternalServerError, "page.error", "failed.signin", true)
 }
 
@@ -664,7 +664,7 @@ type pages struct {
 	logger *slog.Logger
 }
 
-func (p *pages) render(w http.ResponseWriter, status int, name string, data any) {
+func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	err := fmt.Errorf("no page %q", name)
 	if parse, ok := p.t[name]; ok {
@@ -674,7 +674,7 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, data any)
 		}
 	}
 	if err != nil {
-		p.logger.Error("render", "page", name, "err", err)
+		p.logger.ErrorContext(r.Context(), "render", "page", name, "err", err)
 		http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
 		return
 	}

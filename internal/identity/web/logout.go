@@ -38,7 +38,7 @@ func (l *login) handleEndSession() http.Handler {
 		}
 		session, err := op.ValidateEndSessionRequest(r.Context(), req, l.provider)
 		if err != nil {
-			l.logger.Info("end_session refused", "err", err)
+			l.logger.InfoContext(r.Context(), "end_session refused", "err", err)
 			l.message(w, r, http.StatusBadRequest, "logout.err.invalid", "logout.err.invalid_msg", true)
 			return
 		}
@@ -64,7 +64,7 @@ func (l *login) handleEndSession() http.Handler {
 				v.Name = acc.Username
 			}
 		}
-		l.pages.render(w, http.StatusOK, "logout", v)
+		l.pages.render(w, r, http.StatusOK, "logout", v)
 	})
 }
 

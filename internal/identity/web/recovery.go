@@ -141,7 +141,7 @@ func (rc *recovery) showConfirm(w http.ResponseWriter, r *http.Request) {
 	v := rc.view(w, r, "confirm.title")
 	v.Token, v.Login = token, t.Email
 	v.Message = T(v.Lang, "confirm.message", t.Email, rec.Username)
-	rc.pages.render(w, http.StatusOK, "confirm", v)
+	rc.pages.render(w, r, http.StatusOK, "confirm", v)
 }
 
 func (rc *recovery) confirm(w http.ResponseWriter, r *http.Request) {
@@ -166,7 +166,7 @@ func (rc *recovery) confirm(w http.ResponseWriter, r *http.Request) {
 		ClientIP: clientIP(r)})
 	v := rc.view(w, r, "confirm.done.title")
 	v.Done, v.Message = true, T(v.Lang, "confirm.done", rec.Email, rec.Username)
-	rc.pages.render(w, http.StatusOK, "confirm", v)
+	rc.pages.render(w, r, http.StatusOK, "confirm", v)
 }
 
 // invalidLink answers a token that cannot be used, or a failure.
@@ -220,7 +220,7 @@ func (rc *recovery) showLinkForm(f linkForm) http.HandlerFunc {
 		r, ar := rc.login.pendingRequest(r, r.URL.Query().Get("authRequestID"))
 		v := rc.view(w, r, f.title)
 		v.AuthRequestID = ar
-		rc.pages.render(w, http.StatusOK, f.page, v)
+		rc.pages.render(w, r, http.StatusOK, f.page, v)
 	}
 }
 
@@ -235,7 +235,7 @@ func (rc *recovery) askLink(f linkForm) http.HandlerFunc {
 		v.Login = strings.TrimSpace(r.PostForm.Get(f.field))
 		if v.Login == "" {
 			v.Error = T(v.Lang, f.empty)
-			rc.pages.render(w, http.StatusUnprocessableEntity, f.page, v)
+			rc.pages.render(w, r, http.StatusUnprocessableEntity, f.page, v)
 			return
 		}
 		if rc.limited(w, r) {
@@ -251,7 +251,7 @@ func (rc *recovery) askLink(f linkForm) http.HandlerFunc {
 			return
 		}
 		v.Done, v.Message = true, f.done(rc, v.Lang)
-		rc.pages.render(w, http.StatusOK, f.page, v)
+		rc.pages.render(w, r, http.StatusOK, f.page, v)
 	}
 }
 
@@ -347,7 +347,7 @@ func (rc *recovery) showReset(w http.ResponseWriter, r *http.Request) {
 	}
 	v := rc.view(w, r, "reset.title")
 	v.Token, v.Login, v.Fields = token, rec.Username, resetFields(v.Lang, nil)
-	rc.pages.render(w, http.StatusOK, "reset", v)
+	rc.pages.render(w, r, http.StatusOK, "reset", v)
 }
 
 func (rc *recovery) reset(w http.ResponseWriter, r *http.Request) {
@@ -372,7 +372,7 @@ func (rc *recovery) reset(w http.ResponseWriter, r *http.Request) {
 		v := rc.view(w, r, "reset.title")
 		v.Token, v.Login, v.Fields = token, rec.Username, resetFields(v.Lang, errs)
 		v.Error = T(v.Lang, "form.correct")
-		rc.pages.render(w, http.StatusUnprocessableEntity, "reset", v)
+		rc.pages.render(w, r, http.StatusUnprocessableEntity, "reset", v)
 		return
 	}
 	newHash, err := password.HashContext(ctx, pw, rc.login.cfg.Password)
@@ -380,7 +380,7 @@ func (rc *recovery) reset(w http.ResponseWriter, r *http.Request) {
 		v := rc.view(w, r, "reset.title")
 		v.Token, v.Login, v.Error = token, rec.Username, T(v.Lang, "login.err.busy")
 		w.Header().Set("Retry-After", "2")
-		rc.pages.render(w, http.StatusServiceUnavailable, "reset", v)
+		rc.pages.render(w, r, http.StatusServiceUnavailable, "reset", v)
 		return
 	}
 	if err != nil {
@@ -402,10 +402,10 @@ func (rc *recovery) reset(w http.ResponseWriter, r *http.Request) {
 	v.Done, v.Login = true, rec.Username
 	v.Message = T(v.Lang, "reset.done")
 	if err := rc.api.endSessions(ctx, rec.ID, ""); err != nil {
-		rc.login.logger.Error("end sessions after a password reset", "account", rec.ID, "err", err)
+		rc.login.logger.ErrorContext(ctx, "end sessions after a password reset", "account", rec.ID, "err", err)
 		v.Message = T(v.Lang, "reset.done.some")
 	}
-	rc.pages.render(w, http.StatusOK, "reset", v)
+	rc.pages.render(w, r, http.StatusOK, "reset", v)
 }
 
 // markErrors puts each field's errors beside it, as sentences in lang.
@@ -478,7 +478,7 @@ func (rc *recovery) handleMailbox() http.Handler {
 			return
 		}
 		lang := langOf(r)
-		rc.pages.render(w, http.StatusOK, "mailbox", mailboxView{chrome: rc.login.chrome(r, lang), Title: T(lang, "mailbox.title"), Base: rc.login.base, Mails: mails})
+		rc.pages.render(w, r, http.StatusOK, "mailbox", mailboxView{chrome: rc.login.chrome(r, lang), Title: T(lang, "mailbox.title"), Base: rc.login.base, Mails: mails})
 	})
 }
 
@@ -490,7 +490,7 @@ func (rc *recovery) handleMailboxMail() http.Handler {
 			rc.login.message(w, r, http.StatusNotFound, "mailbox.title", "mailbox.no_such", true)
 			return
 		}
-		rc.pages.render(w, http.StatusOK, "mailbox", mailboxView{chrome: rc.login.chrome(r, langOf(r)), Title: m.Subject, Base: rc.login.base, Mail: &m, Links: links(m.Text)})
+		rc.pages.render(w, r, http.StatusOK, "mailbox", mailboxView{chrome: rc.login.chrome(r, langOf(r)), Title: m.Subject, Base: rc.login.base, Mail: &m, Links: links(m.Text)})
 	})
 }
 

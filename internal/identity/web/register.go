@@ -155,7 +155,7 @@ func handleRegisterDone(l *login, reg *registrar) http.Handler {
 		if ar != "" {
 			v.LoginURL, v.AuthRequestID = l.base+"/login?authRequestID="+url.QueryEscape(ar), ar
 		}
-		l.pages.render(w, http.StatusOK, "register_done", v)
+		l.pages.render(w, r, http.StatusOK, "register_done", v)
 	})
 }
 
@@ -186,5 +186,5 @@ func renderRegister(w http.ResponseWriter, r *http.Request, l *login, p *pages, 
 	if v.Errors != nil && v.Message == "" {
 		v.Message = T(lang, "form.correct")
 	}
-	p.render(w, status, "register", v)
+	p.render(w, r, status, "register", v)
 }

@@ -63,7 +63,7 @@ func handleRevocations(st RevocationStore, logger *slog.Logger) http.Handler {
 		}
 		list, asOf, err := st.Revocations(r.Context(), since)
 		if err != nil {
-			logger.Error("read the revocation feed", "err", err)
+			logger.ErrorContext(r.Context(), "read the revocation feed", "err", err)
 			problem.Write(w, problem.Details{Status: failureStatus(err), Detail: "The revocations could not be read."})
 			return
 		}
