@@ -164,12 +164,12 @@ func (s *Storage) GetDeviceAuthorizatonState(ctx context.Context, clientID, devi
 func (s *Storage) approvalStands(ctx context.Context, p identity.DevicePoll) bool {
 	sess, err := s.store.Session(ctx, p.SessionID)
 	if err != nil || sess.AccountID != p.AccountID {
-		s.logger.Info("device grant refused: the session that approved it ended", "client", p.ClientID, "sub", p.AccountID)
+		s.logger.InfoContext(ctx, "device grant refused: the session that approved it ended", "client", p.ClientID, "sub", p.AccountID)
 		return false
 	}
 	acc, err := s.store.Account(ctx, p.AccountID)
 	if err != nil || acc.Status != identity.StatusActive {
-		s.logger.Info("device grant refused: the account is disabled", "client", p.ClientID, "sub", p.AccountID)
+		s.logger.InfoContext(ctx, "device grant refused: the account is disabled", "client", p.ClientID, "sub", p.AccountID)
 		return false
 	}
 	return true

@@ -144,7 +144,7 @@ func (s *Storage) prepareIntrospection(w http.ResponseWriter, r *http.Request) (
 			if e := new(oidc.Error); errors.As(err, &e) && e.ErrorType != oidc.ServerError {
 				oerr = oidc.ErrInvalidClient().WithDescription("client authentication failed")
 			} else {
-				s.logger.Error("introspection: client authentication", "err", err)
+				s.logger.ErrorContext(r.Context(), "introspection: client authentication", "err", err)
 				oerr = oidc.ErrServerError()
 			}
 		}

@@ -318,7 +318,7 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		if db.Unavailable(err) {
 			// The client and its redirect URI are known (from the cache):
 			// tell the client to try later (RFC 6749 section 4.1.2.1).
-			s.logger.Warn("authorization request: database unavailable", "client", req.ClientID, "err", err)
+			s.logger.WarnContext(ctx, "authorization request: database unavailable", "client", req.ClientID, "err", err)
 			return nil, &oidc.Error{ErrorType: temporarilyUnavailable,
 				Description: "the service is temporarily unavailable; try again in a few seconds"}
 		}
@@ -349,7 +349,7 @@ func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	a, err := s.store.RedeemCode(ctx, HashToken(code))
 	switch {
 	case errors.Is(err, identity.ErrTokenReused):
-		s.logger.Warn("authorization code used twice; revoked the tokens issued from it", "client", a.ClientID, "sub", a.AccountID)
+		s.logger.WarnContext(ctx, "authorization code used twice; revoked the tokens issued from it", "client", a.ClientID, "sub", a.AccountID)
 		return nil, oidc.ErrInvalidGrant().WithDescription("code already used")
 	case errors.Is(err, identity.ErrNotFound):
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
@@ -477,7 +477,7 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		}
 		retried, err := s.store.RotateRefreshToken(ctx, HashToken(r.token), next, HashToken(refresh), sealed, at, s.cfg.RefreshRetryGrace)
 		if errors.Is(err, identity.ErrTokenReused) {
-			s.logger.Warn("refresh token reused; revoked its family", "client", r.ClientID, "sub", r.AccountID)
+			s.logger.WarnContext(ctx, "refresh token reused; revoked its family", "client", r.ClientID, "sub", r.AccountID)
 		}
 		if errors.Is(err, identity.ErrTokenReused) || errors.Is(err, identity.ErrNotFound) {
 			return "", "", time.Time{}, op.ErrInvalidRefreshToken
@@ -504,7 +504,7 @@ func (s *Storage) noteSessionClient(ctx context.Context, sessionID, clientID str
 		return
 	}
 	if err := s.store.AddSessionClient(ctx, sessionID, clientID); err != nil {
-		s.logger.Error("record session client", "err", err)
+		s.logger.ErrorContext(ctx, "record session client", "err", err)
 	}
 }
 
@@ -524,7 +524,7 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	retry := rt.UsedAt != nil && rt.RevokedAt == nil && !s.now().After(rt.UsedAt.Add(s.cfg.RefreshRetryGrace))
 	if (rt.UsedAt != nil && !retry) || rt.RevokedAt != nil {
 		if rt.RevokedAt == nil {
-			s.logger.Warn("refresh token reused; revoking its family", "client", rt.ClientID, "sub", rt.AccountID)
+			s.logger.WarnContext(ctx, "refresh token reused; revoking its family", "client", rt.ClientID, "sub", rt.AccountID)
 			if err := s.store.RevokeRefreshFamily(ctx, HashToken(token), rt.ClientID); err != nil {
 				return nil, err
 			}
@@ -596,7 +596,7 @@ func (s *Storage) allowedNow(ctx context.Context, rt identity.RefreshToken) ([]s
 		return nil, err
 	}
 	refuse := func(why string) ([]string, error) {
-		s.logger.Info("refresh refused", "sub", acc.ID, "client", rt.ClientID, "reason", why)
+		s.logger.InfoContext(ctx, "refresh refused", "sub", acc.ID, "client", rt.ClientID, "reason", why)
 		return nil, oidc.ErrInvalidGrant().WithDescription("%s", why)
 	}
 	if acc.Status != identity.StatusActive {
@@ -686,7 +686,7 @@ func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, _ string, clientID
 		return nil
 	}
 	if claims.ClientID != clientID {
-		s.logger.Warn("a client asked to revoke another client's access token; ignored", "client", clientID, "token_client", claims.ClientID)
+		s.logger.WarnContext(ctx, "a client asked to revoke another client's access token; ignored", "client", clientID, "token_client", claims.ClientID)
 		return nil
 	}
 	if err := s.store.RevokeAccessToken(ctx, tokenOrID, clientID, s.now().Add(s.cfg.AccessTokenTTL)); err != nil {
