@@ -63,7 +63,7 @@ func Readyz(service string, logger *slog.Logger, checks ...Check) http.Handler {
 						ready = false
 					}
 					results[c.Name] = "failing"
-					logger.Warn("readiness check failed", "service", service, "check", c.Name, "err", err)
+					logger.WarnContext(ctx, "readiness check failed", "service", service, "check", c.Name, "err", err)
 					return
 				}
 				results[c.Name] = "ok"

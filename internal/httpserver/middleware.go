@@ -141,7 +141,7 @@ func Recover(logger *slog.Logger) Middleware {
 					}
 					return
 				}
-				logger.Error("panic in handler", "panic", fmt.Sprint(v), "path", r.URL.Path,
+				logger.ErrorContext(r.Context(), "panic in handler", "panic", fmt.Sprint(v), "path", r.URL.Path,
 					"request_id", RequestIDFrom(r.Context()), "stack", string(debug.Stack()))
 				problem.Write(w, problem.Details{Status: http.StatusInternalServerError,
 					Detail: fmt.Sprintf("Something went wrong on our side. The request id is %s.", RequestIDFrom(r.Context()))})
