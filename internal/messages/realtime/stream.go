@@ -211,7 +211,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until ti
 	}
 	convs, err := h.src.ConversationIDs(ctx, sub)
 	if err != nil {
-		h.logger.Warn("messages stream: conversations", "sub", sub, "err", err)
+		h.logger.WarnContext(ctx, "messages stream: conversations", "sub", sub, "err", err)
 		return // the client retries
 	}
 	h.addConvs(s, convs)
@@ -254,7 +254,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub string, until ti
 			defer func() {
 				// Out of net/http's hands, a panic would end the process.
 				if v := recover(); v != nil {
-					h.logger.Error("messages stream panicked", "sub", sub, "panic", v)
+					h.logger.ErrorContext(ctx, "messages stream panicked", "sub", sub, "panic", v)
 					o.conn.Close()
 					h.unsubscribe(s)
 					if done != nil {
@@ -398,19 +398,19 @@ func (h *Hub) restart(ctx context.Context, o *out, reset bool) (int64, error) {
 
 func (h *Hub) logStreamErr(ctx context.Context, sub string, err error) {
 	if ctx.Err() == nil {
-		h.logger.Debug("messages stream ended", "sub", sub, "err", err)
+		h.logger.DebugContext(ctx, "messages stream ended", "sub", sub, "err", err)
 	}
 }
 
 func (h *Hub) touch(ctx context.Context, sub string) {
 	online, err := h.src.Touch(ctx, sub)
 	if err != nil {
-		h.logger.Debug("messages stream: touch", "sub", sub, "err", err)
+		h.logger.DebugContext(ctx, "messages stream: touch", "sub", sub, "err", err)
 		return
 	}
 	if online {
 		if err := h.PublishPresence(ctx, sub, true); err != nil {
-			h.logger.Warn("messages stream: presence", "sub", sub, "err", err)
+			h.logger.WarnContext(ctx, "messages stream: presence", "sub", sub, "err", err)
 		}
 	}
 }
