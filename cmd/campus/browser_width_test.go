@@ -154,7 +154,7 @@ func TestBrowserPageWidths(t *testing.T) {
 	admin.open("a long-named student", "/admin/users?q=hohenzollernsigmaringen07")
 	admin.do("open the account", navigates(chromedp.Click(chromedp.Search(`//a[contains(., "Wittgensteinberleburg07")]`))))
 	user := admin.evaluate("where", `location.pathname`)
-	for _, path := range []string{"/", "/programmes", "/admin", "/admin/users", "/admin/users?q=maximiliane", user, "/admin/roles", "/admin/roles/student",
+	for _, path := range []string{"/", "/programmes", "/admin", "/admin/users", "/admin/users?q=maximiliane", user, "/admin/roles", "/admin/roles/student", "/admin/audit", "/profile",
 		"/admin/programmes", lecture} {
 		admin.open(path, path)
 		admin.fits(path, 375)
