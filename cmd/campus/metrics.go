@@ -35,6 +35,21 @@ func (o *metricsOptions) validate() []error {
 	return nil
 }
 
+// observe starts the process's traces (named service) and its metrics
+// listener, as configured; stop ends both, the metrics listener first.
+func (p *process) observe(ctx context.Context, service string) (stop func(), err error) {
+	stopTracing, err := p.startTracing(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	stopMetrics, err := p.startMetrics(ctx)
+	if err != nil {
+		stopTracing()
+		return nil, err
+	}
+	return func() { stopMetrics(); stopTracing() }, nil
+}
+
 // startMetrics opens the metrics listener when --metrics-addr is set and
 // keeps the process's registry in p.metrics, for the services and mount
 // to fill. The listener is plain HTTP and answers GET /metrics only. stop

@@ -76,16 +76,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer p.close()
-	stopTracing, err := p.startTracing(ctx, "campus")
+	stopObserving, err := p.observe(ctx, "campus")
 	if err != nil {
 		return err
 	}
-	defer stopTracing()
-	stopMetrics, err := p.startMetrics(ctx)
-	if err != nil {
-		return err
-	}
-	defer stopMetrics()
+	defer stopObserving()
 	existing := hadData(p, &c.identityDB)
 
 	idb, err := openDB(ctx, p.logger, "identity", c.identityDB.resolve(p.dataDir), identitystore.Migrations)

@@ -19,16 +19,11 @@ func serveAlone(ctx context.Context, e env, service string, server *serverOption
 		return err
 	}
 	defer p.close()
-	stopTracing, err := p.startTracing(ctx, "campus-"+service)
+	stopObserving, err := p.observe(ctx, "campus-"+service)
 	if err != nil {
 		return err
 	}
-	defer stopTracing()
-	stopMetrics, err := p.startMetrics(ctx)
-	if err != nil {
-		return err
-	}
-	defer stopMetrics()
+	defer stopObserving()
 	d, err := openDB(ctx, p.logger, service, dbo.resolve(p.dataDir), migrations)
 	if err != nil {
 		return err
