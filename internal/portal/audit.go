@@ -172,7 +172,7 @@ type auditView struct {
 	// the older page's; both encoded here.
 	Query, Next template.URL
 	Searched    bool // events were asked for (the filters were valid)
-	ExportMax   int
+	ExportMax   string
 }
 
 type auditOption struct{ Code, Label string }
@@ -181,7 +181,7 @@ type auditOption struct{ Code, Label string }
 func (s *server) audit(w http.ResponseWriter, r *http.Request, sess *session) {
 	lang := langOf(r)
 	f, errs := auditFilterOf(r.URL.Query(), lang)
-	v := auditView{Filter: f, Errors: errs, ExportMax: auditExportMax, Query: template.URL(f.values().Encode())}
+	v := auditView{Filter: f, Errors: errs, ExportMax: groupDigits(auditExportMax, lang), Query: template.URL(f.values().Encode())}
 	for _, a := range auditActions {
 		v.Actions = append(v.Actions, auditOption{a, T(lang, "audit.action."+a)})
 	}
@@ -367,4 +367,18 @@ func (s *server) auditCSV(w http.ResponseWriter, r *http.Request, sess *session)
 		}
 	}
 	bw.Flush() //nolint:errcheck // a client gone away gets a short file
+}
+
+// groupDigits writes n with its thousands grouped as lang writes them
+// (100,000; 100.000).
+func groupDigits(n int, lang Lang) string {
+	sep := ","
+	if lang == German {
+		sep = "."
+	}
+	d := strconv.Itoa(n)
+	for i := len(d) - 3; i > 0; i -= 3 {
+		d = d[:i] + sep + d[i:]
+	}
+	return d
 }

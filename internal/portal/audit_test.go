@@ -256,3 +256,16 @@ func TestAuditGerman(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupDigits(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		n    int
+		lang Lang
+		want string
+	}{{100_000, English, "100,000"}, {100_000, German, "100.000"}, {1_234_567, English, "1,234,567"}, {999, German, "999"}, {1000, English, "1,000"}} {
+		if got := groupDigits(tc.n, tc.lang); got != tc.want {
+			t.Errorf("groupDigits(%d, %s) = %q, want %q", tc.n, tc.lang, got, tc.want)
+		}
+	}
+}
