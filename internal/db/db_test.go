@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -367,6 +368,37 @@ func TestDataVersion(t *testing.T) {
 			t.Fatalf("%s: ok %v, err %v", d.Dialect(), ok, err)
 		}
 	})
+}
+
+// TestDataVersionAfterClose: a reader still running after Close (a
+// revocation poll as the server stops) gets an error, and no connection
+// that would open the database's files again.
+func TestDataVersionAfterClose(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(dir, "v.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.DataVersion(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := d.DataVersion(ctx); err == nil || ok {
+		t.Fatalf("after Close: ok %v, err %v", ok, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "v.db" {
+			t.Errorf("%s is left beside the closed database", e.Name())
+		}
+	}
 }
 
 // BenchmarkDataVersion is a write's revocation check in all-in-one mode

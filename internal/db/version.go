@@ -14,6 +14,10 @@ type dataVersion struct {
 	mu   sync.Mutex
 	conn *sql.Conn
 	stmt *sql.Stmt // PRAGMA data_version, prepared on conn
+	// closed is set by DB.Close: a reader still running after it (a
+	// revocation poll) gets an error rather than a connection of its
+	// own, which would open the database's files again.
+	closed bool
 }
 
 // DataVersion returns a number that changes whenever a commit of any other
@@ -31,6 +35,9 @@ func (db *DB) DataVersion(ctx context.Context) (v int64, ok bool, err error) {
 	dv := &db.version
 	dv.mu.Lock()
 	defer dv.mu.Unlock()
+	if dv.closed {
+		return 0, false, fmt.Errorf("%s: data version: the database is closed", db)
+	}
 	if dv.conn == nil {
 		conn, err := db.r.Conn(ctx)
 		if err != nil {
@@ -57,6 +64,7 @@ func (db *DB) DataVersion(ctx context.Context) (v int64, ok bool, err error) {
 func (dv *dataVersion) close() {
 	dv.mu.Lock()
 	defer dv.mu.Unlock()
+	dv.closed = true
 	dv.closeLocked()
 }
 
