@@ -51,7 +51,7 @@ func runIdentity(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return serveAlone(ctx, e, "identity", &c.server, &c.db, identitystore.Migrations,
-		func(p *process, d *db.DB) (http.Handler, error) {
+		func(ctx context.Context, p *process, d *db.DB) (http.Handler, error) {
 			cfg := c.identity
 			cfg.Issuer, cfg.Base, cfg.DataDir, cfg.Out = p.publicURL.String(), p.basePath(), p.dataDir, p.e.stdout
 			cfg.Metrics = p.metrics

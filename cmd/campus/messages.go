@@ -60,7 +60,7 @@ func runMessages(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return serveAlone(ctx, e, "messages", &c.server, &c.db, messagesstore.Migrations,
-		func(p *process, d *db.DB) (http.Handler, error) {
+		func(ctx context.Context, p *process, d *db.DB) (http.Handler, error) {
 			client, err := certs.Client(c.upstream.CAFile)
 			if err != nil {
 				return nil, err

@@ -76,7 +76,7 @@ func runPortal(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return serveAlone(ctx, e, "portal", &c.server, &c.db, portalstore.Migrations,
-		func(p *process, d *db.DB) (http.Handler, error) {
+		func(ctx context.Context, p *process, d *db.DB) (http.Handler, error) {
 			client, err := certs.Client(c.upstream.CAFile)
 			if err != nil {
 				return nil, err

@@ -103,6 +103,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer mdb.Close()
+	ctx, stopWork := workUntilClosed(ctx, p)
+	defer stopWork()
 	p.metrics.Database("identity", idb)
 	p.metrics.Database("study", sdb)
 	p.metrics.Database("portal", pdb)

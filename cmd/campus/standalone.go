@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/http"
 
+	"campus/internal/background"
 	"campus/internal/db"
 )
 
@@ -13,7 +14,7 @@ import (
 // database, builds the service's handler and serves it under the path of
 // its public URL.
 func serveAlone(ctx context.Context, e env, service string, server *serverOptions, dbo *dbOption, migrations fs.FS,
-	build func(p *process, d *db.DB) (http.Handler, error)) error {
+	build func(ctx context.Context, p *process, d *db.DB) (http.Handler, error)) error {
 	p, err := start(e, server, dbo.isSQLite())
 	if err != nil {
 		return err
@@ -29,12 +30,29 @@ func serveAlone(ctx context.Context, e env, service string, server *serverOption
 		return err
 	}
 	defer d.Close()
+	ctx, stopWork := workUntilClosed(ctx, p)
+	defer stopWork()
 	p.metrics.Database(service, d)
-	h, err := build(p, d)
+	h, err := build(ctx, p, d)
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	mount(mux, p, p.basePath(), service, h)
 	return p.serve(ctx, mux)
+}
+
+// workUntilClosed gives the services a context whose background work
+// (outboxes, housekeeping, pollers) the returned stop ends and waits for,
+// at most the shutdown grace; deferred after the databases' Close, it runs
+// before them, so no worker touches a closed database or opens it again.
+func workUntilClosed(ctx context.Context, p *process) (context.Context, func()) {
+	g := &background.Group{}
+	ctx, cancel := context.WithCancel(background.With(ctx, g))
+	return ctx, func() {
+		cancel()
+		if !g.Wait(p.opts.ShutdownGrace) {
+			p.logger.Warn("background work still running when the databases close", "waited", p.opts.ShutdownGrace)
+		}
+	}
 }

@@ -49,7 +49,7 @@ func runStudy(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return serveAlone(ctx, e, "study", &c.server, &c.db, studystore.Migrations,
-		func(p *process, d *db.DB) (http.Handler, error) {
+		func(ctx context.Context, p *process, d *db.DB) (http.Handler, error) {
 			client, err := certs.Client(c.upstream.CAFile)
 			if err != nil {
 				return nil, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"campus/internal/background"
 	"campus/internal/identity"
 	"campus/internal/identity/directory"
 	"campus/internal/identity/mailer"
@@ -55,7 +56,7 @@ func startMail(ctx context.Context, st *identitystore.Store, cfg Config, logger 
 	if m := cfg.Metrics.Identity(); m != nil {
 		w.Attempted = func(err error) { m.Attempted("mail", err) }
 	}
-	go w.Run(ctx)
+	background.Go(ctx, func() { w.Run(ctx) })
 	deps.Composer, deps.Notify, deps.UnconfirmedSignIn = c, w.Notify, cfg.Mail.UnconfirmedSignIn
 	return deps, nil
 }
@@ -86,7 +87,7 @@ func startDirectory(ctx context.Context, st *identitystore.Store, storage *oidco
 	if m := cfg.Metrics.Identity(); m != nil {
 		s.Finished = m.DirectorySynced
 	}
-	go s.Run(ctx)
+	background.Go(ctx, func() { s.Run(ctx) })
 	return s, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"campus/internal/background"
 	"campus/internal/certs"
 	"campus/internal/db"
 	"campus/internal/httpserver"
@@ -160,10 +161,12 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 	if cfg.LogoutRetryBase > 0 {
 		deliverer.Base, deliverer.Poll = cfg.LogoutRetryBase, min(deliverer.Poll, cfg.LogoutRetryBase)
 	}
-	go deliverer.Run(ctx)
-	go db.Housekeep(ctx, logger, "identity: expired tokens, sessions, links and done outbox entries", func(ctx context.Context) (int64, error) {
-		purged, err := st.Purge(ctx)
-		return purged.Total(), err
+	background.Go(ctx, func() { deliverer.Run(ctx) })
+	background.Go(ctx, func() {
+		db.Housekeep(ctx, logger, "identity: expired tokens, sessions, links and done outbox entries", func(ctx context.Context) (int64, error) {
+			purged, err := st.Purge(ctx)
+			return purged.Total(), err
+		})
 	})
 
 	mailDeps, err := startMail(ctx, st, cfg, logger)

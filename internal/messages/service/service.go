@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"campus/internal/background"
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	"campus/internal/messages"
@@ -82,26 +83,26 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 	if d.Dialect() == db.SQLite {
 		st.Published = hub.Deliver
 	}
-	go hub.Run(ctx)
+	background.Go(ctx, func() { hub.Run(ctx) })
 	// H-store: events older than messages.EventRetention (and old notice
 	// keys) are deleted by every replica; a row goes once, whoever deletes it.
-	go db.Housekeep(ctx, logger, "messages events", st.PurgeEvents)
-	go db.Housekeep(ctx, logger, "messages send limits", st.ForgetSendLimits)
+	background.Go(ctx, func() { db.Housekeep(ctx, logger, "messages events", st.PurgeEvents) })
+	background.Go(ctx, func() { db.Housekeep(ctx, logger, "messages send limits", st.ForgetSendLimits) })
 	// H-perf2: search words are indexed after the send, in batches, by
 	// every replica (each queued message by one of them).
-	go st.RunIndexer(ctx, logger)
+	background.Go(ctx, func() { st.RunIndexer(ctx, logger) })
 	// H-study: course groups kept in step with the study service's rosters,
 	// polled by one replica at a time with the messages client's own token.
 	if cfg.StudyURL != "" && cfg.ClientID != "" && cfg.ClientSecret != "" {
 		p := &rosters.Poller{StudyURL: cfg.StudyURL, Tokens: rosters.ClientCredentials(cfg.Issuer, cfg.ClientID, cfg.ClientSecret, cfg.HTTPClient),
 			Client: cfg.HTTPClient, Store: st, Interval: cfg.RosterInterval, Logger: logger, Now: time.Now}
-		go p.Run(ctx)
+		background.Go(ctx, func() { p.Run(ctx) })
 	} else if cfg.StudyURL != "" {
 		logger.Warn("messages: course groups are not kept in step with study: no client credentials at identity configured " +
 			"(CAMPUS_MESSAGES_CLIENT_ID, CAMPUS_MESSAGES_CLIENT_SECRET)")
 	}
 	rv := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Source: cfg.RevocationSource, Now: time.Now, Logger: logger}
-	go rv.Run(ctx)
+	background.Go(ctx, func() { rv.Run(ctx) })
 	jwt := tokencheck.New(cfg.Issuer, Audience, cfg.HTTPClient, time.Now)
 	jwt.Revocations = rv
 	// H-identity: the messages service's own client at identity: API keys
@@ -118,7 +119,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		dir = people.NewDirectory(idp, time.Now)
 		if cfg.DigestAfter > 0 {
 			job := &digest.Job{Store: st, Mailer: people.NewMailer(idp), After: cfg.DigestAfter, Now: time.Now, Logger: logger}
-			go job.Run(ctx)
+			background.Go(ctx, func() { job.Run(ctx) })
 		}
 	} else {
 		logger.Warn("messages: no client credentials at identity configured (CAMPUS_MESSAGES_CLIENT_ID, CAMPUS_MESSAGES_CLIENT_SECRET); " +

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"campus/internal/background"
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	"campus/internal/portal"
@@ -70,9 +71,9 @@ var Scopes = []string{"openid", "profile", "email", "offline_access", "users:rea
 // identity's revocation feed until ctx is done.
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
 	revocations := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Source: cfg.RevocationSource, Now: time.Now, Logger: logger}
-	go revocations.Run(ctx)
+	background.Go(ctx, func() { revocations.Run(ctx) })
 	sessions := portalstore.New(d, time.Now)
-	go db.Housekeep(ctx, logger, "portal: expired sessions", sessions.DeleteExpired)
+	background.Go(ctx, func() { db.Housekeep(ctx, logger, "portal: expired sessions", sessions.DeleteExpired) })
 	return portal.NewServer(portal.Deps{
 		Logger:      logger,
 		Version:     cfg.Version,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"campus/internal/background"
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	"campus/internal/study/api"
@@ -112,8 +113,10 @@ func startNotices(ctx context.Context, st *studystore.Store, cfg Config, logger 
 	if cfg.MessagesURL == "" {
 		return
 	}
-	go db.Housekeep(ctx, logger, "delivered study notices", func(ctx context.Context) (int64, error) {
-		return st.PurgeNotices(ctx, time.Now().Add(-30*24*time.Hour))
+	background.Go(ctx, func() {
+		db.Housekeep(ctx, logger, "delivered study notices", func(ctx context.Context) (int64, error) {
+			return st.PurgeNotices(ctx, time.Now().Add(-30*24*time.Hour))
+		})
 	})
 	if cfg.ClientID == "" || cfg.ClientSecret == "" {
 		logger.Warn("study: notices to messages are queued but not sent: no client credentials at identity configured " +
@@ -122,13 +125,13 @@ func startNotices(ctx context.Context, st *studystore.Store, cfg Config, logger 
 	}
 	d := notices.NewDeliverer(st, strings.TrimSuffix(cfg.MessagesURL, "/"),
 		notices.ClientCredentials(cfg.Issuer, cfg.ClientID, cfg.ClientSecret, cfg.HTTPClient), cfg.HTTPClient, time.Now, logger)
-	go d.Run(ctx)
+	background.Go(ctx, func() { d.Run(ctx) })
 }
 
 // revocationFeed starts polling identity's revocation feed, which every
 // resource server of campus keeps in memory (see tokencheck.Revocations).
 func revocationFeed(ctx context.Context, issuer string, client *http.Client, source tokencheck.Source, logger *slog.Logger) *tokencheck.Revocations {
 	rv := &tokencheck.Revocations{URL: issuer + "/revocations", Client: client, Source: source, Now: time.Now, Logger: logger}
-	go rv.Run(ctx)
+	background.Go(ctx, func() { rv.Run(ctx) })
 	return rv
 }
