@@ -382,6 +382,9 @@ func (rp *relyingParty) finishSignIn(w http.ResponseWriter, r *http.Request) (st
 type session struct {
 	idHash  string
 	Subject string
+	// idpSID is identity's session this one was signed in with (the sid of
+	// the ID token the callback checked).
+	idpSID string
 	tokens
 	// useStudy makes the study client send the study token (catalogue
 	// changes).
@@ -402,7 +405,7 @@ func (rp *relyingParty) current(r *http.Request) *session {
 	if rp.opened(string(s.Data), &t) != nil {
 		return nil
 	}
-	sess := &session{idHash: s.IDHash, Subject: s.Subject, tokens: t}
+	sess := &session{idHash: s.IDHash, Subject: s.Subject, idpSID: s.IdPSID, tokens: t}
 	if rp.revoked(sess.Study) {
 		sess.Study, sess.StudyExpiry = "", time.Time{}
 		if sealed, err := rp.sealed(sess.tokens); err == nil {
@@ -610,11 +613,10 @@ func (rp *relyingParty) revoked(token string) bool {
 // (RP-initiated logout), which signs the person out everywhere.
 func (rp *relyingParty) signOut(w http.ResponseWriter, r *http.Request) (string, error) {
 	s := rp.current(r)
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: rp.base + "/", MaxAge: -1, HttpOnly: true, Secure: rp.secure, SameSite: http.SameSiteLaxMode})
+	rp.forget(w, r, s)
 	if s == nil {
 		return rp.base + "/", nil
 	}
-	rp.sessions.Delete(r.Context(), s.idHash)
 	p, err := rp.discover(r.Context())
 	if err != nil {
 		return "", err

@@ -201,6 +201,12 @@ func newPortal(t testing.TB, opts ...func(*Deps, *fakeAPI)) *portalTest {
 // refresh happens.
 func (p *portalTest) signIn(tok tokens) string {
 	p.t.Helper()
+	return p.signInAt(tok, "sid-1")
+}
+
+// signInAt is signIn in identity's session sid.
+func (p *portalTest) signInAt(tok tokens, sid string) string {
+	p.t.Helper()
 	if tok.Access == "" {
 		tok.Access = "access-token"
 	}
@@ -212,7 +218,7 @@ func (p *portalTest) signIn(tok tokens) string {
 		p.t.Fatal(err)
 	}
 	id := random(32)
-	if err := p.sessions.Create(context.Background(), store.Session{IDHash: hashID(id), Subject: "subject-1", IdPSID: "sid-1",
+	if err := p.sessions.Create(context.Background(), store.Session{IDHash: hashID(id), Subject: "subject-1", IdPSID: sid,
 		Data: []byte(sealed), CreatedAt: testNow, ExpiresAt: testNow.Add(time.Hour)}); err != nil {
 		p.t.Fatal(err)
 	}

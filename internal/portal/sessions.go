@@ -1,11 +1,8 @@
 package portal
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -148,33 +145,15 @@ func device(lang Lang, ua string) string {
 	return ua
 }
 
-// sessionOf is the identity session the portal session was signed in
-// with: the sid of its ID token, which the portal got from identity
-// itself (its signature was checked then).
-func sessionOf(sess *session) string {
-	parts := strings.Split(sess.IDToken, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil || !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
-		return ""
-	}
-	var c struct {
-		SID string `json:"sid"`
-	}
-	if json.Unmarshal(b, &c) != nil {
-		return ""
-	}
-	return c.SID
-}
-
-// forget ends the portal session here and now, when identity's session
-// behind it was ended from this very browser.
+// forget ends the portal session (if any) here and now: the cookie goes,
+// and the stored session; signing out, and ending from this very browser
+// the identity session it stands on.
 func (rp *relyingParty) forget(w http.ResponseWriter, r *http.Request, sess *session) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: rp.base + "/", MaxAge: -1, HttpOnly: true, Secure: rp.secure, SameSite: http.SameSiteLaxMode})
-	// Should this fail, the back-channel logout identity sends ends it.
-	_ = rp.sessions.Delete(r.Context(), sess.idHash)
+	if sess != nil {
+		// Should this fail, the back-channel logout identity sends ends it.
+		_ = rp.sessions.Delete(r.Context(), sess.idHash)
+	}
 }
 
 // endUserSessions ends one session of the account on the user page
@@ -194,7 +173,7 @@ func (s *server) endUserSessions(w http.ResponseWriter, r *http.Request, sess *s
 	}
 	switch st := statusOf(err); {
 	case err == nil:
-		if sid != "" && sid == sessionOf(sess) { // an administrator ended their own portal session
+		if sid != "" && sid == sess.idpSID { // an administrator ended their own portal session
 			s.rp.forget(w, r, sess)
 			http.Redirect(w, r, s.d.Base+"/", http.StatusSeeOther)
 			return
@@ -221,7 +200,7 @@ func (s *server) endMySessions(w http.ResponseWriter, r *http.Request, sess *ses
 	sid := r.PostForm.Get("sid")
 	err := s.identity.EndMySession(r.Context(), sess, sid)
 	switch {
-	case err == nil && sid != "" && sid == sessionOf(sess):
+	case err == nil && sid != "" && sid == sess.idpSID:
 		s.rp.forget(w, r, sess)
 		http.Redirect(w, r, s.d.Base+"/", http.StatusSeeOther)
 	case err == nil && sid != "":
