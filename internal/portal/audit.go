@@ -265,7 +265,7 @@ func (m auditNameMap) party(id string) party {
 }
 
 // auditNames names the accounts among events' actors and targets, asking
-// identity once per 200 ids not in known yet; known (nil: a new one) is
+// identity for the ids not in known yet; known (nil: a new one) is
 // returned with them added, ids that are no account's included.
 func (s *server) auditNames(ctx context.Context, sess *session, events []auditEvent, known auditNameMap) auditNameMap {
 	if known == nil {
@@ -280,25 +280,21 @@ func (s *server) auditNames(ctx context.Context, sess *session, events []auditEv
 			}
 		}
 	}
-	for start := 0; start < len(ids); start += maxPeopleAsked {
-		people, err := s.identity.People(ctx, sess, ids[start:min(start+maxPeopleAsked, len(ids))])
-		if err != nil {
-			// The ids stand in for the names; the next page asks again.
-			s.d.Logger.WarnContext(ctx, "name the people of the audit trail", "err", err)
-			for _, id := range ids[start:] {
+	people, err := s.identity.People(ctx, sess, ids)
+	for _, p := range people {
+		known[p.ID] = &p
+	}
+	if err != nil {
+		// The ids stand in for the names; the next page asks again.
+		s.d.Logger.WarnContext(ctx, "name the people of the audit trail", "err", err)
+		for _, id := range ids {
+			if known[id] == nil {
 				delete(known, id)
 			}
-			return known
-		}
-		for _, p := range people {
-			known[p.ID] = &p
 		}
 	}
 	return known
 }
-
-// maxPeopleAsked is what identity's GET /api/v1/people names at a time.
-const maxPeopleAsked = 200
 
 // auditCSV is the selection as a CSV file, newest first, read from
 // identity a page at a time and written as it comes, at most

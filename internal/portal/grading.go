@@ -130,26 +130,22 @@ func (s *server) students(w http.ResponseWriter, r *http.Request, sess *session,
 // knows people only by subject). Without an answer the table shows the
 // subject ids.
 func (s *server) names(ctx context.Context, sess *session, rows []studentRow) {
-	for start := 0; start < len(rows); start += 200 {
-		chunk := rows[start:min(start+200, len(rows))]
-		ids := make([]string, len(chunk))
-		for i, r := range chunk {
-			ids[i] = r.Subject
-		}
-		people, err := s.identity.People(ctx, sess, ids)
-		if err != nil {
-			s.d.Logger.WarnContext(ctx, "name the students", "err", err)
-			return
-		}
-		byID := map[string]person{}
-		for _, p := range people {
-			byID[p.ID] = p
-		}
-		for i := range chunk {
-			if p, ok := byID[chunk[i].Subject]; ok {
-				chunk[i].Name = p.DisplayName + " (" + p.Username + ")"
-				chunk[i].Username, chunk[i].DisplayName = p.Username, p.DisplayName
-			}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.Subject
+	}
+	people, err := s.identity.People(ctx, sess, ids)
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "name the students", "err", err)
+	}
+	byID := map[string]person{}
+	for _, p := range people {
+		byID[p.ID] = p
+	}
+	for i := range rows {
+		if p, ok := byID[rows[i].Subject]; ok {
+			rows[i].Name = p.DisplayName + " (" + p.Username + ")"
+			rows[i].Username, rows[i].DisplayName = p.Username, p.DisplayName
 		}
 	}
 	slices.SortStableFunc(rows, func(a, b studentRow) int { return strings.Compare(a.Name, b.Name) })

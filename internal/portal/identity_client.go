@@ -107,12 +107,22 @@ type person struct {
 	DisplayName string `json:"display_name"`
 }
 
-// People names subjects (at most 200 at a time).
+// maxPeopleAsked is what identity's GET /api/v1/people names at a time.
+const maxPeopleAsked = 200
+
+// People names subjects, asking identity for maxPeopleAsked at a time. On
+// an error it returns those named before it too.
 func (c identityClient) People(ctx context.Context, sess *session, ids []string) ([]person, error) {
-	q := url.Values{"id": ids}
-	var list listPage[person]
-	err := c.do(ctx, sess, call{method: http.MethodGet, path: "/people?" + q.Encode()}, &list)
-	return list.Items, err
+	var named []person
+	for start := 0; start < len(ids); start += maxPeopleAsked {
+		q := url.Values{"id": ids[start:min(start+maxPeopleAsked, len(ids))]}
+		var list listPage[person]
+		if err := c.do(ctx, sess, call{method: http.MethodGet, path: "/people?" + q.Encode()}, &list); err != nil {
+			return named, err
+		}
+		named = append(named, list.Items...)
+	}
+	return named, nil
 }
 
 // account is a user as identity's API shows it to administrators.
