@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"net/url"
 	"os"
@@ -17,6 +18,8 @@ import (
 
 	"campus/internal/db"
 	"campus/internal/testenv"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // PostgresEnv names the variable holding the URL of the PostgreSQL server
@@ -88,7 +91,16 @@ func PostgresURL(tb testing.TB) string {
 	// Cleanups run last-registered first: the caller's pools (registered
 	// after this) close before the schema is dropped.
 	tb.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+		// Tests drop their schemas in parallel, and two DROP SCHEMA ...
+		// CASCADE can deadlock on shared catalog rows; PostgreSQL then
+		// aborts one of them (40P01), which is tried again.
+		var err error
+		for range 5 {
+			if _, err = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); !isDeadlock(err) {
+				break
+			}
+		}
+		if err != nil {
 			tb.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
@@ -116,4 +128,11 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// isDeadlock reports whether PostgreSQL aborted the statement to break a
+// deadlock (SQLSTATE 40P01).
+func isDeadlock(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "40P01"
 }
