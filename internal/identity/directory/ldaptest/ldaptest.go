@@ -15,11 +15,13 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -59,7 +61,7 @@ type Server struct {
 
 type process struct {
 	cmd  *exec.Cmd
-	out  bytes.Buffer // slapd's stdout and stderr; read only after done
+	out  capped // slapd's stdout and stderr; read only after done
 	done chan struct{}
 }
 
@@ -302,7 +304,7 @@ func (s *Server) Restart(t testing.TB) {
 
 var errAddrInUse = errors.New("address already in use")
 
-// start runs slapd in the foreground (-d 0), so that the test owns the
+// start runs slapd in the foreground (-d none: errors only), so that the test owns the
 // process and Stop is a plain signal and wait, and returns once it answers
 // a bind as the admin.
 func (s *Server) start() error {
@@ -312,11 +314,11 @@ func (s *Server) start() error {
 		return errors.New("slapd is already running")
 	}
 	p := &process{done: make(chan struct{})}
-	p.cmd = exec.Command(SlapdPath, "-d", "0", "-h", s.URL+"/ "+s.LDAPSURL+"/", "-f", filepath.Join(s.dir, "slapd.conf"))
+	p.cmd = exec.Command(SlapdPath, "-d", "none", "-h", s.URL+"/ "+s.LDAPSURL+"/", "-f", filepath.Join(s.dir, "slapd.conf"))
 	p.cmd.Stdout = &p.out
 	p.cmd.Stderr = &p.out
 	p.cmd.SysProcAttr = sysProcAttr()
-	if err := p.cmd.Start(); err != nil {
+	if err := startCmd(p.cmd); err != nil {
 		return fmt.Errorf("start slapd: %w", err)
 	}
 	go func() {
@@ -329,12 +331,11 @@ func (s *Server) start() error {
 		select {
 		case <-p.done:
 			out := strings.TrimSpace(p.out.String())
-			// slapd -d 0 may exit without a word when a port it was given
-			// was taken meanwhile (another test's server), and that
-			// server may be gone again by now: a silent exit at start
-			// counts as a taken port too, and is retried on new ones.
-			if strings.Contains(out, "Address already in use") || out == "" || taken(s.URL) || taken(s.LDAPSURL) {
-				return fmt.Errorf("slapd on %s: %w", s.URL, errAddrInUse)
+			// A port found free may have been taken meanwhile (by another
+			// test's server): slapd says so at -d none (at -d 0 it exits
+			// without a word), and the caller retries on new ports.
+			if strings.Contains(out, "Address already in use") || taken(s.URL) || taken(s.LDAPSURL) {
+				return fmt.Errorf("slapd on %s (%v): %w", s.URL, p.cmd.ProcessState, errAddrInUse)
 			}
 			return fmt.Errorf("slapd exited at start (%v): %s", p.cmd.ProcessState, out)
 		default:
@@ -489,10 +490,54 @@ func taken(u string) bool {
 
 func freeAddr(t testing.TB) string {
 	t.Helper()
+	// Below the kernel's ephemeral range: a port there is never taken as
+	// the source port of an outgoing connection, which is what took the
+	// ports a listen on :0 had just returned while another test package
+	// opened connections by the thousand (CI's memory step).
+	low, high := 10000, ephemeralLow()
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", low+mathrand.IntN(high-low))
+		if l, err := net.Listen("tcp", addr); err == nil {
+			l.Close()
+			return addr
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("ldaptest: find a free port: %v", err)
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// ephemeralLow is where the kernel's ephemeral ports begin (Linux's
+// ip_local_port_range; 32768 where it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil || n <= 11000 {
+		return 32768
+	}
+	return n
+}
+
+// capped keeps the first 64 KiB written to it and drops the rest, so that
+// a long-running slapd's log cannot grow the test's heap (the directory's
+// memory tests measure it).
+type capped struct{ bytes.Buffer }
+
+const outCap = 64 << 10
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := outCap - c.Len(); room > 0 {
+		c.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
 }
