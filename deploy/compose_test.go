@@ -59,6 +59,12 @@ func TestComposeFile(t *testing.T) {
 		if len(s.Command) == 0 || (name != "migrate" && s.Command[0] != name) {
 			t.Errorf("%s: command %v", name, s.Command)
 		}
+		if m := s.Environment["CAMPUS_METRICS_ADDR"]; name != "migrate" && (m == nil || *m != ":9090") {
+			t.Errorf("%s: metrics not served on :9090 (CAMPUS_METRICS_ADDR)", name)
+		}
+		if len(s.Ports) != 0 {
+			t.Errorf("%s publishes %v; only the web entry may", name, s.Ports)
+		}
 		for k, v := range s.Environment {
 			secretish := strings.HasSuffix(k, "_DB") || strings.Contains(k, "SECRET") || strings.Contains(k, "PASSWORD") || strings.HasSuffix(k, "_KEY")
 			if secretish && !strings.HasSuffix(k, "_FILE") {

@@ -298,7 +298,7 @@ func setRoles(t testing.TB, p *idp, id string, roles ...string) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if _, err := identitystore.New(d, time.Now).UpdateAccount(context.Background(), id, 0, func(r *identitystore.AccountRecord) error {
+	if _, err := identityStore(t, d, p.dir).UpdateAccount(context.Background(), id, 0, func(r *identitystore.AccountRecord) error {
 		r.Roles = roles
 		return nil
 	}); err != nil {

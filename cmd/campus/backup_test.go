@@ -16,7 +16,6 @@ import (
 
 	"campus/internal/db"
 	"campus/internal/identity"
-	identitystore "campus/internal/identity/store"
 )
 
 // campusCmd runs a campus command in-process and returns its output.
@@ -145,7 +144,7 @@ func account(t *testing.T, dir, username string) bool {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	_, _, err = identitystore.New(d, time.Now).AccountByLogin(context.Background(), username)
+	_, _, err = identityStore(t, d, dir).AccountByLogin(context.Background(), username)
 	if errors.Is(err, identity.ErrNotFound) {
 		return false
 	}

@@ -15,6 +15,7 @@ import (
 	"campus/internal/backup"
 	"campus/internal/config"
 	"campus/internal/db"
+	"campus/internal/identity/datakeys"
 	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
 	messagesstore "campus/internal/messages/store"
@@ -389,7 +390,8 @@ func endSignIns(ctx context.Context, e env, dsn string) (int, error) {
 		return 0, err
 	}
 	defer d.Close()
-	return identitystore.New(d, time.Now).RevokeEveryone(ctx)
+	// Revoking reads and writes no personal data: no data keys needed.
+	return identitystore.New(d, time.Now, datakeys.Random()).RevokeEveryone(ctx)
 }
 
 // knownSchemas is the highest migration of each service this binary has.

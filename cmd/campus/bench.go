@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -33,9 +32,11 @@ import (
 
 	"campus/internal/config"
 	"campus/internal/identity"
+	"campus/internal/identity/datakeys"
 	"campus/internal/identity/password"
 	identityservice "campus/internal/identity/service"
 	identitystore "campus/internal/identity/store"
+	"campus/internal/lazyregexp"
 )
 
 // benchOptions are the settings of `campus bench`.
@@ -44,6 +45,7 @@ type benchOptions struct {
 	Insecure      bool
 	Data          string
 	IdentityDB    dbOption
+	KEK           string
 	AdminPassword string
 	Rate          string
 	Duration      time.Duration
@@ -82,6 +84,7 @@ func newBenchConfig() (*benchOptions, *config.Set) {
 	s.String(&o.URL, "bench.url", "url", "CAMPUS_BENCH_URL", "", "Campus to measure, e.g. https://127.0.0.1:8443 (default: start a node of its own)")
 	s.String(&o.CAFile, "bench.ca_file", "ca-file", "CAMPUS_BENCH_CA_FILE", "", "PEM file of the CA (or the self-signed certificate) of --url")
 	s.Bool(&o.Insecure, "bench.insecure", "insecure", "CAMPUS_BENCH_INSECURE", "false", "Do not check the certificate of --url (a dev certificate)")
+	s.String(&o.KEK, "identity.key_encryption_key", "", "CAMPUS_KEY_ENCRYPTION_KEY", "", "The node's key-encryption key, when not the one in --data", config.Secret(), config.EnvOnly())
 	s.String(&o.Data, "bench.data", "data", "CAMPUS_DATA", "", "Data directory of the node of --url, for its identity database (default without --url: a temporary one, removed afterwards)")
 	o.IdentityDB.register(s, "identity-db")
 	s.String(&o.AdminPassword, "admin.password", "", "CAMPUS_ADMIN_PASSWORD", "",
@@ -256,7 +259,7 @@ func benchCommand(ctx context.Context, e env, args []string, node *nodeCommand) 
 	}
 	progress := e.stderr
 	b := &bench{o: o, log: func(format string, a ...any) { fmt.Fprintf(progress, "bench: "+format+"\n", a...) }, run: newRunID()}
-	var identityDSN string
+	var identityDSN, dataDir string
 	if o.URL == "" {
 		dir, err := os.MkdirTemp("", "campus-bench-")
 		if err != nil {
@@ -271,19 +274,19 @@ func benchCommand(ctx context.Context, e env, args []string, node *nodeCommand) 
 		b.node, b.base = n, n.url
 		o.AdminPassword = n.adminPassword
 		o.CAFile = filepath.Join(dir, "tls", "cert.pem")
-		identityDSN = "sqlite:" + filepath.Join(dir, "identity.db")
+		identityDSN, dataDir = "sqlite:"+filepath.Join(dir, "identity.db"), dir
 	} else {
 		b.base = strings.TrimSuffix(o.URL, "/")
 		dir, err := absPath(o.Data)
 		if err != nil {
 			return err
 		}
-		identityDSN = o.IdentityDB.resolve(dir)
+		identityDSN, dataDir = o.IdentityDB.resolve(dir), dir
 	}
 	if err := b.connect(); err != nil {
 		return err
 	}
-	if err := b.setup(ctx, identityDSN); err != nil {
+	if err := b.setup(ctx, identityDSN, dataDir); err != nil {
 		return err
 	}
 	defer b.teardown(identityDSN)
@@ -389,14 +392,22 @@ func (b *bench) connect() error {
 // admin API creates no accounts, and self-registration is limited per
 // address), then signs everyone in and builds the catalogue, the
 // enrolments and the first grades through the public APIs.
-func (b *bench) setup(ctx context.Context, identityDSN string) error {
+func (b *bench) setup(ctx context.Context, identityDSN, dataDir string) error {
 	start := time.Now()
-	d, err := openDB(ctx, newLogger(io.Discard, "text", "warn"), "identity", identityDSN, identitystore.Migrations)
+	logger := newLogger(io.Discard, "text", "warn")
+	d, err := openDB(ctx, logger, "identity", identityDSN, identitystore.Migrations)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	st := identitystore.New(d, time.Now)
+	kek, err := identityservice.Secret(dataDir, b.o.KEK, logger)
+	if err != nil {
+		return err
+	}
+	st, err := identityservice.OpenStore(ctx, d, kek, logger)
+	if err != nil {
+		return err
+	}
 	b.clientID, b.redirect = "bench-"+b.run, "https://bench.invalid/cb"
 	_, secret, err := identityservice.AddClient(ctx, st, identity.Client{ID: b.clientID, Name: "campus bench " + b.run, FirstParty: true,
 		RedirectURIs: []string{b.redirect}, GrantTypes: []string{"authorization_code", "refresh_token"},
@@ -511,7 +522,8 @@ func (b *bench) teardown(identityDSN string) {
 		return
 	}
 	defer d.Close()
-	_ = identityservice.RemoveClient(ctx, identitystore.New(d, time.Now), b.clientID, "campus bench")
+	// Removing a client touches no personal data: no data keys needed.
+	_ = identityservice.RemoveClient(ctx, identitystore.New(d, time.Now, datakeys.Random()), b.clientID, "campus bench")
 }
 
 // parallel runs f(0..n-1), four at a time, and returns the first error.
@@ -610,8 +622,8 @@ func (b *bench) call(ctx context.Context, kind, token, method, path string, body
 }
 
 var (
-	htmlHead = regexp.MustCompile(`(?is)<head.*?</head>|<script.*?</script>|<style.*?</style>`)
-	htmlTag  = regexp.MustCompile(`<[^>]*>`)
+	htmlHead = lazyregexp.New(`(?is)<head.*?</head>|<script.*?</script>|<style.*?</style>`)
+	htmlTag  = lazyregexp.New(`<[^>]*>`)
 )
 
 // excerpt is the start of a response body for an error report; of an
@@ -629,8 +641,8 @@ func excerpt(b []byte) string {
 }
 
 var (
-	benchAuthRequest = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
-	benchCSRF        = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	benchAuthRequest = lazyregexp.New(`name="authRequestID" value="([^"]+)"`)
+	benchCSRF        = lazyregexp.New(`name="csrf" value="([^"]+)"`)
 )
 
 // signIn is a whole sign-in as a browser and its application do it:
@@ -662,6 +674,10 @@ func (b *bench) signIn(ctx context.Context, u *benchUser, scope string, stepUp b
 		return err
 	}
 	loc, _ := resp.Location()
+	if loc == nil && resp.Request != nil && (strings.HasSuffix(resp.Request.URL.Path, "/login/factor") || strings.HasSuffix(resp.Request.URL.Path, "/login/enrol")) {
+		return fail("login: "+u.username+" signs in with a second factor on this campus, which a load generator cannot (run its identity with --mfa-roles none, or let bench start its own node)",
+			resp.StatusCode, page)
+	}
 	if loc == nil || !strings.HasPrefix(loc.String(), b.redirect) || loc.Query().Get("state") != state || loc.Query().Get("code") == "" {
 		return fail("login: no code", resp.StatusCode, page)
 	}
@@ -1257,7 +1273,7 @@ const (
 	benchHeapPrefix  = "campus-bench-heap "
 )
 
-var benchRunning = regexp.MustCompile(`^campus is running at (\S+?)/?$`)
+var benchRunning = lazyregexp.New(`^campus is running at (\S+?)/?$`)
 
 // startBenchNode starts `campus bench node`, which is `campus serve` on
 // dir with the per-address sign-in limit lifted (all bench traffic comes
@@ -1268,7 +1284,11 @@ func startBenchNode(ctx context.Context, n *nodeCommand, dir string, o *benchOpt
 	if pw == "" {
 		pw = "bench-" + oauth2.GenerateVerifier()[:24]
 	}
-	args := append(slices.Clone(n.args), "--addr", "127.0.0.1:0", "--data", dir, "--log-level", "warn", "--sign-ins-per-ip-minute", "1000000")
+	// The bench signs its administrator in with the password alone to
+	// get the study token (a load generator has no authenticator app), so
+	// its own node requires no second factor of any role.
+	args := append(slices.Clone(n.args), "--addr", "127.0.0.1:0", "--data", dir, "--log-level", "warn", "--sign-ins-per-ip-minute", "1000000",
+		"--mfa-roles", "none")
 	args = append(args, o.NodeFlags...)
 	cmd := exec.Command(n.path, args...)
 	cmd.Env = append(os.Environ(), "CAMPUS_ADMIN_PASSWORD="+pw)

@@ -175,7 +175,7 @@ func TestBrowserJourneyInGerman(t *testing.T) {
 	admin.germanPage("users", english)
 	admin.do("open Anna", navigates(chromedp.Click(chromedp.Search(`//a[contains(., "Anna")]`))))
 	admin.germanPage("a user", english)
-	for _, path := range []string{"/admin", "/admin/roles", "/admin/roles/staff", "/admin/audit", "/admin/audit?person=anna.jaeger", "/profile", "/admin/programmes"} {
+	for _, path := range []string{"/admin", "/admin/roles", "/admin/roles/staff", "/admin/audit", "/admin/audit?person=anna.jaeger", "/admin/events", "/profile", "/admin/programmes"} {
 		admin.open(path, path)
 		admin.germanPage(path, english)
 	}

@@ -344,11 +344,11 @@ func accountID(t *testing.T, dir, username string) string {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	var id string
-	if err := d.QueryRowContext(context.Background(), `SELECT id FROM accounts WHERE username = ?`, username).Scan(&id); err != nil {
+	a, _, err := identityStore(t, d, dir).AccountByLogin(context.Background(), username)
+	if err != nil {
 		t.Fatalf("account %s: %v", username, err)
 	}
-	return id
+	return a.ID
 }
 
 // evaluate runs a script in the page and returns its value.

@@ -13,7 +13,6 @@ import (
 
 	"campus/internal/db"
 	"campus/internal/identity"
-	identitystore "campus/internal/identity/store"
 	"campus/internal/study"
 	studystore "campus/internal/study/store"
 )
@@ -34,7 +33,7 @@ func longNamedStudents(t *testing.T, dir string, n int) {
 		t.Fatal(err)
 	}
 	defer sdb.Close()
-	ist, sst := identitystore.New(idb, time.Now), studystore.New(sdb, time.Now)
+	ist, sst := identityStore(t, idb, dir), studystore.New(sdb, time.Now)
 	progs, _, err := sst.Programmes(ctx, studystore.ProgrammeQuery{Degree: "B.Sc.", Page: studystore.Page{Limit: 5}})
 	if err != nil || len(progs) == 0 {
 		t.Fatalf("the demo's B.Sc.: %v, %v", progs, err)
@@ -154,7 +153,7 @@ func TestBrowserPageWidths(t *testing.T) {
 	admin.open("a long-named student", "/admin/users?q=hohenzollernsigmaringen07")
 	admin.do("open the account", navigates(chromedp.Click(chromedp.Search(`//a[contains(., "Wittgensteinberleburg07")]`))))
 	user := admin.evaluate("where", `location.pathname`)
-	for _, path := range []string{"/", "/programmes", "/admin", "/admin/users", "/admin/users?q=maximiliane", user, "/admin/roles", "/admin/roles/student", "/admin/audit", "/profile",
+	for _, path := range []string{"/", "/programmes", "/admin", "/admin/users", "/admin/users?q=maximiliane", user, "/admin/roles", "/admin/roles/student", "/admin/audit", "/admin/events", "/profile",
 		"/admin/programmes", lecture} {
 		admin.open(path, path)
 		admin.fits(path, 375)

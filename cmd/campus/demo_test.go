@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"campus/internal/demo"
+	identityservice "campus/internal/identity/service"
 )
 
 func TestServeDemo(t *testing.T) {
@@ -44,6 +48,28 @@ func TestServeDemo(t *testing.T) {
 	}
 	if !strings.Contains(grades.raw, `"status":"passed"`) {
 		t.Fatal("no passed module in the overview")
+	}
+
+	// The demo's event: three polling stations' accounts, for the portal
+	// only. Another application refuses them, after their PIN was checked.
+	if demo.PortalClientID != identityservice.PortalClientID {
+		t.Fatalf("the demo's portal client %q is not identity's %q", demo.PortalClientID, identityservice.PortalClientID)
+	}
+	ev := regexp.MustCompile(`(wahl-[a-z2-9]{8})\s+Polling station 1\s+([0-9]{8})`).FindStringSubmatch(r.stdout.String())
+	if ev == nil || !strings.Contains(r.stdout.String(), `Accounts of the event "Student council election"`) {
+		t.Fatalf("the demo event's accounts not printed:\n%s", r.stdout)
+	}
+	{
+		b := p.browser(t)
+		rp := newRP(t, p, app, oidc.ScopeOpenID)
+		pg := getPage(t, b, rp.config.AuthCodeURL("st-event", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		pg = submitLogin(t, p, b, pg, ev[1], ev[2])
+		if pg.location != nil && strings.HasPrefix(pg.location.String(), rp.config.RedirectURL) && pg.location.Query().Get("code") != "" {
+			t.Fatal("an account of the demo event signed in to another application than the portal")
+		}
+		if !strings.Contains(pg.body, "does not give access") {
+			t.Fatalf("the refusal does not say why (status %d):\n%s", pg.status, pg.body)
+		}
 	}
 
 	// The messages service made the course groups from the demo's

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -23,7 +24,6 @@ import (
 	"campus/internal/db"
 	"campus/internal/db/dbtest"
 	"campus/internal/identity/password"
-	identitystore "campus/internal/identity/store"
 )
 
 // syncBuffer collects a command's output while it runs.
@@ -63,6 +63,15 @@ func startCampus(t testing.TB, environ map[string]string, args ...string) *runni
 	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
+	if _, set := environ["CAMPUS_MFA_ROLES"]; !set {
+		// The tests of other things sign the administrator in with the
+		// password alone; the tests of second factors set the roles.
+		environ = maps.Clone(environ)
+		if environ == nil {
+			environ = map[string]string{}
+		}
+		environ["CAMPUS_MFA_ROLES"] = "none"
+	}
 	e := env{getenv: envMap(environ), stdout: r.stdout, stderr: r.stderr, ready: func(u string) { ready <- u }}
 	go func() { done <- runWith(ctx, e, args) }()
 	select {
@@ -231,7 +240,7 @@ func adminHash(t testing.TB, dir string) string {
 	if err := d.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("accounts: %d, %v; want exactly the administrator", n, err)
 	}
-	_, hash, err := identitystore.New(d, time.Now).AccountByLogin(context.Background(), "admin@localhost")
+	_, hash, err := identityStore(t, d, dir).AccountByLogin(context.Background(), "admin@localhost")
 	if err != nil {
 		t.Fatal(err)
 	}

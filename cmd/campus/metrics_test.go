@@ -124,6 +124,7 @@ func TestMetricsScrape(t *testing.T) {
 		{"messages read pool", metrics.DBConnections, []string{"service", "messages", "pool", "read", "state", "in_use"}, 0},
 		{"mail outbox, nothing given up", metrics.OutboxEntries, []string{"service", "identity", "outbox", "mail", "state", "failed"}, 0},
 		{"logout outbox, nothing waiting", metrics.OutboxEntries, []string{"service", "identity", "outbox", "logout", "state", "pending"}, 0},
+		{"study's notices outbox, nothing given up", metrics.OutboxEntries, []string{"service", "study", "outbox", "notices", "state", "failed"}, 0},
 		{"the backup made", metrics.Backups, nil, 1},
 		{"build", metrics.BuildInfo, []string{"version", version}, 1},
 	}

@@ -26,7 +26,6 @@ import (
 	"campus/internal/db"
 	"campus/internal/identity"
 	"campus/internal/identity/password"
-	identitystore "campus/internal/identity/store"
 )
 
 const adminPassword = "correct-horse-battery-staple"
@@ -71,7 +70,7 @@ func (p *idp) addUser(t testing.TB, username, pw string, roles ...string) identi
 	}
 	defer d.Close()
 	h, _ := password.Hash(pw, password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
-	a, err := identitystore.New(d, time.Now).CreateAccount(context.Background(), identity.Account{
+	a, err := identityStore(t, d, p.dir).CreateAccount(context.Background(), identity.Account{
 		Username: username, Email: username + "@uni.example", DisplayName: strings.ToUpper(username[:1]) + username[1:],
 		GivenName: "Given", FamilyName: "Family", EmailVerified: true, Roles: roles}, h)
 	if err != nil {

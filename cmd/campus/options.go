@@ -241,6 +241,8 @@ func registerIdentity(s *config.Set, o *identityservice.Config) {
 	s.Duration(&o.SessionTTL, "identity.session_ttl", "session-ttl", "CAMPUS_SESSION_TTL", "12h", "Lifetime of a sign-in session at identity (single sign-on)")
 	s.Duration(&o.LogoutRetryBase, "identity.logout_retry_base", "logout-retry-base", "CAMPUS_LOGOUT_RETRY_BASE", "10s",
 		"Delay before a back-channel logout that failed is sent again; it doubles per attempt up to an hour, and is given up after 72 hours")
+	s.StringList(&o.MFARoles, "identity.mfa_roles", "mfa-roles", "CAMPUS_MFA_ROLES", "admin",
+		"Roles whose members sign in with a second factor (passkey or authenticator app) and enrol one right after the password if they have none, e.g. admin,staff; none: no role")
 	s.Int(&o.MaxLoginAttempts, "identity.max_login_attempts", "max-login-attempts", "CAMPUS_MAX_LOGIN_ATTEMPTS", "5", "Failed sign-ins before an account is locked")
 	s.Int(&o.LockoutMinutes, "identity.lockout_minutes", "lockout-minutes", "CAMPUS_LOCKOUT_MINUTES", "10", "How long a locked account stays locked")
 	s.String(&o.SigningKeyFile, "identity.signing_key_file", "signing-key-file", "CAMPUS_SIGNING_KEY_FILE", "",
@@ -289,6 +291,13 @@ func (u *upstreamOptions) validate() []error {
 // person has per examination.
 func registerStudy(s *config.Set, c *studyservice.Config) {
 	s.Int(&c.MaxAttempts, "study.max_attempts", "max-attempts", "CAMPUS_MAX_ATTEMPTS", "3", "Attempts a person has per examination")
+}
+
+// registerStudyAccess binds who may change things through the study API,
+// for serve and study (not demo load, which writes to the database).
+func registerStudyAccess(s *config.Set, c *studyservice.Config) {
+	s.Bool(&c.RequireMFA, "study.require_mfa", "study-require-mfa", "CAMPUS_STUDY_REQUIRE_MFA", "false",
+		"Refuse changes to the catalogue and to grades (studies:write, grades:write) unless the person signed in with a second factor (passkey, authenticator app), with 401 insufficient_user_authentication (RFC 9470); people's own enrolments stay open")
 }
 
 // registerMessages binds the messages service's settings, for serve and

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"campus/internal/background"
 	"campus/internal/backup"
 	"campus/internal/certs"
 	"campus/internal/config"
@@ -200,6 +201,9 @@ func (p *process) serve(ctx context.Context, h http.Handler) error {
 	if p.e.ready != nil {
 		p.e.ready(url)
 	}
+	// The listener takes connections already (start listened); the
+	// services' outboxes, housekeeping and pollers begin now.
+	background.Started(ctx)
 	return httpserver.Serve(ctx, srv, p.ln, p.opts.ShutdownGrace, p.logger)
 }
 

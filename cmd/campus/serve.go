@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"campus/internal/background"
 	"campus/internal/certs"
 	"campus/internal/config"
 	"campus/internal/demo"
@@ -19,6 +20,7 @@ import (
 	portalstore "campus/internal/portal/store"
 	studyservice "campus/internal/study/service"
 	studystore "campus/internal/study/store"
+	"campus/internal/tokencheck"
 )
 
 type serveConfig struct {
@@ -43,6 +45,7 @@ func newServeConfig() (*serveConfig, *config.Set) {
 	c.messagesDB.register(s, "messages-db")
 	registerIdentity(s, &c.identity)
 	registerStudy(s, &c.study)
+	registerStudyAccess(s, &c.study)
 	registerMessages(s, &c.messages)
 	c.backups.register(s)
 	s.String(&c.identity.CAFile, "ca_file", "ca-file", "CAMPUS_CA_FILE", "",
@@ -137,18 +140,20 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	// The resource servers read identity's revocations from its store, in
 	// this process, rather than through its feed's handler.
-	revocations := identitySvc.RevocationSource()
-	studyH, err := studyservice.New(ctx, sdb, studyservice.Config{MaxAttempts: c.study.MaxAttempts, Issuer: issuer, HTTPClient: loopClient,
-		RevocationSource: revocations,
-		ClientID:         identityservice.StudyClientID, ClientSecret: identitySvc.ClientSecret(identityservice.StudyClientID),
-		MessagesURL: origin + "/messages",
-		Ready:       []httpserver.Check{identityCheck}}, p.logger)
+	// One copy of the feed serves study, messages and the portal.
+	revocations := &tokencheck.Revocations{URL: issuer + "/revocations", Source: identitySvc.RevocationSource(), Now: time.Now, Logger: p.logger}
+	background.Go(ctx, func() { revocations.Run(ctx) })
+	studyH, err := studyservice.New(ctx, sdb, studyservice.Config{MaxAttempts: c.study.MaxAttempts, RequireMFA: c.study.RequireMFA, Issuer: issuer, HTTPClient: loopClient,
+		Revocations: revocations,
+		ClientID:    identityservice.StudyClientID, ClientSecret: identitySvc.ClientSecret(identityservice.StudyClientID),
+		MessagesURL: origin + "/messages", Metrics: p.metrics,
+		Ready: []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
 		return err
 	}
 	mcfg := c.messages
 	mcfg.Issuer, mcfg.HTTPClient, mcfg.StudyURL, mcfg.Ready = issuer, loopClient, origin+"/study", []httpserver.Check{identityCheck}
-	mcfg.RevocationSource = revocations
+	mcfg.Revocations = revocations
 	mcfg.ClientID, mcfg.ClientSecret = identityservice.MessagesClientID, identitySvc.ClientSecret(identityservice.MessagesClientID)
 	messagesH, err := messagesservice.New(ctx, mdb, mcfg, p.logger)
 	if err != nil {
@@ -157,7 +162,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	portalH, err := portalservice.New(ctx, pdb, portalservice.Config{ClientID: identityservice.PortalClientID,
 		ClientSecret: identitySvc.ClientSecret(identityservice.PortalClientID), SessionKey: identitySvc.PortalSessionKey(),
 		SessionTTL: c.identity.SessionTTL, Version: version, Origin: p.publicURL.Scheme + "://" + p.publicURL.Host, Base: base,
-		Issuer: issuer, StudyURL: origin + "/study", MessagesURL: origin + "/messages", HTTPClient: loopClient, RevocationSource: revocations,
+		Issuer: issuer, StudyURL: origin + "/study", MessagesURL: origin + "/messages", HTTPClient: loopClient, Revocations: revocations,
 		Ready: []httpserver.Check{identityCheck}}, p.logger)
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ func newStudyConfig() (*studyConfig, *config.Set) {
 	s.String(&c.study.MessagesURL, "study.messages_url", "messages-url", "CAMPUS_MESSAGES_URL", "",
 		"Base URL of the messages service, where notices go when a grade is published or a programme changes, e.g. https://messages.example.edu (sent with the client credentials above, scope messages:notify; empty: no notices)")
 	registerStudy(s, &c.study)
+	registerStudyAccess(s, &c.study)
 	return c, s
 }
 
@@ -59,6 +60,7 @@ func runStudy(ctx context.Context, e env, args []string) error {
 			cfg.Issuer, cfg.HTTPClient = strings.TrimSuffix(c.upstream.Issuer, "/"), client
 			cfg.MessagesURL = strings.TrimSuffix(cfg.MessagesURL, "/")
 			cfg.Ready = []httpserver.Check{httpserver.URLCheck("identity", client, cfg.Issuer+"/healthz")}
+			cfg.Metrics = p.metrics
 			return studyservice.New(ctx, d, cfg, p.logger)
 		})
 }

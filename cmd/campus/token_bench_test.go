@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"campus/internal/identity"
 	"campus/internal/identity/oidcop"
@@ -48,7 +47,7 @@ func identityHandlerWith(b *testing.B, base string, hash password.Params) (http.
 	b.Cleanup(func() { d.Close() })
 	opts := identityservice.Config{Admin: identityservice.AdminConfig{Email: "admin@localhost", Password: "correct-horse-battery"},
 		Welcome: "hi", AccessTokenTTL: 600e9, IDTokenTTL: 3600e9, RefreshTokenTTL: 3600e9, StepUpTTL: 600e9, SessionTTL: 3600e9,
-		MaxLoginAttempts: 5, LockoutMinutes: 10, SignInsPerIPMinute: 1 << 20, TimeZone: "UTC",
+		MaxLoginAttempts: 5, LockoutMinutes: 10, SignInsPerIPMinute: 1 << 20, TimeZone: "UTC", MFARoles: []string{"none"},
 		Argon2MemoryKiB: int(hash.Memory), Argon2Time: int(hash.Time), Argon2Threads: int(hash.Threads),
 		PasswordMinLength: 10, RefuseCommon: true,
 		Issuer: "https://campus.test/idp", Base: base, DataDir: dir, Out: io.Discard}
@@ -56,7 +55,7 @@ func identityHandlerWith(b *testing.B, base string, hash password.Params) (http.
 	if err != nil {
 		b.Fatal(err)
 	}
-	return svc, identitystore.New(d, time.Now)
+	return svc, identityStore(b, d, dir)
 }
 
 // addServiceClient registers a client for the client credentials grant.

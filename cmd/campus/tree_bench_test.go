@@ -73,7 +73,7 @@ func BenchmarkProgrammeTree(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ready := make(chan string, 1)
-	e := env{getenv: envMap(map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword}), stdout: io.Discard, stderr: io.Discard,
+	e := env{getenv: envMap(map[string]string{"CAMPUS_ADMIN_PASSWORD": adminPassword, "CAMPUS_MFA_ROLES": "none"}), stdout: io.Discard, stderr: io.Discard,
 		ready: func(u string) { ready <- u }}
 	go runWith(ctx, e, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--demo", "--log-level", "error"})
 	url := <-ready

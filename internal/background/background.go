@@ -8,6 +8,11 @@
 // service needs no setting of its own: Go runs the work in the context's
 // group, or in a plain goroutine where there is none (tests that build a
 // service alone).
+//
+// Work that nothing needs before the first request (outboxes,
+// housekeeping, indexers, pollers of other services) starts with
+// AfterStart: it waits until the process serves, so it does not compete
+// with the start for the processor and the databases' write locks.
 package background
 
 import (
@@ -17,7 +22,17 @@ import (
 )
 
 // Group is the background work of one process.
-type Group struct{ wg sync.WaitGroup }
+type Group struct {
+	wg        sync.WaitGroup
+	startOnce sync.Once
+	started   chan struct{} // closed by Started
+	closeOnce sync.Once
+}
+
+func (g *Group) startedC() chan struct{} {
+	g.startOnce.Do(func() { g.started = make(chan struct{}) })
+	return g.started
+}
 
 type key struct{}
 
@@ -35,6 +50,34 @@ func Go(ctx context.Context, f func()) {
 		return
 	}
 	go f()
+}
+
+// AfterStart is Go for work that waits until Started is called on ctx's
+// group (or ctx ends: f then runs at once and must return). Without a
+// group it runs at once.
+func AfterStart(ctx context.Context, f func()) {
+	g, ok := ctx.Value(key{}).(*Group)
+	if !ok || g == nil {
+		go f()
+		return
+	}
+	started := g.startedC()
+	g.wg.Go(func() {
+		select {
+		case <-started:
+		case <-ctx.Done():
+		}
+		f()
+	})
+}
+
+// Started lets the work of ctx's group that waits for the start run: the
+// process calls it once it serves. Calling it again does nothing.
+func Started(ctx context.Context) {
+	if g, ok := ctx.Value(key{}).(*Group); ok && g != nil {
+		c := g.startedC()
+		g.closeOnce.Do(func() { close(c) })
+	}
 }
 
 // Wait waits until every goroutine of the group has returned, at most

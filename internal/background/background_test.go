@@ -44,3 +44,43 @@ func TestWithoutGroup(t *testing.T) {
 	Go(context.Background(), func() { close(done) })
 	<-done
 }
+
+func TestAfterStartWaitsForTheStart(t *testing.T) {
+	t.Parallel()
+	g := &Group{}
+	ctx := With(context.Background(), g)
+	ran := make(chan struct{})
+	AfterStart(ctx, func() { close(ran) })
+	select {
+	case <-ran:
+		t.Fatal("the work ran before the process started")
+	default:
+	}
+	Started(ctx)
+	Started(ctx) // twice is harmless
+	<-ran
+	if !g.Wait(10 * time.Second) {
+		t.Fatal("the group did not end")
+	}
+}
+
+func TestAfterStartRunsWhenTheContextEnds(t *testing.T) {
+	t.Parallel()
+	g := &Group{}
+	ctx, cancel := context.WithCancel(With(context.Background(), g))
+	ran := make(chan struct{})
+	AfterStart(ctx, func() { close(ran) })
+	cancel() // a start that failed: the work runs, sees ctx done and returns
+	<-ran
+	if !g.Wait(10 * time.Second) {
+		t.Fatal("the group did not end")
+	}
+}
+
+func TestAfterStartWithoutAGroup(t *testing.T) {
+	t.Parallel()
+	ran := make(chan struct{})
+	AfterStart(context.Background(), func() { close(ran) })
+	<-ran
+	Started(context.Background()) // no group: nothing to do
+}

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"campus/internal/lazyregexp"
 )
 
 // fileSetting is a structured value only the config file can give, such
@@ -39,7 +40,7 @@ func (s *Set) File(p any, key, usage string) {
 	s.fileByKey[key] = fs
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
+var yamlLine = lazyregexp.New(`line (\d+)`)
 
 // decode reads node into a fresh value of the setting's type, strictly.
 // The node is re-encoded for a strict decoder; line numbers in its errors

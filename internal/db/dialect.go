@@ -2,22 +2,23 @@ package db
 
 import (
 	"errors"
-	"regexp"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"campus/internal/lazyregexp"
 )
 
 // Migrations are written in PostgreSQL's types; SQLite gets the few that it
 // would otherwise misread. TIMESTAMP makes modernc return time.Time, and
 // BLOB keeps bytes as bytes.
 var sqliteTypes = []struct {
-	re   *regexp.Regexp
+	re   *lazyregexp.Regexp
 	with string
 }{
-	{regexp.MustCompile(`(?i)\bTIMESTAMPTZ\b`), "TIMESTAMP"},
-	{regexp.MustCompile(`(?i)\bBYTEA\b`), "BLOB"},
+	{lazyregexp.New(`(?i)\bTIMESTAMPTZ\b`), "TIMESTAMP"},
+	{lazyregexp.New(`(?i)\bBYTEA\b`), "BLOB"},
 }
 
 // rewrite adapts PostgreSQL DDL to the dialect.

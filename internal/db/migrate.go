@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"time"
+
+	"campus/internal/lazyregexp"
 )
 
 // Migration is one numbered schema change.
@@ -27,10 +28,12 @@ var ErrSchemaTooNew = errors.New("database schema is newer than this campus bina
 // A migration file is NNNN_name.sql; NNNN_name.sqlite.sql or
 // NNNN_name.postgres.sql replaces it for that dialect where the portable
 // form will not do.
-var migrationFile = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+?)(?:\.(sqlite|postgres))?\.sql$`)
+var migrationFile = lazyregexp.New(`^(\d{4})_([a-z0-9_]+?)(?:\.(sqlite|postgres))?\.sql$`)
 
 // LoadMigrations reads the migrations in the root of fsys for the dialect,
-// ordered by version. Versions must be 1, 2, 3, ... without gaps.
+// ordered by version. Versions must be 1, 2, 3, ... without gaps. SQL is
+// as written (PostgreSQL's types); Migrate adapts what it applies to the
+// dialect, so a start on an up-to-date database rewrites nothing.
 func LoadMigrations(fsys fs.FS, d Dialect) ([]Migration, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -63,7 +66,7 @@ func LoadMigrations(fsys fs.FS, d Dialect) ([]Migration, error) {
 				continue // the dialect's own file wins
 			}
 		}
-		byVersion[v] = Migration{Version: v, Name: m[2], SQL: d.rewrite(string(b))}
+		byVersion[v] = Migration{Version: v, Name: m[2], SQL: string(b)}
 		specific[v] = isSpecific
 	}
 	out := make([]Migration, 0, len(byVersion))
@@ -129,6 +132,7 @@ func (db *DB) Migrate(ctx context.Context, fsys fs.FS) ([]Migration, error) {
 
 	var applied []Migration
 	for _, m := range ms[current:] {
+		m.SQL = db.dialect.rewrite(m.SQL)
 		ok, err := applyOne(ctx, conn, m)
 		if err != nil {
 			return applied, fmt.Errorf("%s: migration %04d_%s: %w", db, m.Version, m.Name, err)

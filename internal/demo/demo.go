@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"campus/internal/identity"
+	"campus/internal/identity/events"
 	"campus/internal/identity/password"
 	identitystore "campus/internal/identity/store"
 	"campus/internal/study"
@@ -196,6 +197,11 @@ func Load(ctx context.Context, out io.Writer, ist *identitystore.Store, sst *stu
 		}
 	}
 
+	event, eventCreds, err := demoEvent(ctx, ist, hash)
+	if err != nil {
+		return fmt.Errorf("demo event: %w", err)
+	}
+
 	fmt.Fprintf(out, "\n  campus loaded the demo: 2 programmes, %d modules, %d lectures, %d people.\n", len(demoModules), countLectures(lectures), len(creds))
 	fmt.Fprintln(out, "  Demo accounts (passwords shown only this once):")
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
@@ -204,8 +210,37 @@ func Load(ctx context.Context, out io.Writer, ist *identitystore.Store, sst *stu
 		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", c.username, c.role, c.programme, c.password)
 	}
 	tw.Flush()
+	fmt.Fprintf(out, "\n  Accounts of the event %q (%s to %s, the portal only; PINs shown only this once):\n",
+		event.Name, event.Window.FirstDate, event.Window.LastDate)
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "    USERNAME\tFOR\tPIN")
+	for _, c := range eventCreds {
+		fmt.Fprintf(tw, "    %s\t%s\t%s\n", c.Username, c.Label, c.PIN)
+	}
+	tw.Flush()
 	fmt.Fprintln(out)
 	return nil
+}
+
+// PortalClientID is the portal's client at identity, the one application
+// the demo event's accounts may use (identity/service names it too).
+const PortalClientID = "campus-portal"
+
+// demoEvent is an example event: a student council election this week,
+// with an account per polling station that signs in to the portal only.
+func demoEvent(ctx context.Context, ist *identitystore.Store, hash password.Params) (identitystore.Event, []events.Credential, error) {
+	today := time.Now()
+	e, err := ist.CreateEvent(ctx, identitystore.Event{Name: "Student council election",
+		Description: "Each polling station signs in with its own account to see the candidates' programmes.",
+		Window: identitystore.LoginWindow{Earliest: "00:00", Latest: "23:59", FirstDate: today.Format(time.DateOnly),
+			LastDate: today.AddDate(0, 0, 6).Format(time.DateOnly)},
+		Clients: []string{PortalClientID}, Role: identity.RoleStudent, Prefix: "wahl-", PINLength: events.DefaultPIN,
+		Afterwards: identitystore.EventDelete, CreatedBy: "demo"})
+	if err != nil {
+		return e, nil, err
+	}
+	creds, err := events.MakeInTurn(ctx, ist, e, events.Batch{Labels: []string{"Polling station 1", "Polling station 2", "Polling station 3"}}, hash, nil)
+	return e, creds, err
 }
 
 func teachingForm(dm demoModule) string {

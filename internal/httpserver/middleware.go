@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"runtime/debug"
 	"time"
 
+	"campus/internal/lazyregexp"
 	"campus/internal/problem"
 )
 
@@ -31,7 +31,7 @@ const requestIDKey ctxKey = iota
 
 // A proxy's request id is kept only if it is short and plain, so it cannot
 // smuggle anything into logs.
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+var validRequestID = lazyregexp.New(`^[A-Za-z0-9._-]{1,64}$`)
 
 // RequestID gives every request an id (the proxy's X-Request-Id when it is
 // sane, else a new one), in the context and the response header.

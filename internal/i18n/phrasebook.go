@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"campus/internal/lazyregexp"
 )
 
 // Phrasebook translates English sentences into other languages, keyed by
@@ -21,6 +23,17 @@ type Phrasebook struct {
 	mu    sync.RWMutex
 	exact map[Lang]map[string]string
 	forms map[Lang][]form
+	// pending is what Add was given and is not indexed yet. Packages add
+	// their phrases at initialisation, in every campus process; indexing
+	// them (hundreds of formats, each a regular expression) waits for the
+	// first translation instead of delaying every start.
+	pending []added
+}
+
+type added struct {
+	lang    Lang
+	phrases map[string]string
+	onlyNew bool // AddNew: phrases already there are skipped, not refused
 }
 
 type form struct {
@@ -35,19 +48,65 @@ func NewPhrasebook() *Phrasebook {
 	return &Phrasebook{exact: map[Lang]map[string]string{}, forms: map[Lang][]form{}}
 }
 
-var verb = regexp.MustCompile(`%(\[\d+\])?[dsqv]`)
+var (
+	verb  = lazyregexp.New(`%(\[\d+\])?[dsqv]`)
+	index = lazyregexp.New(`\[(\d+)\]`) // a verb's explicit index, the 2 of %[2]s
+)
 
 // Add adds translations into lang: English text or format → translation.
 // A phrase added twice, or a translation with verbs its English does not
-// have, is a programming error and panics at start.
+// have, is a programming error: it panics on the phrasebook's first use,
+// and in tests at once.
 func (p *Phrasebook) Add(lang Lang, phrases map[string]string) {
+	p.queue(added{lang: lang, phrases: phrases})
+}
+
+// AddNew is Add for the phrases that are not in lang yet when it is
+// indexed: for files that translate sentences another file of the same
+// package may have translated first.
+func (p *Phrasebook) AddNew(lang Lang, phrases map[string]string) {
+	p.queue(added{lang: lang, phrases: phrases, onlyNew: true})
+}
+
+func (p *Phrasebook) queue(a added) {
+	p.mu.Lock()
+	p.pending = append(p.pending, a)
+	p.mu.Unlock()
+	if lazyregexp.InTest {
+		p.index()
+	}
+}
+
+// rlock read-locks p with every added phrase indexed.
+func (p *Phrasebook) rlock() {
+	p.mu.RLock()
+	for len(p.pending) > 0 {
+		p.mu.RUnlock()
+		p.index()
+		p.mu.RLock()
+	}
+}
+
+// index indexes the pending phrases.
+func (p *Phrasebook) index() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for len(p.pending) > 0 {
+		a := p.pending[0]
+		p.pending = p.pending[1:]
+		p.add(a.lang, a.phrases, a.onlyNew)
+	}
+	p.pending = nil
+}
+
+func (p *Phrasebook) add(lang Lang, phrases map[string]string, onlyNew bool) {
 	if p.exact[lang] == nil {
 		p.exact[lang] = map[string]string{}
 	}
 	for en, tr := range phrases {
-		if _, dup := p.exact[lang][en]; dup {
+		if _, dup := p.exact[lang][en]; dup && onlyNew {
+			continue
+		} else if dup {
 			panic(fmt.Sprintf("i18n: phrase %q added twice in %s", en, lang))
 		}
 		p.exact[lang][en] = tr
@@ -69,7 +128,7 @@ func (p *Phrasebook) Add(lang Lang, phrases map[string]string) {
 		re.WriteString("$")
 		n := 0
 		out := verb.ReplaceAllStringFunc(strings.ReplaceAll(tr, "%%", "\x00"), func(v string) string {
-			if m := regexp.MustCompile(`\[(\d+)\]`).FindStringSubmatch(v); m != nil {
+			if m := index.FindStringSubmatch(v); m != nil {
 				i, _ := strconv.Atoi(m[1])
 				if i < 1 || i > len(verbs) {
 					panic(fmt.Sprintf("i18n: translation %q of %q uses value %d of %d", tr, en, i, len(verbs)))
@@ -94,7 +153,7 @@ func (p *Phrasebook) Translate(lang Lang, text string) (string, bool) {
 	if lang == English || text == "" {
 		return text, false
 	}
-	p.mu.RLock()
+	p.rlock()
 	defer p.mu.RUnlock()
 	if tr, ok := p.exact[lang][text]; ok && !verb.MatchString(strings.ReplaceAll(text, "%%", "")) {
 		return tr, true
@@ -124,7 +183,7 @@ func (p *Phrasebook) Translate(lang Lang, text string) (string, bool) {
 // Knows reports whether the English text or format is in lang: the check
 // that a test runs over every message a package writes.
 func (p *Phrasebook) Knows(lang Lang, english string) bool {
-	p.mu.RLock()
+	p.rlock()
 	defer p.mu.RUnlock()
 	_, ok := p.exact[lang][english]
 	return ok
@@ -133,7 +192,7 @@ func (p *Phrasebook) Knows(lang Lang, english string) bool {
 // Phrases is every English text or format the phrasebook translates into
 // lang: for checks that a page in lang shows none of them untranslated.
 func (p *Phrasebook) Phrases(lang Lang) []string {
-	p.mu.RLock()
+	p.rlock()
 	defer p.mu.RUnlock()
 	out := make([]string, 0, len(p.exact[lang]))
 	for en := range p.exact[lang] {

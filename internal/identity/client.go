@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
+
+	"campus/internal/lazyregexp"
 )
 
 // GrantDeviceCode is the OAuth 2.0 Device Authorization Grant's grant type
@@ -30,7 +31,7 @@ var Scopes = func() []string {
 // IDTokenAlgs are the algorithms a client may choose for its id_tokens.
 var IDTokenAlgs = []string{"RS256", "ES256", "EdDSA"}
 
-var clientID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var clientID = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // Validate checks a client registration and reports every problem.
 func (c *Client) Validate() error {

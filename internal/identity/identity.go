@@ -30,6 +30,9 @@ const (
 	// role has both).
 	PermMessagesRead  Permission = "messages:read"
 	PermMessagesWrite Permission = "messages:write"
+	// PermEventsWrite manages events and generates their accounts
+	// (usernames and PINs): only administrators have it by default.
+	PermEventsWrite Permission = "events:write"
 )
 
 // Permissions returns the whole catalogue, a new slice on every call. Each
@@ -37,7 +40,7 @@ const (
 // the provider's scopes and the clients' allowed scopes derive from.
 func Permissions() []Permission {
 	return []Permission{PermUsersRead, PermUsersWrite, PermRolesWrite, PermStudiesWrite, PermGradesWrite, PermGradesRead,
-		PermMessagesRead, PermMessagesWrite}
+		PermMessagesRead, PermMessagesWrite, PermEventsWrite}
 }
 
 // OwnOnly tells whether the permission acts only on what is the holder's

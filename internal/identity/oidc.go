@@ -52,7 +52,10 @@ type AuthRequest struct {
 	HintSubject string
 	// UILocales is the request's ui_locales, the languages the sign-in
 	// pages should speak, space-separated (OIDC Core 3.1.2.1).
-	UILocales     string
+	UILocales string
+	// ACRValues are the authentication context classes the client asked
+	// for, in order of preference (OIDC Core 3.1.2.1, acr_values).
+	ACRValues     []string
 	AccountID     string // set once the person signed in
 	SessionID     string
 	AuthTime      time.Time

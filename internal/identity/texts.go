@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"campus/internal/lazyregexp"
 )
 
 // TextLangs are the languages a text may be given in: those campus speaks
@@ -60,7 +61,7 @@ func (t Texts) Validate(what string, max int) error {
 
 // htmlTag finds what a browser would take for markup: a tag, a comment or
 // a character reference.
-var htmlTag = regexp.MustCompile(`<[A-Za-z/!?]|&[A-Za-z]+;|&#`)
+var htmlTag = lazyregexp.New(`<[A-Za-z/!?]|&[A-Za-z]+;|&#`)
 
 // CheckPlainText accepts text shown on a page as typed: at most max
 // characters of UTF-8, line breaks but no other control characters, and no

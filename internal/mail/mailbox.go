@@ -10,12 +10,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"campus/internal/lazyregexp"
 )
 
 // Mailbox keeps mail in a directory instead of sending it, for campus run
@@ -48,7 +49,7 @@ type stored struct {
 // An id is 16 hex digits of Unix nanoseconds, which sort as text in time
 // order, and 8 random hex digits so that two processes sharing a directory
 // do not collide. Get accepts nothing else, so an id cannot name a path.
-var idPattern = regexp.MustCompile(`^[0-9a-f]{16}-[0-9a-f]{8}$`)
+var idPattern = lazyregexp.New(`^[0-9a-f]{16}-[0-9a-f]{8}$`)
 
 // NewMailbox opens dir as a mailbox, creating it with mode 0700. It refuses
 // an existing directory that other users can read or write, since the mail

@@ -36,6 +36,9 @@ const (
 	// KindEmailInUse tells the owner of an address that another account
 	// asked to use it, instead of telling that account that it is taken.
 	KindEmailInUse = "email_in_use" // Name, Site
+	// KindFactorsReset tells a person that an administrator removed their
+	// second factors (they lost them), and that they set up a new one.
+	KindFactorsReset = "factors_reset" // Name, Site
 )
 
 // Data is what a template may show. A template shows nothing else, and only
@@ -74,6 +77,7 @@ var kinds = map[string]need{
 	KindEmailChangeByAdmin:  needNewEmail,
 	KindRegistrationAttempt: needLink,
 	KindEmailInUse:          0,
+	KindFactorsReset:        0,
 }
 
 // langs are the languages every kind exists in; the first is the fallback.

@@ -47,6 +47,7 @@ func TestRenderEveryKind(t *testing.T) {
 		{KindEmailChangeByAdmin, false, true, false},
 		{KindRegistrationAttempt, true, false, false},
 		{KindEmailInUse, false, false, false},
+		{KindFactorsReset, false, false, false},
 	}
 	if len(tests) != len(kinds) {
 		t.Fatalf("test covers %d kinds, package has %d", len(tests), len(kinds))

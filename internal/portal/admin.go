@@ -12,7 +12,7 @@ import (
 
 // permissions are identity's permissions, in the order the role form
 // offers them.
-var permissions = []string{"users:read", "users:write", "roles:write", "studies:write", "grades:read", "grades:write"}
+var permissions = []string{"users:read", "users:write", "roles:write", "studies:write", "grades:read", "grades:write", "events:write"}
 
 // requireAdmin is requireSession for the administration pages: the person
 // must be able to read accounts (users:read); others get 403.
@@ -129,6 +129,9 @@ type userView struct {
 	Sessions      []sessionRow
 	SessionsKnown bool
 	CanEnd        bool
+	// Factors are the account's second factors (nil: identity did not
+	// tell them); CanEnd also offers their reset.
+	Factors *factorsView
 }
 
 func (s *server) userPage(w http.ResponseWriter, r *http.Request, sess *session, status int, v userView) {
@@ -161,13 +164,18 @@ func (s *server) userPage(w http.ResponseWriter, r *http.Request, sess *session,
 	} else {
 		s.d.Logger.WarnContext(r.Context(), "user page: sessions", "err", err)
 	}
+	if f, err := s.identity.UserFactors(r.Context(), sess, u.ID); err == nil {
+		v.Factors = factorsOf(langOf(r), f)
+	} else {
+		s.d.Logger.WarnContext(r.Context(), "user page: second factors", "err", err)
+	}
 	v.CanEnd = slices.Contains(sess.Scopes, "users:write")
 	s.render(w, status, "user", s.page(r, "admin.user", v))
 }
 
 func (s *server) user(w http.ResponseWriter, r *http.Request, sess *session) {
 	v := userView{}
-	if done := r.URL.Query().Get("done"); done != "" && slices.Contains([]string{"roles", "disabled", "enabled", "unlocked", "window", "session_ended", "sessions_ended"}, done) {
+	if done := r.URL.Query().Get("done"); done != "" && slices.Contains([]string{"roles", "disabled", "enabled", "unlocked", "window", "session_ended", "sessions_ended", "factors_reset"}, done) {
 		v.Notice = T(langOf(r), "admin.done."+done)
 	}
 	s.userPage(w, r, sess, http.StatusOK, v)
@@ -200,6 +208,9 @@ func (s *server) changeUser(w http.ResponseWriter, r *http.Request, sess *sessio
 		return
 	case "end_session", "end_sessions":
 		s.endUserSessions(w, r, sess, id)
+		return
+	case "reset_factors":
+		s.resetUserFactors(w, r, sess, id)
 		return
 	default:
 		s.fail(w, r, http.StatusBadRequest, T(langOf(r), "error.badform"))

@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -106,6 +107,14 @@ func TestRoleRules(t *testing.T) {
 		p.post(p.signIn(reader), "/admin/roles/exams", url.Values{"version": {"4"}}).want(t, http.StatusForbidden)
 		p.api.on("GET /idp/api/v1/roles/nope", 404, `{"status":404}`)
 		p.get(cookie, "/admin/roles/nope").want(t, http.StatusNotFound, msg("admin.role.none"))
+		// An event's own role: marked, pointing at its event, no form.
+		eventRole := strings.Replace(examsRoleJSON, `"name":"exams"`, `"name":"event-0123456789ab","event":"ev-7"`, 1)
+		p.api.on("GET /idp/api/v1/roles/event-0123456789ab", 200, eventRole)
+		page := p.get(cookie, "/admin/roles/event-0123456789ab")
+		page.want(t, http.StatusOK, msg("events.ownrole.about"), `<a href="/admin/events/ev-7">`+msg("events.ownrole.link")+`</a>`)
+		page.lacks(t, `name="app"`, msg("admin.role.save"))
+		p.api.on("GET /idp/api/v1/roles", 200, `{"items":[`+eventRole+`]}`)
+		p.get(cookie, "/admin/roles").want(t, http.StatusOK, "("+msg("events.ownrole.of")+")")
 	})
 	t.Run("save", func(t *testing.T) {
 		t.Parallel()

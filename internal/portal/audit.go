@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"campus/internal/csvsafe"
+	"campus/internal/lazyregexp"
 )
 
 // The audit trail as administrators read it (users:read): identity's
@@ -50,6 +50,7 @@ var auditActions = []string{
 	"registered", "roles_changed", "account_disabled", "account_enabled", "role_created", "role_changed",
 	"consent", "consent_withdrawn", "device_authorization", "session_ended", "sessions_ended", "api_key_created", "api_key_revoked",
 	"client_added", "client_removed", "directory_sync", "mail_retry", "service_mail",
+	"event_created", "event_accounts_generated", "event_ended",
 }
 
 var auditOutcomes = []string{"success", "failure", "denied"}
@@ -65,7 +66,7 @@ const (
 	auditDate       = "2006-01-02"
 )
 
-var auditActionCode = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+var auditActionCode = lazyregexp.New(`^[a-z][a-z0-9_]{0,63}$`)
 
 // auditFilter is the selection as typed into the form (and carried by
 // the paging links); from and until are days in the portal's time zone.

@@ -445,8 +445,11 @@ const (
 	// refreshLease bounds how long a request that died while refreshing
 	// holds the others up.
 	refreshLease = 10 * time.Second
-	// refreshWait is how long a request waits for another's refresh.
-	refreshWait = 2 * time.Second
+	// refreshWait is how long a request waits for another's refresh: as
+	// long as the lease may be held, since a refresh that is slow (identity
+	// busy hashing, a loaded machine) is still a refresh, and giving up
+	// earlier answers 503 to a person whose session is fine.
+	refreshWait = refreshLease
 	// refreshPoll is how often a waiting request reads the session again.
 	refreshPoll = 50 * time.Millisecond
 )

@@ -37,6 +37,7 @@ type catalogueAdminView struct {
 	Errors     map[string]string
 	Notice     string
 	Error      string
+	StepUp     bool // the change needed a sign-in with a second factor
 }
 
 func (s *server) adminProgrammes(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -153,6 +154,9 @@ func (s *server) createProgramme(w http.ResponseWriter, r *http.Request, sess *s
 	case errors.Is(err, errLocked):
 		v.Error = T(lang, "catalogue.locked")
 		s.programmesPage(w, r, sess, http.StatusForbidden, v)
+	case errors.Is(err, errStepUp):
+		v.StepUp = true
+		s.programmesPage(w, r, sess, http.StatusForbidden, v)
 	case err == nil:
 		http.Redirect(w, r, s.d.Base+"/admin/programmes/"+url.PathEscape(id)+"?done=created", http.StatusSeeOther)
 	case statusOf(err)/100 == 4:
@@ -176,6 +180,7 @@ type programmeAdminView struct {
 	Typed       map[string]string // what was typed in an add form that failed
 	Notice      string
 	Error       string
+	StepUp      bool // the change needed a sign-in with a second factor
 }
 
 func (s *server) adminProgramme(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -295,6 +300,9 @@ func (s *server) changeProgramme(w http.ResponseWriter, r *http.Request, sess *s
 	case errors.Is(err, errLocked):
 		v.Error = T(lang, "catalogue.locked")
 		s.programmePage(w, r, sess, http.StatusForbidden, v)
+	case errors.Is(err, errStepUp):
+		v.StepUp = true
+		s.programmePage(w, r, sess, http.StatusForbidden, v)
 	case err == nil:
 		http.Redirect(w, r, fmt.Sprintf("%s/admin/programmes/%s?done=%s", s.d.Base, url.PathEscape(pid), done), http.StatusSeeOther)
 	case errors.Is(err, errStale):
@@ -345,6 +353,7 @@ type itemView[I catalogueItem] struct {
 	Conflict  *I
 	Notice    string
 	Error     string
+	StepUp    bool   // the change needed a sign-in with a second factor
 	Programme string // where to go back to
 }
 
@@ -407,6 +416,9 @@ func (e itemEditor[I]) save(w http.ResponseWriter, r *http.Request, sess *sessio
 	switch {
 	case errors.Is(err, errLocked):
 		v.Error = T(lang, "catalogue.locked")
+		e.render(w, r, sess, http.StatusForbidden, v)
+	case errors.Is(err, errStepUp):
+		v.StepUp = true
 		e.render(w, r, sess, http.StatusForbidden, v)
 	case err == nil:
 		q := url.Values{"done": {"saved"}}

@@ -36,6 +36,11 @@ var (
 	errIdentityDown = errors.New("identity cannot be reached")
 	errStudyDown    = errors.New("the study service cannot be reached")
 	errMessagesDown = errors.New("the messages service cannot be reached")
+	// errStepUp is a 401 whose WWW-Authenticate is RFC 9470's step-up
+	// challenge (insufficient_user_authentication): the token is good,
+	// but the change needs a sign-in with a second factor. The person is
+	// not signed out, and is told so.
+	errStepUp = errors.New("the change needs a sign-in with a second factor")
 )
 
 // apiError is an API's answer other than 2xx, with its RFC 9457 problem
@@ -45,6 +50,8 @@ type apiError struct {
 	Status       int
 	Problem      apiProblem
 	down         error // the API's errIdentityDown or errStudyDown
+	// StepUp is set on a 401 that asked for a stronger sign-in.
+	StepUp *stepUp
 }
 
 func (e *apiError) Error() string {
@@ -61,6 +68,9 @@ func (e *apiError) Is(target error) bool {
 	case http.StatusNotFound:
 		return target == errNotFound
 	case http.StatusUnauthorized:
+		if e.StepUp != nil {
+			return target == errStepUp
+		}
 		return target == errSignedOut
 	case http.StatusForbidden:
 		return target == errForbidden
@@ -167,6 +177,25 @@ const maxAnswer = 16 << 20
 // do sends c and decodes a 2xx answer into into (nil: the answer is not
 // read); another status is an *apiError.
 func (c apiClient) do(ctx context.Context, sess *session, cl call, into any) error {
+	resp, err := c.open(ctx, sess, cl)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if into == nil {
+		return nil
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(into); err != nil {
+		path, _, _ := strings.Cut(cl.path, "?")
+		return fmt.Errorf("%s %s: decode the answer: %w", cl.method, path, err)
+	}
+	return nil
+}
+
+// open sends c and returns a 2xx answer with its body unread, for the
+// caller to close (a file passed on as it comes); another status is an
+// *apiError.
+func (c apiClient) open(ctx context.Context, sess *session, cl call) (*http.Response, error) {
 	var body io.Reader
 	switch {
 	case cl.stream != nil:
@@ -177,14 +206,14 @@ func (c apiClient) do(ctx context.Context, sess *session, cl call, into any) err
 		var buf bytes.Buffer
 		if cl.body != nil {
 			if err := json.NewEncoder(&buf).Encode(cl.body); err != nil {
-				return fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
+				return nil, fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
 			}
 		}
 		body = &buf
 	}
 	req, err := http.NewRequestWithContext(ctx, cl.method, c.base+cl.path, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case cl.raw != nil || cl.stream != nil:
@@ -209,30 +238,37 @@ func (c apiClient) do(ctx context.Context, sess *session, cl call, into any) err
 		// A refresh that failed has said why itself; anything else is the
 		// API's not answering.
 		if c.down != nil && ctx.Err() == nil && !errors.Is(err, errSignedOut) && !errors.Is(err, errIdentityDown) {
-			return fmt.Errorf("%w: %s %s: %w", c.down, cl.method, path, err)
+			return nil, fmt.Errorf("%w: %s %s: %w", c.down, cl.method, path, err)
 		}
-		return err
+		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
 		e := &apiError{Method: cl.method, Path: path, Status: resp.StatusCode, down: c.down}
+		if resp.StatusCode == http.StatusUnauthorized {
+			if su, ok := stepUpOf(resp.Header); ok {
+				e.StepUp = &su
+			}
+		}
 		// The problem is best effort: the status already says what
 		// happened, and a proxy's error page is no problem document.
 		json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(&e.Problem)
-		return e
+		return nil, e
 	}
-	if into == nil {
-		return nil
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(into); err != nil {
-		return fmt.Errorf("%s %s: decode the answer: %w", cl.method, path, err)
-	}
-	return nil
+	return resp, nil
 }
 
 // send sends a request to an API as the signed-in person (with the study
 // token for catalogue changes), or anonymously without a session.
 func (s *server) send(ctx context.Context, sess *session, req *http.Request) (*http.Response, error) {
+	if err := s.authorize(ctx, sess, req); err != nil {
+		return nil, err
+	}
+	return s.d.API.Do(req)
+}
+
+// authorize puts the session's token on req (none without a session).
+func (s *server) authorize(ctx context.Context, sess *session, req *http.Request) error {
 	switch {
 	case sess == nil:
 	case sess.useStudy:
@@ -240,9 +276,9 @@ func (s *server) send(ctx context.Context, sess *session, req *http.Request) (*h
 	default:
 		tok, err := s.rp.accessToken(ctx, sess)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	return s.d.API.Do(req)
+	return nil
 }

@@ -189,8 +189,13 @@ func TestGermanWalk(t *testing.T) {
 	p.api.on("GET /idp/api/v1/users", 200, `{"items":[`+userJSON+`],"next_cursor":"c2"}`)
 	p.api.on("GET /idp/api/v1/users/u1", 200, userJSON)
 	p.api.on("GET /study/v1/lectures/l1/modules", 200, modulesJSON)
+	p.api.on("GET /idp/api/v1/events", 200, eventsJSON)
+	p.api.on("GET /idp/api/v1/events/ev-3", 200, eventJSON)
+	p.api.on("GET /idp/api/v1/clients", 200, clientsJSON)
+	p.api.on("GET /idp/api/v1/me/factors", 200, factorsJSON)
+	p.api.on("GET /idp/api/v1/users/u1/factors", 200, factorsJSON)
 	c := newGermanCheck([]string{programmesJSON, programmeJSON, modulesJSON, lecturesJSON, moduleJSON, meJSON, rolesJSON, userJSON,
-		gradesJSON, keysJSON, lectureJSON, studentsJSON, peopleJSON, statsJSON},
+		gradesJSON, keysJSON, lectureJSON, studentsJSON, peopleJSON, statsJSON, eventsJSON, eventJSON, clientsJSON, factorsJSON},
 		"Ada Student", "Grace Staff", "Root Admin", "campus", "Zoe Zed (zoe)", "Amy Able (amy)")
 
 	anyone, stud, lecturer, adm := "", p.signIn(student()), p.signIn(staff()), p.signIn(unlocked(admin()))
@@ -220,6 +225,9 @@ func TestGermanWalk(t *testing.T) {
 		{adm, "/admin/programmes/p1", http.StatusOK},
 		{adm, "/admin/modules/m1", http.StatusOK},
 		{adm, "/admin/lectures/l1", http.StatusOK},
+		{adm, "/admin/events", http.StatusOK},
+		{adm, "/admin/events/ev-3", http.StatusOK},
+		{lecturer, "/admin/events", http.StatusForbidden},
 	}
 	for _, pg := range pages {
 		r := p.germanGet(pg.who, pg.target)
@@ -236,6 +244,9 @@ func TestGermanWalk(t *testing.T) {
 	p.api.on("POST /idp/api/v1/registrations", 422, `{"status":422,"detail":"Some fields are not right; see errors.",
 		"errors":[{"field":"password","detail":"Use at least 10 characters."}]}`)
 	p.api.on("PATCH /idp/api/v1/me", 412, `{"status":412,"detail":"It was changed since you read it."}`)
+	// Changes the study service refuses for want of a second factor.
+	p.onStepUp("PATCH /study/v1/programmes/p1")
+	p.onStepUp(dryRunKey)
 	for _, f := range []struct {
 		who, target string
 		form        url.Values
@@ -244,6 +255,8 @@ func TestGermanWalk(t *testing.T) {
 		{anyone, "/register", registerForm("given_name", " ", "password_again", "anders"), http.StatusUnprocessableEntity},
 		{anyone, "/register", registerForm("password", "kurz", "password_again", "kurz"), http.StatusUnprocessableEntity},
 		{stud, "/profile", profileForm(), http.StatusConflict},
+		{adm, "/admin/programmes/p1", editForm("title", "Informatik", "description", "Jetzt mit KI."), http.StatusForbidden},
+		{lecturer, "/grading/l1", url.Values{"grade:s1": {"1.3"}}, http.StatusForbidden},
 	} {
 		r := httptest.NewRequest(http.MethodPost, f.target, strings.NewReader(f.form.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")

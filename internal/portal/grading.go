@@ -76,6 +76,7 @@ type lectureView struct {
 	FinalInput  bool
 	Notice      string
 	Error       string
+	StepUp      bool // the grades needed a sign-in with a second factor
 	Report      *csvReport
 	CSV         string // the previewed file, to store on confirmation
 }
@@ -223,12 +224,12 @@ func (s *server) recordGrades(w http.ResponseWriter, r *http.Request, sess *sess
 		s.render(w, http.StatusUnprocessableEntity, "lecture", s.page(r, "grading.title", v))
 		return
 	}
-	rep, ok := s.upload(w, r, sess, buf.Bytes(), true)
+	rep, ok := s.upload(w, r, sess, buf.Bytes(), true, v)
 	if !ok {
 		return
 	}
 	if rep.Refused == 0 {
-		if rep, ok = s.upload(w, r, sess, buf.Bytes(), false); !ok {
+		if rep, ok = s.upload(w, r, sess, buf.Bytes(), false, v); !ok {
 			return
 		}
 	}
@@ -255,8 +256,21 @@ func (s *server) recordGrades(w http.ResponseWriter, r *http.Request, sess *sess
 }
 
 // upload sends a CSV file to the study service, a check or for real.
-func (s *server) upload(w http.ResponseWriter, r *http.Request, sess *session, file []byte, dryRun bool) (*csvReport, bool) {
+// typed is the page with the grades chosen in the table (nil for a
+// file), shown again when the study service asks for a second factor.
+func (s *server) upload(w http.ResponseWriter, r *http.Request, sess *session, file []byte, dryRun bool, typed *lectureView) (*csvReport, bool) {
 	rep, err := s.study.UploadGrades(r.Context(), sess, r.PathValue("id"), file, dryRun)
+	if errors.Is(err, errStepUp) {
+		v, ok := typed, true
+		if v == nil {
+			v, ok = s.loadLecture(w, r, sess)
+		}
+		if ok {
+			v.StepUp = true
+			s.render(w, http.StatusForbidden, "lecture", s.page(r, "grading.title", v))
+		}
+		return nil, false
+	}
 	switch st := statusOf(err); st {
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
 		prob := problemOf(err)
@@ -307,7 +321,7 @@ func (s *server) uploadCSV(w http.ResponseWriter, r *http.Request, sess *session
 		}
 		return
 	}
-	rep, ok := s.upload(w, r, sess, file, !confirm)
+	rep, ok := s.upload(w, r, sess, file, !confirm, nil)
 	if !ok {
 		return
 	}

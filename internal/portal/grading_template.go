@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"campus/internal/csvsafe"
+	"campus/internal/lazyregexp"
 )
 
 // gradeTemplate is a CSV file of a lecture's students for the grade
@@ -41,7 +41,7 @@ func (s *server) gradeTemplate(w http.ResponseWriter, r *http.Request, sess *ses
 	bw.Flush() //nolint:errcheck // a client gone away gets a short file
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var unsafeName = lazyregexp.New(`[^A-Za-z0-9._-]+`)
 
 // templateName is the download's file name, from the lecture's code.
 func templateName(code string) string {

@@ -237,7 +237,7 @@ func staff() tokens {
 // (studies:write) comes only with unlocking.
 func admin() tokens {
 	return tokens{Name: "Root Admin", Roles: []string{"admin"},
-		Scopes: []string{"openid", "profile", "users:read", "users:write", "roles:write", "grades:read", "grades:write", "messages:read", "messages:write"}}
+		Scopes: []string{"openid", "profile", "users:read", "users:write", "roles:write", "grades:read", "grades:write", "messages:read", "messages:write", "events:write"}}
 }
 
 // unlocked adds a study token lasting 15 minutes: catalogue editing is

@@ -210,6 +210,9 @@ type role struct {
 	// empty: any. LoginWindow limits it in time; nil: none.
 	AllowedClients []string     `json:"allowed_clients"`
 	LoginWindow    *loginWindow `json:"login_window"`
+	// Event is the event whose own role this is ("" for others): it
+	// changes with the event, not here.
+	Event string `json:"event"`
 }
 
 func (c identityClient) Roles(ctx context.Context, sess *session) ([]role, error) {

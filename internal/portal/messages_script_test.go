@@ -5,16 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-
-	"campus/internal/testenv"
 )
 
 // TestMessagesScript runs static/messages.js in Chromium on the portal's
@@ -23,17 +19,6 @@ import (
 // the page is never reloaded. (cmd/campus's TestBrowserMessages does it
 // with the real services, for new messages, files and the top bar.)
 func TestMessagesScript(t *testing.T) {
-	chromium := ""
-	for _, path := range []string{os.Getenv("CAMPUS_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := exec.LookPath(path); path != "" && err == nil {
-			chromium = path
-			break
-		}
-	}
-	if chromium == "" {
-		testenv.Missing(t, "Chromium is not installed (apt-get install chromium, or set CAMPUS_CHROMIUM)")
-		return
-	}
 	p := newPortal(t, withMessaging)
 	p.messagingAPI()
 	events := make(chan string, 16)
@@ -58,14 +43,9 @@ func TestMessagesScript(t *testing.T) {
 	portal := httptest.NewServer(p.h)
 	t.Cleanup(portal.Close)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()), chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // starts the browser, for the test's whole length
-		t.Fatalf("start Chromium: %v", err)
+	ctx, ok := startChromium(t)
+	if !ok {
+		return
 	}
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

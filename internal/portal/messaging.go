@@ -9,13 +9,14 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"campus/internal/lazyregexp"
 )
 
 // Messaging: the portal's pages over the messages API. Every page works
@@ -596,7 +597,7 @@ func (s *server) sendMessage(w http.ResponseWriter, r *http.Request, sess *sessi
 }
 
 // mentionWord is "@username" in a message's text.
-var mentionWord = regexp.MustCompile(`(?:^|[^\p{L}\p{N}_.@-])@([\p{L}\p{N}_][\p{L}\p{N}_.-]*[\p{L}\p{N}_]|[\p{L}\p{N}_])`)
+var mentionWord = lazyregexp.New(`(?:^|[^\p{L}\p{N}_.@-])@([\p{L}\p{N}_][\p{L}\p{N}_.-]*[\p{L}\p{N}_]|[\p{L}\p{N}_])`)
 
 // mentions are the members of the conversation the text names as
 // @username (the API takes mentions as subject ids, and notifies only

@@ -103,7 +103,7 @@ func (s *server) enrolAsRegistered(r *http.Request, sess *session) bool {
 func (s *server) enrol(w http.ResponseWriter, r *http.Request, sess *session) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	err := s.study.Enrol(r.Context(), sess, r.PostFormValue("programme_id"))
-	if statusOf(err) != 0 && !errors.Is(err, errConflict) {
+	if statusOf(err) != 0 && !errors.Is(err, errConflict) && !errors.Is(err, errStepUp) {
 		s.fail(w, r, http.StatusUnprocessableEntity, problemOf(err).Detail)
 		return
 	}
@@ -126,6 +126,12 @@ func (s *server) apiFailed(w http.ResponseWriter, r *http.Request, err error) bo
 		return false
 	case errors.Is(err, errSignedOut):
 		http.Redirect(w, r, s.d.Base+"/auth/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	case errors.Is(err, errStepUp):
+		// A page that changes things says so on itself (StepUp); this is
+		// for any other.
+		lang := langOf(r)
+		s.render(w, http.StatusForbidden, "message", s.page(r, "error.title", map[string]string{"Message": T(lang, "stepup.needed"),
+			"Retry": s.d.Base + "/profile#security-h", "RetryLabel": T(lang, "stepup.link")}))
 	case errors.Is(err, errIdentityDown):
 		s.d.Logger.WarnContext(r.Context(), "API call: identity cannot be reached", "path", r.URL.Path, "err", err)
 		s.unavailable(w, r, "error.identity.down", nil)

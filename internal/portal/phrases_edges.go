@@ -20,10 +20,6 @@ func init() {
 		crossOriginDetail:              "Diese Anfrage kam von einer anderen Website; sie wurde abgelehnt und nichts wurde geändert. Änderungen über die API des Portals kommen von den Seiten des Portals selbst oder von Programmen.",
 		"Cross-origin request refused": "Anfrage von einer anderen Website abgelehnt",
 	}
-	for en := range m {
-		if problem.Phrases.Knows(i18n.German, en) {
-			delete(m, en) // translated in another file of the package first
-		}
-	}
-	problem.Phrases.Add(i18n.German, m)
+	// Some may be translated in another file of the package first.
+	problem.Phrases.AddNew(i18n.German, m)
 }

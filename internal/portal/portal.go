@@ -64,10 +64,16 @@ type server struct {
 	keys  *keyChecker
 	pages *pageSet
 	csp   string
+	// cspScripts is csp for a page that loads a script of its own
+	// (page.Scripts).
+	cspScripts string
 	// study and identity are the APIs.
 	study    studyClient
 	identity identityClient
 	messages messagesClient
+	// batches is identity's API with a time limit long enough to make a
+	// batch of event accounts (events.go).
+	batches identityClient
 	// unread remembers each session's unread total for the top bar.
 	unread unreadCache
 }
@@ -84,10 +90,19 @@ func NewServer(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	rp.revocations = d.Revocations
-	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL, d.MessagesURL != "")}
+	s := &server{d: d, rp: rp, keys: &keyChecker{rp: rp}, pages: pages, csp: contentSecurityPolicy(d.IdentityURL, d.MessagesURL != ""),
+		cspScripts: policy(d.IdentityURL, true, d.MessagesURL != "")}
 	s.study = studyClient{apiClient{base: d.StudyURL, down: errStudyDown, send: s.send}, rp.studyToken}
 	s.identity = identityClient{apiClient{base: d.IdentityURL + "/api/v1", down: errIdentityDown, send: s.send}}
 	s.messages = messagesClient{apiClient{base: d.MessagesURL, down: errMessagesDown, send: s.send}, rp.accessToken}
+	slow := slowClient(d.API, batchTimeout)
+	s.batches = identityClient{apiClient{base: d.IdentityURL + "/api/v1", down: errIdentityDown,
+		send: func(ctx context.Context, sess *session, req *http.Request) (*http.Response, error) {
+			if err := s.authorize(ctx, sess, req); err != nil {
+				return nil, err
+			}
+			return slow.Do(req)
+		}}}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, rt.h)
@@ -121,21 +136,31 @@ func (s *server) crossOrigin(w http.ResponseWriter, r *http.Request) {
 // to identity is allowed too (browsers apply form-action to redirects).
 // With messaging the one script is the portal's own static/messages.js,
 // which reads the event stream and fragments from the portal itself: no
-// inline script, no other origin.
+// inline script, no other origin. The events pages load their own script
+// file too (static/events.js), with script-src 'self' for them alone.
 func contentSecurityPolicy(identity string, scripts bool) string {
+	return policy(identity, scripts, scripts)
+}
+
+// policy is the portal's CSP, allowing the portal's own script files
+// (script) and requests from scripts to the portal (connect).
+func policy(identity string, script, connect bool) string {
 	formAction := "'self'"
 	if u, err := url.Parse(identity); err == nil && u.Host != "" {
 		formAction += " " + u.Scheme + "://" + u.Host
 	}
-	script := ""
-	if scripts {
-		script = "script-src 'self'; connect-src 'self'; "
+	scripts := ""
+	if script {
+		scripts = "script-src 'self'; "
 	}
-	return "default-src 'none'; " + script + "style-src 'self'; img-src 'self'; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
+	if connect {
+		scripts += "connect-src 'self'; "
+	}
+	return "default-src 'none'; " + scripts + "style-src 'self'; img-src 'self'; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
 // pageNames are the portal's pages, each templates/NAME.html in the layout.
-var pageNames = []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered", "apikeys", "role", "messages", "conversation", "adminmessaging", "audit"}
+var pageNames = []string{"home", "catalogue", "programme", "message", "mystudy", "profile", "grading", "lecture", "admin", "users", "user", "roles", "adminprogrammes", "adminprogramme", "adminmodule", "adminlecture", "register", "registered", "apikeys", "role", "messages", "conversation", "adminmessaging", "audit", "events", "event", "eventaccounts"}
 
 // pageSet parses each page's template on its first use rather than at
 // start, where parsing them all cost a quarter of a start's CPU. The
@@ -212,6 +237,8 @@ type page struct {
 	// (-1: not known now).
 	Messaging bool
 	Unread    int
+	// Scripts are the page's own scripts in static/, besides messaging's.
+	Scripts []string
 	// ctx is the context of the request the page answers, so that a
 	// failure to render it is logged with the request's id. A page is
 	// made for one request and dropped with it.
@@ -223,6 +250,9 @@ func (p page) T(key string, args ...any) string { return T(p.Lang, key, args...)
 
 // Has tells whether the signed-in person holds a role.
 func (p page) Has(role string) bool { return p.User != nil && slices.Contains(p.User.Roles, role) }
+
+// Can tells whether the signed-in person's token carries a scope.
+func (p page) Can(scope string) bool { return p.User != nil && slices.Contains(p.User.Scopes, scope) }
 
 func (s *server) page(r *http.Request, titleKey string, data any) page {
 	lang := langOf(r)
@@ -248,7 +278,11 @@ func (s *server) render(w http.ResponseWriter, status int, name string, p page) 
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", s.csp)
+	if len(p.Scripts) > 0 {
+		h.Set("Content-Security-Policy", s.cspScripts)
+	} else {
+		h.Set("Content-Security-Policy", s.csp)
+	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Language", string(p.Lang))
 	h.Set("Vary", "Accept-Language, Cookie")

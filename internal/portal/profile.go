@@ -22,6 +22,9 @@ type profileView struct {
 	// identity told them).
 	Sessions      []sessionRow
 	SessionsKnown bool
+	// Factors is the person's sign-in security at identity (nil: identity
+	// did not tell it now).
+	Factors *factorsView
 }
 
 func (s *server) profile(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -52,7 +55,20 @@ func (s *server) profile(w http.ResponseWriter, r *http.Request, sess *session) 
 			s.d.Logger.WarnContext(r.Context(), "profile: presence setting", "err", err)
 		}
 	}
-	s.render(w, http.StatusOK, "profile", s.page(r, "profile.title", v))
+	s.renderProfile(w, r, sess, http.StatusOK, v)
+}
+
+// renderProfile shows the profile with the person's second factors, as
+// far as identity tells them: without an answer the rest of the page
+// shows, and the section says so.
+func (s *server) renderProfile(w http.ResponseWriter, r *http.Request, sess *session, status int, v profileView) {
+	if f, err := s.identity.MyFactors(r.Context(), sess); err == nil {
+		v.Factors = factorsOf(langOf(r), f)
+		v.Factors.Manage = s.manageURL(f.ManageURL)
+	} else {
+		s.d.Logger.WarnContext(r.Context(), "profile: second factors", "err", err)
+	}
+	s.render(w, status, "profile", s.page(r, "profile.title", v))
 }
 
 // saveProfile sends the changed fields as a merge patch against the
@@ -81,7 +97,7 @@ func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *sessi
 		mine.Semester = n
 	}
 	if len(errs) > 0 {
-		s.render(w, http.StatusUnprocessableEntity, "profile", s.page(r, "profile.title", profileView{Me: mine, Errors: errs, SemesterInput: f("semester")}))
+		s.renderProfile(w, r, sess, http.StatusUnprocessableEntity, profileView{Me: mine, Errors: errs, SemesterInput: f("semester")})
 		return
 	}
 	patch := map[string]any{"username": mine.Username, "email": mine.Email, "display_name": mine.DisplayName,
@@ -103,10 +119,10 @@ func (s *server) saveProfile(w http.ResponseWriter, r *http.Request, sess *sessi
 			s.d.Logger.WarnContext(r.Context(), "read the profile changed meanwhile", "err", err)
 		}
 		mine.Version = now.Version // saving again overwrites knowingly
-		s.render(w, http.StatusConflict, "profile", s.page(r, "profile.title", profileView{Me: mine, Conflict: &now,
-			Notice: T(langOf(r), "profile.conflict")}))
+		s.renderProfile(w, r, sess, http.StatusConflict, profileView{Me: mine, Conflict: &now,
+			Notice: T(langOf(r), "profile.conflict")})
 	case st == http.StatusUnprocessableEntity || st == http.StatusConflict || st == http.StatusBadRequest || st == http.StatusTooManyRequests:
-		s.render(w, http.StatusUnprocessableEntity, "profile", s.page(r, "profile.title", profileView{Me: mine, Errors: fieldErrors(problemOf(err))}))
+		s.renderProfile(w, r, sess, http.StatusUnprocessableEntity, profileView{Me: mine, Errors: fieldErrors(problemOf(err))})
 	default:
 		s.apiFailed(w, r, err)
 	}
@@ -143,5 +159,5 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, sess *se
 	if s.apiFailed(w, r, err) {
 		return
 	}
-	s.render(w, http.StatusUnprocessableEntity, "profile", s.page(r, "profile.title", profileView{Me: m, PasswordErrors: errs}))
+	s.renderProfile(w, r, sess, http.StatusUnprocessableEntity, profileView{Me: m, PasswordErrors: errs})
 }

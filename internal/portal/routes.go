@@ -77,6 +77,12 @@ func (s *server) routes() []route {
 		{"POST /admin/lock", s.requireAdmin(s.lock)},
 		{"GET /admin/messaging", s.requireAdmin(s.ifMessaging(s.messagingRules))},
 		{"POST /admin/messaging", s.requireAdmin(s.ifMessaging(s.saveMessagingRules))},
+		// Administration (events:write): events and their generated accounts.
+		{"GET /admin/events", s.requireEvents(s.eventsList)},
+		{"POST /admin/events", s.requireEvents(s.createEvent)},
+		{"GET /admin/events/{id}", s.requireEvents(s.eventShow)},
+		{"POST /admin/events/{id}/accounts", s.requireEvents(s.generateAccounts)},
+		{"POST /admin/events/{id}/end", s.requireEvents(s.endEvent)},
 		// The same-origin API gateway, and API keys for it.
 		{"/api/study/", s.gateway("/api/study", s.d.StudyURL, true)},
 		{"/api/identity/", s.gateway("/api/identity", s.d.IdentityURL, false)},

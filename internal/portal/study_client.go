@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -257,6 +258,9 @@ func (c studyClient) write(ctx context.Context, sess *session, cl call, into any
 	w := *sess
 	w.useStudy = true
 	err := c.do(ctx, &w, cl, into)
+	if errors.Is(err, errStepUp) { // a good token, but without a second factor
+		return err
+	}
 	if st := statusOf(err); st == http.StatusUnauthorized || st == http.StatusForbidden {
 		return fmt.Errorf("%w: %w", errLocked, err) // the token ended or was revoked
 	}

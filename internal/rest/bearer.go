@@ -18,6 +18,9 @@ const (
 	InvalidRequest    = "invalid_request"
 	InvalidToken      = "invalid_token"
 	InsufficientScope = "insufficient_scope"
+	// InsufficientUserAuthentication: the token is valid, but the way its
+	// person signed in is not enough for the request (RFC 9470 section 3).
+	InsufficientUserAuthentication = "insufficient_user_authentication"
 )
 
 // Challenge is the WWW-Authenticate value for a Bearer failure (RFC 6750
@@ -38,6 +41,15 @@ func Challenge(code, description, scope string) string {
 		b.WriteString(`, scope="` + quotable(scope) + `"`)
 	}
 	return b.String()
+}
+
+// StepUpChallenge is the WWW-Authenticate value of RFC 9470 section 3:
+// error insufficient_user_authentication with description, and
+// acr_values naming the authentication context class references a new
+// token must satisfy (space-separated), which the client passes on as
+// acr_values when it asks identity again (RFC 9470 section 4).
+func StepUpChallenge(description, acrValues string) string {
+	return Challenge(InsufficientUserAuthentication, description, "") + `, acr_values="` + quotable(acrValues) + `"`
 }
 
 // quotable keeps the characters RFC 6750 section 3 allows in

@@ -259,6 +259,16 @@ func TestChallenge(t *testing.T) {
 			}
 		})
 	}
+	t.Run("step-up (RFC 9470 section 3)", func(t *testing.T) {
+		t.Parallel()
+		want := `Bearer realm="campus", error="insufficient_user_authentication", error_description="needs a second factor", acr_values="urn:campus:acr:mfa"`
+		if got := StepUpChallenge("needs a second factor", "urn:campus:acr:mfa"); got != want {
+			t.Fatalf("got  %s\nwant %s", got, want)
+		}
+		if got := StepUpChallenge("x", `a"b`); !strings.HasSuffix(got, `acr_values="ab"`) {
+			t.Fatalf("acr_values not kept to the allowed characters: %s", got)
+		}
+	})
 	t.Run("answers", func(t *testing.T) {
 		t.Parallel()
 		w := httptest.NewRecorder()

@@ -3,11 +3,12 @@ package study
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"campus/internal/lazyregexp"
 )
 
 // ErrValidation matches every *ValidationError with errors.Is, so the API
@@ -119,7 +120,7 @@ func (p Programme) Validate() error {
 // accepts: a 2-3 letter language subtag and an optional region, either two
 // letters or three digits (UN M.49, "es-419"), in the canonical case
 // (RFC 5646 section 2.1.1) so that one language has one spelling.
-var languageTag = regexp.MustCompile(`^[a-z]{2,3}(-([A-Z]{2}|[0-9]{3}))?$`)
+var languageTag = lazyregexp.New(`^[a-z]{2,3}(-([A-Z]{2}|[0-9]{3}))?$`)
 
 // Module is a unit of study with its own credits, examined either through
 // its lectures or, for a module with one examination, directly.
@@ -254,7 +255,7 @@ func (e Enrolment) Validate() error {
 	return v.err()
 }
 
-var moduleCode = regexp.MustCompile(`^[A-Za-z0-9._-]{1,32}$`)
+var moduleCode = lazyregexp.New(`^[A-Za-z0-9._-]{1,32}$`)
 
 func checkCode(v *ValidationError, code string) {
 	switch {

@@ -17,7 +17,8 @@ import (
 var ErrInactive = errors.New("token is not active")
 
 // Introspection is what identity says of an active opaque token (an API
-// key), RFC 7662.
+// key), RFC 7662. It has no amr: a key stands for no sign-in, so it never
+// counts as one with a second factor.
 type Introspection struct {
 	Subject, ClientID string
 	Scopes, Roles     []string

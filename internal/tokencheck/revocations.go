@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"campus/internal/background"
 )
 
 // Revocations is a resource server's copy of identity's revocation feed
@@ -71,6 +73,19 @@ func (rv *Revocations) defaults() {
 func feedHash(v string) string {
 	h := sha256.Sum256([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// Feed is shared when it is set (all-in-one mode: the process's one copy,
+// which the process polls); otherwise a copy of identity's feed at
+// {issuer}/revocations, polled over client in ctx's background work until
+// ctx ends.
+func Feed(ctx context.Context, shared *Revocations, issuer string, client *http.Client, logger *slog.Logger) *Revocations {
+	if shared != nil {
+		return shared
+	}
+	rv := &Revocations{URL: issuer + "/revocations", Client: client, Now: time.Now, Logger: logger}
+	background.Go(ctx, func() { rv.Run(ctx) })
+	return rv
 }
 
 // Run polls the feed until ctx ends.

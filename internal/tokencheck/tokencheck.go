@@ -49,12 +49,23 @@ type Claims struct {
 	Audience []string
 	Expiry   time.Time
 	IssuedAt time.Time
+	// AMR says how the person signed in (RFC 8176 values: pwd, otp, hwk,
+	// swk, user, and mfa when two factors were used), ACR the class that
+	// makes (urn:campus:acr:mfa or urn:campus:acr:1fa). Both are empty in
+	// service (client-credentials) tokens and in tokens issued before
+	// identity wrote them.
+	AMR []string
+	ACR string
 
 	jtiHash, subHash string // how the revocation feed names them
 }
 
 // HasScope reports whether the token carries scope.
 func (c *Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes, scope) }
+
+// HasAMR reports whether the token's amr names the method v, such as
+// "mfa" (RFC 8176 section 2).
+func (c *Claims) HasAMR(v string) bool { return slices.Contains(c.AMR, v) }
 
 // Verifier checks tokens of one issuer for one audience.
 type Verifier struct {
@@ -192,6 +203,11 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, error) {
 		ClientID string   `json:"client_id"`
 		Scope    string   `json:"scope"`
 		Roles    []string `json:"roles"`
+		// amr is a JSON array of strings (OpenID Connect Core 1.0
+		// section 2; its values RFC 8176 section 2), acr a string: any
+		// other shape makes the token invalid, as for the claims above.
+		AMR methods `json:"amr"`
+		ACR string  `json:"acr"`
 	}
 	if err := tok.Claims(key.Key, &std, &extra); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -203,11 +219,35 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: no expiry", ErrInvalid)
 	}
 	c := &Claims{Subject: std.Subject, ClientID: extra.ClientID, ID: std.ID, Scopes: strings.Fields(extra.Scope),
-		Roles: extra.Roles, Audience: std.Audience, Expiry: std.Expiry.Time(), jtiHash: feedHash(std.ID), subHash: feedHash(std.Subject)}
+		Roles: extra.Roles, Audience: std.Audience, Expiry: std.Expiry.Time(), AMR: []string(extra.AMR), ACR: extra.ACR, jtiHash: feedHash(std.ID), subHash: feedHash(std.Subject)}
 	if std.IssuedAt != nil {
 		c.IssuedAt = std.IssuedAt.Time()
 	}
 	return c, nil
+}
+
+// methods is the amr claim: a JSON array of strings or null, nothing
+// else. A null element is refused, where []string would take it as "".
+type methods []string
+
+func (m *methods) UnmarshalJSON(b []byte) error {
+	var raw []*string
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("amr: %w", err)
+	}
+	if raw == nil {
+		*m = nil
+		return nil
+	}
+	out := make(methods, len(raw))
+	for i, s := range raw {
+		if s == nil {
+			return errors.New("amr: an element is null, not a string")
+		}
+		out[i] = *s
+	}
+	*m = out
+	return nil
 }
 
 func (v *Verifier) key(ctx context.Context, kid string) (jose.JSONWebKey, error) {

@@ -37,6 +37,14 @@ func FuzzVerify(f *testing.F) {
 	good := s.sign(f, goodClaims(is.srv.URL))
 	parts := strings.Split(good, ".")
 	f.Add(good)
+	withAMR := func(amr any) string {
+		c := goodClaims(is.srv.URL)
+		c["amr"], c["acr"] = amr, "urn:campus:acr:mfa"
+		return s.sign(f, c)
+	}
+	f.Add(withAMR([]string{"pwd", "otp", "mfa"}))
+	f.Add(withAMR("mfa"))
+	f.Add(withAMR([]any{"pwd", 1}))
 	f.Add(parts[0] + "." + parts[1] + ".")
 	f.Add(parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"admin","aud":"campus-study","exp":9999999999}`)) + "." + parts[2])
 	f.Add(base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + ".")
@@ -62,6 +70,9 @@ func FuzzVerify(f *testing.F) {
 		default:
 			if !slices.Contains(c.Audience, "campus-study") || !now.Before(c.Expiry.Add(30*time.Second)) {
 				t.Fatalf("%q accepted for another audience or expired: %+v", raw, c)
+			}
+			if c.HasAMR("mfa") != slices.Contains(c.AMR, "mfa") {
+				t.Fatalf("%q: HasAMR(mfa) disagrees with amr %q", raw, c.AMR)
 			}
 		}
 		c2, err2 := v.Verify(ctx, raw)

@@ -11,8 +11,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -145,6 +147,93 @@ func TestVerify(t *testing.T) {
 			}
 			if tt.want == nil && (c.Subject != "u1" || c.ClientID != "portal" || !c.HasScope("grades:read") || c.Roles[0] != "student") {
 				t.Fatalf("claims %+v", c)
+			}
+		})
+	}
+}
+
+// TestVerifyAMR: amr and acr are read when present, empty when absent
+// (service tokens, tokens from before identity wrote them); an amr that
+// is not a list of strings makes the token invalid, like any malformed
+// claim, rather than being read as no methods.
+func TestVerifyAMR(t *testing.T) {
+	t.Parallel()
+	is := newIssuer(t)
+	es := is.addKey(t, jose.ES256)
+	v := New(is.srv.URL, "campus-study", is.srv.Client(), func() time.Time { return now })
+	tests := []struct {
+		name    string
+		amr     any // nil: no amr claim
+		acr     any // nil: no acr claim
+		want    error
+		wantAMR []string
+		wantACR string
+		mfa     bool
+	}{
+		{name: "two factors", amr: []string{"pwd", "otp", "mfa"}, acr: "urn:campus:acr:mfa",
+			wantAMR: []string{"pwd", "otp", "mfa"}, wantACR: "urn:campus:acr:mfa", mfa: true},
+		{name: "password only", amr: []string{"pwd"}, acr: "urn:campus:acr:1fa", wantAMR: []string{"pwd"}, wantACR: "urn:campus:acr:1fa"},
+		{name: "absent", wantAMR: nil},
+		{name: "null", amr: json.RawMessage("null"), wantAMR: nil},
+		{name: "empty list", amr: []string{}, wantAMR: []string{}},
+		{name: "a string, not a list", amr: "mfa", want: ErrInvalid},
+		{name: "a list of numbers", amr: []int{1, 2}, want: ErrInvalid},
+		{name: "a list with a null", amr: json.RawMessage(`["pwd",null,"mfa"]`), want: ErrInvalid},
+		{name: "an object", amr: map[string]string{"mfa": "yes"}, want: ErrInvalid},
+		{name: "acr not a string", amr: []string{"pwd"}, acr: 2, want: ErrInvalid},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := goodClaims(is.srv.URL)
+			c["jti"] = fmt.Sprintf("amr-%d", i)
+			if tt.amr != nil {
+				c["amr"] = tt.amr
+			}
+			if tt.acr != nil {
+				c["acr"] = tt.acr
+			}
+			raw := es.sign(t, c)
+			// Twice: the second answer comes from the memory of verified
+			// tokens and must be the same.
+			for range 2 {
+				got, err := v.Verify(context.Background(), raw)
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("Verify = %v, want %v", err, tt.want)
+				}
+				if tt.want != nil {
+					continue
+				}
+				if !slices.Equal(got.AMR, tt.wantAMR) || (got.AMR == nil) != (tt.wantAMR == nil) || got.ACR != tt.wantACR {
+					t.Fatalf("amr %#v, acr %q; want %#v, %q", got.AMR, got.ACR, tt.wantAMR, tt.wantACR)
+				}
+				if got.HasAMR("mfa") != tt.mfa {
+					t.Errorf("HasAMR(mfa) = %v, want %v", got.HasAMR("mfa"), tt.mfa)
+				}
+				if got.Subject != "u1" || !got.HasScope("grades:read") {
+					t.Errorf("the other claims: %+v", got)
+				}
+			}
+		})
+	}
+}
+
+func TestHasAMR(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		amr  []string
+		v    string
+		want bool
+	}{
+		{"present", []string{"pwd", "otp", "mfa"}, "mfa", true},
+		{"another method", []string{"pwd", "otp"}, "mfa", false},
+		{"none", nil, "mfa", false},
+		{"exact match only", []string{"MFA", "mfa2"}, "mfa", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (&Claims{AMR: tt.amr}).HasAMR(tt.v); got != tt.want {
+				t.Errorf("HasAMR(%q) of %v = %v", tt.v, tt.amr, got)
 			}
 		})
 	}

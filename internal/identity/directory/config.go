@@ -3,10 +3,11 @@ package directory
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"campus/internal/lazyregexp"
 )
 
 // Defaults applied by WithDefaults; the attribute names are those of
@@ -76,7 +77,7 @@ func (c Config) WithDefaults() Config {
 
 // attrName is an attribute description without options: a name (RFC 4512
 // section 1.4, descr) or a numeric OID.
-var attrName = regexp.MustCompile(`^(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+)$`)
+var attrName = lazyregexp.New(`^(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+)$`)
 
 // Validate returns every problem of c (after defaults), or nil. The
 // messages never quote the URL or the password, which may hold secrets.

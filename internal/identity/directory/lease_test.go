@@ -1,6 +1,7 @@
 package directory_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"errors"
 	"log/slog"
@@ -24,7 +25,7 @@ func TestLeaseHeartbeatKeepsIt(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		st := store.New(d, time.Now)
+		st := store.New(d, time.Now, datakeys.Test())
 		// Longer than testTTL: a beat (every ttl/3) delayed by a loaded CI
 		// machine under the race detector must not let the lease lapse.
 		ttl := 5 * testTTL
@@ -52,7 +53,7 @@ func TestLeaseOfDeadHolderLapses(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		st := store.New(d, time.Now)
+		st := store.New(d, time.Now, datakeys.Test())
 		died := time.Now()
 		if ok, err := st.AcquireLease(ctx, "job", "a", testTTL); !ok || err != nil {
 			t.Fatalf("a acquires: %v, %v", ok, err)
@@ -82,7 +83,7 @@ func TestLeaseLostCancelsJob(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		st := store.New(d, time.Now)
+		st := store.New(d, time.Now, datakeys.Test())
 		a := directory.Lease{Store: st, Name: "job", Holder: "a", TTL: testTTL}
 		ran, err := a.Hold(ctx, func(ctx context.Context) error {
 			// As if a stalled past its TTL and b took over meanwhile.
@@ -120,7 +121,7 @@ func (failingRenewals) RenewLease(context.Context, string, string, time.Duration
 // A job whose renewals keep failing is cancelled before its lease lapses.
 func TestLeaseRenewalErrorsCancelJob(t *testing.T) {
 	t.Parallel()
-	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
+	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now, datakeys.Test())
 	a := directory.Lease{Store: failingRenewals{st}, Name: "job", Holder: "a", TTL: testTTL}
 	ran, err := a.Hold(context.Background(), func(ctx context.Context) error {
 		select {
@@ -145,7 +146,7 @@ func TestSyncStatusAndLeaseAcrossReplicas(t *testing.T) {
 	srv.AddUsers(t, people("u", 5), true)
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		st := store.New(d, time.Now)
+		st := store.New(d, time.Now, datakeys.Test())
 		replica := func() *directory.Syncer {
 			c, err := directory.New(srv.Config())
 			if err != nil {

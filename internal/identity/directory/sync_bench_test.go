@@ -1,6 +1,7 @@
 package directory_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"log/slog"
 	"runtime"
@@ -20,7 +21,7 @@ const mib = 1 << 20
 // over a fresh SQLite identity store.
 func newSyncer(tb testing.TB, c *directory.Client) *directory.Syncer {
 	tb.Helper()
-	st := store.New(dbtest.SQLite(tb, store.Migrations), time.Now)
+	st := store.New(dbtest.SQLite(tb, store.Migrations), time.Now, datakeys.Test())
 	return directory.NewSyncer(c, st, store.DirectoryOptions{DisableMissing: true, Role: "student"}, 0,
 		slog.New(slog.DiscardHandler), time.Now)
 }

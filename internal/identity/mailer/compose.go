@@ -131,6 +131,12 @@ func (c *Composer) PasswordChanged(a identity.Account, lang string) (identity.Ma
 	return c.render(mail.KindPasswordChanged, lang, a.Email, a, mail.Data{})
 }
 
+// FactorsReset tells the account's address that an administrator removed
+// its second factors.
+func (c *Composer) FactorsReset(a identity.Account, lang string) (identity.Mail, error) {
+	return c.render(mail.KindFactorsReset, lang, a.Email, a, mail.Data{})
+}
+
 // Welcome gives a new directory account its generated password; signIn
 // is where to sign in.
 func (c *Composer) Welcome(a identity.Account, password, signIn, lang string) (identity.Mail, error) {

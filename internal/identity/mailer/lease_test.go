@@ -1,6 +1,7 @@
 package mailer_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"fmt"
 	"log/slog"
@@ -89,7 +90,7 @@ func TestWorkerLeases(t *testing.T) {
 		ctx := context.Background()
 		t.Run("a slow live holder keeps its batch", func(t *testing.T) {
 			c := &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
-			a, b := store.New(d, c.now), store.New(d, c.now)
+			a, b := store.New(d, c.now, datakeys.Test()), store.New(d, c.now, datakeys.Test())
 			enqueue(t, a, 3)
 			var stolen []string
 			slow := &recorder{during: func() {
@@ -115,7 +116,7 @@ func TestWorkerLeases(t *testing.T) {
 		})
 		t.Run("a stalled holder skips what it lost", func(t *testing.T) {
 			c := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-			a, b := store.New(d, c.now), store.New(d, c.now)
+			a, b := store.New(d, c.now, datakeys.Test()), store.New(d, c.now, datakeys.Test())
 			enqueue(t, a, 3)
 			first, second := &recorder{}, &recorder{}
 			other := mailer.NewWorker(b, second, c.now, logger)

@@ -1,6 +1,7 @@
 package oidcop_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -65,7 +66,7 @@ func TestBackchannelLogoutRedelivery(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	st := store.New(dbtest.SQLite(t, store.Migrations), clock)
+	st := store.New(dbtest.SQLite(t, store.Migrations), clock, datakeys.Test())
 	keys, err := oidcop.NewKeys(st, make([]byte, 32), clock)
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +152,7 @@ func TestBackchannelLogoutGivesUp(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	st := store.New(dbtest.SQLite(t, store.Migrations), clock)
+	st := store.New(dbtest.SQLite(t, store.Migrations), clock, datakeys.Test())
 	keys, _ := oidcop.NewKeys(st, make([]byte, 32), clock)
 	keys.Ensure(ctx)
 	rcv := newReceiver(t) // never comes up
@@ -188,7 +189,7 @@ func TestStaticSigningKey(t *testing.T) {
 	if err != nil || alg != jose.ES256 {
 		t.Fatalf("LoadStaticKey: %v %v", alg, err)
 	}
-	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
+	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now, datakeys.Test())
 	keys, _ := oidcop.NewKeys(st, make([]byte, 32), time.Now)
 	keys.UseStatic(id, alg, key)
 	if err := keys.Ensure(ctx); err != nil {
@@ -217,7 +218,7 @@ func TestKeyRotationKeepsTokensInFlightValid(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	st := store.New(dbtest.SQLite(t, store.Migrations), clock)
+	st := store.New(dbtest.SQLite(t, store.Migrations), clock, datakeys.Test())
 	keys, _ := oidcop.NewKeys(st, make([]byte, 32), clock)
 	if err := keys.Ensure(ctx); err != nil {
 		t.Fatal(err)
@@ -299,7 +300,7 @@ func TestBackchannelLogoutLeaseLost(t *testing.T) {
 		var mu sync.Mutex
 		now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-		st := store.New(d, clock)
+		st := store.New(d, clock, datakeys.Test())
 		keys, _ := oidcop.NewKeys(st, make([]byte, 32), clock)
 		if err := keys.Ensure(ctx); err != nil {
 			t.Fatal(err)
@@ -317,7 +318,7 @@ func TestBackchannelLogoutLeaseLost(t *testing.T) {
 			}
 		}
 		logger := slog.New(slog.DiscardHandler)
-		other := oidcop.NewDeliverer(store.New(d, clock), keys, "https://campus.example/idp", http.DefaultClient, clock, logger)
+		other := oidcop.NewDeliverer(store.New(d, clock, datakeys.Test()), keys, "https://campus.example/idp", http.DefaultClient, clock, logger)
 		other.Lease = 30 * time.Second
 		s := &stallingStore{Store: st, stall: func() {
 			mu.Lock()

@@ -2,6 +2,7 @@ package oidcop_test
 
 import (
 	"bytes"
+	"campus/internal/identity/datakeys"
 	"context"
 	"sync"
 	"testing"
@@ -32,7 +33,7 @@ func TestEnsureOnceAcrossReplicas(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		stores = append(stores, store.New(d, time.Now))
+		stores = append(stores, store.New(d, time.Now, datakeys.Test()))
 	}
 	secret := bytes.Repeat([]byte{7}, 32)
 	const replicas = 6

@@ -20,7 +20,7 @@ type authRequest struct {
 var _ op.AuthRequest = (*authRequest)(nil)
 
 func (a *authRequest) GetID() string          { return a.ID }
-func (a *authRequest) GetACR() string         { return "" }
+func (a *authRequest) GetACR() string         { return ACR(a.AMR) }
 func (a *authRequest) GetAMR() []string       { return a.AMR }
 func (a *authRequest) GetAuthTime() time.Time { return a.AuthTime }
 func (a *authRequest) GetClientID() string    { return a.ClientID }

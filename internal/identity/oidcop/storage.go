@@ -83,6 +83,10 @@ type Config struct {
 	APIAudiences []string
 	// Location is the time zone of login windows (nil: UTC).
 	Location *time.Location
+	// MFARoles are the roles that require a second factor: a refresh of
+	// a grant whose sign-in had none stops for their members (a role
+	// given later, or the policy turned on).
+	MFARoles []string
 	// ConfirmFirst refuses local accounts whose address is not confirmed,
 	// at sign-in and at every refresh.
 	ConfirmFirst bool
@@ -110,6 +114,26 @@ func (c *Config) defaults() {
 	def(&c.CodeTTL, time.Minute)
 	def(&c.DeviceCodeTTL, 10*time.Minute)
 	def(&c.DevicePollInterval, 5*time.Second)
+}
+
+// Authentication context classes (OpenID Connect Core 1.0 section 2,
+// acr): a sign-in with one factor, and one with two (a password and a
+// second factor, or a passkey with user verification). Discovery lists
+// them (acr_values_supported).
+const (
+	ACROneFactor = "urn:campus:acr:1fa"
+	ACRMFA       = "urn:campus:acr:mfa"
+)
+
+// ACR is the class of a sign-in proved by amr (RFC 8176 values).
+func ACR(amr []string) string {
+	if len(amr) == 0 {
+		return ""
+	}
+	if slices.Contains(amr, "mfa") {
+		return ACRMFA
+	}
+	return ACROneFactor
 }
 
 // StepUpScope is the scope only a fresh password entry grants.
@@ -307,6 +331,7 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		LoginHint:           req.LoginHint,
 		HintSubject:         hintSubject,
 		UILocales:           uiLocales(req.UILocales),
+		ACRValues:           req.ACRValues,
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.cfg.AuthRequestTTL),
 	}
@@ -616,6 +641,9 @@ func (s *Storage) allowedNow(ctx context.Context, rt identity.RefreshToken) ([]s
 	if err := rules.Refusal(acc.Roles, c.ID, c.Name, s.now(), s.cfg.Location); err != nil {
 		return refuse(err.Error())
 	}
+	if !slices.Contains(rt.AMR, "mfa") && slices.ContainsFunc(acc.Roles, func(r string) bool { return slices.Contains(s.cfg.MFARoles, r) }) {
+		return refuse("a role of the person requires a second factor: sign in again")
+	}
 	perms, err := s.store.Permissions(ctx, acc.ID)
 	if err != nil {
 		return nil, err
@@ -871,6 +899,13 @@ func (s *Storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenR
 		roles = []string{}
 	}
 	claims["roles"] = roles
+	// How the person signed in, for resource servers that require more
+	// than a password (RFC 9068 section 2.2.1: acr, amr and auth_time
+	// describe the authentication; the study API may require mfa).
+	if r, ok := req.(interface{ GetAMR() []string }); ok && len(r.GetAMR()) > 0 {
+		claims["amr"] = r.GetAMR()
+		claims["acr"] = ACR(r.GetAMR())
+	}
 	return claims, nil
 }
 

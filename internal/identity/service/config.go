@@ -40,6 +40,9 @@ type Config struct {
 	LogoutRetryBase    time.Duration // first delay before a failed back-channel logout is sent again (0: 10 s)
 	MaxLoginAttempts   int
 	LockoutMinutes     int
+	// MFARoles are the roles that require multi-factor sign-in; "none"
+	// alone means no role.
+	MFARoles           []string
 	SignInsPerIPMinute int
 	TimeZone           string
 	SigningKeyFile     string

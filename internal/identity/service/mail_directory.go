@@ -56,7 +56,7 @@ func startMail(ctx context.Context, st *identitystore.Store, cfg Config, logger 
 	if m := cfg.Metrics.Identity(); m != nil {
 		w.Attempted = func(err error) { m.Attempted("mail", err) }
 	}
-	background.Go(ctx, func() { w.Run(ctx) })
+	background.AfterStart(ctx, func() { w.Run(ctx) })
 	deps.Composer, deps.Notify, deps.UnconfirmedSignIn = c, w.Notify, cfg.Mail.UnconfirmedSignIn
 	return deps, nil
 }
@@ -87,7 +87,7 @@ func startDirectory(ctx context.Context, st *identitystore.Store, storage *oidco
 	if m := cfg.Metrics.Identity(); m != nil {
 		s.Finished = m.DirectorySynced
 	}
-	background.Go(ctx, func() { s.Run(ctx) })
+	background.AfterStart(ctx, func() { s.Run(ctx) })
 	return s, nil
 }
 

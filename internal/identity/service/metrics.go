@@ -22,7 +22,7 @@ func watch(reg *metrics.Registry, st *identitystore.Store) *metrics.Identity {
 		counts, err := st.OutboxCounts(ctx)
 		out := make([]metrics.Outbox, len(counts))
 		for i, c := range counts {
-			out[i] = metrics.Outbox{Name: c.Outbox, Pending: c.Pending, Retrying: c.Retrying, Failed: c.Failed, OldestPending: c.OldestPending}
+			out[i] = metrics.Outbox{Name: c.Name, Pending: c.Pending, Retrying: c.Retrying, Failed: c.Failed, OldestPending: c.OldestPending}
 		}
 		return out, err
 	})

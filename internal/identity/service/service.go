@@ -15,6 +15,7 @@ import (
 	"campus/internal/db"
 	"campus/internal/httpserver"
 	"campus/internal/identity"
+	"campus/internal/identity/events"
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
 	"campus/internal/identity/policy"
@@ -84,7 +85,14 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 	if out == nil {
 		out = io.Discard
 	}
-	st := identitystore.New(d, time.Now)
+	secret, err := Secret(cfg.DataDir, cfg.KeyEncryptionKey, logger)
+	if err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(ctx, d, secret, logger)
+	if err != nil {
+		return nil, err
+	}
 	hashParams := cfg.PasswordParams()
 	if cfg.Admin.Password != "" {
 		done, err := st.FirstAdminCreated(ctx)
@@ -106,13 +114,9 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 		// argon2id just used 19 MiB once; give it back instead of idling on it.
 		debug.FreeOSMemory()
 		announceAdmin(out, first)
-		logger.Info("created the first administrator", "email", first.Account.Email, "sub", first.Account.ID)
+		logger.Info("created the first administrator", "sub", first.Account.ID)
 	}
 
-	secret, err := Secret(cfg.DataDir, cfg.KeyEncryptionKey, logger)
-	if err != nil {
-		return nil, err
-	}
 	keys, err := oidcop.NewKeys(st, secret, time.Now)
 	if err != nil {
 		return nil, err
@@ -161,11 +165,19 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 	if cfg.LogoutRetryBase > 0 {
 		deliverer.Base, deliverer.Poll = cfg.LogoutRetryBase, min(deliverer.Poll, cfg.LogoutRetryBase)
 	}
-	background.Go(ctx, func() { deliverer.Run(ctx) })
-	background.Go(ctx, func() {
+	background.AfterStart(ctx, func() { deliverer.Run(ctx) })
+	background.AfterStart(ctx, func() {
 		db.Housekeep(ctx, logger, "identity: expired tokens, sessions, links and done outbox entries", func(ctx context.Context) (int64, error) {
 			purged, err := st.Purge(ctx)
 			return purged.Total(), err
+		})
+	})
+
+	// An event's accounts end (deleted or disabled) once its last day is
+	// over; until then its window already refuses them.
+	background.AfterStart(ctx, func() {
+		db.Housekeep(ctx, logger, "identity: events past their last day", func(ctx context.Context) (int64, error) {
+			return events.EndDue(ctx, st, time.Now(), location(cfg.TimeZone))
 		})
 	})
 
@@ -184,6 +196,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 		SessionCookie:      identityweb.SessionCookie,
 		APIAudiences:       APIAudiences,
 		Location:           location(cfg.TimeZone),
+		MFARoles:           cfg.resolvedMFARoles(),
 		ConfirmFirst:       mailDeps.Composer != nil && !mailDeps.UnconfirmedSignIn,
 		SessionEnded: func(context.Context, string, string, []string) {
 			deliverer.Notify()
@@ -220,12 +233,33 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (*Servi
 			PerIPPerMinute: cfg.SignInsPerIPMinute,
 			Location:       location(cfg.TimeZone),
 			Policy:         cfg.PasswordPolicy(),
+			MFARoles:       cfg.mfaRoles(),
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &Service{Handler: h, Store: st, secret: secret}, nil
+}
+
+// mfaRoles is the roles requiring a second factor: "none" is none, an
+// unset list the default (admin).
+func (c Config) mfaRoles() []string {
+	if len(c.MFARoles) == 1 && c.MFARoles[0] == "none" {
+		return []string{}
+	}
+	if len(c.MFARoles) == 0 {
+		return nil
+	}
+	return c.MFARoles
+}
+
+// resolvedMFARoles is mfaRoles with the default filled in.
+func (c Config) resolvedMFARoles() []string {
+	if r := c.mfaRoles(); r != nil {
+		return r
+	}
+	return identityweb.DefaultMFARoles
 }
 
 // location is a validated time zone name's location.

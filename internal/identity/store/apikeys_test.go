@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"errors"
 	"strings"
@@ -18,7 +19,7 @@ func TestAPIKeys(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		now := fixedClock()
-		s := store.New(d, func() time.Time { return now })
+		s := store.New(d, func() time.Time { return now }, datakeys.Test())
 		acc, err := s.CreateAccount(ctx, identity.Account{Username: "kim", Email: "kim@uni.example", DisplayName: "Kim", Roles: []string{"student"}}, "hash")
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"errors"
 	"slices"
@@ -19,7 +20,7 @@ func TestChangeAccount(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		c := &clock{fixedClock()}
-		s := store.New(d, c.now)
+		s := store.New(d, c.now, datakeys.Test())
 		ada, err := s.CreateAccount(ctx, identity.Account{Username: "ada", Email: "ada@uni.example", EmailVerified: true, Roles: []string{"staff"}}, "h")
 		if err != nil {
 			t.Fatal(err)
@@ -87,7 +88,7 @@ func TestCountedAttempt(t *testing.T) {
 		ctx := context.Background()
 		c := &clock{fixedClock()}
 		// Two stores on one database are two replicas: the count is shared.
-		replicas := []*store.Store{store.New(d, c.now), store.New(d, c.now)}
+		replicas := []*store.Store{store.New(d, c.now, datakeys.Test()), store.New(d, c.now, datakeys.Test())}
 		acc, err := replicas[0].CreateAccount(ctx, identity.Account{Username: "eve", Email: "eve@uni.example"}, "h")
 		if err != nil {
 			t.Fatal(err)
@@ -124,7 +125,7 @@ func TestRoleSessions(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		c := &clock{fixedClock()}
-		s := store.New(d, c.now)
+		s := store.New(d, c.now, datakeys.Test())
 		var ids []string
 		for _, u := range []struct{ name, role string }{{"gus", "staff"}, {"hal", "staff"}, {"ida", "student"}} {
 			acc, err := s.CreateAccount(ctx, identity.Account{Username: u.name, Email: u.name + "@uni.example", Roles: []string{u.role}}, "h")

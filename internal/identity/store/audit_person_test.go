@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"slices"
 	"testing"
@@ -20,7 +21,7 @@ func TestEventsOfPerson(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		c := &clock{fixedClock()}
-		s := store.New(d, c.now)
+		s := store.New(d, c.now, datakeys.Test())
 		events := []identity.AuditEvent{
 			{Action: "sign_in", Outcome: identity.OutcomeFailure, Target: "mia"},
 			{Action: "roles_changed", Outcome: identity.OutcomeSuccess, Actor: "admin", Target: "mia"},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -43,7 +42,7 @@ func (s *Store) ApplyDirectory(ctx context.Context, entries []identity.Directory
 	now := s.now().UTC()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		rep = identity.DirectoryReport{Members: len(entries), Skipped: []string{}}
-		accounts, err := linkedAccountsTx(ctx, tx)
+		accounts, err := s.linkedAccountsTx(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -96,7 +95,7 @@ func (s *Store) ApplyDirectory(ctx context.Context, entries []identity.Directory
 	return rep, err
 }
 
-func linkedAccountsTx(ctx context.Context, tx *sql.Tx) (map[string]*linked, error) {
+func (s *Store) linkedAccountsTx(ctx context.Context, tx *sql.Tx) (map[string]*linked, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, directory_dn, username, email, display_name, given_name, family_name, status, directory_disabled
 		FROM accounts WHERE directory_dn IS NOT NULL`)
 	out := map[string]*linked{}
@@ -104,6 +103,9 @@ func linkedAccountsTx(ctx context.Context, tx *sql.Tx) (map[string]*linked, erro
 		var l linked
 		if err := r.Scan(&l.ID, &l.DirectoryDN, &l.Username, &l.Email, &l.DisplayName, &l.GivenName, &l.FamilyName,
 			&l.Status, &l.byDirectory); err != nil {
+			return err
+		}
+		if err := s.openAccount(ctx, &l.Account); err != nil {
 			return err
 		}
 		out[strings.ToLower(l.DirectoryDN)] = &l
@@ -136,18 +138,25 @@ func (s *Store) updateLinkedTx(ctx context.Context, tx *sql.Tx, acc *linked, e i
 	}
 	if Key(after.Username) != Key(acc.Username) || Key(after.Email) != Key(acc.Email) {
 		var taken *TakenError
-		if err := takenTx(ctx, tx, after.Username, after.Email, acc.ID); errors.As(err, &taken) {
+		if err := s.takenTx(ctx, tx, after.Username, after.Email, acc.ID); errors.As(err, &taken) {
 			rep.Skipped = append(rep.Skipped, e.Username+": not updated, the "+taken.Error()+" by another account")
 			return nil
 		} else if err != nil {
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE accounts SET username = $2, username_key = $3, email = $4, email_key = $5,
+	if err := s.keysLoaded(ctx, tx); err != nil {
+		return err
+	}
+	p, err := s.sealAccount(after)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE accounts SET username = $2, username_key = $3, email = $4, email_key = $5,
 		display_name = $6, given_name = $7, family_name = $8, status = $9, directory_disabled = FALSE, email_verified = TRUE,
-		updated_at = $10, version = version + 1 WHERE id = $1`,
-		acc.ID, after.Username, Key(after.Username), after.Email, Key(after.Email), after.DisplayName, after.GivenName,
-		after.FamilyName, after.Status, now)
+		updated_at = $10, directory_dn = $11, directory_dn_key = $12, version = version + 1 WHERE id = $1`,
+		acc.ID, p.Username, p.UsernameKey, p.Email, p.EmailKey, p.DisplayName, p.GivenName,
+		p.FamilyName, after.Status, now, nullString(p.DN), nullString(p.DNKey))
 	if err != nil {
 		return err
 	}
@@ -156,7 +165,7 @@ func (s *Store) updateLinkedTx(ctx context.Context, tx *sql.Tx, acc *linked, e i
 		return err
 	}
 	after.Roles = roles[acc.ID]
-	if err := indexAccountTx(ctx, tx, after); err != nil {
+	if err := s.indexAccountTx(ctx, tx, after); err != nil {
 		return err
 	}
 	if enable {
@@ -169,7 +178,7 @@ func (s *Store) updateLinkedTx(ctx context.Context, tx *sql.Tx, acc *linked, e i
 
 func (s *Store) createLinkedTx(ctx context.Context, tx *sql.Tx, e identity.DirectoryEntry, o DirectoryOptions, now time.Time, rep *identity.DirectoryReport) error {
 	var taken *TakenError
-	if err := takenTx(ctx, tx, e.Username, e.Email, ""); errors.As(err, &taken) {
+	if err := s.takenTx(ctx, tx, e.Username, e.Email, ""); errors.As(err, &taken) {
 		rep.Skipped = append(rep.Skipped, e.Username+": no account made, the "+taken.Error()+" by a local account")
 		return nil
 	} else if err != nil {
@@ -190,18 +199,12 @@ func (s *Store) createLinkedTx(ctx context.Context, tx *sql.Tx, e identity.Direc
 		}
 		hash, welcome = h, &m
 	}
-	if err := insertAccountTx(ctx, tx, a, hash); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE accounts SET directory_dn = $2 WHERE id = $1`, a.ID, e.DN); err != nil {
-		if db.IsUniqueViolation(err) {
-			return fmt.Errorf("directory entry %s twice: %w", e.DN, identity.ErrConflict)
-		}
+	if err := s.insertAccountTx(ctx, tx, a, hash); err != nil {
 		return err
 	}
 	if welcome != nil {
 		welcome.AccountID = a.ID
-		if err := enqueueMailTx(ctx, tx, now, *welcome); err != nil {
+		if err := s.enqueueMailTx(ctx, tx, now, *welcome); err != nil {
 			return err
 		}
 	}

@@ -60,6 +60,8 @@ var purges = []struct {
 	// Device authorization requests (RFC 8628): an expired one is unusable,
 	// spent or not.
 	{"device_authorizations", "device_code_hash", `expires_at <= $1`, 0},
+	// Sign-in and enrolment ceremonies (mfa.go) last minutes.
+	{"mfa_ceremonies", "id_hash", `expires_at <= $1`, 0},
 	// A service's idempotency keys of mails (QueueServiceMail): a retry
 	// comes within minutes, a week is ample.
 	{"service_mails", "id", `created_at <= $1`, linkMargin},

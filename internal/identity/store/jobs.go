@@ -48,11 +48,24 @@ func (s *Store) StartJob(ctx context.Context, name, holder string) error {
 // (this one lost its lease), that run stays recorded as going on.
 func (s *Store) EndJob(ctx context.Context, name, holder, runErr string, report []byte) error {
 	now := s.now().UTC()
+	// A report or an error may name people (a directory sync's skipped
+	// members): both are sealed.
+	if err := s.keysLoaded(ctx, s.db); err != nil {
+		return err
+	}
 	var rep any
 	if runErr == "" {
-		rep = string(report)
+		sealed, err := s.ring.Seal(string(report), "job_status", name, "last_report")
+		if err != nil {
+			return err
+		}
+		rep = sealed
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE job_status SET last_end = $3, last_error = $4,
+	runErr, err := s.ring.Seal(runErr, "job_status", name, "last_error")
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `UPDATE job_status SET last_end = $3, last_error = $4,
 		last_report = COALESCE($5, last_report),
 		running_since = CASE WHEN holder = $2 THEN NULL ELSE running_since END,
 		holder = CASE WHEN holder = $2 THEN NULL ELSE holder END
@@ -76,8 +89,15 @@ func (s *Store) JobStatusOf(ctx context.Context, name string) (JobStatus, error)
 	}
 	js.Holder = holder.String
 	js.RunningSince, js.LastStart, js.LastEnd = timePtr(since), timePtr(start), timePtr(end)
-	if report.Valid {
-		js.LastReport = []byte(report.String)
+	if js.LastError, err = s.open(ctx, js.LastError, "job_status", name, "last_error"); err != nil {
+		return JobStatus{}, err
+	}
+	if report.Valid && report.String != "" {
+		plain, err := s.open(ctx, report.String, "job_status", name, "last_report")
+		if err != nil {
+			return JobStatus{}, err
+		}
+		js.LastReport = []byte(plain)
 	}
 	return js, nil
 }

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ func TestLeaseLapsesWithoutRenewal(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		now := fixedClock()
-		s := store.New(d, func() time.Time { return now })
+		s := store.New(d, func() time.Time { return now }, datakeys.Test())
 		const ttl = 30 * time.Second
 
 		if ok, err := s.AcquireLease(ctx, "job", "a", ttl); !ok || err != nil {
@@ -60,7 +61,7 @@ func TestJobStatus(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		now := fixedClock()
-		s := store.New(d, func() time.Time { return now })
+		s := store.New(d, func() time.Time { return now }, datakeys.Test())
 
 		if js, err := s.JobStatusOf(ctx, "sync"); err != nil || js.LastStart != nil || js.Holder != "" {
 			t.Fatalf("never ran: %+v, %v", js, err)

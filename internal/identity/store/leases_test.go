@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"fmt"
 	"slices"
@@ -99,7 +100,7 @@ func TestOutboxLeases(t *testing.T) {
 				// Nanoseconds in the clock: the lease value must still
 				// compare equal once stored (microseconds on PostgreSQL).
 				c := &clock{fixedClock().Add(123456789)}
-				a, b := store.New(d, c.now), store.New(d, c.now)
+				a, b := store.New(d, c.now, datakeys.Test()), store.New(d, c.now, datakeys.Test())
 				attempts := func(id string) int {
 					t.Helper()
 					var n int

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"maps"
 	"testing"
@@ -17,7 +18,7 @@ func TestLocaleRoundTrip(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := store.New(d, fixedClock)
+		s := store.New(d, fixedClock, datakeys.Test())
 		a, err := s.Register(ctx, identity.Account{Username: "greta", Email: "greta@uni.example", Locale: "de",
 			Roles: []string{identity.RoleStudent}}, "hash:x")
 		if err != nil {
@@ -59,7 +60,7 @@ func TestClientTextsRoundTrip(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := store.New(d, fixedClock)
+		s := store.New(d, fixedClock, datakeys.Test())
 		c := identity.Client{ID: "wahl", Name: "Election", Public: true, RedirectURIs: []string{"https://wahl.example/cb"},
 			GrantTypes: []string{"authorization_code"}, IDTokenAlg: "RS256", Source: "db",
 			DisplayNames: identity.Texts{"de": "Wahl 2026"},

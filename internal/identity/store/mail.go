@@ -16,13 +16,26 @@ import (
 
 // enqueueMailTx puts a mail in the outbox within the transaction of the
 // change that causes it: the mail exists exactly when the change does.
-func enqueueMailTx(ctx context.Context, tx *sql.Tx, now time.Time, m identity.Mail) error {
+// The recipient and the message are sealed: they name the person.
+func (s *Store) enqueueMailTx(ctx context.Context, tx *sql.Tx, now time.Time, m identity.Mail) error {
 	body, err := json.Marshal(m.Message)
 	if err != nil {
 		return err
 	}
+	if err := s.keysLoaded(ctx, tx); err != nil {
+		return err
+	}
+	id := newID()
+	to, err := s.ring.Seal(m.Message.To, "mail_outbox", id, "recipient")
+	if err != nil {
+		return err
+	}
+	msg, err := s.ring.Seal(string(body), "mail_outbox", id, "message")
+	if err != nil {
+		return err
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO mail_outbox (id, kind, recipient, account_id, message, created_at, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6)`, newID(), m.Kind, m.Message.To, m.AccountID, string(body), now.UTC())
+		VALUES ($1, $2, $3, $4, $5, $6, $6)`, id, m.Kind, to, m.AccountID, msg, now.UTC())
 	if err != nil {
 		return fmt.Errorf("queue %s mail: %w", m.Kind, err)
 	}
@@ -33,7 +46,7 @@ func enqueueMailTx(ctx context.Context, tx *sql.Tx, now time.Time, m identity.Ma
 func (s *Store) EnqueueMail(ctx context.Context, mails ...identity.Mail) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		for _, m := range mails {
-			if err := enqueueMailTx(ctx, tx, s.now(), m); err != nil {
+			if err := s.enqueueMailTx(ctx, tx, s.now(), m); err != nil {
 				return err
 			}
 		}
@@ -43,7 +56,7 @@ func (s *Store) EnqueueMail(ctx context.Context, mails ...identity.Mail) error {
 
 const outboxColumns = `id, kind, recipient, account_id, message, created_at, attempts, next_attempt_at, sent_at, failed_at, last_error`
 
-func scanOutbox(row interface{ Scan(...any) error }) (identity.OutboxMail, error) {
+func (s *Store) scanOutbox(ctx context.Context, row interface{ Scan(...any) error }) (identity.OutboxMail, error) {
 	var m identity.OutboxMail
 	var body string
 	var sent, failed sql.NullTime
@@ -52,6 +65,13 @@ func scanOutbox(row interface{ Scan(...any) error }) (identity.OutboxMail, error
 		return m, err
 	}
 	m.SentAt, m.FailedAt = timePtr(sent), timePtr(failed)
+	var err error
+	if m.To, err = s.open(ctx, m.To, "mail_outbox", m.ID, "recipient"); err != nil {
+		return m, err
+	}
+	if body, err = s.open(ctx, body, "mail_outbox", m.ID, "message"); err != nil {
+		return m, err
+	}
 	if body != "" {
 		if err := json.Unmarshal([]byte(body), &m.Message); err != nil {
 			return m, fmt.Errorf("mail %s: %w", m.ID, err)
@@ -71,7 +91,7 @@ func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) (
 	rows, err := s.db.QueryContext(ctx, `SELECT `+outboxColumns+` FROM mail_outbox
 		WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1
 		ORDER BY next_attempt_at LIMIT $2`, now, limit)
-	due, err := db.Collect(rows, err, scanOutbox)
+	due, err := db.Collect(rows, err, func(r db.Scanner) (identity.OutboxMail, error) { return s.scanOutbox(ctx, r) })
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +266,7 @@ func (s *Store) MailQueue(ctx context.Context, state string, limit int) ([]ident
 	q += ` ORDER BY created_at DESC, id DESC LIMIT $1`
 	rows, err := s.db.QueryContext(ctx, q, max(1, min(limit, 1000)))
 	return db.Collect(rows, err, func(r db.Scanner) (identity.OutboxMail, error) {
-		m, err := scanOutbox(r)
+		m, err := s.scanOutbox(ctx, r)
 		m.Message = mail.Message{}
 		return m, err
 	})

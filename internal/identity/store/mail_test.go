@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"errors"
 	"slices"
@@ -33,7 +34,7 @@ func TestMailOutbox(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		c := &clock{fixedClock()}
-		s := store.New(d, c.now)
+		s := store.New(d, c.now, datakeys.Test())
 		acc, err := s.RegisterConfirmed(ctx, identity.Account{Username: "mia", Email: "mia@uni.example", Roles: []string{"student"}}, "hash",
 			issue(identity.TokenConfirmEmail, "h1", "mia@uni.example", c.t.Add(time.Hour), "mia@uni.example"))
 		if err != nil {
@@ -110,7 +111,7 @@ func TestTokens(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		c := &clock{fixedClock()}
-		s := store.New(d, c.now)
+		s := store.New(d, c.now, datakeys.Test())
 		acc, err := s.RegisterConfirmed(ctx, identity.Account{Username: "noah", Email: "noah@uni.example", Roles: []string{"student"}}, "hash",
 			issue(identity.TokenConfirmEmail, "c1", "noah@uni.example", c.t.Add(time.Hour), "noah@uni.example"))
 		if err != nil {
@@ -246,7 +247,7 @@ func TestApplyDirectory(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		c := &clock{fixedClock()}
-		s := store.New(d, c.now)
+		s := store.New(d, c.now, datakeys.Test())
 		if _, err := s.CreateAccount(ctx, identity.Account{Username: "local", Email: "local@uni.example", Roles: []string{"student"}}, "hash"); err != nil {
 			t.Fatal(err)
 		}
@@ -323,7 +324,7 @@ func TestLeases(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		c := &clock{fixedClock()}
-		s := store.New(d, c.now)
+		s := store.New(d, c.now, datakeys.Test())
 		if ok, err := s.AcquireLease(ctx, "job", "a", time.Minute); !ok || err != nil {
 			t.Fatalf("a: %v %v", ok, err)
 		}

@@ -96,24 +96,24 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 
 const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode,
 	code_challenge, code_challenge_method, prompt, max_age, login_hint, account_id, session_id, auth_time, amr,
-	step_up, done, code_expires_at, redeemed_at, created_at, expires_at, hint_subject, ui_locales`
+	step_up, done, code_expires_at, redeemed_at, created_at, expires_at, hint_subject, ui_locales, acr_values`
 
 func scanAuthRequest(row interface{ Scan(...any) error }) (identity.AuthRequest, error) {
 	var a identity.AuthRequest
-	var scopes, prompt, amr string
+	var scopes, prompt, amr, acr string
 	var maxAge sql.NullInt64
 	var account, session sql.NullString
 	var authTime, codeExp, redeemed sql.NullTime
 	err := row.Scan(&a.ID, &a.ClientID, &a.RedirectURI, &a.State, &a.Nonce, &scopes, &a.ResponseType, &a.ResponseMode,
 		&a.CodeChallenge, &a.CodeChallengeMethod, &prompt, &maxAge, &a.LoginHint, &account, &session, &authTime, &amr,
-		&a.StepUp, &a.Done, &codeExp, &redeemed, &a.CreatedAt, &a.ExpiresAt, &a.HintSubject, &a.UILocales)
+		&a.StepUp, &a.Done, &codeExp, &redeemed, &a.CreatedAt, &a.ExpiresAt, &a.HintSubject, &a.UILocales, &acr)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, identity.ErrNotFound
 	}
 	if err != nil {
 		return a, err
 	}
-	a.Scopes, a.Prompt, a.AMR = parseList(scopes), parseList(prompt), parseList(amr)
+	a.Scopes, a.Prompt, a.AMR, a.ACRValues = parseList(scopes), parseList(prompt), parseList(amr), parseList(acr)
 	if maxAge.Valid {
 		v := int(maxAge.Int64)
 		a.MaxAge = &v
@@ -134,10 +134,10 @@ func (s *Store) CreateAuthRequest(ctx context.Context, a identity.AuthRequest) e
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, state, nonce, scopes,
 		response_type, response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, created_at, expires_at,
-		hint_subject, ui_locales) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		hint_subject, ui_locales, acr_values) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		a.ID, a.ClientID, a.RedirectURI, a.State, a.Nonce, list(a.Scopes), a.ResponseType, a.ResponseMode,
 		a.CodeChallenge, a.CodeChallengeMethod, list(a.Prompt), maxAge, a.LoginHint, a.CreatedAt.UTC(), a.ExpiresAt.UTC(),
-		a.HintSubject, a.UILocales)
+		a.HintSubject, a.UILocales, list(a.ACRValues))
 	return err
 }
 
@@ -277,53 +277,58 @@ func (s *Store) AddSessionClient(ctx context.Context, sessionID, clientID string
 // ended session is not an error; it returns no clients.
 func (s *Store) EndSession(ctx context.Context, sessionID string) (clients []string, err error) {
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		now := s.now().UTC()
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL`, sessionID, now)
-		if err != nil {
+		clients, err = endSessionTx(ctx, tx, sessionID, s.now().UTC())
+		return err
+	})
+	return clients, err
+}
+
+// endSessionTx is EndSession in tx, at now.
+func endSessionTx(ctx context.Context, tx *sql.Tx, sessionID string, now time.Time) (clients []string, err error) {
+	res, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL`, sessionID, now)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE session_id = $1 AND revoked_at IS NULL`, sessionID, now); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = $2 WHERE session_id = $1 AND revoked_at IS NULL`, sessionID, now); err != nil {
+		return nil, err
+	}
+	var account string
+	if err := tx.QueryRowContext(ctx, `SELECT account_id FROM sessions WHERE id = $1`, sessionID).Scan(&account); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.backchannel_logout_uri FROM session_clients sc
+		JOIN clients c ON c.id = sc.client_id WHERE sc.session_id = $1 ORDER BY c.id`, sessionID)
+	type target struct{ client, uri string }
+	var targets []target
+	err = db.Each(rows, err, func(r db.Scanner) error {
+		var t target
+		if err := r.Scan(&t.client, &t.uri); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE session_id = $1 AND revoked_at IS NULL`, sessionID, now); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = $2 WHERE session_id = $1 AND revoked_at IS NULL`, sessionID, now); err != nil {
-			return err
-		}
-		var account string
-		if err := tx.QueryRowContext(ctx, `SELECT account_id FROM sessions WHERE id = $1`, sessionID).Scan(&account); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT c.id, c.backchannel_logout_uri FROM session_clients sc
-			JOIN clients c ON c.id = sc.client_id WHERE sc.session_id = $1 ORDER BY c.id`, sessionID)
-		type target struct{ client, uri string }
-		var targets []target
-		err = db.Each(rows, err, func(r db.Scanner) error {
-			var t target
-			if err := r.Scan(&t.client, &t.uri); err != nil {
-				return err
-			}
-			clients = append(clients, t.client)
-			if t.uri != "" {
-				targets = append(targets, t)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		// The deliveries are stored with the session's end, so a crash or a
-		// client that is down loses none of them.
-		for _, t := range targets {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO logout_deliveries (id, client_id, uri, account_id, session_id, created_at, next_attempt_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $6)`, newID(), t.client, t.uri, account, sessionID, now); err != nil {
-				return err
-			}
+		clients = append(clients, t.client)
+		if t.uri != "" {
+			targets = append(targets, t)
 		}
 		return nil
 	})
-	return clients, err
+	if err != nil {
+		return nil, err
+	}
+	// The deliveries are stored with the session's end, so a crash or a
+	// client that is down loses none of them.
+	for _, t := range targets {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO logout_deliveries (id, client_id, uri, account_id, session_id, created_at, next_attempt_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $6)`, newID(), t.client, t.uri, account, sessionID, now); err != nil {
+			return nil, err
+		}
+	}
+	return clients, nil
 }
 
 // SessionsOf lists the live sessions of an account.
@@ -622,8 +627,10 @@ func (s *Store) RotateSigningKeys(ctx context.Context, next []identity.SigningKe
 	})
 }
 
-// ReauthenticateSession records a fresh password entry in a live session.
-func (s *Store) ReauthenticateSession(ctx context.Context, sessionID string, authTime time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET auth_time = $2 WHERE id = $1 AND ended_at IS NULL`, sessionID, authTime.UTC())
+// ReauthenticateSession records a fresh sign-in in a live session: its
+// time and how the person proved themselves (amr, RFC 8176).
+func (s *Store) ReauthenticateSession(ctx context.Context, sessionID string, authTime time.Time, amr []string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET auth_time = $2, amr = $3 WHERE id = $1 AND ended_at IS NULL`,
+		sessionID, authTime.UTC(), list(amr))
 	return err
 }

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"errors"
 	"testing"
@@ -22,7 +23,7 @@ type fixture struct {
 func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
 	f := &fixture{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
-	f.s = store.New(d, func() time.Time { return f.now })
+	f.s = store.New(d, func() time.Time { return f.now }, datakeys.Test())
 	ctx := context.Background()
 	a, err := f.s.CreateAccount(ctx, identity.Account{Username: "ada", Email: "ada@uni.example", Roles: []string{identity.RoleStudent}}, "h")
 	if err != nil {

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"testing"
 	"time"
@@ -17,12 +18,12 @@ func TestOutboxCountsAndAudited(t *testing.T) {
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		c := &clock{fixedClock()}
-		s := store.New(d, c.now)
+		s := store.New(d, c.now, datakeys.Test())
 		var heard []string
 		s.Audited = func(action, outcome string) { heard = append(heard, action+" "+outcome) }
 
 		counts, err := s.OutboxCounts(ctx)
-		if err != nil || len(counts) != 2 || counts[0] != (store.OutboxCount{Outbox: "mail"}) || counts[1] != (store.OutboxCount{Outbox: "logout"}) {
+		if err != nil || len(counts) != 2 || counts[0] != (store.OutboxCount{Name: "mail"}) || counts[1] != (store.OutboxCount{Name: "logout"}) {
 			t.Fatalf("empty outboxes = %+v, %v", counts, err)
 		}
 		for _, subject := range []string{"a", "b", "c"} {

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"path/filepath"
 	"strconv"
@@ -31,7 +32,7 @@ func eachReplicaPair(t *testing.T, fn func(t *testing.T, a, b *store.Store)) {
 		if _, err := first.Migrate(context.Background(), store.Migrations); err != nil {
 			t.Fatal(err)
 		}
-		fn(t, store.New(first, fixedClock), store.New(open(t, dsn), fixedClock))
+		fn(t, store.New(first, fixedClock, datakeys.Test()), store.New(open(t, dsn), fixedClock, datakeys.Test()))
 	}
 	t.Run("sqlite", func(t *testing.T) {
 		pair(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
@@ -121,7 +122,7 @@ func TestTakeTokenConcurrentReplicas(t *testing.T) {
 
 func TestTakeTokenRefusesBadConfiguration(t *testing.T) {
 	t.Parallel()
-	s := store.New(dbtest.SQLite(t, store.Migrations), fixedClock)
+	s := store.New(dbtest.SQLite(t, store.Migrations), fixedClock, datakeys.Test())
 	for _, c := range []struct{ interval, window time.Duration }{{0, time.Minute}, {time.Minute, time.Second}} {
 		if _, _, err := s.TakeToken(context.Background(), "x", "y", fixedClock(), c.interval, c.window); err == nil {
 			t.Errorf("interval %v, window %v: no error", c.interval, c.window)
@@ -141,7 +142,7 @@ func BenchmarkTakeToken(b *testing.B) {
 			} else {
 				d = dbtest.Postgres(b, store.Migrations)
 			}
-			s := store.New(d, fixedClock)
+			s := store.New(d, fixedClock, datakeys.Test())
 			ctx := context.Background()
 			now := fixedClock()
 			for i := 0; b.Loop(); i++ {

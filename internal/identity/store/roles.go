@@ -24,16 +24,20 @@ type Role struct {
 	Version        int
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// Event is the event whose own role this is ("" for none): its
+	// window and applications change only with the event.
+	Event string
 }
 
-const roleColumns = `name, description, builtin, allowed_clients, login_window, version, created_at, updated_at`
+const roleColumns = `name, description, builtin, allowed_clients, login_window, version, created_at, updated_at,
+	COALESCE((SELECT e.id FROM events e WHERE e.own_role = roles.name), '')`
 
 func scanRole(row interface{ Scan(...any) error }) (Role, error) {
 	var r Role
 	var clients string
 	var window sql.NullString
 	var updated sql.NullTime
-	err := row.Scan(&r.Name, &r.Description, &r.Builtin, &clients, &window, &r.Version, &r.CreatedAt, &updated)
+	err := row.Scan(&r.Name, &r.Description, &r.Builtin, &clients, &window, &r.Version, &r.CreatedAt, &updated, &r.Event)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, identity.ErrNotFound
 	}

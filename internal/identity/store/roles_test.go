@@ -1,6 +1,7 @@
 package store
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"errors"
 	"slices"
@@ -16,13 +17,13 @@ import (
 func TestBuiltinRoles(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, Migrations, func(t *testing.T, d *db.DB) {
-		s := New(d, time.Now)
+		s := New(d, time.Now, datakeys.Test())
 		roles, err := s.Roles(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := map[string][]identity.Permission{
-			identity.RoleAdmin: {identity.PermGradesRead, identity.PermGradesWrite,
+			identity.RoleAdmin: {identity.PermEventsWrite, identity.PermGradesRead, identity.PermGradesWrite,
 				identity.PermMessagesRead, identity.PermMessagesWrite, identity.PermRolesWrite,
 				identity.PermStudiesWrite, identity.PermUsersRead, identity.PermUsersWrite},
 			identity.RoleStaff:   {identity.PermGradesRead, identity.PermGradesWrite, identity.PermMessagesRead, identity.PermMessagesWrite},
@@ -32,8 +33,13 @@ func TestBuiltinRoles(t *testing.T) {
 			t.Fatalf("roles %+v", roles)
 		}
 		for _, r := range roles {
-			// Version 2: migration 0014 added the messages permissions.
-			if !r.Builtin || r.Version != 2 || !slices.Equal(r.Permissions, want[r.Name]) || r.LoginWindow != nil ||
+			// Version 2: migration 0014 added the messages permissions;
+			// the admin's 3: 0016 added events:write.
+			wantV := 2
+			if r.Name == identity.RoleAdmin {
+				wantV = 3
+			}
+			if !r.Builtin || r.Version != wantV || !slices.Equal(r.Permissions, want[r.Name]) || r.LoginWindow != nil ||
 				len(r.AllowedClients) != 0 || r.AllowedClients == nil || !r.UpdatedAt.Equal(r.CreatedAt) {
 				t.Errorf("built-in role %+v", r)
 			}
@@ -46,7 +52,7 @@ func TestCreateAndUpdateRole(t *testing.T) {
 	dbtest.Each(t, Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-		s := New(d, func() time.Time { return now })
+		s := New(d, func() time.Time { return now }, datakeys.Test())
 		tutor := Role{Name: "tutor", Description: "Tutors", Permissions: []identity.Permission{identity.PermGradesRead, identity.PermGradesRead},
 			AllowedClients: []string{"lms", "exam"}, LoginWindow: &LoginWindow{Earliest: "08:00", Latest: "20:00", LastDate: "2027-03-31"}}
 		created, err := s.CreateRole(ctx, tutor)

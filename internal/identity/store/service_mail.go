@@ -33,7 +33,7 @@ func (s *Store) QueueServiceMail(ctx context.Context, clientID, key string, m id
 			return err
 		}
 		added = true
-		if err := enqueueMailTx(ctx, tx, now, m); err != nil {
+		if err := s.enqueueMailTx(ctx, tx, now, m); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (id, at, action, outcome, actor, target, client_ip, client_id, detail)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"sync"
 	"testing"
@@ -20,7 +21,7 @@ func TestQueueServiceMail(t *testing.T) {
 	dbtest.Each(t, Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
-		s := New(d, func() time.Time { return now })
+		s := New(d, func() time.Time { return now }, datakeys.Test())
 		a, err := s.CreateAccount(ctx, identity.Account{Username: "anna", Email: "anna@uni.example", DisplayName: "Anna", Roles: []string{"student"}}, "")
 		if err != nil {
 			t.Fatal(err)

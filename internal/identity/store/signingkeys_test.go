@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"fmt"
 	"io/fs"
@@ -93,7 +94,7 @@ func TestMigrationKeepsOneLiveKeySet(t *testing.T) {
 		if _, err := d.Migrate(ctx, store.Migrations); err != nil {
 			t.Fatal(err)
 		}
-		ks, err := store.New(d, fixedClock).SigningKeys(ctx)
+		ks, err := store.New(d, fixedClock, datakeys.Test()).SigningKeys(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"campus/internal/db"
 	"campus/internal/identity"
+	"campus/internal/identity/datakeys"
 )
 
 //go:embed migrations/*.sql
@@ -24,17 +25,21 @@ var Migrations, _ = fs.Sub(migrations, "migrations")
 
 // Store keeps identity's data.
 type Store struct {
-	db  *db.DB
-	now func() time.Time
+	db   *db.DB
+	now  func() time.Time
+	ring *datakeys.Ring // seals personal data (sealing.go)
+
+	batch int // accounts per transaction of Reencrypt; 0: ReencryptBatch
 
 	// Audited, when set, hears of each event written to the audit trail,
 	// once it is written (for metrics: sign-ins, lockouts).
 	Audited func(action, outcome string)
 }
 
-// New returns a store over an opened, migrated database.
-func New(d *db.DB, now func() time.Time) *Store {
-	return &Store{db: d, now: now}
+// New returns a store over an opened, migrated database; ring holds the
+// keys of its personal data, derived from the key-encryption key.
+func New(d *db.DB, now func() time.Time, ring *datakeys.Ring) *Store {
+	return &Store{db: d, now: now, ring: ring}
 }
 
 // Key folds a username or e-mail for uniqueness and look-up.
@@ -73,7 +78,7 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, a identity.Account, passwo
 		}
 		a.ID, a.Status, a.EmailVerified, a.CreatedAt, a.UpdatedAt = id.String(), identity.StatusActive, true, now, now
 		a.Roles = []string{identity.RoleAdmin}
-		if err := insertAccountTx(ctx, tx, a, passwordHash); err != nil {
+		if err := s.insertAccountTx(ctx, tx, a, passwordHash); err != nil {
 			return err
 		}
 		acc, created = a, true
@@ -85,17 +90,26 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, a identity.Account, passwo
 	return acc, created, nil
 }
 
-func insertAccountTx(ctx context.Context, tx *sql.Tx, a identity.Account, passwordHash string) error {
+func (s *Store) insertAccountTx(ctx context.Context, tx *sql.Tx, a identity.Account, passwordHash string) error {
 	var hash any
 	if passwordHash != "" {
 		hash = passwordHash
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO accounts
+	if err := s.keysLoaded(ctx, tx); err != nil {
+		return err
+	}
+	p, err := s.sealAccount(a)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO accounts
 		(id, username, username_key, email, email_key, display_name, given_name, family_name,
-		 semester, programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at, locale)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-		a.ID, a.Username, Key(a.Username), a.Email, Key(a.Email), a.DisplayName, a.GivenName, a.FamilyName,
-		a.Semester, a.ProgrammeID, a.ProgrammeTitle, a.Status, a.EmailVerified, hash, a.CreatedAt, a.UpdatedAt, nullString(a.Locale))
+		 semester, programme_id, programme_title, status, email_verified, password_hash, created_at, updated_at, locale,
+		 directory_dn, directory_dn_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		a.ID, p.Username, p.UsernameKey, p.Email, p.EmailKey, p.DisplayName, p.GivenName, p.FamilyName,
+		a.Semester, a.ProgrammeID, a.ProgrammeTitle, a.Status, a.EmailVerified, hash, a.CreatedAt, a.UpdatedAt, nullString(a.Locale),
+		nullString(p.DN), nullString(p.DNKey))
 	if err != nil {
 		if db.IsUniqueViolation(err) {
 			return fmt.Errorf("username or e-mail already taken: %w", identity.ErrConflict)
@@ -107,7 +121,7 @@ func insertAccountTx(ctx context.Context, tx *sql.Tx, a identity.Account, passwo
 			return fmt.Errorf("give role %s: %w", r, err)
 		}
 	}
-	return indexAccountTx(ctx, tx, a)
+	return s.indexAccountTx(ctx, tx, a)
 }
 
 const accountColumns = `id, username, email, display_name, given_name, family_name, semester,
@@ -116,7 +130,7 @@ const accountColumns = `id, username, email, display_name, given_name, family_na
 // AccountByLogin finds an account by username or e-mail, case-insensitively,
 // with its password hash ("" when it has none).
 func (s *Store) AccountByLogin(ctx context.Context, login string) (identity.Account, string, error) {
-	return s.account(ctx, `username_key = $1 OR email_key = $1`, Key(login))
+	return s.account(ctx, `username_key = $1 OR email_key = $1`, s.loginKey(login))
 }
 
 // Account returns an account by its subject id.
@@ -141,6 +155,9 @@ func (s *Store) account(ctx context.Context, where string, arg any) (identity.Ac
 			return err
 		}
 		a.LastLoginAt, a.DirectoryDN, a.Locale = timePtr(last), dn.String, locale.String
+		if err := s.openAccount(ctx, &a); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role`, a.ID)
 		a.Roles, err = db.Collect(rows, err, db.Value[string])
 		return err
@@ -207,6 +224,6 @@ func (s *Store) CreateAccount(ctx context.Context, a identity.Account, passwordH
 	if a.Status == "" {
 		a.Status = identity.StatusActive
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error { return insertAccountTx(ctx, tx, a, passwordHash) })
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error { return s.insertAccountTx(ctx, tx, a, passwordHash) })
 	return a, err
 }

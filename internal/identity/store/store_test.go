@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"errors"
 	"sync"
@@ -21,7 +22,7 @@ func TestFirstAdmin(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := store.New(d, fixedClock)
+		s := store.New(d, fixedClock, datakeys.Test())
 
 		first, err := identity.EnsureFirstAdmin(ctx, s, "Admin@Example.org", "", plainHash, func() string { return "generated-password" })
 		if err != nil || first == nil {
@@ -62,7 +63,7 @@ func TestFirstAdminOnceAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, store.Migrations, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := store.New(d, fixedClock)
+		s := store.New(d, fixedClock, datakeys.Test())
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		created := 0
@@ -88,7 +89,7 @@ func TestFirstAdminOnceAcrossReplicas(t *testing.T) {
 
 func TestAdminPasswordPolicy(t *testing.T) {
 	t.Parallel()
-	s := store.New(dbtest.SQLite(t, store.Migrations), fixedClock)
+	s := store.New(dbtest.SQLite(t, store.Migrations), fixedClock, datakeys.Test())
 	_, err := identity.EnsureFirstAdmin(context.Background(), s, "a@example.org", "short", plainHash, nil)
 	if err == nil {
 		t.Fatal("a 5-character administrator password was accepted")
@@ -100,7 +101,7 @@ func TestAdminPasswordPolicy(t *testing.T) {
 
 func TestAccountByLoginUnknown(t *testing.T) {
 	t.Parallel()
-	s := store.New(dbtest.SQLite(t, store.Migrations), fixedClock)
+	s := store.New(dbtest.SQLite(t, store.Migrations), fixedClock, datakeys.Test())
 	if _, _, err := s.AccountByLogin(context.Background(), "nobody"); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
 	}

@@ -36,14 +36,21 @@ type Rate struct {
 // issueTx stores the token, retires the account's earlier unused tokens of
 // the same purpose (only the newest link works) and queues its mail, if
 // it has one (by default about the token's account).
-func issueTx(ctx context.Context, tx *sql.Tx, now time.Time, accountID string, is Issue) error {
+func (s *Store) issueTx(ctx context.Context, tx *sql.Tx, now time.Time, accountID string, is Issue) error {
 	now = now.UTC()
 	if _, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $3 WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL`,
 		accountID, is.Token.Purpose, now); err != nil {
 		return err
 	}
+	if err := s.keysLoaded(ctx, tx); err != nil {
+		return err
+	}
+	email, err := s.ring.Seal(is.Token.Email, "account_tokens", is.Token.Hash, "email")
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (token_hash, account_id, purpose, email, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, is.Token.Hash, accountID, is.Token.Purpose, is.Token.Email, now, is.Token.ExpiresAt.UTC()); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6)`, is.Token.Hash, accountID, is.Token.Purpose, email, now, is.Token.ExpiresAt.UTC()); err != nil {
 		return fmt.Errorf("store %s token: %w", is.Token.Purpose, err)
 	}
 	if is.Mail.Kind == "" {
@@ -52,7 +59,7 @@ func issueTx(ctx context.Context, tx *sql.Tx, now time.Time, accountID string, i
 	if is.Mail.AccountID == "" {
 		is.Mail.AccountID = accountID
 	}
-	return enqueueMailTx(ctx, tx, now, is.Mail)
+	return s.enqueueMailTx(ctx, tx, now, is.Mail)
 }
 
 // IssueToken issues a token to an account and queues its mail, unless the
@@ -73,7 +80,7 @@ func (s *Store) IssueToken(ctx context.Context, accountID string, is Issue, rate
 		if limited || (rate.PerHour > 0 && len(times) >= rate.PerHour) {
 			return ErrRateLimited
 		}
-		return issueTx(ctx, tx, now, accountID, is)
+		return s.issueTx(ctx, tx, now, accountID, is)
 	})
 }
 
@@ -85,7 +92,7 @@ func (s *Store) RegisterConfirmed(ctx context.Context, a identity.Account, passw
 
 // tokenTx finds a token that may be used now, locking nothing: its use is a
 // conditional update (useTokenTx).
-func tokenTx(ctx context.Context, tx *sql.Tx, purpose, hash string, now time.Time) (identity.Token, string, error) {
+func (s *Store) tokenTx(ctx context.Context, tx *sql.Tx, purpose, hash string, now time.Time) (identity.Token, string, error) {
 	t := identity.Token{Purpose: purpose, Hash: hash}
 	var accountID string
 	err := tx.QueryRowContext(ctx, `SELECT account_id, email, expires_at FROM account_tokens
@@ -93,6 +100,10 @@ func tokenTx(ctx context.Context, tx *sql.Tx, purpose, hash string, now time.Tim
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, "", ErrTokenInvalid
 	}
+	if err != nil {
+		return t, "", err
+	}
+	t.Email, err = s.open(ctx, t.Email, "account_tokens", hash, "email")
 	return t, accountID, err
 }
 
@@ -117,10 +128,10 @@ func (s *Store) TokenAccount(ctx context.Context, purpose, hash string) (Account
 	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
 		var id string
 		var err error
-		if t, id, err = tokenTx(ctx, tx, purpose, hash, s.now()); err != nil {
+		if t, id, err = s.tokenTx(ctx, tx, purpose, hash, s.now()); err != nil {
 			return err
 		}
-		rec, err = recordTx(ctx, tx, id)
+		rec, err = s.recordTx(ctx, tx, id)
 		return err
 	})
 	return rec, t, err
@@ -129,14 +140,28 @@ func (s *Store) TokenAccount(ctx context.Context, purpose, hash string) (Account
 // PendingEmail is the address an account is confirming instead of its
 // current one, "" when none.
 func (s *Store) PendingEmail(ctx context.Context, accountID string) (string, error) {
-	var email string
-	err := s.db.QueryRowContext(ctx, `SELECT t.email FROM account_tokens t JOIN accounts a ON a.id = t.account_id
+	// Both addresses are sealed (with different nonces): they are
+	// compared decrypted.
+	var hash, email, current string
+	err := s.db.QueryRowContext(ctx, `SELECT t.token_hash, t.email, a.email FROM account_tokens t JOIN accounts a ON a.id = t.account_id
 		WHERE t.account_id = $1 AND t.purpose = 'confirm_email' AND t.used_at IS NULL AND t.expires_at > $2
-		AND t.email <> a.email ORDER BY t.created_at DESC LIMIT 1`, accountID, s.now().UTC()).Scan(&email)
+		ORDER BY t.created_at DESC LIMIT 1`, accountID, s.now().UTC()).Scan(&hash, &email, &current)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
-	return email, err
+	if err != nil {
+		return "", err
+	}
+	if email, err = s.open(ctx, email, "account_tokens", hash, "email"); err != nil {
+		return "", err
+	}
+	if current, err = s.open(ctx, current, "accounts", accountID, "email"); err != nil {
+		return "", err
+	}
+	if email == current {
+		return "", nil
+	}
+	return email, nil
 }
 
 // ConfirmEmail spends a confirmation token: the address it names becomes
@@ -148,26 +173,33 @@ func (s *Store) ConfirmEmail(ctx context.Context, hash string, notice func(rec A
 	var out AccountRecord
 	now := s.now()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		t, id, err := tokenTx(ctx, tx, identity.TokenConfirmEmail, hash, now)
+		t, id, err := s.tokenTx(ctx, tx, identity.TokenConfirmEmail, hash, now)
 		if err != nil {
 			return err
 		}
 		if err := useTokenTx(ctx, tx, hash, now); err != nil {
 			return err
 		}
-		rec, err := recordTx(ctx, tx, id)
+		rec, err := s.recordTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		old := rec.Email
 		if Key(old) != Key(t.Email) {
-			if err := takenTx(ctx, tx, rec.Username, t.Email, id); err != nil {
+			if err := s.takenTx(ctx, tx, rec.Username, t.Email, id); err != nil {
 				return err
 			}
 		}
 		rec.Email, rec.EmailVerified, rec.UpdatedAt = t.Email, true, now.UTC()
+		if err := s.keysLoaded(ctx, tx); err != nil {
+			return err
+		}
+		sealed, err := s.ring.Seal(rec.Email, "accounts", id, "email")
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET email = $2, email_key = $3, email_verified = TRUE, updated_at = $4,
-			version = version + 1 WHERE id = $1`, id, rec.Email, Key(rec.Email), rec.UpdatedAt); err != nil {
+			version = version + 1 WHERE id = $1`, id, sealed, s.loginKey(rec.Email), rec.UpdatedAt); err != nil {
 			if db.IsUniqueViolation(err) {
 				return &TakenError{Email: true}
 			}
@@ -175,10 +207,10 @@ func (s *Store) ConfirmEmail(ctx context.Context, hash string, notice func(rec A
 		}
 		rec.Version++
 		if old != rec.Email {
-			if err := indexAccountTx(ctx, tx, rec.Account); err != nil {
+			if err := s.indexAccountTx(ctx, tx, rec.Account); err != nil {
 				return err
 			}
-			if err := noticeTx(ctx, tx, now, id, func() (identity.Mail, error) { return notice(rec, old) }); err != nil {
+			if err := s.noticeTx(ctx, tx, now, id, func() (identity.Mail, error) { return notice(rec, old) }); err != nil {
 				return err
 			}
 		}
@@ -196,7 +228,7 @@ func (s *Store) ResetPassword(ctx context.Context, hash, passwordHash string, no
 	var out AccountRecord
 	now := s.now().UTC()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, id, err := tokenTx(ctx, tx, identity.TokenResetPassword, hash, now)
+		_, id, err := s.tokenTx(ctx, tx, identity.TokenResetPassword, hash, now)
 		if err != nil {
 			return err
 		}
@@ -216,11 +248,11 @@ func (s *Store) ResetPassword(ctx context.Context, hash, passwordHash string, no
 		if err := revokeSubjectTx(ctx, tx, id, now); err != nil {
 			return err
 		}
-		rec, err := recordTx(ctx, tx, id)
+		rec, err := s.recordTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if err := noticeTx(ctx, tx, now, id, func() (identity.Mail, error) { return notice(rec) }); err != nil {
+		if err := s.noticeTx(ctx, tx, now, id, func() (identity.Mail, error) { return notice(rec) }); err != nil {
 			return err
 		}
 		out = rec
@@ -230,11 +262,11 @@ func (s *Store) ResetPassword(ctx context.Context, hash, passwordHash string, no
 }
 
 // noticeTx renders a notice about the account and queues it in tx.
-func noticeTx(ctx context.Context, tx *sql.Tx, now time.Time, accountID string, render func() (identity.Mail, error)) error {
+func (s *Store) noticeTx(ctx context.Context, tx *sql.Tx, now time.Time, accountID string, render func() (identity.Mail, error)) error {
 	m, err := render()
 	if err != nil {
 		return err
 	}
 	m.AccountID = accountID
-	return enqueueMailTx(ctx, tx, now, m)
+	return s.enqueueMailTx(ctx, tx, now, m)
 }

@@ -45,6 +45,9 @@ type api struct {
 	dir       Directory
 	// serviceMails bounds the mails services send one person.
 	serviceMails *policy.SharedLimiter
+	// signIn is where event accounts are told to sign in: the portal
+	// (Home) or, without one, identity's issuer.
+	signIn string
 }
 
 // Who may call a route.
@@ -66,6 +69,10 @@ func newAPI(d Deps, l *login, p *pages) *api {
 	a := &api{store: d.Store, storage: d.Storage, provider: d.Provider, login: l, params: d.Login.Password,
 		logger: d.Logger, now: d.Now, pwLimiter: policy.NewSharedLimiter("password-change/account", d.Store, 20, time.Hour, 5, d.Now), dir: d.Directory}
 	a.serviceMails = newServiceMailLimiter(d.Store, d.Now)
+	a.signIn = d.Home
+	if a.signIn == "" {
+		a.signIn = d.Issuer
+	}
 	a.reg = newRegistrar(d, l)
 	a.rc = &recovery{store: d.Store, login: l, pages: p, mail: d.Mail, api: a, home: d.Home, limiter: policy.NewSharedLimiter("mailed-link/address", d.Store, 30, time.Hour, 10, d.Now)}
 	return a

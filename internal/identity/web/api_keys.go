@@ -55,6 +55,15 @@ func (a *api) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, p *prin
 	if !decode(w, r, &body, nil) {
 		return
 	}
+	// A key would outlive the event's window and applications: an event's
+	// accounts sign in, nothing more.
+	if event, err := a.store.EventOf(r.Context(), p.account.ID); err != nil {
+		a.fail(w, r, err)
+		return
+	} else if event != "" {
+		problem.Write(w, problem.Details{Status: http.StatusForbidden, Detail: "An event's account cannot have API keys."})
+		return
+	}
 	body.Name = strings.TrimSpace(body.Name)
 	var errs []problem.FieldError
 	if body.Name == "" || utf8.RuneCountInString(body.Name) > 100 {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"campus/internal/identity"
 	"campus/internal/identity/store"
+	"campus/internal/lazyregexp"
 	"campus/internal/problem"
 	"campus/internal/rest"
 )
@@ -27,6 +27,9 @@ type roleView struct {
 	CreatedAt      time.Time          `json:"created_at"`
 	UpdatedAt      time.Time          `json:"updated_at"`
 	Version        int                `json:"version"`
+	// Event names the event whose own role this is: it changes only
+	// with the event (absent for every other role).
+	Event string `json:"event,omitempty"`
 }
 
 func viewRole(r store.Role) roleView {
@@ -39,7 +42,7 @@ func viewRole(r store.Role) roleView {
 		clients = []string{}
 	}
 	return roleView{Name: r.Name, Description: r.Description, Builtin: r.Builtin, Permissions: perms, AllowedClients: clients,
-		LoginWindow: r.LoginWindow, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version}
+		LoginWindow: r.LoginWindow, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Event: r.Event}
 }
 
 func writeRole(w http.ResponseWriter, status int, r store.Role) {
@@ -92,7 +95,7 @@ type rolePatch struct {
 	LoginWindow    optional[store.LoginWindow] `json:"login_window"`
 }
 
-var roleNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{1,31}$`)
+var roleNamePattern = lazyregexp.New(`^[a-z][a-z0-9_-]{1,31}$`)
 
 // checkRole validates what a role is to become and reports the field
 // errors; p may not grant a permission it lacks itself.
@@ -187,6 +190,14 @@ func (a *api) handlePatchRole(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	name := r.PathValue("name")
+	if event, err := a.store.EventRole(r.Context(), name); err != nil {
+		a.fail(w, r, err)
+		return
+	} else if event != "" {
+		problem.Write(w, problem.Details{Status: http.StatusConflict,
+			Detail: "This role belongs to an event and carries its window and applications, which are set when the event is created."})
+		return
+	}
 	version, ok := ifMatch(w, r, func() (int, error) {
 		role, err := a.store.Role(r.Context(), name)
 		return role.Version, err

@@ -86,29 +86,7 @@ func (a *api) handleListSessions(w http.ResponseWriter, r *http.Request, p *prin
 // sessions of an account whose permissions the caller lacks. It answers
 // the refusal (or a missing account) itself.
 func (a *api) mayEndSessions(w http.ResponseWriter, r *http.Request, p *principal, id string) bool {
-	target, err := a.store.AccountRecord(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err)
-		return false
-	}
-	roles, err := a.store.Roles(r.Context())
-	if err != nil {
-		a.fail(w, r, err)
-		return false
-	}
-	perms := map[string][]identity.Permission{}
-	for _, role := range roles {
-		perms[role.Name] = role.Permissions
-	}
-	if err := authorizeChange(p, target, perms, accountChange{action: "session_ended"}); err != nil {
-		var refused *refusal
-		if errors.As(err, &refused) {
-			a.audit(r, p, "session_ended", identity.OutcomeDenied, id, refused.audit)
-		}
-		a.fail(w, r, err)
-		return false
-	}
-	return true
+	return a.mayChange(w, r, p, id, accountChange{action: "session_ended"})
 }
 
 // handleEndSession ends one session of an account (users:write).

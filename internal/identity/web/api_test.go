@@ -1,6 +1,7 @@
 package web
 
 import (
+	"campus/internal/identity/datakeys"
 	"context"
 	"fmt"
 	"maps"
@@ -207,7 +208,7 @@ func TestHourlyLimiter(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
+	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now, datakeys.Test())
 	l := policy.NewSharedLimiter("test/address", st, 10, time.Hour, 3, func() time.Time { return now })
 	allow := func(key string) (bool, time.Duration) {
 		ok, retry, err := l.Allow(ctx, key)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"campus/internal/identity/password"
 	"campus/internal/identity/policy"
 	"campus/internal/identity/store"
+	"campus/internal/lazyregexp"
 	"campus/internal/problem"
 	"campus/internal/rest"
 )
@@ -107,10 +107,15 @@ func (a *api) handleListUsers(w http.ResponseWriter, r *http.Request, _ *princip
 		qs.Invalid("status", "must be active or disabled")
 	}
 	if q.Sort == "" {
-		q.Sort = store.SortUsername
+		q.Sort = store.SortCreatedAt
 	}
-	if !slices.Contains([]string{store.SortUsername, store.SortEmail, store.SortCreatedAt, store.SortLastLoginAt}, q.Sort) {
-		qs.Invalid("sort", "must be username, email, created_at or last_login_at")
+	switch q.Sort {
+	case store.SortCreatedAt, store.SortLastLoginAt:
+	case "username", "email":
+		// Stored encrypted: the database cannot order by them (decision 100).
+		qs.Invalid("sort", "must be created_at or last_login_at: usernames and e-mail addresses are stored encrypted and cannot be sorted by; search for them with q")
+	default:
+		qs.Invalid("sort", "must be created_at or last_login_at")
 	}
 	switch qs.Get("order") {
 	case "", "asc":
@@ -270,7 +275,7 @@ func (pp profilePatch) apply(a *store.AccountRecord) (changed []string, errs []p
 	return changed, errs
 }
 
-var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$`)
+var usernamePattern = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$`)
 
 func checkUsername(s string) string {
 	if s == "" {
@@ -417,6 +422,19 @@ func (a *api) handlePatchMe(w http.ResponseWriter, r *http.Request, p *principal
 	}
 	if msg := checkUsername(newUsername); wantsUsername && msg != "" {
 		fieldErrs = append(fieldErrs, problem.FieldError{Field: "username", Detail: msg})
+	}
+	if wantsUsername || wantsEmail {
+		// An event's account keeps the username on its letter, and has no
+		// address of its own to confirm.
+		event, err := a.store.EventOf(r.Context(), acc.ID)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if event != "" {
+			fieldErrs = append(fieldErrs, problem.FieldError{Field: "username",
+				Detail: "An event's account keeps its username and has no e-mail address."})
+		}
 	}
 	if fieldErrs != nil {
 		rest.Invalid(w, fieldErrs...)
@@ -911,6 +929,8 @@ func ownText(own string) string {
 		return "Nobody changes their own login window; ask another administrator."
 	case "own status":
 		return "Nobody changes their own status; ask another administrator."
+	case "own second factors":
+		return "Nobody resets their own second factors here: remove one on the sign-in security page (it asks for your password), or ask another administrator."
 	}
 	return "Nobody lifts a restriction on their own account; ask another administrator."
 }

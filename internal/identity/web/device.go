@@ -229,15 +229,19 @@ func (dv *device) approve(w http.ResponseWriter, r *http.Request, v deviceView, 
 			dv.render(w, r, http.StatusForbidden, v)
 			return
 		}
+		amr, ok := dv.secondFactor(w, r, v, acc, client)
+		if !ok {
+			return
+		}
 		now := l.now()
 		if sess != nil { // the same person: username came from the session
-			if err := l.store.ReauthenticateSession(ctx, sess.ID, now); err != nil {
+			if err := l.store.ReauthenticateSession(ctx, sess.ID, now, amr); err != nil {
 				l.fail(w, r, err)
 				return
 			}
-			sess.AuthTime = now
+			sess.AuthTime, sess.AMR = now, amr
 		} else {
-			s, err := l.newSession(w, r, acc.ID, now)
+			s, err := l.newSession(w, r, acc.ID, now, amr)
 			if err != nil {
 				l.fail(w, r, err)
 				return
@@ -356,6 +360,7 @@ func init() {
 		"device.scope.grades:read":    "read grades",
 		"device.scope.messages:read":  "read your conversations and messages",
 		"device.scope.messages:write": "write messages and start conversations in your name",
+		"device.scope.events:write":   "create events and generate their accounts and PINs",
 	})
 	catalogue.Add(i18n.German, map[string]string{
 		"device.title":                "Gerät verbinden",
@@ -397,5 +402,66 @@ func init() {
 		"device.scope.grades:read":    "Noten lesen",
 		"device.scope.messages:read":  "Ihre Unterhaltungen und Nachrichten lesen",
 		"device.scope.messages:write": "in Ihrem Namen Nachrichten schreiben und Unterhaltungen beginnen",
+		"device.scope.events:write":   "Veranstaltungen anlegen und ihre Konten und PINs erzeugen",
 	})
+}
+
+// secondFactor applies multi-factor sign-in to the verification page,
+// which has no WebAuthn: a person with an authenticator app or recovery
+// codes types a code beside the password; one with only passkeys approves
+// from a browser signed in with one (no password asked then, unless for
+// the step-up); one whose role requires a factor they lack enrols first.
+// It returns how the person proved themselves, or answers and false.
+func (dv *device) secondFactor(w http.ResponseWriter, r *http.Request, v deviceView, acc identity.Account, client identity.Client) ([]string, bool) {
+	ctx, l, lang, ip := r.Context(), dv.l, v.Lang, clientIP(r)
+	factors, left, err := l.factorsOf(ctx, acc.ID)
+	if err != nil {
+		l.fail(w, r, err)
+		return nil, false
+	}
+	if len(factors) == 0 {
+		required := l.cfg.requiresMFA(acc)
+		if required {
+			l.audit(ctx, identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
+				ClientIP: ip, ClientID: client.ID, Detail: "a role requires a second factor; none is enrolled"})
+			v.Error = T(lang, "device.error.enrolFirst")
+			dv.render(w, r, http.StatusForbidden, v)
+			return nil, false
+		}
+		return []string{amrPassword}, true
+	}
+	codes := left > 0 || slices.ContainsFunc(factors, func(f identity.Factor) bool { return f.Kind == identity.FactorTOTP })
+	if !codes {
+		v.Error = T(lang, "device.error.passkeyOnly")
+		dv.render(w, r, http.StatusUnauthorized, v)
+		return nil, false
+	}
+	code := r.PostForm.Get("code")
+	if code == "" {
+		v.Error = T(lang, "device.error.codeNeeded")
+		dv.render(w, r, http.StatusUnauthorized, v)
+		return nil, false
+	}
+	proof, why, err := l.checkFactor(ctx, acc, identity.Ceremony{}, factors, code, "")
+	if err != nil {
+		l.fail(w, r, err)
+		return nil, false
+	}
+	if proof == nil {
+		l.audit(ctx, identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeFailure, Actor: acc.ID, Target: acc.ID,
+			ClientIP: ip, ClientID: client.ID, Detail: "second factor: " + why})
+		if err := l.countFailure(ctx, acc.ID, ip, client.ID); err != nil {
+			l.fail(w, r, err)
+			return nil, false
+		}
+		v.Error = T(lang, "device.error.codeWrong")
+		dv.render(w, r, http.StatusUnauthorized, v)
+		return nil, false
+	}
+	if slices.Contains(proof, "recovery") {
+		proof = slices.DeleteFunc(proof, func(v string) bool { return v == "recovery" })
+		l.audit(ctx, identity.AuditEvent{Action: "recovery_code", Outcome: identity.OutcomeSuccess, Actor: acc.ID, Target: acc.ID,
+			ClientIP: ip, ClientID: client.ID, Detail: "approved a device with a recovery code"})
+	}
+	return withFactor([]string{amrPassword}, proof...), true
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"campus/internal/identity/datakeys"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -70,7 +71,19 @@ type idpOption func(*idpConfig)
 type idpConfig struct {
 	mail, mailbox bool
 	home          string
+	// mfaRoles: none by default here, so that the tests of other things
+	// sign the administrator in with the password alone; withMFARoles
+	// sets them (mfa_test.go).
+	mfaRoles []string
+	// now is the clock of sign-in and the store (time.Now by default).
+	now func() time.Time
 }
+
+// withClock gives sign-in and the store another clock.
+func withClock(now func() time.Time) idpOption { return func(c *idpConfig) { c.now = now } }
+
+// withMFARoles makes roles require a second factor.
+func withMFARoles(roles ...string) idpOption { return func(c *idpConfig) { c.mfaRoles = roles } }
 
 // withHome sets where people continue (the portal's origin), which
 // links of service mails are made absolute on.
@@ -87,12 +100,12 @@ func withMail() idpOption { return func(c *idpConfig) { c.mail = true } }
 
 func startIDP(t *testing.T, opts ...idpOption) *testIDP {
 	t.Helper()
-	var cfg idpConfig
+	cfg := idpConfig{mfaRoles: []string{}, now: time.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	ctx := context.Background()
-	st := store.New(dbtest.SQLite(t, store.Migrations), time.Now)
+	st := store.New(dbtest.SQLite(t, store.Migrations), cfg.now, datakeys.Test())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	var h http.Handler
@@ -150,23 +163,24 @@ func startIDP(t *testing.T, opts ...idpOption) *testIDP {
 	storage := oidcop.NewStorage(st, keys, oidcop.Config{
 		Issuer:        issuer,
 		SessionCookie: SessionCookie,
+		MFARoles:      cfg.mfaRoles,
 		APIAudiences:  []string{"campus-study", APIAudience},
 		ConfirmFirst:  mailDeps.Composer != nil,
 		SessionEnded: func(context.Context, string, string, []string) {
 			deliverer.Notify()
 		},
-	}, "/idp/login", time.Now, logger)
+	}, "/idp/login", cfg.now, logger)
 	provider, err := oidcop.NewProvider(storage, secret, "/idp"+LoggedOutPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if h, err = NewServer(Deps{
 		Logger: logger, Issuer: issuer, Base: "/idp",
-		Store: st, Storage: storage, Provider: provider, Now: time.Now, Mail: mailDeps, Home: cfg.home,
+		Store: st, Storage: storage, Provider: provider, Now: cfg.now, Mail: mailDeps, Home: cfg.home,
 		// cmd/campus's defaults, but for the hash cost and the per-address
 		// limit: tests sign in far more often than people.
 		Login: LoginConfig{Password: cheap, PerIPPerMinute: 6000, Lockout: policy.Lockout{MaxAttempts: 5, Duration: 10 * time.Minute},
-			Policy: policy.PasswordPolicy{MinLength: 10, MaxLength: 256, RefuseCommon: true}},
+			Policy: policy.PasswordPolicy{MinLength: 10, MaxLength: 256, RefuseCommon: true}, MFARoles: cfg.mfaRoles},
 	}); err != nil {
 		t.Fatal(err)
 	}

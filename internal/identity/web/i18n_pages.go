@@ -269,6 +269,7 @@ var scopeKeys = map[string]string{
 	"grades:read":    "scope.grades_read",
 	"messages:read":  "scope.messages_read",
 	"messages:write": "scope.messages_write",
+	"events:write":   "scope.events_write",
 }
 
 func init() {
@@ -362,6 +363,7 @@ func init() {
 		"scope.grades_read":    "read grades",
 		"scope.messages_read":  "read your conversations and messages",
 		"scope.messages_write": "write messages and start conversations in your name",
+		"scope.events_write":   "create events and generate their accounts and PINs",
 
 		// Signing out.
 		"logout.title":           "Sign out",
@@ -537,6 +539,7 @@ func init() {
 		"scope.grades_read":    "Noten lesen",
 		"scope.messages_read":  "Ihre Unterhaltungen und Nachrichten lesen",
 		"scope.messages_write": "in Ihrem Namen Nachrichten schreiben und Unterhaltungen beginnen",
+		"scope.events_write":   "Veranstaltungen anlegen und ihre Konten und PINs erzeugen",
 
 		"logout.title":           "Abmelden",
 		"logout.heading":         "Von campus abmelden?",

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"campus/internal/identity/datakeys"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -70,7 +71,7 @@ func startReplicas(t *testing.T, n int, login LoginConfig, opts ...idpOption) *t
 				t.Fatal(err)
 			}
 		}
-		st := store.New(d, time.Now)
+		st := store.New(d, time.Now, datakeys.Test())
 		if first == nil {
 			first = st
 		}

@@ -24,6 +24,7 @@ import (
 	"campus/internal/i18n"
 	"campus/internal/identity"
 	"campus/internal/identity/directory"
+	"campus/internal/identity/mfa"
 	"campus/internal/identity/oidcop"
 	"campus/internal/identity/password"
 	"campus/internal/identity/policy"
@@ -41,7 +42,7 @@ type LoginStore interface {
 	CreateSession(ctx context.Context, sess identity.Session, tokenHash string) error
 	SessionByToken(ctx context.Context, tokenHash string) (identity.Session, error)
 	TouchSession(ctx context.Context, sessionID string) error
-	ReauthenticateSession(ctx context.Context, sessionID string, authTime time.Time) error
+	ReauthenticateSession(ctx context.Context, sessionID string, authTime time.Time, amr []string) error
 	RecordSignIn(ctx context.Context, accountID string) error
 	SetPasswordHash(ctx context.Context, accountID, hash string) error
 	SignInState(ctx context.Context, accountID string) (int, time.Time, error)
@@ -50,6 +51,24 @@ type LoginStore interface {
 	SignInRules(ctx context.Context, accountID string) (policy.Rules, error)
 	Consent(ctx context.Context, accountID, clientID string) ([]string, error)
 	SaveConsent(ctx context.Context, accountID, clientID string, scopes []string) error
+	FactorStore
+}
+
+// FactorStore is what second factors need of identity's store (mfa.go).
+type FactorStore interface {
+	Factors(ctx context.Context, accountID string) ([]identity.Factor, error)
+	AddFactor(ctx context.Context, f identity.Factor) (identity.Factor, error)
+	RemoveFactor(ctx context.Context, accountID, id string) error
+	UseTOTPStep(ctx context.Context, factorID string, step int64) (bool, error)
+	UpdateWebAuthnCredential(ctx context.Context, factorID string, credential []byte) error
+	SetRecoveryCodes(ctx context.Context, accountID string, codes []string) error
+	UseRecoveryCode(ctx context.Context, accountID, code string) (bool, error)
+	RecoveryCodesLeft(ctx context.Context, accountID string) (int, error)
+	CreateCeremony(ctx context.Context, c identity.Ceremony) error
+	Ceremony(ctx context.Context, idHash string) (identity.Ceremony, error)
+	UpdateCeremony(ctx context.Context, c identity.Ceremony) error
+	FailCeremony(ctx context.Context, idHash string) (bool, error)
+	TakeCeremony(ctx context.Context, idHash string) (bool, error)
 }
 
 // LoginConfig are the sign-in settings.
@@ -66,6 +85,26 @@ type LoginConfig struct {
 	// Policy decides which new passwords are accepted (registration,
 	// password changes); the zero value means policy.DefaultPasswordPolicy.
 	Policy policy.PasswordPolicy
+	// MFARoles are the roles whose members sign in with a second factor
+	// (one who has none enrols one right after the password); nil means
+	// DefaultMFARoles, an empty list none.
+	MFARoles []string
+}
+
+// errNeedsMFA marks a session that a role's policy no longer accepts.
+var errNeedsMFA = errors.New("a role requires a second factor this session did not see")
+
+// DefaultMFARoles: administrators can change everything, so they sign in
+// with two factors unless the deployment says otherwise.
+var DefaultMFARoles = []string{"admin"}
+
+// requiresMFA reports whether a role of acc requires a second factor.
+func (c LoginConfig) requiresMFA(acc identity.Account) bool {
+	roles := c.MFARoles
+	if roles == nil {
+		roles = DefaultMFARoles
+	}
+	return slices.ContainsFunc(acc.Roles, func(r string) bool { return slices.Contains(roles, r) })
 }
 
 // passwordPolicy is the configured policy, or the default.
@@ -112,9 +151,21 @@ type login struct {
 	// recovery offers the password reset (mail is configured).
 	confirmFirst, recovery bool
 	dir                    Directory
+	// issuer is identity's issuer URL; rp the WebAuthn relying party on
+	// its origin (mfa.go), nil when the issuer has no domain name; home
+	// the portal, where the security page leads back to.
+	issuer, home string
+	rp           *mfa.RP
 }
 
 func newLogin(d Deps, p *pages) (*login, error) {
+	rp, err := mfa.NewRP(d.Issuer, "campus")
+	if errors.Is(err, mfa.ErrNoDomain) {
+		// Passkeys and security keys are off; the codes still work.
+		d.Logger.Info("passkeys and security keys are off: identity's issuer is an IP address", "issuer", d.Issuer)
+	} else if err != nil {
+		return nil, err
+	}
 	decoy := password.Decoy(d.Login.Password)
 	perIP := d.Login.PerIPPerMinute
 	if perIP <= 0 {
@@ -128,6 +179,7 @@ func newLogin(d Deps, p *pages) (*login, error) {
 		base: d.Base, secure: d.Secure, limiter: policy.NewSharedLimiter("sign-in/address", d.Store, perIP, time.Minute, max(10, perIP/6), d.Now),
 		now: d.Now, logger: d.Logger, decoy: decoy,
 		confirmFirst: d.Mail.Composer != nil && !d.Mail.UnconfirmedSignIn, recovery: d.Mail.Composer != nil, dir: d.Directory,
+		issuer: d.Issuer, home: d.Home, rp: rp,
 	}, nil
 }
 
@@ -135,8 +187,9 @@ type loginView struct {
 	chrome
 	Title, Base, Welcome, ClientName, AuthRequestID, CSRF, Username, Error string
 	StepUp                                                                 bool
-	// Unconfirmed offers a new confirmation link; Recovery the reset.
-	Unconfirmed, Recovery bool
+	// Unconfirmed offers a new confirmation link; Recovery the reset;
+	// Passkeys the sign-in with a passkey.
+	Unconfirmed, Recovery, Passkeys bool
 }
 
 // forcesLogin reports whether the request demands a fresh password entry:
@@ -173,8 +226,26 @@ func (l *login) handleShow() http.Handler {
 			// here: no single sign-on (OIDC Core 3.1.2.1, id_token_hint).
 			force = true
 		}
+		if sess != nil && !force && slices.Contains(ar.ACRValues, oidcop.ACRMFA) && !slices.Contains(sess.AMR, amrMFA) {
+			// The application asks for two factors (acr_values, OIDC Core
+			// 3.1.2.1) and the session has one: a person who has a second
+			// factor signs in again with it. One who has none goes on with
+			// the session; the acr claim tells the application.
+			factors, err := l.store.Factors(r.Context(), sess.AccountID)
+			if err != nil {
+				l.fail(w, r, err)
+				return
+			}
+			force = len(factors) > 0
+		}
 		if sess != nil && !force {
 			acc, err := l.store.Account(r.Context(), sess.AccountID)
+			if err == nil && l.cfg.requiresMFA(acc) && !slices.Contains(sess.AMR, amrMFA) {
+				// A role now requires a second factor this session did
+				// not see (given since, or the policy turned on): sign in
+				// again, with one or enrolling one.
+				err, force = errNeedsMFA, true
+			}
 			if err == nil {
 				l.finish(w, r, ar, client, acc, *sess, false, false)
 				return
@@ -246,37 +317,57 @@ func (l *login) handleSubmit() http.Handler {
 			l.render(w, r, http.StatusForbidden, ar, client, acc.Username, T(lang, "login.err.unconfirmed"))
 			return
 		}
-		now := l.now()
-		sess := l.session(r)
-		if msg := l.otherPerson(r.Context(), lang, ar, sess, acc); msg != "" {
+		if msg := l.otherPerson(r.Context(), lang, ar, l.session(r), acc); msg != "" {
 			l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
 				ClientIP: ip, ClientID: client.ID, Detail: "signed in as another person than the request was for"})
 			l.render(w, r, http.StatusForbidden, ar, client, "", msg)
 			return
 		}
-		switch {
-		case sess != nil && sess.AccountID == acc.ID:
-			if err := l.store.ReauthenticateSession(r.Context(), sess.ID, now); err != nil {
-				l.fail(w, r, err)
-				return
-			}
-			sess.AuthTime = now
-		default:
-			if sess != nil { // someone else signs in on this browser
-				if err := l.storage.EndSession(r.Context(), *sess); err != nil {
-					l.fail(w, r, err)
-					return
-				}
-			}
-			s, err := l.newSession(w, r, acc.ID, now)
-			if err != nil {
-				l.fail(w, r, err)
-				return
-			}
-			sess = &s
+		// A person with a second factor proves it next; one whose role
+		// requires one and who has none enrols one first (mfa.go).
+		if l.secondStep(w, r, ar, acc) {
+			return
 		}
-		l.finish(w, r, ar, client, acc, *sess, true, false)
+		l.signIn(w, r, ar, client, acc, []string{"pwd"})
 	})
+}
+
+// signIn completes a sign-in whose every step passed: the browser's
+// session is renewed for the same person (or begun, ending another
+// person's), with amr saying how the person proved themselves (RFC 8176),
+// and the authorization request finishes.
+func (l *login) signIn(w http.ResponseWriter, r *http.Request, ar identity.AuthRequest, client identity.Client, acc identity.Account, amr []string) {
+	lang := langOf(r)
+	now := l.now()
+	sess := l.session(r)
+	if msg := l.otherPerson(r.Context(), lang, ar, sess, acc); msg != "" {
+		l.audit(r.Context(), identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
+			ClientIP: clientIP(r), ClientID: client.ID, Detail: "signed in as another person than the request was for"})
+		l.render(w, r, http.StatusForbidden, ar, client, "", msg)
+		return
+	}
+	switch {
+	case sess != nil && sess.AccountID == acc.ID:
+		if err := l.store.ReauthenticateSession(r.Context(), sess.ID, now, amr); err != nil {
+			l.fail(w, r, err)
+			return
+		}
+		sess.AuthTime, sess.AMR = now, amr
+	default:
+		if sess != nil { // someone else signs in on this browser
+			if err := l.storage.EndSession(r.Context(), *sess); err != nil {
+				l.fail(w, r, err)
+				return
+			}
+		}
+		s, err := l.newSession(w, r, acc.ID, now, amr)
+		if err != nil {
+			l.fail(w, r, err)
+			return
+		}
+		sess = &s
+	}
+	l.finish(w, r, ar, client, acc, *sess, true, false)
 }
 
 // otherPerson refuses a sign-in by someone other than the person the
@@ -380,9 +471,9 @@ func (l *login) bind(ctx context.Context, acc identity.Account, pw string) (bool
 // newSession signs the browser in: a session that remembers the address
 // the server trusts (clientIP, after the trusted proxies) and the
 // browser's user agent, for the person's list of sessions.
-func (l *login) newSession(w http.ResponseWriter, r *http.Request, accountID string, now time.Time) (identity.Session, error) {
+func (l *login) newSession(w http.ResponseWriter, r *http.Request, accountID string, now time.Time, amr []string) (identity.Session, error) {
 	token := oidcop.NewToken()
-	s := identity.Session{ID: oidcop.NewToken(), AccountID: accountID, AuthTime: now, AMR: []string{"pwd"},
+	s := identity.Session{ID: oidcop.NewToken(), AccountID: accountID, AuthTime: now, AMR: amr,
 		CreatedAt: now, ExpiresAt: now.Add(l.cfg.SessionTTL), LastUsedAt: now, ClientIP: clientIP(r), UserAgent: r.UserAgent()}
 	if err := l.store.CreateSession(r.Context(), s, oidcop.HashToken(token)); err != nil {
 		return s, err
@@ -419,6 +510,15 @@ func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthR
 	// after this request began.
 	stepUp := slices.Contains(ar.Prompt, oidc.PromptLogin) && !sess.AuthTime.Before(ar.CreatedAt) &&
 		slices.Contains(ar.Scopes, oidcop.StepUpScope)
+	if stepUp && !slices.Contains(sess.AMR, amrMFA) {
+		// A person with a second factor unlocks editing with it too.
+		factors, err := l.store.Factors(ctx, acc.ID)
+		if err != nil {
+			l.fail(w, r, err)
+			return
+		}
+		stepUp = len(factors) == 0
+	}
 	scopes := oidcop.GrantScopes(ar.Scopes, perms, stepUp)
 	if !client.FirstParty && !consented {
 		allowed, err := l.store.Consent(ctx, acc.ID, client.ID)
@@ -452,8 +552,11 @@ func (l *login) finish(w http.ResponseWriter, r *http.Request, ar identity.AuthR
 	if !passwordNow {
 		detail = "single sign-on"
 	}
+	if slices.Contains(sess.AMR, amrMFA) && passwordNow {
+		detail = "multi-factor (" + strings.Join(sess.AMR, " ") + ")"
+	}
 	if stepUp {
-		detail = "password step-up for studies:write"
+		detail = "step-up for studies:write (" + strings.Join(sess.AMR, " ") + ")"
 	}
 	l.audit(ctx, identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeSuccess, Actor: acc.ID, Target: acc.ID,
 		ClientIP: clientIP(r), ClientID: client.ID, Detail: detail})
@@ -593,7 +696,7 @@ func (l *login) render(w http.ResponseWriter, r *http.Request, status int, ar id
 	}
 	v := loginView{chrome: l.chrome(r, lang), Title: title, Base: l.base, Welcome: welcome, ClientName: name, AuthRequestID: ar.ID,
 		CSRF: token, Username: username, Error: msg, StepUp: stepUp,
-		Recovery: l.recovery, Unconfirmed: msg != "" && msg == T(lang, "login.err.unconfirmed")}
+		Recovery: l.recovery, Unconfirmed: msg != "" && msg == T(lang, "login.err.unconfirmed"), Passkeys: l.rp != nil}
 	l.pages.render(w, r, status, "login", v)
 }
 
@@ -685,7 +788,9 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 	w.Write(buf.Bytes())
 }
 
-// htmlCSP allows identity's own stylesheet and nothing else: no script at
-// all. It sets no form-action: browsers apply it to the redirects after the
-// sign-in form, and the last of those goes to the application.
-const htmlCSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+// htmlCSP allows identity's own stylesheet and its one script file
+// (static/webauthn.js, for passkeys and security keys), which fetches the
+// WebAuthn options from identity itself; no inline script, nothing from
+// elsewhere. It sets no form-action: browsers apply it to the redirects
+// after the sign-in form, and the last of those goes to the application.
+const htmlCSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"

@@ -22,7 +22,8 @@ func TestEveryPageParses(t *testing.T) {
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name != "layout" && !slices.Contains(pageNames, name) {
+		part := slices.ContainsFunc(pageNames, func(p string) bool { return slices.Contains(pageParts[p], name) })
+		if name != "layout" && !part && !slices.Contains(pageNames, name) {
 			t.Errorf("%s is not in pageNames: it would never be parsed", f)
 		}
 	}

@@ -36,10 +36,5 @@ func init() {
 // added first (a phrase added twice panics): the same sentences may be
 // translated where the package's other messages are.
 func addNewPhrases(m map[string]string) {
-	for en := range m {
-		if problem.Phrases.Knows(i18n.German, en) {
-			delete(m, en)
-		}
-	}
-	problem.Phrases.Add(i18n.German, m)
+	problem.Phrases.AddNew(i18n.German, m)
 }

@@ -113,6 +113,25 @@ func routes(d Deps, l *login, a *api) []route {
 		{"GET /login", issuer(l.handleShow())},
 		{"POST /login", issuer(l.handleSubmit())},
 		{"POST /consent", issuer(l.handleConsent())},
+		// The second step of a sign-in and the passkey sign-in (mfa.go,
+		// mfa_enrol.go); the person's own factors (security.go).
+		{"GET /login/factor", l.handleFactorShow()},
+		{"POST /login/factor", issuer(l.handleFactorSubmit())},
+		{"POST /login/factor/webauthn", l.handleFactorWebAuthn()},
+		{"GET /login/enrol", l.handleEnrolShow()},
+		{"POST /login/enrol", issuer(l.handleEnrolSubmit())},
+		{"GET /login/enrol/qr.png", l.handleEnrolQR()},
+		{"POST /login/enrol/webauthn", l.handleEnrolWebAuthn()},
+		{"POST /login/enrol/done", issuer(l.handleEnrolDone())},
+		{"POST /login/passkey/options", l.handlePasskeyOptions()},
+		{"POST /login/passkey", issuer(l.handlePasskeySubmit())},
+		{"GET /security", l.handleSecurity()},
+		{"GET /security/totp", l.handleSecurityTOTP()},
+		{"GET /security/totp/qr.png", l.handleSecurityQR()},
+		{"POST /security/webauthn", l.handleSecurityWebAuthn()},
+		{"POST /security/add", l.handleSecurityAdd()},
+		{"POST /security/recovery-codes", l.handleSecurityCodes()},
+		{"POST /security/factors/{id}/remove", l.handleSecurityRemove()},
 		{"GET " + oidcop.DevicePath, dev.handle()}, {"POST " + oidcop.DevicePath, dev.handle()}, // device.go
 		{"GET " + LoggedOutPath, l.handleLoggedOut()},
 		{"POST /logout", issuer(l.handleLogout())},
@@ -172,6 +191,7 @@ func routes(d Deps, l *login, a *api) []route {
 // way round (TestOpenAPIListsEveryRoute).
 func (a *api) routes() []route {
 	read, write, roles := string(identity.PermUsersRead), string(identity.PermUsersWrite), string(identity.PermRolesWrite)
+	events := string(identity.PermEventsWrite)
 	return []route{
 		{"GET /api/v1/openapi.yaml", a.needs(needNothing, a.handleSpec)},
 		{"GET /api/v1/users", a.needs(read, a.handleListUsers)},
@@ -184,6 +204,8 @@ func (a *api) routes() []route {
 		{"GET /api/v1/users/{id}/sessions", a.needs(read, a.handleListSessions)},
 		{"DELETE /api/v1/users/{id}/sessions", a.needs(write, a.handleEndAllSessions)},
 		{"DELETE /api/v1/users/{id}/sessions/{sid}", a.needs(write, a.handleEndSession)},
+		{"GET /api/v1/users/{id}/factors", a.needs(read, a.handleListFactors)},
+		{"DELETE /api/v1/users/{id}/factors", a.needs(write, a.handleResetFactors)},
 		{"GET /api/v1/roles", a.needs(read, a.handleListRoles)},
 		{"POST /api/v1/roles", a.needs(roles, a.handleCreateRole)},
 		{"GET /api/v1/roles/{name}", a.needs(read, a.handleGetRole)},
@@ -199,6 +221,7 @@ func (a *api) routes() []route {
 		{"GET /api/v1/me/sessions", a.needs(needPerson, a.handleListMySessions)},
 		{"DELETE /api/v1/me/sessions", a.needs(needPerson, a.handleEndMySessions)},
 		{"DELETE /api/v1/me/sessions/{sid}", a.needs(needPerson, a.handleEndMySession)},
+		{"GET /api/v1/me/factors", a.needs(needPerson, a.handleListMyFactors)},
 		{"GET /api/v1/people", a.needs(needGrader, a.handlePeople)},
 		{"POST /api/v1/people/resolve", a.needs(needService, a.handleResolvePeople)},
 		{"POST /api/v1/people/{id}/mail", a.needs(identity.ScopeMailSend, a.handleServiceMail)},
@@ -210,6 +233,11 @@ func (a *api) routes() []route {
 		{"GET /api/v1/directory", a.needs(read, a.handleDirectoryStatus)},
 		{"POST /api/v1/directory/sync", a.needs(write, a.handleDirectorySync)},
 		{"POST /api/v1/registrations", a.needs(needNothing, a.handleRegister)},
+		{"GET /api/v1/events", a.needs(events, a.handleListEvents)},
+		{"POST /api/v1/events", a.needs(events, a.handleCreateEvent)},
+		{"GET /api/v1/events/{id}", a.needs(events, a.handleGetEvent)},
+		{"POST /api/v1/events/{id}/accounts", a.needs(events, a.handleGenerate)},
+		{"POST /api/v1/events/{id}/end", a.needs(events, a.handleEndEvent)},
 	}
 }
 
@@ -248,6 +276,7 @@ func handleDiscovery(p *op.Provider) http.Handler {
 		cfg.TokenEndpointAuthSigningAlgValuesSupported = nil
 		cfg.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
 		cfg.RevocationEndpointAuthSigningAlgValuesSupported = nil
+		cfg.ACRValuesSupported = []string{oidcop.ACROneFactor, oidcop.ACRMFA}
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		op.Discover(w, cfg)
@@ -260,7 +289,10 @@ const LoggedOutPath = "/logged-out"
 
 // pageNames are identity's pages, each templates/NAME.html in the layout.
 var pageNames = []string{"login", "message", "consent", "register", "register_done",
-	"confirm", "resend", "forgot", "reset", "mailbox", "logout", "device"}
+	"confirm", "resend", "forgot", "reset", "mailbox", "logout", "device", "factor", "enrol", "codes", "security"}
+
+// pageParts are the templates a page uses besides the layout and its own.
+var pageParts = map[string][]string{"enrol": {"enrol_forms"}, "security": {"enrol_forms"}}
 
 // parsePages prepares the pages, each parsed on its first use rather than
 // at start; the templates are built in, and TestEveryPageParses parses
@@ -285,7 +317,11 @@ func parsePages(logger *slog.Logger) (*pages, error) {
 			t, err := l.Clone()
 			cloning.Unlock()
 			if err == nil {
-				t, err = t.ParseFS(templateFS, "templates/"+name+".html")
+				files := []string{"templates/" + name + ".html"}
+				for _, part := range pageParts[name] {
+					files = append(files, "templates/"+part+".html")
+				}
+				t, err = t.ParseFS(templateFS, files...)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("identity template %s: %w", name, err)

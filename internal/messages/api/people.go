@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
+	"campus/internal/lazyregexp"
 	"campus/internal/messages"
 	"campus/internal/messages/store"
 	"campus/internal/problem"
@@ -244,7 +244,7 @@ type noticeJSON struct {
 // maxRecipients is how many people one notice may go to.
 const maxRecipients = 1000
 
-var noticeKind = regexp.MustCompile(`^[a-z][a-z0-9_]{0,49}$`)
+var noticeKind = lazyregexp.New(`^[a-z][a-z0-9_]{0,49}$`)
 
 // notify takes a notice from one of campus's services. The
 // Idempotency-Key header makes a retry (after a lost answer) a no-op.
@@ -311,7 +311,7 @@ type rulesInJSON struct {
 	GroupCreators []string                             `json:"group_creators"`
 }
 
-var roleName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,49}$`)
+var roleName = lazyregexp.New(`^[a-z][a-z0-9_-]{0,49}$`)
 
 // putRules replaces the reach rules: administrators only, against the
 // version read (If-Match required, RFC 6585 section 3).

@@ -29,9 +29,10 @@ type Config struct {
 	Issuer string
 	// HTTPClient reaches identity and study: in-process in all-in-one mode.
 	HTTPClient *http.Client
-	// RevocationSource, in all-in-one mode, reads identity's revocation
-	// feed from its store; nil: over HTTP (tokencheck.Revocations.Source).
-	RevocationSource tokencheck.Source
+	// Revocations, in all-in-one mode, is the process's one copy of
+	// identity's revocation feed, read from identity's store and polled
+	// once for every service; nil: the service polls the feed over HTTP.
+	Revocations *tokencheck.Revocations
 	// ClientID and ClientSecret are the messages service's own client at
 	// identity: to introspect API keys, look people up, mail digests and
 	// read the study service's rosters; empty: all of that is off.
@@ -83,26 +84,25 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 	if d.Dialect() == db.SQLite {
 		st.Published = hub.Deliver
 	}
-	background.Go(ctx, func() { hub.Run(ctx) })
+	background.AfterStart(ctx, func() { hub.Run(ctx) })
 	// H-store: events older than messages.EventRetention (and old notice
 	// keys) are deleted by every replica; a row goes once, whoever deletes it.
-	background.Go(ctx, func() { db.Housekeep(ctx, logger, "messages events", st.PurgeEvents) })
-	background.Go(ctx, func() { db.Housekeep(ctx, logger, "messages send limits", st.ForgetSendLimits) })
+	background.AfterStart(ctx, func() { db.Housekeep(ctx, logger, "messages events", st.PurgeEvents) })
+	background.AfterStart(ctx, func() { db.Housekeep(ctx, logger, "messages send limits", st.ForgetSendLimits) })
 	// H-perf2: search words are indexed after the send, in batches, by
 	// every replica (each queued message by one of them).
-	background.Go(ctx, func() { st.RunIndexer(ctx, logger) })
+	background.AfterStart(ctx, func() { st.RunIndexer(ctx, logger) })
 	// H-study: course groups kept in step with the study service's rosters,
 	// polled by one replica at a time with the messages client's own token.
 	if cfg.StudyURL != "" && cfg.ClientID != "" && cfg.ClientSecret != "" {
 		p := &rosters.Poller{StudyURL: cfg.StudyURL, Tokens: rosters.ClientCredentials(cfg.Issuer, cfg.ClientID, cfg.ClientSecret, cfg.HTTPClient),
 			Client: cfg.HTTPClient, Store: st, Interval: cfg.RosterInterval, Logger: logger, Now: time.Now}
-		background.Go(ctx, func() { p.Run(ctx) })
+		background.AfterStart(ctx, func() { p.Run(ctx) })
 	} else if cfg.StudyURL != "" {
 		logger.Warn("messages: course groups are not kept in step with study: no client credentials at identity configured " +
 			"(CAMPUS_MESSAGES_CLIENT_ID, CAMPUS_MESSAGES_CLIENT_SECRET)")
 	}
-	rv := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Source: cfg.RevocationSource, Now: time.Now, Logger: logger}
-	background.Go(ctx, func() { rv.Run(ctx) })
+	rv := tokencheck.Feed(ctx, cfg.Revocations, cfg.Issuer, cfg.HTTPClient, logger)
 	jwt := tokencheck.New(cfg.Issuer, Audience, cfg.HTTPClient, time.Now)
 	jwt.Revocations = rv
 	// H-identity: the messages service's own client at identity: API keys
@@ -119,7 +119,7 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		dir = people.NewDirectory(idp, time.Now)
 		if cfg.DigestAfter > 0 {
 			job := &digest.Job{Store: st, Mailer: people.NewMailer(idp), After: cfg.DigestAfter, Now: time.Now, Logger: logger}
-			background.Go(ctx, func() { job.Run(ctx) })
+			background.AfterStart(ctx, func() { job.Run(ctx) })
 		}
 	} else {
 		logger.Warn("messages: no client credentials at identity configured (CAMPUS_MESSAGES_CLIENT_ID, CAMPUS_MESSAGES_CLIENT_SECRET); " +

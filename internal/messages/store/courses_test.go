@@ -155,8 +155,12 @@ func TestSyncLargeRoster(t *testing.T) {
 			t.Fatalf("second sync: %d, %v", n, err)
 		}
 		t.Logf("sync with 12 changes: %v", took)
-		if took > time.Second {
-			t.Errorf("a sync with little change took %v", took)
+		limit := time.Second
+		if raceDetector {
+			limit = 5 * time.Second // CI runs this package with -race, beside other tests
+		}
+		if took > limit {
+			t.Errorf("a sync with little change took %v, more than %v", took, limit)
 		}
 	})
 }

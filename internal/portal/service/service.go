@@ -38,9 +38,10 @@ type Config struct {
 	MessagesURL string
 	// HTTPClient reaches identity and study (in-process in all-in-one mode).
 	HTTPClient *http.Client
-	// RevocationSource, in all-in-one mode, reads identity's revocation
-	// feed from its store; nil: over HTTP (tokencheck.Revocations.Source).
-	RevocationSource tokencheck.Source
+	// Revocations, in all-in-one mode, is the process's one copy of
+	// identity's revocation feed, read from identity's store and polled
+	// once for every service; nil: the service polls the feed over HTTP.
+	Revocations *tokencheck.Revocations
 	// Ready are the readiness checks beside the database's.
 	Ready []httpserver.Check
 }
@@ -65,15 +66,14 @@ func (c *Config) Validate() []error {
 // messages:read and messages:write are for the messages API, whose pages
 // the portal shows when it has its URL (every built-in role has both).
 var Scopes = []string{"openid", "profile", "email", "offline_access", "users:read", "users:write", "roles:write", "grades:read", "grades:write",
-	"messages:read", "messages:write"}
+	"messages:read", "messages:write", "events:write"}
 
 // New builds the portal over its session database and starts polling
 // identity's revocation feed until ctx is done.
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
-	revocations := &tokencheck.Revocations{URL: cfg.Issuer + "/revocations", Client: cfg.HTTPClient, Source: cfg.RevocationSource, Now: time.Now, Logger: logger}
-	background.Go(ctx, func() { revocations.Run(ctx) })
+	revocations := tokencheck.Feed(ctx, cfg.Revocations, cfg.Issuer, cfg.HTTPClient, logger)
 	sessions := portalstore.New(d, time.Now)
-	background.Go(ctx, func() { db.Housekeep(ctx, logger, "portal: expired sessions", sessions.DeleteExpired) })
+	background.AfterStart(ctx, func() { db.Housekeep(ctx, logger, "portal: expired sessions", sessions.DeleteExpired) })
 	return portal.NewServer(portal.Deps{
 		Logger:      logger,
 		Version:     cfg.Version,

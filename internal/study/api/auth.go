@@ -19,6 +19,9 @@ type Principal struct {
 	// ReadOnly is set for API keys: they read the public catalogue and the
 	// owner's own enrolments and grades, and change nothing.
 	ReadOnly bool
+	// MFA is set when the person signed in with a second factor (the
+	// token's amr has mfa); never for an API key or a service's token.
+	MFA bool
 }
 
 // Has reports whether the principal may use scope.
@@ -65,7 +68,7 @@ func (a *authenticator) principal(r *http.Request) (*Principal, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Principal{Subject: c.Subject, ClientID: c.ClientID, Scopes: c.Scopes, Roles: c.Roles}, nil
+		return &Principal{Subject: c.Subject, ClientID: c.ClientID, Scopes: c.Scopes, Roles: c.Roles, MFA: c.HasAMR("mfa")}, nil
 	}
 	if a.keys == nil {
 		return nil, errors.New("unknown token")
@@ -74,7 +77,7 @@ func (a *authenticator) principal(r *http.Request) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.ReadOnly = true
+	p.ReadOnly, p.MFA = true, false
 	return p, nil
 }
 

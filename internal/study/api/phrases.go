@@ -66,6 +66,8 @@ func init() {
 		"Access tokens go in the Authorization header, never in the URL; the key parameter takes API keys only.":              "Zugriffstokens gehören in den Authorization-Header, nie in die Adresse; der Parameter key nimmt nur API-Schlüssel.",
 		"The token is not valid (expired, revoked or not for this API). Sign in again.":                                       "Das Token ist ungültig (abgelaufen, widerrufen oder nicht für diese API). Melden Sie sich erneut an.",
 		"This needs the permission %s.": "Dafür ist die Berechtigung %s nötig.",
+		"Second factor needed":          "Zweiter Faktor nötig",
+		"This change needs a sign-in with a second factor (a passkey or an authenticator app). Sign in again with one, then repeat the change.":                                                                         "Diese Änderung braucht eine Anmeldung mit einem zweiten Faktor (einem Passkey oder einer Authenticator-App). Melden Sie sich damit erneut an und wiederholen Sie dann die Änderung.",
 		"Changing the catalogue needs the study token: an administrator enters the password again (prompt=login, or campus login --write) and gets studies:write for identity's --step-up-ttl (15 minutes by default).": "Änderungen am Katalog brauchen das Studientoken: Eine Administratorin oder ein Administrator gibt das Passwort erneut ein (prompt=login oder campus login --write) und erhält studies:write für die Dauer von --step-up-ttl bei identity (standardmäßig 15 Minuten).",
 	})
 }

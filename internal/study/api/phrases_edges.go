@@ -20,10 +20,6 @@ func init() {
 		"1 module of this programme is recommended for semester %d; move it to an earlier semester first, or keep at least %d semesters.":                    "1 Modul dieses Studiengangs ist für das %d. Semester empfohlen; verschieben Sie es zuerst in ein früheres Semester oder behalten Sie mindestens %d Semester.",
 		"%d modules of this programme are recommended for a later semester (up to %d); move them to earlier semesters first, or keep at least %d semesters.": "%d Module dieses Studiengangs sind für ein späteres Semester empfohlen (bis zum %d.); verschieben Sie sie zuerst in frühere Semester oder behalten Sie mindestens %d Semester.",
 	}
-	for en := range m {
-		if problem.Phrases.Knows(i18n.German, en) {
-			delete(m, en) // translated in another file of the package first
-		}
-	}
-	problem.Phrases.Add(i18n.German, m)
+	// Some may be translated in another file of the package first.
+	problem.Phrases.AddNew(i18n.German, m)
 }

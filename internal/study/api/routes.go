@@ -29,6 +29,10 @@ type Deps struct {
 	// not be checked.
 	People People
 	Now    func() time.Time
+	// RequireMFA refuses the catalogue's and grades' changes (the
+	// operations that need studies:write or grades:write) to tokens of a
+	// sign-in without a second factor; see needs.
+	RequireMFA bool
 }
 
 // People says which of some subject ids identity does not know
@@ -44,7 +48,8 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{store: d.Store, auth: &authenticator{jwt: d.JWT, keys: d.Keys}, people: d.People, logger: d.Logger, now: d.Now}
+	s := &server{store: d.Store, auth: &authenticator{jwt: d.JWT, keys: d.Keys}, people: d.People, logger: d.Logger, now: d.Now,
+		requireMFA: d.RequireMFA}
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz("study"))
 	mux.Handle("GET /readyz", httpserver.Readyz("study", d.Logger, d.Ready...))

@@ -22,7 +22,19 @@ type server struct {
 	now    func() time.Time
 	trees  treeCache
 	rev    revisionMemo
+	// requireMFA: changes under secondFactorScopes need a token whose amr
+	// has mfa.
+	requireMFA bool
 }
+
+// secondFactorScopes are the scopes whose operations need a sign-in with
+// a second factor under Deps.RequireMFA: changes to the catalogue, which
+// everyone reads, and to others' enrolments and grades. A person's own
+// enrolments (POST and PATCH /v1/me/enrolments) need no scope and stay
+// open to a password sign-in: they change only the caller's own data,
+// and a student who has not set up a second factor must still be able to
+// enrol.
+var secondFactorScopes = map[string]bool{"studies:write": true, "grades:write": true}
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p *Principal)
 
@@ -64,6 +76,10 @@ func (s *server) needs(scope string, h handlerFunc) http.Handler {
 		}
 		if scope != "" && !p.Has(scope) {
 			forbidden(w, r, scope, p)
+			return
+		}
+		if s.requireMFA && secondFactorScopes[scope] && !p.MFA {
+			stepUp(w)
 			return
 		}
 		h(w, r, p)
@@ -119,6 +135,21 @@ func unauthorized(w http.ResponseWriter, err error) {
 		TokenInURL:  "Access tokens go in the Authorization header, never in the URL; the key parameter takes API keys only.",
 		Invalid:     "The token is not valid (expired, revoked or not for this API). Sign in again.",
 	})
+}
+
+// mfaACR is identity's authentication context class of a sign-in with
+// two factors (or a passkey with user verification).
+const mfaACR = "urn:campus:acr:mfa"
+
+// stepUp answers a valid token whose sign-in lacked a second factor as
+// RFC 9470 section 3 asks: 401 with error insufficient_user_authentication
+// and acr_values naming the class a new token must have, so that a client
+// can ask identity for one with acr_values (section 4); the problem
+// document says the same to people.
+func stepUp(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", rest.StepUpChallenge("this change needs a sign-in with a second factor", mfaACR))
+	problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Title: "Second factor needed",
+		Detail: "This change needs a sign-in with a second factor (a passkey or an authenticator app). Sign in again with one, then repeat the change."})
 }
 
 // forbidden answers 403 for a caller without scope, saying what is

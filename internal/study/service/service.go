@@ -12,6 +12,7 @@ import (
 	"campus/internal/background"
 	"campus/internal/db"
 	"campus/internal/httpserver"
+	"campus/internal/metrics"
 	"campus/internal/study/api"
 	"campus/internal/study/notices"
 	studystore "campus/internal/study/store"
@@ -23,15 +24,20 @@ import (
 type Config struct {
 	// MaxAttempts is how many attempts a person has per examination.
 	MaxAttempts int
+	// RequireMFA refuses changes to the catalogue and to grades (what needs
+	// studies:write or grades:write) unless the person signed in with a
+	// second factor (api.Deps.RequireMFA).
+	RequireMFA bool
 
 	// Where identity is, set by the command.
 
 	Issuer string // identity's issuer URL
 	// HTTPClient reaches identity: in-process in all-in-one mode.
 	HTTPClient *http.Client
-	// RevocationSource, in all-in-one mode, reads identity's revocation
-	// feed from its store; nil: over HTTP (tokencheck.Revocations.Source).
-	RevocationSource tokencheck.Source
+	// Revocations, in all-in-one mode, is the process's one copy of
+	// identity's revocation feed, read from identity's store and polled
+	// once for every service; nil: the service polls the feed over HTTP.
+	Revocations *tokencheck.Revocations
 	// ClientID and ClientSecret are the study service's own client at
 	// identity, for introspecting API keys and checking that people exist;
 	// empty: keys are refused, and so is enrolling others.
@@ -42,6 +48,9 @@ type Config struct {
 	// grade published, a programme changed), sent with the client
 	// credentials above; "" sends none and queues none.
 	MessagesURL string
+	// Metrics is the process's registry (nil: none): the notices outbox
+	// is read from the database at each scrape.
+	Metrics *metrics.Registry
 }
 
 // Validate reports the problems of the settings.
@@ -67,7 +76,11 @@ const introspectionTTL = 5 * time.Second
 func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.Handler, error) {
 	st := NewStore(d, cfg)
 	startNotices(ctx, st, cfg, logger)
-	revocations := revocationFeed(ctx, cfg.Issuer, cfg.HTTPClient, cfg.RevocationSource, logger)
+	cfg.Metrics.Outboxes("study", func(ctx context.Context) ([]metrics.Outbox, error) {
+		c, err := st.NoticeCounts(ctx)
+		return []metrics.Outbox{{Name: c.Name, Pending: c.Pending, Retrying: c.Retrying, Failed: c.Failed, OldestPending: c.OldestPending}}, err
+	})
+	revocations := tokencheck.Feed(ctx, cfg.Revocations, cfg.Issuer, cfg.HTTPClient, logger)
 	jwt := tokencheck.New(cfg.Issuer, "campus-study", cfg.HTTPClient, time.Now)
 	jwt.Revocations = revocations
 	var keys api.Introspector
@@ -92,6 +105,8 @@ func New(ctx context.Context, d *db.DB, cfg Config, logger *slog.Logger) (http.H
 		Keys:   keys,
 		People: people,
 		Now:    time.Now,
+
+		RequireMFA: cfg.RequireMFA,
 	})
 }
 
@@ -113,7 +128,7 @@ func startNotices(ctx context.Context, st *studystore.Store, cfg Config, logger 
 	if cfg.MessagesURL == "" {
 		return
 	}
-	background.Go(ctx, func() {
+	background.AfterStart(ctx, func() {
 		db.Housekeep(ctx, logger, "delivered study notices", func(ctx context.Context) (int64, error) {
 			return st.PurgeNotices(ctx, time.Now().Add(-30*24*time.Hour))
 		})
@@ -125,13 +140,5 @@ func startNotices(ctx context.Context, st *studystore.Store, cfg Config, logger 
 	}
 	d := notices.NewDeliverer(st, strings.TrimSuffix(cfg.MessagesURL, "/"),
 		notices.ClientCredentials(cfg.Issuer, cfg.ClientID, cfg.ClientSecret, cfg.HTTPClient), cfg.HTTPClient, time.Now, logger)
-	background.Go(ctx, func() { d.Run(ctx) })
-}
-
-// revocationFeed starts polling identity's revocation feed, which every
-// resource server of campus keeps in memory (see tokencheck.Revocations).
-func revocationFeed(ctx context.Context, issuer string, client *http.Client, source tokencheck.Source, logger *slog.Logger) *tokencheck.Revocations {
-	rv := &tokencheck.Revocations{URL: issuer + "/revocations", Client: client, Source: source, Now: time.Now, Logger: logger}
-	background.Go(ctx, func() { rv.Run(ctx) })
-	return rv
+	background.AfterStart(ctx, func() { d.Run(ctx) })
 }

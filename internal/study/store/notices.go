@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"campus/internal/db"
+	"campus/internal/outbox"
 )
 
 // Notices to the messages service: a durable outbox written in the
@@ -213,4 +214,10 @@ func (s *Store) PurgeNotices(ctx context.Context, before time.Time) (int64, erro
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// NoticeCounts counts the notices outbox for monitoring, read at every
+// scrape (outbox.Count).
+func (s *Store) NoticeCounts(ctx context.Context) (outbox.Counts, error) {
+	return outbox.Count(ctx, s.db, "notices", "notices_outbox", "delivered_at")
 }
