@@ -37,6 +37,11 @@ func TestEventsCommand(t *testing.T) {
 		t.Fatalf("a bad event: %v\n%s", err, out)
 	}
 
+	if out, err := campusCmd(t, "events", "create", "--data", dir, "--name", "Exam room", "--first-date", "2027-05-01",
+		"--last-date", "2027-05-01", "--role", "staff", "--mfa-roles", "admin,staff"); err == nil || !strings.Contains(out, "requires a second factor") {
+		t.Fatalf("an event in a role that requires a second factor: %v\n%s", err, out)
+	}
+
 	labels := filepath.Join(t.TempDir(), "halls.txt")
 	os.WriteFile(labels, []byte("Hall A\r\n\nHall B\n"), 0o600)
 	csvPath := filepath.Join(t.TempDir(), "accounts.csv")

@@ -106,6 +106,9 @@ func runEventsCreate(ctx context.Context, e env, args []string) error {
 	s.String(&ev.Prefix, "events.prefix", "prefix", "", "", "Readable start of every username (e.g. wahl-)")
 	s.Int(&ev.PINLength, "events.pin_length", "pin-length", "", "8", "Digits of each PIN (6 to 12)")
 	s.String(&ev.Afterwards, "events.afterwards", "afterwards", "", "delete", "After the last day the accounts are deleted or disabled (delete, disable)")
+	var mfaRoles []string
+	s.StringList(&mfaRoles, "identity.mfa_roles", "mfa-roles", "CAMPUS_MFA_ROLES", "admin",
+		"Roles whose members sign in with a second factor, as identity is configured: an event's accounts, which cannot have one, cannot have these roles")
 	validate := func() []error {
 		errs := idb.validate()
 		problems := events.Problems(ev)
@@ -146,6 +149,9 @@ func runEventsCreate(ctx context.Context, e env, args []string) error {
 	}
 	if ev.Role == identity.RoleAdmin {
 		return errors.New("--role: an event's accounts cannot be administrators")
+	}
+	if ev.Role != "" && slices.Contains(mfaRoles, ev.Role) && !slices.Equal(mfaRoles, []string{"none"}) {
+		return fmt.Errorf("--role: the role %q requires a second factor (--mfa-roles), which an event's accounts cannot have", ev.Role)
 	}
 	created, err := st.CreateEvent(ctx, ev)
 	if errors.Is(err, identity.ErrNotFound) {

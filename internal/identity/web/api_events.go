@@ -135,6 +135,10 @@ func (a *api) handleCreateEvent(w http.ResponseWriter, r *http.Request, p *princ
 			// An event's accounts are anonymous and handed out on paper:
 			// they never administer campus, nor join another event.
 			errs = append(errs, problem.FieldError{Field: "role", Detail: "An event's accounts cannot have this role."})
+		} else if a.login.cfg.roleRequiresMFA(e.Role) {
+			// A PIN on paper is all an event's account has (mfa.go).
+			errs = append(errs, problem.FieldError{Field: "role", Detail: fmt.Sprintf(
+				"The role %q requires a second factor (--mfa-roles), which an event's accounts cannot have.", e.Role)})
 		}
 	}
 	if errs != nil {

@@ -200,3 +200,23 @@ func TestAPIEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIEventRoleRequiringMFA: an event cannot be made with a role whose
+// members sign in with a second factor, which its accounts cannot have.
+func TestAPIEventRoleRequiringMFA(t *testing.T) {
+	t.Parallel()
+	e := startAPI(t, withMFARoles("staff"))
+	desk := e.addClient(t, identity.Client{ID: "desk", Name: "Events desk", FirstParty: true, RedirectURIs: []string{"https://desk.example/cb"},
+		GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid", "profile", "events:write"}})
+	admin := e.signIn(t, desk, "admin", adminPassword)
+	day := time.Now().UTC().Format(time.DateOnly)
+	body := func(role string) map[string]any {
+		return map[string]any{"name": "Exam room", "applications": []string{"desk"}, "role": role, "pin_length": 8,
+			"window": map[string]string{"earliest": "00:00", "latest": "23:59", "first_date": day, "last_date": day}}
+	}
+	r := e.call(t, "POST", "/api/v1/events", admin, body("staff"))
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.fieldErrors()["role"], "second factor") {
+		t.Fatalf("an event with a role that requires a second factor: %s", r)
+	}
+	e.must(t, http.StatusCreated, "POST", "/api/v1/events", admin, body(identity.RoleStudent))
+}

@@ -44,6 +44,8 @@ func init() {
 		"enrol.err.webauthn":    "The passkey or security key could not be added. Try again.",
 		"enrol.err.exists":      "This passkey or security key is registered already.",
 		"enrol.err.too_many":    "You have as many second factors as campus keeps. Remove one first.",
+		"enrol.err.event":       "This account belongs to an event and signs in with its username and PIN only: it cannot have a second factor.",
+		"login.err.event_mfa":   "This event's accounts have a role that now requires a second factor, which an event's account cannot have. Ask the event's organisers for help.",
 
 		"codes.title":    "Your recovery codes",
 		"codes.intro":    "If you lose your phone or security key, each of these codes signs you in once instead. Print them or keep them in a password manager.",
@@ -128,6 +130,8 @@ func init() {
 		"enrol.err.webauthn":    "Der Passkey oder Sicherheitsschlüssel konnte nicht hinzugefügt werden. Versuchen Sie es noch einmal.",
 		"enrol.err.exists":      "Dieser Passkey oder Sicherheitsschlüssel ist schon registriert.",
 		"enrol.err.too_many":    "Sie haben so viele zweite Faktoren, wie campus speichert. Entfernen Sie zuerst einen.",
+		"enrol.err.event":       "Dieses Konto gehört zu einer Veranstaltung und meldet sich nur mit Benutzernamen und PIN an: Es kann keinen zweiten Faktor haben.",
+		"login.err.event_mfa":   "Die Konten dieser Veranstaltung haben eine Rolle, die jetzt einen zweiten Faktor verlangt, den ein Veranstaltungskonto nicht haben kann. Wenden Sie sich an die Veranstalter.",
 
 		"codes.title":    "Ihre Wiederherstellungscodes",
 		"codes.intro":    "Wenn Sie Ihr Telefon oder Ihren Sicherheitsschlüssel verlieren, meldet jeder dieser Codes Sie einmal an. Drucken Sie sie aus oder bewahren Sie sie in einem Passwortmanager auf.",

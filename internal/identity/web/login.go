@@ -68,6 +68,9 @@ type FactorStore interface {
 	Ceremony(ctx context.Context, idHash string) (identity.Ceremony, error)
 	UpdateCeremony(ctx context.Context, c identity.Ceremony) error
 	FailCeremony(ctx context.Context, idHash string) (bool, error)
+	// EventOf names the event an account belongs to ("" for none): an
+	// event's accounts have no second factors (mfa.go).
+	EventOf(ctx context.Context, accountID string) (string, error)
 	TakeCeremony(ctx context.Context, idHash string) (bool, error)
 }
 
@@ -100,11 +103,17 @@ var DefaultMFARoles = []string{"admin"}
 
 // requiresMFA reports whether a role of acc requires a second factor.
 func (c LoginConfig) requiresMFA(acc identity.Account) bool {
+	return slices.ContainsFunc(acc.Roles, c.roleRequiresMFA)
+}
+
+// roleRequiresMFA reports whether the members of role sign in with a
+// second factor.
+func (c LoginConfig) roleRequiresMFA(role string) bool {
 	roles := c.MFARoles
 	if roles == nil {
 		roles = DefaultMFARoles
 	}
-	return slices.ContainsFunc(acc.Roles, func(r string) bool { return slices.Contains(roles, r) })
+	return slices.Contains(roles, role)
 }
 
 // passwordPolicy is the configured policy, or the default.

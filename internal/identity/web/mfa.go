@@ -90,6 +90,21 @@ func (l *login) secondStep(w http.ResponseWriter, r *http.Request, ar identity.A
 		if !required {
 			return false
 		}
+		// An event's account is a username and PIN on a letter that
+		// several people may share: it cannot enrol a factor, so a role
+		// that requires one (the policy changed after the event was
+		// made) keeps it out rather than letting whoever signs in first
+		// bind it to their phone.
+		if event, err := l.store.EventOf(ctx, acc.ID); err != nil {
+			l.fail(w, r, err)
+			return true
+		} else if event != "" {
+			client, _ := l.store.Client(ctx, ar.ClientID)
+			l.audit(ctx, identity.AuditEvent{Action: "sign_in", Outcome: identity.OutcomeDenied, Actor: acc.ID, Target: acc.ID,
+				ClientIP: clientIP(r), ClientID: ar.ClientID, Detail: "an event's account in a role that requires a second factor"})
+			l.render(w, r, http.StatusForbidden, ar, client, acc.Username, T(langOf(r), "login.err.event_mfa"))
+			return true
+		}
 		purpose, page = identity.CeremonyEnrol, "/login/enrol"
 	}
 	token := oidcop.NewToken()

@@ -255,6 +255,14 @@ func (l *login) enrolFactor(r *http.Request, acc identity.Account, d ceremonyDat
 }
 
 func (l *login) addFactor(ctx context.Context, f identity.Factor) (identity.Factor, string) {
+	// An event's account is shared by whoever holds its letter: a factor
+	// would lock the others out (secondStep).
+	if event, err := l.store.EventOf(ctx, f.AccountID); err != nil {
+		l.logger.ErrorContext(ctx, "enrol", "err", err)
+		return f, "error"
+	} else if event != "" {
+		return f, "enrol.err.event"
+	}
 	added, err := l.store.AddFactor(ctx, f)
 	switch {
 	case errors.Is(err, store.ErrTooManyFactors):

@@ -17,6 +17,8 @@ import (
 
 	"campus/internal/identity"
 	"campus/internal/identity/oidcop"
+	"campus/internal/identity/password"
+	"campus/internal/identity/store"
 )
 
 // The tests of multi-factor sign-in over HTTP, as a browser without
@@ -552,4 +554,71 @@ func TestSecondFactorPagesInGerman(t *testing.T) {
 	if wrong := f.post(t, b2, "/login/factor", factor, url.Values{"code": {"000000"}}); !strings.Contains(wrong.body, "Dieser Code stimmt nicht") {
 		t.Fatalf("a wrong code in German:\n%s", wrong.body)
 	}
+}
+
+// TestEventAccountsHaveNoSecondFactor: an event's account is a username
+// and PIN on a letter that several people may share, so it cannot enrol a
+// factor (whoever did first would lock the others out); when its role
+// requires one (the policy changed after the event was made) it is
+// refused, and an event cannot be made with such a role.
+func TestEventAccountsHaveNoSecondFactor(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{}
+	p := startIDP(t, withClock(clock.now), withMFARoles("staff"))
+	f := mfaFlow{p: p, c: p.console}
+	ctx := context.Background()
+	today := clock.now().UTC().Format(time.DateOnly)
+	event := func(name, role string) string {
+		t.Helper()
+		e, err := p.store.CreateEvent(ctx, store.Event{Name: name, Window: store.LoginWindow{Earliest: "00:00", Latest: "23:59", FirstDate: today, LastDate: today},
+			Clients: []string{"console"}, Role: role, Prefix: "ev-", PINLength: 8, Afterwards: store.EventDelete})
+		if err != nil {
+			t.Fatal(err)
+		}
+		user := "ev-" + strings.ToLower(strings.ReplaceAll(name, " ", ""))
+		hash, err := password.Hash("12345678", cheap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.store.ReplaceEventAccounts(ctx, e.ID, []store.NewEventAccount{{Username: user, PasswordHash: hash}}); err != nil {
+			t.Fatal(err)
+		}
+		return user
+	}
+
+	// A role that now requires a factor keeps the event's accounts out.
+	invigilator := event("Exam room", "staff")
+	b := p.browser(t)
+	pg, _ := f.begin(t, b)
+	if out := p.fillLogin(t, b, pg, invigilator, "12345678"); out.status != http.StatusForbidden || !strings.Contains(out.body, "cannot have") ||
+		strings.Contains(out.body, "Set up a second factor") {
+		t.Fatalf("an event's account in a role that requires a factor: %d\n%s", out.status, out.body)
+	}
+
+	// Another event's account signs in with its PIN and cannot add an app.
+	station := event("Polling station", identity.RoleStudent)
+	b = p.browser(t)
+	pg, v := f.begin(t, b)
+	f.tokens(t, p.fillLogin(t, b, pg, station, "12345678"), v)
+	sec := getPage(t, b, p.issuer+"/security/totp")
+	m := pageSecret.FindStringSubmatch(sec.body)
+	if m == nil {
+		t.Fatalf("the security page: %d\n%s", sec.status, sec.body)
+	}
+	add := f.post(t, b, "/security/add", sec, url.Values{"code": {codeAt(t, strings.ReplaceAll(m[1], " ", ""), clock.now())}, "password": {"12345678"}})
+	if add.status/100 != 4 || !strings.Contains(add.body, "belongs to an event") {
+		t.Fatalf("an event's account adding an app: %d\n%s", add.status, add.body)
+	}
+	if factors, err := p.store.Factors(ctx, mustAccount(t, p, station).ID); err != nil || len(factors) != 0 {
+		t.Fatalf("factors of the event's account: %v, %v", factors, err)
+	}
+}
+
+func mustAccount(t *testing.T, p *testIDP, username string) identity.Account {
+	t.Helper()
+	acc, _, err := p.store.AccountByLogin(context.Background(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
 }
