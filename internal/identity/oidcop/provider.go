@@ -36,7 +36,7 @@ func NewProvider(storage *Storage, secret []byte, loggedOutPath string) (*op.Pro
 		GrantTypeRefreshToken:             true,
 		SupportedUILocales:                []language.Tag{language.English, language.German},
 		SupportedScopes:                   append([]string{"openid", "profile", "email", "offline_access"}, customScopes()...),
-		SupportedClaims:                   []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "azp", "at_hash", "sid", "name", "given_name", "family_name", "preferred_username", "updated_at", "email", "email_verified", "roles"},
+		SupportedClaims:                   []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "azp", "at_hash", "sid", "name", "given_name", "family_name", "preferred_username", "updated_at", "email", "email_verified", "roles", "acr", "amr"},
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -415,6 +416,14 @@ func TestDiscoveryAdvertisesACR(t *testing.T) {
 	pg := getPage(t, p.http, p.issuer+"/.well-known/openid-configuration")
 	if !strings.Contains(pg.body, `"acr_values_supported":["urn:campus:acr:1fa","urn:campus:acr:mfa"]`) {
 		t.Fatalf("discovery: %s", pg.body)
+	}
+	// The tokens carry both claims, so claims_supported names them
+	// (OpenID Connect Discovery 1.0, section 3).
+	var d struct {
+		Claims []string `json:"claims_supported"`
+	}
+	if err := json.Unmarshal([]byte(pg.body), &d); err != nil || !slices.Contains(d.Claims, "acr") || !slices.Contains(d.Claims, "amr") {
+		t.Fatalf("claims_supported: %v (%v)", d.Claims, err)
 	}
 }
 
