@@ -21,6 +21,7 @@ func init() {
 		"Each name of the list has 1 to %d characters on a line of its own.":                                                 "Jeder Name der Liste hat 1 bis %d Zeichen in einer eigenen Zeile.",
 		"there is no role %q":                                                                                                "es gibt keine Rolle %q",
 		"An event's accounts cannot have this role.":                                                                         "Die Konten einer Veranstaltung können diese Rolle nicht haben.",
+		"The role %q requires a second factor (--mfa-roles), which an event's accounts cannot have.":                         "Die Rolle %q verlangt einen zweiten Faktor (--mfa-roles), den die Konten einer Veranstaltung nicht haben können.",
 		"The event has ended; create a new event for new accounts.":                                                          "Die Veranstaltung ist beendet; legen Sie für neue Konten eine neue Veranstaltung an.",
 		"The accounts can be had as application/json, text/csv or application/pdf.":                                          "Die Konten gibt es als application/json, text/csv oder application/pdf.",
 		"Another batch of accounts is being made. Try again when it is done; nothing was changed.":                           "Gerade wird ein anderer Satz Konten erzeugt. Versuchen Sie es erneut, wenn er fertig ist; nichts wurde geändert.",
