@@ -112,7 +112,9 @@ func amrOf(t *testing.T, raw string) []string {
 // addApp adds an authenticator app on the security page of browser b,
 // signed in as the person with password pw; it returns the app's secret
 // and the recovery codes shown.
-func (f mfaFlow) addApp(t *testing.T, b *http.Client, pw string, now time.Time) (string, []string) {
+// It returns the app's secret, the code that confirmed it (spent) and the
+// recovery codes.
+func (f mfaFlow) addApp(t *testing.T, b *http.Client, pw string, now time.Time) (string, string, []string) {
 	t.Helper()
 	pg := getPage(t, b, f.p.issuer+"/security/totp")
 	m := pageSecret.FindStringSubmatch(pg.body)
@@ -128,7 +130,8 @@ func (f mfaFlow) addApp(t *testing.T, b *http.Client, pw string, now time.Time) 
 		!strings.Contains(bad.body, "password is not right") {
 		t.Fatalf("adding with a wrong password: %d\n%s", bad.status, bad.body)
 	}
-	done := f.post(t, b, "/security/add", pg, url.Values{"code": {codeAt(t, secret, now)}, "password": {pw}, "name": {"Phone"}})
+	first := codeAt(t, secret, now)
+	done := f.post(t, b, "/security/add", pg, url.Values{"code": {first}, "password": {pw}, "name": {"Phone"}})
 	codes := pageCodes.FindAllStringSubmatch(done.body, -1)
 	if done.status != http.StatusOK || len(codes) != 10 {
 		t.Fatalf("after adding the app: %d, %d recovery codes\n%s", done.status, len(codes), done.body)
@@ -137,7 +140,7 @@ func (f mfaFlow) addApp(t *testing.T, b *http.Client, pw string, now time.Time) 
 	for _, c := range codes {
 		out = append(out, c[1])
 	}
-	return secret, out
+	return secret, first, out
 }
 
 // TestAuthenticatorApp: a student adds an authenticator app on the
@@ -158,7 +161,7 @@ func TestAuthenticatorApp(t *testing.T) {
 	if amr := amrOf(t, tok.AccessToken); !slices.Equal(amr, []string{"pwd"}) || claims(t, tok.AccessToken)["acr"] != oidcop.ACROneFactor {
 		t.Fatalf("a password sign-in: amr %v acr %v", amr, claims(t, tok.AccessToken)["acr"])
 	}
-	secret, codes := f.addApp(t, b, "ada-password-1", clock.now())
+	secret, first, codes := f.addApp(t, b, "ada-password-1", clock.now())
 	if sec := getPage(t, b, p.issuer+"/security"); !strings.Contains(sec.body, "Phone") || !strings.Contains(sec.body, "Recovery codes left: 10.") {
 		t.Fatalf("the security page does not list the app:\n%s", sec.body)
 	}
@@ -186,7 +189,10 @@ func TestAuthenticatorApp(t *testing.T) {
 		t.Fatalf("the security page after the password alone: %d", again.status)
 	}
 	// The code that confirmed the app was spent: it is refused as used.
-	used := f.post(t, b2, "/login/factor", factor, url.Values{"code": {codeAt(t, secret, clock.now())}})
+	// (The very code typed then: one computed now would be the next
+	// step's, valid and unused, had the test's real-time clock crossed a
+	// 30-second boundary since.)
+	used := f.post(t, b2, "/login/factor", factor, url.Values{"code": {first}})
 	if used.status != http.StatusUnauthorized || !strings.Contains(used.body, "used already") {
 		t.Fatalf("the confirming code again: %d\n%s", used.status, used.body)
 	}
@@ -349,7 +355,7 @@ func TestStepUpWithSecondFactor(t *testing.T) {
 	b := p.browser(t)
 	pg, v := f.begin(t, b)
 	f.tokens(t, p.fillLogin(t, b, pg, "admin", adminPassword), v)
-	secret, _ := f.addApp(t, b, adminPassword, clock.now())
+	secret, _, _ := f.addApp(t, b, adminPassword, clock.now())
 	clock.advance(30 * time.Second)
 
 	pg, v = f.begin(t, b, oauth2.SetAuthURLParam("prompt", "login"))
@@ -443,7 +449,7 @@ func TestDeviceApprovalAsksForTheCode(t *testing.T) {
 	b := p.browser(t)
 	pg, v := f.begin(t, b)
 	f.tokens(t, p.fillLogin(t, b, pg, "sam", "sams-password-1"), v)
-	secret, _ := f.addApp(t, b, "sams-password-1", clock.now())
+	secret, _, _ := f.addApp(t, b, "sams-password-1", clock.now())
 	clock.advance(30 * time.Second)
 
 	_, da := p.deviceAuthorization(t, "cli", "openid")
