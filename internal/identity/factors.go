@@ -25,6 +25,11 @@ type Factor struct {
 	// (base64url) and its record as go-webauthn keeps it (JSON).
 	CredentialID string
 	Credential   []byte
+	// LastStep is, when a TOTP factor is added, the time step of the code
+	// that confirmed it: stored with the factor, so that this code and
+	// every earlier one are refused from the first moment (RFC 6238,
+	// section 5.2).
+	LastStep int64
 }
 
 // Ceremony purposes (Ceremony.Purpose).

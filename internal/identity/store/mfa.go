@@ -84,8 +84,8 @@ func (s *Store) AddFactor(ctx context.Context, f identity.Factor) (identity.Fact
 		if f.CredentialID != "" {
 			credID = f.CredentialID
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO mfa_factors (id, account_id, kind, name, secret, credential_id, credential, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, f.ID, f.AccountID, f.Kind, f.Name, secret, credID, string(f.Credential), f.CreatedAt)
+		_, err := tx.ExecContext(ctx, `INSERT INTO mfa_factors (id, account_id, kind, name, secret, credential_id, credential, created_at, last_step)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, f.ID, f.AccountID, f.Kind, f.Name, secret, credID, string(f.Credential), f.CreatedAt, max(f.LastStep, 0))
 		if db.IsUniqueViolation(err) {
 			return fmt.Errorf("this passkey or security key is registered already: %w", identity.ErrConflict)
 		}

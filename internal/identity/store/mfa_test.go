@@ -57,6 +57,23 @@ func TestSecondFactors(t *testing.T) {
 				t.Fatalf("UseTOTPStep(%d) = %v, %v; want %v", tc.step, ok, err, tc.want)
 			}
 		}
+		// An app added with the step of its confirming code refuses that
+		// code from the start.
+		confirmed, err := f.s.AddFactor(ctx, identity.Factor{AccountID: ada, Kind: identity.FactorTOTP, Name: "Tablet", Secret: "JBSWY3DPEHPK3PXQ", LastStep: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			step int64
+			want bool
+		}{{500, false}, {499, false}, {501, true}} {
+			if ok, err := f.s.UseTOTPStep(ctx, confirmed.ID, tc.step); err != nil || ok != tc.want {
+				t.Fatalf("after confirming at 500: UseTOTPStep(%d) = %v, %v; want %v", tc.step, ok, err, tc.want)
+			}
+		}
+		if err := f.s.RemoveFactor(ctx, ada, confirmed.ID); err != nil {
+			t.Fatal(err)
+		}
 		if err := f.s.UpdateWebAuthnCredential(ctx, key.ID, []byte(`{"id":"AQ","n":2}`)); err != nil {
 			t.Fatal(err)
 		}

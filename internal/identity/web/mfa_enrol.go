@@ -240,15 +240,10 @@ func (l *login) enrolFactor(r *http.Request, acc identity.Account, d ceremonyDat
 		if name == "" {
 			name = T(lang, "factor.default.totp")
 		}
-		f = identity.Factor{AccountID: acc.ID, Kind: identity.FactorTOTP, Name: cut(name), Secret: d.TOTP}
+		// The confirming code is spent with the factor's creation, in one
+		// statement: it cannot be typed again.
+		f = identity.Factor{AccountID: acc.ID, Kind: identity.FactorTOTP, Name: cut(name), Secret: d.TOTP, LastStep: step}
 		proof = []string{amrOTP}
-		added, key := l.addFactor(ctx, f)
-		if key == "" { // the confirming code is spent
-			if _, err := l.store.UseTOTPStep(ctx, added.ID, step); err != nil {
-				l.logger.ErrorContext(ctx, "note the first code", "err", err)
-			}
-		}
-		return added, proof, key
 	}
 	added, key := l.addFactor(ctx, f)
 	return added, proof, key
