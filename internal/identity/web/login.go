@@ -270,9 +270,7 @@ func (l *login) handleShow() http.Handler {
 
 func (l *login) handleSubmit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-		if err := parseForm(r); err != nil {
-			l.message(w, r, http.StatusBadRequest, "login.failed", "form.unreadable", true)
+		if !l.readForm(w, r, 16<<10, "login.failed") {
 			return
 		}
 		r, ar, client, ok := l.request(w, r, r.PostForm.Get("authRequestID"))
@@ -630,9 +628,7 @@ func (l *login) askConsent(w http.ResponseWriter, r *http.Request, ar identity.A
 // one signed in to identity (the session cookie), never a form field.
 func (l *login) handleConsent() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-		if err := parseForm(r); err != nil {
-			l.message(w, r, http.StatusBadRequest, "page.error", "form.unreadable", true)
+		if !l.readForm(w, r, 16<<10, "page.error") {
 			return
 		}
 		r, ar, client, ok := l.request(w, r, r.PostForm.Get("authRequestID"))

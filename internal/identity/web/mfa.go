@@ -233,9 +233,7 @@ func (l *login) factorsOf(ctx context.Context, accountID string) ([]identity.Fac
 // wrong passwords do, and end the ceremony after a few.
 func (l *login) handleFactorSubmit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if err := parseForm(r); err != nil {
-			l.message(w, r, http.StatusBadRequest, "login.failed", "form.unreadable", true)
+		if !l.readForm(w, r, 64<<10, "login.failed") {
 			return
 		}
 		r, ar, client, c, acc, ok := l.ceremonyPage(w, r, r.PostForm.Get("authRequestID"), identity.CeremonySecondFactor)

@@ -140,9 +140,7 @@ func (l *login) challenge(w http.ResponseWriter, r *http.Request, c identity.Cer
 // recovery codes once.
 func (l *login) handleEnrolSubmit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if err := parseForm(r); err != nil {
-			l.message(w, r, http.StatusBadRequest, "login.failed", "form.unreadable", true)
+		if !l.readForm(w, r, 64<<10, "login.failed") {
 			return
 		}
 		r, ar, client, c, acc, ok := l.ceremonyPage(w, r, r.PostForm.Get("authRequestID"), identity.CeremonyEnrol)
@@ -302,9 +300,7 @@ type codesView struct {
 // shown.
 func (l *login) handleEnrolDone() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-		if err := parseForm(r); err != nil {
-			l.message(w, r, http.StatusBadRequest, "login.failed", "form.unreadable", true)
+		if !l.readForm(w, r, 16<<10, "login.failed") {
 			return
 		}
 		r, ar, client, c, acc, ok := l.ceremonyPage(w, r, r.PostForm.Get("authRequestID"), identity.CeremonyEnrolled)
@@ -368,9 +364,7 @@ func (l *login) handlePasskeyOptions() http.Handler {
 // in. Every refusal is the same message; the reason is for the audit.
 func (l *login) handlePasskeySubmit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if err := parseForm(r); err != nil {
-			l.message(w, r, http.StatusBadRequest, "login.failed", "form.unreadable", true)
+		if !l.readForm(w, r, 64<<10, "login.failed") {
 			return
 		}
 		r, ar, client, ok := l.request(w, r, r.PostForm.Get("authRequestID"))

@@ -95,9 +95,7 @@ func handleRegisterForm(l *login) http.Handler {
 func handleRegisterSubmit(l *login, reg *registrar) http.Handler {
 	p := l.pages
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-		if err := parseForm(r); err != nil {
-			l.message(w, r, http.StatusBadRequest, "register.failed", "form.unreadable", true)
+		if !l.readForm(w, r, 16<<10, "register.failed") {
 			return
 		}
 		f := r.PostForm

@@ -336,6 +336,18 @@ func parsePages(logger *slog.Logger) (*pages, error) {
 // but the passwords, which are echoed into the page that answers (a
 // username, an address, a name): a browser never sends invalid UTF-8, and
 // a page must not carry it back (found by FuzzSignInAndRegisterForms).
+// readForm bounds a form post's body to limit bytes and parses it; when it
+// cannot be read it answers with the page titled title ("form.unreadable")
+// and reports false.
+func (l *login) readForm(w http.ResponseWriter, r *http.Request, limit int64, title string) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := parseForm(r); err != nil {
+		l.message(w, r, http.StatusBadRequest, title, "form.unreadable", true)
+		return false
+	}
+	return true
+}
+
 func parseForm(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return err
